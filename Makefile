@@ -1,0 +1,182 @@
+# snpvisor top-level build. Everything goes under $(BUILD)/ (git-ignored).
+#
+# Modules add to the variables below from their own fragments (hv/*.mk,
+# iommu/*.mk, snp/*.mk, boot/*.mk, guest/*.mk, tools/*.mk):
+#   PURE_SRCS     pure C compiled into hv.efi AND into the host library
+#                 $(BUILD)/host/libpure.a used by unit tests, tools and fuzzers
+#   HV_SRCS       C/assembly that only goes into hv.efi (hardware access)
+#   BOOT_SRCS     the UEFI entry (the only code that includes GNU-EFI headers)
+#   UNIT_TESTS    name -> tests/unit/test_<name>.c, a cmocka program
+#   HOST_TOOLS    name -> tools/<name>.c, a host program linked with libpure
+#   FUZZ_TARGETS  name -> tests/fuzz/fuzz_<name>.c, a libFuzzer target (clang)
+#   GUESTS        name -> guest/<name>.c, a flat guest image (guest/guest.mk)
+#   SCENARIOS     QEMU scenarios are listed in tests/qemu/scenarios.txt
+
+BUILD ?= build
+Q ?= @
+
+# ---- machine for make run / make debug / QEMU tests -------------------------
+QEMU ?= qemu-system-x86_64
+MEM ?= 512M
+CPU ?= EPYC
+SMP ?= 1
+QEMU_EXTRA ?=
+CFG ?= guest/demo.cfg
+TIMEOUT ?= 120
+export QEMU MEM CPU SMP QEMU_EXTRA
+
+PURE_SRCS :=
+HV_SRCS :=
+BOOT_SRCS :=
+UNIT_TESTS :=
+HOST_TOOLS :=
+FUZZ_TARGETS :=
+GUESTS :=
+include $(sort $(wildcard hv/*.mk boot/*.mk iommu/*.mk snp/*.mk guest/*.mk tools/*.mk))
+
+WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+COMMON_CFLAGS := -std=gnu11 $(WARN) -g -I. -fno-strict-aliasing
+
+# ---- host build (unit tests, tools) -----------------------------------------
+HOST_CC ?= gcc
+HOST_SAN ?= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+HOST_CFLAGS := $(COMMON_CFLAGS) -O1 -DSNPV_HOST=1 $(HOST_SAN)
+HOST_OBJ := $(BUILD)/host
+HOST_PURE_OBJS := $(patsubst %.c,$(HOST_OBJ)/%.o,$(PURE_SRCS))
+LIBPURE := $(HOST_OBJ)/libpure.a
+HOST_ENV_OBJ := $(HOST_OBJ)/tests/unit/host_env.o
+
+$(HOST_OBJ)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $<"
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIBPURE): $(HOST_PURE_OBJS)
+	@mkdir -p $(dir $@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+UNIT_BINS := $(patsubst %,$(BUILD)/tests/unit/test_%,$(UNIT_TESTS))
+$(BUILD)/tests/unit/test_%: $(HOST_OBJ)/tests/unit/test_%.o $(HOST_ENV_OBJ) $(LIBPURE)
+	@mkdir -p $(dir $@)
+	@echo "  LINK    $@"
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) $^ -lcmocka -o $@
+
+TOOL_BINS := $(patsubst %,$(BUILD)/tools/%,$(HOST_TOOLS))
+$(BUILD)/tools/%: $(HOST_OBJ)/tools/%.o $(HOST_ENV_OBJ) $(LIBPURE)
+	@mkdir -p $(dir $@)
+	@echo "  LINK    $@"
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) $^ -o $@
+
+# ---- fuzz targets (clang + libFuzzer) ---------------------------------------
+FUZZ_CC ?= clang
+FUZZ_CFLAGS := $(COMMON_CFLAGS) -O1 -DSNPV_HOST=1 -DSNPV_FUZZ=1 -fsanitize=fuzzer,address,undefined
+FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/unit/host_env.c $(PURE_SRCS)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZCC  $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $^ -o $@
+
+
+# ---- hypervisor image (UEFI application, newlib C library) -------------------
+NEWLIB_DIR := $(BUILD)/newlib
+NEWLIB_INC := $(NEWLIB_DIR)/install/x86_64-elf/include
+NEWLIB_LIBC := $(NEWLIB_DIR)/install/x86_64-elf/lib/libc.a
+GCC_INC := $(shell $(HOST_CC) -print-file-name=include)
+LIBGCC := $(shell $(HOST_CC) -print-libgcc-file-name)
+EFI_LDS := /usr/lib/elf_x86_64_efi.lds
+EFI_CRT0 := /usr/lib/crt0-efi-x86_64.o
+
+# No SSE in hypervisor objects (-mgeneral-regs-only), checked after linking by
+# tools/check-link.sh. -fpic/-mno-red-zone/-fshort-wchar per GNU-EFI (qemu-facts.md).
+HV_CFLAGS := $(COMMON_CFLAGS) -O2 -fpic -fshort-wchar -mno-red-zone -ffreestanding \
+	-fno-stack-protector -mgeneral-regs-only -fno-asynchronous-unwind-tables \
+	-nostdinc -isystem $(GCC_INC) -isystem $(NEWLIB_INC) -DSNPV_HV=1
+EFI_CFLAGS := -isystem /usr/include/efi -isystem /usr/include/efi/x86_64 -DGNU_EFI_USE_MS_ABI
+HV_OBJ := $(BUILD)/hv-obj
+HV_ALL_OBJS := $(patsubst %,$(HV_OBJ)/%.o,$(basename $(PURE_SRCS) $(HV_SRCS) $(BOOT_SRCS)))
+
+$(NEWLIB_LIBC): tools/build-newlib.sh
+	$(Q)sh tools/build-newlib.sh $(NEWLIB_DIR)
+
+$(HV_OBJ)/boot/%.o: boot/%.c $(NEWLIB_LIBC)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(HOST_CC) $(HV_CFLAGS) $(EFI_CFLAGS) -MMD -MP -c $< -o $@
+
+$(HV_OBJ)/%.o: %.c $(NEWLIB_LIBC)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(HOST_CC) $(HV_CFLAGS) -MMD -MP -c $< -o $@
+
+$(HV_OBJ)/%.o: %.S
+	@mkdir -p $(dir $@)
+	@echo "  AS      $<"
+	$(Q)$(HOST_CC) $(HV_CFLAGS) -D__ASSEMBLY__ -MMD -MP -c $< -o $@
+
+# libefi's init.o defines memcpy/memset too: weaken them so newlib's win
+# (qemu-facts.md).
+$(BUILD)/efi/libefi.a: /usr/lib/libefi.a
+	@mkdir -p $(dir $@)
+	$(Q)objcopy --weaken-symbol=memcpy --weaken-symbol=memset $< $@
+
+$(BUILD)/hv.so: $(HV_ALL_OBJS) $(NEWLIB_LIBC) $(BUILD)/efi/libefi.a tools/check-link.sh
+	@echo "  LD      $@"
+	$(Q)ld -nostdlib -znocombreloc -T $(EFI_LDS) -shared -Bsymbolic --no-undefined \
+		-z nodynamic-undefined-weak $(EFI_CRT0) $(HV_ALL_OBJS) \
+		--start-group $(NEWLIB_LIBC) $(BUILD)/efi/libefi.a /usr/lib/libgnuefi.a $(LIBGCC) --end-group \
+		-Map $(BUILD)/hv.map -o $@.tmp
+	$(Q)sh tools/check-link.sh $@.tmp $(HV_ALL_OBJS)
+	$(Q)mv $@.tmp $@
+
+$(BUILD)/hv.efi: $(BUILD)/hv.so
+	@echo "  EFI     $@"
+	$(Q)objcopy -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .rela \
+		-j '.rel.*' -j '.rela.*' -j .reloc --target efi-app-x86_64 --subsystem=10 $< $@
+
+all: $(BUILD)/hv.efi host $(GUEST_IMAGES)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# ---- top-level targets -------------------------------------------------------
+.PHONY: all deps host unit tools fuzz run test debug bench clean compdb format
+.DEFAULT_GOAL := all
+.SECONDARY:
+
+deps:
+	$(Q)sh tools/install-deps.sh
+
+host: $(LIBPURE) $(UNIT_BINS) $(TOOL_BINS)
+unit: deps host
+	$(Q)python3 tests/run_tests.py --build $(BUILD) --unit-only
+tools: $(TOOL_BINS)
+
+FUZZ_SECONDS ?= 60
+fuzz: deps $(FUZZ_BINS)
+	$(Q)for f in $(FUZZ_BINS); do echo "== $$f ($(FUZZ_SECONDS)s)"; \
+	  mkdir -p $(BUILD)/fuzz/corpus/$$(basename $$f); \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(BUILD)/fuzz/corpus/$$(basename $$f) tests/fuzz/seeds/$$(basename $$f) || exit 1; done
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)python3 tests/run_tests.py --build $(BUILD)
+
+run: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)python3 tools/qemu_run.py --build $(BUILD) --cfg $(CFG) --timeout $(TIMEOUT)
+
+debug: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)python3 tools/qemu_run.py --build $(BUILD) --cfg $(CFG) --debug
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)python3 tests/run_tests.py --build $(BUILD) --bench
+
+compdb:
+	$(Q)bear --output compile_commands.json -- $(MAKE) -B --no-print-directory all
+
+format:
+	$(Q)clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD)
