@@ -1,0 +1,479 @@
+/* snp-measure: predicts the SNP launch digest (MEASUREMENT) of a guest from
+ * a list of pages, with the same code the PSP model runs (snp/measure.c).
+ * Prints 96 lowercase hex characters on stdout and nothing else; -v shows
+ * every PAGE_INFO on stderr. Errors: a message on stderr, exit status 2.
+ * Input syntax and the image launch convention: docs/measure.md. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "snp/measure.h"
+
+#define MAX_GPA (1ULL << 52) /* SNP guest physical addresses are at most 52 bits */
+
+/* One line of input: the 4 KiB pages [start, end) of one type, measured in
+ * ascending order. Contents (NORMAL, VMSA) come from file at offset, zero
+ * padded past its end; no file means zero-filled contents. */
+struct item {
+	u64 start, end;
+	enum snp_page_type type;
+	char *file;
+	u64 offset;
+	u8 imi, vmpl1, vmpl2, vmpl3;
+	char *origin; /* where it came from, for messages */
+};
+
+static struct item *items;
+static size_t nitems;
+static int verbose;
+
+static void __printf(1, 2) __noreturn fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("snp-measure: error: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(2);
+}
+
+static void usage(FILE *f)
+{
+	fputs("usage: snp-measure [-v] [--page GPA[-END]:TYPE[:FILE[:OFFSET]]]... [--layout "
+	      "FILE]...\n"
+	      "                   [--image FILE --load GPA] [--memory SIZE]\n"
+	      "  TYPE: normal | vmsa | zero | unmeasured | secrets | cpuid\n"
+	      "  Pages are measured in command-line order; END is the inclusive last byte.\n"
+	      "  Prints the launch digest as 96 hex characters. See docs/measure.md.\n",
+	      f);
+}
+
+static char *xstrdup(const char *s)
+{
+	char *d = strdup(s);
+
+	if (!d)
+		fail("out of memory");
+	return d;
+}
+
+static bool parse_u64(const char *s, u64 *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!*s || *s == '-' || *s == '+' || *s == ' ')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || *end)
+		return false;
+	*out = v;
+	return true;
+}
+
+static u64 parse_gpa(const char *s, const char *origin)
+{
+	u64 v;
+
+	if (!parse_u64(s, &v))
+		fail("%s: bad GPA '%s' (want a number such as 0x100000)", origin, s);
+	if (v >= MAX_GPA)
+		fail("%s: GPA %s is beyond the 52-bit guest physical address space", origin, s);
+	return v;
+}
+
+static u64 parse_size(const char *s)
+{
+	char buf[64], *suffix;
+	u64 v, mult = 1;
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= sizeof(buf))
+		fail("bad size '%s'", s);
+	strcpy(buf, s);
+	suffix = buf + n - 1;
+	switch (*suffix) {
+	case 'K':
+	case 'k':
+		mult = KiB(1);
+		break;
+	case 'M':
+	case 'm':
+		mult = MiB(1);
+		break;
+	case 'G':
+	case 'g':
+		mult = GiB(1);
+		break;
+	default:
+		suffix = NULL;
+	}
+	if (suffix)
+		*suffix = '\0';
+	if (!parse_u64(buf, &v) || v > MAX_GPA / mult)
+		fail("bad size '%s' (want a number with an optional K, M or G suffix)", s);
+	return v * mult;
+}
+
+static u8 parse_u8(const char *s, const char *what, const char *origin)
+{
+	u64 v;
+
+	if (!parse_u64(s, &v) || v > 0xff)
+		fail("%s: bad %s '%s' (want 0..255)", origin, what, s);
+	return (u8)v;
+}
+
+/* "GPA" or "START-END" (END inclusive, the last byte of the last page). */
+static void parse_range(struct item *it, const char *s)
+{
+	char buf[128];
+	char *dash;
+
+	if (strlen(s) >= sizeof(buf))
+		fail("%s: bad address '%s'", it->origin, s);
+	strcpy(buf, s);
+	dash = strchr(buf, '-');
+	if (dash)
+		*dash = '\0';
+	it->start = parse_gpa(buf, it->origin);
+	if (!IS_ALIGNED(it->start, PAGE_SIZE))
+		fail("%s: GPA %#llx is not 4 KiB aligned", it->origin,
+		     (unsigned long long)it->start);
+	if (!dash) {
+		it->end = it->start + PAGE_SIZE;
+		return;
+	}
+	it->end = parse_gpa(dash + 1, it->origin);
+	if (it->end < it->start || !IS_ALIGNED(it->end + 1, PAGE_SIZE))
+		fail("%s: range end %s must be the last byte of a page at or after %#llx "
+		     "(e.g. 0x3fffff)",
+		     it->origin, dash + 1, (unsigned long long)it->start);
+	it->end++;
+}
+
+static void parse_type(struct item *it, const char *s)
+{
+	int t = snp_page_type_parse(s);
+
+	if (t < 0)
+		fail("%s: unknown page type '%s' (want normal, vmsa, zero, unmeasured, secrets "
+		     "or cpuid)",
+		     it->origin, s);
+	it->type = t;
+}
+
+static void set_file(struct item *it, const char *file, const char *offset)
+{
+	if (!snp_page_type_has_contents(it->type))
+		fail("%s: type %s has no measured contents, so it takes no file", it->origin,
+		     snp_page_type_name(it->type));
+	it->file = xstrdup(file);
+	if (offset && !parse_u64(offset, &it->offset))
+		fail("%s: bad file offset '%s'", it->origin, offset);
+}
+
+static struct item *new_item(const char *origin)
+{
+	struct item *it;
+
+	items = realloc(items, (nitems + 1) * sizeof(*items));
+	if (!items)
+		fail("out of memory");
+	it = &items[nitems++];
+	memset(it, 0, sizeof(*it));
+	it->origin = xstrdup(origin);
+	return it;
+}
+
+/* --page GPA[-END]:TYPE[:FILE[:OFFSET]] */
+static void add_page_arg(const char *arg)
+{
+	char origin[300], *s = xstrdup(arg), *f[4] = {0};
+	struct item *it;
+	int n = 0;
+
+	snprintf(origin, sizeof(origin), "--page %s", arg);
+	it = new_item(origin);
+	for (char *p = s; n < 4; n++) {
+		f[n] = p;
+		p = n < 3 ? strchr(p, ':') : NULL;
+		if (!p) {
+			n++;
+			break;
+		}
+		*p++ = '\0';
+	}
+	if (n < 2 || !*f[1])
+		fail("%s: want GPA:TYPE[:FILE[:OFFSET]]", origin);
+	parse_range(it, f[0]);
+	parse_type(it, f[1]);
+	if (n >= 3)
+		set_file(it, f[2], n >= 4 ? f[3] : NULL);
+	free(s);
+}
+
+/* A layout line: GPA[-END] TYPE [FILE [OFFSET]] [imi=N] [vmpl1=N] [vmpl2=N] [vmpl3=N].
+ * A relative FILE is relative to the layout file's directory. */
+static void add_layout_line(char *line, const char *origin, const char *dir)
+{
+	char *tok[8], *save = NULL, *file = NULL, *offset = NULL;
+	struct item *it;
+	int n = 0, pos = 0;
+
+	for (char *t = strtok_r(line, " \t\r\n", &save); t; t = strtok_r(NULL, " \t\r\n", &save)) {
+		if (n == (int)ARRAY_SIZE(tok))
+			fail("%s: too many fields", origin);
+		tok[n++] = t;
+	}
+	if (!n)
+		return;
+	it = new_item(origin);
+	if (n < 2)
+		fail("%s: want 'GPA[-END] TYPE [FILE [OFFSET]] [imi=N vmplN=N ...]'", origin);
+	parse_range(it, tok[0]);
+	parse_type(it, tok[1]);
+	for (int i = 2; i < n; i++) {
+		char *eq = strchr(tok[i], '=');
+
+		if (!eq) {
+			if (pos == 0)
+				file = tok[i];
+			else if (pos == 1)
+				offset = tok[i];
+			else
+				fail("%s: unexpected field '%s'", origin, tok[i]);
+			pos++;
+			continue;
+		}
+		*eq = '\0';
+		if (!strcmp(tok[i], "imi"))
+			it->imi = parse_u8(eq + 1, "imi", origin);
+		else if (!strcmp(tok[i], "vmpl1"))
+			it->vmpl1 = parse_u8(eq + 1, "vmpl1", origin);
+		else if (!strcmp(tok[i], "vmpl2"))
+			it->vmpl2 = parse_u8(eq + 1, "vmpl2", origin);
+		else if (!strcmp(tok[i], "vmpl3"))
+			it->vmpl3 = parse_u8(eq + 1, "vmpl3", origin);
+		else
+			fail("%s: unknown option '%s' (want imi, vmpl1, vmpl2 or vmpl3)", origin,
+			     tok[i]);
+	}
+	if (file) {
+		char path[4096];
+
+		if (file[0] != '/' && dir)
+			snprintf(path, sizeof(path), "%s/%s", dir, file);
+		else
+			snprintf(path, sizeof(path), "%s", file);
+		set_file(it, path, offset);
+	}
+}
+
+static void add_layout(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[4096], origin[4200], *dir = xstrdup(path), *slash = strrchr(dir, '/');
+	unsigned int lineno = 0;
+
+	if (!f)
+		fail("cannot open layout %s: %s", path, strerror(errno));
+	if (slash)
+		*slash = '\0';
+	while (fgets(line, sizeof(line), f)) {
+		char *hash = strchr(line, '#');
+
+		lineno++;
+		if (!strchr(line, '\n') && !feof(f))
+			fail("%s:%u: line too long", path, lineno);
+		if (hash)
+			*hash = '\0';
+		snprintf(origin, sizeof(origin), "%s:%u", path, lineno);
+		add_layout_line(line, origin, slash ? dir : NULL);
+	}
+	fclose(f);
+	free(dir);
+}
+
+static u8 *read_file(const char *path, size_t *len, const char *origin)
+{
+	FILE *f = fopen(path, "rb");
+	u8 *buf = NULL;
+	size_t cap = 0, n = 0, r;
+
+	if (!f)
+		fail("%s: cannot open %s: %s", origin, path, strerror(errno));
+	do {
+		if (n == cap) {
+			cap = cap ? 2 * cap : 1 << 16;
+			buf = realloc(buf, cap);
+			if (!buf)
+				fail("out of memory reading %s", path);
+		}
+		r = fread(buf + n, 1, cap - n, f);
+		n += r;
+	} while (r);
+	if (ferror(f))
+		fail("%s: cannot read %s", origin, path);
+	fclose(f);
+	*len = n;
+	return buf;
+}
+
+static int cmp_start(const void *a, const void *b)
+{
+	const struct item *x = *(const struct item *const *)a, *y = *(const struct item *const *)b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* No GPA may be launched twice: the firmware would refuse the second
+ * LAUNCH_UPDATE of an already assigned page. A VMSA counts at its real GPA. */
+static void check_ranges(u64 memory)
+{
+	static struct item **v; /* static: still reachable when fail() exits */
+
+	v = malloc(nitems * sizeof(*v));
+	if (!v)
+		fail("out of memory");
+	for (size_t i = 0; i < nitems; i++) {
+		v[i] = &items[i];
+		if (memory && items[i].end > memory)
+			fail("%s: pages up to %#llx lie beyond guest memory (--memory %#llx)",
+			     items[i].origin, (unsigned long long)items[i].end - 1,
+			     (unsigned long long)memory);
+	}
+	qsort(v, nitems, sizeof(*v), cmp_start);
+	for (size_t i = 1; i < nitems; i++)
+		if (v[i]->start < v[i - 1]->end)
+			fail("overlapping pages: %s and %s both cover GPA %#llx", v[i - 1]->origin,
+			     v[i]->origin, (unsigned long long)v[i]->start);
+	free(v);
+}
+
+static void print_hex(FILE *f, const void *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%02x", ((const u8 *)p)[i]);
+}
+
+static void measure_item(struct snp_measure *m, const struct item *it, unsigned long *step)
+{
+	u8 *data = NULL, page[PAGE_SIZE];
+	size_t len = 0;
+
+	if (it->file) {
+		data = read_file(it->file, &len, it->origin);
+		if (it->offset > len || (it->offset == len && len))
+			fail("%s: offset %#llx is at or past the end of %s (%zu bytes)", it->origin,
+			     (unsigned long long)it->offset, it->file, len);
+	}
+	for (u64 gpa = it->start, off = it->offset; gpa < it->end; gpa += PAGE_SIZE) {
+		struct snp_page_info pi;
+		size_t take = off < len ? MIN(len - off, PAGE_SIZE) : 0;
+
+		memset(page, 0, sizeof(page));
+		if (take)
+			memcpy(page, data + off, take);
+		off += PAGE_SIZE;
+		snp_page_info_build(&pi, m, gpa, it->type, page, it->imi, it->vmpl3, it->vmpl2,
+				    it->vmpl1);
+		snp_measure_extend(m, &pi);
+		if (verbose) {
+			fprintf(stderr,
+				"step %lu: %s gpa=%#llx type=%s imi=%u vmpl1=%u vmpl2=%u "
+				"vmpl3=%u\n  page_info=",
+				++*step, it->origin, (unsigned long long)pi.gpa,
+				snp_page_type_name(it->type), pi.imi_page, pi.vmpl1_perms,
+				pi.vmpl2_perms, pi.vmpl3_perms);
+			print_hex(stderr, &pi, sizeof(pi));
+			fputs("\n  digest=", stderr);
+			print_hex(stderr, m->digest, sizeof(m->digest));
+			fputc('\n', stderr);
+		}
+	}
+	free(data);
+}
+
+int main(int argc, char **argv)
+{
+	const char *image = NULL, *load = NULL;
+	u64 memory = 0;
+	size_t image_item = 0;
+	struct snp_measure m;
+	char hex[SNP_DIGEST_HEX_LEN + 1];
+	unsigned long step = 0;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		bool has_val = !strcmp(a, "--page") || !strcmp(a, "--layout") ||
+			       !strcmp(a, "--image") || !strcmp(a, "--load") ||
+			       !strcmp(a, "--memory");
+
+		if (has_val && i + 1 >= argc)
+			fail("%s needs a value", a);
+		if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+			verbose = 1;
+		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			usage(stdout);
+			return 0;
+		} else if (!strcmp(a, "--page")) {
+			add_page_arg(argv[++i]);
+		} else if (!strcmp(a, "--layout")) {
+			add_layout(argv[++i]);
+		} else if (!strcmp(a, "--image")) {
+			if (image)
+				fail("--image given twice");
+			image = argv[++i];
+			/* placeholder, filled in once --load is known */
+			new_item("--image");
+			image_item = nitems - 1;
+		} else if (!strcmp(a, "--load")) {
+			load = argv[++i];
+		} else if (!strcmp(a, "--memory")) {
+			memory = parse_size(argv[++i]);
+		} else {
+			usage(stderr);
+			fail("unknown argument '%s'", a);
+		}
+	}
+	if (image || load) {
+		struct item *it = &items[image_item];
+		char origin[300];
+		size_t len;
+		u8 *data;
+
+		if (!image || !load)
+			fail("--image and --load go together");
+		snprintf(origin, sizeof(origin), "--image %s", image);
+		free(it->origin);
+		it->origin = xstrdup(origin);
+		it->type = SNP_PAGE_TYPE_NORMAL;
+		it->start = parse_gpa(load, it->origin);
+		if (!IS_ALIGNED(it->start, PAGE_SIZE))
+			fail("--load %s: GPA is not 4 KiB aligned", load);
+		data = read_file(image, &len, it->origin);
+		free(data);
+		if (!len)
+			fail("--image %s: the image is empty", image);
+		if (it->start + ALIGN_UP(len, PAGE_SIZE) > MAX_GPA)
+			fail("--image %s: %zu bytes at %s run past the 52-bit GPA space", image,
+			     len, load);
+		it->end = it->start + ALIGN_UP(len, PAGE_SIZE);
+		it->file = xstrdup(image);
+	}
+	if (!nitems)
+		fail("nothing to measure: give --page, --layout or --image");
+	check_ranges(memory);
+	snp_measure_init(&m);
+	for (size_t i = 0; i < nitems; i++)
+		measure_item(&m, &items[i], &step);
+	snp_measure_hex(&m, hex);
+	puts(hex);
+	return 0;
+}
