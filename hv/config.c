@@ -959,7 +959,9 @@ static int parse_key_line(struct parser *p, char *s)
 		m = fail(p);
 		m_s(m, "unknown key ");
 		m_q(m, key);
-		m_s(m, p->sec == SEC_HV ? " in [hv]" : " in [guest]");
+		m_s(m, p->sec == SEC_HV ? " in [hv" : " in [guest ");
+		m_s(m, p->sec == SEC_HV ? "" : p->g->name);
+		m_c(m, ']');
 		m_s(m, " (keys: ");
 		for (unsigned j = 0; j < n_keys; j++) {
 			m_s(m, j ? " " : "");

@@ -258,7 +258,8 @@ static void test_err_keys(void **state)
 {
 	(void)state;
 	check_error("[hv]\nlog = info\nfoo = 1\n", 3, "unknown key \"foo\" in [hv]");
-	check_error("[guest a]\nimage = x\nload_addr = 1\n", 3, "unknown key \"load_addr\"");
+	check_error("[guest a]\nimage = x\nload_addr = 1\n", 3,
+		    "unknown key \"load_addr\" in [guest a]");
 	check_error("[hv]\nlog = info\n\nlog = warn\n", 4,
 		    "log: duplicate key (already set on line 2)");
 	check_error("[guest a]\nimage = x\nmemory = 2M\nimage = y\n", 4, "image: duplicate key");
