@@ -1,0 +1,587 @@
+/* #VMEXIT dispatch: one handler per exit code (AMD APM vol 2, 15.7 and
+ * appendix C). Pure code: works on a struct vcpu whose VMCB may be a fake
+ * (tests/unit/test_exits.c). A handler either resumes the guest, ends its
+ * time slice, or finishes it with an outcome; a misbehaving guest never
+ * reaches panic(). Policies are in docs/svm.md. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "hv/guest.h"
+#include "hv/hypercall.h"
+#include "hv/log.h"
+#include "hv/mem.h"
+#include "hv/msr.h"
+#include "hv/report.h"
+#include "hv/svm.h"
+#include "hv/vcpu.h"
+
+int (*ud_hook)(struct vcpu *v);
+
+static const char *const outcome_names[GUEST_OUTCOME_NR] = {
+	[GUEST_PASS] = "pass",	     [GUEST_FAIL] = "fail",	[GUEST_TRIPLE_FAULT] = "triple_fault",
+	[GUEST_NPF] = "npf",	     [GUEST_KILLED] = "killed", [GUEST_TIMEOUT] = "timeout",
+	[GUEST_RUNNING] = "running",
+};
+
+const char *guest_outcome_name(enum guest_outcome o)
+{
+	return (unsigned)o < GUEST_OUTCOME_NR ? outcome_names[o] : "?";
+}
+
+void guest_finish(struct guest *g, enum guest_outcome o, const char *fmt, ...)
+{
+	va_list ap;
+
+	guest_con_flush(g);
+	if (guest_done(g))
+		return;
+	g->outcome = o;
+	va_start(ap, fmt);
+	vsnprintf(g->detail, sizeof(g->detail), fmt, ap);
+	va_end(ap);
+	if (o != GUEST_PASS)
+		pr_info("guest %s: %s: %s\n", g->name, guest_outcome_name(o), g->detail);
+}
+
+/* ---- guest console ------------------------------------------------------- */
+
+void guest_con_flush(struct guest *g)
+{
+	if (!g->con_len)
+		return;
+	g->con_line[g->con_len] = '\0';
+	/* The prefix keeps a guest from forging "@@" lines for the runner. */
+	printf("[%s] %s\n", g->name, g->con_line);
+	fflush(stdout);
+	g->con_len = 0;
+}
+
+void guest_con_putc(struct guest *g, char c)
+{
+	if (c == '\n') {
+		if (!g->con_len) { /* keep empty lines visible */
+			g->con_line[g->con_len++] = ' ';
+		}
+		guest_con_flush(g);
+		return;
+	}
+	if (c == '\r')
+		return;
+	if ((unsigned char)c < 0x20 && c != '\t')
+		c = '?';
+	else if ((unsigned char)c >= 0x7f)
+		c = '?';
+	g->con_line[g->con_len++] = c;
+	if (g->con_len >= GUEST_CON_LINE)
+		guest_con_flush(g);
+}
+
+/* ---- checked guest memory access: every byte through mem_ops->translate ---- */
+
+static int guest_copy(struct guest *g, gpa_t a, void *buf, u64 len, bool to_guest)
+{
+	u8 *p = buf;
+	u64 cur = gpa_val(a);
+
+	if (cur + len < cur)
+		return -EFAULT;
+	while (len) {
+		spa_t pa;
+		u64 contig, n;
+
+		if (g->mem_ops->translate(g, gpa(cur), &pa, &contig))
+			return -EFAULT;
+		n = MIN(len, contig);
+		if (to_guest)
+			memcpy(phys_ptr(pa), p, n);
+		else
+			memcpy(p, phys_ptr(pa), n);
+		p += n;
+		cur += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int guest_read(struct guest *g, gpa_t a, void *buf, u64 len)
+{
+	return guest_copy(g, a, buf, len, false);
+}
+
+int guest_write(struct guest *g, gpa_t a, const void *buf, u64 len)
+{
+	return guest_copy(g, a, (void *)buf, len, true);
+}
+
+int guest_read_str(struct guest *g, gpa_t a, char *buf, u64 max)
+{
+	u64 i;
+
+	for (i = 0; i <= max; i++) {
+		if (guest_read(g, gpa_add(a, i), &buf[i], 1))
+			return -EFAULT;
+		if (!buf[i])
+			return 0;
+	}
+	buf[max] = '\0';
+	return -ENAMETOOLONG;
+}
+
+/* ---- register helpers ------------------------------------------------------ */
+
+static u64 rax(struct vcpu *v) { return v->vmcb->save.rax; }
+static void set_rax(struct vcpu *v, u64 val) { v->vmcb->save.rax = val; }
+
+static enum exit_action skip_and_resume(struct vcpu *v)
+{
+	if (vcpu_skip_insn(v)) {
+		guest_finish(v->guest, GUEST_KILLED, "cannot advance RIP after exit 0x%x",
+			     v->vmcb->control.exit_code);
+		return EXIT_STOP;
+	}
+	return EXIT_RESUME;
+}
+
+/* ---- CPUID ------------------------------------------------------------------ */
+
+static enum exit_action handle_cpuid(struct vcpu *v)
+{
+	struct cpuid_res r;
+
+	cpuid_guest(&v->guest->cpuid, (u32)rax(v), (u32)v->regs.rcx, &r);
+	set_rax(v, r.eax);
+	v->regs.rbx = r.ebx;
+	v->regs.rcx = r.ecx;
+	v->regs.rdx = r.edx;
+	return skip_and_resume(v);
+}
+
+/* ---- MSR (EXITINFO1: 0 = RDMSR, 1 = WRMSR; APM vol 2, 15.11) ------------------ */
+
+static enum exit_action handle_msr(struct vcpu *v)
+{
+	u32 msr = (u32)v->regs.rcx;
+	u64 val;
+	int ret;
+
+	if (v->vmcb->control.exit_info_1) {
+		val = (rax(v) & 0xffffffffULL) | (v->regs.rdx << 32);
+		ret = msr_guest_write(v, msr, val);
+	} else {
+		ret = msr_guest_read(v, msr, &val);
+		if (!ret) {
+			set_rax(v, val & 0xffffffffULL);
+			v->regs.rdx = val >> 32;
+		}
+	}
+	if (ret) {
+		pr_debug("guest %s: %s of MSR 0x%x: #GP\n", v->guest->name,
+			 v->vmcb->control.exit_info_1 ? "WRMSR" : "RDMSR", msr);
+		vcpu_inject_exception(v, X86_VEC_GP, 0);
+		return EXIT_RESUME;
+	}
+	return skip_and_resume(v);
+}
+
+/* ---- port I/O (APM vol 2, 15.10.2) -------------------------------------------- */
+
+#define COM1_BASE 0x3f8
+#define UART_THR  0 /* DLAB = 0 */
+#define UART_IER  1
+#define UART_IIR  2
+#define UART_LCR  3
+#define UART_MCR  4
+#define UART_LSR  5
+#define UART_MSR  6
+#define UART_SCR  7
+#define UART_LCR_DLAB	 0x80
+#define UART_LSR_THRE_TEMT 0x60 /* transmitter holding register and shift register empty */
+#define UART_IIR_NO_INT	 0x01
+
+/* Ports whose use ends the guest: resetting or exiting the machine, PCI
+ * configuration, the interrupt controllers and timers the hypervisor owns. */
+static const struct {
+	u16 first, count;
+	const char *what;
+} forbidden_ports[] = {
+	{ 0x020, 2, "8259 PIC" },     { 0x040, 4, "8254 PIT" },
+	{ 0x064, 1, "i8042 reset" },  { 0x070, 2, "CMOS/NMI mask" },
+	{ 0x092, 1, "port 92 reset" }, { 0x0a0, 2, "8259 PIC" },
+	{ 0x0f4, 4, "isa-debug-exit" }, { 0x0cf8, 8, "PCI config/reset" },
+};
+
+static const char *port_forbidden(u16 port, u8 size)
+{
+	unsigned i;
+
+	for (i = 0; i < ARRAY_SIZE(forbidden_ports); i++) {
+		u32 a = forbidden_ports[i].first, b = a + forbidden_ports[i].count;
+
+		if ((u32)port < b && (u32)port + size > a)
+			return forbidden_ports[i].what;
+	}
+	return NULL;
+}
+
+static u32 uart_in(struct guest *g, unsigned reg)
+{
+	switch (reg) {
+	case UART_LSR:
+		return UART_LSR_THRE_TEMT;
+	case UART_IIR:
+		return UART_IIR_NO_INT;
+	case UART_LCR:
+		return g->uart_lcr;
+	case UART_IER:
+		return (g->uart_lcr & UART_LCR_DLAB) ? 0 : g->uart_ier;
+	case UART_MCR:
+		return g->uart_mcr;
+	case UART_SCR:
+		return g->uart_scr;
+	default: /* RBR: no input; MSR: no modem lines */
+		return 0;
+	}
+}
+
+static void uart_out(struct guest *g, unsigned reg, u8 val)
+{
+	switch (reg) {
+	case UART_THR:
+		if (!(g->uart_lcr & UART_LCR_DLAB))
+			guest_con_putc(g, (char)val);
+		break;
+	case UART_IER:
+		if (!(g->uart_lcr & UART_LCR_DLAB))
+			g->uart_ier = val & 0x0f;
+		break;
+	case UART_LCR:
+		g->uart_lcr = val;
+		break;
+	case UART_MCR:
+		g->uart_mcr = val & 0x1f;
+		break;
+	case UART_SCR:
+		g->uart_scr = val;
+		break;
+	default: /* FCR, LSR, MSR: ignored */
+		break;
+	}
+}
+
+static void set_in_result(struct vcpu *v, u8 size, u32 val)
+{
+	u64 a = rax(v);
+
+	if (size == 4)
+		a = val; /* a 32-bit destination zero-extends */
+	else if (size == 2)
+		a = (a & ~0xffffULL) | (val & 0xffff);
+	else
+		a = (a & ~0xffULL) | (val & 0xff);
+	set_rax(v, a);
+}
+
+static enum exit_action handle_ioio(struct vcpu *v)
+{
+	struct guest *g = v->guest;
+	struct svm_ioio io = svm_ioio_decode(v->vmcb->control.exit_info_1);
+	const char *what;
+	u32 val = 0;
+	unsigned i;
+
+	if (!io.size) {
+		guest_finish(g, GUEST_KILLED, "IOIO exit with no valid size (info1 0x%llx)",
+			     (unsigned long long)v->vmcb->control.exit_info_1);
+		return EXIT_STOP;
+	}
+	what = port_forbidden(io.port, io.size);
+	if (what) {
+		guest_finish(g, GUEST_KILLED, "forbidden port 0x%x (%s) %s size %u at rip 0x%llx",
+			     io.port, what, io.in ? "read" : "write", io.size,
+			     (unsigned long long)v->vmcb->save.rip);
+		return EXIT_STOP;
+	}
+	if (io.str) { /* INS/OUTS are not emulated: docs/svm.md */
+		vcpu_inject_exception(v, X86_VEC_GP, 0);
+		return EXIT_RESUME;
+	}
+	if (io.port >= COM1_BASE && io.port + io.size <= COM1_BASE + 8) {
+		if (io.in) {
+			for (i = 0; i < io.size; i++)
+				val |= uart_in(g, io.port - COM1_BASE + i) << (8 * i);
+			set_in_result(v, io.size, val);
+		} else {
+			for (i = 0; i < io.size; i++)
+				uart_out(g, io.port - COM1_BASE + i, (u8)(rax(v) >> (8 * i)));
+		}
+	} else {
+		/* No device: reads float high, writes vanish (docs/svm.md). */
+		v->ignored_io++;
+		if (io.in)
+			set_in_result(v, io.size, 0xffffffffu);
+	}
+	return skip_and_resume(v);
+}
+
+/* ---- HLT, SHUTDOWN, INTR, exceptions -------------------------------------------- */
+
+static enum exit_action handle_hlt(struct vcpu *v)
+{
+	enum exit_action a = skip_and_resume(v);
+
+	return a == EXIT_STOP ? a : EXIT_YIELD;
+}
+
+static enum exit_action handle_shutdown(struct vcpu *v)
+{
+	guest_finish(v->guest, GUEST_TRIPLE_FAULT, "shutdown (triple fault) at rip 0x%llx",
+		     (unsigned long long)v->vmcb->save.rip);
+	return EXIT_STOP;
+}
+
+static enum exit_action handle_ud(struct vcpu *v)
+{
+	if (ud_hook && ud_hook(v) == 0)
+		return EXIT_RESUME;
+	vcpu_inject_exception(v, X86_VEC_UD, -1);
+	return EXIT_RESUME;
+}
+
+/* SVM instructions and hidden features: the guest sees no SVM and no XSAVE. */
+static enum exit_action handle_hidden_insn(struct vcpu *v)
+{
+	vcpu_inject_exception(v, X86_VEC_UD, -1);
+	return EXIT_RESUME;
+}
+
+/* ---- nested page fault (APM vol 2, 15.25.6) ---------------------------------------- */
+
+static enum exit_action handle_npf(struct vcpu *v)
+{
+	struct guest *g = v->guest;
+	const struct vmcb_control_area *c = &v->vmcb->control;
+	struct svm_npf f = svm_npf_decode(c->exit_info_1, c->exit_info_2);
+
+	if (g->mem_ops && g->mem_ops->fault && g->mem_ops->fault(g, gpa(f.gpa), c->exit_info_1) == 0)
+		return EXIT_RESUME;
+	guest_finish(g, GUEST_NPF, "nested page fault gpa 0x%llx rip 0x%llx err 0x%llx (%s %s%s)",
+		     (unsigned long long)f.gpa, (unsigned long long)v->vmcb->save.rip,
+		     (unsigned long long)c->exit_info_1, f.in_walk ? "guest page walk" : "access",
+		     f.fetch ? "fetch" : f.write ? "write" : "read",
+		     f.present ? ", present" : ", not present");
+	return EXIT_STOP;
+}
+
+/* ---- hypercalls (hv/hypercall.h) ------------------------------------------------------ */
+
+/* Test names become report words: [A-Za-z0-9_.:/-] only. */
+static void sanitize_word(char *s)
+{
+	for (; *s; s++) {
+		char c = *s;
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '.' || c == ':' || c == '/' || c == '-'))
+			*s = '_';
+	}
+}
+
+static void sanitize_text(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+			*s = '?';
+}
+
+static s64 hc_puts(struct vcpu *v, u64 gpa_arg, u64 len)
+{
+	char buf[HC_PUTS_MAX];
+	u64 i;
+
+	if (len > HC_PUTS_MAX)
+		return HC_EINVAL;
+	if (guest_read(v->guest, gpa(gpa_arg), buf, len))
+		return HC_EFAULT;
+	for (i = 0; i < len; i++)
+		guest_con_putc(v->guest, buf[i]);
+	return (s64)len;
+}
+
+static s64 hc_test_result(struct vcpu *v, u64 name_gpa, u64 pass, u64 detail_gpa)
+{
+	struct guest *g = v->guest;
+	char name[HC_NAME_MAX + 1], detail[HC_DETAIL_MAX + 1] = "";
+	char full[CFG_NAME_MAX + 2 + HC_NAME_MAX + 1];
+
+	if (guest_read_str(g, gpa(name_gpa), name, HC_NAME_MAX) || !name[0])
+		return HC_EFAULT;
+	if (detail_gpa && guest_read_str(g, gpa(detail_gpa), detail, HC_DETAIL_MAX))
+		return HC_EFAULT;
+	if (pass > 1)
+		return HC_EINVAL;
+	sanitize_word(name);
+	sanitize_text(detail);
+	guest_con_flush(g);
+	snprintf(full, sizeof(full), "%s:%s", g->name, name);
+	report_check(pass == 1, full, "%s", detail);
+	if (pass)
+		g->checks_passed++;
+	else
+		g->checks_failed++;
+	return HC_OK;
+}
+
+static s64 hc_get_info(struct vcpu *v, u64 gpa_arg, u64 size)
+{
+	struct guest *g = v->guest;
+	struct hc_info info;
+	u64 n = MIN(size, (u64)sizeof(info));
+
+	memset(&info, 0, sizeof(info));
+	info.abi_version = HC_ABI_VERSION;
+	info.flags = g->snp ? HC_INFO_F_SNP : 0;
+	info.mem_size = g->mem_size;
+	info.load_gpa = gpa_val(g->load);
+	info.entry_gpa = gpa_val(g->entry);
+	info.image_size = g->image_size;
+	info.guest_id = g->id;
+	info.cbit = g->snp ? GUEST_CBIT : 0;
+	memcpy(info.name, g->name, MIN(sizeof(info.name) - 1, strlen(g->name)));
+	if (g->cfg)
+		memcpy(info.args, g->cfg->args, MIN(sizeof(info.args) - 1, strlen(g->cfg->args)));
+	if (guest_write(g, gpa(gpa_arg), &info, n))
+		return HC_EFAULT;
+	return (s64)n;
+}
+
+static enum exit_action handle_vmmcall(struct vcpu *v)
+{
+	struct guest *g = v->guest;
+	struct vcpu_regs *r = &v->regs;
+	enum exit_action a = EXIT_RESUME;
+	s64 ret;
+
+	if (skip_and_resume(v) == EXIT_STOP)
+		return EXIT_STOP;
+	switch (rax(v)) {
+	case HC_PUTS:
+		ret = hc_puts(v, r->rbx, r->rcx);
+		break;
+	case HC_TEST_RESULT:
+		ret = hc_test_result(v, r->rbx, r->rcx, r->rdx);
+		break;
+	case HC_EXIT:
+		g->exit_status = r->rbx;
+		if (r->rbx == HC_EXIT_PASS && !g->checks_failed)
+			guest_finish(g, GUEST_PASS, "exit 0, %u checks passed", g->checks_passed);
+		else
+			guest_finish(g, GUEST_FAIL, "exit status 0x%llx, %u checks failed of %u",
+				     (unsigned long long)r->rbx, g->checks_failed,
+				     g->checks_failed + g->checks_passed);
+		return EXIT_STOP;
+	case HC_YIELD:
+		ret = HC_OK;
+		a = EXIT_YIELD;
+		break;
+	case HC_GET_INFO:
+		ret = hc_get_info(v, r->rbx, r->rcx);
+		break;
+	default:
+		ret = HC_ENOSYS;
+		break;
+	}
+	set_rax(v, (u64)ret);
+	return a;
+}
+
+/* ---- dispatcher ---------------------------------------------------------------------- */
+
+static enum exit_stat exit_stat_of(u32 code)
+{
+	switch (code) {
+	case SVM_EXIT_CPUID:
+		return EXIT_STAT_CPUID;
+	case SVM_EXIT_MSR:
+		return EXIT_STAT_MSR;
+	case SVM_EXIT_IOIO:
+		return EXIT_STAT_IOIO;
+	case SVM_EXIT_HLT:
+		return EXIT_STAT_HLT;
+	case SVM_EXIT_VMMCALL:
+		return EXIT_STAT_VMMCALL;
+	case SVM_EXIT_NPF:
+		return EXIT_STAT_NPF;
+	case SVM_EXIT_INTR:
+		return EXIT_STAT_INTR;
+	case SVM_EXIT_SHUTDOWN:
+		return EXIT_STAT_SHUTDOWN;
+	default:
+		if (code >= SVM_EXIT_EXCP_BASE && code <= SVM_EXIT_LAST_EXCP)
+			return EXIT_STAT_EXCP;
+		return EXIT_STAT_OTHER;
+	}
+}
+
+enum exit_action svm_handle_exit(struct vcpu *v)
+{
+	struct vmcb_control_area *c = &v->vmcb->control;
+	u32 code = c->exit_code;
+
+	v->exits++;
+	v->last_exit = code;
+	v->exit_counts[exit_stat_of(code)]++;
+
+	if (code == SVM_EXIT_ERR) {
+		guest_finish(v->guest, GUEST_KILLED, "VMRUN failed: invalid guest state");
+		return EXIT_STOP;
+	}
+	/* An event whose delivery the exit interrupted is delivered again
+	 * (APM vol 2, 15.7.2); a handler may replace it. */
+	if (c->exit_int_info & SVM_EXITINTINFO_VALID) {
+		c->event_inj = c->exit_int_info;
+		c->event_inj_err = c->exit_int_info_err;
+	}
+
+	switch (code) {
+	case SVM_EXIT_CPUID:
+		return handle_cpuid(v);
+	case SVM_EXIT_MSR:
+		return handle_msr(v);
+	case SVM_EXIT_IOIO:
+		return handle_ioio(v);
+	case SVM_EXIT_HLT:
+		return handle_hlt(v);
+	case SVM_EXIT_INTR:
+		return EXIT_YIELD; /* preemption tick: the scheduler acknowledges it */
+	case SVM_EXIT_SHUTDOWN:
+		return handle_shutdown(v);
+	case SVM_EXIT_NPF:
+		return handle_npf(v);
+	case SVM_EXIT_VMMCALL:
+		return handle_vmmcall(v);
+	case SVM_EXIT_EXCP_UD:
+		return handle_ud(v);
+	case SVM_EXIT_INVD: /* would drop the host's dirty cache lines: a no-op */
+		return skip_and_resume(v);
+	case SVM_EXIT_VMRUN:
+	case SVM_EXIT_VMLOAD:
+	case SVM_EXIT_VMSAVE:
+	case SVM_EXIT_STGI:
+	case SVM_EXIT_CLGI:
+	case SVM_EXIT_SKINIT:
+	case SVM_EXIT_INVLPGA:
+	case SVM_EXIT_XSETBV:
+	case SVM_EXIT_MONITOR:
+	case SVM_EXIT_MWAIT:
+	case SVM_EXIT_MWAIT_COND:
+	case SVM_EXIT_RDPRU:
+		return handle_hidden_insn(v);
+	default:
+		guest_finish(v->guest, GUEST_KILLED, "unexpected exit 0x%x info1 0x%llx info2 0x%llx",
+			     code, (unsigned long long)c->exit_info_1,
+			     (unsigned long long)c->exit_info_2);
+		return EXIT_STOP;
+	}
+}

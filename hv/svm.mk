@@ -1,0 +1,5 @@
+# hv/svm: VMCB, VMRUN loop, exit handlers, guests and their scheduler.
+# Pure (host-testable): initial VMCB, RIP advance, MSRPM/IOPM, CPUID policy,
+# MSR emulation, exit dispatch, default guest memory (pmem + pt NPT).
+PURE_SRCS += hv/vcpu.c hv/cpuid.c hv/msr.c hv/exits.c hv/guest_mem.c
+UNIT_TESTS += svm

@@ -1,0 +1,230 @@
+/* vCPU state set-up and the small pure rules around VMRUN: the initial VMCB,
+ * RIP advance, event injection, MSR and I/O permission maps.
+ * AMD APM vol 2: 15.5 (VMRUN), 15.7 (#VMEXIT, next_rip), 15.10 (IOIO), 15.11
+ * (MSR intercepts), 15.20 (event injection), 15.25 (nested paging). */
+#include "hv/vcpu.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "hv/bits.h"
+#include "hv/log.h"
+
+/* Flat 32-bit segments (attribute words, APM vol 2, 15.5.1). */
+#define SEG_ATTR_CODE32 (SVM_SEG_G | SVM_SEG_DB | SVM_SEG_P | SVM_SEG_S | 0xb) /* 0xc9b */
+#define SEG_ATTR_DATA32 (SVM_SEG_G | SVM_SEG_DB | SVM_SEG_P | SVM_SEG_S | 0x3) /* 0xc93 */
+#define SEG_ATTR_LDT	(SVM_SEG_P | 0x2)				      /* 0x082 */
+#define SEG_ATTR_TSS32	(SVM_SEG_P | 0xb)				      /* 0x08b busy */
+
+#define BOOT_CS 0x08
+#define BOOT_DS 0x10
+
+#define GUEST_CR0_BOOT (0x1ULL /* PE */ | 0x10ULL /* ET */ | 0x20ULL /* NE */)
+#define GUEST_EFER_SVME BIT(12)
+#define GUEST_DR6_INIT 0xffff0ff0ULL
+#define GUEST_DR7_INIT 0x400ULL
+#define GUEST_RFLAGS_INIT 0x2ULL
+#define GUEST_PAT_INIT 0x0007040600070406ULL /* power-on default */
+
+/* Exceptions the hypervisor wants to see: #UD for the PVALIDATE emulation. */
+static const unsigned intercepts_on[] = {
+	INTERCEPT_EXCEPTION_OFFSET + X86_VEC_UD,
+	INTERCEPT_INTR,	   /* preemption tick */
+	INTERCEPT_CPUID,   INTERCEPT_HLT,     INTERCEPT_IOIO_PROT, INTERCEPT_MSR_PROT,
+	INTERCEPT_SHUTDOWN, INTERCEPT_INVD,
+	/* SVM is hidden: every SVM instruction must exit (VMRUN is required by
+	 * the consistency checks; VMLOAD/VMSAVE would otherwise act on a
+	 * physical address chosen by the guest). */
+	INTERCEPT_VMRUN,   INTERCEPT_VMMCALL, INTERCEPT_VMLOAD,	   INTERCEPT_VMSAVE,
+	INTERCEPT_STGI,	   INTERCEPT_CLGI,    INTERCEPT_SKINIT,	   INTERCEPT_INVLPGA,
+	/* XSAVE is hidden (only the FXSAVE area is swapped) */
+	INTERCEPT_XSETBV,
+	INTERCEPT_MONITOR, INTERCEPT_MWAIT,   INTERCEPT_MWAIT_COND, INTERCEPT_RDPRU,
+};
+
+static void set_seg(struct vmcb_seg *s, u16 sel, u16 attrib, u32 limit)
+{
+	s->selector = sel;
+	s->attrib = attrib;
+	s->limit = limit;
+	s->base = 0;
+}
+
+void vmcb_init(struct vmcb *vmcb, const struct vcpu_boot *b)
+{
+	struct vmcb_control_area *c = &vmcb->control;
+	struct vmcb_save_area *s = &vmcb->save;
+	unsigned i;
+
+	memset(vmcb, 0, sizeof(*vmcb));
+	for (i = 0; i < ARRAY_SIZE(intercepts_on); i++)
+		vmcb_set_intercept(c, intercepts_on[i]);
+	c->iopm_base_pa = b->iopm_pa;
+	c->msrpm_base_pa = b->msrpm_pa;
+	c->asid = b->asid;
+	c->tlb_ctl = TLB_CONTROL_FLUSH_ALL_ASID; /* first run; guest.c clears it */
+	/* Guest RFLAGS.IF masks only virtual interrupts; physical ones follow the
+	 * host's IF and exit with INTR (APM vol 2, 15.21.1). */
+	c->int_ctl = (u32)V_INTR_MASKING_MASK;
+	c->nested_ctl = SVM_NESTED_CTL_NP_ENABLE;
+	c->nested_cr3 = b->nested_cr3;
+
+	set_seg(&s->cs, BOOT_CS, SEG_ATTR_CODE32, 0xffffffff);
+	set_seg(&s->ds, BOOT_DS, SEG_ATTR_DATA32, 0xffffffff);
+	set_seg(&s->es, BOOT_DS, SEG_ATTR_DATA32, 0xffffffff);
+	set_seg(&s->ss, BOOT_DS, SEG_ATTR_DATA32, 0xffffffff);
+	set_seg(&s->fs, BOOT_DS, SEG_ATTR_DATA32, 0xffffffff);
+	set_seg(&s->gs, BOOT_DS, SEG_ATTR_DATA32, 0xffffffff);
+	set_seg(&s->gdtr, 0, 0, 0);
+	set_seg(&s->idtr, 0, 0, 0);
+	set_seg(&s->ldtr, 0, SEG_ATTR_LDT, 0xffff);
+	set_seg(&s->tr, 0, SEG_ATTR_TSS32, 0xffff);
+	s->cpl = 0;
+	s->efer = GUEST_EFER_SVME; /* VMRUN refuses EFER.SVME = 0 */
+	s->cr0 = GUEST_CR0_BOOT;
+	s->dr6 = GUEST_DR6_INIT;
+	s->dr7 = GUEST_DR7_INIT;
+	s->rflags = GUEST_RFLAGS_INIT;
+	s->rip = b->entry;
+	s->g_pat = GUEST_PAT_INIT;
+}
+
+void fpu_init_image(u8 *area)
+{
+	u16 fcw = 0x037f;
+	u32 mxcsr = 0x1f80;
+
+	/* FXSAVE layout (APM vol 5, FXSAVE): FCW at 0, MXCSR at 24 */
+	memset(area, 0, VCPU_FPU_SIZE);
+	memcpy(area + 0, &fcw, sizeof(fcw));
+	memcpy(area + 24, &mxcsr, sizeof(mxcsr));
+}
+
+void vcpu_init(struct vcpu *v, const struct vcpu_boot *b)
+{
+	memset(&v->regs, 0, sizeof(v->regs));
+	v->regs.rbx = b->boot_params;
+	fpu_init_image(v->guest_fpu);
+	vmcb_init(v->vmcb, b);
+}
+
+int svm_next_rip(const struct vmcb *vmcb, bool nrips, u64 *next)
+{
+	const struct vmcb_control_area *c = &vmcb->control;
+	u64 rip = vmcb->save.rip;
+
+	if (nrips && c->next_rip) {
+		*next = c->next_rip;
+		return 0;
+	}
+	switch (c->exit_code) {
+	case SVM_EXIT_IOIO:
+		*next = c->exit_info_2; /* APM vol 2, 15.10.2 */
+		return 0;
+	case SVM_EXIT_CPUID:
+	case SVM_EXIT_MSR:   /* RDMSR 0F 32, WRMSR 0F 30 */
+	case SVM_EXIT_RDTSC: /* 0F 31 */
+	case SVM_EXIT_INVD:  /* 0F 08 */
+		*next = rip + 2;
+		return 0;
+	case SVM_EXIT_VMMCALL: /* 0F 01 D9 */
+		*next = rip + 3;
+		return 0;
+	case SVM_EXIT_HLT: /* F4 */
+		*next = rip + 1;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+int vcpu_skip_insn(struct vcpu *v)
+{
+	u64 next;
+	int ret = svm_next_rip(v->vmcb, v->nrips, &next);
+
+	if (ret) {
+		pr_err("svm: no instruction length for exit 0x%x\n", v->vmcb->control.exit_code);
+		return ret;
+	}
+	v->vmcb->save.rip = next;
+	v->vmcb->control.int_state &= ~(u32)SVM_INTERRUPT_SHADOW_MASK;
+	return 0;
+}
+
+void vcpu_inject_exception(struct vcpu *v, u8 vector, s64 err)
+{
+	u32 ev = (u32)(FIELD_PREP(SVM_EVTINJ_VEC_MASK, vector) |
+		       FIELD_PREP(SVM_EVTINJ_TYPE_MASK, SVM_EVTINJ_TYPE_EXEPT) | SVM_EVTINJ_VALID);
+
+	if (err >= 0) {
+		ev |= (u32)SVM_EVTINJ_VALID_ERR;
+		v->vmcb->control.event_inj_err = (u32)err;
+	}
+	v->vmcb->control.event_inj = ev;
+}
+
+/* MSRPM (APM vol 2, 15.11): three 2 KiB vectors, 2 bits per MSR
+ * (read intercept, then write intercept). */
+static const struct {
+	u32 first;
+	u32 byte;
+} msrpm_ranges[] = {
+	{ 0x00000000, 0x0000 },
+	{ 0xc0000000, 0x0800 },
+	{ 0xc0010000, 0x1000 },
+};
+#define MSRPM_RANGE_MSRS 0x2000
+
+int msrpm_offset(u32 msr, u32 *byte, unsigned *bit)
+{
+	unsigned i;
+
+	for (i = 0; i < ARRAY_SIZE(msrpm_ranges); i++) {
+		u32 idx = msr - msrpm_ranges[i].first;
+
+		if (msr >= msrpm_ranges[i].first && idx < MSRPM_RANGE_MSRS) {
+			*byte = msrpm_ranges[i].byte + idx / 4;
+			*bit = (idx % 4) * 2;
+			return 0;
+		}
+	}
+	return -ERANGE;
+}
+
+int msrpm_set(u8 *msrpm, u32 msr, bool rd, bool wr)
+{
+	u32 byte;
+	unsigned bit;
+	int ret = msrpm_offset(msr, &byte, &bit);
+
+	if (ret)
+		return ret;
+	msrpm[byte] &= (u8) ~(3u << bit);
+	msrpm[byte] |= (u8)(((rd ? 1u : 0u) | (wr ? 2u : 0u)) << bit);
+	return 0;
+}
+
+bool msrpm_test(const u8 *msrpm, u32 msr, bool write)
+{
+	u32 byte;
+	unsigned bit;
+
+	/* MSRs outside the map always exit (APM vol 2, 15.11) */
+	if (msrpm_offset(msr, &byte, &bit))
+		return true;
+	return msrpm[byte] & (1u << (bit + (write ? 1 : 0)));
+}
+
+void iopm_set(u8 *iopm, u16 port, bool intercept)
+{
+	if (intercept)
+		iopm[port / 8] |= (u8)(1u << (port % 8));
+	else
+		iopm[port / 8] &= (u8) ~(1u << (port % 8));
+}
+
+bool iopm_test(const u8 *iopm, u16 port)
+{
+	return iopm[port / 8] & (1u << (port % 8));
+}
