@@ -3,3 +3,4 @@
 # MSR emulation, exit dispatch, default guest memory (pmem + pt NPT).
 PURE_SRCS += hv/vcpu.c hv/cpuid.c hv/msr.c hv/exits.c hv/guest_mem.c
 UNIT_TESTS += svm
+UNIT_TESTS += exits

@@ -1,0 +1,467 @@
+/* Unit tests of the exit dispatcher (hv/exits.c) on a fake VMCB and a fake
+ * guest whose memory is a host buffer: which handler runs and what it
+ * changes (registers, RIP, injected events, outcome, console, reports). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <errno.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "hv/guest.h"
+#include "hv/hypercall.h"
+#include "hv/msr.h"
+#include "hv/report.h"
+#include "hv/svm.h"
+#include "hv/vcpu.h"
+
+#define MEM_SIZE (64 * 1024)
+
+static u8 guest_ram[MEM_SIZE];
+static struct vmcb vmcb;
+static struct vcpu vcpu;
+static struct guest guest;
+static struct cfg_guest gcfg;
+static int fault_calls;
+
+/* Host addresses outside a host_env window are SPAs 1:1 (host_env.c). */
+static int fake_translate(struct guest *g, gpa_t a, spa_t *out, u64 *contig)
+{
+	(void)g;
+	if (gpa_val(a) >= MEM_SIZE)
+		return -EFAULT;
+	*out = spa((u64)(uintptr_t)guest_ram + gpa_val(a));
+	/* pretend 4K leaves, so copies cross "pages" */
+	*contig = PAGE_SIZE - (gpa_val(a) & (PAGE_SIZE - 1));
+	return 0;
+}
+
+static int fake_fault(struct guest *g, gpa_t a, u64 err)
+{
+	(void)g;
+	(void)err;
+	fault_calls++;
+	return gpa_val(a) == 0x9000 ? 0 : -ENOENT;
+}
+
+static const struct guest_mem_ops fake_mem = {
+	.name = "fake", .translate = fake_translate, .fault = fake_fault,
+};
+
+static void fake_host(u32 leaf, u32 sub, struct cpuid_res *r)
+{
+	(void)sub;
+	memset(r, 0, sizeof(*r));
+	if (leaf == 0)
+		r->eax = 0xd;
+	else if (leaf == 1)
+		r->ecx = 0x80000000u >> 31; /* SSE3 only */
+	else if (leaf == 0x80000000)
+		r->eax = 0x8000001e;
+	else if (leaf == 0x80000001)
+		r->ecx = 4; /* SVM */
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	memset(guest_ram, 0, sizeof(guest_ram));
+	memset(&vmcb, 0, sizeof(vmcb));
+	memset(&vcpu, 0, sizeof(vcpu));
+	memset(&guest, 0, sizeof(guest));
+	memset(&gcfg, 0, sizeof(gcfg));
+	strcpy(gcfg.args, "x=1");
+	strcpy(guest.name, "g1");
+	guest.cfg = &gcfg;
+	guest.mem_size = MEM_SIZE;
+	guest.load = gpa(0x2000);
+	guest.entry = gpa(0x2000);
+	guest.mem_ops = &fake_mem;
+	guest.outcome = GUEST_RUNNING;
+	guest.cpuid.host = fake_host;
+	vcpu.vmcb = &vmcb;
+	vcpu.guest = &guest;
+	guest.vcpu = &vcpu;
+	vmcb.save.rip = 0x2000;
+	vmcb.save.efer = EFER_GUEST_SVME;
+	fault_calls = 0;
+	ud_hook = NULL;
+	ghcb_msr_hook = NULL;
+	return 0;
+}
+
+static enum exit_action do_exit(u32 code, u64 info1, u64 info2)
+{
+	vmcb.control.exit_code = code;
+	vmcb.control.exit_info_1 = info1;
+	vmcb.control.exit_info_2 = info2;
+	return svm_handle_exit(&vcpu);
+}
+
+static void test_cpuid_exit(void **state)
+{
+	(void)state;
+	vmcb.save.rax = 1;
+	vcpu.regs.rcx = 0;
+	assert_int_equal(do_exit(SVM_EXIT_CPUID, 0, 0), EXIT_RESUME);
+	assert_int_equal(vmcb.save.rip, 0x2002);
+	assert_true(vcpu.regs.rcx & CPUID_1_ECX_HYPERVISOR);
+	vmcb.save.rax = 0x80000001;
+	do_exit(SVM_EXIT_CPUID, 0, 0);
+	assert_int_equal(vcpu.regs.rcx & 4, 0);
+	vmcb.save.rax = 0xffffffff00000000ULL | HC_CPUID_BASE; /* upper half ignored */
+	do_exit(SVM_EXIT_CPUID, 0, 0);
+	assert_int_equal(vmcb.save.rax, HC_CPUID_INFO);
+	assert_int_equal(vcpu.regs.rbx, HC_CPUID_SIG_EBX);
+	assert_int_equal(vcpu.exit_counts[EXIT_STAT_CPUID], 3);
+	assert_int_equal(vcpu.exits, 3);
+	vmcb.save.rax = 0x8000001f;
+	do_exit(SVM_EXIT_CPUID, 0, 0);
+	assert_int_equal(vmcb.save.rax, 0);
+	guest.cpuid.snp = true;
+	vmcb.save.rax = 0x8000001f;
+	do_exit(SVM_EXIT_CPUID, 0, 0);
+	assert_int_equal(vcpu.regs.rbx & 0x3f, GUEST_CBIT);
+}
+
+static void test_msr_exits(void **state)
+{
+	(void)state;
+	/* unknown MSR: #GP(0) injected, RIP not advanced */
+	vcpu.regs.rcx = 0x12345;
+	assert_int_equal(do_exit(SVM_EXIT_MSR, 0, 0), EXIT_RESUME);
+	assert_int_equal(vmcb.save.rip, 0x2000);
+	assert_int_equal(vmcb.control.event_inj,
+			 SVM_EVTINJ_VALID | SVM_EVTINJ_VALID_ERR | (3 << 8) | X86_VEC_GP);
+	assert_int_equal(vmcb.control.event_inj_err, 0);
+	vmcb.control.event_inj = 0;
+	/* SEV_STATUS: 0 for a plain guest, SEV|ES|SNP for an SNP guest */
+	vcpu.regs.rcx = MSR_AMD64_SEV;
+	vmcb.save.rax = 0xdead;
+	do_exit(SVM_EXIT_MSR, 0, 0);
+	assert_int_equal(vmcb.save.rax, 0);
+	assert_int_equal(vmcb.save.rip, 0x2002);
+	guest.snp = true;
+	do_exit(SVM_EXIT_MSR, 0, 0);
+	assert_int_equal(vmcb.save.rax, 7);
+	assert_int_equal(vcpu.regs.rdx, 0);
+	/* GHCB MSR stored */
+	vcpu.regs.rcx = MSR_AMD64_SEV_ES_GHCB;
+	vmcb.save.rax = 0x5004;
+	vcpu.regs.rdx = 0x1;
+	do_exit(SVM_EXIT_MSR, 1, 0);
+	assert_int_equal(guest.ghcb_msr, 0x100005004ULL);
+	/* EFER: SVME stays set and is hidden, LMA is the processor's */
+	vcpu.regs.rcx = MSR_EFER_NR;
+	vmcb.save.rax = EFER_GUEST_LME | EFER_GUEST_LMA;
+	vcpu.regs.rdx = 0;
+	do_exit(SVM_EXIT_MSR, 1, 0);
+	assert_int_equal(vmcb.save.efer, EFER_GUEST_LME | EFER_GUEST_SVME);
+	do_exit(SVM_EXIT_MSR, 0, 0);
+	assert_int_equal(vmcb.save.rax, EFER_GUEST_LME);
+	/* EFER reserved bit: #GP */
+	vmcb.save.rax = 1u << 20;
+	do_exit(SVM_EXIT_MSR, 1, 0);
+	assert_true(vmcb.control.event_inj & SVM_EVTINJ_VALID);
+	assert_int_equal(vmcb.save.efer, EFER_GUEST_LME | EFER_GUEST_SVME);
+	/* PAT: invalid type 2 -> #GP, valid kept */
+	vmcb.control.event_inj = 0;
+	vcpu.regs.rcx = MSR_IA32_CR_PAT;
+	vmcb.save.rax = 0x06;
+	do_exit(SVM_EXIT_MSR, 1, 0);
+	assert_int_equal(vmcb.save.g_pat, 6);
+	vmcb.save.rax = 0x02;
+	do_exit(SVM_EXIT_MSR, 1, 0);
+	assert_int_equal(vmcb.save.g_pat, 6);
+	assert_true(vmcb.control.event_inj & SVM_EVTINJ_VALID);
+}
+
+static void test_msr_ghcb_plain_guest(void **state)
+{
+	(void)state;
+	vcpu.regs.rcx = MSR_AMD64_SEV_ES_GHCB;
+	do_exit(SVM_EXIT_MSR, 0, 0);
+	assert_true(vmcb.control.event_inj & SVM_EVTINJ_VALID);
+}
+
+static void out_char(char c)
+{
+	vmcb.save.rax = (u8)c;
+	u64 rip = vmcb.save.rip;
+	assert_int_equal(do_exit(SVM_EXIT_IOIO, svm_ioio_encode(0x3f8, 1, false), rip + 1),
+			 EXIT_RESUME);
+	assert_int_equal(vmcb.save.rip, rip + 1);
+}
+
+static void test_ioio_console(void **state)
+{
+	(void)state;
+	out_char('h');
+	out_char('i');
+	assert_int_equal(guest.con_len, 2);
+	assert_memory_equal(guest.con_line, "hi", 2);
+	out_char('\n');
+	assert_int_equal(guest.con_len, 0);
+	/* LSR: transmitter empty; in al keeps the upper RAX bits */
+	vmcb.save.rax = 0x1234567800ULL;
+	do_exit(SVM_EXIT_IOIO, svm_ioio_encode(0x3fd, 1, true), 0x3000);
+	assert_int_equal(vmcb.save.rax, 0x1234567860ULL);
+	assert_int_equal(vmcb.save.rip, 0x3000);
+	/* DLAB set: THR writes are the divisor, not output */
+	vmcb.save.rax = 0x80;
+	do_exit(SVM_EXIT_IOIO, svm_ioio_encode(0x3fb, 1, false), 0x3001);
+	out_char('x');
+	assert_int_equal(guest.con_len, 0);
+	vmcb.save.rax = 0x03;
+	do_exit(SVM_EXIT_IOIO, svm_ioio_encode(0x3fb, 1, false), 0x3010);
+	out_char('y');
+	assert_int_equal(guest.con_len, 1);
+	/* a very long line is split, never overflows */
+	for (int i = 0; i < 3 * GUEST_CON_LINE; i++)
+		out_char('z');
+	assert_true(guest.con_len < GUEST_CON_LINE);
+	assert_int_equal(guest.outcome, GUEST_RUNNING);
+}
+
+static void test_ioio_other_ports(void **state)
+{
+	(void)state;
+	vmcb.save.rax = 0;
+	do_exit(SVM_EXIT_IOIO, svm_ioio_encode(0x80, 1, false), 0x2001);
+	assert_int_equal(vcpu.ignored_io, 1);
+	do_exit(SVM_EXIT_IOIO, svm_ioio_encode(0x60, 2, true), 0x2002);
+	assert_int_equal(vmcb.save.rax, 0xffff);
+	vmcb.save.rax = 0xffffffff12345678ULL;
+	do_exit(SVM_EXIT_IOIO, svm_ioio_encode(0x1000, 4, true), 0x2003);
+	assert_int_equal(vmcb.save.rax, 0xffffffffULL); /* 32-bit in zero-extends */
+	assert_int_equal(guest.outcome, GUEST_RUNNING);
+	/* string I/O: #GP */
+	do_exit(SVM_EXIT_IOIO, svm_ioio_encode(0x3f8, 1, false) | SVM_IOIO_STR_MASK, 0x2004);
+	assert_int_equal(vmcb.control.event_inj & 0xff, X86_VEC_GP);
+	assert_int_equal(vmcb.save.rip, 0x2003);
+}
+
+static void test_ioio_forbidden(void **state)
+{
+	static const u16 ports[] = { 0xf4, 0xf7, 0xcf8, 0xcfc, 0xcf9, 0x64, 0x92, 0x20, 0x43 };
+
+	(void)state;
+	for (unsigned i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
+		setup(NULL);
+		assert_int_equal(do_exit(SVM_EXIT_IOIO, svm_ioio_encode(ports[i], 1, false), 0x2001),
+				 EXIT_STOP);
+		assert_int_equal(guest.outcome, GUEST_KILLED);
+		assert_non_null(strstr(guest.detail, "forbidden port"));
+		assert_int_equal(vmcb.save.rip, 0x2000);
+	}
+	/* a 4-byte access at 0xf2 overlaps 0xf4 */
+	setup(NULL);
+	assert_int_equal(do_exit(SVM_EXIT_IOIO, svm_ioio_encode(0xf2, 4, false), 0x2001), EXIT_STOP);
+	assert_non_null(strstr(guest.detail, "isa-debug-exit"));
+	/* 0xf0 with one byte does not */
+	setup(NULL);
+	assert_int_equal(do_exit(SVM_EXIT_IOIO, svm_ioio_encode(0xf0, 1, false), 0x2001), EXIT_RESUME);
+}
+
+static void test_hlt_shutdown_intr(void **state)
+{
+	(void)state;
+	assert_int_equal(do_exit(SVM_EXIT_HLT, 0, 0), EXIT_YIELD);
+	assert_int_equal(vmcb.save.rip, 0x2001);
+	assert_int_equal(do_exit(SVM_EXIT_INTR, 0, 0), EXIT_YIELD);
+	assert_int_equal(vmcb.save.rip, 0x2001);
+	assert_int_equal(vcpu.exit_counts[EXIT_STAT_INTR], 1);
+	assert_int_equal(do_exit(SVM_EXIT_SHUTDOWN, 0, 0), EXIT_STOP);
+	assert_int_equal(guest.outcome, GUEST_TRIPLE_FAULT);
+	/* the first outcome wins */
+	guest_finish(&guest, GUEST_PASS, "late");
+	assert_int_equal(guest.outcome, GUEST_TRIPLE_FAULT);
+}
+
+static void test_npf(void **state)
+{
+	(void)state;
+	assert_int_equal(do_exit(SVM_EXIT_NPF, PFERR_GUEST_FINAL_MASK | PFERR_WRITE_MASK, 0x9000),
+			 EXIT_RESUME);
+	assert_int_equal(fault_calls, 1);
+	assert_int_equal(do_exit(SVM_EXIT_NPF, PFERR_GUEST_FINAL_MASK | PFERR_WRITE_MASK,
+				 0x40000000),
+			 EXIT_STOP);
+	assert_int_equal(guest.outcome, GUEST_NPF);
+	assert_non_null(strstr(guest.detail, "gpa 0x40000000"));
+	assert_non_null(strstr(guest.detail, "rip 0x2000"));
+	assert_non_null(strstr(guest.detail, "write"));
+}
+
+static void test_exceptions_and_hidden(void **state)
+{
+	(void)state;
+	assert_int_equal(do_exit(SVM_EXIT_EXCP_UD, 0, 0), EXIT_RESUME);
+	assert_int_equal(vmcb.control.event_inj, SVM_EVTINJ_VALID | (3 << 8) | X86_VEC_UD);
+	vmcb.control.event_inj = 0;
+	assert_int_equal(do_exit(SVM_EXIT_VMRUN, 0, 0), EXIT_RESUME);
+	assert_int_equal(vmcb.control.event_inj & 0xff, X86_VEC_UD);
+	vmcb.control.event_inj = 0;
+	assert_int_equal(do_exit(SVM_EXIT_VMLOAD, 0, 0), EXIT_RESUME);
+	assert_int_equal(vmcb.control.event_inj & 0xff, X86_VEC_UD);
+	assert_int_equal(vmcb.save.rip, 0x2000);
+	assert_int_equal(guest.outcome, GUEST_RUNNING);
+}
+
+static int ud_emulated(struct vcpu *v)
+{
+	v->vmcb->save.rip += 4;
+	return 0;
+}
+
+static void test_ud_hook(void **state)
+{
+	(void)state;
+	ud_hook = ud_emulated;
+	assert_int_equal(do_exit(SVM_EXIT_EXCP_UD, 0, 0), EXIT_RESUME);
+	assert_int_equal(vmcb.control.event_inj, 0);
+	assert_int_equal(vmcb.save.rip, 0x2004);
+	ud_hook = NULL;
+}
+
+static void test_reinject(void **state)
+{
+	(void)state;
+	vmcb.control.exit_int_info = SVM_EXITINTINFO_VALID | SVM_EXITINTINFO_VALID_ERR |
+				     (3 << 8) | X86_VEC_PF;
+	vmcb.control.exit_int_info_err = 2;
+	assert_int_equal(do_exit(SVM_EXIT_NPF, PFERR_GUEST_PAGE_MASK, 0x9000), EXIT_RESUME);
+	assert_int_equal(vmcb.control.event_inj, vmcb.control.exit_int_info);
+	assert_int_equal(vmcb.control.event_inj_err, 2);
+}
+
+static void test_failed_vmrun_and_unknown(void **state)
+{
+	(void)state;
+	assert_int_equal(do_exit(SVM_EXIT_ERR, 0, 0), EXIT_STOP);
+	assert_int_equal(guest.outcome, GUEST_KILLED);
+	assert_non_null(strstr(guest.detail, "VMRUN failed"));
+	setup(NULL);
+	assert_int_equal(do_exit(SVM_EXIT_RDPMC, 0, 0), EXIT_STOP);
+	assert_int_equal(guest.outcome, GUEST_KILLED);
+	assert_int_equal(vcpu.exit_counts[EXIT_STAT_OTHER], 1);
+}
+
+static u64 hypercall(u64 nr, u64 a, u64 b, u64 c, enum exit_action *act)
+{
+	enum exit_action r;
+
+	vmcb.save.rax = nr;
+	vcpu.regs.rbx = a;
+	vcpu.regs.rcx = b;
+	vcpu.regs.rdx = c;
+	r = do_exit(SVM_EXIT_VMMCALL, 0, 0);
+	if (act)
+		*act = r;
+	return vmcb.save.rax;
+}
+
+static void test_hc_puts(void **state)
+{
+	enum exit_action a;
+
+	(void)state;
+	memcpy(guest_ram + 0x3000, "hello\n", 6);
+	assert_int_equal(hypercall(HC_PUTS, 0x3000, 5, 0, &a), 5);
+	assert_int_equal(a, EXIT_RESUME);
+	assert_int_equal(vmcb.save.rip, 0x2003);
+	assert_int_equal(guest.con_len, 5);
+	/* crossing a fake page boundary */
+	memcpy(guest_ram + 0x3ffe, "ab", 2);
+	memcpy(guest_ram + 0x4000, "cd", 2);
+	assert_int_equal(hypercall(HC_PUTS, 0x3ffe, 4, 0, NULL), 4);
+	/* bad pointers and lengths never reach memory */
+	assert_int_equal((s64)hypercall(HC_PUTS, MEM_SIZE - 2, 4, 0, NULL), HC_EFAULT);
+	assert_int_equal((s64)hypercall(HC_PUTS, 0xffffffffffffffffULL, 4, 0, NULL), HC_EFAULT);
+	assert_int_equal((s64)hypercall(HC_PUTS, 0x3000, HC_PUTS_MAX + 1, 0, NULL), HC_EINVAL);
+	assert_int_equal((s64)hypercall(HC_PUTS, 0x3000, ~0ULL, 0, NULL), HC_EINVAL);
+	assert_int_equal((s64)hypercall(999, 0, 0, 0, NULL), HC_ENOSYS);
+	assert_int_equal(guest.outcome, GUEST_RUNNING);
+}
+
+static void test_hc_test_result_and_exit(void **state)
+{
+	enum exit_action a;
+
+	(void)state;
+	strcpy((char *)guest_ram + 0x3000, "cpuid.svm hidden"); /* space becomes _ */
+	strcpy((char *)guest_ram + 0x3100, "detail\x01text");
+	assert_int_equal(hypercall(HC_TEST_RESULT, 0x3000, 1, 0x3100, NULL), HC_OK);
+	assert_int_equal(guest.checks_passed, 1);
+	assert_int_equal(hypercall(HC_TEST_RESULT, 0x3000, 0, 0, NULL), HC_OK);
+	assert_int_equal(guest.checks_failed, 1);
+	assert_int_equal((s64)hypercall(HC_TEST_RESULT, 0x3000, 2, 0, NULL), HC_EINVAL);
+	assert_int_equal((s64)hypercall(HC_TEST_RESULT, MEM_SIZE + 5, 1, 0, NULL), HC_EFAULT);
+	/* an unterminated name */
+	memset(guest_ram + 0x5000, 'a', 200);
+	assert_int_equal((s64)hypercall(HC_TEST_RESULT, 0x5000, 1, 0, NULL), HC_EFAULT);
+	/* a name that runs off the end of guest memory */
+	memset(guest_ram + MEM_SIZE - 8, 'b', 8);
+	assert_int_equal((s64)hypercall(HC_TEST_RESULT, MEM_SIZE - 8, 1, 0, NULL), HC_EFAULT);
+	assert_int_equal(guest.checks_passed + guest.checks_failed, 2);
+	/* exit 0 with a failed check is a failure */
+	hypercall(HC_EXIT, HC_EXIT_PASS, 0, 0, &a);
+	assert_int_equal(a, EXIT_STOP);
+	assert_int_equal(guest.outcome, GUEST_FAIL);
+}
+
+static void test_hc_exit_pass_yield_info(void **state)
+{
+	enum exit_action a;
+	struct hc_info info;
+
+	(void)state;
+	assert_int_equal(hypercall(HC_YIELD, 0, 0, 0, &a), 0);
+	assert_int_equal(a, EXIT_YIELD);
+	assert_int_equal(hypercall(HC_GET_INFO, 0x6000, sizeof(info), 0, NULL), sizeof(info));
+	memcpy(&info, guest_ram + 0x6000, sizeof(info));
+	assert_int_equal(info.abi_version, HC_ABI_VERSION);
+	assert_int_equal(info.mem_size, MEM_SIZE);
+	assert_int_equal(info.load_gpa, 0x2000);
+	assert_string_equal(info.name, "g1");
+	assert_string_equal(info.args, "x=1");
+	/* short buffer: only that many bytes written */
+	memset(guest_ram + 0x7000, 0xee, 16);
+	assert_int_equal(hypercall(HC_GET_INFO, 0x7000, 4, 0, NULL), 4);
+	assert_int_equal(guest_ram[0x7004], 0xee);
+	assert_int_equal((s64)hypercall(HC_GET_INFO, MEM_SIZE - 4, sizeof(info), 0, NULL),
+			 HC_EFAULT);
+	hypercall(HC_EXIT, HC_EXIT_PASS, 0, 0, &a);
+	assert_int_equal(a, EXIT_STOP);
+	assert_int_equal(guest.outcome, GUEST_PASS);
+	setup(NULL);
+	hypercall(HC_EXIT, HC_EXIT_EXCEPTION + 14, 0, 0, &a);
+	assert_int_equal(guest.outcome, GUEST_FAIL);
+	assert_int_equal(guest.exit_status, 0x10e);
+	assert_string_equal(guest_outcome_name(GUEST_TRIPLE_FAULT), "triple_fault");
+	assert_string_equal(guest_outcome_name(GUEST_TIMEOUT), "timeout");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_cpuid_exit, setup),
+		cmocka_unit_test_setup(test_msr_exits, setup),
+		cmocka_unit_test_setup(test_msr_ghcb_plain_guest, setup),
+		cmocka_unit_test_setup(test_ioio_console, setup),
+		cmocka_unit_test_setup(test_ioio_other_ports, setup),
+		cmocka_unit_test_setup(test_ioio_forbidden, setup),
+		cmocka_unit_test_setup(test_hlt_shutdown_intr, setup),
+		cmocka_unit_test_setup(test_npf, setup),
+		cmocka_unit_test_setup(test_exceptions_and_hidden, setup),
+		cmocka_unit_test_setup(test_ud_hook, setup),
+		cmocka_unit_test_setup(test_reinject, setup),
+		cmocka_unit_test_setup(test_failed_vmrun_and_unknown, setup),
+		cmocka_unit_test_setup(test_hc_puts, setup),
+		cmocka_unit_test_setup(test_hc_test_result_and_exit, setup),
+		cmocka_unit_test_setup(test_hc_exit_pass_yield_info, setup),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
