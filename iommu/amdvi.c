@@ -10,13 +10,13 @@
 #include "hv/log.h"
 #include "hv/mem.h"
 
-#define DEFAULT_LOG2       9
-#define DEFAULT_POLL_LIMIT 10000000u
+#define DEFAULT_LOG2	    9
+#define DEFAULT_POLL_LIMIT  10000000u
 #define EVT_UNWRITTEN_POLLS 64 /* erratum 732: tail moved before the entry landed */
 
 /* Control bits the caller may add through cfg->ctrl_extra. */
-#define CTRL_EXTRA_ALLOWED \
-	(CONTROL_HT_TUN_EN | CONTROL_PASSPW_EN | CONTROL_RESPASSPW_EN | CONTROL_ISOC_EN | \
+#define CTRL_EXTRA_ALLOWED                                                                         \
+	(CONTROL_HT_TUN_EN | CONTROL_PASSPW_EN | CONTROL_RESPASSPW_EN | CONTROL_ISOC_EN |          \
 	 CONTROL_COHERENT_EN | CONTROL_INV_TO_MASK)
 
 /* ---- the real-hardware accessor ----------------------------------------- */
@@ -43,15 +43,21 @@ static void phys_relax(void *ctx)
 }
 
 const struct amdvi_mmio_ops amdvi_mmio_phys_ops = {
-	.read64 = phys_read64,
-	.write64 = phys_write64,
-	.relax = phys_relax,
+    .read64 = phys_read64,
+    .write64 = phys_write64,
+    .relax = phys_relax,
 };
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static u64 rd(const struct amdvi *m, u32 off) { return m->ops->read64(m->ctx, off); }
-static void wr(struct amdvi *m, u32 off, u64 v) { m->ops->write64(m->ctx, off, v); }
+static u64 rd(const struct amdvi *m, u32 off)
+{
+	return m->ops->read64(m->ctx, off);
+}
+static void wr(struct amdvi *m, u32 off, u64 v)
+{
+	m->ops->write64(m->ctx, off, v);
+}
 
 static void relax(const struct amdvi *m)
 {
@@ -59,10 +65,12 @@ static void relax(const struct amdvi *m)
 		m->ops->relax(m->ctx);
 }
 
-static volatile u64 *qwords(spa_t pa) { return (volatile u64 *)phys_ptr(pa); }
+static volatile u64 *qwords(spa_t pa)
+{
+	return (volatile u64 *)phys_ptr(pa);
+}
 
-static int alloc_zeroed(amdvi_alloc_fn alloc, void *actx, u64 bytes, const char *what,
-			spa_t *out)
+static int alloc_zeroed(amdvi_alloc_fn alloc, void *actx, u64 bytes, const char *what, spa_t *out)
 {
 	int ret = alloc(actx, bytes, PAGE_SIZE, out);
 
@@ -108,13 +116,14 @@ static void dte_write_raw(struct amdvi *m, u16 devid, const struct amdvi_dte *dt
 static void program_regs(struct amdvi *m)
 {
 	wr(m, MMIO_DEV_TABLE_OFFSET,
-	   spa_val(m->dev_table) | FIELD_PREP(MMIO_DEV_TABLE_SIZE_MASK, m->dev_table_bytes / PAGE_SIZE - 1));
+	   spa_val(m->dev_table) |
+	       FIELD_PREP(MMIO_DEV_TABLE_SIZE_MASK, m->dev_table_bytes / PAGE_SIZE - 1));
 	wr(m, MMIO_CMD_BUF_OFFSET,
 	   spa_val(m->cmd_buf) |
-		   FIELD_PREP(MMIO_LOG_LEN_MASK, (unsigned)__builtin_ctz(m->cmd_entries)));
+	       FIELD_PREP(MMIO_LOG_LEN_MASK, (unsigned)__builtin_ctz(m->cmd_entries)));
 	wr(m, MMIO_EVT_BUF_OFFSET,
 	   spa_val(m->evt_log) |
-		   FIELD_PREP(MMIO_LOG_LEN_MASK, (unsigned)__builtin_ctz(m->evt_entries)));
+	       FIELD_PREP(MMIO_LOG_LEN_MASK, (unsigned)__builtin_ctz(m->evt_entries)));
 	wr(m, MMIO_EXCL_BASE_OFFSET, 0);
 	wr(m, MMIO_EXCL_LIMIT_OFFSET, 0);
 	wr(m, MMIO_CMD_HEAD_OFFSET, 0);
@@ -188,7 +197,8 @@ int amdvi_init(struct amdvi *m, const struct amdvi_mmio_ops *ops, void *mmio_ctx
 	if (!ret)
 		ret = alloc_zeroed(alloc, alloc_ctx, PAGE_SIZE, "completion semaphore", &m->sem);
 	if (!ret)
-		ret = alloc_zeroed(alloc, alloc_ctx, PAGE_SIZE, "empty I/O page table", &m->null_root);
+		ret = alloc_zeroed(alloc, alloc_ctx, PAGE_SIZE, "empty I/O page table",
+				   &m->null_root);
 	if (ret) {
 		m->ops = NULL;
 		return ret;
@@ -199,8 +209,8 @@ int amdvi_init(struct amdvi *m, const struct amdvi_mmio_ops *ops, void *mmio_ctx
 	if (!cfg->passthrough_default) {
 		amdvi_dte_blocked(&block, m->null_root);
 		for (i = 0; i < m->dev_entries; i++)
-			memcpy(phys_ptr(spa_add(m->dev_table, (u64)i * DEV_TABLE_ENTRY_SIZE)), &block,
-			       sizeof(block));
+			memcpy(phys_ptr(spa_add(m->dev_table, (u64)i * DEV_TABLE_ENTRY_SIZE)),
+			       &block, sizeof(block));
 	}
 
 	m->efr = rd(m, MMIO_EXT_FEATURES);
@@ -212,11 +222,11 @@ int amdvi_init(struct amdvi *m, const struct amdvi_mmio_ops *ops, void *mmio_ctx
 		   ctrl & ~(CONTROL_IOMMU_EN | CONTROL_CMDBUF_EN | CONTROL_EVT_LOG_EN));
 	}
 	program_regs(m);
-	pr_debug("amdvi: devtab 0x%llx (%u entries), cmd 0x%llx (%u), evt 0x%llx (%u), efr 0x%llx\n",
-		 (unsigned long long)spa_val(m->dev_table), m->dev_entries,
-		 (unsigned long long)spa_val(m->cmd_buf), m->cmd_entries,
-		 (unsigned long long)spa_val(m->evt_log), m->evt_entries,
-		 (unsigned long long)m->efr);
+	pr_debug(
+	    "amdvi: devtab 0x%llx (%u entries), cmd 0x%llx (%u), evt 0x%llx (%u), efr 0x%llx\n",
+	    (unsigned long long)spa_val(m->dev_table), m->dev_entries,
+	    (unsigned long long)spa_val(m->cmd_buf), m->cmd_entries,
+	    (unsigned long long)spa_val(m->evt_log), m->evt_entries, (unsigned long long)m->efr);
 	return 0;
 }
 
@@ -234,7 +244,8 @@ int amdvi_enable(struct amdvi *m)
 	/* 3.4.10: clear stale overflow / interrupt status (RW1C). QEMU 7.2 cannot
 	 * clear them; nothing below waits on them. */
 	wr(m, MMIO_STATUS_OFFSET,
-	   MMIO_STATUS_EVT_OVERFLOW_MASK | MMIO_STATUS_EVT_INT_MASK | MMIO_STATUS_COM_WAIT_INT_MASK);
+	   MMIO_STATUS_EVT_OVERFLOW_MASK | MMIO_STATUS_EVT_INT_MASK |
+	       MMIO_STATUS_COM_WAIT_INT_MASK);
 	wr(m, MMIO_CONTROL_OFFSET, m->ctrl);
 	m->ctrl |= CONTROL_EVT_LOG_EN;
 	wr(m, MMIO_CONTROL_OFFSET, m->ctrl);
@@ -275,7 +286,10 @@ void amdvi_disable(struct amdvi *m)
  * from completed waits, never from the head register (QEMU 7.2 wraps it
  * wrongly). Usable capacity is entries - 1 (tail + 1 == head means full), and
  * one slot stays reserved for the completion wait that drains the ring. */
-static u32 ring_used(const struct amdvi *m) { return (m->cmd_tail - m->cmd_done) & (m->cmd_entries - 1); }
+static u32 ring_used(const struct amdvi *m)
+{
+	return (m->cmd_tail - m->cmd_done) & (m->cmd_entries - 1);
+}
 
 static void count_cmd(struct amdvi *m, unsigned op)
 {
@@ -372,7 +386,8 @@ int amdvi_sync(struct amdvi *m)
 	if (ret) {
 		m->stats.sync_timeouts++;
 		m->broken = true;
-		pr_err("amdvi: completion wait %llu not stored after %u polls (head 0x%llx tail 0x%llx "
+		pr_err("amdvi: completion wait %llu not stored after %u polls (head 0x%llx tail "
+		       "0x%llx "
 		       "status 0x%llx)\n",
 		       (unsigned long long)seq, m->poll_limit,
 		       (unsigned long long)rd(m, MMIO_CMD_HEAD_OFFSET),
@@ -470,7 +485,8 @@ int amdvi_inv_irt(struct amdvi *m, u16 devid)
 }
 
 /* Without EFR.IA (3.4.6): every device table entry, then every domain that a
- * translating entry names (whole address space, PDE). */
+ * translating entry names (whole address space, PDE). Blocked entries (the
+ * empty null-root table) cache nothing worth a command. */
 static int inv_all_emulated(struct amdvi *m)
 {
 	struct amdvi_cmd c;
@@ -478,13 +494,17 @@ static int inv_all_emulated(struct amdvi *m)
 	int ret;
 
 	for (i = 0; i < m->dev_entries; i++) {
-		const volatile u64 *e = qwords(spa_add(m->dev_table, (u64)i * DEV_TABLE_ENTRY_SIZE));
+		const volatile u64 *e =
+		    qwords(spa_add(m->dev_table, (u64)i * DEV_TABLE_ENTRY_SIZE));
 		u64 w0 = e[0];
 
 		amdvi_cmd_inv_devtab(&c, (u16)i);
 		ret = ring_add(m, &c);
-		if (!ret && (w0 & DTE_FLAG_V) && (w0 & DTE_FLAG_TV) && FIELD_GET(DTE_MODE_MASK, w0)) {
-			amdvi_cmd_inv_pages(&c, (u16)FIELD_GET(DTE_DOMID_MASK, e[1]), 0, ~0ULL, true);
+		if (!ret && (w0 & DTE_FLAG_V) && (w0 & DTE_FLAG_TV) &&
+		    FIELD_GET(DTE_MODE_MASK, w0) &&
+		    (w0 & DTE_PT_ROOT_MASK) != spa_val(m->null_root)) {
+			amdvi_cmd_inv_pages(&c, (u16)FIELD_GET(DTE_DOMID_MASK, e[1]), 0, ~0ULL,
+					    true);
 			ret = ring_add(m, &c);
 		}
 		if (ret)
@@ -523,7 +543,8 @@ int amdvi_set_dte(struct amdvi *m, u16 devid, const struct amdvi_dte *dte)
 	if (m->qemu72 && !amdvi_dte_qemu72_legal(dte)) {
 		amdvi_dte_format(dte, line, sizeof(line));
 		pr_err("amdvi: QEMU 7.2 would reject the DTE for 0x%04x (domain IDs must not have "
-		       "bit 8 set): %s\n", devid, line);
+		       "bit 8 set): %s\n",
+		       devid, line);
 		return -EINVAL;
 	}
 	dte_write_raw(m, devid, dte);
@@ -546,8 +567,8 @@ int amdvi_get_dte(const struct amdvi *m, u16 devid, struct amdvi_dte *dte)
 	return 0;
 }
 
-int amdvi_attach(struct amdvi *m, u16 devid, u16 domain_id, spa_t root, unsigned levels,
-		 bool ir, bool iw)
+int amdvi_attach(struct amdvi *m, u16 devid, u16 domain_id, spa_t root, unsigned levels, bool ir,
+		 bool iw)
 {
 	struct amdvi_dte dte;
 

@@ -40,16 +40,16 @@ extern const struct amdvi_mmio_ops amdvi_mmio_phys_ops;
 typedef int (*amdvi_alloc_fn)(void *ctx, u64 bytes, u64 align, spa_t *out);
 
 struct amdvi_config {
-	u8 cmd_log2;         /* command ring entries, log2, 8-15; 0 = 9 (512, 8 KiB) */
-	u8 evt_log2;         /* event log entries, log2, 8-15; 0 = 9 */
-	u32 poll_limit;      /* completion-wait polls before -ETIMEDOUT; 0 = 10^7 */
-	u64 ctrl_extra;      /* CONTROL_* bits from IVHD flags (HT_TUN_EN, PASSPW, ...) */
+	u8 cmd_log2;		  /* command ring entries, log2, 8-15; 0 = 9 (512, 8 KiB) */
+	u8 evt_log2;		  /* event log entries, log2, 8-15; 0 = 9 */
+	u32 poll_limit;		  /* completion-wait polls before -ETIMEDOUT; 0 = 10^7 */
+	u64 ctrl_extra;		  /* CONTROL_* bits from IVHD flags (HT_TUN_EN, PASSPW, ...) */
 	bool passthrough_default; /* leave unattached devices V=0 (unsafe; default: block) */
-	bool qemu72;         /* refuse DTEs QEMU 7.2 rejects (domain IDs with bit 8 set) */
+	bool qemu72;		  /* refuse DTEs QEMU 7.2 rejects (domain IDs with bit 8 set) */
 };
 
 struct amdvi_stats {
-	u64 commands;        /* entries written to the ring, completion waits included */
+	u64 commands; /* entries written to the ring, completion waits included */
 	u64 completion_waits;
 	u64 sync_timeouts;
 	u64 inv_pages;
@@ -57,7 +57,7 @@ struct amdvi_stats {
 	u64 inv_devtab;
 	u64 inv_irt;
 	u64 inv_all;
-	u64 ring_wraps;      /* times the tail wrapped to 0 */
+	u64 ring_wraps;	     /* times the tail wrapped to 0 */
 	u64 ring_full_syncs; /* syncs forced because the ring was full */
 	u64 dte_writes;
 	u64 events;
@@ -68,25 +68,25 @@ struct amdvi {
 	const struct amdvi_mmio_ops *ops;
 	void *ctx;
 	u16 max_devid;
-	u32 dev_entries;     /* max_devid + 1 */
+	u32 dev_entries; /* max_devid + 1 */
 	spa_t dev_table;
 	u64 dev_table_bytes; /* multiple of 4K */
 	spa_t cmd_buf;
-	u32 cmd_entries;     /* power of two */
-	u32 cmd_tail;        /* next entry to write (index) */
-	u32 cmd_done;        /* entries before this index are known consumed */
+	u32 cmd_entries; /* power of two */
+	u32 cmd_tail;	 /* next entry to write (index) */
+	u32 cmd_done;	 /* entries before this index are known consumed */
 	spa_t evt_log;
 	u32 evt_entries;
-	u32 evt_head;        /* next entry to read (index) */
-	spa_t sem;           /* 8-byte completion-wait store target */
+	u32 evt_head; /* next entry to read (index) */
+	spa_t sem;    /* 8-byte completion-wait store target */
 	u64 sem_seq;
-	spa_t null_root;     /* zeroed 4K page: the empty table of blocked DTEs */
+	spa_t null_root; /* zeroed 4K page: the empty table of blocked DTEs */
 	u64 efr;
-	u64 ctrl;            /* last value written to the control register */
+	u64 ctrl; /* last value written to the control register */
 	u32 poll_limit;
 	bool qemu72;
 	bool enabled;
-	bool broken;         /* a completion wait timed out: queueing may be unsafe */
+	bool broken; /* a completion wait timed out: queueing may be unsafe */
 	struct amdvi_stats stats;
 };
 
@@ -95,7 +95,8 @@ struct amdvi {
  * completion semaphore; turn the IOMMU off if firmware left it on; program the
  * base registers. cfg may be NULL (defaults). */
 int amdvi_init(struct amdvi *iommu, const struct amdvi_mmio_ops *ops, void *mmio_ctx,
-	       amdvi_alloc_fn alloc, void *alloc_ctx, u16 max_devid, const struct amdvi_config *cfg);
+	       amdvi_alloc_fn alloc, void *alloc_ctx, u16 max_devid,
+	       const struct amdvi_config *cfg);
 /* 3.4: program bases (8-byte writes), reset head/tail, clear status (W1C),
  * enable event log, command buffer, then IOMMU_EN; then INVALIDATE_IOMMU_ALL
  * and a completion wait to prove the command path (disables again on failure). */

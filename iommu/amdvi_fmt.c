@@ -51,7 +51,8 @@ int amdvi_dte_build(struct amdvi_dte *dte, const struct amdvi_dte_info *in)
 		       (in->ir ? DTE_FLAG_IR : 0) | (in->iw ? DTE_FLAG_IW : 0);
 	dte->data[1] = FIELD_PREP(DTE_DOMID_MASK, in->domain_id) | (in->se ? DTE_FLAG_SE : 0) |
 		       (in->sa ? DTE_FLAG_SA : 0);
-	dte->data[2] = (in->iv ? DTE_FLAG_IV : 0) | FIELD_PREP(DTE_INTTABLEN_MASK, in->int_tab_len) |
+	dte->data[2] = (in->iv ? DTE_FLAG_IV : 0) |
+		       FIELD_PREP(DTE_INTTABLEN_MASK, in->int_tab_len) |
 		       (iroot & DTE_IRT_ROOT_MASK) | FIELD_PREP(DTE_INTCTL_MASK, in->int_ctl);
 	return 0;
 }
@@ -92,11 +93,16 @@ bool amdvi_dte_qemu72_legal(const struct amdvi_dte *dte)
 	       !(dte->data[2] & QEMU72_DTE_W2_RSVD) && !dte->data[3];
 }
 
-int amdvi_dte_translate(struct amdvi_dte *dte, u16 domain_id, spa_t root, unsigned levels,
-			bool ir, bool iw)
+int amdvi_dte_translate(struct amdvi_dte *dte, u16 domain_id, spa_t root, unsigned levels, bool ir,
+			bool iw)
 {
 	struct amdvi_dte_info in = {
-		.v = true, .tv = true, .root = root, .ir = ir, .iw = iw, .domain_id = domain_id,
+	    .v = true,
+	    .tv = true,
+	    .root = root,
+	    .ir = ir,
+	    .iw = iw,
+	    .domain_id = domain_id,
 	};
 
 	if (levels < PAGE_MODE_1_LEVEL || levels > PAGE_MODE_6_LEVEL) {
@@ -134,7 +140,10 @@ int amdvi_dte_format(const struct amdvi_dte *dte, char *buf, size_t len)
 
 /* ---- commands (2.4) ----------------------------------------------------- */
 
-static unsigned msb64(u64 v) { return 63u - (unsigned)__builtin_clzll(v); }
+static unsigned msb64(u64 v)
+{
+	return 63u - (unsigned)__builtin_clzll(v);
+}
 
 u64 amdvi_inv_addr_encode(u64 iova, u64 size)
 {
@@ -145,7 +154,8 @@ u64 amdvi_inv_addr_encode(u64 iova, u64 size)
 		size = 1;
 	end = iova + size - 1;
 	if (end < iova) /* wraps: everything */
-		return (CMD_INV_IOMMU_ALL_PAGES_ADDRESS & PAGE_MASK) | CMD_INV_IOMMU_PAGES_SIZE_MASK;
+		return (CMD_INV_IOMMU_ALL_PAGES_ADDRESS & PAGE_MASK) |
+		       CMD_INV_IOMMU_PAGES_SIZE_MASK;
 	first = iova & PAGE_MASK;
 	last = end & PAGE_MASK;
 	if (first == last)
@@ -155,7 +165,8 @@ u64 amdvi_inv_addr_encode(u64 iova, u64 size)
 	 * set every bit below it and the block covers [first, last]. */
 	msb = msb64(first ^ last);
 	if (msb > 51)
-		return (CMD_INV_IOMMU_ALL_PAGES_ADDRESS & PAGE_MASK) | CMD_INV_IOMMU_PAGES_SIZE_MASK;
+		return (CMD_INV_IOMMU_ALL_PAGES_ADDRESS & PAGE_MASK) |
+		       CMD_INV_IOMMU_PAGES_SIZE_MASK;
 	return ((first | (BIT(msb) - 1)) & PAGE_MASK) | CMD_INV_IOMMU_PAGES_SIZE_MASK;
 }
 
@@ -193,13 +204,15 @@ int amdvi_cmd_completion_wait(struct amdvi_cmd *cmd, spa_t store_addr, u64 data,
 	u64 a = spa_val(store_addr);
 
 	if (store && (!IS_ALIGNED(a, 8) || a >= SPA_LIMIT)) {
-		pr_err("amdvi: completion-wait store address 0x%llx not 8-byte aligned or too high\n",
-		       (unsigned long long)a);
+		pr_err(
+		    "amdvi: completion-wait store address 0x%llx not 8-byte aligned or too high\n",
+		    (unsigned long long)a);
 		return -EINVAL;
 	}
 	cmd_init(cmd, CMD_COMPL_WAIT);
 	cmd->data[0] |= (store ? CMD_COMPL_WAIT_STORE_MASK | (a & CMD_COMPL_WAIT_ADDR_MASK) : 0) |
-			(intr ? CMD_COMPL_WAIT_INT_MASK : 0) | (flush ? CMD_COMPL_WAIT_FLUSH_MASK : 0);
+			(intr ? CMD_COMPL_WAIT_INT_MASK : 0) |
+			(flush ? CMD_COMPL_WAIT_FLUSH_MASK : 0);
 	cmd->data[1] = store ? data : 0;
 	return 0;
 }
@@ -235,7 +248,8 @@ int amdvi_cmd_inv_iotlb(struct amdvi_cmd *cmd, u16 devid, u8 maxpend, u64 iova, 
 	if (check_range(iova, size))
 		return -EINVAL;
 	cmd_init(cmd, CMD_INV_IOTLB_PAGES);
-	cmd->data[0] |= FIELD_PREP(CMD_DEVID_MASK, devid) | FIELD_PREP(CMD_IOTLB_MAXPEND_MASK, maxpend) |
+	cmd->data[0] |= FIELD_PREP(CMD_DEVID_MASK, devid) |
+			FIELD_PREP(CMD_IOTLB_MAXPEND_MASK, maxpend) |
 			FIELD_PREP(CMD_IOTLB_QUEUEID_MASK, devid);
 	cmd->data[1] = amdvi_inv_addr_encode(iova, size);
 	return 0;
@@ -247,7 +261,10 @@ void amdvi_cmd_inv_irt(struct amdvi_cmd *cmd, u16 devid)
 	cmd->data[0] |= FIELD_PREP(CMD_DEVID_MASK, devid);
 }
 
-void amdvi_cmd_inv_all(struct amdvi_cmd *cmd) { cmd_init(cmd, CMD_INV_ALL); }
+void amdvi_cmd_inv_all(struct amdvi_cmd *cmd)
+{
+	cmd_init(cmd, CMD_INV_ALL);
+}
 
 int amdvi_cmd_format(const struct amdvi_cmd *cmd, char *buf, size_t len)
 {
@@ -260,18 +277,21 @@ int amdvi_cmd_format(const struct amdvi_cmd *cmd, char *buf, size_t len)
 			   (w0 & CMD_COMPL_WAIT_STORE_MASK) ? " S" : "",
 			   (w0 & CMD_COMPL_WAIT_INT_MASK) ? " I" : "",
 			   (w0 & CMD_COMPL_WAIT_FLUSH_MASK) ? " F" : "",
-			   (unsigned long long)(w0 & CMD_COMPL_WAIT_ADDR_MASK), (unsigned long long)w1);
+			   (unsigned long long)(w0 & CMD_COMPL_WAIT_ADDR_MASK),
+			   (unsigned long long)w1);
 	case CMD_INV_DEV_ENTRY:
 		return put(buf, len, 0, "INVALIDATE_DEVTAB_ENTRY devid=0x%04x", devid);
 	case CMD_INV_IOMMU_PAGES:
 		size = amdvi_inv_addr_decode(w1, &start);
-		return put(buf, len, 0, "INVALIDATE_IOMMU_PAGES dom=0x%04x start=0x%llx size=0x%llx%s",
-			   (unsigned)FIELD_GET(CMD_DOMID_MASK, w0), (unsigned long long)start,
-			   (unsigned long long)size, (w1 & CMD_INV_IOMMU_PAGES_PDE_MASK) ? " PDE" : "");
+		return put(
+		    buf, len, 0, "INVALIDATE_IOMMU_PAGES dom=0x%04x start=0x%llx size=0x%llx%s",
+		    (unsigned)FIELD_GET(CMD_DOMID_MASK, w0), (unsigned long long)start,
+		    (unsigned long long)size, (w1 & CMD_INV_IOMMU_PAGES_PDE_MASK) ? " PDE" : "");
 	case CMD_INV_IOTLB_PAGES:
 		size = amdvi_inv_addr_decode(w1, &start);
-		return put(buf, len, 0, "INVALIDATE_IOTLB_PAGES devid=0x%04x start=0x%llx size=0x%llx",
-			   devid, (unsigned long long)start, (unsigned long long)size);
+		return put(buf, len, 0,
+			   "INVALIDATE_IOTLB_PAGES devid=0x%04x start=0x%llx size=0x%llx", devid,
+			   (unsigned long long)start, (unsigned long long)size);
 	case CMD_INV_IRT:
 		return put(buf, len, 0, "INVALIDATE_INTERRUPT_TABLE devid=0x%04x", devid);
 	case CMD_INV_ALL:
@@ -285,18 +305,18 @@ int amdvi_cmd_format(const struct amdvi_cmd *cmd, char *buf, size_t len)
 /* ---- events (2.5) ------------------------------------------------------- */
 
 static const char *const event_names[16] = {
-	[EVENT_TYPE_ILL_DEV] = "ILLEGAL_DEV_TABLE_ENTRY",
-	[EVENT_TYPE_IO_FAULT] = "IO_PAGE_FAULT",
-	[EVENT_TYPE_DEV_TAB_ERR] = "DEV_TAB_HARDWARE_ERROR",
-	[EVENT_TYPE_PAGE_TAB_ERR] = "PAGE_TAB_HARDWARE_ERROR",
-	[EVENT_TYPE_ILL_CMD] = "ILLEGAL_COMMAND_ERROR",
-	[EVENT_TYPE_CMD_HARD_ERR] = "COMMAND_HARDWARE_ERROR",
-	[EVENT_TYPE_IOTLB_INV_TO] = "IOTLB_INV_TIMEOUT",
-	[EVENT_TYPE_INV_DEV_REQ] = "INVALID_DEVICE_REQUEST",
-	[EVENT_TYPE_INV_PPR_REQ] = "INVALID_PPR_REQUEST",
-	[EVENT_TYPE_CNT_ZERO] = "EVENT_COUNTER_ZERO",
-	[EVENT_TYPE_RMP_FAULT] = "RMP_PAGE_FAULT",
-	[EVENT_TYPE_RMP_HW_ERR] = "RMP_HW_ERROR",
+    [EVENT_TYPE_ILL_DEV] = "ILLEGAL_DEV_TABLE_ENTRY",
+    [EVENT_TYPE_IO_FAULT] = "IO_PAGE_FAULT",
+    [EVENT_TYPE_DEV_TAB_ERR] = "DEV_TAB_HARDWARE_ERROR",
+    [EVENT_TYPE_PAGE_TAB_ERR] = "PAGE_TAB_HARDWARE_ERROR",
+    [EVENT_TYPE_ILL_CMD] = "ILLEGAL_COMMAND_ERROR",
+    [EVENT_TYPE_CMD_HARD_ERR] = "COMMAND_HARDWARE_ERROR",
+    [EVENT_TYPE_IOTLB_INV_TO] = "IOTLB_INV_TIMEOUT",
+    [EVENT_TYPE_INV_DEV_REQ] = "INVALID_DEVICE_REQUEST",
+    [EVENT_TYPE_INV_PPR_REQ] = "INVALID_PPR_REQUEST",
+    [EVENT_TYPE_CNT_ZERO] = "EVENT_COUNTER_ZERO",
+    [EVENT_TYPE_RMP_FAULT] = "RMP_PAGE_FAULT",
+    [EVENT_TYPE_RMP_HW_ERR] = "RMP_HW_ERROR",
 };
 
 const char *amdvi_event_name(unsigned type)
@@ -334,7 +354,8 @@ void amdvi_event_decode(const struct amdvi_evt_entry *e, struct amdvi_event *ev)
 		break;
 	case EVENT_TYPE_INV_PPR_REQ:
 		/* 2.5.9: PASID[15:0] in 31:16, PASID[19:16] in 45:42, tag in 41:32. */
-		ev->pasid = (u32)((FIELD_GET(GENMASK(45, 42), w0) << 16) | FIELD_GET(GENMASK(31, 16), w0));
+		ev->pasid =
+		    (u32)((FIELD_GET(GENMASK(45, 42), w0) << 16) | FIELD_GET(GENMASK(31, 16), w0));
 		ev->tag = (u16)FIELD_GET(EVENT_PPR_TAG_MASK, w0);
 		break;
 	default:
@@ -408,12 +429,13 @@ int amdvi_event_format(const struct amdvi_event *ev, char *buf, size_t len)
 		return put(buf, len, n, " cmd=0x%llx", addr);
 	case EVENT_TYPE_INV_PPR_REQ:
 		n = put_dev(buf, len, n, ev->devid);
-		n = put(buf, len, n, " pasid=0x%05x addr=0x%llx tag=0x%03x", ev->pasid, addr, ev->tag);
+		n = put(buf, len, n, " pasid=0x%05x addr=0x%llx tag=0x%03x", ev->pasid, addr,
+			ev->tag);
 		return put_flags(buf, len, n, ev->flags);
 	case EVENT_TYPE_RMP_FAULT:
 		n = put_dev(buf, len, n, ev->devid);
-		n = put(buf, len, n, " vmg_tag=0x%04x gpa=0x%llx rmp_flags=0x%02x", ev->vmg_tag, addr,
-			ev->rmp_flags);
+		n = put(buf, len, n, " vmg_tag=0x%04x gpa=0x%llx rmp_flags=0x%02x", ev->vmg_tag,
+			addr, ev->rmp_flags);
 		return put_flags(buf, len, n, ev->flags);
 	case EVENT_TYPE_RMP_HW_ERR:
 		n = put_dev(buf, len, n, ev->devid);

@@ -33,14 +33,14 @@ CHECK_SIZE(struct amdvi_evt_entry, EVENT_ENTRY_SIZE);
  * with IV=0 interrupts are forwarded unmapped (2.2.5). */
 struct amdvi_dte_info {
 	bool v, tv;
-	u8 mode;        /* 0 = no translation, 1-6 = page-table levels */
-	spa_t root;     /* v1 page-table root, 4K aligned, < 2^52 */
-	bool ir, iw;    /* read / write permission at the DTE level */
+	u8 mode;     /* 0 = no translation, 1-6 = page-table levels */
+	spa_t root;  /* v1 page-table root, 4K aligned, < 2^52 */
+	bool ir, iw; /* read / write permission at the DTE level */
 	u16 domain_id;
-	bool se, sa;    /* suppress (repeated / all) page-fault events */
-	bool iv;        /* interrupt map valid */
+	bool se, sa;	/* suppress (repeated / all) page-fault events */
+	bool iv;	/* interrupt map valid */
 	u8 int_tab_len; /* log2(IRT entries), 0-11 */
-	u8 int_ctl;     /* DTE_INTCTL_* */
+	u8 int_ctl;	/* DTE_INTCTL_* */
 	spa_t int_root; /* interrupt remapping table, 128-byte aligned */
 };
 
@@ -54,8 +54,8 @@ int amdvi_dte_check(const struct amdvi_dte *dte);
 bool amdvi_dte_qemu72_legal(const struct amdvi_dte *dte);
 
 /* Translate with the v1 table at root (levels 1-6) in domain domain_id. */
-int amdvi_dte_translate(struct amdvi_dte *dte, u16 domain_id, spa_t root, unsigned levels,
-			bool ir, bool iw);
+int amdvi_dte_translate(struct amdvi_dte *dte, u16 domain_id, spa_t root, unsigned levels, bool ir,
+			bool iw);
 /* Block all DMA: V=1, TV=1, IR=IW=0. With null_root = a zeroed, never-written
  * 4K page this is Mode 1 over an empty table, which blocks on real hardware,
  * QEMU 7.2 (DTE IR/IW) and QEMU >= 10.2 (leaf P=0; there TV=1/Mode 0 passes
@@ -94,15 +94,15 @@ int amdvi_cmd_format(const struct amdvi_cmd *cmd, char *buf, size_t len);
 /* ---- events ------------------------------------------------------------- */
 
 struct amdvi_event {
-	u8 type;        /* EVENT_TYPE_* */
+	u8 type; /* EVENT_TYPE_* */
 	u16 devid;
-	u32 pasid;      /* 20 bits: PASID, or the domain ID in the low 16 */
-	u16 domain_id;  /* low 16 bits of the D/P field */
-	u16 flags;      /* 12 bits, EVENT_FLAG_* */
-	u8 rmp_flags;   /* RMP_PAGE_FAULT only */
-	u16 vmg_tag;    /* RMP events only */
-	u16 tag;        /* INVALID_PPR_REQUEST only */
-	u64 addr;       /* IOVA, GPA, SPA or command address, per type */
+	u32 pasid;     /* 20 bits: PASID, or the domain ID in the low 16 */
+	u16 domain_id; /* low 16 bits of the D/P field */
+	u16 flags;     /* 12 bits, EVENT_FLAG_* */
+	u8 rmp_flags;  /* RMP_PAGE_FAULT only */
+	u16 vmg_tag;   /* RMP events only */
+	u16 tag;       /* INVALID_PPR_REQUEST only */
+	u64 addr;      /* IOVA, GPA, SPA or command address, per type */
 	u64 raw[2];
 };
 

@@ -27,9 +27,9 @@
 #define MMIO_REGION_SIZE       0x4000 /* what QEMU implements; hardware has more */
 
 /* 3.4.1 Device Table Base Address Register: base 51:12, Size 8:0 = 4K pages - 1. */
-#define MMIO_BASE_ADDR_MASK      GENMASK(51, 12)
+#define MMIO_BASE_ADDR_MASK	 GENMASK(51, 12)
 #define MMIO_DEV_TABLE_SIZE_MASK GENMASK(8, 0)
-#define DEV_TABLE_MAX_BYTES      (512ULL * 4096) /* 65536 entries */
+#define DEV_TABLE_MAX_BYTES	 (512ULL * 4096) /* 65536 entries */
 /* 3.4.2/3.4.3 Command Buffer / Event Log Base: ComLen/EventLen 59:56 = log2(entries),
  * 1000b (256 entries, 4 KiB) to 1111b (32768 entries). */
 #define MMIO_LOG_LEN_MASK GENMASK(59, 56)
@@ -51,19 +51,19 @@
 #define CONTROL_PASSPW_EN    BIT(8)
 #define CONTROL_RESPASSPW_EN BIT(9)
 #define CONTROL_COHERENT_EN  BIT(10)
-#define CONTROL_ISOC_EN      BIT(11)
+#define CONTROL_ISOC_EN	     BIT(11)
 #define CONTROL_CMDBUF_EN    BIT(12)
 #define CONTROL_PPRLOG_EN    BIT(13)
 #define CONTROL_PPRINT_EN    BIT(14)
-#define CONTROL_PPR_EN       BIT(15)
-#define CONTROL_GT_EN        BIT(16)
-#define CONTROL_GA_EN        BIT(17)
+#define CONTROL_PPR_EN	     BIT(15)
+#define CONTROL_GT_EN	     BIT(16)
+#define CONTROL_GA_EN	     BIT(17)
 /* InvTimeOut encodings (CONTROL_INV_TO_MASK). */
 #define CTRL_INV_TO_NONE  0
-#define CTRL_INV_TO_1MS   1
+#define CTRL_INV_TO_1MS	  1
 #define CTRL_INV_TO_10MS  2
 #define CTRL_INV_TO_100MS 3
-#define CTRL_INV_TO_1S    4
+#define CTRL_INV_TO_1S	  4
 
 /* 3.4.10 IOMMU Status Register (RW1C for the overflow/interrupt bits). */
 #define MMIO_STATUS_EVT_OVERFLOW_MASK BIT(0)
@@ -74,58 +74,58 @@
 
 /* 3.4.6 Extended Feature Register (the bits this driver looks at). */
 #define FEATURE_PREFETCH BIT(0)
-#define FEATURE_PPR      BIT(1)
-#define FEATURE_X2APIC   BIT(2)
-#define FEATURE_NX       BIT(3)
-#define FEATURE_GT       BIT(4)
-#define FEATURE_IA       BIT(6) /* INVALIDATE_IOMMU_ALL supported */
-#define FEATURE_GA       BIT(7)
-#define FEATURE_HE       BIT(8)
-#define FEATURE_PC       BIT(9)
-#define FEATURE_SNP      BIT(63)
+#define FEATURE_PPR	 BIT(1)
+#define FEATURE_X2APIC	 BIT(2)
+#define FEATURE_NX	 BIT(3)
+#define FEATURE_GT	 BIT(4)
+#define FEATURE_IA	 BIT(6) /* INVALIDATE_IOMMU_ALL supported */
+#define FEATURE_GA	 BIT(7)
+#define FEATURE_HE	 BIT(8)
+#define FEATURE_PC	 BIT(9)
+#define FEATURE_SNP	 BIT(63)
 
 /* ---- 2.2.2 Device Table Entry (256 bits = 4 x u64) ---------------------- */
 #define DEV_TABLE_ENTRY_SIZE 32
 /* word 0 (bits 63:0) */
-#define DTE_FLAG_V        BIT(0)
-#define DTE_FLAG_TV       BIT(1)
-#define DTE_HAD_MASK      GENMASK(8, 7)
-#define DTE_MODE_MASK     GENMASK(11, 9)
-#define DTE_PT_ROOT_MASK  GENMASK(51, 12)
-#define DTE_FLAG_PPR      BIT(52)
-#define DTE_FLAG_GPRP     BIT(53)
-#define DTE_FLAG_GIOV     BIT(54)
-#define DTE_FLAG_GV       BIT(55)
-#define DTE_GLX_MASK      GENMASK(57, 56)
-#define DTE_GCR3_A_MASK   GENMASK(60, 58)
-#define DTE_FLAG_IR       BIT(61)
-#define DTE_FLAG_IW       BIT(62)
-#define DTE_W0_RSVD       (GENMASK(6, 2) | BIT(63))
+#define DTE_FLAG_V	 BIT(0)
+#define DTE_FLAG_TV	 BIT(1)
+#define DTE_HAD_MASK	 GENMASK(8, 7)
+#define DTE_MODE_MASK	 GENMASK(11, 9)
+#define DTE_PT_ROOT_MASK GENMASK(51, 12)
+#define DTE_FLAG_PPR	 BIT(52)
+#define DTE_FLAG_GPRP	 BIT(53)
+#define DTE_FLAG_GIOV	 BIT(54)
+#define DTE_FLAG_GV	 BIT(55)
+#define DTE_GLX_MASK	 GENMASK(57, 56)
+#define DTE_GCR3_A_MASK	 GENMASK(60, 58)
+#define DTE_FLAG_IR	 BIT(61)
+#define DTE_FLAG_IW	 BIT(62)
+#define DTE_W0_RSVD	 (GENMASK(6, 2) | BIT(63))
 /* word 1 (bits 127:64) */
-#define DTE_DOMID_MASK    GENMASK(15, 0)
-#define DTE_GCR3_B_MASK   GENMASK(31, 16)
-#define DTE_FLAG_IOTLB    BIT(32)
-#define DTE_FLAG_SE       BIT(33) /* suppress repeated page-fault events */
-#define DTE_FLAG_SA       BIT(34) /* suppress all page-fault events */
-#define DTE_IOCTL_MASK    GENMASK(36, 35)
-#define DTE_FLAG_CACHE    BIT(37)
-#define DTE_FLAG_SD       BIT(38)
-#define DTE_FLAG_EX       BIT(39)
-#define DTE_SYSMGT_MASK   GENMASK(41, 40)
-#define DTE_GCR3_C_MASK   GENMASK(63, 43)
-#define DTE_W1_RSVD       BIT(42)
+#define DTE_DOMID_MASK	GENMASK(15, 0)
+#define DTE_GCR3_B_MASK GENMASK(31, 16)
+#define DTE_FLAG_IOTLB	BIT(32)
+#define DTE_FLAG_SE	BIT(33) /* suppress repeated page-fault events */
+#define DTE_FLAG_SA	BIT(34) /* suppress all page-fault events */
+#define DTE_IOCTL_MASK	GENMASK(36, 35)
+#define DTE_FLAG_CACHE	BIT(37)
+#define DTE_FLAG_SD	BIT(38)
+#define DTE_FLAG_EX	BIT(39)
+#define DTE_SYSMGT_MASK GENMASK(41, 40)
+#define DTE_GCR3_C_MASK GENMASK(63, 43)
+#define DTE_W1_RSVD	BIT(42)
 /* word 2 (bits 191:128): interrupt remapping (2.2.5) */
-#define DTE_FLAG_IV        BIT(0)
-#define DTE_INTTABLEN_MASK GENMASK(4, 1)
-#define DTE_FLAG_IG        BIT(5)
-#define DTE_IRT_ROOT_MASK  GENMASK(51, 6) /* 128-byte aligned */
-#define DTE_FLAG_INIT_PASS BIT(56)
-#define DTE_FLAG_EINT_PASS BIT(57)
-#define DTE_FLAG_NMI_PASS  BIT(58)
-#define DTE_INTCTL_MASK    GENMASK(61, 60)
+#define DTE_FLAG_IV	    BIT(0)
+#define DTE_INTTABLEN_MASK  GENMASK(4, 1)
+#define DTE_FLAG_IG	    BIT(5)
+#define DTE_IRT_ROOT_MASK   GENMASK(51, 6) /* 128-byte aligned */
+#define DTE_FLAG_INIT_PASS  BIT(56)
+#define DTE_FLAG_EINT_PASS  BIT(57)
+#define DTE_FLAG_NMI_PASS   BIT(58)
+#define DTE_INTCTL_MASK	    GENMASK(61, 60)
 #define DTE_FLAG_LINT0_PASS BIT(62)
 #define DTE_FLAG_LINT1_PASS BIT(63)
-#define DTE_W2_RSVD        (GENMASK(55, 52) | BIT(59))
+#define DTE_W2_RSVD	    (GENMASK(55, 52) | BIT(59))
 /* IntCtl values */
 #define DTE_INTCTL_ABORT   0
 #define DTE_INTCTL_FORWARD 1
@@ -141,38 +141,38 @@
 #define QEMU72_DTE_W2_RSVD 0x08f0000000000000ULL
 
 /* Mode field: 0 = no translation (IR/IW decide), 1-6 = levels of the v1 table. */
-#define PAGE_MODE_NONE    0
+#define PAGE_MODE_NONE	  0
 #define PAGE_MODE_1_LEVEL 1
 #define PAGE_MODE_6_LEVEL 6
 
 /* ---- 2.4 Commands (128 bits = 2 x u64) ---------------------------------- */
-#define CMD_ENTRY_SIZE 16
+#define CMD_ENTRY_SIZE	16
 #define CMD_OPCODE_MASK GENMASK(63, 60) /* of word 0 */
 
-#define CMD_COMPL_WAIT    0x01
-#define CMD_INV_DEV_ENTRY 0x02
+#define CMD_COMPL_WAIT	    0x01
+#define CMD_INV_DEV_ENTRY   0x02
 #define CMD_INV_IOMMU_PAGES 0x03
 #define CMD_INV_IOTLB_PAGES 0x04
-#define CMD_INV_IRT       0x05
-#define CMD_PREFETCH_PAGES 0x06
-#define CMD_COMPLETE_PPR  0x07
-#define CMD_INV_ALL       0x08
+#define CMD_INV_IRT	    0x05
+#define CMD_PREFETCH_PAGES  0x06
+#define CMD_COMPLETE_PPR    0x07
+#define CMD_INV_ALL	    0x08
 
 /* 2.4.1 COMPLETION_WAIT: word 0 = S 0, I 1, F 2, store address 51:3; word 1 = data. */
 #define CMD_COMPL_WAIT_STORE_MASK BIT(0)
-#define CMD_COMPL_WAIT_INT_MASK   BIT(1)
+#define CMD_COMPL_WAIT_INT_MASK	  BIT(1)
 #define CMD_COMPL_WAIT_FLUSH_MASK BIT(2)
 #define CMD_COMPL_WAIT_ADDR_MASK  GENMASK(51, 3)
 /* 2.4.2 INVALIDATE_DEVTAB_ENTRY / 2.4.5 INVALIDATE_INTERRUPT_TABLE: DeviceID 15:0. */
 #define CMD_DEVID_MASK GENMASK(15, 0)
 /* 2.4.3 INVALIDATE_IOMMU_PAGES: word 0 = PASID 19:0, DomainID 47:32;
  * word 1 = S 0, PDE 1, GN 2, address 63:12. */
-#define CMD_PASID_MASK  GENMASK(19, 0)
-#define CMD_DOMID_MASK  GENMASK(47, 32)
+#define CMD_PASID_MASK		      GENMASK(19, 0)
+#define CMD_DOMID_MASK		      GENMASK(47, 32)
 #define CMD_INV_IOMMU_PAGES_SIZE_MASK BIT(0)
 #define CMD_INV_IOMMU_PAGES_PDE_MASK  BIT(1)
 #define CMD_INV_IOMMU_PAGES_GN_MASK   BIT(2)
-#define CMD_INV_ADDR_MASK GENMASK(63, 12)
+#define CMD_INV_ADDR_MASK	      GENMASK(63, 12)
 /* Linux's "everything" address: first zero bit at 63, so any size decoder sees all. */
 #define CMD_INV_IOMMU_ALL_PAGES_ADDRESS 0x7fffffffffffffffULL
 /* 2.4.4 INVALIDATE_IOTLB_PAGES: word 0 = DeviceID 15:0, Maxpend 31:24, QueueID 47:32;
@@ -185,26 +185,26 @@
 /* word 0: DeviceID 15:0, PASID[19:16] 19:16 (RMP_PAGE_FAULT: RMP flags 23:16),
  * DomainID/PASID[15:0] (RMP: VMG tag) 47:32, flags 59:48, EventCode 63:60.
  * word 1: address. */
-#define EVENT_DEVID_MASK    GENMASK(15, 0)
-#define EVENT_PASID_HI_MASK GENMASK(19, 16)
+#define EVENT_DEVID_MASK     GENMASK(15, 0)
+#define EVENT_PASID_HI_MASK  GENMASK(19, 16)
 #define EVENT_RMP_FLAGS_MASK GENMASK(23, 16)
-#define EVENT_DOMID_MASK    GENMASK(47, 32)
-#define EVENT_FLAGS_MASK    GENMASK(59, 48)
-#define EVENT_TYPE_MASK     GENMASK(63, 60)
-#define EVENT_PPR_TAG_MASK  GENMASK(41, 32) /* INVALID_PPR_REQUEST */
+#define EVENT_DOMID_MASK     GENMASK(47, 32)
+#define EVENT_FLAGS_MASK     GENMASK(59, 48)
+#define EVENT_TYPE_MASK	     GENMASK(63, 60)
+#define EVENT_PPR_TAG_MASK   GENMASK(41, 32) /* INVALID_PPR_REQUEST */
 
-#define EVENT_TYPE_ILL_DEV      0x1 /* ILLEGAL_DEV_TABLE_ENTRY */
-#define EVENT_TYPE_IO_FAULT     0x2 /* IO_PAGE_FAULT */
-#define EVENT_TYPE_DEV_TAB_ERR  0x3 /* DEV_TAB_HARDWARE_ERROR */
+#define EVENT_TYPE_ILL_DEV	0x1 /* ILLEGAL_DEV_TABLE_ENTRY */
+#define EVENT_TYPE_IO_FAULT	0x2 /* IO_PAGE_FAULT */
+#define EVENT_TYPE_DEV_TAB_ERR	0x3 /* DEV_TAB_HARDWARE_ERROR */
 #define EVENT_TYPE_PAGE_TAB_ERR 0x4 /* PAGE_TAB_HARDWARE_ERROR */
-#define EVENT_TYPE_ILL_CMD      0x5 /* ILLEGAL_COMMAND_ERROR */
+#define EVENT_TYPE_ILL_CMD	0x5 /* ILLEGAL_COMMAND_ERROR */
 #define EVENT_TYPE_CMD_HARD_ERR 0x6 /* COMMAND_HARDWARE_ERROR */
 #define EVENT_TYPE_IOTLB_INV_TO 0x7 /* IOTLB_INV_TIMEOUT */
-#define EVENT_TYPE_INV_DEV_REQ  0x8 /* INVALID_DEVICE_REQUEST */
-#define EVENT_TYPE_INV_PPR_REQ  0x9 /* INVALID_PPR_REQUEST */
-#define EVENT_TYPE_CNT_ZERO     0xa /* EVENT_COUNTER_ZERO */
-#define EVENT_TYPE_RMP_FAULT    0xd /* RMP_PAGE_FAULT (SNP) */
-#define EVENT_TYPE_RMP_HW_ERR   0xe /* RMP_HW_ERROR (SNP) */
+#define EVENT_TYPE_INV_DEV_REQ	0x8 /* INVALID_DEVICE_REQUEST */
+#define EVENT_TYPE_INV_PPR_REQ	0x9 /* INVALID_PPR_REQUEST */
+#define EVENT_TYPE_CNT_ZERO	0xa /* EVENT_COUNTER_ZERO */
+#define EVENT_TYPE_RMP_FAULT	0xd /* RMP_PAGE_FAULT (SNP) */
+#define EVENT_TYPE_RMP_HW_ERR	0xe /* RMP_HW_ERROR (SNP) */
 
 /* Flags field (12 bits, event bits 59:48), 2.5.3 IO_PAGE_FAULT and friends. */
 #define EVENT_FLAG_GN BIT(0) /* guest (PASID) request */

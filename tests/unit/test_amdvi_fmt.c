@@ -26,8 +26,8 @@ static void test_dte_translate_golden(void **state)
 	assert_int_equal(d.data[3], 0);
 
 	/* Mode 6 = 0xC00, highest root, IR only, domain 0xFFFF. */
-	assert_int_equal(amdvi_dte_translate(&d, 0xFFFF, spa(0x000FFFFFFFFFF000ULL), 6, true, false),
-			 0);
+	assert_int_equal(
+	    amdvi_dte_translate(&d, 0xFFFF, spa(0x000FFFFFFFFFF000ULL), 6, true, false), 0);
 	assert_int_equal(d.data[0], 0x200FFFFFFFFFFC03ULL);
 	assert_int_equal(d.data[1], 0xFFFF);
 
@@ -57,9 +57,19 @@ static void test_dte_interrupt_fields_golden(void **state)
 {
 	struct amdvi_dte d;
 	struct amdvi_dte_info in = {
-		.v = true, .tv = true, .mode = 4, .root = spa(0x5000), .ir = true, .iw = true,
-		.domain_id = 0x0042, .se = true, .sa = true, .iv = true, .int_tab_len = 9,
-		.int_ctl = DTE_INTCTL_REMAP, .int_root = spa(0x1234580),
+	    .v = true,
+	    .tv = true,
+	    .mode = 4,
+	    .root = spa(0x5000),
+	    .ir = true,
+	    .iw = true,
+	    .domain_id = 0x0042,
+	    .se = true,
+	    .sa = true,
+	    .iv = true,
+	    .int_tab_len = 9,
+	    .int_ctl = DTE_INTCTL_REMAP,
+	    .int_root = spa(0x1234580),
 	};
 	struct amdvi_dte_info out;
 
@@ -154,20 +164,22 @@ static void test_cmd_completion_wait_golden(void **state)
 	(void)state;
 	/* Opcode 1 in 63:60, store address 0x10000008 in 51:3, S bit 0. */
 	assert_int_equal(amdvi_cmd_completion_wait(&c, spa(0x10000008), 0xDEADBEEFCAFEF00DULL, true,
-						   false, false), 0);
+						   false, false),
+			 0);
 	assert_int_equal(c.data[0], 0x1000000010000009ULL);
 	assert_int_equal(c.data[1], 0xDEADBEEFCAFEF00DULL);
 	assert_int_equal(amdvi_cmd_opcode(&c), CMD_COMPL_WAIT);
 	/* S, I, F. */
-	assert_int_equal(amdvi_cmd_completion_wait(&c, spa(0x000FFFFFFFFFFFF8ULL), 1, true, true,
-						   true), 0);
+	assert_int_equal(
+	    amdvi_cmd_completion_wait(&c, spa(0x000FFFFFFFFFFFF8ULL), 1, true, true, true), 0);
 	assert_int_equal(c.data[0], 0x100FFFFFFFFFFFFFULL);
 	/* Interrupt only: no address, no data. */
 	assert_int_equal(amdvi_cmd_completion_wait(&c, spa(0x1000), 5, false, true, false), 0);
 	assert_int_equal(c.data[0], 0x1000000000000002ULL);
 	assert_int_equal(c.data[1], 0);
 	/* Store address must be 8-byte aligned and below 2^52. */
-	assert_int_equal(amdvi_cmd_completion_wait(&c, spa(0x1004), 1, true, false, false), -EINVAL);
+	assert_int_equal(amdvi_cmd_completion_wait(&c, spa(0x1004), 1, true, false, false),
+			 -EINVAL);
 	assert_int_equal(amdvi_cmd_completion_wait(&c, spa(1ULL << 52), 1, true, false, false),
 			 -EINVAL);
 }
@@ -228,21 +240,21 @@ static void test_cmd_inv_iotlb_golden(void **state)
 static const struct {
 	u64 iova, size, word1, start, block;
 } inv_golden[] = {
-	{0x0, 0x1000, 0x0, 0x0, 0x1000},                 /* one page, S=0 */
-	{0x1234, 0x10, 0x1000, 0x1000, 0x1000},          /* inside one page */
-	{0x0fff, 0x2, 0x1, 0x0, 0x2000},                 /* 2 bytes across a page line */
-	{0x0, 0x2000, 0x1, 0x0, 0x2000},                 /* 8K at 0 */
-	{0x2000, 0x2000, 0x2001, 0x2000, 0x2000},        /* 8K at 8K */
-	{0x1000, 0x2000, 0x1001, 0x0, 0x4000},           /* misaligned 8K -> 16K at 0 */
-	{0x3000, 0x3000, 0x3001, 0x0, 0x8000},           /* 12K at 12K -> 32K at 0 */
-	{0x0, 0x200000, 0xFF001, 0x0, 0x200000},         /* 2M at 0: bits 19:12 set */
-	{0x200000, 0x200000, 0x2FF001, 0x200000, 0x200000},
-	{0x1FF000, 0x2000, 0x1FF001, 0x0, 0x400000},     /* across a 2M line -> 4M */
-	{0x40000000, 0x40000000, 0x5FFFF001, 0x40000000, 0x40000000}, /* 1G at 1G */
-	{0x0, 1ULL << 51, 0x0003FFFFFFFFF001ULL, 0x0, 1ULL << 51},
-	{0x0, 1ULL << 52, 0x0007FFFFFFFFF001ULL, 0x0, 0}, /* whole 52-bit space */
-	{0x0, 1ULL << 53, 0x7FFFFFFFFFFFF001ULL, 0x0, 0}, /* bit 51+ differs: everything */
-	{0x0, ~0ULL, 0x7FFFFFFFFFFFF001ULL, 0x0, 0},
+    {0x0, 0x1000, 0x0, 0x0, 0x1000},	      /* one page, S=0 */
+    {0x1234, 0x10, 0x1000, 0x1000, 0x1000},   /* inside one page */
+    {0x0fff, 0x2, 0x1, 0x0, 0x2000},	      /* 2 bytes across a page line */
+    {0x0, 0x2000, 0x1, 0x0, 0x2000},	      /* 8K at 0 */
+    {0x2000, 0x2000, 0x2001, 0x2000, 0x2000}, /* 8K at 8K */
+    {0x1000, 0x2000, 0x1001, 0x0, 0x4000},    /* misaligned 8K -> 16K at 0 */
+    {0x3000, 0x3000, 0x3001, 0x0, 0x8000},    /* 12K at 12K -> 32K at 0 */
+    {0x0, 0x200000, 0xFF001, 0x0, 0x200000},  /* 2M at 0: bits 19:12 set */
+    {0x200000, 0x200000, 0x2FF001, 0x200000, 0x200000},
+    {0x1FF000, 0x2000, 0x1FF001, 0x0, 0x400000},		  /* across a 2M line -> 4M */
+    {0x40000000, 0x40000000, 0x5FFFF001, 0x40000000, 0x40000000}, /* 1G at 1G */
+    {0x0, 1ULL << 51, 0x0003FFFFFFFFF001ULL, 0x0, 1ULL << 51},
+    {0x0, 1ULL << 52, 0x0007FFFFFFFFF001ULL, 0x0, 0}, /* whole 52-bit space */
+    {0x0, 1ULL << 53, 0x7FFFFFFFFFFFF001ULL, 0x0, 0}, /* bit 51+ differs: everything */
+    {0x0, ~0ULL, 0x7FFFFFFFFFFFF001ULL, 0x0, 0},
 };
 
 static void test_inv_addr_golden(void **state)
@@ -328,8 +340,8 @@ static void test_event_io_page_fault(void **state)
 	assert_int_equal(ev.flags, EVENT_FLAG_I | EVENT_FLAG_PR | EVENT_FLAG_RW);
 	assert_int_equal(ev.addr, 0x40000);
 	amdvi_event_format(&ev, buf, sizeof(buf));
-	assert_string_equal(buf,
-			    "IO_PAGE_FAULT dev=00:03.0 domain=0x0001 addr=0x40000 flags=0x038 [I PR RW]");
+	assert_string_equal(
+	    buf, "IO_PAGE_FAULT dev=00:03.0 domain=0x0001 addr=0x40000 flags=0x038 [I PR RW]");
 
 	/* The encoder produces the same words. */
 	amdvi_event_encode(&e, EVENT_TYPE_IO_FAULT, 0x18, 1, 0x38, 0x40000);
@@ -369,7 +381,8 @@ static void test_event_rmp(void **state)
 	assert_int_equal(ev.vmg_tag, 7);
 	assert_int_equal(ev.addr, 0xABCDE000ULL);
 	amdvi_event_format(&ev, buf, sizeof(buf));
-	assert_string_equal(buf, "RMP_HW_ERROR dev=02:00.0 vmg_tag=0x0007 spa=0xabcde000 flags=0x000");
+	assert_string_equal(buf,
+			    "RMP_HW_ERROR dev=02:00.0 vmg_tag=0x0007 spa=0xabcde000 flags=0x000");
 }
 
 static void test_event_others(void **state)
@@ -408,11 +421,22 @@ static void test_event_others(void **state)
 static void test_event_names(void **state)
 {
 	static const char *const want[16] = {
-		"UNKNOWN", "ILLEGAL_DEV_TABLE_ENTRY", "IO_PAGE_FAULT", "DEV_TAB_HARDWARE_ERROR",
-		"PAGE_TAB_HARDWARE_ERROR", "ILLEGAL_COMMAND_ERROR", "COMMAND_HARDWARE_ERROR",
-		"IOTLB_INV_TIMEOUT", "INVALID_DEVICE_REQUEST", "INVALID_PPR_REQUEST",
-		"EVENT_COUNTER_ZERO", "UNKNOWN", "UNKNOWN", "RMP_PAGE_FAULT", "RMP_HW_ERROR",
-		"UNKNOWN",
+	    "UNKNOWN",
+	    "ILLEGAL_DEV_TABLE_ENTRY",
+	    "IO_PAGE_FAULT",
+	    "DEV_TAB_HARDWARE_ERROR",
+	    "PAGE_TAB_HARDWARE_ERROR",
+	    "ILLEGAL_COMMAND_ERROR",
+	    "COMMAND_HARDWARE_ERROR",
+	    "IOTLB_INV_TIMEOUT",
+	    "INVALID_DEVICE_REQUEST",
+	    "INVALID_PPR_REQUEST",
+	    "EVENT_COUNTER_ZERO",
+	    "UNKNOWN",
+	    "UNKNOWN",
+	    "RMP_PAGE_FAULT",
+	    "RMP_HW_ERROR",
+	    "UNKNOWN",
 	};
 	unsigned i;
 
@@ -425,23 +449,23 @@ static void test_event_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_dte_translate_golden),
-		cmocka_unit_test(test_dte_blocked_golden),
-		cmocka_unit_test(test_dte_interrupt_fields_golden),
-		cmocka_unit_test(test_dte_errors),
-		cmocka_unit_test(test_dte_check_reserved),
-		cmocka_unit_test(test_dte_format),
-		cmocka_unit_test(test_cmd_completion_wait_golden),
-		cmocka_unit_test(test_cmd_simple_golden),
-		cmocka_unit_test(test_cmd_inv_pages_golden),
-		cmocka_unit_test(test_cmd_inv_iotlb_golden),
-		cmocka_unit_test(test_inv_addr_golden),
-		cmocka_unit_test(test_inv_addr_minimal_cover),
-		cmocka_unit_test(test_cmd_format),
-		cmocka_unit_test(test_event_io_page_fault),
-		cmocka_unit_test(test_event_rmp),
-		cmocka_unit_test(test_event_others),
-		cmocka_unit_test(test_event_names),
+	    cmocka_unit_test(test_dte_translate_golden),
+	    cmocka_unit_test(test_dte_blocked_golden),
+	    cmocka_unit_test(test_dte_interrupt_fields_golden),
+	    cmocka_unit_test(test_dte_errors),
+	    cmocka_unit_test(test_dte_check_reserved),
+	    cmocka_unit_test(test_dte_format),
+	    cmocka_unit_test(test_cmd_completion_wait_golden),
+	    cmocka_unit_test(test_cmd_simple_golden),
+	    cmocka_unit_test(test_cmd_inv_pages_golden),
+	    cmocka_unit_test(test_cmd_inv_iotlb_golden),
+	    cmocka_unit_test(test_inv_addr_golden),
+	    cmocka_unit_test(test_inv_addr_minimal_cover),
+	    cmocka_unit_test(test_cmd_format),
+	    cmocka_unit_test(test_event_io_page_fault),
+	    cmocka_unit_test(test_event_rmp),
+	    cmocka_unit_test(test_event_others),
+	    cmocka_unit_test(test_event_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
