@@ -57,11 +57,22 @@ static inline hva_t hva_from_ptr(const void *p) { return (hva_t){(u64)(uintptr_t
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 
+/* newlib's sys/cdefs.h defines some of these with the same meaning. */
+#ifndef __packed
 #define __packed __attribute__((packed))
+#endif
+#ifndef __aligned
 #define __aligned(x) __attribute__((aligned(x)))
+#endif
+#ifndef __noreturn
 #define __noreturn __attribute__((noreturn))
+#endif
+#ifndef __printf
 #define __printf(a, b) __attribute__((format(printf, a, b)))
+#endif
+#ifndef __unused
 #define __unused __attribute__((unused))
+#endif
 
 /* Build-time layout checks for hardware structures. */
 #define CHECK_SIZE(type, size) _Static_assert(sizeof(type) == (size), #type " size")

@@ -7,6 +7,7 @@
 # CC_FOR_TARGET, and syscalls are left to us (--disable-newlib-supplied-syscalls).
 set -eu
 OUT=${1:?usage: build-newlib.sh OUTDIR}
+mkdir -p "$OUT" && OUT=$(cd "$OUT" && pwd)
 TARBALL=${NEWLIB_TARBALL:-$(ls /usr/src/newlib/newlib-*.tar.* 2>/dev/null | head -n1)}
 [ -n "$TARBALL" ] || { echo "build-newlib: no newlib tarball in /usr/src/newlib; run tools/install-deps.sh (package newlib-source)" >&2; exit 1; }
 
@@ -15,7 +16,7 @@ TARBALL=${NEWLIB_TARBALL:-$(ls /usr/src/newlib/newlib-*.tar.* 2>/dev/null | head
 # SSE is allowed inside newlib (its float code needs it); the hypervisor saves
 # guest FPU/XMM state on every exit, and its own objects are built without SSE.
 CFLAGS_T="-O2 -g -fpic -mno-red-zone -ffreestanding -fno-stack-protector -fno-builtin -fshort-wchar -D_POSIX_TIMERS=0"
-CONF="--target=x86_64-elf --disable-newlib-supplied-syscalls --disable-multilib --disable-newlib-fvwrite-in-streamio --enable-newlib-io-long-long --disable-newlib-wide-orient --enable-newlib-nano-formatted-io=no"
+CONF="--target=x86_64-elf --disable-newlib-supplied-syscalls --disable-multilib --disable-newlib-fvwrite-in-streamio --enable-newlib-io-long-long --enable-newlib-io-c99-formats --disable-newlib-wide-orient --enable-newlib-nano-formatted-io=no"
 KEY=$(printf '%s\n%s\n%s\n' "$CFLAGS_T" "$CONF" "$(basename "$TARBALL")" | cat - "$0" | sha256sum | cut -c1-16)
 STAMP="$OUT/stamp-$KEY"
 if [ -f "$STAMP" ] && [ -f "$OUT/install/x86_64-elf/lib/libc.a" ]; then
