@@ -1,0 +1,191 @@
+"""QEMU scenario runner: boots hv.efi once per scenario file and judges it.
+
+A scenario is a file tests/qemu/<name>.cfg: an hv.cfg (docs/config.md) whose
+comment lines starting with '#!' are directives for this runner:
+
+  #! expect: pass|fail|panic|timeout|config   what must happen (default pass)
+  #! timeout: SECONDS                          per-boot limit (default 120)
+  #! qemu: ARGS                                extra QEMU arguments
+  #! devices: DEV [DEV ...]                    -device list (default: one edu)
+  #! mem: SIZE   #! smp: N   #! cpu: MODEL     machine overrides
+  #! expect-check: NAME                        this check must appear (PASS,
+                                               or FAIL with expect: fail)
+  #! expect-line: REGEX                        a serial line must match
+  #! expect-guest: NAME OUTCOME                an @@ GUEST record must say so
+
+Judgement (docs/test-protocol.md):
+  pass    @@ END seen, no failed check, no panic, hypervisor exit 0
+  fail    @@ END seen with failed checks, hypervisor exit 1
+  panic   @@ PANIC seen, hypervisor exit 2
+  timeout QEMU still running at the time limit (killed)
+  config  hypervisor exit 3 (bad configuration refused)
+Anything else (a panic in a pass scenario, a hang, a triple fault of the
+hypervisor, QEMU crashing) is a failure with the reason and the last lines.
+
+Scenarios in tests/qemu/broken/ are deliberately wrong and only run with
+BROKEN=1 (to see how a failure is reported).
+"""
+import concurrent.futures
+import glob
+import os
+import re
+import sys
+
+import qemu_run
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def parse_directives(path):
+    d = {"expect": "pass", "timeout": 120.0, "qemu": "", "devices": None, "mem": None,
+         "smp": None, "cpu": None, "expect_check": [], "expect_line": [], "expect_guest": []}
+    with open(path) as f:
+        for line in f:
+            m = re.match(r"^#!\s*([a-z-]+)\s*:\s*(.*?)\s*$", line)
+            if not m:
+                continue
+            k, v = m.group(1), m.group(2)
+            if k == "expect":
+                if v not in ("pass", "fail", "panic", "timeout", "config"):
+                    raise ValueError(f"{path}: unknown expect '{v}'")
+                d["expect"] = v
+            elif k == "timeout":
+                d["timeout"] = float(v)
+            elif k == "qemu":
+                d["qemu"] = (d["qemu"] + " " + v).strip()
+            elif k == "devices":
+                d["devices"] = v.split()
+            elif k in ("mem", "smp", "cpu"):
+                d[k] = v
+            elif k == "expect-check":
+                d["expect_check"].append(v)
+            elif k == "expect-line":
+                d["expect_line"].append(v)
+            elif k == "expect-guest":
+                d["expect_guest"].append(v.split())
+            else:
+                raise ValueError(f"{path}: unknown directive '{k}'")
+    return d
+
+
+def tail(res, n=8):
+    lines = [l for l in res.lines if l.strip()]
+    return " | ".join(lines[-n:])
+
+
+def judge(d, res):
+    """Returns (ok, reason)."""
+    kinds = [k for k, _ in res.records]
+    checks = [t for k, t in res.records if k == "CHECK"]
+    failed = [t[5:] for t in checks if t.startswith("FAIL")]
+    panics = [t for k, t in res.records if k == "PANIC"]
+    ended = "END" in kinds
+    exp = d["expect"]
+    hs = res.hv_status
+    why = []
+    if exp == "pass":
+        if res.timed_out:
+            why.append(f"timed out after {d['timeout']:.0f} s (hang?)")
+        if panics:
+            why.append("panic: " + panics[0])
+        if failed:
+            why.append("failed checks: " + "; ".join(failed))
+        if not ended and not res.timed_out and not panics:
+            why.append("no @@ END record")
+        if hs != 0 and not why:
+            why.append(res.describe_exit())
+        if not checks and not why:
+            why.append("the scenario reported no check")
+    elif exp == "fail":
+        if not failed:
+            why.append("expected a failed check, none failed")
+        if hs != 1:
+            why.append(f"expected hypervisor exit 1, got: {res.describe_exit()}")
+    elif exp == "panic":
+        if not panics:
+            why.append("expected a panic, none reported")
+        if hs != 2:
+            why.append(f"expected hypervisor exit 2, got: {res.describe_exit()}")
+    elif exp == "timeout":
+        if not res.timed_out:
+            why.append(f"expected a timeout, got: {res.describe_exit()}")
+    elif exp == "config":
+        if hs != 3:
+            why.append(f"expected the configuration to be refused (exit 3), got: {res.describe_exit()}")
+    for name in d["expect_check"]:
+        want = "FAIL" if exp == "fail" else "PASS"
+        if not any(t.split()[:2] == [want, name] for t in checks):
+            why.append(f"check {name} did not {want}")
+    for rx in d["expect_line"]:
+        if not any(re.search(rx, l) for l in res.lines):
+            why.append(f"no line matches /{rx}/")
+    guests = [t.split() for k, t in res.records if k == "GUEST"]
+    for name, outcome in d["expect_guest"]:
+        if not any(g[:2] == [name, outcome] for g in guests):
+            seen = [g[:2] for g in guests if g and g[0] == name]
+            why.append(f"guest {name} should end {outcome}, got {seen or 'no record'}")
+    if why and exp == "pass" and not res.timed_out:
+        why.append("last lines: " + tail(res))
+    return (not why), "; ".join(why), len(checks)
+
+
+def scenario_files(pattern, broken):
+    files = sorted(glob.glob(os.path.join(HERE, "*.cfg")))
+    if broken:
+        files += sorted(glob.glob(os.path.join(HERE, "broken", "*.cfg")))
+    out = []
+    for f in files:
+        rel = os.path.relpath(f, HERE)[:-4]
+        name = "qemu/" + rel
+        if pattern and not re.search(pattern, name):
+            continue
+        out.append((name, f))
+    return out
+
+
+def run_one(build, name, path):
+    try:
+        d = parse_directives(path)
+    except ValueError as e:
+        return name, False, str(e), 0, 0.0
+    res = qemu_run.boot(build, path, timeout=d["timeout"], extra=d["qemu"], mem=d["mem"],
+                        cpu=d["cpu"], smp=d["smp"], devices=d["devices"])
+    if os.environ.get("SNPV_VERBOSE"):
+        print("\n".join(res.lines))
+    ok, why, nchecks = judge(d, res)
+    return name, ok, why, nchecks, res.elapsed
+
+
+def run_all(build, tally, pattern=""):
+    broken = os.environ.get("BROKEN") == "1"
+    jobs = int(os.environ.get("SNPV_JOBS", "2"))
+    todo = scenario_files(pattern, broken)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as ex:
+        futs = [ex.submit(run_one, build, n, p) for n, p in todo]
+        for fu in futs:
+            name, ok, why, nchecks, elapsed = fu.result()
+            if ok:
+                tally.add("PASS", f"{name} ({nchecks} checks, {elapsed:.1f} s)")
+            else:
+                tally.add("FAIL", name, why)
+
+
+def run_bench(build):
+    """`make bench`: boots tests/qemu/bench/*.cfg and prints their METRIC lines."""
+    files = sorted(glob.glob(os.path.join(HERE, "bench", "*.cfg")))
+    if not files:
+        print("bench: no benchmark scenarios in tests/qemu/bench/")
+        return
+    print("bench: figures measured under QEMU TCG (software emulation). They compare "
+          "snpvisor's own paths with each other; they are NOT hardware figures.")
+    for f in files:
+        d = parse_directives(f)
+        res = qemu_run.boot(build, f, timeout=d["timeout"], extra=d["qemu"], mem=d["mem"],
+                            cpu=d["cpu"], smp=d["smp"], devices=d["devices"])
+        name = os.path.basename(f)[:-4]
+        ok, why, _ = judge(d, res)
+        print(f"== {name}: {'ok' if ok else 'FAILED: ' + why}")
+        for k, t in res.records:
+            if k == "METRIC":
+                parts = t.split()
+                print(f"  {parts[0]:<40} {parts[1]:>14} {' '.join(parts[2:])}")
