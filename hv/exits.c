@@ -433,11 +433,9 @@ static s64 hc_test_result(struct vcpu *v, u64 name_gpa, u64 pass, u64 detail_gpa
 	return HC_OK;
 }
 
-static s64 hc_get_info(struct vcpu *v, u64 gpa_arg, u64 size)
+void guest_fill_info(const struct guest *g, struct hc_info *info_out)
 {
-	struct guest *g = v->guest;
 	struct hc_info info;
-	u64 n = MIN(size, (u64)sizeof(info));
 
 	memset(&info, 0, sizeof(info));
 	info.abi_version = HC_ABI_VERSION;
@@ -451,6 +449,16 @@ static s64 hc_get_info(struct vcpu *v, u64 gpa_arg, u64 size)
 	memcpy(info.name, g->name, MIN(sizeof(info.name) - 1, strlen(g->name)));
 	if (g->cfg)
 		memcpy(info.args, g->cfg->args, MIN(sizeof(info.args) - 1, strlen(g->cfg->args)));
+	*info_out = info;
+}
+
+static s64 hc_get_info(struct vcpu *v, u64 gpa_arg, u64 size)
+{
+	struct guest *g = v->guest;
+	struct hc_info info;
+	u64 n = MIN(size, (u64)sizeof(info));
+
+	guest_fill_info(g, &info);
 	if (guest_write(g, gpa(gpa_arg), &info, n))
 		return HC_EFAULT;
 	return (s64)n;

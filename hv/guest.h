@@ -86,6 +86,8 @@ struct guest {
 	u32 checks_passed, checks_failed;
 	u64 exit_status; /* HC_EXIT argument */
 	u64 run_ticks;   /* TSC ticks spent in the guest (hypervisor side included) */
+	u64 exits_total; /* copied from the vCPU when it is destroyed */
+	u64 exit_counts[EXIT_STAT_NR];
 	u64 slices;
 };
 
@@ -94,6 +96,10 @@ const char *guest_outcome_name(enum guest_outcome o);
 /* Ends the guest with o (the first outcome set wins). */
 void guest_finish(struct guest *g, enum guest_outcome o, const char *fmt, ...) __printf(3, 4);
 static inline bool guest_done(const struct guest *g) { return g->outcome != GUEST_RUNNING; }
+
+struct hc_info;
+/* The boot-params page / HC_GET_INFO contents of g. */
+void guest_fill_info(const struct guest *g, struct hc_info *info);
 
 /* ---- guest console (hv/exits.c): COM1 output, line-buffered ---- */
 void guest_con_putc(struct guest *g, char c);

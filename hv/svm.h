@@ -507,4 +507,41 @@ static inline struct svm_npf svm_npf_decode(u64 info1, u64 info2)
 /* VMRUN failed its consistency checks (APM vol 2, 15.5.1): the low 32 bits. */
 #define SVM_EXIT_ERR		0xffffffffU
 
+/* ---- hypervisor-only services (hv/svm.c, hv/vmrun.S) ------------------------- */
+struct vcpu;
+
+struct svm_cpu {
+	bool enabled;
+	bool nrips;       /* CPUID 8000_000A EDX[3] */
+	u32 nr_asids;     /* CPUID 8000_000A EBX */
+	u64 tsc_khz;      /* calibrated against the PIT */
+	u64 lapic_khz;    /* local APIC timer ticks per ms (divide by 16) */
+	bool x2apic;
+	spa_t hsave_pa;   /* VM_HSAVE_PA */
+	spa_t host_vmcb_pa; /* VMSAVE/VMLOAD area for host FS/GS/TR/LDTR/syscall MSRs */
+	spa_t iopm_pa;    /* shared by all guests: every port intercepted */
+	spa_t msrpm_pa;   /* shared by all guests (msrpm_build) */
+};
+
+extern struct svm_cpu svm_cpu;
+
+/* Checks and enables SVM on this CPU (APM vol 2, 15.4), allocates the host
+ * save area and the shared permission maps, calibrates the timer. */
+int svm_enable(void);
+u32 svm_asid_alloc(void); /* 0 when none is left */
+void svm_asid_free(u32 asid);
+/* Preemption: the local APIC timer in one-shot mode; its interrupt makes
+ * the guest exit with SVM_EXIT_INTR (V_INTR_MASKING). */
+void svm_timer_arm(u64 us);
+void svm_timer_disarm(void);
+/* Takes a pending host interrupt after an INTR exit (through a private IDT
+ * for a few instructions) and sends EOI. */
+void svm_host_intr_ack(void);
+u64 svm_rdtsc(void);
+
+/* hv/vmrun.S: FXSAVE host / FXRSTOR guest, VMSAVE host, CLGI, VMLOAD, load
+ * guest GPRs, VMRUN, store guest GPRs, VMSAVE guest, VMLOAD host, STGI (host
+ * IF clear), FXSAVE guest / FXRSTOR host. */
+void __svm_vcpu_run(struct vcpu *v);
+
 #endif

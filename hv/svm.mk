@@ -4,3 +4,5 @@
 PURE_SRCS += hv/vcpu.c hv/cpuid.c hv/msr.c hv/exits.c hv/guest_mem.c
 UNIT_TESTS += svm
 UNIT_TESTS += exits
+# Hardware: SVM enable, ASIDs, preemption timer, VMRUN, guest lifecycle.
+HV_SRCS += hv/svm.c hv/vmrun.S hv/guest.c

@@ -1,0 +1,34 @@
+# Guest programs: flat binaries linked at their load GPA (guest/lib/guest.ld),
+# built with the host gcc, SSE allowed. $(BUILD)/guests/<name>.bin.
+GUESTS += hello selftest triple npf badport spin
+
+GUEST_CC ?= $(HOST_CC)
+GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -I. \
+	-ffreestanding -nostdlib -mno-red-zone -fno-pic -fno-pie -static -fno-stack-protector \
+	-fno-asynchronous-unwind-tables -fno-builtin -fcf-protection=none
+GUEST_OBJ := $(BUILD)/guest-obj
+GUEST_LIB_SRCS := guest/lib/start.S guest/lib/lib.c guest/lib/printf.c
+GUEST_LIB_OBJS := $(patsubst %,$(GUEST_OBJ)/%.o,$(basename $(GUEST_LIB_SRCS)))
+GUEST_IMAGES := $(patsubst %,$(BUILD)/guests/%.bin,$(GUESTS))
+
+$(GUEST_OBJ)/guest/%.o: guest/%.c
+	@mkdir -p $(dir $@)
+	@echo "  GUESTCC $<"
+	$(Q)$(GUEST_CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
+
+$(GUEST_OBJ)/guest/%.o: guest/%.S
+	@mkdir -p $(dir $@)
+	@echo "  GUESTAS $<"
+	$(Q)$(GUEST_CC) $(GUEST_CFLAGS) -D__ASSEMBLY__ -MMD -MP -c $< -o $@
+
+$(BUILD)/guests/%.elf: $(GUEST_OBJ)/guest/%.o $(GUEST_LIB_OBJS) guest/lib/guest.ld
+	@mkdir -p $(dir $@)
+	@echo "  GUESTLD $@"
+	$(Q)$(GUEST_CC) -nostdlib -static -no-pie -Wl,--build-id=none -Wl,--no-warn-rwx-segments -Wl,-T,guest/lib/guest.ld \
+		$(GUEST_LIB_OBJS) $< -o $@
+
+$(BUILD)/guests/%.bin: $(BUILD)/guests/%.elf
+	$(Q)objcopy -O binary $< $@
+
+.PHONY: guests
+guests: $(GUEST_IMAGES)

@@ -1,0 +1,324 @@
+/* Guest lifecycle and the scheduler: guests are created from hv.cfg, run
+ * round-robin with a preemption timer, and end with an outcome that is
+ * compared with the configuration's `expect`. One vCPU per guest, one
+ * physical CPU. A guest that misbehaves is destroyed and reported; the
+ * others go on. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "boot/boot_info.h"
+#include "hv/cpu.h"
+#include "hv/guest.h"
+#include "hv/hypercall.h"
+#include "hv/log.h"
+#include "hv/mem.h"
+#include "hv/pmem.h"
+#include "hv/report.h"
+#include "hv/svm.h"
+#include "hv/vcpu.h"
+
+/* Time a guest may spend running (its own slices) before it is stopped
+ * with outcome "timeout". */
+#define GUEST_TIME_LIMIT_MS 10000
+#define DEFAULT_SLICE_US 10000
+
+static struct guest guests[CFG_MAX_GUESTS];
+static u32 nr_guests;
+
+static void host_cpuid(u32 leaf, u32 sub, struct cpuid_res *out)
+{
+	struct cpuid_regs r = cpuid_count(leaf, sub);
+
+	out->eax = r.eax;
+	out->ebx = r.ebx;
+	out->ecx = r.ecx;
+	out->edx = r.edx;
+}
+
+static const struct boot_file *find_file(const struct boot_info *bi, const char *name)
+{
+	u32 i;
+
+	for (i = 0; i < bi->nr_files; i++)
+		if (!strcasecmp(bi->files[i].name, name))
+			return &bi->files[i];
+	return NULL;
+}
+
+/* A 4K page that is not 2M aligned (snp-facts.md: erratum on 2M-aligned
+ * VMCB pages under a host large page). */
+static int alloc_vmcb_page(u8 owner, spa_t *out)
+{
+	spa_t a, b;
+	int ret = pmem_alloc(PMEM_ORDER_4K, owner, &a);
+
+	if (ret || !IS_ALIGNED(spa_val(a), HUGE_SIZE)) {
+		*out = a;
+		return ret;
+	}
+	ret = pmem_alloc(PMEM_ORDER_4K, owner, &b);
+	pmem_free(a, PMEM_ORDER_4K, owner);
+	*out = b;
+	return ret;
+}
+
+static void guest_boot_vcpu(struct guest *g)
+{
+	struct vcpu_boot b = {
+		.entry = gpa_val(g->entry),
+		.boot_params = GUEST_BOOT_PARAMS_GPA,
+		.asid = g->asid,
+		.nested_cr3 = spa_val(g->npt_root),
+		.iopm_pa = spa_val(svm_cpu.iopm_pa),
+		.msrpm_pa = spa_val(svm_cpu.msrpm_pa),
+	};
+
+	vcpu_init(g->vcpu, &b);
+}
+
+static void guest_destroy(struct guest *g)
+{
+	if (g->vcpu) {
+		g->exits_total = g->vcpu->exits;
+		memcpy(g->exit_counts, g->vcpu->exit_counts, sizeof(g->exit_counts));
+	}
+	if (g->mem_ops)
+		g->mem_ops->destroy(g);
+	if (spa_val(g->vmcb_pa))
+		pmem_free(g->vmcb_pa, PMEM_ORDER_4K, g->owner);
+	if (g->vcpu)
+		pmem_free(virt_to_phys(hva_from_ptr(g->vcpu)), PMEM_ORDER_4K, g->owner);
+	svm_asid_free(g->asid);
+	g->vmcb_pa = spa(0);
+	g->vcpu = NULL;
+	g->asid = 0;
+	g->mem_ops = NULL;
+}
+
+static int guest_create(struct guest *g, const struct cfg_guest *c, u32 id,
+			const struct boot_info *bi)
+{
+	const struct boot_file *f = find_file(bi, c->image);
+	struct hc_info info;
+	spa_t pa;
+	int ret;
+
+	memset(g, 0, sizeof(*g));
+	snprintf(g->name, sizeof(g->name), "%s", c->name);
+	g->id = id;
+	g->cfg = c;
+	g->snp = c->snp;
+	g->mem_size = c->memory;
+	g->load = c->load;
+	g->entry = c->entry;
+	g->outcome = GUEST_RUNNING;
+	g->cpuid.snp = c->snp;
+	g->cpuid.host = host_cpuid;
+	if (!f) {
+		guest_finish(g, GUEST_KILLED, "image %s is not on the ESP", c->image);
+		return -ENOENT;
+	}
+	g->image_size = f->size;
+	if (gpa_val(g->load) < GUEST_BOOT_PARAMS_GPA + PAGE_SIZE ||
+	    gpa_val(g->load) + f->size > g->mem_size || gpa_val(g->entry) >= g->mem_size) {
+		guest_finish(g, GUEST_KILLED,
+			     "image %s (%llu bytes at 0x%llx, entry 0x%llx) does not fit in %llu MiB "
+			     "above the boot-params page",
+			     c->image, (unsigned long long)f->size,
+			     (unsigned long long)gpa_val(g->load), (unsigned long long)gpa_val(g->entry),
+			     (unsigned long long)(g->mem_size >> 20));
+		return -EINVAL;
+	}
+	ret = pmem_owner_register(g->name);
+	if (ret < 0)
+		goto fail;
+	g->owner = (u8)ret;
+	g->asid = svm_asid_alloc();
+	if (!g->asid) {
+		ret = -ENOSPC;
+		goto fail;
+	}
+	g->mem_ops = &guest_mem_flat;
+	ret = g->mem_ops->create(g);
+	if (ret) {
+		g->mem_ops = NULL;
+		goto fail;
+	}
+	ret = guest_write(g, g->load, phys_ptr(spa(f->addr)), f->size);
+	if (ret)
+		goto fail;
+	guest_fill_info(g, &info);
+	ret = guest_write(g, gpa(GUEST_BOOT_PARAMS_GPA), &info, sizeof(info));
+	if (ret)
+		goto fail;
+	ret = pmem_alloc(PMEM_ORDER_4K, g->owner, &pa);
+	if (ret)
+		goto fail;
+	g->vcpu = phys_ptr(pa);
+	memset(g->vcpu, 0, sizeof(*g->vcpu));
+	ret = alloc_vmcb_page(g->owner, &g->vmcb_pa);
+	if (ret)
+		goto fail;
+	g->vcpu->vmcb = phys_ptr(g->vmcb_pa);
+	g->vcpu->vmcb_pa = spa_val(g->vmcb_pa);
+	g->vcpu->host_vmcb_pa = spa_val(svm_cpu.host_vmcb_pa);
+	g->vcpu->guest = g;
+	g->vcpu->nrips = svm_cpu.nrips;
+	guest_boot_vcpu(g);
+	pr_info("guest %s: %llu MiB, image %s (%llu bytes) at 0x%llx, entry 0x%llx, ASID %u, "
+		"NPT root 0x%llx, SNP %s\n",
+		g->name, (unsigned long long)(g->mem_size >> 20), c->image,
+		(unsigned long long)f->size, (unsigned long long)gpa_val(g->load),
+		(unsigned long long)gpa_val(g->entry), g->asid,
+		(unsigned long long)spa_val(g->npt_root), g->snp ? "emulated" : "off");
+	return 0;
+fail:
+	guest_finish(g, GUEST_KILLED, "creation failed (%d)", ret);
+	guest_destroy(g);
+	return ret;
+}
+
+/* A failed VMRUN overwrote the save area with host state (qemu-facts.md):
+ * log what the processor refused and leave a clean VMCB behind. */
+static void vmrun_failed(struct guest *g)
+{
+	const struct vmcb_save_area *s = &g->vcpu->vmcb->save;
+
+	pr_err("guest %s: VMRUN failed (exit code 0x%x): efer 0x%llx cr0 0x%llx cr4 0x%llx "
+	       "asid %u\n",
+	       g->name, g->vcpu->vmcb->control.exit_code, (unsigned long long)s->efer,
+	       (unsigned long long)s->cr0, (unsigned long long)s->cr4,
+	       g->vcpu->vmcb->control.asid);
+	guest_boot_vcpu(g);
+}
+
+/* Runs g until its slice ends, it yields or it finishes. */
+static void guest_slice(struct guest *g, u64 slice_us, u64 max_exits)
+{
+	struct vcpu *v = g->vcpu;
+	const u64 limit = (u64)GUEST_TIME_LIMIT_MS * svm_cpu.tsc_khz;
+	u64 t0 = svm_rdtsc();
+	enum exit_action a;
+
+	svm_timer_arm(slice_us);
+	for (;;) {
+		__svm_vcpu_run(v);
+		v->vmcb->control.tlb_ctl = TLB_CONTROL_DO_NOTHING;
+		if (v->vmcb->control.exit_code == SVM_EXIT_INTR)
+			svm_host_intr_ack();
+		a = svm_handle_exit(v);
+		if (v->vmcb->control.exit_code == SVM_EXIT_ERR)
+			vmrun_failed(g);
+		if (a == EXIT_STOP)
+			break;
+		if (max_exits && v->exits >= max_exits) {
+			guest_finish(g, GUEST_KILLED, "exit limit %llu reached",
+				     (unsigned long long)max_exits);
+			break;
+		}
+		if (g->run_ticks + (svm_rdtsc() - t0) > limit) {
+			guest_finish(g, GUEST_TIMEOUT, "ran %u ms without finishing, rip 0x%llx",
+				     GUEST_TIME_LIMIT_MS, (unsigned long long)v->vmcb->save.rip);
+			break;
+		}
+		if (a == EXIT_YIELD)
+			break;
+	}
+	svm_timer_disarm();
+	svm_host_intr_ack(); /* a tick that fired after the last exit */
+	g->run_ticks += svm_rdtsc() - t0;
+	g->slices++;
+}
+
+static void schedule(const struct hv_config *cfg)
+{
+	u64 slice = cfg->timeslice_us ? cfg->timeslice_us : DEFAULT_SLICE_US;
+	bool any;
+	u32 i;
+
+	do {
+		any = false;
+		for (i = 0; i < nr_guests; i++) {
+			struct guest *g = &guests[i];
+
+			if (guest_done(g))
+				continue;
+			any = true;
+			guest_slice(g, slice, cfg->max_exits);
+			if (guest_done(g)) {
+				pr_info("guest %s: finished: %s after %llu exits\n", g->name,
+					guest_outcome_name(g->outcome),
+					(unsigned long long)g->vcpu->exits);
+				guest_destroy(g);
+			}
+		}
+	} while (any);
+}
+
+static void report_table(void)
+{
+	static const char *const hdr[EXIT_STAT_NR] = {
+		"cpuid", "msr", "ioio", "hlt", "vmmcall", "npf", "intr", "excp", "shutdn", "other",
+	};
+	u32 i, k;
+
+	printf("\n%-15s %7s %8s", "guest", "memory", "exits");
+	for (k = 0; k < EXIT_STAT_NR; k++)
+		printf(" %7s", hdr[k]);
+	printf("  %-12s %-12s %s\n", "result", "expected", "detail");
+	for (i = 0; i < nr_guests; i++) {
+		const struct guest *g = &guests[i];
+
+		printf("%-15s %6lluM %8llu", g->name, (unsigned long long)(g->mem_size >> 20),
+		       (unsigned long long)g->exits_total);
+		for (k = 0; k < EXIT_STAT_NR; k++)
+			printf(" %7llu", (unsigned long long)g->exit_counts[k]);
+		printf("  %-12s %-12s %s\n", guest_outcome_name(g->outcome),
+		       cfg_expect_name(g->cfg->expect), g->detail);
+	}
+	printf("\n");
+}
+
+int guests_run(const struct hv_config *cfg, const struct boot_info *bi)
+{
+	u32 i, mismatches = 0;
+	u64 t0, ms;
+	int ret;
+
+	if (!cfg->n_guests) {
+		pr_info("guests: none configured\n");
+		return 0;
+	}
+	ret = svm_enable();
+	if (ret) {
+		report_check(false, "svm.enable", "SVM could not be enabled (%d)", ret);
+		return ret;
+	}
+	nr_guests = cfg->n_guests;
+	for (i = 0; i < nr_guests; i++)
+		guest_create(&guests[i], &cfg->guests[i], i, bi);
+	t0 = svm_rdtsc();
+	schedule(cfg);
+	ms = (svm_rdtsc() - t0) / svm_cpu.tsc_khz;
+	report_table();
+	for (i = 0; i < nr_guests; i++) {
+		struct guest *g = &guests[i];
+		bool ok = (int)g->outcome == (int)g->cfg->expect;
+		char name[CFG_NAME_MAX + 16];
+
+		report_guest(g->name, guest_outcome_name(g->outcome), g->exits_total, g->detail);
+		snprintf(name, sizeof(name), "guest.%s", g->name);
+		report_check(ok, name, "outcome %s, expected %s", guest_outcome_name(g->outcome),
+			     cfg_expect_name(g->cfg->expect));
+		mismatches += !ok;
+		if (g->exit_counts[EXIT_STAT_CPUID] >= 1000 && g->run_ticks) {
+			snprintf(name, sizeof(name), "guest.%s.exits_per_s", g->name);
+			report_metric(name, g->exits_total * svm_cpu.tsc_khz * 1000 / g->run_ticks,
+				      "exits/s");
+		}
+	}
+	report_metric("guests.wall_ms", ms, "ms");
+	return (int)mismatches;
+}

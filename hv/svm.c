@@ -1,0 +1,255 @@
+/* SVM on this CPU: enabling it, ASIDs, the preemption timer and taking the
+ * host interrupt that ends a time slice. Hardware access only.
+ * AMD APM vol 2: 15.4 (enabling SVM), 15.16 (ASIDs), 15.21 (interrupts),
+ * 16.4 (local APIC timer). */
+#include <errno.h>
+#include <string.h>
+
+#include "hv/cpu.h"
+#include "hv/log.h"
+#include "hv/mem.h"
+#include "hv/msr.h"
+#include "hv/pmem.h"
+#include "hv/svm.h"
+#include "hv/vcpu.h"
+
+struct svm_cpu svm_cpu;
+
+#define EFER_FFXSR BIT(14) /* fast FXSAVE would skip the XMM registers at CPL 0 */
+
+/* The shared 2 MiB block (pmem hands out 4K or 2M): IOPM needs 12 KiB
+ * contiguous, so all per-CPU SVM pages live in one block. */
+#define SVM_BLOCK_IOPM	    0x0000 /* 12 KiB */
+#define SVM_BLOCK_MSRPM	    0x4000 /* 8 KiB */
+#define SVM_BLOCK_HSAVE	    0x7000
+#define SVM_BLOCK_HOST_VMCB 0x8000
+
+#define MAX_ASIDS 256
+static u8 asid_used[MAX_ASIDS];
+
+/* ---- local APIC (APM vol 2, 16.3-16.4) ---- */
+#define MSR_APIC_BASE	   0x1b
+#define APIC_BASE_EXTD	   BIT(10)
+#define APIC_BASE_ADDR	   GENMASK(51, 12)
+#define APIC_EOI	   0x0b0
+#define APIC_SVR	   0x0f0
+#define APIC_SVR_ENABLE	   BIT(8)
+#define APIC_LVT_TIMER	   0x320
+#define APIC_LVT_MASKED	   BIT(16)
+#define APIC_TMICT	   0x380
+#define APIC_TMCCT	   0x390
+#define APIC_TDCR	   0x3e0
+#define APIC_TDCR_DIV16	   0x3
+#define SVM_TIMER_VECTOR   0xec
+
+static u64 lapic_base;
+
+static u32 lapic_read(u32 reg)
+{
+	if (svm_cpu.x2apic)
+		return (u32)rdmsr(0x800 + (reg >> 4));
+	return *(volatile u32 *)(uintptr_t)(lapic_base + reg);
+}
+
+static void lapic_write(u32 reg, u32 val)
+{
+	if (svm_cpu.x2apic)
+		wrmsr(0x800 + (reg >> 4), val);
+	else
+		*(volatile u32 *)(uintptr_t)(lapic_base + reg) = val;
+}
+
+u64 svm_rdtsc(void) { return rdtsc(); }
+
+/* PIT channel 2 one-shot of ~10 ms against the TSC (port 0x61 bit 5 = OUT2). */
+static u64 calibrate_tsc_khz(void)
+{
+	const u16 count = 11932; /* 1.193182 MHz * 10 ms */
+	u64 t0, t1, spins = 0;
+	u8 p61 = inb(0x61);
+
+	outb(0x61, (u8)((p61 & ~0x02) | 0x01)); /* gate on, speaker off */
+	outb(0x43, 0xb0);			  /* channel 2, lo/hi, mode 0 */
+	outb(0x42, count & 0xff);
+	outb(0x42, count >> 8);
+	t0 = rdtsc();
+	while (!(inb(0x61) & 0x20) && ++spins < 100000000ULL)
+		;
+	t1 = rdtsc();
+	outb(0x61, p61);
+	if (spins >= 100000000ULL || t1 <= t0) {
+		pr_warn("svm: PIT calibration failed; assuming a 2 GHz TSC\n");
+		return 2000000;
+	}
+	return (t1 - t0) / 10;
+}
+
+static void tsc_delay_us(u64 us)
+{
+	u64 end = rdtsc() + us * svm_cpu.tsc_khz / 1000;
+
+	while (rdtsc() < end)
+		cpu_relax();
+}
+
+static void timer_init(void)
+{
+	u64 base = rdmsr(MSR_APIC_BASE);
+	u32 left;
+
+	svm_cpu.x2apic = base & APIC_BASE_EXTD;
+	lapic_base = base & APIC_BASE_ADDR;
+	svm_cpu.tsc_khz = calibrate_tsc_khz();
+	lapic_write(APIC_SVR, lapic_read(APIC_SVR) | (u32)APIC_SVR_ENABLE | 0xff);
+	lapic_write(APIC_TDCR, APIC_TDCR_DIV16);
+	lapic_write(APIC_LVT_TIMER, (u32)APIC_LVT_MASKED | SVM_TIMER_VECTOR);
+	lapic_write(APIC_TMICT, 0xffffffff);
+	tsc_delay_us(10000);
+	left = lapic_read(APIC_TMCCT);
+	lapic_write(APIC_TMICT, 0);
+	svm_cpu.lapic_khz = (0xffffffffULL - left) / 10;
+	if (!svm_cpu.lapic_khz) {
+		pr_warn("svm: local APIC timer does not count; assuming 62500 kHz\n");
+		svm_cpu.lapic_khz = 62500;
+	}
+	pr_info("svm: TSC %llu kHz, local APIC timer %llu kHz (/16), %s\n",
+		(unsigned long long)svm_cpu.tsc_khz, (unsigned long long)svm_cpu.lapic_khz,
+		svm_cpu.x2apic ? "x2APIC" : "xAPIC");
+}
+
+void svm_timer_arm(u64 us)
+{
+	u64 ticks = us * svm_cpu.lapic_khz / 1000;
+
+	lapic_write(APIC_LVT_TIMER, SVM_TIMER_VECTOR); /* one-shot, unmasked */
+	lapic_write(APIC_TMICT, (u32)MAX(1, MIN(ticks, 0xffffffffULL)));
+}
+
+void svm_timer_disarm(void)
+{
+	lapic_write(APIC_TMICT, 0);
+	lapic_write(APIC_LVT_TIMER, (u32)APIC_LVT_MASKED | SVM_TIMER_VECTOR);
+}
+
+/* ---- taking a host interrupt ---- */
+struct idt_gate {
+	u16 off_lo;
+	u16 sel;
+	u8 ist;
+	u8 type; /* 0x8e: present, DPL 0, 64-bit interrupt gate */
+	u16 off_mid;
+	u32 off_hi;
+	u32 reserved;
+} __packed;
+CHECK_SIZE(struct idt_gate, 16);
+
+struct idt_ptr {
+	u16 limit;
+	u64 base;
+} __packed;
+
+extern void svm_intr_stub(void);
+static struct idt_gate svm_idt[256] __aligned(16);
+
+static void idt_init(void)
+{
+	u64 stub = (u64)(uintptr_t)svm_intr_stub;
+	u16 cs;
+	unsigned i;
+
+	asm volatile("mov %%cs, %0" : "=r"(cs));
+	for (i = 0; i < ARRAY_SIZE(svm_idt); i++) {
+		svm_idt[i].off_lo = (u16)stub;
+		svm_idt[i].sel = cs;
+		svm_idt[i].ist = 0;
+		svm_idt[i].type = 0x8e;
+		svm_idt[i].off_mid = (u16)(stub >> 16);
+		svm_idt[i].off_hi = (u32)(stub >> 32);
+		svm_idt[i].reserved = 0;
+	}
+}
+
+void svm_host_intr_ack(void)
+{
+	struct idt_ptr mine = { sizeof(svm_idt) - 1, (u64)(uintptr_t)svm_idt }, old;
+
+	/* The hypervisor runs with IF = 0 and no IDT of its own for device
+	 * interrupts: open a window of one instruction with a private IDT
+	 * whose every gate just returns, then EOI. */
+	asm volatile("sidt %0" : "=m"(old));
+	asm volatile("lidt %0" ::"m"(mine));
+	asm volatile("sti; nop; cli" ::: "memory");
+	asm volatile("lidt %0" ::"m"(old));
+	lapic_write(APIC_EOI, 0);
+}
+
+/* ---- ASIDs (APM vol 2, 15.16): 0 is the host's ---- */
+u32 svm_asid_alloc(void)
+{
+	u32 n = MIN(svm_cpu.nr_asids, (u32)MAX_ASIDS), i;
+
+	for (i = 1; i < n; i++) {
+		if (!asid_used[i]) {
+			asid_used[i] = 1;
+			return i;
+		}
+	}
+	return 0;
+}
+
+void svm_asid_free(u32 asid)
+{
+	if (asid && asid < MAX_ASIDS)
+		asid_used[asid] = 0;
+}
+
+/* ---- enabling SVM (APM vol 2, 15.4) ---- */
+int svm_enable(void)
+{
+	struct cpuid_regs r;
+	spa_t block;
+	int owner, ret;
+
+	if (svm_cpu.enabled)
+		return 0;
+	r = cpuid(0x80000001);
+	if (!(r.ecx & CPUID_8000_0001_ECX_SVM)) {
+		pr_err("svm: the processor has no SVM (CPUID 8000_0001 ECX[2] clear)\n");
+		return -ENODEV;
+	}
+	if (rdmsr(MSR_VM_CR) & SVM_VM_CR_SVM_DIS_MASK) {
+		pr_err("svm: SVM is disabled by the firmware (VM_CR.SVMDIS); enable it in setup\n");
+		return -EPERM;
+	}
+	r = cpuid(0x8000000a);
+	svm_cpu.nr_asids = r.ebx;
+	svm_cpu.nrips = r.edx & SVM_FEATURE_NRIPS;
+	if (!(r.edx & SVM_FEATURE_NPT)) {
+		pr_err("svm: no nested paging (CPUID 8000_000A EDX[0])\n");
+		return -ENODEV;
+	}
+	owner = pmem_owner_register("svm");
+	if (owner < 0)
+		return owner;
+	ret = pmem_alloc(PMEM_ORDER_2M, (u8)owner, &block);
+	if (ret) {
+		pr_err("svm: no memory for the host save area and permission maps\n");
+		return ret;
+	}
+	svm_cpu.iopm_pa = spa_add(block, SVM_BLOCK_IOPM);
+	svm_cpu.msrpm_pa = spa_add(block, SVM_BLOCK_MSRPM);
+	svm_cpu.hsave_pa = spa_add(block, SVM_BLOCK_HSAVE);
+	svm_cpu.host_vmcb_pa = spa_add(block, SVM_BLOCK_HOST_VMCB);
+	/* every port intercepted (the 12 KiB cover ports 0-0xffff + 3) */
+	memset(phys_ptr(svm_cpu.iopm_pa), 0xff, SVM_IOPM_SIZE);
+	msrpm_build(phys_ptr(svm_cpu.msrpm_pa));
+
+	wrmsr(MSR_EFER, (rdmsr(MSR_EFER) | EFER_SVME) & ~EFER_FFXSR);
+	wrmsr(MSR_VM_HSAVE_PA, spa_val(svm_cpu.hsave_pa));
+	idt_init();
+	timer_init();
+	svm_cpu.enabled = true;
+	pr_info("svm: enabled, %u ASIDs, NRIP save %s\n", svm_cpu.nr_asids,
+		svm_cpu.nrips ? "yes" : "no (RIP advanced by instruction length)");
+	return 0;
+}
