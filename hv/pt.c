@@ -261,7 +261,7 @@ static int do_map(struct ctx *c, const struct vtab *vt, unsigned level, unsigned
 	if ((op->flags & PT_OPF_NO_REPLACE) &&
 	    (e->kind == PT_LEAF || (e->kind == PT_TABLE && leaf))) {
 		BUG_ON(!c->dry);
-		pr_err("pt: map 0x%llx: 0x%llx already mapped\n", (unsigned long long)op->va,
+		pr_debug("pt: map 0x%llx: 0x%llx already mapped\n", (unsigned long long)op->va,
 		       (unsigned long long)a);
 		return -EEXIST;
 	}
@@ -521,7 +521,7 @@ int pt_prepare(struct pt *pt, const struct pt_op *op, struct pt_reserve *res)
 		}
 		if (rc) {
 			free_chain(pt, head, n - res->count);
-			pr_err("pt(%s): out of table pages (%llu needed)\n", pt->fmt->name,
+			pr_debug("pt(%s): out of table pages (%llu needed)\n", pt->fmt->name,
 			       (unsigned long long)c.need);
 			return -ENOMEM;
 		}

@@ -9,6 +9,7 @@
 #ifndef TESTS_UNIT_TEST_PT_ENV_H
 #define TESTS_UNIT_TEST_PT_ENV_H
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,7 +87,7 @@ static int ta_alloc(void *ctx, spa_t *out)
 	(void)ctx;
 	if (ta.fail_in >= 0 && ta.fail_in-- == 0) {
 		ta.failed++;
-		return -12; /* -ENOMEM */
+		return -ENOMEM;
 	}
 	if (!ta.nfree)
 		return -12;
@@ -148,9 +149,12 @@ static void ref_fini(void)
 
 static inline u64 ref_enc(u64 pa, u32 prot) { return (pa >> 12) << 8 | (u64)prot << 1 | 1; }
 
-static void ref_apply(const struct pt_op *op)
+/* Applies op to the model. lo and hi (if given) receive the first and last VA
+ * of pages that were mapped and changed (hi < lo if none). */
+static void ref_apply(const struct pt_op *op, u64 *lo, u64 *hi)
 {
 	u64 i0 = (op->va - ref.base) / PAGE_SIZE, n = op->size / PAGE_SIZE, i;
+	u64 l = ~0ULL, h = 0;
 
 	if (op->va < ref.base || i0 + n > ref.npages)
 		ENV_DIE("op outside the reference window");
@@ -172,7 +176,29 @@ static void ref_apply(const struct pt_op *op)
 			break;
 		}
 		ref.mapped += (*p != 0) - (was != 0);
+		if (was && *p != was) {
+			l = MIN(l, op->va + i * PAGE_SIZE);
+			h = op->va + i * PAGE_SIZE;
+		}
 	}
+	if (lo)
+		*lo = l;
+	if (hi)
+		*hi = h;
+}
+
+/* Number of mapped pages of the model in [va, va + size). */
+static u64 ref_count(u64 va, u64 size)
+{
+	u64 i, n = 0;
+
+	for (i = 0; i < size / PAGE_SIZE; i++) {
+		u64 v = va + i * PAGE_SIZE;
+
+		if (v >= ref.base && (v - ref.base) / PAGE_SIZE < ref.npages)
+			n += ref.pg[(v - ref.base) / PAGE_SIZE] != 0;
+	}
+	return n;
 }
 
 /* ---- checks ------------------------------------------------------------------ */
@@ -199,7 +225,7 @@ static int chk_leaf(void *vctx, const struct pt_leaf *l)
 		snprintf(c->msg, sizeof(c->msg), "misaligned leaf va 0x%llx",
 			 (unsigned long long)l->va);
 	}
-	for (v = a;; v += PAGE_SIZE) {
+	for (v = a & PAGE_MASK;; v += PAGE_SIZE) {
 		u64 want, got = ref_enc(spa_val(l->pa) + (v - l->va), l->prot);
 
 		if (v < ref.base || (v - ref.base) / PAGE_SIZE >= ref.npages)
@@ -215,7 +241,7 @@ static int chk_leaf(void *vctx, const struct pt_leaf *l)
 			c->bad++;
 		}
 		c->pages++;
-		if (v >= b)
+		if (b - v < PAGE_SIZE)
 			break;
 	}
 	return 0;
@@ -264,7 +290,7 @@ static const struct pt_walk_ops chk_ops = {chk_leaf, chk_table};
 /* Compares [va, va + size) of the table with the model; 0 if they agree. */
 static int check_range(const struct pt *pt, u64 va, u64 size, struct chk *c)
 {
-	u64 model = 0, i;
+	u64 model;
 	int rc;
 
 	memset(c, 0, sizeof(*c));
@@ -276,12 +302,7 @@ static int check_range(const struct pt *pt, u64 va, u64 size, struct chk *c)
 		snprintf(c->msg, sizeof(c->msg), "walk failed %d", rc);
 		return -1;
 	}
-	for (i = 0; i < size / PAGE_SIZE; i++) {
-		u64 v = va + i * PAGE_SIZE;
-
-		if (v >= ref.base && (v - ref.base) / PAGE_SIZE < ref.npages)
-			model += ref.pg[(v - ref.base) / PAGE_SIZE] != 0;
-	}
+	model = ref_count(va, size);
 	if (!c->bad && model != c->pages) {
 		snprintf(c->msg, sizeof(c->msg), "range 0x%llx+0x%llx: %llu pages mapped, model %llu",
 			 (unsigned long long)va, (unsigned long long)size,
@@ -335,6 +356,34 @@ static u64 table_hash(const struct pt *pt)
 	if (pt_walk_all(pt, &(struct pt_walk_ops){NULL, chk_table}, &c))
 		ENV_DIE("walk failed");
 	return c.hash ^ c.tables;
+}
+
+/* Applies op with the Nth table-page allocation failing, for N = 0, 1, ...
+ * (every N below `dense`, then growing steps) until it no longer fails with
+ * -ENOMEM; each failure must leave the tables (every page, byte for byte) and
+ * the allocator as they were. Returns the final result; *fails counts the
+ * -ENOMEM rounds. */
+static int apply_enomem_every_point(struct pt *pt, const struct pt_op *op, struct pt_change *chg,
+				    unsigned dense, unsigned *fails)
+{
+	unsigned n, rounds = 0;
+
+	for (n = 0;; n = n < dense ? n + 1 : n + n / 4) {
+		u64 h = table_hash(pt), used = ta.in_use, pages = pt_table_pages(pt);
+		int rc;
+
+		ta.fail_in = n;
+		rc = pt_apply(pt, op, chg);
+		ta.fail_in = -1;
+		if (rc != -ENOMEM) {
+			if (fails)
+				*fails = rounds;
+			return rc;
+		}
+		rounds++;
+		if (table_hash(pt) != h || ta.in_use != used || pt_table_pages(pt) != pages)
+			ENV_DIE("-ENOMEM at allocation %u changed the tables", n);
+	}
 }
 
 /* ---- deterministic random numbers (xorshift64*) ----------------------------------- */
