@@ -100,6 +100,31 @@ def run_unit(build, tally, pattern):
             print(f"  note: unit/{suite} took {dt:.0f} s", flush=True)
 
 
+def run_host_scripts(build, tally, pattern):
+    """tests/host/*.sh: one test each, passes when it exits 0."""
+    d = os.path.join(ROOT, "tests", "host")
+    if not os.path.isdir(d):
+        return
+    env = dict(os.environ, SNPV_BUILD=build, SNPV_ROOT=ROOT)
+    for f in sorted(os.listdir(d)):
+        if not f.endswith(".sh"):
+            continue
+        name = "host/" + f[:-3]
+        if pattern and not re.search(pattern, name):
+            continue
+        try:
+            p = subprocess.run(["sh", os.path.join(d, f)], cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=600)
+            out, rc = p.stdout.decode(errors="replace"), p.returncode
+        except subprocess.TimeoutExpired:
+            out, rc = "timed out after 600 s", None
+        if rc == 0:
+            tally.add("PASS", name)
+        else:
+            tail = " | ".join(l.strip() for l in out.splitlines()[-6:] if l.strip())
+            tally.add("FAIL", name, f"exit {rc}: {tail}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
@@ -118,6 +143,7 @@ def main():
         return 0
     if not args.qemu_only:
         run_unit(build, tally, args.pattern)
+        run_host_scripts(build, tally, args.pattern)
     if not args.unit_only:
         import scenarios
         scenarios.run_all(build, tally, args.pattern)

@@ -21,6 +21,8 @@ texinfo:/usr/bin/makeinfo
 gdb:/usr/bin/gdb
 bear:/usr/bin/bear
 "
+# SNPV_DEPS_EXTRA adds entries (used by tests/host/install_deps.sh).
+NEEDS="$NEEDS ${SNPV_DEPS_EXTRA:-}"
 missing=""
 for n in $NEEDS; do
   pkg=${n%%:*}; path=${n#*:}
