@@ -3,9 +3,9 @@
  * IDT, the serial port, FPU/SSE state across exits, hypercalls. */
 #include "lib/guest.h"
 
-#define MSR_EFER 0xc0000080
+#define MSR_EFER       0xc0000080
 #define MSR_SEV_STATUS 0xc0010131
-#define MSR_PAT 0x277
+#define MSR_PAT	       0x277
 
 static void test_cpuid(bool snp)
 {
@@ -127,7 +127,8 @@ static void test_hypercalls(void)
 	EXPECT_EQ("hc.puts_huge_gpa", hc_puts((const char *)~0ULL, 8), (uint64_t)HC_EFAULT);
 	EXPECT_EQ("hc.puts_too_long", hc_puts(msg, HC_PUTS_MAX + 1), (uint64_t)HC_EINVAL);
 	EXPECT_EQ("hc.get_info_bad_gpa",
-		  hypercall(HC_GET_INFO, info.mem_size - 8, sizeof(info), 0, 0), (uint64_t)HC_EFAULT);
+		  hypercall(HC_GET_INFO, info.mem_size - 8, sizeof(info), 0, 0),
+		  (uint64_t)HC_EFAULT);
 	EXPECT_EQ("hc.test_result_bad_name", hypercall(HC_TEST_RESULT, 1ULL << 40, 1, 0, 0),
 		  (uint64_t)HC_EFAULT);
 	EXPECT_EQ("hc.unknown", hypercall(0x777, 0, 0, 0, 0), (uint64_t)HC_ENOSYS);

@@ -7,7 +7,7 @@ int main(void)
 	struct {
 		uint16_t limit;
 		uint64_t base;
-	} __attribute__((packed)) empty = { 0, 0 };
+	} __attribute__((packed)) empty = {0, 0};
 
 	printf("triple: loading an empty IDT and raising #BP\n");
 	asm volatile("lidt %0; int3" ::"m"(empty));

@@ -36,8 +36,8 @@ static void filter_basic(const struct cpuid_policy *p, u32 leaf, u32 sub, struct
 		r->ebx &= 0x0000ffffu;
 		r->ebx |= 1u << 16;
 		break;
-	case 5: /* MONITOR/MWAIT */
-	case 6: /* power management */
+	case 5:	  /* MONITOR/MWAIT */
+	case 6:	  /* power management */
 	case 0xa: /* performance monitoring */
 	case 0xb: /* x2APIC topology */
 	case 0xd: /* XSAVE */

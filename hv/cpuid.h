@@ -19,30 +19,30 @@ typedef void (*cpuid_host_fn)(u32 leaf, u32 subleaf, struct cpuid_res *out);
 
 /* Highest leaves the guest sees (capped so that every leaf it can read is
  * one this file has decided about). */
-#define GUEST_MAX_BASIC_LEAF 0xd
-#define GUEST_MAX_EXT_LEAF   0x8000001e
+#define GUEST_MAX_BASIC_LEAF   0xd
+#define GUEST_MAX_EXT_LEAF     0x8000001e
 #define GUEST_MAX_EXT_LEAF_SNP 0x8000001f
 
 /* CPUID 1 ECX bits (APM vol 3, E.3.2) */
-#define CPUID_1_ECX_MONITOR    BIT(3)
-#define CPUID_1_ECX_VMX	       BIT(5)
-#define CPUID_1_ECX_X2APIC     BIT(21)
+#define CPUID_1_ECX_MONITOR	 BIT(3)
+#define CPUID_1_ECX_VMX		 BIT(5)
+#define CPUID_1_ECX_X2APIC	 BIT(21)
 #define CPUID_1_ECX_TSC_DEADLINE BIT(24)
-#define CPUID_1_ECX_XSAVE      BIT(26)
-#define CPUID_1_ECX_OSXSAVE    BIT(27)
-#define CPUID_1_ECX_AVX	       BIT(28)
-#define CPUID_1_ECX_HYPERVISOR BIT(31)
-#define CPUID_1_EDX_APIC       BIT(9)
+#define CPUID_1_ECX_XSAVE	 BIT(26)
+#define CPUID_1_ECX_OSXSAVE	 BIT(27)
+#define CPUID_1_ECX_AVX		 BIT(28)
+#define CPUID_1_ECX_HYPERVISOR	 BIT(31)
+#define CPUID_1_EDX_APIC	 BIT(9)
 /* CPUID 7.0 EBX */
-#define CPUID_7_EBX_AVX2       BIT(5)
-#define CPUID_7_EBX_AVX512_MASK (BIT(16) | BIT(17) | BIT(21) | BIT(26) | BIT(27) | BIT(28) | \
-				 BIT(30) | BIT(31))
+#define CPUID_7_EBX_AVX2 BIT(5)
+#define CPUID_7_EBX_AVX512_MASK                                                                    \
+	(BIT(16) | BIT(17) | BIT(21) | BIT(26) | BIT(27) | BIT(28) | BIT(30) | BIT(31))
 /* CPUID 8000_001F EAX (APM vol 3, E.4.17) */
-#define CPUID_SEV_EAX_SME    BIT(0)
-#define CPUID_SEV_EAX_SEV    BIT(1)
-#define CPUID_SEV_EAX_SEV_ES BIT(3)
-#define CPUID_SEV_EAX_SNP    BIT(4)
-#define CPUID_SEV_EBX_CBIT_MASK GENMASK(5, 0)
+#define CPUID_SEV_EAX_SME	     BIT(0)
+#define CPUID_SEV_EAX_SEV	     BIT(1)
+#define CPUID_SEV_EAX_SEV_ES	     BIT(3)
+#define CPUID_SEV_EAX_SNP	     BIT(4)
+#define CPUID_SEV_EBX_CBIT_MASK	     GENMASK(5, 0)
 #define CPUID_SEV_EBX_REDUCTION_MASK GENMASK(11, 6)
 
 struct cpuid_policy {

@@ -20,9 +20,9 @@
 int (*ud_hook)(struct vcpu *v);
 
 static const char *const outcome_names[GUEST_OUTCOME_NR] = {
-	[GUEST_PASS] = "pass",	     [GUEST_FAIL] = "fail",	[GUEST_TRIPLE_FAULT] = "triple_fault",
-	[GUEST_NPF] = "npf",	     [GUEST_KILLED] = "killed", [GUEST_TIMEOUT] = "timeout",
-	[GUEST_RUNNING] = "running",
+    [GUEST_PASS] = "pass",	 [GUEST_FAIL] = "fail",	    [GUEST_TRIPLE_FAULT] = "triple_fault",
+    [GUEST_NPF] = "npf",	 [GUEST_KILLED] = "killed", [GUEST_TIMEOUT] = "timeout",
+    [GUEST_RUNNING] = "running",
 };
 
 const char *guest_outcome_name(enum guest_outcome o)
@@ -131,8 +131,14 @@ int guest_read_str(struct guest *g, gpa_t a, char *buf, u64 max)
 
 /* ---- register helpers ------------------------------------------------------ */
 
-static u64 rax(struct vcpu *v) { return v->vmcb->save.rax; }
-static void set_rax(struct vcpu *v, u64 val) { v->vmcb->save.rax = val; }
+static u64 rax(struct vcpu *v)
+{
+	return v->vmcb->save.rax;
+}
+static void set_rax(struct vcpu *v, u64 val)
+{
+	v->vmcb->save.rax = val;
+}
 
 static enum exit_action skip_and_resume(struct vcpu *v)
 {
@@ -187,18 +193,18 @@ static enum exit_action handle_msr(struct vcpu *v)
 
 /* ---- port I/O (APM vol 2, 15.10.2) -------------------------------------------- */
 
-#define COM1_BASE 0x3f8
-#define UART_THR  0 /* DLAB = 0 */
-#define UART_IER  1
-#define UART_IIR  2
-#define UART_LCR  3
-#define UART_MCR  4
-#define UART_LSR  5
-#define UART_MSR  6
-#define UART_SCR  7
-#define UART_LCR_DLAB	 0x80
+#define COM1_BASE	   0x3f8
+#define UART_THR	   0 /* DLAB = 0 */
+#define UART_IER	   1
+#define UART_IIR	   2
+#define UART_LCR	   3
+#define UART_MCR	   4
+#define UART_LSR	   5
+#define UART_MSR	   6
+#define UART_SCR	   7
+#define UART_LCR_DLAB	   0x80
 #define UART_LSR_THRE_TEMT 0x60 /* transmitter holding register and shift register empty */
-#define UART_IIR_NO_INT	 0x01
+#define UART_IIR_NO_INT	   0x01
 
 /* Ports whose use ends the guest: resetting or exiting the machine, PCI
  * configuration, the interrupt controllers and timers the hypervisor owns. */
@@ -206,10 +212,9 @@ static const struct {
 	u16 first, count;
 	const char *what;
 } forbidden_ports[] = {
-	{ 0x020, 2, "8259 PIC" },     { 0x040, 4, "8254 PIT" },
-	{ 0x064, 1, "i8042 reset" },  { 0x070, 2, "CMOS/NMI mask" },
-	{ 0x092, 1, "port 92 reset" }, { 0x0a0, 2, "8259 PIC" },
-	{ 0x0f4, 4, "isa-debug-exit" }, { 0x0cf8, 8, "PCI config/reset" },
+    {0x020, 2, "8259 PIC"},	  {0x040, 4, "8254 PIT"},	   {0x064, 1, "i8042 reset"},
+    {0x070, 2, "CMOS/NMI mask"},  {0x092, 1, "port 92 reset"},	   {0x0a0, 2, "8259 PIC"},
+    {0x0f4, 4, "isa-debug-exit"}, {0x0cf8, 8, "PCI config/reset"},
 };
 
 static const char *port_forbidden(u16 port, u8 size)
@@ -364,12 +369,15 @@ static enum exit_action handle_npf(struct vcpu *v)
 	const struct vmcb_control_area *c = &v->vmcb->control;
 	struct svm_npf f = svm_npf_decode(c->exit_info_1, c->exit_info_2);
 
-	if (g->mem_ops && g->mem_ops->fault && g->mem_ops->fault(g, gpa(f.gpa), c->exit_info_1) == 0)
+	if (g->mem_ops && g->mem_ops->fault &&
+	    g->mem_ops->fault(g, gpa(f.gpa), c->exit_info_1) == 0)
 		return EXIT_RESUME;
 	guest_finish(g, GUEST_NPF, "nested page fault gpa 0x%llx rip 0x%llx err 0x%llx (%s %s%s)",
 		     (unsigned long long)f.gpa, (unsigned long long)v->vmcb->save.rip,
 		     (unsigned long long)c->exit_info_1, f.in_walk ? "guest page walk" : "access",
-		     f.fetch ? "fetch" : f.write ? "write" : "read",
+		     f.fetch   ? "fetch"
+		     : f.write ? "write"
+			       : "read",
 		     f.present ? ", present" : ", not present");
 	return EXIT_STOP;
 }
@@ -587,9 +595,9 @@ enum exit_action svm_handle_exit(struct vcpu *v)
 	case SVM_EXIT_RDPRU:
 		return handle_hidden_insn(v);
 	default:
-		guest_finish(v->guest, GUEST_KILLED, "unexpected exit 0x%x info1 0x%llx info2 0x%llx",
-			     code, (unsigned long long)c->exit_info_1,
-			     (unsigned long long)c->exit_info_2);
+		guest_finish(
+		    v->guest, GUEST_KILLED, "unexpected exit 0x%x info1 0x%llx info2 0x%llx", code,
+		    (unsigned long long)c->exit_info_1, (unsigned long long)c->exit_info_2);
 		return EXIT_STOP;
 	}
 }

@@ -22,7 +22,7 @@
 /* Time a guest may spend running (its own slices) before it is stopped
  * with outcome "timeout". */
 #define GUEST_TIME_LIMIT_MS 10000
-#define DEFAULT_SLICE_US 10000
+#define DEFAULT_SLICE_US    10000
 
 static struct guest guests[CFG_MAX_GUESTS];
 static u32 nr_guests;
@@ -67,12 +67,12 @@ static int alloc_vmcb_page(u8 owner, spa_t *out)
 static void guest_boot_vcpu(struct guest *g)
 {
 	struct vcpu_boot b = {
-		.entry = gpa_val(g->entry),
-		.boot_params = GUEST_BOOT_PARAMS_GPA,
-		.asid = g->asid,
-		.nested_cr3 = spa_val(g->npt_root),
-		.iopm_pa = spa_val(svm_cpu.iopm_pa),
-		.msrpm_pa = spa_val(svm_cpu.msrpm_pa),
+	    .entry = gpa_val(g->entry),
+	    .boot_params = GUEST_BOOT_PARAMS_GPA,
+	    .asid = g->asid,
+	    .nested_cr3 = spa_val(g->npt_root),
+	    .iopm_pa = spa_val(svm_cpu.iopm_pa),
+	    .msrpm_pa = spa_val(svm_cpu.msrpm_pa),
 	};
 
 	vcpu_init(g->vcpu, &b);
@@ -123,12 +123,12 @@ static int guest_create(struct guest *g, const struct cfg_guest *c, u32 id,
 	g->image_size = f->size;
 	if (gpa_val(g->load) < GUEST_BOOT_PARAMS_GPA + PAGE_SIZE ||
 	    gpa_val(g->load) + f->size > g->mem_size || gpa_val(g->entry) >= g->mem_size) {
-		guest_finish(g, GUEST_KILLED,
-			     "image %s (%llu bytes at 0x%llx, entry 0x%llx) does not fit in %llu MiB "
-			     "above the boot-params page",
-			     c->image, (unsigned long long)f->size,
-			     (unsigned long long)gpa_val(g->load), (unsigned long long)gpa_val(g->entry),
-			     (unsigned long long)(g->mem_size >> 20));
+		guest_finish(
+		    g, GUEST_KILLED,
+		    "image %s (%llu bytes at 0x%llx, entry 0x%llx) does not fit in %llu MiB "
+		    "above the boot-params page",
+		    c->image, (unsigned long long)f->size, (unsigned long long)gpa_val(g->load),
+		    (unsigned long long)gpa_val(g->entry), (unsigned long long)(g->mem_size >> 20));
 		return -EINVAL;
 	}
 	ret = pmem_owner_register(g->name);
@@ -189,8 +189,7 @@ static void vmrun_failed(struct guest *g)
 	pr_err("guest %s: VMRUN failed (exit code 0x%x): efer 0x%llx cr0 0x%llx cr4 0x%llx "
 	       "asid %u\n",
 	       g->name, g->vcpu->vmcb->control.exit_code, (unsigned long long)s->efer,
-	       (unsigned long long)s->cr0, (unsigned long long)s->cr4,
-	       g->vcpu->vmcb->control.asid);
+	       (unsigned long long)s->cr0, (unsigned long long)s->cr4, g->vcpu->vmcb->control.asid);
 	guest_boot_vcpu(g);
 }
 
@@ -260,7 +259,7 @@ static void schedule(const struct hv_config *cfg)
 static void report_table(void)
 {
 	static const char *const hdr[EXIT_STAT_NR] = {
-		"cpuid", "msr", "ioio", "hlt", "vmmcall", "npf", "intr", "excp", "shutdn", "other",
+	    "cpuid", "msr", "ioio", "hlt", "vmmcall", "npf", "intr", "excp", "shutdn", "other",
 	};
 	u32 i, k;
 

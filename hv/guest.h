@@ -51,8 +51,8 @@ struct guest_mem_ops {
 
 extern const struct guest_mem_ops guest_mem_flat;
 
-#define GUEST_CON_LINE 200 /* console line buffer (longer lines are split) */
-#define GUEST_DETAIL_MAX 160
+#define GUEST_CON_LINE	      200 /* console line buffer (longer lines are split) */
+#define GUEST_DETAIL_MAX      160
 #define GUEST_BOOT_PARAMS_GPA 0x1000ULL /* struct hc_info page (docs/guest-abi.md) */
 
 struct guest {
@@ -85,7 +85,7 @@ struct guest {
 	char detail[GUEST_DETAIL_MAX];
 	u32 checks_passed, checks_failed;
 	u64 exit_status; /* HC_EXIT argument */
-	u64 run_ticks;   /* TSC ticks spent in the guest (hypervisor side included) */
+	u64 run_ticks;	 /* TSC ticks spent in the guest (hypervisor side included) */
 	u64 exits_total; /* copied from the vCPU when it is destroyed */
 	u64 exit_counts[EXIT_STAT_NR];
 	u64 slices;
@@ -95,7 +95,10 @@ struct guest {
 const char *guest_outcome_name(enum guest_outcome o);
 /* Ends the guest with o (the first outcome set wins). */
 void guest_finish(struct guest *g, enum guest_outcome o, const char *fmt, ...) __printf(3, 4);
-static inline bool guest_done(const struct guest *g) { return g->outcome != GUEST_RUNNING; }
+static inline bool guest_done(const struct guest *g)
+{
+	return g->outcome != GUEST_RUNNING;
+}
 
 struct hc_info;
 /* The boot-params page / HC_GET_INFO contents of g. */
@@ -116,8 +119,8 @@ int guest_read_str(struct guest *g, gpa_t gpa, char *buf, u64 max);
 enum exit_action svm_handle_exit(struct vcpu *v);
 /* Hooks for the SNP work: set to non-NULL to take over. Return as the
  * handlers do; NULL means the default behaviour (docs/svm.md). */
-extern int (*ghcb_msr_hook)(struct vcpu *v, u64 val);  /* WRMSR GHCB, 0 = handled */
-extern int (*ud_hook)(struct vcpu *v);                 /* #UD, 0 = emulated */
+extern int (*ghcb_msr_hook)(struct vcpu *v, u64 val); /* WRMSR GHCB, 0 = handled */
+extern int (*ud_hook)(struct vcpu *v);		      /* #UD, 0 = emulated */
 
 /* ---- lifecycle and scheduler (hv/guest.c, hypervisor only) ---- */
 /* Creates every guest of cfg (images from bi->files), runs them round-robin

@@ -56,7 +56,7 @@ static void flat_destroy(struct guest *g)
 
 static int flat_create(struct guest *g)
 {
-	struct pt_mm mm = { .alloc = flat_pt_alloc, .free = flat_pt_free, .ctx = g };
+	struct pt_mm mm = {.alloc = flat_pt_alloc, .free = flat_pt_free, .ctx = g};
 	u32 sizes = g->cfg && g->cfg->page_size == PAGE_SIZE ? PT_SZ_4K : PT_SZ_4K | PT_SZ_2M;
 	struct flat_mem *m;
 	u64 i, n;
@@ -113,9 +113,9 @@ static int flat_translate(struct guest *g, gpa_t a, spa_t *out, u64 *contig)
 }
 
 const struct guest_mem_ops guest_mem_flat = {
-	.name = "flat",
-	.create = flat_create,
-	.destroy = flat_destroy,
-	.translate = flat_translate,
-	.fault = NULL,
+    .name = "flat",
+    .create = flat_create,
+    .destroy = flat_destroy,
+    .translate = flat_translate,
+    .fault = NULL,
 };

@@ -17,13 +17,14 @@
 #define HC_ABI_VERSION 1
 
 /* Call numbers */
-#define HC_PUTS	       1 /* RBX = GPA of text, RCX = length (<= HC_PUTS_MAX) -> bytes written */
-#define HC_TEST_RESULT 2 /* RBX = GPA of NUL-terminated test name, RCX = 1 pass / 0 fail,
-			  * RDX = GPA of NUL-terminated detail or 0 -> 0 */
-#define HC_EXIT	       3 /* RBX = status (HC_EXIT_PASS or other): does not return */
-#define HC_YIELD       4 /* give up the rest of the time slice -> 0 */
-#define HC_GET_INFO    5 /* RBX = GPA of struct hc_info, RCX = its size -> bytes written */
-#define HC_NR	       6 /* first unused number */
+#define HC_PUTS 1 /* RBX = GPA of text, RCX = length (<= HC_PUTS_MAX) -> bytes written */
+#define HC_TEST_RESULT                                                                             \
+	2	      /* RBX = GPA of NUL-terminated test name, RCX = 1 pass / 0 fail,             \
+		       * RDX = GPA of NUL-terminated detail or 0 -> 0 */
+#define HC_EXIT	    3 /* RBX = status (HC_EXIT_PASS or other): does not return */
+#define HC_YIELD    4 /* give up the rest of the time slice -> 0 */
+#define HC_GET_INFO 5 /* RBX = GPA of struct hc_info, RCX = its size -> bytes written */
+#define HC_NR	    6 /* first unused number */
 
 /* HC_EXIT status: 0 = the guest's own tests passed (the hypervisor still
  * turns it into "fail" if any HC_TEST_RESULT failed); anything else = fail. */
@@ -34,21 +35,21 @@
 #define HC_EXIT_EXCEPTION 0x100
 
 /* Limits the hypervisor enforces */
-#define HC_PUTS_MAX	256 /* bytes per HC_PUTS */
-#define HC_NAME_MAX	63  /* characters of a test name */
-#define HC_DETAIL_MAX	127 /* characters of a test detail */
+#define HC_PUTS_MAX   256 /* bytes per HC_PUTS */
+#define HC_NAME_MAX   63  /* characters of a test name */
+#define HC_DETAIL_MAX 127 /* characters of a test detail */
 
 /* Results */
-#define HC_OK	   0
-#define HC_EFAULT  (-14) /* a GPA argument is not guest RAM (or too long) */
-#define HC_EINVAL  (-22) /* an argument is out of range */
-#define HC_ENOSYS  (-38) /* unknown call number */
+#define HC_OK	  0
+#define HC_EFAULT (-14) /* a GPA argument is not guest RAM (or too long) */
+#define HC_EINVAL (-22) /* an argument is out of range */
+#define HC_ENOSYS (-38) /* unknown call number */
 
 /* CPUID leaf of the hypervisor (hypervisor bit CPUID 1 ECX[31] is set):
  *   0x40000000: EAX = highest hypervisor leaf, EBX ECX EDX = "snpvisor\0\0\0\0"
  *   0x40000001: EAX = HC_ABI_VERSION, EBX = HC_INFO_F_* flags, ECX = HC_NR */
-#define HC_CPUID_BASE	0x40000000u
-#define HC_CPUID_INFO	0x40000001u
+#define HC_CPUID_BASE	 0x40000000u
+#define HC_CPUID_INFO	 0x40000001u
 #define HC_CPUID_SIG_EBX 0x76706e73u /* "snpv" */
 #define HC_CPUID_SIG_ECX 0x726f7369u /* "isor" */
 #define HC_CPUID_SIG_EDX 0x00000000u

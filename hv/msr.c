@@ -17,10 +17,16 @@
 #include "hv/vcpu.h"
 
 static const u32 msr_passthrough[] = {
-	MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
-	MSR_STAR,	      MSR_LSTAR,	     MSR_CSTAR,
-	MSR_SYSCALL_MASK,     MSR_FS_BASE,	     MSR_GS_BASE,
-	MSR_KERNEL_GS_BASE,
+    MSR_IA32_SYSENTER_CS,
+    MSR_IA32_SYSENTER_ESP,
+    MSR_IA32_SYSENTER_EIP,
+    MSR_STAR,
+    MSR_LSTAR,
+    MSR_CSTAR,
+    MSR_SYSCALL_MASK,
+    MSR_FS_BASE,
+    MSR_GS_BASE,
+    MSR_KERNEL_GS_BASE,
 };
 
 int (*ghcb_msr_hook)(struct vcpu *v, u64 val);

@@ -23,8 +23,8 @@ struct vcpu;
 #define MSR_AMD64_SEV_ES_GHCB 0xc0010130 /* snp-facts.md: GHCB MSR protocol */
 #define MSR_AMD64_SEV	      0xc0010131 /* SEV_STATUS */
 
-#define MSR_AMD64_SEV_ENABLED	 BIT(0)
-#define MSR_AMD64_SEV_ES_ENABLED BIT(1)
+#define MSR_AMD64_SEV_ENABLED	  BIT(0)
+#define MSR_AMD64_SEV_ES_ENABLED  BIT(1)
 #define MSR_AMD64_SEV_SNP_ENABLED BIT(2)
 
 #define EFER_GUEST_SCE	BIT(0)

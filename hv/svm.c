@@ -28,19 +28,19 @@ struct svm_cpu svm_cpu;
 static u8 asid_used[MAX_ASIDS];
 
 /* ---- local APIC (APM vol 2, 16.3-16.4) ---- */
-#define MSR_APIC_BASE	   0x1b
-#define APIC_BASE_EXTD	   BIT(10)
-#define APIC_BASE_ADDR	   GENMASK(51, 12)
-#define APIC_EOI	   0x0b0
-#define APIC_SVR	   0x0f0
-#define APIC_SVR_ENABLE	   BIT(8)
-#define APIC_LVT_TIMER	   0x320
-#define APIC_LVT_MASKED	   BIT(16)
-#define APIC_TMICT	   0x380
-#define APIC_TMCCT	   0x390
-#define APIC_TDCR	   0x3e0
-#define APIC_TDCR_DIV16	   0x3
-#define SVM_TIMER_VECTOR   0xec
+#define MSR_APIC_BASE	 0x1b
+#define APIC_BASE_EXTD	 BIT(10)
+#define APIC_BASE_ADDR	 GENMASK(51, 12)
+#define APIC_EOI	 0x0b0
+#define APIC_SVR	 0x0f0
+#define APIC_SVR_ENABLE	 BIT(8)
+#define APIC_LVT_TIMER	 0x320
+#define APIC_LVT_MASKED	 BIT(16)
+#define APIC_TMICT	 0x380
+#define APIC_TMCCT	 0x390
+#define APIC_TDCR	 0x3e0
+#define APIC_TDCR_DIV16	 0x3
+#define SVM_TIMER_VECTOR 0xec
 
 static u64 lapic_base;
 
@@ -59,7 +59,10 @@ static void lapic_write(u32 reg, u32 val)
 		*(volatile u32 *)(uintptr_t)(lapic_base + reg) = val;
 }
 
-u64 svm_rdtsc(void) { return rdtsc(); }
+u64 svm_rdtsc(void)
+{
+	return rdtsc();
+}
 
 /* PIT channel 2 one-shot of ~10 ms against the TSC (port 0x61 bit 5 = OUT2). */
 static u64 calibrate_tsc_khz(void)
@@ -69,7 +72,7 @@ static u64 calibrate_tsc_khz(void)
 	u8 p61 = inb(0x61);
 
 	outb(0x61, (u8)((p61 & ~0x02) | 0x01)); /* gate on, speaker off */
-	outb(0x43, 0xb0);			  /* channel 2, lo/hi, mode 0 */
+	outb(0x43, 0xb0);			/* channel 2, lo/hi, mode 0 */
 	outb(0x42, count & 0xff);
 	outb(0x42, count >> 8);
 	t0 = rdtsc();
@@ -171,7 +174,7 @@ static void idt_init(void)
 
 void svm_host_intr_ack(void)
 {
-	struct idt_ptr mine = { sizeof(svm_idt) - 1, (u64)(uintptr_t)svm_idt }, old;
+	struct idt_ptr mine = {sizeof(svm_idt) - 1, (u64)(uintptr_t)svm_idt}, old;
 
 	/* The hypervisor runs with IF = 0 and no IDT of its own for device
 	 * interrupts: open a window of one instruction with a private IDT

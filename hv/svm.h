@@ -91,35 +91,35 @@ struct vmcb_control_area {
 	u32 intercepts[SVM_INTERCEPT_WORDS]; /* 0x000 */
 	u8 reserved_0x18[0x3c - 0x18];
 	u16 pause_filter_thresh; /* 0x03c */
-	u16 pause_filter_count;  /* 0x03e */
-	u64 iopm_base_pa;        /* 0x040 */
-	u64 msrpm_base_pa;       /* 0x048 */
-	u64 tsc_offset;          /* 0x050 */
-	u32 asid;                /* 0x058 */
-	u8 tlb_ctl;              /* 0x05c */
+	u16 pause_filter_count;	 /* 0x03e */
+	u64 iopm_base_pa;	 /* 0x040 */
+	u64 msrpm_base_pa;	 /* 0x048 */
+	u64 tsc_offset;		 /* 0x050 */
+	u32 asid;		 /* 0x058 */
+	u8 tlb_ctl;		 /* 0x05c */
 	u8 reserved_0x5d[3];
-	u32 int_ctl;     /* 0x060 */
-	u32 int_vector;  /* 0x064 */
-	u32 int_state;   /* 0x068 */
+	u32 int_ctl;	/* 0x060 */
+	u32 int_vector; /* 0x064 */
+	u32 int_state;	/* 0x068 */
 	u8 reserved_0x6c[4];
-	u32 exit_code;         /* 0x070 */
+	u32 exit_code;	       /* 0x070 */
 	u32 exit_code_hi;      /* 0x074 */
 	u64 exit_info_1;       /* 0x078 */
 	u64 exit_info_2;       /* 0x080 */
 	u32 exit_int_info;     /* 0x088 */
 	u32 exit_int_info_err; /* 0x08c */
-	u64 nested_ctl;        /* 0x090 */
+	u64 nested_ctl;	       /* 0x090 */
 	u64 avic_vapic_bar;    /* 0x098 */
-	u64 ghcb_gpa;          /* 0x0a0 */
-	u32 event_inj;         /* 0x0a8 */
+	u64 ghcb_gpa;	       /* 0x0a0 */
+	u32 event_inj;	       /* 0x0a8 */
 	u32 event_inj_err;     /* 0x0ac */
-	u64 nested_cr3;        /* 0x0b0 */
-	u64 virt_ext;          /* 0x0b8: LBR virtualisation, VMLOAD/VMSAVE virtualisation */
-	u32 clean;             /* 0x0c0 */
+	u64 nested_cr3;	       /* 0x0b0 */
+	u64 virt_ext;	       /* 0x0b8: LBR virtualisation, VMLOAD/VMSAVE virtualisation */
+	u32 clean;	       /* 0x0c0 */
 	u32 reserved_0xc4;
-	u64 next_rip;       /* 0x0c8 */
-	u8 insn_len;        /* 0x0d0 */
-	u8 insn_bytes[15];  /* 0x0d1 */
+	u64 next_rip;	       /* 0x0c8 */
+	u8 insn_len;	       /* 0x0d0 */
+	u8 insn_bytes[15];     /* 0x0d1 */
 	u64 avic_backing_page; /* 0x0e0 */
 	u8 reserved_0xe8[8];
 	u64 avic_logical_id;  /* 0x0f0 */
@@ -187,7 +187,7 @@ struct vmcb_save_area {
 	struct vmcb_seg tr;   /* 0x090 */
 	u8 reserved_0xa0[42];
 	u8 vmpl; /* 0x0ca */
-	u8 cpl;  /* 0x0cb */
+	u8 cpl;	 /* 0x0cb */
 	u8 reserved_0xcc[4];
 	u64 efer; /* 0x0d0 */
 	u8 reserved_0xd8[112];
@@ -199,27 +199,27 @@ struct vmcb_save_area {
 	u64 rflags; /* 0x170 */
 	u64 rip;    /* 0x178 */
 	u8 reserved_0x180[88];
-	u64 rsp;       /* 0x1d8 */
-	u64 s_cet;     /* 0x1e0 */
-	u64 ssp;       /* 0x1e8 */
-	u64 isst_addr; /* 0x1f0 */
-	u64 rax;       /* 0x1f8 */
-	u64 star;           /* 0x200 */
-	u64 lstar;          /* 0x208 */
-	u64 cstar;          /* 0x210 */
-	u64 sfmask;         /* 0x218 */
+	u64 rsp;	    /* 0x1d8 */
+	u64 s_cet;	    /* 0x1e0 */
+	u64 ssp;	    /* 0x1e8 */
+	u64 isst_addr;	    /* 0x1f0 */
+	u64 rax;	    /* 0x1f8 */
+	u64 star;	    /* 0x200 */
+	u64 lstar;	    /* 0x208 */
+	u64 cstar;	    /* 0x210 */
+	u64 sfmask;	    /* 0x218 */
 	u64 kernel_gs_base; /* 0x220 */
 	u64 sysenter_cs;    /* 0x228 */
 	u64 sysenter_esp;   /* 0x230 */
 	u64 sysenter_eip;   /* 0x238 */
-	u64 cr2;            /* 0x240 */
+	u64 cr2;	    /* 0x240 */
 	u8 reserved_0x248[32];
-	u64 g_pat;         /* 0x268 */
-	u64 dbgctl;        /* 0x270 */
-	u64 br_from;       /* 0x278 */
-	u64 br_to;         /* 0x280 */
+	u64 g_pat;	    /* 0x268 */
+	u64 dbgctl;	    /* 0x270 */
+	u64 br_from;	    /* 0x278 */
+	u64 br_to;	    /* 0x280 */
 	u64 last_excp_from; /* 0x288 */
-	u64 last_excp_to;  /* 0x290 */
+	u64 last_excp_to;   /* 0x290 */
 	u8 reserved_0x298[72];
 	u64 spec_ctrl; /* 0x2e0 */
 	u8 reserved_0x2e8[0xc00 - 0x2e8];
@@ -250,7 +250,7 @@ CHECK_OFFSET(struct vmcb_save_area, spec_ctrl, 0x2e0);
 /* The whole 4 KiB page VMRUN takes in RAX (4 KiB aligned). */
 struct vmcb {
 	struct vmcb_control_area control; /* 0x000 */
-	struct vmcb_save_area save;       /* 0x400 */
+	struct vmcb_save_area save;	  /* 0x400 */
 } __packed;
 
 CHECK_SIZE(struct vmcb, 4096);
@@ -289,14 +289,14 @@ static inline bool vmcb_is_intercept(const struct vmcb_control_area *c, unsigned
 #define TLB_CONTROL_FLUSH_ASID_LOCAL 7
 
 /* ---- int_ctl (offset 0x60, APM vol 2, 15.21) --------------------------------- */
-#define V_TPR_MASK	  GENMASK(7, 0)
-#define V_IRQ_MASK	  BIT(8)
-#define V_GIF_MASK	  BIT(9)
-#define V_INTR_PRIO_MASK  GENMASK(19, 16)
-#define V_IGN_TPR_MASK	  BIT(20)
+#define V_TPR_MASK	    GENMASK(7, 0)
+#define V_IRQ_MASK	    BIT(8)
+#define V_GIF_MASK	    BIT(9)
+#define V_INTR_PRIO_MASK    GENMASK(19, 16)
+#define V_IGN_TPR_MASK	    BIT(20)
 #define V_INTR_MASKING_MASK BIT(24)
-#define V_GIF_ENABLE_MASK BIT(25)
-#define AVIC_ENABLE_MASK  BIT(31)
+#define V_GIF_ENABLE_MASK   BIT(25)
+#define AVIC_ENABLE_MASK    BIT(31)
 
 /* int_state (offset 0x68) */
 #define SVM_INTERRUPT_SHADOW_MASK BIT(0)
@@ -307,14 +307,14 @@ static inline bool vmcb_is_intercept(const struct vmcb_control_area *c, unsigned
 #define SVM_NESTED_CTL_SEV_ES_ENABLE BIT(2)
 
 /* ---- EVENTINJ and EXITINTINFO (APM vol 2, 15.20 and 15.7.2) ----------------- */
-#define SVM_EVTINJ_VEC_MASK   GENMASK(7, 0)
-#define SVM_EVTINJ_TYPE_MASK  GENMASK(10, 8)
-#define SVM_EVTINJ_TYPE_INTR  0
-#define SVM_EVTINJ_TYPE_NMI   2
-#define SVM_EVTINJ_TYPE_EXEPT 3
-#define SVM_EVTINJ_TYPE_SOFT  4
-#define SVM_EVTINJ_VALID_ERR  BIT(11)
-#define SVM_EVTINJ_VALID      BIT(31)
+#define SVM_EVTINJ_VEC_MASK	  GENMASK(7, 0)
+#define SVM_EVTINJ_TYPE_MASK	  GENMASK(10, 8)
+#define SVM_EVTINJ_TYPE_INTR	  0
+#define SVM_EVTINJ_TYPE_NMI	  2
+#define SVM_EVTINJ_TYPE_EXEPT	  3
+#define SVM_EVTINJ_TYPE_SOFT	  4
+#define SVM_EVTINJ_VALID_ERR	  BIT(11)
+#define SVM_EVTINJ_VALID	  BIT(31)
 #define SVM_EXITINTINFO_VEC_MASK  SVM_EVTINJ_VEC_MASK
 #define SVM_EXITINTINFO_TYPE_MASK SVM_EVTINJ_TYPE_MASK
 #define SVM_EXITINTINFO_VALID_ERR SVM_EVTINJ_VALID_ERR
@@ -332,21 +332,21 @@ static inline bool vmcb_is_intercept(const struct vmcb_control_area *c, unsigned
 #define X86_VEC_VC 29
 
 /* ---- IOIO EXITINFO1 (APM vol 2, 15.10.2, figure 15-2) ----------------------- */
-#define SVM_IOIO_TYPE_MASK BIT(0) /* 1 = IN */
-#define SVM_IOIO_STR_MASK  BIT(2)
-#define SVM_IOIO_REP_MASK  BIT(3)
-#define SVM_IOIO_SIZE_MASK GENMASK(6, 4) /* one-hot: SZ8, SZ16, SZ32 */
+#define SVM_IOIO_TYPE_MASK  BIT(0) /* 1 = IN */
+#define SVM_IOIO_STR_MASK   BIT(2)
+#define SVM_IOIO_REP_MASK   BIT(3)
+#define SVM_IOIO_SIZE_MASK  GENMASK(6, 4) /* one-hot: SZ8, SZ16, SZ32 */
 #define SVM_IOIO_ASIZE_MASK GENMASK(9, 7) /* one-hot: A16, A32, A64 */
-#define SVM_IOIO_SEG_MASK  GENMASK(12, 10)
-#define SVM_IOIO_PORT_MASK GENMASK(31, 16)
+#define SVM_IOIO_SEG_MASK   GENMASK(12, 10)
+#define SVM_IOIO_PORT_MASK  GENMASK(31, 16)
 
 /* ---- NPF EXITINFO1: a #PF error code plus (APM vol 2, 15.25.6) -------------- */
-#define PFERR_PRESENT_MASK   BIT(0)
-#define PFERR_WRITE_MASK     BIT(1)
-#define PFERR_USER_MASK      BIT(2)
-#define PFERR_RSVD_MASK      BIT(3)
-#define PFERR_FETCH_MASK     BIT(4)
-#define PFERR_GUEST_RMP_MASK BIT(31) /* SNP */
+#define PFERR_PRESENT_MASK     BIT(0)
+#define PFERR_WRITE_MASK       BIT(1)
+#define PFERR_USER_MASK	       BIT(2)
+#define PFERR_RSVD_MASK	       BIT(3)
+#define PFERR_FETCH_MASK       BIT(4)
+#define PFERR_GUEST_RMP_MASK   BIT(31) /* SNP */
 #define PFERR_GUEST_FINAL_MASK BIT(32)
 #define PFERR_GUEST_PAGE_MASK  BIT(33)
 #define PFERR_GUEST_ENC_MASK   BIT(34)
@@ -363,10 +363,10 @@ struct svm_ioio {
 static inline struct svm_ioio svm_ioio_decode(u64 info1)
 {
 	struct svm_ioio io = {
-		.port = (u16)FIELD_GET(SVM_IOIO_PORT_MASK, info1),
-		.in = info1 & SVM_IOIO_TYPE_MASK,
-		.str = info1 & SVM_IOIO_STR_MASK,
-		.rep = info1 & SVM_IOIO_REP_MASK,
+	    .port = (u16)FIELD_GET(SVM_IOIO_PORT_MASK, info1),
+	    .in = info1 & SVM_IOIO_TYPE_MASK,
+	    .str = info1 & SVM_IOIO_STR_MASK,
+	    .rep = info1 & SVM_IOIO_REP_MASK,
 	};
 
 	switch (FIELD_GET(SVM_IOIO_SIZE_MASK, info1)) {
@@ -389,28 +389,30 @@ static inline struct svm_ioio svm_ioio_decode(u64 info1)
 static inline u64 svm_ioio_encode(u16 port, u8 size, bool in)
 {
 	return FIELD_PREP(SVM_IOIO_PORT_MASK, port) | (in ? SVM_IOIO_TYPE_MASK : 0) |
-	       FIELD_PREP(SVM_IOIO_SIZE_MASK, size == 4 ? 4 : size == 2 ? 2 : 1);
+	       FIELD_PREP(SVM_IOIO_SIZE_MASK, size == 4	  ? 4
+					      : size == 2 ? 2
+							  : 1);
 }
 
 /* A decoded nested page fault (EXITINFO1/2, APM vol 2, 15.25.6). */
 struct svm_npf {
 	u64 gpa;
 	bool present, write, user, rsvd, fetch;
-	bool final;    /* on the final guest-physical access */
-	bool in_walk;  /* on an access of the guest's own page tables */
+	bool final;   /* on the final guest-physical access */
+	bool in_walk; /* on an access of the guest's own page tables */
 };
 
 static inline struct svm_npf svm_npf_decode(u64 info1, u64 info2)
 {
 	struct svm_npf f = {
-		.gpa = info2,
-		.present = info1 & PFERR_PRESENT_MASK,
-		.write = info1 & PFERR_WRITE_MASK,
-		.user = info1 & PFERR_USER_MASK,
-		.rsvd = info1 & PFERR_RSVD_MASK,
-		.fetch = info1 & PFERR_FETCH_MASK,
-		.final = info1 & PFERR_GUEST_FINAL_MASK,
-		.in_walk = info1 & PFERR_GUEST_PAGE_MASK,
+	    .gpa = info2,
+	    .present = info1 & PFERR_PRESENT_MASK,
+	    .write = info1 & PFERR_WRITE_MASK,
+	    .user = info1 & PFERR_USER_MASK,
+	    .rsvd = info1 & PFERR_RSVD_MASK,
+	    .fetch = info1 & PFERR_FETCH_MASK,
+	    .final = info1 & PFERR_GUEST_FINAL_MASK,
+	    .in_walk = info1 & PFERR_GUEST_PAGE_MASK,
 	};
 	return f;
 }
@@ -423,104 +425,104 @@ static inline struct svm_npf svm_npf_decode(u64 info1, u64 info2)
 #define SVM_VM_CR_SVM_DIS_MASK BIT(4)
 
 /* ---- CPUID 8000_000A EDX feature bits (APM vol 3, E.4.9) ------------------- */
-#define SVM_FEATURE_NPT	       BIT(0)
-#define SVM_FEATURE_LBRV       BIT(1)
-#define SVM_FEATURE_SVML       BIT(2)
-#define SVM_FEATURE_NRIPS      BIT(3)
-#define SVM_FEATURE_TSC_RATE   BIT(4)
-#define SVM_FEATURE_VMCB_CLEAN BIT(5)
-#define SVM_FEATURE_FLUSH_ASID BIT(6)
+#define SVM_FEATURE_NPT		  BIT(0)
+#define SVM_FEATURE_LBRV	  BIT(1)
+#define SVM_FEATURE_SVML	  BIT(2)
+#define SVM_FEATURE_NRIPS	  BIT(3)
+#define SVM_FEATURE_TSC_RATE	  BIT(4)
+#define SVM_FEATURE_VMCB_CLEAN	  BIT(5)
+#define SVM_FEATURE_FLUSH_ASID	  BIT(6)
 #define SVM_FEATURE_DECODE_ASSIST BIT(7)
-#define SVM_FEATURE_PAUSE_FILTER BIT(10)
-#define SVM_FEATURE_VGIF       BIT(16)
+#define SVM_FEATURE_PAUSE_FILTER  BIT(10)
+#define SVM_FEATURE_VGIF	  BIT(16)
 
 /* CPUID 8000_0001 ECX.SVM (APM vol 3, E.4.2) */
 #define CPUID_8000_0001_ECX_SVM BIT(2)
 
 /* ---- exit codes (APM vol 2, appendix C) -------------------------------------- */
-#define SVM_EXIT_READ_CR0	0x000
-#define SVM_EXIT_READ_CR3	0x003
-#define SVM_EXIT_READ_CR4	0x004
-#define SVM_EXIT_READ_CR8	0x008
-#define SVM_EXIT_WRITE_CR0	0x010
-#define SVM_EXIT_WRITE_CR3	0x013
-#define SVM_EXIT_WRITE_CR4	0x014
-#define SVM_EXIT_WRITE_CR8	0x018
-#define SVM_EXIT_READ_DR0	0x020
-#define SVM_EXIT_WRITE_DR0	0x030
-#define SVM_EXIT_EXCP_BASE	0x040
-#define SVM_EXIT_EXCP_UD	(SVM_EXIT_EXCP_BASE + X86_VEC_UD)
-#define SVM_EXIT_EXCP_GP	(SVM_EXIT_EXCP_BASE + X86_VEC_GP)
-#define SVM_EXIT_EXCP_PF	(SVM_EXIT_EXCP_BASE + X86_VEC_PF)
-#define SVM_EXIT_LAST_EXCP	0x05f
-#define SVM_EXIT_INTR		0x060
-#define SVM_EXIT_NMI		0x061
-#define SVM_EXIT_SMI		0x062
-#define SVM_EXIT_INIT		0x063
-#define SVM_EXIT_VINTR		0x064
-#define SVM_EXIT_CR0_SEL_WRITE	0x065
-#define SVM_EXIT_IDTR_READ	0x066
-#define SVM_EXIT_GDTR_READ	0x067
-#define SVM_EXIT_LDTR_READ	0x068
-#define SVM_EXIT_TR_READ	0x069
-#define SVM_EXIT_IDTR_WRITE	0x06a
-#define SVM_EXIT_GDTR_WRITE	0x06b
-#define SVM_EXIT_LDTR_WRITE	0x06c
-#define SVM_EXIT_TR_WRITE	0x06d
-#define SVM_EXIT_RDTSC		0x06e
-#define SVM_EXIT_RDPMC		0x06f
-#define SVM_EXIT_PUSHF		0x070
-#define SVM_EXIT_POPF		0x071
-#define SVM_EXIT_CPUID		0x072
-#define SVM_EXIT_RSM		0x073
-#define SVM_EXIT_IRET		0x074
-#define SVM_EXIT_SWINT		0x075
-#define SVM_EXIT_INVD		0x076
-#define SVM_EXIT_PAUSE		0x077
-#define SVM_EXIT_HLT		0x078
-#define SVM_EXIT_INVLPG		0x079
-#define SVM_EXIT_INVLPGA	0x07a
-#define SVM_EXIT_IOIO		0x07b
-#define SVM_EXIT_MSR		0x07c
-#define SVM_EXIT_TASK_SWITCH	0x07d
-#define SVM_EXIT_FERR_FREEZE	0x07e
-#define SVM_EXIT_SHUTDOWN	0x07f
-#define SVM_EXIT_VMRUN		0x080
-#define SVM_EXIT_VMMCALL	0x081
-#define SVM_EXIT_VMLOAD		0x082
-#define SVM_EXIT_VMSAVE		0x083
-#define SVM_EXIT_STGI		0x084
-#define SVM_EXIT_CLGI		0x085
-#define SVM_EXIT_SKINIT		0x086
-#define SVM_EXIT_RDTSCP		0x087
-#define SVM_EXIT_ICEBP		0x088
-#define SVM_EXIT_WBINVD		0x089
-#define SVM_EXIT_MONITOR	0x08a
-#define SVM_EXIT_MWAIT		0x08b
-#define SVM_EXIT_MWAIT_COND	0x08c
-#define SVM_EXIT_XSETBV		0x08d
-#define SVM_EXIT_RDPRU		0x08e
-#define SVM_EXIT_NPF		0x400
-#define SVM_EXIT_AVIC_INCOMPLETE_IPI 0x401
+#define SVM_EXIT_READ_CR0		   0x000
+#define SVM_EXIT_READ_CR3		   0x003
+#define SVM_EXIT_READ_CR4		   0x004
+#define SVM_EXIT_READ_CR8		   0x008
+#define SVM_EXIT_WRITE_CR0		   0x010
+#define SVM_EXIT_WRITE_CR3		   0x013
+#define SVM_EXIT_WRITE_CR4		   0x014
+#define SVM_EXIT_WRITE_CR8		   0x018
+#define SVM_EXIT_READ_DR0		   0x020
+#define SVM_EXIT_WRITE_DR0		   0x030
+#define SVM_EXIT_EXCP_BASE		   0x040
+#define SVM_EXIT_EXCP_UD		   (SVM_EXIT_EXCP_BASE + X86_VEC_UD)
+#define SVM_EXIT_EXCP_GP		   (SVM_EXIT_EXCP_BASE + X86_VEC_GP)
+#define SVM_EXIT_EXCP_PF		   (SVM_EXIT_EXCP_BASE + X86_VEC_PF)
+#define SVM_EXIT_LAST_EXCP		   0x05f
+#define SVM_EXIT_INTR			   0x060
+#define SVM_EXIT_NMI			   0x061
+#define SVM_EXIT_SMI			   0x062
+#define SVM_EXIT_INIT			   0x063
+#define SVM_EXIT_VINTR			   0x064
+#define SVM_EXIT_CR0_SEL_WRITE		   0x065
+#define SVM_EXIT_IDTR_READ		   0x066
+#define SVM_EXIT_GDTR_READ		   0x067
+#define SVM_EXIT_LDTR_READ		   0x068
+#define SVM_EXIT_TR_READ		   0x069
+#define SVM_EXIT_IDTR_WRITE		   0x06a
+#define SVM_EXIT_GDTR_WRITE		   0x06b
+#define SVM_EXIT_LDTR_WRITE		   0x06c
+#define SVM_EXIT_TR_WRITE		   0x06d
+#define SVM_EXIT_RDTSC			   0x06e
+#define SVM_EXIT_RDPMC			   0x06f
+#define SVM_EXIT_PUSHF			   0x070
+#define SVM_EXIT_POPF			   0x071
+#define SVM_EXIT_CPUID			   0x072
+#define SVM_EXIT_RSM			   0x073
+#define SVM_EXIT_IRET			   0x074
+#define SVM_EXIT_SWINT			   0x075
+#define SVM_EXIT_INVD			   0x076
+#define SVM_EXIT_PAUSE			   0x077
+#define SVM_EXIT_HLT			   0x078
+#define SVM_EXIT_INVLPG			   0x079
+#define SVM_EXIT_INVLPGA		   0x07a
+#define SVM_EXIT_IOIO			   0x07b
+#define SVM_EXIT_MSR			   0x07c
+#define SVM_EXIT_TASK_SWITCH		   0x07d
+#define SVM_EXIT_FERR_FREEZE		   0x07e
+#define SVM_EXIT_SHUTDOWN		   0x07f
+#define SVM_EXIT_VMRUN			   0x080
+#define SVM_EXIT_VMMCALL		   0x081
+#define SVM_EXIT_VMLOAD			   0x082
+#define SVM_EXIT_VMSAVE			   0x083
+#define SVM_EXIT_STGI			   0x084
+#define SVM_EXIT_CLGI			   0x085
+#define SVM_EXIT_SKINIT			   0x086
+#define SVM_EXIT_RDTSCP			   0x087
+#define SVM_EXIT_ICEBP			   0x088
+#define SVM_EXIT_WBINVD			   0x089
+#define SVM_EXIT_MONITOR		   0x08a
+#define SVM_EXIT_MWAIT			   0x08b
+#define SVM_EXIT_MWAIT_COND		   0x08c
+#define SVM_EXIT_XSETBV			   0x08d
+#define SVM_EXIT_RDPRU			   0x08e
+#define SVM_EXIT_NPF			   0x400
+#define SVM_EXIT_AVIC_INCOMPLETE_IPI	   0x401
 #define SVM_EXIT_AVIC_UNACCELERATED_ACCESS 0x402
-#define SVM_EXIT_VMGEXIT	0x403
+#define SVM_EXIT_VMGEXIT		   0x403
 /* VMRUN failed its consistency checks (APM vol 2, 15.5.1): the low 32 bits. */
-#define SVM_EXIT_ERR		0xffffffffU
+#define SVM_EXIT_ERR 0xffffffffU
 
 /* ---- hypervisor-only services (hv/svm.c, hv/vmrun.S) ------------------------- */
 struct vcpu;
 
 struct svm_cpu {
 	bool enabled;
-	bool nrips;       /* CPUID 8000_000A EDX[3] */
-	u32 nr_asids;     /* CPUID 8000_000A EBX */
-	u64 tsc_khz;      /* calibrated against the PIT */
-	u64 lapic_khz;    /* local APIC timer ticks per ms (divide by 16) */
+	bool nrips;    /* CPUID 8000_000A EDX[3] */
+	u32 nr_asids;  /* CPUID 8000_000A EBX */
+	u64 tsc_khz;   /* calibrated against the PIT */
+	u64 lapic_khz; /* local APIC timer ticks per ms (divide by 16) */
 	bool x2apic;
-	spa_t hsave_pa;   /* VM_HSAVE_PA */
+	spa_t hsave_pa;	    /* VM_HSAVE_PA */
 	spa_t host_vmcb_pa; /* VMSAVE/VMLOAD area for host FS/GS/TR/LDTR/syscall MSRs */
-	spa_t iopm_pa;    /* shared by all guests: every port intercepted */
-	spa_t msrpm_pa;   /* shared by all guests (msrpm_build) */
+	spa_t iopm_pa;	    /* shared by all guests: every port intercepted */
+	spa_t msrpm_pa;	    /* shared by all guests (msrpm_build) */
 };
 
 extern struct svm_cpu svm_cpu;

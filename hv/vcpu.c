@@ -13,33 +13,46 @@
 /* Flat 32-bit segments (attribute words, APM vol 2, 15.5.1). */
 #define SEG_ATTR_CODE32 (SVM_SEG_G | SVM_SEG_DB | SVM_SEG_P | SVM_SEG_S | 0xb) /* 0xc9b */
 #define SEG_ATTR_DATA32 (SVM_SEG_G | SVM_SEG_DB | SVM_SEG_P | SVM_SEG_S | 0x3) /* 0xc93 */
-#define SEG_ATTR_LDT	(SVM_SEG_P | 0x2)				      /* 0x082 */
-#define SEG_ATTR_TSS32	(SVM_SEG_P | 0xb)				      /* 0x08b busy */
+#define SEG_ATTR_LDT	(SVM_SEG_P | 0x2)				       /* 0x082 */
+#define SEG_ATTR_TSS32	(SVM_SEG_P | 0xb)				       /* 0x08b busy */
 
 #define BOOT_CS 0x08
 #define BOOT_DS 0x10
 
-#define GUEST_CR0_BOOT (0x1ULL /* PE */ | 0x10ULL /* ET */ | 0x20ULL /* NE */)
-#define GUEST_EFER_SVME BIT(12)
-#define GUEST_DR6_INIT 0xffff0ff0ULL
-#define GUEST_DR7_INIT 0x400ULL
+#define GUEST_CR0_BOOT	  (0x1ULL /* PE */ | 0x10ULL /* ET */ | 0x20ULL /* NE */)
+#define GUEST_EFER_SVME	  BIT(12)
+#define GUEST_DR6_INIT	  0xffff0ff0ULL
+#define GUEST_DR7_INIT	  0x400ULL
 #define GUEST_RFLAGS_INIT 0x2ULL
-#define GUEST_PAT_INIT 0x0007040600070406ULL /* power-on default */
+#define GUEST_PAT_INIT	  0x0007040600070406ULL /* power-on default */
 
 /* Exceptions the hypervisor wants to see: #UD for the PVALIDATE emulation. */
 static const unsigned intercepts_on[] = {
-	INTERCEPT_EXCEPTION_OFFSET + X86_VEC_UD,
-	INTERCEPT_INTR,	   /* preemption tick */
-	INTERCEPT_CPUID,   INTERCEPT_HLT,     INTERCEPT_IOIO_PROT, INTERCEPT_MSR_PROT,
-	INTERCEPT_SHUTDOWN, INTERCEPT_INVD,
-	/* SVM is hidden: every SVM instruction must exit (VMRUN is required by
-	 * the consistency checks; VMLOAD/VMSAVE would otherwise act on a
-	 * physical address chosen by the guest). */
-	INTERCEPT_VMRUN,   INTERCEPT_VMMCALL, INTERCEPT_VMLOAD,	   INTERCEPT_VMSAVE,
-	INTERCEPT_STGI,	   INTERCEPT_CLGI,    INTERCEPT_SKINIT,	   INTERCEPT_INVLPGA,
-	/* XSAVE is hidden (only the FXSAVE area is swapped) */
-	INTERCEPT_XSETBV,
-	INTERCEPT_MONITOR, INTERCEPT_MWAIT,   INTERCEPT_MWAIT_COND, INTERCEPT_RDPRU,
+    INTERCEPT_EXCEPTION_OFFSET + X86_VEC_UD,
+    INTERCEPT_INTR, /* preemption tick */
+    INTERCEPT_CPUID,
+    INTERCEPT_HLT,
+    INTERCEPT_IOIO_PROT,
+    INTERCEPT_MSR_PROT,
+    INTERCEPT_SHUTDOWN,
+    INTERCEPT_INVD,
+    /* SVM is hidden: every SVM instruction must exit (VMRUN is required by
+     * the consistency checks; VMLOAD/VMSAVE would otherwise act on a
+     * physical address chosen by the guest). */
+    INTERCEPT_VMRUN,
+    INTERCEPT_VMMCALL,
+    INTERCEPT_VMLOAD,
+    INTERCEPT_VMSAVE,
+    INTERCEPT_STGI,
+    INTERCEPT_CLGI,
+    INTERCEPT_SKINIT,
+    INTERCEPT_INVLPGA,
+    /* XSAVE is hidden (only the FXSAVE area is swapped) */
+    INTERCEPT_XSETBV,
+    INTERCEPT_MONITOR,
+    INTERCEPT_MWAIT,
+    INTERCEPT_MWAIT_COND,
+    INTERCEPT_RDPRU,
 };
 
 static void set_seg(struct vmcb_seg *s, u16 sel, u16 attrib, u32 limit)
@@ -170,9 +183,9 @@ static const struct {
 	u32 first;
 	u32 byte;
 } msrpm_ranges[] = {
-	{ 0x00000000, 0x0000 },
-	{ 0xc0000000, 0x0800 },
-	{ 0xc0010000, 0x1000 },
+    {0x00000000, 0x0000},
+    {0xc0000000, 0x0800},
+    {0xc0010000, 0x1000},
 };
 #define MSRPM_RANGE_MSRS 0x2000
 

@@ -58,18 +58,18 @@ enum exit_stat {
 struct vcpu {
 	/* ---- read by hv/vmrun.S ---- */
 	struct vcpu_regs regs;
-	u64 vmcb_pa;      /* SPA of vmcb */
+	u64 vmcb_pa;	  /* SPA of vmcb */
 	u64 host_vmcb_pa; /* VMSAVE/VMLOAD area for the host's FS/GS/TR/LDTR/syscall MSRs */
 	u8 guest_fpu[VCPU_FPU_SIZE] __aligned(16); /* FXSAVE64 image */
 	u8 host_fpu[VCPU_FPU_SIZE] __aligned(16);
 	/* ---- C only ---- */
 	struct vmcb *vmcb;
 	struct guest *guest;
-	bool nrips;      /* the processor writes next_rip (CPUID 8000_000A EDX[3]) */
+	bool nrips; /* the processor writes next_rip (CPUID 8000_000A EDX[3]) */
 	u64 exits;
 	u64 exit_counts[EXIT_STAT_NR];
 	u32 last_exit;
-	u64 ignored_io;  /* writes to unclaimed ports / reads that returned ones */
+	u64 ignored_io; /* writes to unclaimed ports / reads that returned ones */
 };
 
 _Static_assert(offsetof(struct vcpu, regs.rbx) == VCPU_RBX, "vcpu rbx");
@@ -82,10 +82,10 @@ _Static_assert(offsetof(struct vcpu, host_fpu) == VCPU_HOST_FPU, "vcpu host_fpu"
 
 /* Where a guest starts (docs/guest-abi.md). */
 struct vcpu_boot {
-	u64 entry;       /* RIP (= GPA: paging is off) */
+	u64 entry;	 /* RIP (= GPA: paging is off) */
 	u64 boot_params; /* EBX */
 	u32 asid;
-	u64 nested_cr3;  /* SPA of the NPT root */
+	u64 nested_cr3; /* SPA of the NPT root */
 	u64 iopm_pa, msrpm_pa;
 };
 

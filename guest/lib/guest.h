@@ -15,7 +15,10 @@
 int main(void);
 
 /* ---- port I/O and serial console (COM1, 0x3f8) ---- */
-static inline void outb(uint16_t port, uint8_t v) { asm volatile("outb %0, %1" ::"a"(v), "Nd"(port)); }
+static inline void outb(uint16_t port, uint8_t v)
+{
+	asm volatile("outb %0, %1" ::"a"(v), "Nd"(port));
+}
 static inline uint8_t inb(uint16_t port)
 {
 	uint8_t v;
@@ -44,7 +47,10 @@ static inline int64_t hc_puts(const char *s, uint64_t len)
 {
 	return hypercall(HC_PUTS, (uint64_t)(uintptr_t)s, len, 0, 0);
 }
-static inline int64_t hc_yield(void) { return hypercall(HC_YIELD, 0, 0, 0, 0); }
+static inline int64_t hc_yield(void)
+{
+	return hypercall(HC_YIELD, 0, 0, 0, 0);
+}
 static inline int64_t hc_get_info(struct hc_info *info)
 {
 	return hypercall(HC_GET_INFO, (uint64_t)(uintptr_t)info, sizeof(*info), 0, 0);
@@ -66,7 +72,9 @@ static inline struct cpuid_out cpuid2(uint32_t leaf, uint32_t sub)
 {
 	struct cpuid_out r;
 
-	asm volatile("cpuid" : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx) : "a"(leaf), "c"(sub));
+	asm volatile("cpuid"
+		     : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx)
+		     : "a"(leaf), "c"(sub));
 	return r;
 }
 static inline uint64_t rdmsr(uint32_t msr)
@@ -94,15 +102,16 @@ int ud2_safe(void);
 
 /* ---- tests: every result reaches the hypervisor (HC_TEST_RESULT) and is
  * reported as "@@ CHECK PASS|FAIL <guest>:<name> <detail>" ---- */
-bool guest_test(const char *name, bool ok, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+bool guest_test(const char *name, bool ok, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 unsigned guest_tests_failed(void);
 
 #define EXPECT(name, cond) guest_test((name), (cond), "%s", #cond)
-#define EXPECT_EQ(name, got, want)                                                              \
-	({                                                                                      \
-		uint64_t __g = (uint64_t)(got), __w = (uint64_t)(want);                         \
-		guest_test((name), __g == __w, "%s = 0x%llx, expected 0x%llx", #got,           \
-			   (unsigned long long)__g, (unsigned long long)__w);                   \
+#define EXPECT_EQ(name, got, want)                                                                 \
+	({                                                                                         \
+		uint64_t __g = (uint64_t)(got), __w = (uint64_t)(want);                            \
+		guest_test((name), __g == __w, "%s = 0x%llx, expected 0x%llx", #got,               \
+			   (unsigned long long)__g, (unsigned long long)__w);                      \
 	})
 
 void *memset(void *d, int c, size_t n);

@@ -2,7 +2,7 @@
  * hypercall exit, tests, and the C entry guest_main (docs/guest-abi.md). */
 #include "guest.h"
 
-#define COM1 0x3f8
+#define COM1	 0x3f8
 #define COM1_LSR (COM1 + 5)
 #define LSR_THRE 0x20
 
@@ -94,11 +94,15 @@ bool guest_test(const char *name, bool ok, const char *fmt, ...)
 		tests_passed++;
 	else
 		tests_failed++;
-	hypercall(HC_TEST_RESULT, (uint64_t)(uintptr_t)name, ok ? 1 : 0, (uint64_t)(uintptr_t)detail, 0);
+	hypercall(HC_TEST_RESULT, (uint64_t)(uintptr_t)name, ok ? 1 : 0,
+		  (uint64_t)(uintptr_t)detail, 0);
 	return ok;
 }
 
-unsigned guest_tests_failed(void) { return tests_failed; }
+unsigned guest_tests_failed(void)
+{
+	return tests_failed;
+}
 
 /* ---- IDT ---- */
 struct idt_gate {
@@ -117,7 +121,7 @@ void guest_idt_init(void)
 	struct {
 		uint16_t limit;
 		uint64_t base;
-	} __attribute__((packed)) ptr = { sizeof(idt) - 1, (uint64_t)(uintptr_t)idt };
+	} __attribute__((packed)) ptr = {sizeof(idt) - 1, (uint64_t)(uintptr_t)idt};
 
 	for (int i = 0; i < 32; i++) {
 		uint64_t a = (uint64_t)(uintptr_t)(exc_stubs + 16 * i);
@@ -134,9 +138,9 @@ void guest_idt_init(void)
 }
 
 static const char *const exc_names[32] = {
-	"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "?", "#TS", "#NP", "#SS",
-	"#GP", "#PF", "?", "#MF", "#AC", "#MC", "#XM", "#VE", "#CP", "?", "?", "?", "?", "?", "?",
-	"#HV", "#VC", "#SX", "?",
+    "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "?",	  "#TS",
+    "#NP", "#SS", "#GP", "#PF", "?",   "#MF", "#AC", "#MC", "#XM", "#VE", "#CP",
+    "?",   "?",	  "?",	 "?",	"?",   "?",   "#HV", "#VC", "#SX", "?",
 };
 
 void guest_exception(struct exc_frame *f);
@@ -195,7 +199,8 @@ int ud2_safe(void)
 	asm volatile("leaq 1f(%%rip), %%rdi\n\t"
 		     "movq %%rdi, exc_fixup(%%rip)\n\t"
 		     "ud2\n"
-		     "1:\tmovq $0, exc_fixup(%%rip)" ::: "rdi", "memory");
+		     "1:\tmovq $0, exc_fixup(%%rip)" ::
+			 : "rdi", "memory");
 	return exc_last_vector < 0 ? 0 : exc_last_vector;
 }
 

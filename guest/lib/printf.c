@@ -42,7 +42,7 @@ static void put_num(struct out *o, unsigned long long v, unsigned base, bool upp
 
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 {
-	struct out o = { buf, size, 0 };
+	struct out o = {buf, size, 0};
 
 	for (; *fmt; fmt++) {
 		bool left = false, zero = false;
@@ -86,22 +86,25 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 		case 'i': {
 			long long v = lng ? va_arg(ap, long long) : va_arg(ap, int);
 
-			put_num(&o, v < 0 ? -(unsigned long long)v : (unsigned long long)v, 10, false,
-				v < 0, width, zero, left);
+			put_num(&o, v < 0 ? -(unsigned long long)v : (unsigned long long)v, 10,
+				false, v < 0, width, zero, left);
 			break;
 		}
 		case 'u':
 		case 'x':
 		case 'X': {
-			unsigned long long v = lng ? va_arg(ap, unsigned long long) : va_arg(ap, unsigned);
+			unsigned long long v =
+			    lng ? va_arg(ap, unsigned long long) : va_arg(ap, unsigned);
 
-			put_num(&o, v, *fmt == 'u' ? 10 : 16, *fmt == 'X', false, width, zero, left);
+			put_num(&o, v, *fmt == 'u' ? 10 : 16, *fmt == 'X', false, width, zero,
+				left);
 			break;
 		}
 		case 'p':
 			put(&o, '0');
 			put(&o, 'x');
-			put_num(&o, (uintptr_t)va_arg(ap, void *), 16, false, false, 0, false, false);
+			put_num(&o, (uintptr_t)va_arg(ap, void *), 16, false, false, 0, false,
+				false);
 			break;
 		case '%':
 			put(&o, '%');

@@ -47,7 +47,9 @@ static int fake_fault(struct guest *g, gpa_t a, u64 err)
 }
 
 static const struct guest_mem_ops fake_mem = {
-	.name = "fake", .translate = fake_translate, .fault = fake_fault,
+    .name = "fake",
+    .translate = fake_translate,
+    .fault = fake_fault,
 };
 
 static void fake_host(u32 leaf, u32 sub, struct cpuid_res *r)
@@ -245,24 +247,26 @@ static void test_ioio_other_ports(void **state)
 
 static void test_ioio_forbidden(void **state)
 {
-	static const u16 ports[] = { 0xf4, 0xf7, 0xcf8, 0xcfc, 0xcf9, 0x64, 0x92, 0x20, 0x43 };
+	static const u16 ports[] = {0xf4, 0xf7, 0xcf8, 0xcfc, 0xcf9, 0x64, 0x92, 0x20, 0x43};
 
 	(void)state;
 	for (unsigned i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
 		setup(NULL);
-		assert_int_equal(do_exit(SVM_EXIT_IOIO, svm_ioio_encode(ports[i], 1, false), 0x2001),
-				 EXIT_STOP);
+		assert_int_equal(
+		    do_exit(SVM_EXIT_IOIO, svm_ioio_encode(ports[i], 1, false), 0x2001), EXIT_STOP);
 		assert_int_equal(guest.outcome, GUEST_KILLED);
 		assert_non_null(strstr(guest.detail, "forbidden port"));
 		assert_int_equal(vmcb.save.rip, 0x2000);
 	}
 	/* a 4-byte access at 0xf2 overlaps 0xf4 */
 	setup(NULL);
-	assert_int_equal(do_exit(SVM_EXIT_IOIO, svm_ioio_encode(0xf2, 4, false), 0x2001), EXIT_STOP);
+	assert_int_equal(do_exit(SVM_EXIT_IOIO, svm_ioio_encode(0xf2, 4, false), 0x2001),
+			 EXIT_STOP);
 	assert_non_null(strstr(guest.detail, "isa-debug-exit"));
 	/* 0xf0 with one byte does not */
 	setup(NULL);
-	assert_int_equal(do_exit(SVM_EXIT_IOIO, svm_ioio_encode(0xf0, 1, false), 0x2001), EXIT_RESUME);
+	assert_int_equal(do_exit(SVM_EXIT_IOIO, svm_ioio_encode(0xf0, 1, false), 0x2001),
+			 EXIT_RESUME);
 }
 
 static void test_hlt_shutdown_intr(void **state)
@@ -286,9 +290,9 @@ static void test_npf(void **state)
 	assert_int_equal(do_exit(SVM_EXIT_NPF, PFERR_GUEST_FINAL_MASK | PFERR_WRITE_MASK, 0x9000),
 			 EXIT_RESUME);
 	assert_int_equal(fault_calls, 1);
-	assert_int_equal(do_exit(SVM_EXIT_NPF, PFERR_GUEST_FINAL_MASK | PFERR_WRITE_MASK,
-				 0x40000000),
-			 EXIT_STOP);
+	assert_int_equal(
+	    do_exit(SVM_EXIT_NPF, PFERR_GUEST_FINAL_MASK | PFERR_WRITE_MASK, 0x40000000),
+	    EXIT_STOP);
 	assert_int_equal(guest.outcome, GUEST_NPF);
 	assert_non_null(strstr(guest.detail, "gpa 0x40000000"));
 	assert_non_null(strstr(guest.detail, "rip 0x2000"));
@@ -329,8 +333,8 @@ static void test_ud_hook(void **state)
 static void test_reinject(void **state)
 {
 	(void)state;
-	vmcb.control.exit_int_info = SVM_EXITINTINFO_VALID | SVM_EXITINTINFO_VALID_ERR |
-				     (3 << 8) | X86_VEC_PF;
+	vmcb.control.exit_int_info =
+	    SVM_EXITINTINFO_VALID | SVM_EXITINTINFO_VALID_ERR | (3 << 8) | X86_VEC_PF;
 	vmcb.control.exit_int_info_err = 2;
 	assert_int_equal(do_exit(SVM_EXIT_NPF, PFERR_GUEST_PAGE_MASK, 0x9000), EXIT_RESUME);
 	assert_int_equal(vmcb.control.event_inj, vmcb.control.exit_int_info);
@@ -447,21 +451,21 @@ static void test_hc_exit_pass_yield_info(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_cpuid_exit, setup),
-		cmocka_unit_test_setup(test_msr_exits, setup),
-		cmocka_unit_test_setup(test_msr_ghcb_plain_guest, setup),
-		cmocka_unit_test_setup(test_ioio_console, setup),
-		cmocka_unit_test_setup(test_ioio_other_ports, setup),
-		cmocka_unit_test_setup(test_ioio_forbidden, setup),
-		cmocka_unit_test_setup(test_hlt_shutdown_intr, setup),
-		cmocka_unit_test_setup(test_npf, setup),
-		cmocka_unit_test_setup(test_exceptions_and_hidden, setup),
-		cmocka_unit_test_setup(test_ud_hook, setup),
-		cmocka_unit_test_setup(test_reinject, setup),
-		cmocka_unit_test_setup(test_failed_vmrun_and_unknown, setup),
-		cmocka_unit_test_setup(test_hc_puts, setup),
-		cmocka_unit_test_setup(test_hc_test_result_and_exit, setup),
-		cmocka_unit_test_setup(test_hc_exit_pass_yield_info, setup),
+	    cmocka_unit_test_setup(test_cpuid_exit, setup),
+	    cmocka_unit_test_setup(test_msr_exits, setup),
+	    cmocka_unit_test_setup(test_msr_ghcb_plain_guest, setup),
+	    cmocka_unit_test_setup(test_ioio_console, setup),
+	    cmocka_unit_test_setup(test_ioio_other_ports, setup),
+	    cmocka_unit_test_setup(test_ioio_forbidden, setup),
+	    cmocka_unit_test_setup(test_hlt_shutdown_intr, setup),
+	    cmocka_unit_test_setup(test_npf, setup),
+	    cmocka_unit_test_setup(test_exceptions_and_hidden, setup),
+	    cmocka_unit_test_setup(test_ud_hook, setup),
+	    cmocka_unit_test_setup(test_reinject, setup),
+	    cmocka_unit_test_setup(test_failed_vmrun_and_unknown, setup),
+	    cmocka_unit_test_setup(test_hc_puts, setup),
+	    cmocka_unit_test_setup(test_hc_test_result_and_exit, setup),
+	    cmocka_unit_test_setup(test_hc_exit_pass_yield_info, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -84,12 +84,17 @@ static void test_intercept_bits(void **state)
 static void test_vmcb_init(void **state)
 {
 	static struct vmcb vmcb;
-	struct vcpu_boot b = { .entry = 0x100000, .boot_params = 0x1000, .asid = 3,
-			       .nested_cr3 = 0x7000, .iopm_pa = 0x10000, .msrpm_pa = 0x20000 };
-	unsigned must[] = { INTERCEPT_CPUID, INTERCEPT_HLT, INTERCEPT_IOIO_PROT, INTERCEPT_MSR_PROT,
-			    INTERCEPT_SHUTDOWN, INTERCEPT_VMRUN, INTERCEPT_VMMCALL, INTERCEPT_INTR,
-			    INTERCEPT_VMLOAD, INTERCEPT_VMSAVE, INTERCEPT_XSETBV,
-			    INTERCEPT_EXCEPTION_OFFSET + X86_VEC_UD };
+	struct vcpu_boot b = {.entry = 0x100000,
+			      .boot_params = 0x1000,
+			      .asid = 3,
+			      .nested_cr3 = 0x7000,
+			      .iopm_pa = 0x10000,
+			      .msrpm_pa = 0x20000};
+	unsigned must[] = {
+	    INTERCEPT_CPUID,	INTERCEPT_HLT,	    INTERCEPT_IOIO_PROT,
+	    INTERCEPT_MSR_PROT, INTERCEPT_SHUTDOWN, INTERCEPT_VMRUN,
+	    INTERCEPT_VMMCALL,	INTERCEPT_INTR,	    INTERCEPT_VMLOAD,
+	    INTERCEPT_VMSAVE,	INTERCEPT_XSETBV,   INTERCEPT_EXCEPTION_OFFSET + X86_VEC_UD};
 
 	(void)state;
 	memset(&vmcb, 0xaa, sizeof(vmcb));
@@ -105,8 +110,8 @@ static void test_vmcb_init(void **state)
 	assert_int_equal(vmcb.control.event_inj, 0);
 	assert_int_equal(vmcb.save.rip, 0x100000);
 	assert_int_equal(vmcb.save.efer, EFER_GUEST_SVME);
-	assert_int_equal(vmcb.save.cr0 & 1, 1);     /* protected mode */
-	assert_int_equal(vmcb.save.cr0 >> 31, 0);    /* paging off */
+	assert_int_equal(vmcb.save.cr0 & 1, 1);	  /* protected mode */
+	assert_int_equal(vmcb.save.cr0 >> 31, 0); /* paging off */
 	assert_int_equal(vmcb.save.cs.attrib, 0xc9b);
 	assert_int_equal(vmcb.save.ds.attrib, 0xc93);
 	assert_int_equal(vmcb.save.cs.limit, 0xffffffff);
@@ -170,7 +175,7 @@ static void test_msrpm_build(void **state)
 	assert_false(msrpm_test(pm, MSR_KERNEL_GS_BASE, true));
 	assert_false(msrpm_test(pm, MSR_IA32_SYSENTER_EIP, false));
 	assert_true(msrpm_test(pm, 0x80000000, false)); /* outside: always exits */
-	assert_int_equal(pm[0x1800], 0xff);		 /* reserved tail all ones */
+	assert_int_equal(pm[0x1800], 0xff);		/* reserved tail all ones */
 }
 
 static void test_iopm(void **state)
@@ -320,7 +325,7 @@ static void fake_host(u32 leaf, u32 sub, struct cpuid_res *r)
 
 static void test_cpuid_policy(void **state)
 {
-	struct cpuid_policy p = { .snp = false, .host = fake_host };
+	struct cpuid_policy p = {.snp = false, .host = fake_host};
 	struct cpuid_res r;
 
 	(void)state;
@@ -364,7 +369,7 @@ static void test_cpuid_policy(void **state)
 
 static void test_cpuid_snp(void **state)
 {
-	struct cpuid_policy p = { .snp = true, .host = fake_host };
+	struct cpuid_policy p = {.snp = true, .host = fake_host};
 	struct cpuid_res r;
 
 	(void)state;
@@ -391,12 +396,12 @@ static void test_cpuid_snp(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_vmcb_layout),  cmocka_unit_test(test_intercept_bits),
-		cmocka_unit_test(test_vmcb_init),    cmocka_unit_test(test_msrpm_offsets),
-		cmocka_unit_test(test_msrpm_build),  cmocka_unit_test(test_iopm),
-		cmocka_unit_test(test_next_rip),     cmocka_unit_test(test_ioio_decode),
-		cmocka_unit_test(test_npf_decode),   cmocka_unit_test(test_cpuid_policy),
-		cmocka_unit_test(test_cpuid_snp),
+	    cmocka_unit_test(test_vmcb_layout), cmocka_unit_test(test_intercept_bits),
+	    cmocka_unit_test(test_vmcb_init),	cmocka_unit_test(test_msrpm_offsets),
+	    cmocka_unit_test(test_msrpm_build), cmocka_unit_test(test_iopm),
+	    cmocka_unit_test(test_next_rip),	cmocka_unit_test(test_ioio_decode),
+	    cmocka_unit_test(test_npf_decode),	cmocka_unit_test(test_cpuid_policy),
+	    cmocka_unit_test(test_cpuid_snp),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
