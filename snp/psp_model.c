@@ -1,0 +1,673 @@
+/* SEV-SNP firmware model (see psp_model.h; rules and choices in docs/snp.md).
+ * Section numbers refer to the SNP firmware ABI, AMD 56860. */
+#include "snp/psp_model.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "hv/log.h"
+#include "hv/mem.h"
+#include "snp/sev_fw.h"
+#include "snp/sha384.h"
+
+/* The context the model keeps in the GCTX page (its layout is firmware
+ * private: 56860 only says the page holds the guest context). */
+#define GCTX_MAGIC 0x5854434750534E53ULL /* "SNSPGCTX" */
+struct model_gctx {
+	u64 magic;
+	u32 state;
+	u32 asid;
+	u64 policy;
+	u64 pages_launched;
+	struct snp_measure ld;
+	u8 host_data[32];
+};
+_Static_assert(sizeof(struct model_gctx) <= PAGE_SIZE, "gctx fits in its page");
+
+/* Secrets page written at LAUNCH_UPDATE(SECRETS) (56860 "Secrets Page";
+ * Linux struct snp_secrets_page): version, imien, fms, gosvw, VMPCK0-3. */
+struct model_secrets {
+	u32 version;
+	u32 imien;
+	u32 fms;
+	u32 rsvd;
+	u8 gosvw[16];
+	u8 vmpck[4][32];
+} __packed;
+CHECK_OFFSET(struct model_secrets, vmpck, 0x20);
+#define MODEL_SECRETS_VERSION 2
+
+#define API_DEFAULT_MAJOR 1
+#define API_DEFAULT_MINOR 55
+
+/* ---- helpers -------------------------------------------------------------- */
+
+static bool asid_dirty(const struct psp_model *m, u32 asid)
+{
+	return m->asid_dirty[asid / 64] & BIT(asid % 64);
+}
+
+static void set_asid_dirty(struct psp_model *m, u32 asid, bool dirty)
+{
+	if (dirty)
+		m->asid_dirty[asid / 64] |= BIT(asid % 64);
+	else
+		m->asid_dirty[asid / 64] &= ~BIT(asid % 64);
+}
+
+/* A page the firmware reads or writes as a buffer must be covered by the
+ * RMP; the mailbox buffer must be hypervisor memory (56860 4.x). */
+static u32 check_buffer(struct psp_model *m, spa_t buf, u64 len)
+{
+	struct rmp_info i;
+	u64 first = ALIGN_DOWN(spa_val(buf), PAGE_SIZE);
+	u64 last = ALIGN_DOWN(spa_val(buf) + len - 1, PAGE_SIZE);
+
+	if (!spa_val(buf) || spa_val(buf) + len < spa_val(buf))
+		return SEV_RET_INVALID_ADDRESS;
+	for (u64 p = first; p <= last; p += PAGE_SIZE) {
+		if (!rmp_covers(m->rmp, spa(p)) || rmp_lookup(m->rmp, spa(p), &i, NULL))
+			return SEV_RET_INVALID_ADDRESS;
+		if (i.assigned)
+			return SEV_RET_INVALID_PAGE_STATE;
+	}
+	return SEV_RET_SUCCESS;
+}
+
+static u32 read_buf(struct psp_model *m, spa_t buf, void *out, size_t len)
+{
+	u32 rc = check_buffer(m, buf, len);
+
+	if (rc == SEV_RET_SUCCESS)
+		memcpy(out, phys_ptr(buf), len);
+	return rc;
+}
+
+static void write_buf(spa_t buf, const void *in, size_t len)
+{
+	memcpy(phys_ptr(buf), in, len);
+}
+
+/* A firmware page (56860 "Page States": assigned, ASID 0, immutable). */
+static u32 check_fw_page(struct psp_model *m, u64 pa)
+{
+	struct rmp_info i;
+
+	if (!pa || !IS_ALIGNED(pa, PAGE_SIZE) || !rmp_covers(m->rmp, spa(pa)))
+		return SEV_RET_INVALID_ADDRESS;
+	if (rmp_lookup(m->rmp, spa(pa), &i, NULL))
+		return SEV_RET_INVALID_ADDRESS;
+	if (rmp_info_state(&i) != RMP_PS_FIRMWARE)
+		return SEV_RET_INVALID_PAGE_STATE;
+	if (i.pagesize != RMP_PG_SIZE_4K)
+		return SEV_RET_INVALID_PAGE_SIZE;
+	return SEV_RET_SUCCESS;
+}
+
+static int gctx_slot(const struct psp_model *m, u64 pa)
+{
+	for (int s = 0; s < PSP_MODEL_MAX_GUESTS; s++)
+		if (m->gctx[s] && m->gctx[s] == pa)
+			return s;
+	return -1;
+}
+
+/* The live guest context at pa, or a status. */
+static u32 lookup_gctx(struct psp_model *m, u64 pa, struct model_gctx **out)
+{
+	struct model_gctx *g;
+
+	if (!pa || !IS_ALIGNED(pa, PAGE_SIZE))
+		return SEV_RET_INVALID_ADDRESS;
+	if (gctx_slot(m, pa) < 0)
+		return SEV_RET_INVALID_GUEST;
+	g = phys_ptr(spa(pa));
+	if (g->magic != GCTX_MAGIC) /* only the firmware writes the page */
+		return SEV_RET_INVALID_GUEST;
+	*out = g;
+	return SEV_RET_SUCCESS;
+}
+
+static u32 need_init(const struct psp_model *m)
+{
+	return m->state == SNP_PSTATE_INIT ? SEV_RET_SUCCESS : SEV_RET_INVALID_PLATFORM_STATE;
+}
+
+static int fw_write(struct psp_model *m, u64 pa, const struct rmp_info *i)
+{
+	int rc = rmp_model_fw_write(m->rmp, spa(pa), i);
+
+	if (rc)
+		pr_err("psp-model: RMP write at %#llx failed (%d)\n", (unsigned long long)pa, rc);
+	return rc;
+}
+
+/* ---- platform commands (56860 8.2-8.9) ----------------------------------- */
+
+static u32 cmd_snp_init(struct psp_model *m, spa_t buf, bool ex)
+{
+	struct sev_data_snp_init_ex d;
+	u32 rc;
+
+	if (m->state != SNP_PSTATE_UNINIT)
+		return SEV_RET_INVALID_PLATFORM_STATE;
+	if (ex) {
+		rc = read_buf(m, buf, &d, sizeof(d));
+		if (rc)
+			return rc;
+		if (d.rsvd1)
+			return SEV_RET_INVALID_PARAM;
+		for (size_t k = 0; k < sizeof(d.rsvd2); k++)
+			if (d.rsvd2[k])
+				return SEV_RET_INVALID_PARAM;
+		if (d.flags & ~SNP_INIT_EX_INIT_RMP)
+			return SEV_RET_UNSUPPORTED; /* range list, RAPL, ciphertext hiding, TIO */
+		if (d.list_paddr || d.max_snp_asid)
+			return SEV_RET_INVALID_PARAM;
+	}
+	/* The RMP itself was set up (zeroed, table pages FIRMWARE) by
+	 * rmp_init_model(), as SNP_INIT does on hardware. */
+	m->state = SNP_PSTATE_INIT;
+	return SEV_RET_SUCCESS;
+}
+
+static u32 cmd_snp_shutdown(struct psp_model *m)
+{
+	if (m->guest_count)
+		return SEV_RET_ACTIVE; /* model choice: decommission guests first */
+	m->state = SNP_PSTATE_UNINIT;
+	return SEV_RET_SUCCESS;
+}
+
+static u32 cmd_platform_status(struct psp_model *m, spa_t buf)
+{
+	struct sev_data_snp_addr d;
+	struct sev_snp_platform_status st;
+	u32 rc = read_buf(m, buf, &d, sizeof(d));
+
+	if (rc)
+		return rc;
+	/* The status page must be a firmware page (Linux marks it so). */
+	rc = check_fw_page(m, d.address);
+	if (rc)
+		return rc;
+	memset(&st, 0, sizeof(st));
+	st.api_major = m->cfg.api_major;
+	st.api_minor = m->cfg.api_minor;
+	st.state = m->state;
+	st.flags = SNP_STATUS_RMP_INIT;
+	st.build_id = m->cfg.build;
+	st.guest_count = m->guest_count;
+	st.current_tcb_version = m->cfg.tcb_version;
+	st.reported_tcb_version = m->cfg.tcb_version;
+	write_buf(spa(d.address), &st, sizeof(st));
+	return SEV_RET_SUCCESS;
+}
+
+static u32 cmd_df_flush(struct psp_model *m)
+{
+	u32 rc = need_init(m);
+
+	if (rc)
+		return rc;
+	memset(m->asid_dirty, 0, sizeof(m->asid_dirty));
+	return SEV_RET_SUCCESS;
+}
+
+/* ---- guest commands -------------------------------------------------------- */
+
+static u32 cmd_gctx_create(struct psp_model *m, spa_t buf)
+{
+	struct sev_data_snp_addr d;
+	struct model_gctx *g;
+	int slot;
+	u32 rc = need_init(m);
+
+	if (rc || (rc = read_buf(m, buf, &d, sizeof(d))))
+		return rc;
+	/* 56860 8.12: the page must be in the Firmware state. */
+	rc = check_fw_page(m, d.address);
+	if (rc)
+		return rc;
+	if (gctx_slot(m, d.address) >= 0)
+		return SEV_RET_INVALID_PAGE_STATE; /* already a live context */
+	slot = gctx_slot(m, 0);
+	if (slot < 0)
+		return SEV_RET_RESOURCE_LIMIT;
+	g = phys_ptr(spa(d.address));
+	memset(g, 0, PAGE_SIZE);
+	g->magic = GCTX_MAGIC;
+	g->state = SNP_GSTATE_INIT;
+	m->gctx[slot] = d.address;
+	m->guest_count++;
+	return SEV_RET_SUCCESS;
+}
+
+static u32 check_policy(const struct psp_model *m, u64 policy)
+{
+	u32 want = (u32)(FIELD_GET(SNP_POLICY_ABI_MAJOR, policy) << 8 |
+			 FIELD_GET(SNP_POLICY_ABI_MINOR, policy));
+	u32 have = (u32)m->cfg.api_major << 8 | m->cfg.api_minor;
+
+	if (policy & ~SNP_POLICY_KNOWN)
+		return SEV_RET_INVALID_PARAM;
+	if (!(policy & SNP_POLICY_RSVD_MBO))
+		return SEV_RET_POLICY_FAILURE;
+	if (want > have)
+		return SEV_RET_POLICY_FAILURE; /* guest needs a newer firmware ABI */
+	if (m->cfg.smt_enabled && !(policy & SNP_POLICY_SMT))
+		return SEV_RET_POLICY_FAILURE;
+	if (policy & SNP_POLICY_MIGRATE_MA)
+		return SEV_RET_UNSUPPORTED; /* no migration agent in the model */
+	return SEV_RET_SUCCESS;
+}
+
+static u32 cmd_launch_start(struct psp_model *m, spa_t buf)
+{
+	struct sev_data_snp_launch_start d;
+	struct model_gctx *g;
+	u32 rc = need_init(m);
+
+	if (rc || (rc = read_buf(m, buf, &d, sizeof(d))))
+		return rc;
+	rc = lookup_gctx(m, d.gctx_paddr, &g);
+	if (rc)
+		return rc;
+	if (g->state != SNP_GSTATE_INIT)
+		return SEV_RET_INVALID_GUEST_STATE;
+	if (d.flags & ~(SNP_LAUNCH_START_MA_EN | SNP_LAUNCH_START_IMI_EN))
+		return SEV_RET_INVALID_PARAM;
+	if (d.flags)
+		return SEV_RET_UNSUPPORTED; /* migration agent / IMI launches */
+	if (d.ma_gctx_paddr)
+		return SEV_RET_INVALID_PARAM;
+	rc = check_policy(m, d.policy);
+	if (rc)
+		return rc;
+	g->policy = d.policy;
+	g->state = SNP_GSTATE_LAUNCH;
+	snp_measure_init(&g->ld);
+	return SEV_RET_SUCCESS;
+}
+
+static u32 cmd_activate(struct psp_model *m, spa_t buf)
+{
+	struct sev_data_snp_activate d;
+	struct model_gctx *g;
+	u32 rc = need_init(m);
+
+	if (rc || (rc = read_buf(m, buf, &d, sizeof(d))))
+		return rc;
+	rc = lookup_gctx(m, d.gctx_paddr, &g);
+	if (rc)
+		return rc;
+	if (g->state == SNP_GSTATE_INIT)
+		return SEV_RET_INVALID_GUEST_STATE; /* LAUNCH_START first */
+	if (g->asid)
+		return SEV_RET_ACTIVE; /* model choice: no re-binding */
+	if (!d.asid || d.asid > m->cfg.max_asid)
+		return SEV_RET_INVALID_ASID;
+	if (m->asid_gctx[d.asid])
+		return SEV_RET_ASID_OWNED;
+	if (asid_dirty(m, d.asid))
+		return SEV_RET_DFFLUSH_REQUIRED; /* 56860 8.10, as KVM expects */
+	m->asid_gctx[d.asid] = d.gctx_paddr;
+	set_asid_dirty(m, d.asid, true);
+	g->asid = d.asid;
+	return SEV_RET_SUCCESS;
+}
+
+static void model_vmpck(u64 gctx, unsigned idx, u8 out[32])
+{
+	struct sha384_ctx c;
+	u8 h[SHA384_DIGEST_SIZE];
+	static const char label[] = "snpvisor psp model vmpck";
+
+	sha384_init(&c);
+	sha384_update(&c, label, sizeof(label));
+	sha384_update(&c, &gctx, sizeof(gctx));
+	sha384_update(&c, &idx, sizeof(idx));
+	sha384_final(&c, h);
+	memcpy(out, h, 32);
+}
+
+/* CPUID page check (56860 "CPUID Reporting"): on a bad table the firmware
+ * writes the corrected table back and fails with INVALID_PARAM (as KVM
+ * relies on). The model checks the structure only (count, reserved fields);
+ * it does not compare values with the CPU. */
+static u32 check_cpuid_page(void *page)
+{
+	struct snp_cpuid_table *t = page;
+	bool bad = false;
+
+	if (t->count > SNP_CPUID_COUNT_MAX) {
+		t->count = SNP_CPUID_COUNT_MAX;
+		bad = true;
+	}
+	if (t->reserved1 || t->reserved2) {
+		t->reserved1 = 0;
+		t->reserved2 = 0;
+		bad = true;
+	}
+	for (u32 k = 0; k < t->count; k++) {
+		if (t->fn[k].reserved) {
+			t->fn[k].reserved = 0;
+			bad = true;
+		}
+	}
+	return bad ? SEV_RET_INVALID_PARAM : SEV_RET_SUCCESS;
+}
+
+static u32 cmd_launch_update(struct psp_model *m, spa_t buf)
+{
+	struct sev_data_snp_launch_update d;
+	struct model_gctx *g;
+	struct rmp_info i;
+	spa_t at;
+	u32 rc = need_init(m);
+	unsigned type;
+	u8 v1, v2, v3;
+	void *page;
+
+	if (rc || (rc = read_buf(m, buf, &d, sizeof(d))))
+		return rc;
+	rc = lookup_gctx(m, d.gctx_paddr, &g);
+	if (rc)
+		return rc;
+	if (g->state != SNP_GSTATE_LAUNCH)
+		return SEV_RET_INVALID_GUEST_STATE;
+	if (!g->asid)
+		return SEV_RET_INACTIVE; /* ACTIVATE first: the page is encrypted with the ASID's key */
+	if ((d.page_info & SNP_LU_RSVD) || d.rsvd2 || d.rsvd4 || (d.perms & SNP_LU_PERMS_RSVD))
+		return SEV_RET_INVALID_PARAM;
+	type = (unsigned)FIELD_GET(SNP_LU_PAGE_TYPE, d.page_info);
+	if (!snp_page_type_name((enum snp_page_type)type))
+		return SEV_RET_INVALID_PARAM;
+	v1 = (u8)FIELD_GET(SNP_LU_VMPL1_PERMS, d.perms);
+	v2 = (u8)FIELD_GET(SNP_LU_VMPL2_PERMS, d.perms);
+	v3 = (u8)FIELD_GET(SNP_LU_VMPL3_PERMS, d.perms);
+	if ((v1 | v2 | v3) & ~RMP_PERM_ALL)
+		return SEV_RET_INVALID_PARAM;
+	if (type == SNP_PAGE_TYPE_VMSA && (v1 | v2 | v3))
+		return SEV_RET_INVALID_PARAM; /* a VMSA is not accessible to lower VMPLs */
+	if (d.page_info & SNP_LU_PAGE_SIZE)
+		return SEV_RET_UNSUPPORTED; /* 2M launch updates: see docs/measure.md */
+	if (!IS_ALIGNED(d.address, PAGE_SIZE) || !rmp_covers(m->rmp, spa(d.address)))
+		return SEV_RET_INVALID_ADDRESS;
+	if (rmp_lookup(m->rmp, spa(d.address), &i, &at))
+		return SEV_RET_INVALID_ADDRESS;
+	/* 56860 8.17: the page must be in the Pre-Guest state of this guest:
+	 * assigned to its ASID, immutable, not validated, 4K. */
+	if (i.pagesize != RMP_PG_SIZE_4K)
+		return SEV_RET_INVALID_PAGE_SIZE;
+	if (!i.assigned || !i.asid)
+		return SEV_RET_INVALID_PAGE_STATE;
+	if (i.asid != g->asid)
+		return SEV_RET_INVALID_PAGE_OWNER;
+	if (!i.immutable || i.validated || i.vmsa)
+		return SEV_RET_INVALID_PAGE_STATE;
+
+	page = phys_ptr(spa(d.address));
+	switch (type) {
+	case SNP_PAGE_TYPE_ZERO:
+		memset(page, 0, PAGE_SIZE);
+		break;
+	case SNP_PAGE_TYPE_SECRETS: {
+		struct model_secrets s;
+
+		memset(page, 0, PAGE_SIZE);
+		memset(&s, 0, sizeof(s));
+		s.version = MODEL_SECRETS_VERSION;
+		for (unsigned k = 0; k < 4; k++)
+			model_vmpck(d.gctx_paddr, k, s.vmpck[k]);
+		memcpy(page, &s, sizeof(s));
+		break;
+	}
+	case SNP_PAGE_TYPE_CPUID:
+		rc = check_cpuid_page(page);
+		if (rc)
+			return rc; /* page stays Pre-Guest: the hypervisor reclaims it */
+		break;
+	default:
+		break;
+	}
+
+	snp_measure_page(&g->ld, gpa_val(i.gpa), (enum snp_page_type)type, page,
+			 (u8)FIELD_GET(SNP_LU_IMI_PAGE, d.page_info), v3, v2, v1);
+
+	/* Pre-Guest -> Guest-Valid (validated, mutable), VMSA bit for a VMSA,
+	 * VMPL1-3 permissions from the command (56860 8.17). */
+	i.validated = true;
+	i.immutable = false;
+	i.vmsa = type == SNP_PAGE_TYPE_VMSA;
+	i.perms[0] = RMP_PERM_ALL;
+	i.perms[1] = v1;
+	i.perms[2] = v2;
+	i.perms[3] = v3;
+	if (fw_write(m, d.address, &i))
+		return SEV_RET_HWERROR_PLATFORM;
+	g->pages_launched++;
+	return SEV_RET_SUCCESS;
+}
+
+static u32 cmd_launch_finish(struct psp_model *m, spa_t buf)
+{
+	struct sev_data_snp_launch_finish d;
+	struct model_gctx *g;
+	u32 rc = need_init(m);
+
+	if (rc || (rc = read_buf(m, buf, &d, sizeof(d))))
+		return rc;
+	rc = lookup_gctx(m, d.gctx_paddr, &g);
+	if (rc)
+		return rc;
+	if (g->state != SNP_GSTATE_LAUNCH)
+		return SEV_RET_INVALID_GUEST_STATE;
+	if (!g->asid)
+		return SEV_RET_INACTIVE;
+	if (d.flags & SNP_LF_RSVD)
+		return SEV_RET_INVALID_PARAM;
+	if ((d.flags & SNP_LF_AUTH_KEY_EN) && !(d.flags & SNP_LF_ID_BLOCK_EN))
+		return SEV_RET_INVALID_PARAM;
+	if (d.flags & SNP_LF_ID_BLOCK_EN)
+		return SEV_RET_UNSUPPORTED; /* the model verifies no ID block signatures */
+	if (!(d.flags & SNP_LF_ID_BLOCK_EN) && (d.id_block_paddr || d.id_auth_paddr))
+		return SEV_RET_INVALID_PARAM;
+	memcpy(g->host_data, d.host_data, sizeof(g->host_data));
+	g->state = SNP_GSTATE_RUNNING; /* the digest is frozen from here on */
+	return SEV_RET_SUCCESS;
+}
+
+static u32 cmd_decommission(struct psp_model *m, spa_t buf)
+{
+	struct sev_data_snp_addr d;
+	struct model_gctx *g;
+	u32 rc = need_init(m);
+
+	if (rc || (rc = read_buf(m, buf, &d, sizeof(d))))
+		return rc;
+	rc = lookup_gctx(m, d.address, &g);
+	if (rc)
+		return rc;
+	if (g->asid)
+		m->asid_gctx[g->asid] = 0; /* stays dirty until SNP_DF_FLUSH */
+	m->gctx[gctx_slot(m, d.address)] = 0;
+	m->guest_count--;
+	memset(g, 0, PAGE_SIZE); /* the page stays FIRMWARE until PAGE_RECLAIM */
+	return SEV_RET_SUCCESS;
+}
+
+static u32 cmd_page_reclaim(struct psp_model *m, spa_t buf)
+{
+	struct sev_data_snp_page_reclaim d;
+	struct rmp_info i, n;
+	u64 pa;
+	u32 rc = need_init(m);
+
+	if (rc || (rc = read_buf(m, buf, &d, sizeof(d))))
+		return rc;
+	if (d.paddr & SNP_RECLAIM_PAGE_SIZE)
+		return SEV_RET_UNSUPPORTED; /* 2M reclaim not modelled */
+	pa = d.paddr;
+	if (!IS_ALIGNED(pa, PAGE_SIZE) || !rmp_covers(m->rmp, spa(pa)))
+		return SEV_RET_INVALID_ADDRESS;
+	if (rmp_lookup(m->rmp, spa(pa), &i, NULL))
+		return SEV_RET_INVALID_ADDRESS;
+	if (i.pagesize != RMP_PG_SIZE_4K)
+		return SEV_RET_INVALID_PAGE_SIZE;
+	/* Firmware, Pre-Guest and Pre-Swap pages (assigned and immutable)
+	 * go to the Reclaim state: assigned to ASID 0, mutable; the
+	 * hypervisor then makes them shared with RMPUPDATE. */
+	if (!i.assigned || !i.immutable)
+		return SEV_RET_INVALID_PAGE_STATE;
+	if (!i.asid && gctx_slot(m, pa) >= 0)
+		return SEV_RET_INVALID_PAGE_STATE; /* a live guest context */
+	if (!i.asid && pa >= spa_val(m->rmp->base) && pa < spa_val(m->rmp->base) + m->rmp->size)
+		return SEV_RET_INVALID_PAGE_STATE; /* the RMP itself */
+	memset(&n, 0, sizeof(n));
+	n.assigned = true;
+	if (fw_write(m, pa, &n))
+		return SEV_RET_HWERROR_PLATFORM;
+	return SEV_RET_SUCCESS;
+}
+
+/* ---- dispatch ------------------------------------------------------------ */
+
+u32 psp_model_exec(struct psp_model *m, u32 cmd, spa_t buf)
+{
+	u32 rc;
+
+	m->commands++;
+	m->last_cmd = cmd;
+	switch (cmd) {
+	case SEV_CMD_SNP_INIT:
+		rc = cmd_snp_init(m, buf, false);
+		break;
+	case SEV_CMD_SNP_INIT_EX:
+		rc = cmd_snp_init(m, buf, true);
+		break;
+	case SEV_CMD_SNP_SHUTDOWN:
+	case SEV_CMD_SNP_SHUTDOWN_EX:
+		rc = cmd_snp_shutdown(m);
+		break;
+	case SEV_CMD_SNP_PLATFORM_STATUS:
+		rc = cmd_platform_status(m, buf);
+		break;
+	case SEV_CMD_SNP_DF_FLUSH:
+		rc = cmd_df_flush(m);
+		break;
+	case SEV_CMD_SNP_GCTX_CREATE:
+		rc = cmd_gctx_create(m, buf);
+		break;
+	case SEV_CMD_SNP_LAUNCH_START:
+		rc = cmd_launch_start(m, buf);
+		break;
+	case SEV_CMD_SNP_ACTIVATE:
+		rc = cmd_activate(m, buf);
+		break;
+	case SEV_CMD_SNP_LAUNCH_UPDATE:
+		rc = cmd_launch_update(m, buf);
+		break;
+	case SEV_CMD_SNP_LAUNCH_FINISH:
+		rc = cmd_launch_finish(m, buf);
+		break;
+	case SEV_CMD_SNP_DECOMMISSION:
+		rc = cmd_decommission(m, buf);
+		break;
+	case SEV_CMD_SNP_PAGE_RECLAIM:
+		rc = cmd_page_reclaim(m, buf);
+		break;
+	default:
+		rc = SEV_RET_INVALID_COMMAND;
+		break;
+	}
+	m->last_status = rc;
+	if (rc)
+		pr_debug("psp-model: command %#x -> %#x (%s)\n", cmd, rc, sev_ret_name(rc));
+	return rc;
+}
+
+int psp_model_init(struct psp_model *m, struct rmp *rmp, const struct psp_model_config *cfg,
+		   const struct psp_sev_regs *regs)
+{
+	if (!m || !rmp || !rmp->ops || !rmp->ops->is_model) {
+		pr_err("psp-model: needs an initialised RMP model backend\n");
+		return -EINVAL;
+	}
+	memset(m, 0, sizeof(*m));
+	m->rmp = rmp;
+	if (cfg) {
+		m->cfg = *cfg;
+	} else {
+		m->cfg.api_major = API_DEFAULT_MAJOR;
+		m->cfg.api_minor = API_DEFAULT_MINOR;
+		m->cfg.build = 1;
+		m->cfg.max_asid = 100;
+	}
+	if (!m->cfg.max_asid || m->cfg.max_asid > PSP_MODEL_MAX_ASID) {
+		pr_err("psp-model: max_asid %u out of 1..%u\n", m->cfg.max_asid,
+		       PSP_MODEL_MAX_ASID);
+		return -EINVAL;
+	}
+	m->regs = regs ? regs : &psp_sev_regs_v2;
+	m->state = SNP_PSTATE_UNINIT;
+	return 0;
+}
+
+int psp_model_guest_info(const struct psp_model *m, spa_t gctx, struct psp_model_guest_info *out)
+{
+	const struct model_gctx *g;
+
+	if (!m || !out || gctx_slot(m, spa_val(gctx)) < 0)
+		return -ENOENT;
+	g = phys_ptr(gctx);
+	memset(out, 0, sizeof(*out));
+	out->state = (u8)g->state;
+	out->asid = g->asid;
+	out->policy = g->policy;
+	out->pages_launched = g->pages_launched;
+	out->digest = g->ld;
+	memcpy(out->host_data, g->host_data, sizeof(out->host_data));
+	return 0;
+}
+
+/* ---- register file --------------------------------------------------------- */
+
+static u32 model_read32(void *ctx, u32 off)
+{
+	const struct psp_model *m = ctx;
+
+	if (off == m->regs->cmdresp)
+		return m->reg_cmdresp;
+	if (off == m->regs->cmdbuff_addr_lo)
+		return m->reg_addr_lo;
+	if (off == m->regs->cmdbuff_addr_hi)
+		return m->reg_addr_hi;
+	return 0;
+}
+
+static void model_write32(void *ctx, u32 off, u32 v)
+{
+	struct psp_model *m = ctx;
+	u32 cmd, sts;
+
+	if (off == m->regs->cmdbuff_addr_lo) {
+		m->reg_addr_lo = v;
+	} else if (off == m->regs->cmdbuff_addr_hi) {
+		m->reg_addr_hi = v;
+	} else if (off == m->regs->cmdresp) {
+		m->reg_cmdresp = v & ~PSP_CMDRESP_RESP;
+		if (m->stall)
+			return;
+		cmd = (u32)FIELD_GET(PSP_CMDRESP_CMD, v);
+		sts = psp_model_exec(m, cmd, spa((u64)m->reg_addr_hi << 32 | m->reg_addr_lo));
+		m->reg_cmdresp = PSP_CMDRESP_RESP | (u32)FIELD_PREP(PSP_CMDRESP_CMD, cmd) |
+				 (u32)FIELD_PREP(PSP_CMDRESP_STS, sts);
+	}
+}
+
+const struct psp_mmio_ops psp_model_mmio_ops = {
+    .read32 = model_read32,
+    .write32 = model_write32,
+    .relax = NULL,
+};
