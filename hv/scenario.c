@@ -8,6 +8,7 @@
 #include "hv/console.h"
 #include "hv/cpu.h"
 #include "hv/cpufeat.h"
+#include "hv/guest.h"
 #include "hv/heap.h"
 #include "hv/hv.h"
 #include "hv/log.h"
@@ -104,6 +105,9 @@ static void scenario_pmem(void)
 	free(list);
 }
 
+/* The guests of hv.cfg, each with its expected outcome. */
+static void scenario_guests(void) { guests_run(&hv.cfg, hv.bi); }
+
 /* For the runner's own tests: a failing check, a panic, a hang. */
 static void scenario_fail(void) { report_check(false, "selftest.fail", "this scenario fails on purpose"); }
 static void scenario_panic(void) { panic("this scenario panics on purpose"); }
@@ -117,6 +121,7 @@ static void scenario_hang(void)
 
 static const struct scenario scenarios[] = {
 	{"boot", "foundation checks: memory map, pmem, heap, ACPI, CPU, own page tables", scenario_boot},
+	{"guests", "run the guests of hv.cfg; each must end as its expect says", scenario_guests},
 	{"pmem", "pmem over the real memory map: exhaustion, scrubbing, double free", scenario_pmem},
 	{"selftest-fail", "fails a check on purpose (runner self-test)", scenario_fail},
 	{"selftest-panic", "panics on purpose (runner self-test)", scenario_panic},
