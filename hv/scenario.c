@@ -16,6 +16,7 @@
 #include "hv/paging.h"
 #include "hv/pmem.h"
 #include "hv/report.h"
+#include "iommu/iommu.h"
 
 /* The machine came up as the foundation promises. */
 static void scenario_boot(void)
@@ -123,6 +124,10 @@ static const struct scenario scenarios[] = {
 	{"boot", "foundation checks: memory map, pmem, heap, ACPI, CPU, own page tables", scenario_boot},
 	{"guests", "run the guests of hv.cfg; each must end as its expect says", scenario_guests},
 	{"pmem", "pmem over the real memory map: exhaustion, scrubbing, double free", scenario_pmem},
+	{"iommu-bringup", "PCI via MCFG, IVRS, AMD IOMMU enabled, all blocked, completion wait", scenario_iommu_bringup},
+	{"iommu-dma", "edu DMA through an IOMMU v1 domain (pt engine), scattered frames, two domains", scenario_iommu_dma},
+	{"iommu-invalidate", "unmap without/with invalidation: stale IOTLB, blocked DMA, remap", scenario_iommu_invalidate},
+	{"iommu-blocked", "a blocked edu cannot read or write hypervisor memory or other frames", scenario_iommu_blocked},
 	{"selftest-fail", "fails a check on purpose (runner self-test)", scenario_fail},
 	{"selftest-panic", "panics on purpose (runner self-test)", scenario_panic},
 	{"selftest-hang", "never ends (runner self-test of the timeout)", scenario_hang},
