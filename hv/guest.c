@@ -81,6 +81,15 @@ static void guest_boot_vcpu(struct guest *g)
 static void guest_destroy(struct guest *g)
 {
 	if (g->vcpu) {
+		const struct vcpu *v = g->vcpu;
+
+		if (v->bench_tsc[2] > v->bench_tsc[1] && v->bench_tsc[1] > v->bench_tsc[0] &&
+		    v->bench_tsc[0]) {
+			g->bench_full_per_s = (v->bench_exits[1] - v->bench_exits[0]) *
+					      svm_cpu.tsc_khz * 1000 / (v->bench_tsc[1] - v->bench_tsc[0]);
+			g->bench_bare_per_s = v->bench_bare_n * svm_cpu.tsc_khz * 1000 /
+					      (v->bench_tsc[2] - v->bench_tsc[1]);
+		}
 		g->exits_total = g->vcpu->exits;
 		memcpy(g->exit_counts, g->vcpu->exit_counts, sizeof(g->exit_counts));
 	}
@@ -193,6 +202,36 @@ static void vmrun_failed(struct guest *g)
 	guest_boot_vcpu(g);
 }
 
+/* make bench, bare-VMRUN phase: a CPUID exit is answered from the result of
+ * the first one (handled in full) and the guest re-entered at once, without
+ * the dispatcher, statistics or checks. The difference to the full phase is
+ * what the exit dispatch costs. */
+static bool bench_bare_exit(struct vcpu *v)
+{
+	struct vmcb *vmcb = v->vmcb;
+
+	if (vmcb->control.exit_code != SVM_EXIT_CPUID || !v->bench_cached)
+		return false;
+	vmcb->save.rax = v->bench_regs[0];
+	v->regs.rbx = v->bench_regs[1];
+	v->regs.rcx = v->bench_regs[2];
+	v->regs.rdx = v->bench_regs[3];
+	vmcb->save.rip += 2; /* CPUID is 0F A2 */
+	v->bench_bare_n++;
+	return true;
+}
+
+static void bench_mark(struct vcpu *v)
+{
+	unsigned m = (unsigned)v->bench_mark;
+
+	v->bench_mark = -1;
+	v->bench_tsc[m] = svm_rdtsc();
+	v->bench_exits[m] = v->exits;
+	v->bench_bare = m == 1;
+	v->bench_cached = false;
+}
+
 /* Runs g until its slice ends, it yields or it finishes. */
 static void guest_slice(struct guest *g, u64 slice_us, u64 max_exits)
 {
@@ -205,9 +244,21 @@ static void guest_slice(struct guest *g, u64 slice_us, u64 max_exits)
 	for (;;) {
 		__svm_vcpu_run(v);
 		v->vmcb->control.tlb_ctl = TLB_CONTROL_DO_NOTHING;
+		if (v->bench_bare && bench_bare_exit(v))
+			continue;
 		if (v->vmcb->control.exit_code == SVM_EXIT_INTR)
 			svm_host_intr_ack();
 		a = svm_handle_exit(v);
+		if (v->bench_mark >= 0)
+			bench_mark(v);
+		else if (v->bench_bare && !v->bench_cached &&
+			 v->vmcb->control.exit_code == SVM_EXIT_CPUID) {
+			v->bench_regs[0] = (u32)v->vmcb->save.rax;
+			v->bench_regs[1] = (u32)v->regs.rbx;
+			v->bench_regs[2] = (u32)v->regs.rcx;
+			v->bench_regs[3] = (u32)v->regs.rdx;
+			v->bench_cached = true;
+		}
 		if (v->vmcb->control.exit_code == SVM_EXIT_ERR)
 			vmrun_failed(g);
 		if (a == EXIT_STOP)
@@ -317,6 +368,19 @@ int guests_run(const struct hv_config *cfg, const struct boot_info *bi)
 			report_metric(name, g->exits_total * svm_cpu.tsc_khz * 1000 / g->run_ticks,
 				      "exits/s");
 		}
+	}
+	for (i = 0; i < nr_guests; i++) {
+		const struct guest *g = &guests[i];
+		char name[CFG_NAME_MAX + 32];
+
+		if (!g->bench_full_per_s)
+			continue;
+		snprintf(name, sizeof(name), "bench.%s.cpuid_exit_round_trips_per_s", g->name);
+		report_metric(name, g->bench_full_per_s, "per_s");
+		snprintf(name, sizeof(name), "bench.%s.bare_vmrun_round_trips_per_s", g->name);
+		report_metric(name, g->bench_bare_per_s, "per_s");
+		snprintf(name, sizeof(name), "bench.%s.dispatch_share", g->name);
+		report_metric(name, 100 - g->bench_full_per_s * 100 / g->bench_bare_per_s, "percent");
 	}
 	report_metric("guests.wall_ms", ms, "ms");
 	return (int)mismatches;

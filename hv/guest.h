@@ -89,6 +89,9 @@ struct guest {
 	u64 exits_total; /* copied from the vCPU when it is destroyed */
 	u64 exit_counts[EXIT_STAT_NR];
 	u64 slices;
+	/* make bench (HC_BENCH_MARK): round trips per second of CPUID exits
+	 * through the full dispatcher and of bare VMRUNs; 0 if not measured. */
+	u64 bench_full_per_s, bench_bare_per_s;
 };
 
 /* ---- results (hv/exits.c) ---- */

@@ -24,7 +24,9 @@
 #define HC_EXIT	    3 /* RBX = status (HC_EXIT_PASS or other): does not return */
 #define HC_YIELD    4 /* give up the rest of the time slice -> 0 */
 #define HC_GET_INFO 5 /* RBX = GPA of struct hc_info, RCX = its size -> bytes written */
-#define HC_NR	    6 /* first unused number */
+#define HC_BENCH_MARK                                                                              \
+	6 /* RBX = phase: 0 full-exit phase starts, 1 bare-VMRUN phase starts, 2 it ends -> 0 */
+#define HC_NR 7 /* first unused number */
 
 /* HC_EXIT status: 0 = the guest's own tests passed (the hypervisor still
  * turns it into "fail" if any HC_TEST_RESULT failed); anything else = fail. */

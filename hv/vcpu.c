@@ -119,6 +119,8 @@ void vcpu_init(struct vcpu *v, const struct vcpu_boot *b)
 	v->regs.rbx = b->boot_params;
 	fpu_init_image(v->guest_fpu);
 	vmcb_init(v->vmcb, b);
+	v->bench_mark = -1;
+	v->bench_bare = v->bench_cached = false;
 }
 
 int svm_next_rip(const struct vmcb *vmcb, bool nrips, u64 *next)

@@ -70,6 +70,12 @@ struct vcpu {
 	u64 exit_counts[EXIT_STAT_NR];
 	u32 last_exit;
 	u64 ignored_io; /* writes to unclaimed ports / reads that returned ones */
+	/* make bench: HC_BENCH_MARK phase waiting for hv/guest.c (-1: none), and
+	 * the bare-VMRUN phase (CPUID answered from a cache without dispatch). */
+	s32 bench_mark;
+	bool bench_bare, bench_cached;
+	u32 bench_regs[4];
+	u64 bench_tsc[3], bench_exits[3], bench_bare_n;
 };
 
 _Static_assert(offsetof(struct vcpu, regs.rbx) == VCPU_RBX, "vcpu rbx");
