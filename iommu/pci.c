@@ -400,7 +400,7 @@ static const char *size_str(u64 sz, char *buf, size_t len)
 int pci_dev_format(const struct pci_dev *d, char *buf, size_t len)
 {
 	static const char *const kind[] = {"none", "mem32", "mem64", "io"};
-	char b[8], s[16];
+	char b[8], s[24];
 	int o;
 
 	o = snprintf(buf, len, "%s %04x:%04x class %06x", pci_bdf_str(d->bdf, b), d->vendor,
