@@ -104,10 +104,11 @@ static u32 check_fw_page(struct psp_model *m, u64 pa)
 	return SEV_RET_SUCCESS;
 }
 
+/* The slot holding context pa; pa 0 finds a free slot. -1 if none. */
 static int gctx_slot(const struct psp_model *m, u64 pa)
 {
 	for (int s = 0; s < PSP_MODEL_MAX_GUESTS; s++)
-		if (m->gctx[s] && m->gctx[s] == pa)
+		if (m->gctx[s] == pa)
 			return s;
 	return -1;
 }
@@ -520,7 +521,7 @@ static u32 cmd_page_reclaim(struct psp_model *m, spa_t buf)
 	 * hypervisor then makes them shared with RMPUPDATE. */
 	if (!i.assigned || !i.immutable)
 		return SEV_RET_INVALID_PAGE_STATE;
-	if (!i.asid && gctx_slot(m, pa) >= 0)
+	if (!i.asid && pa && gctx_slot(m, pa) >= 0)
 		return SEV_RET_INVALID_PAGE_STATE; /* a live guest context */
 	if (!i.asid && pa >= spa_val(m->rmp->base) && pa < spa_val(m->rmp->base) + m->rmp->size)
 		return SEV_RET_INVALID_PAGE_STATE; /* the RMP itself */
@@ -618,7 +619,7 @@ int psp_model_guest_info(const struct psp_model *m, spa_t gctx, struct psp_model
 {
 	const struct model_gctx *g;
 
-	if (!m || !out || gctx_slot(m, spa_val(gctx)) < 0)
+	if (!m || !out || !spa_val(gctx) || gctx_slot(m, spa_val(gctx)) < 0)
 		return -ENOENT;
 	g = phys_ptr(gctx);
 	memset(out, 0, sizeof(*out));
