@@ -27,14 +27,20 @@
 /* Output addresses are bits 51:12 in every supported format. */
 #define PT_PA_BITS 52
 
-static inline u64 *tbl(spa_t pa) { return phys_ptr(pa); }
+static inline u64 *tbl(spa_t pa)
+{
+	return phys_ptr(pa);
+}
 
 static inline unsigned pt_index(u64 va, unsigned level)
 {
 	return (unsigned)(va >> pt_level_shift(level)) & (PT_ENTRIES - 1);
 }
 
-static inline void write_entry(u64 *p, u64 v) { *(volatile u64 *)p = v; }
+static inline void write_entry(u64 *p, u64 v)
+{
+	*(volatile u64 *)p = v;
+}
 
 /* ---- tables as the walks see them ---------------------------------------- */
 
@@ -55,9 +61,9 @@ struct ctx {
 	struct pt *pt;
 	const struct pt_op *op;
 	bool dry;
-	u64 need;               /* dry: table pages needed */
+	u64 need;		/* dry: table pages needed */
 	struct pt_reserve *res; /* commit */
-	struct pt_change *chg;  /* commit */
+	struct pt_change *chg;	/* commit */
 };
 
 static struct pt_ent vt_get(const struct pt *pt, const struct vtab *vt, unsigned level, unsigned i,
@@ -217,8 +223,8 @@ static int descend(struct ctx *c, const struct vtab *vt, unsigned level, unsigne
 	if (e->kind != PT_TABLE) {
 		if (c->dry) {
 			c->need++;
-			child = (struct vtab){e->kind == PT_NONE ? VT_EMPTY : VT_SPLIT, spa(0), e->pa,
-					      e->prot};
+			child = (struct vtab){e->kind == PT_NONE ? VT_EMPTY : VT_SPLIT, spa(0),
+					      e->pa, e->prot};
 		} else {
 			child.pa = take_page(c);
 			if (e->kind == PT_LEAF) {
@@ -262,7 +268,7 @@ static int do_map(struct ctx *c, const struct vtab *vt, unsigned level, unsigned
 	    (e->kind == PT_LEAF || (e->kind == PT_TABLE && leaf))) {
 		BUG_ON(!c->dry);
 		pr_debug("pt: map 0x%llx: 0x%llx already mapped\n", (unsigned long long)op->va,
-		       (unsigned long long)a);
+			 (unsigned long long)a);
 		return -EEXIST;
 	}
 	if (leaf) {
@@ -522,7 +528,7 @@ int pt_prepare(struct pt *pt, const struct pt_op *op, struct pt_reserve *res)
 		if (rc) {
 			free_chain(pt, head, n - res->count);
 			pr_debug("pt(%s): out of table pages (%llu needed)\n", pt->fmt->name,
-			       (unsigned long long)c.need);
+				 (unsigned long long)c.need);
 			return -ENOMEM;
 		}
 		*(u64 *)phys_ptr(p) = spa_val(head);
@@ -542,8 +548,7 @@ int pt_prepare(struct pt *pt, const struct pt_op *op, struct pt_reserve *res)
 	return 0;
 }
 
-void pt_commit(struct pt *pt, const struct pt_op *op, struct pt_reserve *res,
-	       struct pt_change *chg)
+void pt_commit(struct pt *pt, const struct pt_op *op, struct pt_reserve *res, struct pt_change *chg)
 {
 	struct pt_change dummy = {0};
 	struct ctx c = {pt, op, false, 0, res, chg ? chg : &dummy};
@@ -580,8 +585,8 @@ int pt_apply(struct pt *pt, const struct pt_op *op, struct pt_change *chg)
 
 int pt_map(struct pt *pt, u64 va, spa_t pa, u64 size, u32 prot, u32 sizes, struct pt_change *chg)
 {
-	struct pt_op op = {.type = PT_OP_MAP, .prot = prot, .sizes = sizes, .va = va,
-			   .size = size, .pa = pa};
+	struct pt_op op = {
+	    .type = PT_OP_MAP, .prot = prot, .sizes = sizes, .va = va, .size = size, .pa = pa};
 
 	return pt_apply(pt, &op, chg);
 }

@@ -19,40 +19,46 @@
 #include "hv/types.h"
 
 #define PT_MAX_LEVELS 6
-#define PT_ENTRIES 512
+#define PT_ENTRIES    512
 
 /* Protection of a leaf, format independent. A format rejects what it cannot
  * express (struct pt_fmt.prot_valid). */
-#define PT_R (1u << 0)      /* readable (x86: present) */
-#define PT_W (1u << 1)      /* writable (x86 RW, IOMMU IW) */
-#define PT_X (1u << 2)      /* executable (x86: NX clear) */
-#define PT_USER (1u << 3)   /* x86 US (host format only; NPT sets it always) */
-#define PT_UC (1u << 4)     /* uncached (x86 PCD|PWT; IOMMU: FC clear) */
-#define PT_GLOBAL (1u << 5) /* x86 G (host format only) */
+#define PT_R	    (1u << 0) /* readable (x86: present) */
+#define PT_W	    (1u << 1) /* writable (x86 RW, IOMMU IW) */
+#define PT_X	    (1u << 2) /* executable (x86: NX clear) */
+#define PT_USER	    (1u << 3) /* x86 US (host format only; NPT sets it always) */
+#define PT_UC	    (1u << 4) /* uncached (x86 PCD|PWT; IOMMU: FC clear) */
+#define PT_GLOBAL   (1u << 5) /* x86 G (host format only) */
 #define PT_PROT_ALL (PT_R | PT_W | PT_X | PT_USER | PT_UC | PT_GLOBAL)
 
 /* Leaf sizes, as a mask of the levels a leaf may sit at. */
-#define PT_SZ(level) (1u << ((level) - 1))
-#define PT_SZ_4K PT_SZ(1)
-#define PT_SZ_2M PT_SZ(2)
-#define PT_SZ_1G PT_SZ(3)
-#define PT_SZ_ALL (PT_SZ_4K | PT_SZ_2M | PT_SZ_1G)
+#define PT_SZ(level) (1u << ((level)-1))
+#define PT_SZ_4K     PT_SZ(1)
+#define PT_SZ_2M     PT_SZ(2)
+#define PT_SZ_1G     PT_SZ(3)
+#define PT_SZ_ALL    (PT_SZ_4K | PT_SZ_2M | PT_SZ_1G)
 
-static inline unsigned pt_level_shift(unsigned level) { return 12 + 9 * (level - 1); }
-static inline u64 pt_level_size(unsigned level) { return 1ULL << pt_level_shift(level); }
+static inline unsigned pt_level_shift(unsigned level)
+{
+	return 12 + 9 * (level - 1);
+}
+static inline u64 pt_level_size(unsigned level)
+{
+	return 1ULL << pt_level_shift(level);
+}
 
 /* What a format decoder makes of one entry. */
 enum pt_kind {
 	PT_NONE,  /* empty (all zero) */
 	PT_TABLE, /* points to a table of the next lower level */
 	PT_LEAF,  /* maps pt_level_size(level) bytes */
-	PT_BAD,   /* anything the engine never writes: reported as -EIO */
+	PT_BAD,	  /* anything the engine never writes: reported as -EIO */
 };
 
 struct pt_ent {
 	enum pt_kind kind;
-	spa_t pa;  /* table or leaf base */
-	u32 prot;  /* leaves only */
+	spa_t pa; /* table or leaf base */
+	u32 prot; /* leaves only */
 };
 
 /* A format: pure functions of one entry; `level` is the level of the table
@@ -60,16 +66,16 @@ struct pt_ent {
 struct pt_fmt {
 	const char *name;
 	u8 min_levels, max_levels;
-	u8 leaf_sizes; /* PT_SZ_* mask of levels that can hold a leaf */
+	u8 leaf_sizes;	/* PT_SZ_* mask of levels that can hold a leaf */
 	u32 prot_valid; /* PT_* bits the format can express */
-	u32 prot_need;  /* a leaf's prot needs at least one of these */
+	u32 prot_need;	/* a leaf's prot needs at least one of these */
 	u64 (*table_entry)(spa_t table, unsigned level);
 	u64 (*leaf_entry)(spa_t pa, unsigned level, u32 prot);
 	struct pt_ent (*decode)(u64 pte, unsigned level);
 };
 
-extern const struct pt_fmt pt_fmt_x86;   /* long mode, hypervisor's own tables */
-extern const struct pt_fmt pt_fmt_npt;   /* AMD nested page tables (U=1 everywhere) */
+extern const struct pt_fmt pt_fmt_x86;	 /* long mode, hypervisor's own tables */
+extern const struct pt_fmt pt_fmt_npt;	 /* AMD nested page tables (U=1 everywhere) */
 extern const struct pt_fmt pt_fmt_amdv1; /* AMD IOMMU v1 host I/O page tables */
 
 /* Table memory comes from the caller. alloc returns 0 or a negative errno
@@ -86,9 +92,9 @@ struct pt {
 	struct pt_mm mm;
 	spa_t root;
 	u8 levels;
-	u8 va_bits;       /* input bits translated: min(64, 12 + 9 * levels) */
-	u64 table_pages;  /* table pages in use, root included */
-	u64 gen;          /* bumped by every commit (checks reserves) */
+	u8 va_bits;	 /* input bits translated: min(64, 12 + 9 * levels) */
+	u64 table_pages; /* table pages in use, root included */
+	u64 gen;	 /* bumped by every commit (checks reserves) */
 };
 
 enum pt_op_type { PT_OP_MAP, PT_OP_UNMAP, PT_OP_PROTECT, PT_OP_MERGE };
@@ -118,10 +124,11 @@ struct pt_reserve {
 	struct pt_op op;
 };
 
-#define PT_CHANGE_FLUSH (1u << 0)       /* a present translation changed or went away,
+#define PT_CHANGE_FLUSH                                                                            \
+	(1u << 0)			/* a present translation changed or went away,             \
 					 * or a table page was freed: flush [start, last] */
 #define PT_CHANGE_TABLE_FREED (1u << 1) /* a table page went back to mm.free */
-#define PT_CHANGE_RANGE (1u << 2)       /* [start, last] is valid */
+#define PT_CHANGE_RANGE	      (1u << 2) /* [start, last] is valid */
 
 /* Accumulates over operations; zero-initialize it. [start, last] (inclusive)
  * covers every entry whose translation was added, changed or removed and
@@ -129,19 +136,19 @@ struct pt_reserve {
 struct pt_change {
 	u32 flags;
 	u64 start, last;
-	u64 writes;        /* entries written (split fills included) */
-	u64 tables_alloc;  /* table pages taken */
-	u64 tables_freed;  /* table pages given back */
+	u64 writes;	  /* entries written (split fills included) */
+	u64 tables_alloc; /* table pages taken */
+	u64 tables_freed; /* table pages given back */
 };
 
 /* One leaf, as lookup and walk report it (never clipped to a range). */
 struct pt_leaf {
-	u64 va;     /* base of the leaf */
-	spa_t pa;   /* base of the leaf */
+	u64 va;	  /* base of the leaf */
+	spa_t pa; /* base of the leaf */
 	u64 size;
 	u32 prot;
 	u8 level;
-	u64 pte;    /* raw entry */
+	u64 pte; /* raw entry */
 };
 
 struct pt_walk_ops {
@@ -182,8 +189,14 @@ int pt_walk(const struct pt *pt, u64 va, u64 size, const struct pt_walk_ops *ops
 /* The whole input space (2^va_bits bytes). */
 int pt_walk_all(const struct pt *pt, const struct pt_walk_ops *ops, void *ctx);
 
-static inline u64 pt_table_pages(const struct pt *pt) { return pt->table_pages; }
-static inline spa_t pt_root(const struct pt *pt) { return pt->root; }
+static inline u64 pt_table_pages(const struct pt *pt)
+{
+	return pt->table_pages;
+}
+static inline spa_t pt_root(const struct pt *pt)
+{
+	return pt->root;
+}
 
 /* Typed wrappers for the NPT (input = guest physical). */
 static inline int npt_map(struct pt *pt, gpa_t gpa, spa_t pa, u64 size, u32 prot, u32 sizes,

@@ -19,22 +19,22 @@
 #include "hv/bits.h"
 #include "hv/pt.h"
 
-#define IOMMU_PTE_PR BIT(0)
-#define IOMMU_PTE_A BIT(5) /* accessed, set by the IOMMU when enabled */
-#define IOMMU_PTE_D BIT(6) /* dirty, set by the IOMMU when enabled */
-#define IOMMU_PTE_NL GENMASK(11, 9) /* "NextLevel" (Linux: PM_LEVEL_ENC) */
+#define IOMMU_PTE_PR   BIT(0)
+#define IOMMU_PTE_A    BIT(5)	      /* accessed, set by the IOMMU when enabled */
+#define IOMMU_PTE_D    BIT(6)	      /* dirty, set by the IOMMU when enabled */
+#define IOMMU_PTE_NL   GENMASK(11, 9) /* "NextLevel" (Linux: PM_LEVEL_ENC) */
 #define IOMMU_PTE_ADDR GENMASK(51, 12)
-#define IOMMU_PTE_U BIT(59)
-#define IOMMU_PTE_FC BIT(60)
-#define IOMMU_PTE_IR BIT(61)
-#define IOMMU_PTE_IW BIT(62)
+#define IOMMU_PTE_U    BIT(59)
+#define IOMMU_PTE_FC   BIT(60)
+#define IOMMU_PTE_IR   BIT(61)
+#define IOMMU_PTE_IW   BIT(62)
 
 #define IOMMU_NL_LEAF 0
 #define IOMMU_NL_SIZE 7
 
-#define AMDV1_KNOWN                                                                          \
-	(IOMMU_PTE_PR | IOMMU_PTE_A | IOMMU_PTE_D | IOMMU_PTE_NL | IOMMU_PTE_ADDR |          \
-	 IOMMU_PTE_U | IOMMU_PTE_FC | IOMMU_PTE_IR | IOMMU_PTE_IW)
+#define AMDV1_KNOWN                                                                                \
+	(IOMMU_PTE_PR | IOMMU_PTE_A | IOMMU_PTE_D | IOMMU_PTE_NL | IOMMU_PTE_ADDR | IOMMU_PTE_U |  \
+	 IOMMU_PTE_FC | IOMMU_PTE_IR | IOMMU_PTE_IW)
 
 static u64 amdv1_table_entry(spa_t table, unsigned level)
 {
@@ -44,8 +44,8 @@ static u64 amdv1_table_entry(spa_t table, unsigned level)
 
 static u64 amdv1_leaf_entry(spa_t pa, unsigned level, u32 prot)
 {
-	u64 v = IOMMU_PTE_PR | FIELD_PREP(IOMMU_PTE_NL, IOMMU_NL_LEAF) |
-		(spa_val(pa) & IOMMU_PTE_ADDR);
+	u64 v =
+	    IOMMU_PTE_PR | FIELD_PREP(IOMMU_PTE_NL, IOMMU_NL_LEAF) | (spa_val(pa) & IOMMU_PTE_ADDR);
 
 	if (prot & PT_R)
 		v |= IOMMU_PTE_IR;
@@ -89,13 +89,13 @@ static struct pt_ent amdv1_decode(u64 pte, unsigned level)
 }
 
 const struct pt_fmt pt_fmt_amdv1 = {
-	.name = "amdv1",
-	.min_levels = 1,
-	.max_levels = 6,
-	.leaf_sizes = PT_SZ_ALL,
-	.prot_valid = PT_R | PT_W | PT_UC,
-	.prot_need = PT_R | PT_W,
-	.table_entry = amdv1_table_entry,
-	.leaf_entry = amdv1_leaf_entry,
-	.decode = amdv1_decode,
+    .name = "amdv1",
+    .min_levels = 1,
+    .max_levels = 6,
+    .leaf_sizes = PT_SZ_ALL,
+    .prot_valid = PT_R | PT_W | PT_UC,
+    .prot_need = PT_R | PT_W,
+    .table_entry = amdv1_table_entry,
+    .leaf_entry = amdv1_leaf_entry,
+    .decode = amdv1_decode,
 };

@@ -12,21 +12,21 @@
 #include "hv/bits.h"
 #include "hv/pt.h"
 
-#define _PAGE_PRESENT BIT(0)
-#define _PAGE_RW BIT(1)
-#define _PAGE_USER BIT(2)
-#define _PAGE_PWT BIT(3)
-#define _PAGE_PCD BIT(4)
+#define _PAGE_PRESENT  BIT(0)
+#define _PAGE_RW       BIT(1)
+#define _PAGE_USER     BIT(2)
+#define _PAGE_PWT      BIT(3)
+#define _PAGE_PCD      BIT(4)
 #define _PAGE_ACCESSED BIT(5)
-#define _PAGE_DIRTY BIT(6)
-#define _PAGE_PSE BIT(7) /* levels 2, 3: leaf (level 1: PAT, never set here) */
-#define _PAGE_GLOBAL BIT(8)
-#define _PAGE_NX BIT(63)
-#define PTE_PFN_MASK GENMASK(51, 12)
+#define _PAGE_DIRTY    BIT(6)
+#define _PAGE_PSE      BIT(7) /* levels 2, 3: leaf (level 1: PAT, never set here) */
+#define _PAGE_GLOBAL   BIT(8)
+#define _PAGE_NX       BIT(63)
+#define PTE_PFN_MASK   GENMASK(51, 12)
 
 /* Everything else (AVL 11:9, 62:52) is never written: decode calls it bad. */
-#define X86_KNOWN                                                                            \
-	(_PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_PWT | _PAGE_PCD | _PAGE_ACCESSED |    \
+#define X86_KNOWN                                                                                  \
+	(_PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_PWT | _PAGE_PCD | _PAGE_ACCESSED |          \
 	 _PAGE_DIRTY | _PAGE_PSE | _PAGE_GLOBAL | _PAGE_NX | PTE_PFN_MASK)
 
 /* A table entry grants everything; the leaf restricts (rights are ANDed
@@ -87,8 +87,7 @@ static struct pt_ent decode_common(u64 pte, unsigned level, bool npt)
 		return (struct pt_ent){PT_TABLE, spa(pa), 0};
 	}
 	/* PS is reserved above level 3; at level 1 bit 7 is PAT, unused here. */
-	if ((level == 1 && (pte & _PAGE_PSE)) || level > 3 ||
-	    !IS_ALIGNED(pa, pt_level_size(level)))
+	if ((level == 1 && (pte & _PAGE_PSE)) || level > 3 || !IS_ALIGNED(pa, pt_level_size(level)))
 		return bad;
 	if (!(pte & _PAGE_PWT) != !(pte & _PAGE_PCD))
 		return bad;
@@ -119,26 +118,26 @@ static struct pt_ent npt_decode(u64 pte, unsigned level)
 
 /* 4 levels (CR4.LA57=0) or 5 (LA57=1); 1G leaves need CPUID Page1GB. */
 const struct pt_fmt pt_fmt_x86 = {
-	.name = "x86",
-	.min_levels = 4,
-	.max_levels = 5,
-	.leaf_sizes = PT_SZ_ALL,
-	.prot_valid = PT_R | PT_W | PT_X | PT_USER | PT_UC | PT_GLOBAL,
-	.prot_need = PT_R,
-	.table_entry = x86_table_entry,
-	.leaf_entry = x86_leaf_entry,
-	.decode = x86_decode,
+    .name = "x86",
+    .min_levels = 4,
+    .max_levels = 5,
+    .leaf_sizes = PT_SZ_ALL,
+    .prot_valid = PT_R | PT_W | PT_X | PT_USER | PT_UC | PT_GLOBAL,
+    .prot_need = PT_R,
+    .table_entry = x86_table_entry,
+    .leaf_entry = x86_leaf_entry,
+    .decode = x86_decode,
 };
 
 /* The nested walk uses the host's paging mode: 4 levels, or 5 with LA57. */
 const struct pt_fmt pt_fmt_npt = {
-	.name = "npt",
-	.min_levels = 4,
-	.max_levels = 5,
-	.leaf_sizes = PT_SZ_ALL,
-	.prot_valid = PT_R | PT_W | PT_X | PT_UC,
-	.prot_need = PT_R,
-	.table_entry = x86_table_entry,
-	.leaf_entry = npt_leaf_entry,
-	.decode = npt_decode,
+    .name = "npt",
+    .min_levels = 4,
+    .max_levels = 5,
+    .leaf_sizes = PT_SZ_ALL,
+    .prot_valid = PT_R | PT_W | PT_X | PT_UC,
+    .prot_need = PT_R,
+    .table_entry = x86_table_entry,
+    .leaf_entry = npt_leaf_entry,
+    .decode = npt_decode,
 };

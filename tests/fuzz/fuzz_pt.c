@@ -10,7 +10,7 @@
 #include "hv/log.h"
 #include "tests/unit/test_pt_env.h"
 
-#define WIN_BASE 0x4000000000ULL
+#define WIN_BASE  0x4000000000ULL
 #define WIN_PAGES 2048
 #define VA_WINDOW GiB(2)
 
@@ -37,8 +37,8 @@ static const struct {
 	const struct pt_fmt *fmt;
 	unsigned levels;
 } cfgs[] = {
-	{&pt_fmt_x86, 4}, {&pt_fmt_npt, 4}, {&pt_fmt_npt, 5}, {&pt_fmt_amdv1, 3},
-	{&pt_fmt_amdv1, 4}, {&pt_fmt_amdv1, 6},
+    {&pt_fmt_x86, 4},	{&pt_fmt_npt, 4},   {&pt_fmt_npt, 5},
+    {&pt_fmt_amdv1, 3}, {&pt_fmt_amdv1, 4}, {&pt_fmt_amdv1, 6},
 };
 
 /* 8 bytes -> one op; returns false when the input is used up. */
@@ -66,8 +66,8 @@ static bool decode_op(struct in *in, const struct pt *pt, struct pt_op *op, int 
 	op->sizes = (u32)((w >> 36) & 7) & pt->fmt->leaf_sizes;
 	if (!op->sizes)
 		op->sizes = PT_SZ_ALL;
-	op->pa = spa(op->va + ((w >> 39) & 1 ? GiB((w >> 40) & 15) :
-					       ((w >> 40) & 0xFFFF) * PAGE_SIZE));
+	op->pa =
+	    spa(op->va + ((w >> 39) & 1 ? GiB((w >> 40) & 15) : ((w >> 40) & 0xFFFF) * PAGE_SIZE));
 	/* the smallest allowed size decides the alignment a map needs */
 	if (op->type == PT_OP_MAP &&
 	    !IS_ALIGNED(op->va | op->size | spa_val(op->pa),
@@ -123,8 +123,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (rc) {
 			die_if(rc != -ENOMEM && !(exists && rc == -EEXIST), "unexpected error", &op,
 			       "");
-			die_if(table_hash(&pt) != h || ta.in_use != used, "failed op changed tables",
-			       &op, "");
+			die_if(table_hash(&pt) != h || ta.in_use != used,
+			       "failed op changed tables", &op, "");
 			continue;
 		}
 		die_if(exists, "no-replace map succeeded", &op, "");
@@ -135,7 +135,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				    chg.last < hi + PAGE_SIZE - 1),
 		       "change report", &op, "changed pages not covered");
 		lo_chk = op.va >= HUGE_SIZE ? ALIGN_DOWN(op.va, HUGE_SIZE) - HUGE_SIZE : 0;
-		size_chk = MIN(VA_WINDOW, ALIGN_UP(op.va + op.size, HUGE_SIZE) + HUGE_SIZE) - lo_chk;
+		size_chk =
+		    MIN(VA_WINDOW, ALIGN_UP(op.va + op.size, HUGE_SIZE) + HUGE_SIZE) - lo_chk;
 		die_if(check_range(&pt, lo_chk, size_chk, &c) != 0, "model mismatch", &op, c.msg);
 	}
 	die_if(check_all(&pt, &c) != 0, "final check", &op, c.msg);

@@ -14,7 +14,7 @@
 #include "hv/log.h"
 #include "tests/unit/test_pt_env.h"
 
-#define WIN_BASE 0x123400000ULL /* fake SPA of the table pages */
+#define WIN_BASE  0x123400000ULL /* fake SPA of the table pages */
 #define WIN_PAGES 4096
 
 static struct pt pt;
@@ -87,13 +87,13 @@ static void test_golden_x86(void **state)
 	e = f->decode(0x5007 | 0x20, 3); /* accessed table */
 	assert_int_equal(e.kind, PT_TABLE);
 	assert_int_equal(f->decode(0, 1).kind, PT_NONE);
-	assert_int_equal(f->decode(0x1234002, 1).kind, PT_BAD);      /* P=0, RW=1 */
-	assert_int_equal(f->decode(0x40000083, 4).kind, PT_BAD);     /* PS at PML4 */
-	assert_int_equal(f->decode(0x40201083, 2).kind, PT_BAD);     /* 2M not aligned */
-	assert_int_equal(f->decode(0x1234083, 1).kind, PT_BAD);      /* PAT at level 1 */
-	assert_int_equal(f->decode(0x1234E01, 1).kind, PT_BAD);      /* AVL bits */
-	assert_int_equal(f->decode(0x5003, 3).kind, PT_BAD);         /* table without US */
-	assert_int_equal(f->decode(0x1234011, 1).kind, PT_BAD);      /* PCD without PWT */
+	assert_int_equal(f->decode(0x1234002, 1).kind, PT_BAD);	 /* P=0, RW=1 */
+	assert_int_equal(f->decode(0x40000083, 4).kind, PT_BAD); /* PS at PML4 */
+	assert_int_equal(f->decode(0x40201083, 2).kind, PT_BAD); /* 2M not aligned */
+	assert_int_equal(f->decode(0x1234083, 1).kind, PT_BAD);	 /* PAT at level 1 */
+	assert_int_equal(f->decode(0x1234E01, 1).kind, PT_BAD);	 /* AVL bits */
+	assert_int_equal(f->decode(0x5003, 3).kind, PT_BAD);	 /* table without US */
+	assert_int_equal(f->decode(0x1234011, 1).kind, PT_BAD);	 /* PCD without PWT */
 }
 
 static void test_golden_npt(void **state)
@@ -110,8 +110,8 @@ static void test_golden_npt(void **state)
 	e = f->decode(0x1234007, 1);
 	assert_int_equal(e.kind, PT_LEAF);
 	assert_int_equal(e.prot, PT_R | PT_W | PT_X);
-	assert_int_equal(f->decode(0x1234003, 1).kind, PT_BAD);     /* U=0 */
-	assert_int_equal(f->decode(0x1234107, 1).kind, PT_BAD);     /* G */
+	assert_int_equal(f->decode(0x1234003, 1).kind, PT_BAD); /* U=0 */
+	assert_int_equal(f->decode(0x1234107, 1).kind, PT_BAD); /* G */
 	assert_int_equal(f->prot_valid & PT_USER, 0);
 }
 
@@ -163,7 +163,8 @@ static void test_map_sizes(void **state)
 
 		init_pt(fmts[k], 4);
 		/* 4K: root + 3 tables */
-		assert_int_equal(pt_map(&pt, 0x1000, spa(0x777000), PAGE_SIZE, rw, PT_SZ_ALL, &chg), 0);
+		assert_int_equal(pt_map(&pt, 0x1000, spa(0x777000), PAGE_SIZE, rw, PT_SZ_ALL, &chg),
+				 0);
 		assert_int_equal(pt_table_pages(&pt), 4);
 		assert_int_equal(chg.tables_alloc, 3);
 		assert_int_equal(chg.flags & PT_CHANGE_FLUSH, 0); /* nothing was present */
@@ -174,26 +175,30 @@ static void test_map_sizes(void **state)
 		assert_int_equal(l.prot, rw);
 		assert_int_equal(pt_lookup(&pt, 0x2000, &l), -ENOENT);
 		/* 2M: in the existing PD */
-		assert_int_equal(pt_map(&pt, 0x200000, spa(0x40000000), HUGE_SIZE, rw, PT_SZ_ALL, NULL), 0);
+		assert_int_equal(
+		    pt_map(&pt, 0x200000, spa(0x40000000), HUGE_SIZE, rw, PT_SZ_ALL, NULL), 0);
 		assert_int_equal(pt_table_pages(&pt), 4);
 		l = lookup_ok(0x3fffff);
 		assert_int_equal(l.level, 2);
 		assert_int_equal(l.size, HUGE_SIZE);
 		assert_int_equal(spa_val(l.pa), 0x40000000);
 		/* 1G + 2M + 4K in one map, largest leaves the alignment allows */
-		assert_int_equal(pt_map(&pt, GiB(1), spa(GiB(4)), GiB(1) + HUGE_SIZE + PAGE_SIZE, PT_R,
-					PT_SZ_ALL, NULL), 0);
+		assert_int_equal(pt_map(&pt, GiB(1), spa(GiB(4)), GiB(1) + HUGE_SIZE + PAGE_SIZE,
+					PT_R, PT_SZ_ALL, NULL),
+				 0);
 		assert_int_equal(lookup_ok(GiB(1) + 5).level, 3);
 		assert_int_equal(lookup_ok(GiB(2) + 5).level, 2);
 		assert_int_equal(lookup_ok(GiB(2) + HUGE_SIZE).level, 1);
 		assert_int_equal(spa_val(lookup_ok(GiB(2) + HUGE_SIZE).pa), GiB(5) + HUGE_SIZE);
 		assert_int_equal(pt_table_pages(&pt), 6);
 		/* 2M-aligned va but pa only 4K aligned: 4K leaves */
-		assert_int_equal(pt_map(&pt, GiB(3), spa(0x1000), HUGE_SIZE, PT_R, PT_SZ_ALL, NULL), 0);
+		assert_int_equal(pt_map(&pt, GiB(3), spa(0x1000), HUGE_SIZE, PT_R, PT_SZ_ALL, NULL),
+				 0);
 		assert_int_equal(lookup_ok(GiB(3)).level, 1);
 		/* sizes mask forbids 2M */
-		assert_int_equal(pt_map(&pt, GiB(3) + HUGE_SIZE, spa(GiB(8)), HUGE_SIZE, PT_R, PT_SZ_4K,
-					NULL), 0);
+		assert_int_equal(
+		    pt_map(&pt, GiB(3) + HUGE_SIZE, spa(GiB(8)), HUGE_SIZE, PT_R, PT_SZ_4K, NULL),
+		    0);
 		assert_int_equal(lookup_ok(GiB(3) + HUGE_SIZE).level, 1);
 		/* unmap everything: tables freed, root stays */
 		memset(&chg, 0, sizeof(chg));
@@ -239,7 +244,8 @@ static void test_split_unmap(void **state)
 	/* map it back: the PT and PD merge again (sizes allow 2M and 1G) */
 	memset(&chg, 0, sizeof(chg));
 	assert_int_equal(pt_map(&pt, GiB(1) + MiB(6) + KiB(8), spa(GiB(7) + MiB(6) + KiB(8)),
-				PAGE_SIZE, PT_R | PT_X, PT_SZ_ALL, &chg), 0);
+				PAGE_SIZE, PT_R | PT_X, PT_SZ_ALL, &chg),
+			 0);
 	assert_int_equal(chg.tables_freed, 2);
 	assert_true(chg.flags & PT_CHANGE_TABLE_FREED);
 	assert_int_equal(lookup_ok(GiB(1)).level, 3);
@@ -254,8 +260,8 @@ static void test_split_protect_merge(void **state)
 
 	(void)state;
 	init_pt(&pt_fmt_x86, 4);
-	assert_int_equal(pt_map(&pt, HUGE_SIZE, spa(HUGE_SIZE), HUGE_SIZE, PT_R | PT_W, PT_SZ_ALL,
-				NULL), 0);
+	assert_int_equal(
+	    pt_map(&pt, HUGE_SIZE, spa(HUGE_SIZE), HUGE_SIZE, PT_R | PT_W, PT_SZ_ALL, NULL), 0);
 	assert_int_equal(pt_table_pages(&pt), 3);
 	/* read-only for 2 pages: split the 2M leaf */
 	assert_int_equal(pt_protect(&pt, HUGE_SIZE + PAGE_SIZE, 2 * PAGE_SIZE, PT_R, &chg), 0);
@@ -268,7 +274,8 @@ static void test_split_protect_merge(void **state)
 	assert_int_equal(lookup_ok(HUGE_SIZE + 3 * PAGE_SIZE).prot, PT_R | PT_W);
 	/* protect to the same prot inside a leaf: no split, no write */
 	memset(&chg, 0, sizeof(chg));
-	assert_int_equal(pt_protect(&pt, HUGE_SIZE + 8 * PAGE_SIZE, PAGE_SIZE, PT_R | PT_W, &chg), 0);
+	assert_int_equal(pt_protect(&pt, HUGE_SIZE + 8 * PAGE_SIZE, PAGE_SIZE, PT_R | PT_W, &chg),
+			 0);
 	assert_int_equal(chg.writes, 0);
 	/* protect never merges ... */
 	assert_int_equal(pt_protect(&pt, HUGE_SIZE, HUGE_SIZE, PT_R | PT_W, NULL), 0);
@@ -299,15 +306,17 @@ static void test_auto_merge_on_map(void **state)
 
 		assert_int_equal(pt_map(&pt, HUGE_SIZE * 3 + k * PAGE_SIZE,
 					spa(GiB(2) + k * PAGE_SIZE), PAGE_SIZE, PT_R | PT_W,
-					PT_SZ_ALL, NULL), 0);
+					PT_SZ_ALL, NULL),
+				 0);
 		assert_int_equal(lookup_ok(HUGE_SIZE * 3).level, i == 511 ? 2 : 1);
 	}
 	assert_int_equal(pt_table_pages(&pt), 2); /* root (level 3) + level-2 table */
 	/* the same with 4K only: no merge */
 	for (i = 0; i < 512; i++)
 		assert_int_equal(pt_map(&pt, HUGE_SIZE * 5 + i * PAGE_SIZE,
-					spa(GiB(3) + i * PAGE_SIZE), PAGE_SIZE, PT_R,
-					PT_SZ_4K, NULL), 0);
+					spa(GiB(3) + i * PAGE_SIZE), PAGE_SIZE, PT_R, PT_SZ_4K,
+					NULL),
+				 0);
 	assert_int_equal(lookup_ok(HUGE_SIZE * 5).level, 1);
 	assert_int_equal(pt_table_pages(&pt), 3);
 	/* differing prot in one entry: no merge */
@@ -331,7 +340,8 @@ static void test_replace_frees(void **state)
 	init_pt(&pt_fmt_npt, 4);
 	for (i = 0; i < 8; i++)
 		assert_int_equal(pt_map(&pt, GiB(1) + i * MiB(64), spa(GiB(9) + i * PAGE_SIZE),
-					PAGE_SIZE, PT_R, PT_SZ_4K, NULL), 0);
+					PAGE_SIZE, PT_R, PT_SZ_4K, NULL),
+				 0);
 	assert_int_equal(pt_table_pages(&pt), 3 + 8);
 	assert_int_equal(pt_map(&pt, GiB(1), spa(GiB(5)), GiB(1), PT_R | PT_W, PT_SZ_ALL, &chg), 0);
 	assert_int_equal(pt_table_pages(&pt), 2);
@@ -339,9 +349,13 @@ static void test_replace_frees(void **state)
 	assert_true(chg.flags & PT_CHANGE_FLUSH);
 	/* no-replace refuses, and changes nothing */
 	{
-		struct pt_op op = {.type = PT_OP_MAP, .prot = PT_R, .sizes = PT_SZ_ALL,
-				   .flags = PT_OPF_NO_REPLACE, .va = GiB(2) - PAGE_SIZE,
-				   .size = 2 * PAGE_SIZE, .pa = spa(0)};
+		struct pt_op op = {.type = PT_OP_MAP,
+				   .prot = PT_R,
+				   .sizes = PT_SZ_ALL,
+				   .flags = PT_OPF_NO_REPLACE,
+				   .va = GiB(2) - PAGE_SIZE,
+				   .size = 2 * PAGE_SIZE,
+				   .pa = spa(0)};
 
 		assert_int_equal(pt_apply(&pt, &op, NULL), -EEXIST);
 		assert_int_equal(pt_lookup(&pt, GiB(2), &(struct pt_leaf){0}), -ENOENT);
@@ -365,14 +379,18 @@ static void test_bad_input(void **state)
 	assert_int_equal(pt_map(&pt, 0x1001, spa(0), PAGE_SIZE, PT_R, PT_SZ_ALL, NULL), -EINVAL);
 	assert_int_equal(pt_map(&pt, 0x1000, spa(0x10), PAGE_SIZE, PT_R, PT_SZ_ALL, NULL), -EINVAL);
 	assert_int_equal(pt_map(&pt, 0x1000, spa(0), 0, PT_R, PT_SZ_ALL, NULL), -EINVAL);
-	assert_int_equal(pt_map(&pt, 1ULL << 48, spa(0), PAGE_SIZE, PT_R, PT_SZ_ALL, NULL), -EINVAL);
-	assert_int_equal(pt_map(&pt, (1ULL << 48) - PAGE_SIZE, spa(0), 2 * PAGE_SIZE, PT_R,
-				PT_SZ_ALL, NULL), -EINVAL);
-	assert_int_equal(pt_map(&pt, ~0ULL - PAGE_SIZE + 1, spa(0), PAGE_SIZE, PT_R, PT_SZ_ALL, NULL),
+	assert_int_equal(pt_map(&pt, 1ULL << 48, spa(0), PAGE_SIZE, PT_R, PT_SZ_ALL, NULL),
 			 -EINVAL);
-	assert_int_equal(pt_map(&pt, 0, spa(1ULL << 52), PAGE_SIZE, PT_R, PT_SZ_ALL, NULL), -EINVAL);
+	assert_int_equal(
+	    pt_map(&pt, (1ULL << 48) - PAGE_SIZE, spa(0), 2 * PAGE_SIZE, PT_R, PT_SZ_ALL, NULL),
+	    -EINVAL);
+	assert_int_equal(
+	    pt_map(&pt, ~0ULL - PAGE_SIZE + 1, spa(0), PAGE_SIZE, PT_R, PT_SZ_ALL, NULL), -EINVAL);
+	assert_int_equal(pt_map(&pt, 0, spa(1ULL << 52), PAGE_SIZE, PT_R, PT_SZ_ALL, NULL),
+			 -EINVAL);
 	assert_int_equal(pt_map(&pt, 0, spa(0), PAGE_SIZE, PT_W, PT_SZ_ALL, NULL), -EINVAL);
-	assert_int_equal(pt_map(&pt, 0, spa(0), PAGE_SIZE, PT_R | (1u << 9), PT_SZ_ALL, NULL), -EINVAL);
+	assert_int_equal(pt_map(&pt, 0, spa(0), PAGE_SIZE, PT_R | (1u << 9), PT_SZ_ALL, NULL),
+			 -EINVAL);
 	assert_int_equal(pt_map(&pt, 0, spa(0), PAGE_SIZE, PT_R, 0, NULL), -EINVAL);
 	assert_int_equal(pt_map(&pt, 0, spa(0), PAGE_SIZE, PT_R, 1u << 3, NULL), -EINVAL);
 	/* 2M-only needs 2M alignment */
@@ -412,14 +430,16 @@ static void test_amdv1_modes(void **state)
 
 		init_pt(&pt_fmt_amdv1, mode);
 		assert_int_equal(pt_map(&pt, 0, spa(0x100000), PAGE_SIZE, PT_R, PT_SZ_4K, NULL), 0);
-		assert_int_equal(pt_map(&pt, top, spa(0x200000), PAGE_SIZE, PT_W, PT_SZ_4K, NULL), 0);
+		assert_int_equal(pt_map(&pt, top, spa(0x200000), PAGE_SIZE, PT_W, PT_SZ_4K, NULL),
+				 0);
 		assert_int_equal(pt_table_pages(&pt), mode == 1 ? 1 : 1 + 2 * (mode - 1));
 		l = lookup_ok(top);
 		assert_int_equal(spa_val(l.pa), 0x200000);
 		assert_int_equal(l.prot, PT_W);
 		if (mode < 6)
 			assert_int_equal(pt_map(&pt, top + 2 * PAGE_SIZE, spa(0), PAGE_SIZE, PT_R,
-						PT_SZ_4K, NULL), -EINVAL);
+						PT_SZ_4K, NULL),
+					 -EINVAL);
 		if (mode < 3)
 			assert_int_equal(pt_map(&pt, 0, spa(0), PAGE_SIZE, PT_R, PT_SZ_ALL, NULL),
 					 -EINVAL);
@@ -430,8 +450,9 @@ static void test_amdv1_modes(void **state)
 	}
 	/* mode 6: the root's entry for bits 63:57 */
 	init_pt(&pt_fmt_amdv1, 6);
-	assert_int_equal(pt_map(&pt, 0xFE00000000000000ULL, spa(GiB(1)), GiB(1), PT_R | PT_W,
-				PT_SZ_ALL, NULL), 0);
+	assert_int_equal(
+	    pt_map(&pt, 0xFE00000000000000ULL, spa(GiB(1)), GiB(1), PT_R | PT_W, PT_SZ_ALL, NULL),
+	    0);
 	assert_int_equal(((u64 *)phys_ptr(pt_root(&pt)))[127] & 0xE01, 0xA01); /* NL 5 */
 	assert_int_equal(lookup_ok(0xFE00000000001000ULL).level, 3);
 	fini_pt();
@@ -443,8 +464,12 @@ static void test_prepare_commit_two_tables(void **state)
 {
 	struct pt npt, iommu;
 	struct pt_reserve rn, ri;
-	struct pt_op op = {.type = PT_OP_MAP, .prot = PT_R | PT_W, .sizes = PT_SZ_4K,
-			   .va = GiB(3), .size = 4 * PAGE_SIZE, .pa = spa(GiB(1))};
+	struct pt_op op = {.type = PT_OP_MAP,
+			   .prot = PT_R | PT_W,
+			   .sizes = PT_SZ_4K,
+			   .va = GiB(3),
+			   .size = 4 * PAGE_SIZE,
+			   .pa = spa(GiB(1))};
 	struct pt_change chg = {0};
 	u64 hn, hi;
 
@@ -559,18 +584,18 @@ static void test_enomem(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_golden_x86),
-		cmocka_unit_test(test_golden_npt),
-		cmocka_unit_test(test_golden_amdv1),
-		cmocka_unit_test_setup_teardown(test_map_sizes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_split_unmap, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_split_protect_merge, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_auto_merge_on_map, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_replace_frees, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_amdv1_modes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_prepare_commit_two_tables, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_enomem, setup, teardown),
+	    cmocka_unit_test(test_golden_x86),
+	    cmocka_unit_test(test_golden_npt),
+	    cmocka_unit_test(test_golden_amdv1),
+	    cmocka_unit_test_setup_teardown(test_map_sizes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_split_unmap, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_split_protect_merge, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_auto_merge_on_map, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_replace_frees, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_amdv1_modes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_prepare_commit_two_tables, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_enomem, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

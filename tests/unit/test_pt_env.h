@@ -21,12 +21,12 @@
 /* Each program uses a subset of these helpers. */
 #pragma GCC diagnostic ignored "-Wunused-function"
 
-#define ENV_DIE(...)                                                             \
-	do {                                                                     \
-		fprintf(stderr, "test_pt_env %s:%d: ", __FILE__, __LINE__);      \
-		fprintf(stderr, __VA_ARGS__);                                    \
-		fputc('\n', stderr);                                             \
-		abort();                                                         \
+#define ENV_DIE(...)                                                                               \
+	do {                                                                                       \
+		fprintf(stderr, "test_pt_env %s:%d: ", __FILE__, __LINE__);                        \
+		fprintf(stderr, __VA_ARGS__);                                                      \
+		fputc('\n', stderr);                                                               \
+		abort();                                                                           \
 	} while (0)
 
 #define POISON 0xA5A5A5A5A5A5A5A5ULL
@@ -147,7 +147,10 @@ static void ref_fini(void)
 	memset(&ref, 0, sizeof(ref));
 }
 
-static inline u64 ref_enc(u64 pa, u32 prot) { return (pa >> 12) << 8 | (u64)prot << 1 | 1; }
+static inline u64 ref_enc(u64 pa, u32 prot)
+{
+	return (pa >> 12) << 8 | (u64)prot << 1 | 1;
+}
 
 /* Applies op to the model. lo and hi (if given) receive the first and last VA
  * of pages that were mapped and changed (hi < lo if none). */
@@ -204,12 +207,12 @@ static u64 ref_count(u64 va, u64 size)
 /* ---- checks ------------------------------------------------------------------ */
 
 struct chk {
-	u64 va, last;   /* range checked */
-	u64 pages;      /* mapped pages seen in range */
+	u64 va, last; /* range checked */
+	u64 pages;    /* mapped pages seen in range */
 	u64 tables;
 	u64 empty_tables;
-	u64 mergeable;  /* tables a merge with every size would fold */
-	u64 bad;        /* mismatches against the model */
+	u64 mergeable; /* tables a merge with every size would fold */
+	u64 bad;       /* mismatches against the model */
 	u64 hash;
 	const struct pt *pt;
 	char msg[256];
@@ -304,7 +307,8 @@ static int check_range(const struct pt *pt, u64 va, u64 size, struct chk *c)
 	}
 	model = ref_count(va, size);
 	if (!c->bad && model != c->pages) {
-		snprintf(c->msg, sizeof(c->msg), "range 0x%llx+0x%llx: %llu pages mapped, model %llu",
+		snprintf(c->msg, sizeof(c->msg),
+			 "range 0x%llx+0x%llx: %llu pages mapped, model %llu",
 			 (unsigned long long)va, (unsigned long long)size,
 			 (unsigned long long)c->pages, (unsigned long long)model);
 		return -1;
@@ -398,6 +402,9 @@ static inline u64 rnd(void)
 	return rng_state * 0x2545F4914F6CDD1DULL;
 }
 
-static inline u64 rnd_below(u64 n) { return n ? rnd() % n : 0; }
+static inline u64 rnd_below(u64 n)
+{
+	return n ? rnd() % n : 0;
+}
 
 #endif

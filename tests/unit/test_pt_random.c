@@ -18,12 +18,12 @@
 #include "hv/log.h"
 #include "tests/unit/test_pt_env.h"
 
-#define WIN_BASE 0x2000000000ULL /* fake SPA of the table pages (128 GiB) */
-#define WIN_PAGES 8192
-#define VA_WINDOW GiB(4)
+#define WIN_BASE	0x2000000000ULL /* fake SPA of the table pages (128 GiB) */
+#define WIN_PAGES	8192
+#define VA_WINDOW	GiB(4)
 #define CHECK_ALL_EVERY 250
-#define ENOMEM_EVERY 32
-#define ENOMEM_DENSE 16
+#define ENOMEM_EVERY	32
+#define ENOMEM_DENSE	16
 
 static u32 rnd_prot(const struct pt_fmt *fmt)
 {
@@ -137,22 +137,24 @@ static void run_random(const struct pt_fmt *fmt, unsigned levels, u64 seed, unsi
 			rc = pt_apply(&pt, &op, &chg);
 		}
 		if (rc != (exists ? -EEXIST : 0))
-			die_step("unexpected result", step, &op, exists ? "wanted -EEXIST" : "failed");
+			die_step("unexpected result", step, &op,
+				 exists ? "wanted -EEXIST" : "failed");
 		if (rc)
 			continue;
 		ref_apply(&op, &lo, &hi);
 		st->ops++;
 		st->splits_or_tables += chg.tables_alloc;
 		st->max_tables = MAX(st->max_tables, pt_table_pages(&pt));
-		if (chg.tables_alloc != 0 && before + chg.tables_alloc - chg.tables_freed !=
-						     pt_table_pages(&pt))
+		if (chg.tables_alloc != 0 &&
+		    before + chg.tables_alloc - chg.tables_freed != pt_table_pages(&pt))
 			die_step("table counter", step, &op, "alloc/free do not add up");
 		if (hi >= lo && (!(chg.flags & PT_CHANGE_FLUSH) || !(chg.flags & PT_CHANGE_RANGE) ||
 				 chg.start > lo || chg.last < hi + PAGE_SIZE - 1))
 			die_step("change report", step, &op, "changed pages not covered");
 		/* the op's range and 2M around it (splits, merges) */
 		lo_chk = op.va >= HUGE_SIZE ? ALIGN_DOWN(op.va, HUGE_SIZE) - HUGE_SIZE : 0;
-		size_chk = MIN(VA_WINDOW, ALIGN_UP(op.va + op.size, HUGE_SIZE) + HUGE_SIZE) - lo_chk;
+		size_chk =
+		    MIN(VA_WINDOW, ALIGN_UP(op.va + op.size, HUGE_SIZE) + HUGE_SIZE) - lo_chk;
 		if (check_range(&pt, lo_chk, size_chk, &c))
 			die_step("model mismatch", step, &op, c.msg);
 		if (step % CHECK_ALL_EVERY == CHECK_ALL_EVERY - 1 && check_all(&pt, &c))
@@ -249,6 +251,25 @@ static void test_random_speed(void **state)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	dt = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	printf("# pt speed: %u 4K maps in %.3f s: %.0f maps/s\n", n, dt, n / dt);
+	/* 1 GiB as 262144 4K leaves, then as 512 2M leaves: per-entry cost */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(
+	    pt_map(&pt, GiB(16), spa(GiB(16) + PAGE_SIZE), GiB(1), PT_R, PT_SZ_ALL, NULL), 0);
+	assert_int_equal(pt_unmap(&pt, GiB(16), GiB(1), NULL), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	dt = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	printf("# pt speed: map+unmap 1 GiB of 4K leaves in %.3f s: %.0f leaves/s\n", dt,
+	       262144 / dt);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < 100; i++) {
+		assert_int_equal(
+		    pt_map(&pt, GiB(16), spa(GiB(16) + HUGE_SIZE), GiB(1), PT_R, PT_SZ_ALL, NULL),
+		    0);
+		assert_int_equal(pt_unmap(&pt, GiB(16), GiB(1), NULL), 0);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	dt = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	printf("# pt speed: 100 x map+unmap 1 GiB of 2M leaves in %.3f s\n", dt);
 	pt_destroy(&pt);
 	assert_int_equal(ta.in_use, 0);
 	ta_fini();
@@ -257,10 +278,10 @@ static void test_random_speed(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_random_x86),
-		cmocka_unit_test(test_random_npt),
-		cmocka_unit_test(test_random_amdv1),
-		cmocka_unit_test(test_random_speed),
+	    cmocka_unit_test(test_random_x86),
+	    cmocka_unit_test(test_random_npt),
+	    cmocka_unit_test(test_random_amdv1),
+	    cmocka_unit_test(test_random_speed),
 	};
 
 	log_level_max = LOG_ERR;
