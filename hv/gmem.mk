@@ -1,0 +1,4 @@
+# hv/gmem: guest memory, the only allocator of guest pages (docs/gmem.md).
+PURE_SRCS += hv/gmem.c
+UNIT_TESTS += gmem gmem_random
+FUZZ_TARGETS += gmem
