@@ -168,8 +168,8 @@ static int psc_fail(u64 *exitinfo2, u64 code, unsigned *nr)
 	return -EINVAL;
 }
 
-int psc_validate(const void *buf, size_t len, u64 guest_mem, struct psc_range *out,
-		 unsigned *nr, u64 *exitinfo2)
+int psc_validate(const void *buf, size_t len, u64 guest_mem, struct psc_range *out, unsigned *nr,
+		 u64 *exitinfo2)
 {
 	struct psc_desc d; /* private snapshot: the guest can rewrite the buffer */
 	unsigned n = 0, cur, end;
@@ -203,8 +203,8 @@ int psc_validate(const void *buf, size_t len, u64 guest_mem, struct psc_range *o
 		u64 gpa_ = gfn << PAGE_SHIFT;
 
 		if ((e & PSC_ENTRY_RSVD) || op < PSC_OP_PRIVATE || op > PSC_OP_UNSMASH ||
-		    done > pages || (huge && !IS_ALIGNED(gfn, PSC_PAGES_2M)) ||
-		    gpa_ >= guest_mem || guest_mem - gpa_ < pages * PAGE_SIZE)
+		    done > pages || (huge && !IS_ALIGNED(gfn, PSC_PAGES_2M)) || gpa_ >= guest_mem ||
+		    guest_mem - gpa_ < pages * PAGE_SIZE)
 			return psc_fail(exitinfo2, PSC_ERROR_INVALID_ENTRY, nr);
 		if (done == pages)
 			continue; /* finished earlier */

@@ -113,23 +113,23 @@ bool ghcb_scratch_in_shared_buffer(u64 ghcb_gpa, u64 scratch, u64 len);
 
 /* ---- GHCB MSR protocol (56421 2.3.1; Linux sev-common.h) -------------------
  * GHCBInfo is bits 11:0 of the GHCB MSR; GHCBData bits 63:12. */
-#define GHCB_MSR_INFO		   GENMASK(11, 0)
-#define GHCB_MSR_DATA		   GENMASK(63, 12)
-#define GHCB_MSR_SEV_INFO_RESP	   0x001
-#define GHCB_MSR_SEV_INFO_REQ	   0x002
-#define GHCB_MSR_CPUID_REQ	   0x004
-#define GHCB_MSR_CPUID_RESP	   0x005
+#define GHCB_MSR_INFO		    GENMASK(11, 0)
+#define GHCB_MSR_DATA		    GENMASK(63, 12)
+#define GHCB_MSR_SEV_INFO_RESP	    0x001
+#define GHCB_MSR_SEV_INFO_REQ	    0x002
+#define GHCB_MSR_CPUID_REQ	    0x004
+#define GHCB_MSR_CPUID_RESP	    0x005
 #define GHCB_MSR_AP_RESET_HOLD_REQ  0x006
 #define GHCB_MSR_AP_RESET_HOLD_RESP 0x007
-#define GHCB_MSR_PREF_GPA_REQ	   0x010
-#define GHCB_MSR_PREF_GPA_RESP	   0x011
-#define GHCB_MSR_REG_GPA_REQ	   0x012
-#define GHCB_MSR_REG_GPA_RESP	   0x013
-#define GHCB_MSR_PSC_REQ	   0x014
-#define GHCB_MSR_PSC_RESP	   0x015
-#define GHCB_MSR_HV_FT_REQ	   0x080
-#define GHCB_MSR_HV_FT_RESP	   0x081
-#define GHCB_MSR_TERM_REQ	   0x100
+#define GHCB_MSR_PREF_GPA_REQ	    0x010
+#define GHCB_MSR_PREF_GPA_RESP	    0x011
+#define GHCB_MSR_REG_GPA_REQ	    0x012
+#define GHCB_MSR_REG_GPA_RESP	    0x013
+#define GHCB_MSR_PSC_REQ	    0x014
+#define GHCB_MSR_PSC_RESP	    0x015
+#define GHCB_MSR_HV_FT_REQ	    0x080
+#define GHCB_MSR_HV_FT_RESP	    0x081
+#define GHCB_MSR_TERM_REQ	    0x100
 
 /* SEV information response: [63:48] max protocol, [47:32] min, [31:24]
  * C-bit position. */
@@ -154,12 +154,12 @@ bool ghcb_scratch_in_shared_buffer(u64 ghcb_gpa, u64 scratch, u64 len);
 #define GHCB_MSR_PSC_RSVD	GENMASK(63, 56)
 #define GHCB_MSR_PSC_RESP_ERROR GENMASK(63, 32)
 /* Termination: [15:12] reason set, [23:16] reason code. */
-#define GHCB_MSR_TERM_SET  GENMASK(15, 12)
-#define GHCB_MSR_TERM_CODE GENMASK(23, 16)
-#define GHCB_TERM_SET_GENERAL	  0
-#define GHCB_TERM_GENERAL	  0
+#define GHCB_MSR_TERM_SET	   GENMASK(15, 12)
+#define GHCB_MSR_TERM_CODE	   GENMASK(23, 16)
+#define GHCB_TERM_SET_GENERAL	   0
+#define GHCB_TERM_GENERAL	   0
 #define GHCB_TERM_PROT_UNSUPPORTED 1
-#define GHCB_TERM_SNP_UNSUPPORTED 2
+#define GHCB_TERM_SNP_UNSUPPORTED  2
 
 static inline unsigned ghcb_msr_info(u64 v)
 {
@@ -270,8 +270,8 @@ struct psc_range {
  * (operation not 1-4, reserved bits, cur_page > pages of the entry, 2M GFN
  * not 2M-aligned, range beyond guest memory, ranges overlapping). out needs
  * room for PSC_MAX_ENTRIES ranges. */
-int psc_validate(const void *buf, size_t len, u64 guest_mem, struct psc_range *out,
-		 unsigned *nr, u64 *exitinfo2);
+int psc_validate(const void *buf, size_t len, u64 guest_mem, struct psc_range *out, unsigned *nr,
+		 u64 *exitinfo2);
 
 /* Records progress in the guest's buffer: pages more pages of entry `entry`
  * are done; when the entry is complete, cur_entry moves past it. Entries

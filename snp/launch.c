@@ -72,8 +72,8 @@ int snp_platform_status(struct psp *psp, struct rmp *rmp, spa_t page,
 	return rc ? rc : rc2;
 }
 
-int snp_launch_begin(struct snp_launch *l, struct psp *psp, struct rmp *rmp, spa_t gctx,
-		     u32 asid, u64 policy)
+int snp_launch_begin(struct snp_launch *l, struct psp *psp, struct rmp *rmp, spa_t gctx, u32 asid,
+		     u64 policy)
 {
 	struct sev_data_snp_addr create = {.address = spa_val(gctx)};
 	struct sev_data_snp_launch_start start;
@@ -143,10 +143,11 @@ static int launch_one(struct snp_launch *l, spa_t pa, u64 g, enum snp_page_type 
 		pr_err("snp: launch update outside a started, activated launch\n");
 		return -EINVAL;
 	}
-	if (!IS_ALIGNED(spa_val(pa), PAGE_SIZE) || !IS_ALIGNED(g, PAGE_SIZE) ||
-	    len > PAGE_SIZE || !snp_page_type_name(type)) {
-		pr_err("snp: launch update of %#llx (gpa %#llx, type %d, %zu bytes): bad arguments\n",
-		       (unsigned long long)spa_val(pa), (unsigned long long)g, (int)type, len);
+	if (!IS_ALIGNED(spa_val(pa), PAGE_SIZE) || !IS_ALIGNED(g, PAGE_SIZE) || len > PAGE_SIZE ||
+	    !snp_page_type_name(type)) {
+		pr_err(
+		    "snp: launch update of %#llx (gpa %#llx, type %d, %zu bytes): bad arguments\n",
+		    (unsigned long long)spa_val(pa), (unsigned long long)g, (int)type, len);
 		return -EINVAL;
 	}
 	/* KVM sev_gmem_post_populate: the page must start hypervisor-owned. */

@@ -51,8 +51,8 @@ int snp_platform_status(struct psp *psp, struct rmp *rmp, spa_t page,
 			struct sev_snp_platform_status *out, u32 *fw_error);
 
 /* gctx: a page-aligned hypervisor page the caller owns. */
-int snp_launch_begin(struct snp_launch *l, struct psp *psp, struct rmp *rmp, spa_t gctx,
-		     u32 asid, u64 policy);
+int snp_launch_begin(struct snp_launch *l, struct psp *psp, struct rmp *rmp, spa_t gctx, u32 asid,
+		     u64 policy);
 /* One 4K page at SPA pa for GPA gpa. src/len: contents for NORMAL (padded
  * with zeros to 4K), CPUID (the table) and UNMEASURED; ignored for ZERO and
  * SECRETS (the firmware writes those). vmpl perms 0 for ordinary launches. */

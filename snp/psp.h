@@ -24,7 +24,7 @@
 #define PSP_CMDRESP_CMD	     GENMASK(26, 16) /* command id */
 #define PSP_CMDRESP_IOC	     BIT(0)	     /* interrupt on completion (written) */
 #define PSP_CMDRESP_RECOVERY BIT(30)
-#define PSP_CMDRESP_RESP     BIT(31)	     /* set by the firmware when done */
+#define PSP_CMDRESP_RESP     BIT(31) /* set by the firmware when done */
 
 /* SEV mailbox register offsets in BAR2 for one PSP generation (Linux
  * struct sev_vdata in sp-pci.c: sevv1 and sevv2, C2PMSG_32/56/57). */

@@ -378,7 +378,8 @@ static u32 cmd_launch_update(struct psp_model *m, spa_t buf)
 	if (g->state != SNP_GSTATE_LAUNCH)
 		return SEV_RET_INVALID_GUEST_STATE;
 	if (!g->asid)
-		return SEV_RET_INACTIVE; /* ACTIVATE first: the page is encrypted with the ASID's key */
+		return SEV_RET_INACTIVE; /* ACTIVATE first: the page is encrypted with the ASID's
+					    key */
 	if ((d.page_info & SNP_LU_RSVD) || d.rsvd2 || d.rsvd4 || (d.perms & SNP_LU_PERMS_RSVD))
 		return SEV_RET_INVALID_PARAM;
 	type = (unsigned)FIELD_GET(SNP_LU_PAGE_TYPE, d.page_info);

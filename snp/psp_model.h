@@ -42,8 +42,8 @@ struct psp_model {
 	struct psp_model_config cfg;
 	u8 state; /* SNP_PSTATE_* */
 	u32 guest_count;
-	u64 gctx[PSP_MODEL_MAX_GUESTS];		      /* SPAs of live contexts, 0 = free slot */
-	u64 asid_gctx[PSP_MODEL_MAX_ASID + 1];	      /* context bound to an ASID, 0 = none */
+	u64 gctx[PSP_MODEL_MAX_GUESTS];			/* SPAs of live contexts, 0 = free slot */
+	u64 asid_gctx[PSP_MODEL_MAX_ASID + 1];		/* context bound to an ASID, 0 = none */
 	u64 asid_dirty[(PSP_MODEL_MAX_ASID + 64) / 64]; /* used since the last DF_FLUSH */
 
 	/* SEV mailbox register file */

@@ -14,74 +14,74 @@
 #include "hv/types.h"
 
 /* ---- command ids (56860 "Command Identifiers"; Linux enum sev_cmd) ------ */
-#define SEV_CMD_SNP_INIT	     0x081
-#define SEV_CMD_SNP_SHUTDOWN	     0x082
+#define SEV_CMD_SNP_INIT	    0x081
+#define SEV_CMD_SNP_SHUTDOWN	    0x082
 #define SEV_CMD_SNP_PLATFORM_STATUS 0x083
-#define SEV_CMD_SNP_DF_FLUSH	     0x084
-#define SEV_CMD_SNP_INIT_EX	     0x085
-#define SEV_CMD_SNP_SHUTDOWN_EX     0x086
+#define SEV_CMD_SNP_DF_FLUSH	    0x084
+#define SEV_CMD_SNP_INIT_EX	    0x085
+#define SEV_CMD_SNP_SHUTDOWN_EX	    0x086
 #define SEV_CMD_SNP_DECOMMISSION    0x090
-#define SEV_CMD_SNP_ACTIVATE	     0x091
+#define SEV_CMD_SNP_ACTIVATE	    0x091
 #define SEV_CMD_SNP_GUEST_STATUS    0x092
-#define SEV_CMD_SNP_GCTX_CREATE     0x093
+#define SEV_CMD_SNP_GCTX_CREATE	    0x093
 #define SEV_CMD_SNP_GUEST_REQUEST   0x094
-#define SEV_CMD_SNP_ACTIVATE_EX     0x095
+#define SEV_CMD_SNP_ACTIVATE_EX	    0x095
 #define SEV_CMD_SNP_LAUNCH_START    0x0A0
 #define SEV_CMD_SNP_LAUNCH_UPDATE   0x0A1
 #define SEV_CMD_SNP_LAUNCH_FINISH   0x0A2
-#define SEV_CMD_SNP_DBG_DECRYPT     0x0B0
-#define SEV_CMD_SNP_DBG_ENCRYPT     0x0B1
+#define SEV_CMD_SNP_DBG_DECRYPT	    0x0B0
+#define SEV_CMD_SNP_DBG_ENCRYPT	    0x0B1
 #define SEV_CMD_SNP_PAGE_SWAP_OUT   0x0C0
 #define SEV_CMD_SNP_PAGE_SWAP_IN    0x0C1
-#define SEV_CMD_SNP_PAGE_MOVE	     0x0C2
+#define SEV_CMD_SNP_PAGE_MOVE	    0x0C2
 #define SEV_CMD_SNP_PAGE_MD_INIT    0x0C3
 #define SEV_CMD_SNP_PAGE_SET_STATE  0x0C6
 #define SEV_CMD_SNP_PAGE_RECLAIM    0x0C7
 #define SEV_CMD_SNP_PAGE_UNSMASH    0x0C8
-#define SEV_CMD_SNP_CONFIG	     0x0C9
-#define SEV_CMD_SNP_COMMIT	     0x0CB
-#define SEV_CMD_MAX_ID		     0x7FF /* the CMDRESP command field is 11 bits */
+#define SEV_CMD_SNP_CONFIG	    0x0C9
+#define SEV_CMD_SNP_COMMIT	    0x0CB
+#define SEV_CMD_MAX_ID		    0x7FF /* the CMDRESP command field is 11 bits */
 
 /* ---- firmware status codes (56860 "Status Codes"; Linux sev_ret_code) --- */
-#define SEV_RET_SUCCESS		      0x0000
-#define SEV_RET_INVALID_PLATFORM_STATE 0x0001
-#define SEV_RET_INVALID_GUEST_STATE    0x0002
-#define SEV_RET_INVALID_CONFIG	      0x0003
-#define SEV_RET_INVALID_LEN	      0x0004
-#define SEV_RET_ALREADY_OWNED	      0x0005
-#define SEV_RET_INVALID_CERTIFICATE    0x0006
-#define SEV_RET_POLICY_FAILURE	      0x0007
-#define SEV_RET_INACTIVE	      0x0008
-#define SEV_RET_INVALID_ADDRESS	      0x0009
-#define SEV_RET_BAD_SIGNATURE	      0x000A
-#define SEV_RET_BAD_MEASUREMENT	      0x000B
-#define SEV_RET_ASID_OWNED	      0x000C
-#define SEV_RET_INVALID_ASID	      0x000D
-#define SEV_RET_WBINVD_REQUIRED	      0x000E
-#define SEV_RET_DFFLUSH_REQUIRED      0x000F
-#define SEV_RET_INVALID_GUEST	      0x0010
-#define SEV_RET_INVALID_COMMAND	      0x0011
-#define SEV_RET_ACTIVE		      0x0012
-#define SEV_RET_HWERROR_PLATFORM      0x0013
-#define SEV_RET_HWERROR_UNSAFE	      0x0014
-#define SEV_RET_UNSUPPORTED	      0x0015
-#define SEV_RET_INVALID_PARAM	      0x0016
-#define SEV_RET_RESOURCE_LIMIT	      0x0017
-#define SEV_RET_SECURE_DATA_INVALID   0x0018
-#define SEV_RET_INVALID_PAGE_SIZE     0x0019
-#define SEV_RET_INVALID_PAGE_STATE    0x001A
-#define SEV_RET_INVALID_MDATA_ENTRY   0x001B
-#define SEV_RET_INVALID_PAGE_OWNER    0x001C
-#define SEV_RET_AEAD_OFLOW	      0x001D
-#define SEV_RET_EXIT_RING_BUFFER      0x001F
-#define SEV_RET_RMP_INIT_REQUIRED     0x0020
-#define SEV_RET_BAD_SVN		      0x0021
-#define SEV_RET_BAD_VERSION	      0x0022
-#define SEV_RET_SHUTDOWN_REQUIRED     0x0023
-#define SEV_RET_UPDATE_FAILED	      0x0024
-#define SEV_RET_RESTORE_REQUIRED      0x0025
+#define SEV_RET_SUCCESS			  0x0000
+#define SEV_RET_INVALID_PLATFORM_STATE	  0x0001
+#define SEV_RET_INVALID_GUEST_STATE	  0x0002
+#define SEV_RET_INVALID_CONFIG		  0x0003
+#define SEV_RET_INVALID_LEN		  0x0004
+#define SEV_RET_ALREADY_OWNED		  0x0005
+#define SEV_RET_INVALID_CERTIFICATE	  0x0006
+#define SEV_RET_POLICY_FAILURE		  0x0007
+#define SEV_RET_INACTIVE		  0x0008
+#define SEV_RET_INVALID_ADDRESS		  0x0009
+#define SEV_RET_BAD_SIGNATURE		  0x000A
+#define SEV_RET_BAD_MEASUREMENT		  0x000B
+#define SEV_RET_ASID_OWNED		  0x000C
+#define SEV_RET_INVALID_ASID		  0x000D
+#define SEV_RET_WBINVD_REQUIRED		  0x000E
+#define SEV_RET_DFFLUSH_REQUIRED	  0x000F
+#define SEV_RET_INVALID_GUEST		  0x0010
+#define SEV_RET_INVALID_COMMAND		  0x0011
+#define SEV_RET_ACTIVE			  0x0012
+#define SEV_RET_HWERROR_PLATFORM	  0x0013
+#define SEV_RET_HWERROR_UNSAFE		  0x0014
+#define SEV_RET_UNSUPPORTED		  0x0015
+#define SEV_RET_INVALID_PARAM		  0x0016
+#define SEV_RET_RESOURCE_LIMIT		  0x0017
+#define SEV_RET_SECURE_DATA_INVALID	  0x0018
+#define SEV_RET_INVALID_PAGE_SIZE	  0x0019
+#define SEV_RET_INVALID_PAGE_STATE	  0x001A
+#define SEV_RET_INVALID_MDATA_ENTRY	  0x001B
+#define SEV_RET_INVALID_PAGE_OWNER	  0x001C
+#define SEV_RET_AEAD_OFLOW		  0x001D
+#define SEV_RET_EXIT_RING_BUFFER	  0x001F
+#define SEV_RET_RMP_INIT_REQUIRED	  0x0020
+#define SEV_RET_BAD_SVN			  0x0021
+#define SEV_RET_BAD_VERSION		  0x0022
+#define SEV_RET_SHUTDOWN_REQUIRED	  0x0023
+#define SEV_RET_UPDATE_FAILED		  0x0024
+#define SEV_RET_RESTORE_REQUIRED	  0x0025
 #define SEV_RET_RMP_INITIALIZATION_FAILED 0x0026
-#define SEV_RET_INVALID_KEY	      0x0027
+#define SEV_RET_INVALID_KEY		  0x0027
 
 /* "INVALID_PARAM", ... for a known code, "UNKNOWN" otherwise. */
 const char *sev_ret_name(u32 code);
@@ -130,18 +130,18 @@ struct sev_data_snp_init_ex {
 CHECK_SIZE(struct sev_data_snp_init_ex, 64);
 CHECK_OFFSET(struct sev_data_snp_init_ex, list_paddr, 8);
 CHECK_OFFSET(struct sev_data_snp_init_ex, max_snp_asid, 16);
-#define SNP_INIT_EX_INIT_RMP	     BIT(0)
-#define SNP_INIT_EX_LIST_PADDR_EN    BIT(1)
-#define SNP_INIT_EX_RAPL_DIS	     BIT(2)
+#define SNP_INIT_EX_INIT_RMP	      BIT(0)
+#define SNP_INIT_EX_LIST_PADDR_EN     BIT(1)
+#define SNP_INIT_EX_RAPL_DIS	      BIT(2)
 #define SNP_INIT_EX_CIPHERTEXT_HIDING BIT(3)
-#define SNP_INIT_EX_TIO_EN	     BIT(4)
+#define SNP_INIT_EX_TIO_EN	      BIT(4)
 
 /* SNP_PLATFORM_STATUS output page (Linux struct sev_user_data_snp_status). */
 struct sev_snp_platform_status {
 	u8 api_major;
 	u8 api_minor;
-	u8 state;     /* SNP_PSTATE_* */
-	u8 flags;     /* bit 0: RMP initialised */
+	u8 state; /* SNP_PSTATE_* */
+	u8 flags; /* bit 0: RMP initialised */
 	u32 build_id;
 	u32 features; /* bit 0 mask_chip_id, 1 mask_chip_key, 2 vlek_en */
 	u32 guest_count;

@@ -177,9 +177,9 @@ static void test_psc_progress(void **state)
 	assert_int_equal(psc_advance(&d, sizeof(d), 1, 12), 0);
 	assert_int_equal(d.hdr.cur_entry, 2);
 	assert_int_equal(FIELD_GET(PSC_ENTRY_GFN, d.entries[1]), 0x200); /* rest kept */
-	assert_int_equal(psc_advance(&d, sizeof(d), 1, 0), -EINVAL); /* behind cur_entry */
-	assert_int_equal(psc_advance(&d, sizeof(d), 3, 1), -EINVAL); /* past end_entry */
-	assert_int_equal(psc_advance(&d, sizeof(d), 2, 0), 0);	     /* done entry */
+	assert_int_equal(psc_advance(&d, sizeof(d), 1, 0), -EINVAL);	 /* behind cur_entry */
+	assert_int_equal(psc_advance(&d, sizeof(d), 3, 1), -EINVAL);	 /* past end_entry */
+	assert_int_equal(psc_advance(&d, sizeof(d), 2, 0), 0);		 /* done entry */
 	assert_int_equal(d.hdr.cur_entry, 3);
 	/* all done: cur_entry = end_entry + 1 is a valid, empty request */
 	assert_int_equal(validate(), 0);

@@ -256,12 +256,12 @@ static void test_secrets_and_cpuid_pages(void **state)
 
 	(void)state;
 	begin();
-	assert_int_equal(snp_launch_page(&L, spa(GUEST), 0x5000, SNP_PAGE_TYPE_SECRETS, NULL, 0, 0,
-					 0, 0),
-			 0);
+	assert_int_equal(
+	    snp_launch_page(&L, spa(GUEST), 0x5000, SNP_PAGE_TYPE_SECRETS, NULL, 0, 0, 0, 0), 0);
 	memcpy(&version, phys_ptr(spa(GUEST)), 4);
 	assert_int_equal(version, 2); /* written by the firmware model */
-	assert_int_not_equal(((u8 *)phys_ptr(spa(GUEST)))[0x20] | ((u8 *)phys_ptr(spa(GUEST)))[0x21],
+	assert_int_not_equal(((u8 *)phys_ptr(spa(GUEST)))[0x20] |
+				 ((u8 *)phys_ptr(spa(GUEST)))[0x21],
 			     0); /* VMPCK0 present (2 zero bytes: 1/65536) */
 
 	/* good CPUID table */
@@ -270,15 +270,15 @@ static void test_secrets_and_cpuid_pages(void **state)
 	t->count = 2;
 	t->fn[0].eax_in = 0x80000000;
 	t->fn[1].eax_in = 1;
-	assert_int_equal(snp_launch_page(&L, spa(GUEST + PAGE_SIZE), 0x6000, SNP_PAGE_TYPE_CPUID, tbl,
-					 sizeof(tbl), 0, 0, 0),
+	assert_int_equal(snp_launch_page(&L, spa(GUEST + PAGE_SIZE), 0x6000, SNP_PAGE_TYPE_CPUID,
+					 tbl, sizeof(tbl), 0, 0, 0),
 			 0);
 	/* bad table: firmware fixes it up, fails with INVALID_PARAM, the page is
 	 * reclaimed to the hypervisor by the launch code, digest unchanged */
 	t->count = 65;
 	t->fn[0].reserved = 9;
-	assert_int_equal(snp_launch_page(&L, spa(GUEST + 2 * PAGE_SIZE), 0x7000, SNP_PAGE_TYPE_CPUID,
-					 tbl, sizeof(tbl), 0, 0, 0),
+	assert_int_equal(snp_launch_page(&L, spa(GUEST + 2 * PAGE_SIZE), 0x7000,
+					 SNP_PAGE_TYPE_CPUID, tbl, sizeof(tbl), 0, 0, 0),
 			 -EIO);
 	assert_int_equal(L.fw_error, SEV_RET_INVALID_PARAM);
 	assert_int_equal(rmp_page_state(&rmp, spa(GUEST + 2 * PAGE_SIZE)), RMP_PS_HYPERVISOR);
@@ -343,14 +343,15 @@ static void test_context_and_start_errors(void **state)
 
 static void test_smt_policy(void **state)
 {
-	struct psp_model_config cfg = {.api_major = 1, .api_minor = 55, .max_asid = 16,
-				       .smt_enabled = true};
+	struct psp_model_config cfg = {
+	    .api_major = 1, .api_minor = 55, .max_asid = 16, .smt_enabled = true};
 	struct snp_launch l2;
 
 	(void)state;
 	assert_int_equal(psp_model_init(&model, &rmp, &cfg, NULL), 0);
 	assert_int_equal(snp_platform_init(&psp, NULL), 0);
-	assert_int_equal(snp_launch_begin(&l2, &psp, &rmp, spa(GCTX), 1, SNP_POLICY_RSVD_MBO), -EIO);
+	assert_int_equal(snp_launch_begin(&l2, &psp, &rmp, spa(GCTX), 1, SNP_POLICY_RSVD_MBO),
+			 -EIO);
 	assert_int_equal(l2.fw_error, SEV_RET_POLICY_FAILURE);
 	assert_int_equal(snp_launch_teardown(&l2, NULL, 0), 0);
 	assert_rmp_clean(1);

@@ -19,12 +19,12 @@
 #include "snp/sev_fw.h"
 #include "tests/unit/host_env.h"
 
-#define WIN_BASE  0x1000000ULL /* 16 MiB */
-#define WIN_SIZE  0x1000000ULL
-#define COVERED	  0x2000000ULL /* the RMP covers [0, 32 MiB) */
-#define TBL_SIZE  0x24000ULL   /* (8192 << 4) + 0x4000 */
-#define CMDBUF	  (WIN_BASE + 0x100000)
-#define PAGE_A	  (WIN_BASE + 0x200000)
+#define WIN_BASE 0x1000000ULL /* 16 MiB */
+#define WIN_SIZE 0x1000000ULL
+#define COVERED	 0x2000000ULL /* the RMP covers [0, 32 MiB) */
+#define TBL_SIZE 0x24000ULL   /* (8192 << 4) + 0x4000 */
+#define CMDBUF	 (WIN_BASE + 0x100000)
+#define PAGE_A	 (WIN_BASE + 0x200000)
 
 static u8 *win;
 static struct rmp rmp;
@@ -202,9 +202,8 @@ static void test_buffer_rules(void **state)
 	assert_int_equal(psp_cmd(&psp, SEV_CMD_SNP_GCTX_CREATE, NULL, 0, &sts), -EIO);
 	assert_int_equal(sts, SEV_RET_INVALID_ADDRESS);
 	/* the command page is assigned (guest page): the firmware refuses it */
-	assert_int_equal(rmp_make_private(&rmp, spa(PAGE_A + PAGE_SIZE), 7, gpa(0), RMP_PG_SIZE_4K,
-					  false),
-			 0);
+	assert_int_equal(
+	    rmp_make_private(&rmp, spa(PAGE_A + PAGE_SIZE), 7, gpa(0), RMP_PG_SIZE_4K, false), 0);
 	assert_int_equal(psp_init(&p2, &psp_model_mmio_ops, &model, &psp_sev_regs_v2,
 				  spa(PAGE_A + PAGE_SIZE), 10),
 			 0);
@@ -224,9 +223,9 @@ static void test_driver_arguments(void **state)
 	assert_int_equal(psp_cmd(&psp, 0x800, NULL, 0, &sts), -EINVAL); /* beyond [26:16] */
 	assert_int_equal(psp_cmd(&psp, SEV_CMD_SNP_INIT, big, sizeof(big), &sts), -EINVAL);
 	assert_int_equal(psp_cmd(&psp, SEV_CMD_SNP_INIT, NULL, 8, &sts), -EINVAL);
-	assert_int_equal(psp_init(&p2, &psp_model_mmio_ops, &model, &psp_sev_regs_v2,
-				  spa(CMDBUF + 8), 0),
-			 -EINVAL);
+	assert_int_equal(
+	    psp_init(&p2, &psp_model_mmio_ops, &model, &psp_sev_regs_v2, spa(CMDBUF + 8), 0),
+	    -EINVAL);
 	assert_int_equal(psp_init(&p2, NULL, &model, &psp_sev_regs_v2, spa(CMDBUF), 0), -EINVAL);
 	memset(&p2, 0, sizeof(p2));
 	assert_int_equal(psp_cmd(&p2, SEV_CMD_SNP_INIT, NULL, 0, &sts), -ENODEV);
