@@ -126,7 +126,7 @@ static u64 check_all(struct gmem **gs, unsigned n, struct xcheck_report *rep)
 	return rep->total;
 }
 
-static u64 check1(struct gmem *g)
+static __unused u64 check1(struct gmem *g)
 {
 	static struct xcheck_report rep;
 
@@ -162,7 +162,7 @@ static int dig_table(void *ctx, spa_t t, unsigned level, u64 va)
 	return 0;
 }
 
-static u64 digest(const struct gmem *g)
+static __unused u64 digest(const struct gmem *g)
 {
 	struct pt_walk_ops ops = {dig_leaf, dig_table};
 	u64 h = 0xcbf29ce484222325ULL, v[8];
@@ -186,7 +186,7 @@ static u64 digest(const struct gmem *g)
 }
 
 /* pmem accounting identities of a guest (outside a request). */
-static void assert_accounting(const struct gmem *g)
+static __unused void assert_accounting(const struct gmem *g)
 {
 	assert_int_equal(pmem_owner_pages(g->own_mem),
 			 g->st.private_pages + g->st.shared_pages +
