@@ -16,6 +16,7 @@
 #include "hv/platform.h"
 #include "hv/pmem.h"
 #include "hv/report.h"
+#include "hv/snp_host.h"
 
 #define HEAP_SIZE (16ULL << 20)
 #define VERSION "0.1"
@@ -116,6 +117,7 @@ void hv_main(struct boot_info *bi)
 {
 	const struct scenario *sc;
 	unsigned failed;
+	int snp_err = 0;
 
 	console_init();
 	cpu_features_read();
@@ -158,9 +160,14 @@ void hv_main(struct boot_info *bi)
 		report_end();
 		hv_exit(HV_EXIT_CONFIG);
 	}
+	snp_err = snp_host_init();
 	pr_info("scenario %s: %s\n", sc->name, sc->what);
 	report_begin(sc->name);
-	sc->run();
+	if (snp_err)
+		report_check(false, "snp.platform", "SNP mode %s cannot be had here (%d); see above",
+			     cfg_snp_mode_name(hv.cfg.snp), snp_err);
+	else
+		sc->run();
 	pmem_report();
 	failed = report_end();
 	printf("snpvisor: scenario %s %s\n", sc->name, failed ? "FAILED" : "passed");

@@ -16,6 +16,7 @@
 #include "hv/paging.h"
 #include "hv/pmem.h"
 #include "hv/report.h"
+#include "hv/snp_host.h"
 #include "iommu/iommu.h"
 
 /* The machine came up as the foundation promises. */
@@ -54,6 +55,19 @@ static void scenario_boot(void)
 	report_check(pt_lookup(&hv_pt, 0, &leaf) == -ENOENT, "paging.null_unmapped", "page 0");
 	report_check((rdmsr(MSR_EFER) & EFER_NXE) != 0, "paging.nxe", "EFER 0x%llx",
 		     (unsigned long long)rdmsr(MSR_EFER));
+	if (snp_host.enabled) {
+		enum rmp_page_state tbl = rmp_page_state(&snp_host.rmp, snp_host.rmp_base);
+		enum rmp_page_state heap = rmp_page_state(&snp_host.rmp, spa(hv.bi->data_start));
+
+		/* The RMP model owns its table as firmware pages; the image is
+		 * hypervisor memory (snp/rmp.h page states). */
+		report_check(tbl == RMP_PS_FIRMWARE && heap == RMP_PS_HYPERVISOR, "snp.rmp_model",
+			     "RMP table page %s, hypervisor data page %s", rmp_page_state_name(tbl),
+			     rmp_page_state_name(heap));
+		report_check(rmp_check_host_write(&snp_host.rmp, snp_host.rmp_base) != 0 &&
+				     rmp_check_host_write(&snp_host.rmp, spa(hv.bi->data_start)) == 0,
+			     "snp.host_write_rule", "a host write to the RMP table would fault");
+	}
 	report_metric("paging.table_pages", pt_table_pages(&hv_pt), "pages");
 	report_metric("boot.console_bytes", console_bytes_written(), "bytes");
 }

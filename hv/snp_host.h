@@ -1,0 +1,28 @@
+/* The SNP platform as the hypervisor sees it: one RMP and one PSP, real or
+ * modelled (hv.cfg [hv] snp = off|emulated|hardware|auto). */
+#ifndef HV_SNP_HOST_H
+#define HV_SNP_HOST_H
+
+#include "snp/psp.h"
+#include "snp/psp_model.h"
+#include "snp/rmp.h"
+
+struct snp_host {
+	bool enabled;      /* an RMP and a PSP are up */
+	bool hardware;     /* real SNP (else the models) */
+	struct rmp rmp;
+	struct psp psp;
+	struct psp_model model; /* emulation: the firmware behind psp */
+	spa_t rmp_base;
+	u64 rmp_size;
+	u8 owner;          /* pmem owner of the RMP table and PSP pages */
+};
+
+extern struct snp_host snp_host;
+
+/* Brings the platform up per hv.cfg; logs what it did. 0, or a negative
+ * errno when SNP was asked for and cannot be had (snp = hardware without
+ * SNP hardware, or no memory for the RMP model). snp = off: 0, disabled. */
+int snp_host_init(void);
+
+#endif
