@@ -77,6 +77,8 @@ static bool find_edu(struct edu *e, unsigned nth)
 	int ret = d ? edu_probe(e, &iommu.pci, d, iommu_tsc_khz()) : -ENODEV;
 	char b[8];
 
+	if (!ret)
+		ret = iommu_pci_enable_master(d->bdf);
 	return report_check(ret == 0, nth ? "edu.probe2" : "edu.probe",
 			    "edu #%u %s BAR0 0x%llx (%d)", nth,
 			    d ? pci_bdf_str(d->bdf, b) : "absent",
@@ -224,7 +226,8 @@ struct dma_setup {
 /* Page i of the domain maps frames[order[i]]: scattered on purpose. */
 static const unsigned order[NPAGES] = {2, 0, 3, 1};
 
-static bool build(struct dma_setup *s, unsigned levels, const char *tag)
+/* iova 0: at the SPA of a fresh decoy block. */
+static bool build(struct dma_setup *s, unsigned levels, u64 iova, const char *tag)
 {
 	int ret = 0;
 
@@ -232,9 +235,9 @@ static bool build(struct dma_setup *s, unsigned levels, const char *tag)
 	s->dom = iommu_domain_alloc(levels);
 	if (!s->dom)
 		ret = -ENOMEM;
-	if (!ret)
+	if (!ret && !iova)
 		ret = pmem_alloc(PMEM_ORDER_2M, sc_owner, &s->decoy);
-	s->iova = spa_val(s->decoy);
+	s->iova = iova ? iova : spa_val(s->decoy);
 	for (unsigned i = 0; i < NPAGES && !ret; i++)
 		ret = frame(&s->frames[i]);
 	for (unsigned i = 0; i < NPAGES && !ret; i++)
@@ -276,7 +279,7 @@ void scenario_iommu_dma(void)
 	if (!up() || !find_edu(&e, 0))
 		return;
 	pt_pages0 = pmem_owner_pages(iommu.owner_pt);
-	if (!build(&s, 3, "dma.domain"))
+	if (!build(&s, 3, 0, "dma.domain"))
 		return;
 	report_check(!iommu_attach(e.bdf, s.dom) && iommu_domain_of(e.bdf) == s.dom, "dma.attach",
 		     "edu -> domain %u (root 0x%llx, mode %u)", s.dom->id,
@@ -315,7 +318,7 @@ void scenario_iommu_dma(void)
 	/* A second edu (if the scenario adds one) in its own 4-level domain with
 	 * the same IOVAs: each device's DMA lands in its own frames. */
 	have2 = iommu_pci_find(EDU_VENDOR, EDU_DEVICE, 1) != NULL;
-	if (have2 && find_edu(&e2, 1) && build(&s2, 4, "dma.domain2")) {
+	if (have2 && find_edu(&e2, 1) && build(&s2, 4, s.iova, "dma.domain2")) {
 		bool ok = !iommu_attach(e2.bdf, s2.dom);
 
 		fill(fr(&s2, 0), PAGE_SIZE, 0x77);
@@ -330,9 +333,10 @@ void scenario_iommu_dma(void)
 		/* edu1 reads edu2's IOVA of page 0 in its own domain: its own data. */
 		ok = !edu_to_device(&e, s2.iova, 0, DMA_LEN) &&
 		     !edu_to_ram(&e, s.iova + PAGE_SIZE, 0, DMA_LEN);
-		report_check(ok && !memcmp(P(fr(&s, 1)), P(fr(&s, 0)), DMA_LEN),
+		report_check(ok && !memcmp(P(fr(&s, 1)), P(fr(&s, 0)), DMA_LEN) &&
+				 !memcmp(P(fr(&s2, 1)), P(fr(&s2, 0)), DMA_LEN),
 			     "dma.domain_isolation",
-			     "edu1 at IOVA 0x%llx sees its domain's frame, "
+			     "edu1 at the same IOVA 0x%llx read and wrote its own domain's frames, "
 			     "not edu2's",
 			     (unsigned long long)s2.iova);
 		teardown(&s2, e2.bdf);
@@ -357,7 +361,7 @@ void scenario_iommu_invalidate(void)
 	bool stale;
 	int r;
 
-	if (!up() || !find_edu(&e, 0) || !build(&s, 3, "inv.domain"))
+	if (!up() || !find_edu(&e, 0) || !build(&s, 3, 0, "inv.domain"))
 		return;
 	iommu_attach(e.bdf, s.dom);
 	/* Touch page 0 (RAM -> device): QEMU caches (edu, page 0) in its IOTLB. */
@@ -452,7 +456,7 @@ void scenario_iommu_blocked(void)
 	unsigned nreg = 0, changed = 0;
 	int r = 0;
 
-	if (!up() || !find_edu(&e, 0) || !build(&s, 3, "blk.domain"))
+	if (!up() || !find_edu(&e, 0) || !build(&s, 3, 0, "blk.domain"))
 		return;
 	/* Load the device buffer with a known pattern through a domain, then
 	 * block the device (iommu_block also flushes the old domain). */

@@ -132,6 +132,27 @@ const struct pci_dev *iommu_pci_find(u16 vendor, u16 device, unsigned nth)
 	return NULL;
 }
 
+int iommu_pci_enable_master(u16 bdf)
+{
+	unsigned hops = 0;
+
+	/* A bridge forwards its secondary side's requests upstream only with its
+	 * own Bus Master Enable set (PCI-PCI Bridge 1.2, 3.2.2.3.x; PCIe 5.0
+	 * 7.5.1.1.3): set it on the device and on every bridge above it. */
+	while (bdf != 0xFFFF && hops++ < 256) {
+		const struct pci_dev *d = NULL;
+
+		for (unsigned i = 0; i < iommu.ndevs && !d; i++)
+			if (iommu.devs[i].bdf == bdf)
+				d = &iommu.devs[i];
+		if (!d)
+			return -ENODEV;
+		pci_command_update(&iommu.pci, bdf, 0, PCI_COMMAND_MASTER);
+		bdf = d->parent;
+	}
+	return 0;
+}
+
 /* ---- IVRS and the IOMMU function -------------------------------------------- */
 
 static void ivrs_print(const struct ivrs_table *t)
@@ -536,6 +557,30 @@ u16 iommu_requester_id(u16 bdf)
 	return bdf;
 }
 
+/* QEMU 7.2 builds a device's IOMMU address space when the device is
+ * realized, before firmware numbers the buses, and keeps bus number 0 in it:
+ * a function behind a bridge issues DMA as 00:dd.f. Returns that second
+ * requester ID, or -1 when there is none (bus 0, or not QEMU 7.2), or -EBUSY
+ * when it would hand DMA rights to another function on bus 0 that can master
+ * (host bridges cannot, so they are tolerated). */
+static int qemu72_alias(u16 bdf)
+{
+	u16 alias = bdf & 0xFF;
+
+	if (!iommu.qemu72 || pci_bdf_bus(bdf) == 0)
+		return -1;
+	for (unsigned i = 0; i < iommu.ndevs; i++)
+		if (iommu.devs[i].bdf == alias && iommu.devs[i].class_code >> 8 != 0x0600) {
+			pr_err(
+			    "iommu: %02x:%02x.%x would DMA as %02x:%02x.%x under QEMU 7.2, which "
+			    "is another device: refused\n",
+			    pci_bdf_bus(bdf), pci_bdf_dev(bdf), pci_bdf_fn(bdf), 0,
+			    pci_bdf_dev(alias), pci_bdf_fn(alias));
+			return -EBUSY;
+		}
+	return alias;
+}
+
 static int att_slot(u16 bdf)
 {
 	for (int i = 0; i < IOMMU_MAX_ATTACHED; i++)
@@ -566,12 +611,14 @@ static int detach_old(int slot)
 int iommu_attach(u16 bdf, struct iommu_domain *d)
 {
 	u16 rid = iommu_requester_id(bdf);
-	int s = att_slot(bdf), ret;
+	int s = att_slot(bdf), ret, alias = qemu72_alias(bdf);
 
 	if (!iommu.up || !d)
 		return -EINVAL;
 	if (s >= 0 && iommu.att[s].dom == d)
 		return 0;
+	if (alias == -EBUSY)
+		return alias;
 	if (s < 0) {
 		for (int i = 0; i < IOMMU_MAX_ATTACHED && s < 0; i++)
 			if (!iommu.att[i].dom)
@@ -582,6 +629,9 @@ int iommu_attach(u16 bdf, struct iommu_domain *d)
 		}
 	}
 	ret = amdvi_attach(&iommu.hw, rid, d->id, pt_root(&d->pt), d->levels, true, true);
+	if (!ret && alias >= 0)
+		ret = amdvi_attach(&iommu.hw, (u16)alias, d->id, pt_root(&d->pt), d->levels, true,
+				   true);
 	if (ret) {
 		pr_err("iommu: attaching requester 0x%04x to domain %u failed (%d)\n", rid, d->id,
 		       ret);
@@ -598,11 +648,13 @@ int iommu_attach(u16 bdf, struct iommu_domain *d)
 int iommu_block(u16 bdf)
 {
 	u16 rid = iommu_requester_id(bdf);
-	int s = att_slot(bdf), ret;
+	int s = att_slot(bdf), ret, alias = qemu72_alias(bdf);
 
 	if (!iommu.up)
 		return -EINVAL;
 	ret = amdvi_block_device(&iommu.hw, rid);
+	if (!ret && alias >= 0)
+		ret = amdvi_block_device(&iommu.hw, (u16)alias);
 	if (ret) {
 		pr_err("iommu: blocking requester 0x%04x failed (%d)\n", rid, ret);
 		return ret;

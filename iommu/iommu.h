@@ -110,6 +110,8 @@ u16 iommu_requester_id(u16 bdf);
 
 /* The nth (0-based) enumerated function with this vendor:device, or NULL. */
 const struct pci_dev *iommu_pci_find(u16 vendor, u16 device, unsigned nth);
+/* Bus mastering on bdf and on every bridge above it. */
+int iommu_pci_enable_master(u16 bdf);
 /* TSC ticks per millisecond (PIT-calibrated once); 0 if calibration failed. */
 u64 iommu_tsc_khz(void);
 u64 iommu_ticks_to_ns(u64 ticks);
