@@ -154,6 +154,8 @@ int pci_find_cap(const struct pci_access *pa, u16 bdf, u8 id, u8 after)
 {
 	u8 ptr;
 
+	if (pci_read16(pa, bdf, PCI_VENDOR_ID) == 0xFFFF)
+		return -ENODEV; /* absent: the status would read all ones */
 	if (!(pci_read16(pa, bdf, PCI_STATUS) & PCI_STATUS_CAP_LIST))
 		return -ENOENT;
 	if (after)

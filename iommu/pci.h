@@ -176,7 +176,8 @@ u16 pci_command_update(const struct pci_access *pa, u16 bdf, u16 clear, u16 set)
 
 /* Capability list walk from PCI_CAPABILITY_LIST: offset of the first
  * capability with id after offset `after` (0 = from the start), or -ENOENT.
- * -EIO for a list that loops, points below 0x40 or runs too long. */
+ * -EIO for a list that loops, points below 0x40 or runs too long; -ENODEV for
+ * an absent function. */
 int pci_find_cap(const struct pci_access *pa, u16 bdf, u8 id, u8 after);
 
 /* ---- BARs ---------------------------------------------------------------- */
