@@ -1083,6 +1083,17 @@ int gmem_check(struct gmem *g)
 	return rc;
 }
 
+void gmem_print_roots(const struct gmem *g)
+{
+	pr_info("guest %s %u 0x%llx 0x%llx 0x%llx\n", g->name, g->asid,
+		(unsigned long long)g->mem_size, (unsigned long long)spa_val(g->npt.root),
+		(unsigned long long)spa_val(virt_to_phys(hva_from_ptr(g->ledger))));
+	for (unsigned i = 0; i < g->nr_dom; i++)
+		pr_info("domain %u 0x%llx %u %d\n", g->dom[i].id,
+			(unsigned long long)spa_val(g->dom[i].pt.root), g->dom[i].pt.levels,
+			g->dom[i].trusted);
+}
+
 void gmem_report(const struct gmem *g)
 {
 	const struct gmem_stats *s = &g->st;

@@ -175,6 +175,8 @@ int gmem_lookup(const struct gmem *g, gpa_t gpa, struct gmem_rec *out);
 /* Runs snp/xcheck on this guest; 0 if clean, -EIO (violations printed). */
 int gmem_check(struct gmem *g);
 void gmem_report(const struct gmem *g);
+/* Prints the guest's lines of tools/xcheck-dump's ROOTS file (NPT, domains, ledger). */
+void gmem_print_roots(const struct gmem *g);
 
 u64 gmem_iommu_table_pages(const struct gmem *g);
 /* Pages on the pending-free list, per owner. */
