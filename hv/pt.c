@@ -624,20 +624,30 @@ static void fill_leaf(struct pt_leaf *out, u64 va, unsigned level, const struct 
 	out->pte = raw;
 }
 
-int pt_lookup(const struct pt *pt, u64 va, struct pt_leaf *out)
+/* The one lookup loop. Without xlate, table addresses are SPAs (the
+ * hypervisor's own tables); with it, each table address is translated by the
+ * caller first (e.g. a guest's tables: GPA -> SPA through its NPT), a bad
+ * entry is the table owner's data, not a corruption: -EFAULT, not logged. */
+static int lookup_common(const struct pt_fmt *fmt, u64 root, unsigned levels, u64 va,
+			 int (*xlate)(void *ctx, u64 table, spa_t *out), void *ctx,
+			 struct pt_leaf *out)
 {
-	spa_t t = pt->root;
+	u64 t = root;
 	unsigned level;
+	int ret;
 
-	if (pt->va_bits < 64 && (va >> pt->va_bits)) {
-		pr_err("pt: lookup 0x%llx beyond the %u-bit input space\n", (unsigned long long)va,
-		       pt->va_bits);
-		return -EINVAL;
-	}
-	for (level = pt->levels; level >= 1; level--) {
-		u64 raw = tbl(t)[pt_index(va, level)];
-		struct pt_ent e = pt->fmt->decode(raw, level);
+	for (level = levels; level >= 1; level--) {
+		spa_t tp = spa(t);
+		u64 raw;
+		struct pt_ent e;
 
+		if (xlate) {
+			ret = xlate(ctx, t, &tp);
+			if (ret)
+				return ret;
+		}
+		raw = tbl(tp)[pt_index(va, level)];
+		e = fmt->decode(raw, level);
 		switch (e.kind) {
 		case PT_NONE:
 			return -ENOENT;
@@ -646,17 +656,38 @@ int pt_lookup(const struct pt *pt, u64 va, struct pt_leaf *out)
 			return 0;
 		case PT_TABLE:
 			if (level > 1) {
-				t = e.pa;
+				t = spa_val(e.pa);
 				continue;
 			}
 			/* fallthrough */
 		default:
-			pr_err("pt(%s): corrupt level-%u entry 0x%llx for 0x%llx\n", pt->fmt->name,
+			if (xlate)
+				return -EFAULT;
+			pr_err("pt(%s): corrupt level-%u entry 0x%llx for 0x%llx\n", fmt->name,
 			       level, (unsigned long long)raw, (unsigned long long)va);
 			return -EIO;
 		}
 	}
 	return -EIO;
+}
+
+int pt_lookup(const struct pt *pt, u64 va, struct pt_leaf *out)
+{
+	if (pt->va_bits < 64 && (va >> pt->va_bits)) {
+		pr_err("pt: lookup 0x%llx beyond the %u-bit input space\n", (unsigned long long)va,
+		       pt->va_bits);
+		return -EINVAL;
+	}
+	return lookup_common(pt->fmt, spa_val(pt->root), pt->levels, va, NULL, NULL, out);
+}
+
+int pt_lookup_xlate(const struct pt_fmt *fmt, u64 root, unsigned levels, u64 va,
+		    int (*xlate)(void *ctx, u64 table, spa_t *out), void *ctx,
+		    struct pt_leaf *out)
+{
+	if (!fmt || !fmt->decode || !xlate || levels < 1 || levels > PT_MAX_LEVELS)
+		return -EINVAL;
+	return lookup_common(fmt, root, levels, va, xlate, ctx, out);
 }
 
 static int walk_table(const struct pt *pt, spa_t t, unsigned level, u64 va, u64 last,

@@ -185,6 +185,16 @@ int pt_merge(struct pt *pt, u64 va, u64 size, u32 sizes, struct pt_change *chg);
 
 /* -ENOENT if va is not mapped, -EIO on a corrupt entry. */
 int pt_lookup(const struct pt *pt, u64 va, struct pt_leaf *out);
+/* The same walk over a table that is not a struct pt and whose table
+ * pointers are not SPAs: root and every table address go through
+ * xlate(ctx, table, &spa) before they are read (e.g. a guest's own page
+ * tables: GPA -> SPA through its NPT). out->va/size/level as pt_lookup;
+ * out->pa is the leaf's output address as the entry holds it (untranslated).
+ * -ENOENT not mapped, -EFAULT an entry the format calls bad (not logged:
+ * the table's owner wrote it), xlate's error as returned, -EINVAL bad call. */
+int pt_lookup_xlate(const struct pt_fmt *fmt, u64 root, unsigned levels, u64 va,
+		    int (*xlate)(void *ctx, u64 table, spa_t *out), void *ctx,
+		    struct pt_leaf *out);
 int pt_walk(const struct pt *pt, u64 va, u64 size, const struct pt_walk_ops *ops, void *ctx);
 /* The whole input space (2^va_bits bytes). */
 int pt_walk_all(const struct pt *pt, const struct pt_walk_ops *ops, void *ctx);
