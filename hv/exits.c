@@ -14,10 +14,12 @@
 #include "hv/mem.h"
 #include "hv/msr.h"
 #include "hv/report.h"
+#include "hv/snp_guest.h"
 #include "hv/svm.h"
 #include "hv/vcpu.h"
 
 int (*ud_hook)(struct vcpu *v);
+int (*vmgexit_hook)(struct vcpu *v, bool hw); /* hv/snp_guest.c */
 
 static const char *const outcome_names[GUEST_OUTCOME_NR] = {
     [GUEST_PASS] = "pass",	 [GUEST_FAIL] = "fail",	    [GUEST_TRIPLE_FAULT] = "triple_fault",
@@ -479,6 +481,13 @@ static enum exit_action handle_vmmcall(struct vcpu *v)
 	enum exit_action a = EXIT_RESUME;
 	s64 ret;
 
+	/* REP VMMCALL (VMGEXIT) exits as VMMCALL under TCG (qemu-facts.md). */
+	if (g->snp && vmgexit_hook) {
+		int act = vmgexit_hook(v, false);
+
+		if (act >= 0)
+			return (enum exit_action)act;
+	}
 	if (skip_and_resume(v) == EXIT_STOP)
 		return EXIT_STOP;
 	switch (rax(v)) {
@@ -585,6 +594,11 @@ enum exit_action svm_handle_exit(struct vcpu *v)
 		return handle_vmmcall(v);
 	case SVM_EXIT_EXCP_UD:
 		return handle_ud(v);
+	case SVM_EXIT_VMGEXIT: /* SNP hardware only */
+		if (vmgexit_hook)
+			return (enum exit_action)vmgexit_hook(v, true);
+		guest_finish(v->guest, GUEST_KILLED, "VMGEXIT without SNP support");
+		return EXIT_STOP;
 	case SVM_EXIT_INVD: /* would drop the host's dirty cache lines: a no-op */
 		return skip_and_resume(v);
 	case SVM_EXIT_VMRUN:

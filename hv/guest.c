@@ -16,6 +16,7 @@
 #include "hv/mem.h"
 #include "hv/pmem.h"
 #include "hv/report.h"
+#include "hv/snp_guest.h"
 #include "hv/svm.h"
 #include "hv/vcpu.h"
 
@@ -93,6 +94,7 @@ static void guest_destroy(struct guest *g)
 		g->exits_total = g->vcpu->exits;
 		memcpy(g->exit_counts, g->vcpu->exit_counts, sizeof(g->exit_counts));
 	}
+	snp_guest_fini(g); /* page states back to the hypervisor first */
 	if (g->mem_ops)
 		g->mem_ops->destroy(g);
 	if (spa_val(g->vmcb_pa))
@@ -162,6 +164,13 @@ static int guest_create(struct guest *g, const struct cfg_guest *c, u32 id,
 	ret = guest_write(g, gpa(GUEST_BOOT_PARAMS_GPA), &info, sizeof(info));
 	if (ret)
 		goto fail;
+	if (g->snp) { /* interim backend until gmem backs guests (hv/snp_guest.h) */
+		snp_clock = svm_rdtsc;
+		snp_clock_khz = svm_cpu.tsc_khz;
+		ret = snp_guest_init(g, &snp_flat_backend);
+		if (ret)
+			goto fail;
+	}
 	ret = pmem_alloc(PMEM_ORDER_4K, g->owner, &pa);
 	if (ret)
 		goto fail;

@@ -1,0 +1,1067 @@
+/* The hypervisor side of the SEV-SNP guest protocol (hv/snp_guest.h):
+ * VMGEXIT (GHCB MSR protocol and GHCB-page NAE events, AMD 56421), the
+ * PVALIDATE emulation behind the #UD intercept (APM vol 3 "PVALIDATE",
+ * APM vol 2 15.36.8 "PVALIDATE"), and the interim page-state backend.
+ * Pure code: the unit tests run it on a fake guest (tests/unit/test_snp_guest.c).
+ * A misbehaving guest gets an error code, an exception, or is terminated
+ * with a report: never a panic. Choices are in docs/snp-guest.md. */
+#include "hv/snp_guest.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "hv/bits.h"
+#include "hv/cpu.h"
+#include "hv/cpuid.h"
+#include "hv/gmem.h"
+#include "hv/guest.h"
+#include "hv/log.h"
+#include "hv/mem.h"
+#include "hv/msr.h"
+#include "hv/pmem.h"
+#include "hv/report.h"
+#include "hv/svm.h"
+#include "hv/vcpu.h"
+/* hv/msr.h and snp/ghcb.h both define the GHCB MSR (same value, different
+ * spelling): keep snp/ghcb.h's. */
+#undef MSR_AMD64_SEV_ES_GHCB
+#include "snp/ghcb.h"
+#include "snp/rmp.h"
+
+u64 (*snp_clock)(void);
+u64 snp_clock_khz;
+
+static struct snp_guest snp_guests[CFG_MAX_GUESTS];
+
+struct snp_guest *snp_guest_of(struct guest *g)
+{
+	struct snp_guest *s;
+
+	if (!g || !g->snp || g->id >= CFG_MAX_GUESTS)
+		return NULL;
+	s = &snp_guests[g->id];
+	return s->active && s->g == g ? s : NULL;
+}
+
+static u64 now(void)
+{
+	return snp_clock ? snp_clock() : 0;
+}
+
+/* ---- instruction decode ----------------------------------------------------- */
+
+static const u8 insn_pvalidate[SNP_INSN_LEN] = {0xf2, 0x0f, 0x01, 0xff};
+static const u8 insn_vmgexit[SNP_INSN_LEN] = {0xf3, 0x0f, 0x01, 0xd9};
+
+bool snp_insn_is_pvalidate(const u8 *b, unsigned len)
+{
+	return len >= SNP_INSN_LEN && !memcmp(b, insn_pvalidate, SNP_INSN_LEN);
+}
+
+bool snp_insn_is_vmgexit(const u8 *b, unsigned len)
+{
+	return len >= SNP_INSN_LEN && !memcmp(b, insn_vmgexit, SNP_INSN_LEN);
+}
+
+/* ---- the guest's own page tables, through the one page-table engine ---------
+ * A format descriptor for tables the GUEST wrote (APM vol 2, 5.3.3): unlike
+ * pt_fmt_x86 it accepts whatever a guest may legally leave in an entry
+ * (A/D bits, AVL bits, U/S, PAT, garbage in non-present entries). Decode
+ * only: the engine never writes a guest's tables. */
+#define GPTE_P	     BIT(0)
+#define GPTE_RW	     BIT(1)
+#define GPTE_PS	     BIT(7)
+#define GPTE_NX	     BIT(63)
+#define GPTE_ADDR_4K GENMASK(51, 12)
+#define GPTE_ADDR_2M GENMASK(51, 21)
+#define GPTE_ADDR_1G GENMASK(51, 30)
+
+static struct pt_ent guest_decode(u64 pte, unsigned level)
+{
+	u32 prot = PT_R;
+
+	if (!(pte & GPTE_P))
+		return (struct pt_ent){PT_NONE, {0}, 0};
+	if (pte & GPTE_RW)
+		prot |= PT_W;
+	if (!(pte & GPTE_NX))
+		prot |= PT_X;
+	if (level == 1)
+		return (struct pt_ent){PT_LEAF, spa(pte & GPTE_ADDR_4K), prot};
+	if (!(pte & GPTE_PS))
+		return (struct pt_ent){PT_TABLE, spa(pte & GPTE_ADDR_4K), 0};
+	if (level == 2)
+		return (struct pt_ent){PT_LEAF, spa(pte & GPTE_ADDR_2M), prot};
+	if (level == 3)
+		return (struct pt_ent){PT_LEAF, spa(pte & GPTE_ADDR_1G), prot};
+	return (struct pt_ent){PT_BAD, {0}, 0}; /* PS in a PML4E is reserved: #PF(RSVD) */
+}
+
+static const struct pt_fmt pt_fmt_guest_x86 = {
+    .name = "guest-x86",
+    .min_levels = 4,
+    .max_levels = 4,
+    .leaf_sizes = PT_SZ_ALL,
+    .prot_valid = PT_R | PT_W | PT_X,
+    .prot_need = PT_R,
+    .decode = guest_decode,
+};
+
+/* Table GPAs go through the guest's NPT (mem_ops->translate). */
+static int xlate_table(void *ctx, u64 table_gpa, spa_t *out)
+{
+	struct guest *g = ctx;
+	u64 contig;
+
+	if (g->mem_ops->translate(g, gpa(table_gpa), out, &contig) || contig < PAGE_SIZE)
+		return -EIO;
+	return 0;
+}
+
+int snp_guest_va_to_gpa(struct guest *g, u64 cr3, u64 va, u64 *gpa_out)
+{
+	struct pt_leaf leaf;
+	int ret;
+
+	ret = pt_lookup_xlate(&pt_fmt_guest_x86, cr3 & GPTE_ADDR_4K, 4, va, xlate_table, g, &leaf);
+	if (ret == -ENOENT)
+		return -EFAULT;
+	if (ret)
+		return ret == -EIO ? -EIO : -EFAULT;
+	*gpa_out = spa_val(leaf.pa) + (va - leaf.va);
+	return 0;
+}
+
+/* Linear address -> GPA in the guest's current mode: long mode with 4-level
+ * paging, or no paging (the 32-bit boot state). */
+static int va_to_gpa(struct vcpu *v, u64 va, u64 *out)
+{
+	const struct vmcb_save_area *s = &v->vmcb->save;
+
+	if (!(s->cr0 & CR0_PG)) {
+		*out = va & 0xffffffffULL;
+		return 0;
+	}
+	if (!(s->efer & EFER_LMA) || (s->cr4 & BIT(12) /* LA57 */))
+		return -EOPNOTSUPP; /* legacy/PAE or 5-level paging: not emulated */
+	return snp_guest_va_to_gpa(v->guest, s->cr3, va, out);
+}
+
+static int read_guest_va(struct vcpu *v, u64 va, void *buf, unsigned len)
+{
+	u8 *p = buf;
+
+	while (len) {
+		unsigned n = MIN(len, (unsigned)(PAGE_SIZE - (va & (PAGE_SIZE - 1))));
+		u64 ga;
+		int ret = va_to_gpa(v, va, &ga);
+
+		if (ret)
+			return ret;
+		if (guest_read(v->guest, gpa(ga), p, n))
+			return -EFAULT;
+		p += n;
+		va += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static u64 guest_rip_linear(struct vcpu *v)
+{
+	const struct vmcb_save_area *s = &v->vmcb->save;
+
+	if (s->efer & EFER_LMA)
+		return s->rip;
+	return (s->cs.base + s->rip) & 0xffffffffULL;
+}
+
+/* ---- PVALIDATE emulation (APM vol 3: RAX = VA, ECX = size, EDX = validate) -- */
+
+#define RFLAGS_CF BIT(0)
+
+static void inject_pf(struct vcpu *v, u64 va)
+{
+	v->vmcb->save.cr2 = va;
+	vcpu_inject_exception(v, X86_VEC_PF, 0); /* not present, read, supervisor */
+}
+
+static int pvalidate_once(struct snp_guest *s, struct vcpu *v, u64 va, int size, bool validate,
+			  bool *cf, u64 *gpa_out)
+{
+	struct guest *g = v->guest;
+	struct rmp *r = s->be->rmp(g);
+	u64 ga, contig;
+	spa_t pa;
+	int ret;
+
+	ret = va_to_gpa(v, va, &ga);
+	if (ret)
+		return ret;
+	*gpa_out = ga;
+	/* The GPA is page-aligned by construction of the instruction (RAX bits
+	 * 11:0 ignored on hardware?): the model checks alignment itself. */
+	if (g->mem_ops->translate(g, gpa(ga & ~(PAGE_SIZE - 1)), &pa, &contig))
+		return RMP_FAULT_NPF; /* no frame: the nested walk faults */
+	pa = spa_add(pa, ga & (PAGE_SIZE - 1));
+	if (size == RMP_PG_SIZE_2M) {
+		/* the 2M frame's base: the GPA's 2M base through the NPT */
+		spa_t base;
+
+		if (!IS_ALIGNED(ga, HUGE_SIZE))
+			return RMP_FAIL_INPUT;
+		if (g->mem_ops->translate(g, gpa(ga), &base, &contig))
+			return RMP_FAULT_NPF;
+		pa = base;
+	}
+	return rmp_model_pvalidate(r, g->asid, gpa(ga), pa, size, validate, cf);
+}
+
+static int emulate_pvalidate(struct snp_guest *s, struct vcpu *v)
+{
+	struct vmcb_save_area *sa = &v->vmcb->save;
+	struct guest *g = v->guest;
+	bool lm = sa->efer & EFER_LMA;
+	u64 va = lm ? sa->rax : (sa->rax & 0xffffffffULL);
+	u64 ecx = v->regs.rcx & 0xffffffffULL, edx = v->regs.rdx & 0xffffffffULL;
+	u64 t0 = now(), ga = 0;
+	bool cf = false;
+	int rc, tries;
+
+	s->st.pvalidate++;
+	if (!s->st.pv_first)
+		s->st.pv_first = t0;
+	if (sa->cpl) { /* CPL > 0: #GP(0) (APM vol 3) */
+		s->st.pvalidate_flt++;
+		vcpu_inject_exception(v, X86_VEC_GP, 0);
+		return 0;
+	}
+	if (ecx > 1) { /* the model says FAIL_INPUT for a bad size; so does hardware */
+		rc = RMP_FAIL_INPUT;
+		goto done;
+	}
+	for (tries = 0;; tries++) {
+		rc = pvalidate_once(s, v, va, (int)ecx, edx & 1, &cf, &ga);
+		if (rc != RMP_FAULT_NPF_SIZEM || tries)
+			break;
+		/* Hardware: #NPF with RMP|SIZEM; the hypervisor PSMASHes and the
+		 * guest retries the instruction (snp-facts.md, KVM does the same). */
+		if (!s->be->split || s->be->split(g, gpa(ga & ~(HUGE_SIZE - 1)))) {
+			guest_finish(g, GUEST_KILLED,
+				     "PVALIDATE 4K at gpa 0x%llx inside a 2M RMP entry: cannot split",
+				     (unsigned long long)ga);
+			return 0;
+		}
+		s->st.npf_sizem++;
+	}
+	if (rc == -EFAULT) {
+		s->st.pvalidate_flt++;
+		inject_pf(v, va);
+		return 0;
+	}
+	if (rc == -EIO || rc == -EOPNOTSUPP || rc < 0) {
+		s->st.pvalidate_flt++;
+		guest_finish(g, GUEST_KILLED, "PVALIDATE at rip 0x%llx: cannot translate va 0x%llx (%d)",
+			     (unsigned long long)sa->rip, (unsigned long long)va, rc);
+		return 0;
+	}
+	if (rc == RMP_FAULT_NPF || rc == RMP_FAULT_NPF_SIZEM || rc == RMP_FAULT_VC_NOT_VALIDATED) {
+		/* An RMP #NPF the hypervisor does not resolve (the page is not
+		 * this guest's private page at this GPA: snptest validates a
+		 * shared page). Choice (docs/snp-guest.md): the guest gets #VC
+		 * with error code SVM_EXIT_NPF, which its #VC handler can report
+		 * or turn into a termination request; RAX and CF are unchanged. */
+		s->st.pvalidate_flt++;
+		vcpu_inject_exception(v, X86_VEC_VC, SVM_EXIT_NPF);
+		return 0;
+	}
+done:
+	if (cf)
+		s->st.pvalidate_cf++;
+	sa->rax = (u64)rc;
+	sa->rflags = cf ? (sa->rflags | RFLAGS_CF) : (sa->rflags & ~RFLAGS_CF);
+	sa->rip += SNP_INSN_LEN;
+	v->vmcb->control.int_state &= ~(u32)SVM_INTERRUPT_SHADOW_MASK;
+	if (snp_clock) {
+		s->st.pv_last = now();
+		s->st.tsc_pvalidate += s->st.pv_last - t0;
+	}
+	return 0;
+}
+
+int snp_handle_ud(struct vcpu *v)
+{
+	struct snp_guest *s = snp_guest_of(v->guest);
+	u8 b[SNP_INSN_LEN];
+
+	if (!s || !s->be->rmp || !s->be->rmp(v->guest))
+		return -ENOENT;
+	if (read_guest_va(v, guest_rip_linear(v), b, sizeof(b)) || !snp_insn_is_pvalidate(b, 4))
+		return -ENOENT;
+	return emulate_pvalidate(s, v);
+}
+
+/* ---- page-state changes -------------------------------------------------------- */
+
+static int do_psc(struct snp_guest *s, const struct gmem_range *r, unsigned n)
+{
+	u64 t0 = now();
+	int ret = s->be->psc(s->g, r, n);
+
+	if (snp_clock) {
+		if (!s->st.psc_first)
+			s->st.psc_first = t0;
+		s->st.psc_last = now();
+		s->st.tsc_psc += s->st.psc_last - t0;
+	}
+	return ret;
+}
+
+/* After a request the backend's checker must be clean; a rejected request
+ * must not have changed anything (fingerprint before == after). */
+static void check_after(struct snp_guest *s, bool rejected, u64 fp_before)
+{
+	if (rejected && s->be->fingerprint && s->be->fingerprint(s->g) != fp_before) {
+		pr_err("snp: guest %s: a rejected page-state change modified page states\n",
+		       s->g->name);
+		s->st.check_fail++;
+	}
+	if (!rejected && s->be->check && s->be->check(s->g)) {
+		pr_err("snp: guest %s: consistency check failed after a page-state change\n",
+		       s->g->name);
+		s->st.check_fail++;
+	}
+}
+
+static u64 fingerprint(struct snp_guest *s)
+{
+	return s->be->fingerprint ? s->be->fingerprint(s->g) : 0;
+}
+
+/* ---- GHCB MSR protocol (56421 2.3.1) --------------------------------------------- */
+
+#define GHCB_MSR_HV_FT_SNP	BIT(0) /* 56421 2.3.1.8: SEV-SNP supported */
+#define GHCB_MSR_REG_GPA_FAIL	GENMASK(51, 0) /* GFN all ones: not registered */
+#define PSC_MSR_ERR_INVALID	1     /* our codes in GHCBData[63:32], docs/snp-guest.md */
+#define PSC_MSR_ERR_GENERIC	0x100
+
+static int terminate(struct snp_guest *s, unsigned set, unsigned code, const char *how)
+{
+	guest_finish(s->g, GUEST_FAIL, "SNP termination request (%s): reason set %u code %u", how,
+		     set, code);
+	return EXIT_STOP;
+}
+
+int snp_msr_protocol(struct snp_guest *s, u64 val, u64 *resp)
+{
+	struct guest *g = s->g;
+	unsigned info = ghcb_msr_info(val), reg, op, set, code;
+	struct cpuid_res c;
+	struct gmem_range r;
+	u64 gfn, fp;
+	u32 fn, out;
+	int ret;
+
+	s->st.msr_proto++;
+	*resp = val;
+	switch (info) {
+	case GHCB_MSR_SEV_INFO_REQ:
+		*resp = ghcb_msr_sev_info_resp(GHCB_PROTOCOL_MAX, GHCB_PROTOCOL_MIN, GUEST_CBIT);
+		return EXIT_RESUME;
+	case GHCB_MSR_CPUID_REQ:
+		if (ghcb_msr_cpuid_req_decode(val, &fn, &reg))
+			break;
+		cpuid_guest(&g->cpuid, fn, 0, &c);
+		out = reg == GHCB_CPUID_EAX   ? c.eax
+		      : reg == GHCB_CPUID_EBX ? c.ebx
+		      : reg == GHCB_CPUID_ECX ? c.ecx
+					      : c.edx;
+		*resp = ghcb_msr_cpuid_resp(out, reg);
+		return EXIT_RESUME;
+	case GHCB_MSR_HV_FT_REQ:
+		*resp = FIELD_PREP(GHCB_MSR_DATA, GHCB_MSR_HV_FT_SNP) | GHCB_MSR_HV_FT_RESP;
+		return EXIT_RESUME;
+	case GHCB_MSR_REG_GPA_REQ:
+		if (ghcb_msr_reg_gpa_req_decode(val, &gfn))
+			break;
+		/* The GHCB must be guest memory the hypervisor may touch: a
+		 * shared page (56421 2.3.1.5: all-ones GFN on refusal). */
+		if (gfn >= (g->mem_size >> PAGE_SHIFT) || !s->be->is_shared ||
+		    s->be->is_shared(g, gpa(gfn << PAGE_SHIFT))) {
+			pr_info("snp: guest %s: GHCB registration of gfn 0x%llx refused\n", g->name,
+				(unsigned long long)gfn);
+			*resp = ghcb_msr_reg_gpa_resp(GHCB_MSR_REG_GPA_FAIL);
+			return EXIT_RESUME;
+		}
+		s->ghcb_gpa = gfn << PAGE_SHIFT;
+		s->ghcb_registered = true;
+		*resp = ghcb_msr_reg_gpa_resp(gfn);
+		return EXIT_RESUME;
+	case GHCB_MSR_PSC_REQ:
+		s->st.psc_req++;
+		if (ghcb_msr_psc_req_decode(val, &gfn, &op) || op > PSC_OP_SHARED ||
+		    gfn >= (g->mem_size >> PAGE_SHIFT)) {
+			s->st.psc_rejected++;
+			*resp = ghcb_msr_psc_resp(PSC_MSR_ERR_INVALID);
+			return EXIT_RESUME;
+		}
+		r.gpa = gpa(gfn << PAGE_SHIFT);
+		r.size = PAGE_SIZE;
+		r.to = op == PSC_OP_PRIVATE ? GMEM_PRIVATE : GMEM_SHARED;
+		fp = fingerprint(s);
+		ret = do_psc(s, &r, 1);
+		if (ret) {
+			s->st.psc_rejected++;
+			*resp = ghcb_msr_psc_resp(PSC_MSR_ERR_GENERIC);
+		} else {
+			s->st.psc_pages++;
+			*resp = ghcb_msr_psc_resp(0);
+		}
+		check_after(s, ret != 0, fp);
+		return EXIT_RESUME;
+	case GHCB_MSR_TERM_REQ:
+		if (ghcb_msr_term_decode(val, &set, &code))
+			set = code = 0xff;
+		return terminate(s, set, code, "MSR protocol");
+	default:
+		break;
+	}
+	guest_finish(g, GUEST_KILLED, "unsupported or malformed GHCB MSR request 0x%llx",
+		     (unsigned long long)val);
+	return EXIT_STOP;
+}
+
+/* ---- GHCB-page NAE events (56421 4.1) --------------------------------------------- */
+
+static struct ghcb ghcb_buf; /* one vCPU at a time: the exit path is not reentrant */
+
+static void nae_error(struct ghcb *gh, u64 err)
+{
+	gh->save.sw_exit_info_1 = GHCB_HV_RESP_MALFORMED_INPUT;
+	gh->save.sw_exit_info_2 = err;
+}
+
+static void nae_ok(struct ghcb *gh)
+{
+	gh->save.sw_exit_info_1 = GHCB_HV_RESP_NO_ACTION;
+	gh->save.sw_exit_info_2 = 0;
+}
+
+#define VALID(gh, f) ghcb_field_valid((gh), GHCB_FIELD_BIT(f))
+#define SET_VALID(gh, f) ghcb_set_field_valid((gh), GHCB_FIELD_BIT(f))
+
+static void nae_cpuid(struct snp_guest *s, struct ghcb *gh)
+{
+	struct cpuid_res c;
+
+	if (!VALID(gh, rax) || !VALID(gh, rcx)) {
+		nae_error(gh, GHCB_ERR_MISSING_INPUT);
+		return;
+	}
+	cpuid_guest(&s->g->cpuid, (u32)gh->save.rax, (u32)gh->save.rcx, &c);
+	gh->save.rax = c.eax;
+	gh->save.rbx = c.ebx;
+	gh->save.rcx = c.ecx;
+	gh->save.rdx = c.edx;
+	SET_VALID(gh, rax);
+	SET_VALID(gh, rbx);
+	SET_VALID(gh, rcx);
+	SET_VALID(gh, rdx);
+	nae_ok(gh);
+}
+
+static void nae_msr(struct snp_guest *s, struct vcpu *v, struct ghcb *gh)
+{
+	u32 msr = (u32)gh->save.rcx;
+	bool wr = gh->save.sw_exit_info_1 == 1;
+	u64 val = 0;
+	int ret;
+
+	if (!VALID(gh, rcx) || gh->save.sw_exit_info_1 > 1 ||
+	    (wr && (!VALID(gh, rax) || !VALID(gh, rdx)))) {
+		nae_error(gh, GHCB_ERR_MISSING_INPUT);
+		return;
+	}
+	if (msr == MSR_AMD64_SEV_ES_GHCB) {
+		ret = -EPERM; /* the GHCB MSR is never reached through the GHCB */
+	} else if (wr) {
+		ret = msr_guest_write(v, msr, (gh->save.rax & 0xffffffffULL) | (gh->save.rdx << 32));
+	} else {
+		ret = msr_guest_read(v, msr, &val);
+		gh->save.rax = val & 0xffffffffULL;
+		gh->save.rdx = val >> 32;
+		SET_VALID(gh, rax);
+		SET_VALID(gh, rdx);
+	}
+	if (ret) { /* #GP(0) through the guest's #VC handler (56421 4.1) */
+		gh->save.sw_exit_info_1 = GHCB_HV_RESP_ISSUE_EXCEPTION;
+		gh->save.sw_exit_info_2 = FIELD_PREP(SVM_EVTINJ_VEC_MASK, X86_VEC_GP) |
+					  FIELD_PREP(SVM_EVTINJ_TYPE_MASK, SVM_EVTINJ_TYPE_EXEPT) |
+					  SVM_EVTINJ_VALID_ERR | SVM_EVTINJ_VALID;
+		return;
+	}
+	nae_ok(gh);
+}
+
+/* IOIO NAE (56421 4.1.2): SW_EXITINFO1 as the IOIO intercept's EXITINFO1.
+ * Only COM1 is emulated through the GHCB (what the guests use on SNP
+ * hardware); other ports read all ones and drop writes, string I/O is
+ * refused. */
+#define COM1_BASE 0x3f8
+#define UART_LSR_THRE_TEMT 0x60
+
+static void nae_ioio(struct snp_guest *s, struct ghcb *gh)
+{
+	struct svm_ioio io = svm_ioio_decode(gh->save.sw_exit_info_1);
+	u32 val = 0xffffffffu;
+	unsigned i;
+
+	if (!io.size || io.str || (!io.in && !VALID(gh, rax))) {
+		nae_error(gh, io.str ? GHCB_ERR_INVALID_INPUT : GHCB_ERR_MISSING_INPUT);
+		return;
+	}
+	if (io.in) {
+		if (io.port == COM1_BASE + 5 && io.size == 1)
+			val = UART_LSR_THRE_TEMT;
+		else if (io.port >= COM1_BASE && io.port + io.size <= COM1_BASE + 8)
+			val = 0;
+		gh->save.rax = (gh->save.rax & ~(u64)GENMASK(8 * io.size - 1, 0)) |
+			       (val & GENMASK(8 * io.size - 1, 0));
+		SET_VALID(gh, rax);
+	} else if (io.port == COM1_BASE) {
+		for (i = 0; i < io.size; i++)
+			guest_con_putc(s->g, (char)(gh->save.rax >> (8 * i)));
+	}
+	nae_ok(gh);
+}
+
+/* The PSC NAE (56421 4.1.6). The request sits in the shared buffer at
+ * SW_SCRATCH; the validator (snp/ghcb.c) reads a snapshot and returns the
+ * remaining ranges or the error; up to SNP_PSC_ENTRIES_PER_EXIT entries go
+ * to the backend as ONE request, then cur_entry/cur_page are advanced in the
+ * guest's buffer and the guest is resumed (it loops until cur_entry passes
+ * end_entry). */
+static void nae_psc(struct snp_guest *s, struct ghcb *gh)
+{
+	static struct psc_range pr[PSC_MAX_ENTRIES];
+	static struct gmem_range gr[PSC_MAX_ENTRIES];
+	u64 scratch = gh->save.sw_scratch, off, exitinfo2, fp;
+	unsigned nr = 0, n = 0, i;
+	u8 *buf;
+	size_t len;
+	int ret;
+
+	s->st.psc_exits++;
+	if (!VALID(gh, sw_scratch) ||
+	    !ghcb_scratch_in_shared_buffer(s->ghcb_gpa, scratch, sizeof(struct psc_hdr))) {
+		nae_error(gh, GHCB_ERR_INVALID_SCRATCH);
+		s->st.psc_rejected++;
+		return;
+	}
+	off = scratch - s->ghcb_gpa;
+	buf = (u8 *)gh + off;
+	len = sizeof(*gh) - off - (sizeof(*gh) - GHCB_SHARED_BUF_OFFSET - GHCB_SHARED_BUF_SIZE);
+	fp = fingerprint(s);
+	ret = psc_validate(buf, len, s->g->mem_size, pr, &nr, &exitinfo2);
+	if (ret) {
+		s->st.psc_req++;
+		s->st.psc_rejected++;
+		gh->save.sw_exit_info_1 = 0;
+		gh->save.sw_exit_info_2 = exitinfo2;
+		check_after(s, true, fp);
+		return;
+	}
+	if (((const struct psc_hdr *)buf)->cur_entry == pr[0].entry || !nr)
+		s->st.psc_req++; /* count a request once, at its first exit */
+	for (i = 0; i < nr && n < SNP_PSC_ENTRIES_PER_EXIT; i++) {
+		if (pr[i].op == PSC_OP_PSMASH || pr[i].op == PSC_OP_UNSMASH)
+			continue; /* hints: gmem picks RMP page sizes itself */
+		gr[n].gpa = gpa(pr[i].gpa);
+		gr[n].size = pr[i].size;
+		gr[n].to = pr[i].op == PSC_OP_PRIVATE ? GMEM_PRIVATE : GMEM_SHARED;
+		n++;
+	}
+	ret = n ? do_psc(s, gr, n) : 0;
+	if (ret) {
+		s->st.psc_rejected++;
+		gh->save.sw_exit_info_1 = 0;
+		gh->save.sw_exit_info_2 = PSC_ERROR_GENERIC;
+		check_after(s, true, fp);
+		return;
+	}
+	/* Record progress for the entries handled (i of them, in order). */
+	for (unsigned k = 0; k < i; k++) {
+		if (psc_advance(buf, len, pr[k].entry, (u32)(pr[k].size >> PAGE_SHIFT))) {
+			nae_error(gh, GHCB_ERR_INVALID_INPUT);
+			return;
+		}
+		s->st.psc_pages += pr[k].size >> PAGE_SHIFT;
+	}
+	if (i == nr) /* all done: cur_entry = end_entry + 1 */
+		((struct psc_hdr *)buf)->cur_entry = (u16)(((struct psc_hdr *)buf)->end_entry + 1);
+	check_after(s, false, 0);
+	gh->save.sw_exit_info_1 = 0;
+	gh->save.sw_exit_info_2 = 0;
+}
+
+static int handle_nae(struct snp_guest *s, struct vcpu *v, u64 ghcb_gpa)
+{
+	struct guest *g = s->g;
+	struct ghcb *gh = &ghcb_buf;
+	u64 code, fp;
+	int act = EXIT_RESUME;
+
+	s->st.nae++;
+	if (!s->ghcb_registered || ghcb_gpa != s->ghcb_gpa) {
+		guest_finish(g, GUEST_KILLED, "VMGEXIT with unregistered GHCB 0x%llx",
+			     (unsigned long long)ghcb_gpa);
+		return EXIT_STOP;
+	}
+	/* The GHCB must still be shared: the hypervisor never touches private
+	 * memory (the guest may have converted it back). */
+	if (!s->be->is_shared || s->be->is_shared(g, gpa(ghcb_gpa)) ||
+	    guest_read(g, gpa(ghcb_gpa), gh, sizeof(*gh))) {
+		guest_finish(g, GUEST_KILLED, "GHCB 0x%llx is not a shared page of the guest",
+			     (unsigned long long)ghcb_gpa);
+		return EXIT_STOP;
+	}
+	code = gh->save.sw_exit_code;
+	if (gh->ghcb_usage != GHCB_USAGE_STANDARD) {
+		nae_error(gh, GHCB_ERR_INVALID_USAGE);
+		goto out;
+	}
+	if (!VALID(gh, sw_exit_code) || !VALID(gh, sw_exit_info_1) || !VALID(gh, sw_exit_info_2)) {
+		nae_error(gh, GHCB_ERR_MISSING_INPUT);
+		goto out;
+	}
+	switch (code) {
+	case SVM_EXIT_CPUID:
+		nae_cpuid(s, gh);
+		break;
+	case SVM_EXIT_MSR:
+		nae_msr(s, v, gh);
+		break;
+	case SVM_EXIT_IOIO:
+		nae_ioio(s, gh);
+		break;
+	case SVM_VMGEXIT_PSC:
+		nae_psc(s, gh);
+		break;
+	case SVM_VMGEXIT_HV_FEATURES:
+		gh->save.sw_exit_info_2 = GHCB_MSR_HV_FT_SNP;
+		gh->save.sw_exit_info_1 = 0;
+		break;
+	case SVM_VMGEXIT_TERM_REQUEST:
+		return terminate(s, (unsigned)FIELD_GET(GHCB_MSR_TERM_SET, gh->save.sw_exit_info_1),
+				 (unsigned)FIELD_GET(GHCB_MSR_TERM_CODE, gh->save.sw_exit_info_1),
+				 "GHCB");
+	default:
+		nae_error(gh, GHCB_ERR_INVALID_EVENT);
+		break;
+	}
+out:
+	(void)fp;
+	SET_VALID(gh, sw_exit_info_1);
+	SET_VALID(gh, sw_exit_info_2);
+	if (guest_write(g, gpa(ghcb_gpa), gh, sizeof(*gh))) {
+		guest_finish(g, GUEST_KILLED, "GHCB 0x%llx vanished", (unsigned long long)ghcb_gpa);
+		return EXIT_STOP;
+	}
+	return act;
+}
+
+int snp_handle_vmgexit(struct vcpu *v, bool hw)
+{
+	struct snp_guest *s = snp_guest_of(v->guest);
+	struct vmcb_save_area *sa = &v->vmcb->save;
+	u64 val, resp = 0;
+	u8 b[SNP_INSN_LEN];
+	int act;
+
+	if (!s)
+		return hw ? (guest_finish(v->guest, GUEST_KILLED, "VMGEXIT from a non-SNP guest"),
+			     EXIT_STOP)
+			  : -ENOENT;
+	if (!hw) {
+		/* VMMCALL exit: a VMGEXIT only if the bytes at RIP are F3 0F 01 D9. */
+		if (read_guest_va(v, guest_rip_linear(v), b, sizeof(b)) ||
+		    !snp_insn_is_vmgexit(b, sizeof(b)))
+			return -ENOENT;
+		sa->rip += SNP_INSN_LEN; /* NRIP absent under TCG: 4 bytes, not 3 */
+		v->vmcb->control.int_state &= ~(u32)SVM_INTERRUPT_SHADOW_MASK;
+		val = v->guest->ghcb_msr;
+	} else {
+		val = v->vmcb->control.ghcb_gpa; /* RIP is the processor's (VMSA) */
+	}
+	s->st.vmgexit++;
+	if (ghcb_msr_info(val) == 0) {
+		act = handle_nae(s, v, val);
+	} else {
+		act = snp_msr_protocol(s, val, &resp);
+		if (act != EXIT_STOP) {
+			if (hw)
+				v->vmcb->control.ghcb_gpa = resp;
+			else
+				v->guest->ghcb_msr = resp;
+		}
+	}
+	return act;
+}
+
+/* ---- lifecycle ---------------------------------------------------------------------- */
+
+static int ud_entry(struct vcpu *v)
+{
+	return snp_handle_ud(v);
+}
+
+int snp_guest_init(struct guest *g, const struct snp_backend *be)
+{
+	struct snp_guest *s;
+	int ret;
+
+	if (!g->snp || g->id >= CFG_MAX_GUESTS || !be || !be->psc)
+		return -EINVAL;
+	s = &snp_guests[g->id];
+	memset(s, 0, sizeof(*s));
+	s->g = g;
+	s->be = be;
+	s->active = true;
+	ud_hook = ud_entry;
+	vmgexit_hook = snp_handle_vmgexit;
+	if (be == &snp_flat_backend) {
+		ret = snp_flat_init(s);
+		if (ret) {
+			s->active = false;
+			return ret;
+		}
+	}
+	pr_info("snp: guest %s: SNP protocol on, page states through %s\n", g->name, be->name);
+	return 0;
+}
+
+/* Events per second between the first and the last one (round trips, guest
+ * time included: meaningful for a guest that loops on them). */
+static void metric_rate(struct guest *g, const char *what, u64 count, u64 first, u64 last)
+{
+	char name[64];
+
+	if (!snp_clock_khz || count < 2 || last <= first)
+		return;
+	snprintf(name, sizeof(name), "snp.%s.%s", g->name, what);
+	report_metric(name, (count - 1) * snp_clock_khz * 1000 / (last - first), "1/s");
+}
+
+void snp_guest_fini(struct guest *g)
+{
+	struct snp_guest *s = snp_guest_of(g);
+	char name[64];
+	int chk = 0;
+
+	if (!s)
+		return;
+	if (s->be->check)
+		chk = s->be->check(g);
+	pr_info("snp: guest %s: %llu PVALIDATE (%llu CF=1, %llu faults, %llu splits), %llu VMGEXIT "
+		"(%llu MSR protocol, %llu NAE), %llu PSC requests (%llu rejected, %llu exits, %llu "
+		"pages)\n",
+		g->name, (unsigned long long)s->st.pvalidate, (unsigned long long)s->st.pvalidate_cf,
+		(unsigned long long)s->st.pvalidate_flt, (unsigned long long)s->st.npf_sizem,
+		(unsigned long long)s->st.vmgexit, (unsigned long long)s->st.msr_proto,
+		(unsigned long long)s->st.nae, (unsigned long long)s->st.psc_req,
+		(unsigned long long)s->st.psc_rejected, (unsigned long long)s->st.psc_exits,
+		(unsigned long long)s->st.psc_pages);
+	metric_rate(g, "pvalidate_per_s", s->st.pvalidate, s->st.pv_first, s->st.pv_last);
+	metric_rate(g, "psc_per_s", s->st.psc_req - s->st.psc_rejected, s->st.psc_first,
+		    s->st.psc_last);
+	snprintf(name, sizeof(name), "snp.%s.pagestate_check", g->name);
+	report_check(!chk && !s->st.check_fail, name, "%llu failed checks, final check %d",
+		     (unsigned long long)s->st.check_fail, chk);
+	if (s->be->fini)
+		s->be->fini(g);
+	s->active = false;
+}
+
+/* ---- interim backend: RMP model over guest_mem_flat frames ---------------------------
+ * Until gmem backs guests (the lead's wiring), SNP guests keep their flat
+ * memory and this backend keeps the RMP model in step: at creation every
+ * frame is made private to the guest's ASID as launch would leave it (the
+ * first 2 MiB, which hold the boot-params page and the image, as validated
+ * 4K entries: LAUNCH_UPDATE pages; the rest as 2M entries where the frames
+ * allow, not validated). Page-state changes are RMPUPDATE/PSMASH on those
+ * frames; the NPT never changes (a shared page keeps its frame). gmem does
+ * the real transaction over RMP + NPT + IOMMU. */
+#define FLAT_LAUNCH_SIZE HUGE_SIZE
+
+static struct rmp flat_rmp;
+static bool flat_rmp_ready;
+
+static struct rmp *flat_rmp_of(struct guest *g)
+{
+	return flat_rmp_ready ? &flat_rmp : NULL;
+}
+
+static int flat_spa(struct guest *g, u64 ga, spa_t *pa)
+{
+	u64 contig;
+
+	return g->mem_ops->translate(g, gpa(ga), pa, &contig) ? -EFAULT : 0;
+}
+
+/* The 512 frames of the 2M-aligned region at ga are one aligned 2M frame. */
+static bool flat_2m_frame(struct guest *g, u64 ga, spa_t *base)
+{
+	spa_t pa;
+	u64 i;
+
+	if (!IS_ALIGNED(ga, HUGE_SIZE) || ga + HUGE_SIZE > g->mem_size || flat_spa(g, ga, base) ||
+	    !IS_ALIGNED(spa_val(*base), HUGE_SIZE))
+		return false;
+	for (i = 1; i < RMP_PAGES_PER_2M; i++)
+		if (flat_spa(g, ga + i * PAGE_SIZE, &pa) ||
+		    spa_val(pa) != spa_val(*base) + i * PAGE_SIZE)
+			return false;
+	return true;
+}
+
+static int flat_rmp_setup(void)
+{
+	u64 covered = spa_val(pmem_span_end()), size;
+	spa_t base;
+	int owner, ret;
+
+	if (flat_rmp_ready)
+		return 0;
+	size = ALIGN_UP(rmp_table_size(covered >> PAGE_SHIFT), HUGE_SIZE);
+	owner = pmem_owner_register("snp-rmp-model");
+	if (owner < 0)
+		return owner;
+	ret = pmem_alloc_blocks(size / HUGE_SIZE, (u8)owner, &base);
+	if (ret) {
+		pr_err("snp: no %llu KiB for the RMP model\n", (unsigned long long)(size >> 10));
+		return ret;
+	}
+	ret = rmp_init_model(&flat_rmp, base, size, covered);
+	if (ret)
+		return ret;
+	flat_rmp_ready = true;
+	pr_info("snp: RMP model at 0x%llx, %llu KiB, covers %llu MiB\n",
+		(unsigned long long)spa_val(base), (unsigned long long)(size >> 10),
+		(unsigned long long)(covered >> 20));
+	return 0;
+}
+
+static int flat_4k(struct guest *g, u64 ga, enum gmem_state to)
+{
+	struct rmp_info info;
+	spa_t pa, epa;
+	int ret;
+
+	if (flat_spa(g, ga, &pa) || rmp_lookup(&flat_rmp, pa, &info, &epa))
+		return -EFAULT;
+	if (info.assigned && info.asid != g->asid)
+		return -EPERM;
+	if (to == GMEM_PRIVATE) {
+		if (info.assigned)
+			return 0;
+		return rmp_make_private(&flat_rmp, pa, g->asid, gpa(ga), RMP_PG_SIZE_4K, false);
+	}
+	if (!info.assigned)
+		return 0;
+	if (info.pagesize == RMP_PG_SIZE_2M) {
+		ret = psmash(&flat_rmp, epa);
+		if (ret)
+			return -EIO;
+	}
+	return rmp_make_shared(&flat_rmp, pa, RMP_PG_SIZE_4K);
+}
+
+static int flat_2m(struct guest *g, u64 ga, spa_t base, enum gmem_state to)
+{
+	struct rmp_info info;
+	bool any = false;
+	u64 i;
+	int ret;
+
+	if (rmp_lookup(&flat_rmp, base, &info, NULL))
+		return -EFAULT;
+	if (info.assigned && info.pagesize == RMP_PG_SIZE_2M) {
+		if (info.asid != g->asid)
+			return -EPERM;
+		return to == GMEM_PRIVATE ? 0 : rmp_make_shared(&flat_rmp, base, RMP_PG_SIZE_2M);
+	}
+	if (to == GMEM_PRIVATE) {
+		for (i = 0; i < RMP_PAGES_PER_2M && !any; i++)
+			any = rmp_page_state(&flat_rmp, spa_add(base, i * PAGE_SIZE)) !=
+			      RMP_PS_HYPERVISOR;
+		if (!any)
+			return rmp_make_private(&flat_rmp, base, g->asid, gpa(ga), RMP_PG_SIZE_2M,
+						false);
+	}
+	for (i = 0; i < RMP_PAGES_PER_2M; i++) {
+		ret = flat_4k(g, ga + i * PAGE_SIZE, to);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int flat_psc(struct guest *g, const struct gmem_range *r, unsigned n)
+{
+	unsigned k;
+	int ret;
+
+	if (!flat_rmp_ready)
+		return -ENODEV;
+	/* Everything is checked before anything changes (the validator has
+	 * checked the ranges; here only what it cannot know). */
+	for (k = 0; k < n; k++)
+		if (!IS_ALIGNED(gpa_val(r[k].gpa), PAGE_SIZE) || !r[k].size ||
+		    gpa_val(r[k].gpa) + r[k].size > g->mem_size)
+			return -EINVAL;
+	for (k = 0; k < n; k++) {
+		u64 a = gpa_val(r[k].gpa), end = a + r[k].size;
+
+		while (a < end) {
+			spa_t base;
+
+			if (end - a >= HUGE_SIZE && flat_2m_frame(g, a, &base)) {
+				ret = flat_2m(g, a, base, r[k].to);
+				a += HUGE_SIZE;
+			} else {
+				ret = flat_4k(g, a, r[k].to);
+				a += PAGE_SIZE;
+			}
+			if (ret) {
+				pr_err("snp: guest %s: page-state change at gpa 0x%llx failed (%d)\n",
+				       g->name, (unsigned long long)a, ret);
+				return ret < 0 ? ret : -EIO;
+			}
+		}
+	}
+	return 0;
+}
+
+static int flat_split(struct guest *g, gpa_t ga)
+{
+	struct rmp_info info;
+	spa_t pa, epa;
+
+	if (flat_spa(g, gpa_val(ga), &pa) || rmp_lookup(&flat_rmp, pa, &info, &epa) ||
+	    !info.assigned || info.asid != g->asid || info.pagesize != RMP_PG_SIZE_2M)
+		return -EINVAL;
+	return psmash(&flat_rmp, epa) ? -EIO : 0;
+}
+
+static int flat_is_shared(struct guest *g, gpa_t ga)
+{
+	spa_t pa;
+
+	if (!flat_rmp_ready || flat_spa(g, gpa_val(ga), &pa))
+		return -EFAULT;
+	return rmp_page_state(&flat_rmp, pa) == RMP_PS_HYPERVISOR ? 0 : -EPERM;
+}
+
+/* Every guest frame: unassigned, or assigned to this guest's ASID at its GPA. */
+static int flat_check(struct guest *g)
+{
+	struct rmp_info info;
+	spa_t pa, epa;
+	u64 ga, bad = 0;
+
+	if (!flat_rmp_ready)
+		return 0;
+	for (ga = 0; ga < g->mem_size; ga += PAGE_SIZE) {
+		if (flat_spa(g, ga, &pa) || rmp_lookup(&flat_rmp, pa, &info, &epa)) {
+			bad++;
+			continue;
+		}
+		if (info.assigned && (info.asid != g->asid ||
+				      gpa_val(info.gpa) + (spa_val(pa) - spa_val(epa)) != ga)) {
+			if (bad++ < 4)
+				pr_err("snp: guest %s: gpa 0x%llx spa 0x%llx: RMP says asid %u gpa "
+				       "0x%llx\n",
+				       g->name, (unsigned long long)ga, (unsigned long long)spa_val(pa),
+				       info.asid, (unsigned long long)gpa_val(info.gpa));
+		}
+	}
+	return bad ? -EIO : 0;
+}
+
+static u64 flat_fingerprint(struct guest *g)
+{
+	u64 h = 0xcbf29ce484222325ULL, ga;
+	spa_t pa;
+
+	if (!flat_rmp_ready)
+		return 0;
+	for (ga = 0; ga < g->mem_size; ga += PAGE_SIZE) {
+		const struct rmp_raw *raw;
+
+		if (flat_spa(g, ga, &pa))
+			continue;
+		raw = rmp_raw_slot(&flat_rmp, spa_val(pa) >> PAGE_SHIFT);
+		h = (h ^ raw->lo) * 0x100000001b3ULL;
+		h = (h ^ raw->hi) * 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/* Back to hypervisor-owned before the frames return to pmem. */
+static void flat_fini(struct guest *g)
+{
+	struct gmem_range r = {gpa(0), g->mem_size, GMEM_SHARED};
+
+	if (flat_rmp_ready && flat_psc(g, &r, 1))
+		pr_err("snp: guest %s: frames left assigned in the RMP model\n", g->name);
+}
+
+int snp_flat_init(struct snp_guest *s)
+{
+	struct guest *g = s->g;
+	u64 ga;
+	bool cf;
+	int ret;
+
+	ret = flat_rmp_setup();
+	if (ret)
+		return ret;
+	for (ga = 0; ga < g->mem_size;) {
+		spa_t pa;
+
+		if (ga >= FLAT_LAUNCH_SIZE && flat_2m_frame(g, ga, &pa)) {
+			ret = rmp_make_private(&flat_rmp, pa, g->asid, gpa(ga), RMP_PG_SIZE_2M,
+					       false);
+			ga += HUGE_SIZE;
+		} else {
+			ret = flat_spa(g, ga, &pa);
+			if (!ret)
+				ret = rmp_make_private(&flat_rmp, pa, g->asid, gpa(ga),
+						       RMP_PG_SIZE_4K, false);
+			/* launch region: validated, as SNP_LAUNCH_UPDATE leaves it */
+			if (!ret && ga < FLAT_LAUNCH_SIZE)
+				ret = rmp_model_pvalidate(&flat_rmp, g->asid, gpa(ga), pa,
+							  RMP_PG_SIZE_4K, true, &cf);
+			ga += PAGE_SIZE;
+		}
+		if (ret) {
+			pr_err("snp: guest %s: cannot assign gpa 0x%llx in the RMP model (%d)\n",
+			       g->name, (unsigned long long)ga, ret);
+			flat_fini(g);
+			return -EIO;
+		}
+	}
+	return 0;
+}
+
+const struct snp_backend snp_flat_backend = {
+    .name = "interim RMP model over flat memory (until gmem)",
+    .rmp = flat_rmp_of,
+    .psc = flat_psc,
+    .split = flat_split,
+    .is_shared = flat_is_shared,
+    .check = flat_check,
+    .fingerprint = flat_fingerprint,
+    .fini = flat_fini,
+};

@@ -1,0 +1,134 @@
+/* hv/snp_guest: the hypervisor side of the SEV-SNP guest protocol.
+ *
+ * - VMGEXIT: the GHCB MSR protocol and the GHCB-page NAE events (AMD 56421
+ *   "SEV-ES Guest-Hypervisor Communication Block Standardization", sections
+ *   2.3.1 and 4.1). Two entries, one handler: exit 0x403 on SNP hardware
+ *   (GHCB MSR value in the VMCB's ghcb_gpa, RIP owned by the processor) and,
+ *   under emulation, VMMCALL exits whose instruction is F3 0F 01 D9 (QEMU
+ *   reports `rep vmmcall` as plain VMMCALL 0x81; the GHCB MSR value lives in
+ *   struct guest.ghcb_msr and RIP is advanced by 4 here, NRIP being absent).
+ * - PVALIDATE emulation (APM vol 3 "PVALIDATE"): the #UD intercept decodes
+ *   F2 0F 01 FF at the guest's RIP (read through the guest's own page tables
+ *   and the NPT, with the one page-table engine), translates RAX the same
+ *   way and applies rmp_model_pvalidate(): RAX = return code, RFLAGS.CF.
+ * - Page-state changes go to a per-guest backend (`psc`): gmem_convert_batch
+ *   once the lead wires gmem into guest creation; until then the interim
+ *   backend snp_flat_backend (RMP model over guest_mem_flat frames).
+ *
+ * Policies and the choices made where the spec leaves room: docs/snp-guest.md. */
+#ifndef HV_SNP_GUEST_H
+#define HV_SNP_GUEST_H
+
+#include "hv/pt.h"
+#include "hv/types.h"
+
+struct guest;
+struct vcpu;
+struct rmp;
+struct gmem_range;
+
+/* Where a guest's page-state changes and RMP checks go. */
+struct snp_backend {
+	const char *name;
+	/* The RMP PVALIDATE is checked against (model backend). */
+	struct rmp *(*rmp)(struct guest *g);
+	/* One page-state-change request: n ranges, one transaction (gmem:
+	 * gmem_convert_batch, one invalidation round). Ranges already in the
+	 * target state are left alone. 0, or a negative errno and nothing
+	 * changed. */
+	int (*psc)(struct guest *g, const struct gmem_range *r, unsigned n);
+	/* #NPF with SIZEM after a 4K PVALIDATE on a 2M RMP entry: split the 2M
+	 * entry holding gpa (PSMASH; NPT and IOMMU leaves split too). NULL: the
+	 * guest is terminated instead. */
+	int (*split)(struct guest *g, gpa_t gpa);
+	/* 0 if the page at gpa is shared (hypervisor-owned): the only pages the
+	 * hypervisor may use as the guest's GHCB. */
+	int (*is_shared)(struct guest *g, gpa_t gpa);
+	/* Consistency check of the guest's RMP/NPT/IOMMU state (gmem_check);
+	 * 0 = clean. May be NULL. */
+	int (*check)(struct guest *g);
+	/* A fingerprint of the guest's page states, to prove that a rejected
+	 * request changed nothing. May be NULL. */
+	u64 (*fingerprint)(struct guest *g);
+	/* Called when the guest is destroyed. May be NULL. */
+	void (*fini)(struct guest *g);
+};
+
+/* Interim backend until gmem backs guests: the RMP model covering pmem,
+ * entries set as launch would (docs/snp-guest.md), page-state changes by
+ * RMPUPDATE/PSMASH on the guest_mem_flat frames (the NPT never changes: a
+ * shared page keeps its frame). */
+extern const struct snp_backend snp_flat_backend;
+
+struct snp_stats {
+	u64 pvalidate;	   /* PVALIDATE emulations */
+	u64 pvalidate_cf;  /* ... that returned CF=1 */
+	u64 pvalidate_flt; /* ... that faulted (#VC/#PF/#GP injected) */
+	u64 npf_sizem;	   /* splits done for a 4K PVALIDATE on a 2M entry */
+	u64 vmgexit;
+	u64 msr_proto;	/* MSR-protocol requests */
+	u64 nae;	/* GHCB-page NAE events */
+	u64 psc_req;	/* PSC requests (MSR and NAE) */
+	u64 psc_rejected;
+	u64 psc_pages; /* 4K pages converted or confirmed */
+	u64 psc_exits; /* NAE PSC exits (a request may take several) */
+	u64 check_fail;
+	u64 tsc_pvalidate, tsc_psc; /* hypervisor time spent, when a clock is set */
+	u64 pv_first, pv_last;	    /* clock of the first and last PVALIDATE */
+	u64 psc_first, psc_last;    /* ... and PSC request */
+};
+
+/* Per-guest SNP state (one vCPU per guest). */
+struct snp_guest {
+	struct guest *g;
+	const struct snp_backend *be;
+	bool active;
+	bool ghcb_registered;
+	u64 ghcb_gpa;
+	struct snp_stats st;
+	void *be_priv;
+};
+
+/* Entries the hypervisor processes per PSC exit before it returns to the
+ * guest with cur_entry advanced (the guest loops: 56421 4.1.6). */
+#define SNP_PSC_ENTRIES_PER_EXIT 64
+
+/* PVALIDATE F2 0F 01 FF, VMGEXIT F3 0F 01 D9 (APM vol 3). */
+#define SNP_INSN_LEN 4
+bool snp_insn_is_pvalidate(const u8 *b, unsigned len);
+bool snp_insn_is_vmgexit(const u8 *b, unsigned len);
+
+/* Sets up SNP handling for g (g->snp) with backend be: hooks ud_hook and
+ * vmgexit_hook. 0 or negative errno (the guest is not started). */
+int snp_guest_init(struct guest *g, const struct snp_backend *be);
+/* Prints the guest's SNP figures and the final check; frees backend state. */
+void snp_guest_fini(struct guest *g);
+/* NULL for a guest without SNP state. */
+struct snp_guest *snp_guest_of(struct guest *g);
+
+/* ud_hook: 0 = PVALIDATE emulated (or an exception injected for it),
+ * -ENOENT = not PVALIDATE (the caller injects #UD). */
+int snp_handle_ud(struct vcpu *v);
+/* vmgexit_hook: an enum exit_action (>= 0) if the exit was a VMGEXIT,
+ * -ENOENT if it is a plain hypercall. hw: exit 0x403 on SNP hardware. */
+int snp_handle_vmgexit(struct vcpu *v, bool hw);
+
+/* Pure pieces, for the unit tests. */
+/* Guest VA -> GPA through the guest's 4-level tables at cr3 (read through
+ * the guest's memory). 0, -EFAULT (not present / bad entry: #PF) or
+ * -EIO (a table outside guest memory). */
+int snp_guest_va_to_gpa(struct guest *g, u64 cr3, u64 va, u64 *gpa_out);
+/* Handles one GHCB MSR-protocol request val; *resp is the new MSR value.
+ * Returns an enum exit_action. */
+int snp_msr_protocol(struct snp_guest *s, u64 val, u64 *resp);
+
+/* Set by the hypervisor (TSC and its kHz) for the figures; NULL on the host. */
+extern u64 (*snp_clock)(void);
+extern u64 snp_clock_khz;
+/* Interim backend setup (snp_guest_init calls it for snp_flat_backend). */
+int snp_flat_init(struct snp_guest *s);
+
+/* Exit-dispatch hook for VMGEXIT (hv/exits.c). */
+extern int (*vmgexit_hook)(struct vcpu *v, bool hw);
+
+#endif
