@@ -164,20 +164,22 @@ fuzz: deps $(FUZZ_BINS)
 	  mkdir -p $(BUILD)/fuzz/corpus/$$(basename $$f); \
 	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(BUILD)/fuzz/corpus/$$(basename $$f) tests/fuzz/seeds/$$(basename $$f) || exit 1; done
 
+JOBS ?= $(shell nproc)
+
 test: deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory -j$(JOBS) all
 	$(Q)python3 tests/run_tests.py --build $(BUILD)
 
 run: deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory -j$(JOBS) all
 	$(Q)python3 tools/qemu_run.py --build $(BUILD) --cfg $(CFG) --timeout $(TIMEOUT)
 
 debug: deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory -j$(JOBS) all
 	$(Q)python3 tools/qemu_run.py --build $(BUILD) --cfg $(CFG) --debug
 
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory -j$(JOBS) all
 	$(Q)python3 tests/run_tests.py --build $(BUILD) --bench
 
 compdb:

@@ -913,14 +913,16 @@ int gmem_release(struct gmem *g, gpa_t where, u64 size)
 
 /* ---- populate ------------------------------------------------------------------ */
 
-static void populate_undo(struct tx *t)
+static void populate_undo(struct tx *t, const struct gmem_fill *fill)
 {
 	struct gmem *g = t->g;
 
 	for (u64 i = 0; i < t->n; i++) {
 		struct piece *p = &t->p[i];
 
-		if (p->done)
+		if (p->done && fill)
+			fill->unassign(fill->ctx, p->pa);
+		else if (p->done)
 			BUG_ON(rmp_make_shared(g->rmp, p->pa, p->size == HUGE_SIZE ?
 						       RMP_PG_SIZE_2M : RMP_PG_SIZE_4K));
 		BUG_ON(pmem_free(p->pa, p->size == HUGE_SIZE ? PMEM_ORDER_2M : PMEM_ORDER_4K,
@@ -929,6 +931,12 @@ static void populate_undo(struct tx *t)
 }
 
 int gmem_populate(struct gmem *g, gpa_t gpa_, u64 size, enum gmem_state st)
+{
+	return gmem_populate_fill(g, gpa_, size, st, NULL);
+}
+
+int gmem_populate_fill(struct gmem *g, gpa_t gpa_, u64 size, enum gmem_state st,
+		       const struct gmem_fill *fill)
 {
 	struct tx t = {.g = g, .pool_npt0 = g ? g->pool_npt.count : 0,
 		       .pool_io0 = g ? g->pool_iommu.count : 0};
@@ -949,6 +957,11 @@ int gmem_populate(struct gmem *g, gpa_t gpa_, u64 size, enum gmem_state st)
 		pr_err("gmem(%s): private memory without SNP\n", g->name);
 		return -EOPNOTSUPP;
 	}
+	if (fill && (st != GMEM_PRIVATE || !fill->assign || !fill->unassign)) {
+		pr_err("gmem(%s): a fill populates private memory with assign and unassign\n",
+		       g->name);
+		return -EINVAL;
+	}
 	for (x = a; x < b; x += PAGE_SIZE)
 		if (*slot(g, x) & GMEM_L_PRESENT) {
 			pr_err("gmem(%s): populate: GPA 0x%llx already populated\n", g->name,
@@ -959,7 +972,7 @@ int gmem_populate(struct gmem *g, gpa_t gpa_, u64 size, enum gmem_state st)
 	/* Frames: 2M where the policy and the alignment allow and pmem has a whole
 	 * block, 4K otherwise (scrubbed by pmem). */
 	for (x = a; x < b;) {
-		if (g->max_page == HUGE_SIZE && IS_ALIGNED(x, HUGE_SIZE) && b - x >= HUGE_SIZE &&
+		if (!fill && g->max_page == HUGE_SIZE && IS_ALIGNED(x, HUGE_SIZE) && b - x >= HUGE_SIZE &&
 		    gmem_alloc(g, PMEM_ORDER_2M, g->own_mem, &pa) == 0) {
 			rc = tx_add(&t, x, HUGE_SIZE, pa, ST_GONE, (u8)st, false);
 			if (rc) {
@@ -993,9 +1006,11 @@ int gmem_populate(struct gmem *g, gpa_t gpa_, u64 size, enum gmem_state st)
 			struct piece *p = &t.p[i];
 
 			g->st.rmpupdates++;
-			if (rmp_make_private(g->rmp, p->pa, g->asid, gpa(p->gpa),
-					     p->size == HUGE_SIZE ? RMP_PG_SIZE_2M : RMP_PG_SIZE_4K,
-					     false)) {
+			if (fill ? fill->assign(fill->ctx, p->pa, gpa(p->gpa)) != 0
+				 : rmp_make_private(g->rmp, p->pa, g->asid, gpa(p->gpa),
+						    p->size == HUGE_SIZE ? RMP_PG_SIZE_2M
+									 : RMP_PG_SIZE_4K,
+						    false) != 0) {
 				rc = -EIO;
 				goto fail;
 			}
@@ -1020,7 +1035,7 @@ int gmem_populate(struct gmem *g, gpa_t gpa_, u64 size, enum gmem_state st)
 		return t.err;
 	return rc ? rc : run_check(g);
 fail:
-	populate_undo(&t);
+	populate_undo(&t, fill);
 	free(t.p);
 	pool_trim(&g->pool_npt, g->own_npt, t.pool_npt0);
 	pool_trim(&g->pool_iommu, g->own_iommu, t.pool_io0);

@@ -160,6 +160,21 @@ int gmem_init(struct gmem *g, const struct gmem_params *p);
 int gmem_attach_domain(struct gmem *g, u16 domain_id, unsigned levels, bool trusted,
 		       const struct gmem_iommu_ops *ops, void *ctx);
 int gmem_populate(struct gmem *g, gpa_t gpa, u64 size, enum gmem_state st);
+
+/* Private memory whose RMP assignment is done by someone else: the SNP
+ * launch (snp/launch.c copies the contents in, RMPUPDATEs the page private +
+ * immutable and issues SNP_LAUNCH_UPDATE, after which the firmware leaves it
+ * validated). gmem still allocates the 4K frames, keeps the ledger and maps
+ * the NPT and the domains in the same transaction. assign(ctx, frame, gpa)
+ * returns 0 or an error; unassign undoes it (firmware reclaim) when a later
+ * page of the same request fails. */
+struct gmem_fill {
+	int (*assign)(void *ctx, spa_t pa, gpa_t gpa);
+	void (*unassign)(void *ctx, spa_t pa);
+	void *ctx;
+};
+int gmem_populate_fill(struct gmem *g, gpa_t gpa, u64 size, enum gmem_state st,
+		       const struct gmem_fill *fill);
 int gmem_convert(struct gmem *g, gpa_t gpa, u64 size, enum gmem_state to);
 /* A page-state-change request: up to GMEM_BATCH_MAX ranges, one invalidation
  * round for all. Pages already in the target state are left alone (success). */

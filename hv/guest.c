@@ -11,6 +11,7 @@
 #include "boot/boot_info.h"
 #include "hv/cpu.h"
 #include "hv/guest.h"
+#include "hv/guest_gmem.h"
 #include "hv/hypercall.h"
 #include "hv/log.h"
 #include "hv/mem.h"
@@ -94,6 +95,9 @@ static void guest_destroy(struct guest *g)
 		g->exits_total = g->vcpu->exits;
 		memcpy(g->exit_counts, g->vcpu->exit_counts, sizeof(g->exit_counts));
 	}
+	if (g->mem_ops && g->mem_ops->report)
+		g->mem_ops->report(g);
+	guest_gmem_xcheck_all(g->name);
 	snp_guest_fini(g); /* page states back to the hypervisor first */
 	if (g->mem_ops)
 		g->mem_ops->destroy(g);
@@ -151,23 +155,25 @@ static int guest_create(struct guest *g, const struct cfg_guest *c, u32 id,
 		ret = -ENOSPC;
 		goto fail;
 	}
-	g->mem_ops = &guest_mem_flat;
-	ret = g->mem_ops->create(g);
+	g->mem_ops = &guest_mem_gmem;
+	ret = g->mem_ops->create(g, phys_ptr(spa(f->addr)), f->size);
 	if (ret) {
 		g->mem_ops = NULL;
 		goto fail;
 	}
-	ret = guest_write(g, g->load, phys_ptr(spa(f->addr)), f->size);
-	if (ret)
-		goto fail;
-	guest_fill_info(g, &info);
-	ret = guest_write(g, gpa(GUEST_BOOT_PARAMS_GPA), &info, sizeof(info));
-	if (ret)
-		goto fail;
-	if (g->snp) { /* interim backend until gmem backs guests (hv/snp_guest.h) */
+	if (!g->mem_loaded) {
+		ret = guest_write(g, g->load, phys_ptr(spa(f->addr)), f->size);
+		if (ret)
+			goto fail;
+		guest_fill_info(g, &info);
+		ret = guest_write(g, gpa(GUEST_BOOT_PARAMS_GPA), &info, sizeof(info));
+		if (ret)
+			goto fail;
+	}
+	if (g->snp) {
 		snp_clock = svm_rdtsc;
 		snp_clock_khz = svm_cpu.tsc_khz;
-		ret = snp_guest_init(g, &snp_flat_backend);
+		ret = snp_guest_init(g, &snp_gmem_backend);
 		if (ret)
 			goto fail;
 	}
@@ -358,6 +364,7 @@ int guests_run(const struct hv_config *cfg, const struct boot_info *bi)
 	nr_guests = cfg->n_guests;
 	for (i = 0; i < nr_guests; i++)
 		guest_create(&guests[i], &cfg->guests[i], i, bi);
+	guest_gmem_xcheck_all("all guests created");
 	t0 = svm_rdtsc();
 	schedule(cfg);
 	ms = (svm_rdtsc() - t0) / svm_cpu.tsc_khz;

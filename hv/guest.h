@@ -37,8 +37,10 @@ struct guest;
  * default (hv/guest_mem.c: pmem frames mapped into an NPT by the pt engine). */
 struct guest_mem_ops {
 	const char *name;
-	/* Backs GPA [0, g->mem_size) with RAM, builds the NPT, sets g->npt_root. */
-	int (*create)(struct guest *g);
+	/* Backs GPA [0, g->mem_size) with RAM, builds the NPT, sets g->npt_root.
+	 * May load the image and the boot-params page itself (an SNP launch
+	 * measures them): then it sets g->mem_loaded. */
+	int (*create)(struct guest *g, const void *image, u64 image_size);
 	/* Gives back every frame and table page. */
 	void (*destroy)(struct guest *g);
 	/* SPA of gpa and the bytes contiguous in host memory from there (at
@@ -47,9 +49,12 @@ struct guest_mem_ops {
 	/* Nested page fault routing (gmem later): 0 = resolved, retry the
 	 * access; -ENOENT = not guest memory. May be NULL. */
 	int (*fault)(struct guest *g, gpa_t gpa, u64 err);
+	/* Final per-guest memory report and checker verdict. May be NULL. */
+	void (*report)(struct guest *g);
 };
 
-extern const struct guest_mem_ops guest_mem_flat;
+/* hv/guest_gmem.c: guest memory from gmem (the only allocator of guest pages). */
+extern const struct guest_mem_ops guest_mem_gmem;
 
 #define GUEST_CON_LINE	      200 /* console line buffer (longer lines are split) */
 #define GUEST_DETAIL_MAX      160
@@ -70,6 +75,7 @@ struct guest {
 	bool npt_ready;
 	spa_t npt_root;
 	u8 owner; /* pmem owner id of everything the guest holds */
+	bool mem_loaded; /* create() loaded the image and the boot-params page */
 	void *mem_priv;
 	/* vCPU and its pages */
 	struct vcpu *vcpu;

@@ -12,6 +12,10 @@ comment lines starting with '#!' are directives for this runner:
                                                or FAIL with expect: fail)
   #! expect-line: REGEX                        a serial line must match
   #! expect-guest: NAME OUTCOME                an @@ GUEST record must say so
+  #! expect-digest: NAME ARGS...               the guest's "@@ DIGEST NAME hex" must
+                                               equal what build/tools/snp-measure ARGS
+                                               prints (image names resolve in
+                                               build/guests/)
 
 Judgement (docs/test-protocol.md):
   pass    @@ END seen, no failed check, no panic, hypervisor exit 0
@@ -29,6 +33,7 @@ import concurrent.futures
 import glob
 import os
 import re
+import subprocess
 import sys
 
 import qemu_run
@@ -38,7 +43,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 def parse_directives(path):
     d = {"expect": "pass", "timeout": 120.0, "qemu": "", "devices": None, "mem": None,
-         "smp": None, "cpu": None, "expect_check": [], "expect_line": [], "expect_guest": []}
+         "smp": None, "cpu": None, "expect_check": [], "expect_line": [], "expect_guest": [],
+         "expect_digest": []}
     with open(path) as f:
         for line in f:
             m = re.match(r"^#!\s*([a-z-]+)\s*:\s*(.*?)\s*$", line)
@@ -63,6 +69,8 @@ def parse_directives(path):
                 d["expect_line"].append(v)
             elif k == "expect-guest":
                 d["expect_guest"].append(v.split())
+            elif k == "expect-digest":
+                d["expect_digest"].append(v.split())
             else:
                 raise ValueError(f"{path}: unknown directive '{k}'")
     return d
@@ -73,7 +81,25 @@ def tail(res, n=8):
     return " | ".join(lines[-n:])
 
 
-def judge(d, res):
+def measure(build, args):
+    """Runs tools/snp-measure; returns (digest or None, error)."""
+    tool = os.path.join(build, "tools", "snp-measure")
+    out = []
+    for i, a in enumerate(args):
+        if i > 0 and args[i - 1] == "--image" and not os.path.isabs(a):
+            a = os.path.join(build, "guests", a)
+        out.append(a)
+    try:
+        p = subprocess.run([tool] + out, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return None, f"snp-measure did not run: {e}"
+    if p.returncode != 0:
+        return None, "snp-measure failed: " + p.stderr.decode(errors="replace").strip()
+    return p.stdout.decode().strip(), ""
+
+
+def judge(d, res, build=None):
     """Returns (ok, reason)."""
     kinds = [k for k, _ in res.records]
     checks = [t for k, t in res.records if k == "CHECK"]
@@ -124,6 +150,16 @@ def judge(d, res):
         if not any(g[:2] == [name, outcome] for g in guests):
             seen = [g[:2] for g in guests if g and g[0] == name]
             why.append(f"guest {name} should end {outcome}, got {seen or 'no record'}")
+    digests = dict(t.split()[:2] for k, t in res.records if k == "DIGEST" and len(t.split()) >= 2)
+    for spec in d["expect_digest"]:
+        name, args = spec[0], spec[1:]
+        want, err = measure(build, args)
+        if err:
+            why.append(err)
+        elif name not in digests:
+            why.append(f"no @@ DIGEST record for guest {name}")
+        elif digests[name] != want:
+            why.append(f"guest {name}: hypervisor digest {digests[name]} != snp-measure {want}")
     if why and exp == "pass" and not res.timed_out:
         why.append("last lines: " + tail(res))
     return (not why), "; ".join(why), len(checks)
@@ -152,7 +188,9 @@ def run_one(build, name, path):
                         cpu=d["cpu"], smp=d["smp"], devices=d["devices"])
     if os.environ.get("SNPV_VERBOSE"):
         print("\n".join(res.lines))
-    ok, why, nchecks = judge(d, res)
+    ok, why, nchecks = judge(d, res, build)
+    if ok and d["expect_digest"]:
+        nchecks += len(d["expect_digest"])
     return name, ok, why, nchecks, res.elapsed
 
 
@@ -183,7 +221,7 @@ def run_bench(build):
         res = qemu_run.boot(build, f, timeout=d["timeout"], extra=d["qemu"], mem=d["mem"],
                             cpu=d["cpu"], smp=d["smp"], devices=d["devices"])
         name = os.path.basename(f)[:-4]
-        ok, why, _ = judge(d, res)
+        ok, why, _ = judge(d, res, build)
         print(f"== {name}: {'ok' if ok else 'FAILED: ' + why}")
         for k, t in res.records:
             if k == "METRIC":
