@@ -842,6 +842,34 @@ static int do_convert(struct gmem *g, const struct gmem_range *r, unsigned n, bo
 	return rc;
 }
 
+int gmem_split(struct gmem *g, gpa_t where)
+{
+	struct tx t = {.g = g};
+	u64 base = ALIGN_DOWN(gpa_val(where), HUGE_SIZE), s;
+	u8 cur;
+	int rc;
+
+	if (!g || !g->ready)
+		return -EINVAL;
+	rc = check_range(g, base, HUGE_SIZE, "split");
+	if (rc)
+		return rc;
+	s = *slot(g, base);
+	if (!(s & GMEM_L_PRESENT) || !(s & GMEM_L_HUGE))
+		return 0; /* nothing to split: already 4K records (or a hole) */
+	cur = s & GMEM_L_PRIVATE ? GMEM_PRIVATE : GMEM_SHARED;
+	/* 512 pieces that keep their state; the first carries the split, so
+	 * tx_commit PSMASHes the RMP entry, unmaps the 2M leaves with one
+	 * invalidation round and maps 4K leaves back. */
+	req_begin(g);
+	for (u64 o = 0; o < HUGE_SIZE && !rc; o += PAGE_SIZE)
+		rc = tx_add(&t, base + o, PAGE_SIZE, slot_spa(*slot(g, base + o)), cur, cur, o == 0);
+	if (!rc)
+		rc = tx_commit(&t);
+	free(t.p);
+	return rc;
+}
+
 int gmem_convert(struct gmem *g, gpa_t where, u64 size, enum gmem_state to)
 {
 	struct gmem_range r = {where, size, to};

@@ -179,6 +179,11 @@ int gmem_convert(struct gmem *g, gpa_t gpa, u64 size, enum gmem_state to);
 /* A page-state-change request: up to GMEM_BATCH_MAX ranges, one invalidation
  * round for all. Pages already in the target state are left alone (success). */
 int gmem_convert_batch(struct gmem *g, const struct gmem_range *ranges, unsigned n);
+/* Splits the 2M record holding gpa into 512 4K records in the same state:
+ * PSMASH of the RMP entry when private, 4K leaves in the NPT and every
+ * domain, one invalidation round (a 4K PVALIDATE on a 2M RMP entry: the
+ * hypervisor's answer to #NPF with SIZEM). 0 also when already 4K. */
+int gmem_split(struct gmem *g, gpa_t gpa);
 /* Unpopulated pages inside the range are skipped. */
 int gmem_release(struct gmem *g, gpa_t gpa, u64 size);
 void gmem_destroy(struct gmem *g);

@@ -377,14 +377,14 @@ static int sb_psc(struct guest *g, const struct gmem_range *r, unsigned n)
 	return gm ? gmem_convert_batch(gm, r, n) : -ENODEV;
 }
 
-/* A 4K PVALIDATE hit a 2M RMP entry: convert the 4K page to its own state
- * would be wrong; instead split the record by converting nothing: gmem
- * splits 2M records when a 4K conversion lands inside. Re-converting the
- * 4K page to private (its current state) is a no-op in gmem, so the split is
- * asked for explicitly by converting the page to shared and back in one
- * request would change the page: not allowed. gmem has no split-only call
- * yet, so the guest is terminated (snp_guest.c treats -EOPNOTSUPP so). */
-static int sb_split(struct guest *g, gpa_t where) { return -EOPNOTSUPP; }
+/* A 4K PVALIDATE hit a 2M RMP entry (#NPF with SIZEM on hardware): split the
+ * record, RMP (PSMASH), NPT and IOMMU alike, in one gmem transaction. */
+static int sb_split(struct guest *g, gpa_t where)
+{
+	struct gmem *gm = guest_gmem(g);
+
+	return gm ? gmem_split(gm, where) : -ENODEV;
+}
 
 static int sb_is_shared(struct guest *g, gpa_t where)
 {
