@@ -1,13 +1,13 @@
 # Guest programs: flat binaries linked at their load GPA (guest/lib/guest.ld),
 # built with the host gcc, SSE allowed. $(BUILD)/guests/<name>.bin.
-GUESTS += hello selftest triple npf badport spin cpuidbench
+GUESTS += hello selftest triple npf badport spin cpuidbench snptest psctest
 
 GUEST_CC ?= $(HOST_CC)
 GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -I. \
 	-ffreestanding -nostdlib -mno-red-zone -fno-pic -fno-pie -static -fno-stack-protector \
 	-fno-asynchronous-unwind-tables -fno-builtin -fcf-protection=none
 GUEST_OBJ := $(BUILD)/guest-obj
-GUEST_LIB_SRCS := guest/lib/start.S guest/lib/lib.c guest/lib/printf.c
+GUEST_LIB_SRCS := guest/lib/start.S guest/lib/lib.c guest/lib/printf.c guest/lib/snp.c guest/lib/vc.S
 GUEST_LIB_OBJS := $(patsubst %,$(GUEST_OBJ)/%.o,$(basename $(GUEST_LIB_SRCS)))
 GUEST_IMAGES := $(patsubst %,$(BUILD)/guests/%.bin,$(GUESTS))
 

@@ -214,6 +214,19 @@ static int pvalidate_once(struct snp_guest *s, struct vcpu *v, u64 va, int size,
 		if (g->mem_ops->translate(g, gpa(ga), &base, &contig))
 			return RMP_FAULT_NPF;
 		pa = base;
+		if (!IS_ALIGNED(spa_val(base), HUGE_SIZE)) {
+			/* Backed by 4K frames: its RMP entry cannot be a 2M entry.
+			 * This guest's page -> FAIL_SIZEMISMATCH (the guest retries
+			 * with 4K), anything else -> the RMP #NPF of the model. */
+			struct rmp_info info;
+			spa_t epa;
+
+			if (rmp_lookup(r, base, &info, &epa) || !info.assigned ||
+			    info.asid != g->asid ||
+			    gpa_val(info.gpa) + (spa_val(base) - spa_val(epa)) != ga)
+				return RMP_FAULT_NPF;
+			return RMP_FAIL_SIZEMISMATCH;
+		}
 	}
 	return rmp_model_pvalidate(r, g->asid, gpa(ga), pa, size, validate, cf);
 }
@@ -572,8 +585,8 @@ static void nae_psc(struct snp_guest *s, struct ghcb *gh)
 		check_after(s, true, fp);
 		return;
 	}
-	if (((const struct psc_hdr *)buf)->cur_entry == pr[0].entry || !nr)
-		s->st.psc_req++; /* count a request once, at its first exit */
+	if (!((const struct psc_hdr *)buf)->cur_entry)
+		s->st.psc_req++; /* a request counts once, at its first exit */
 	for (i = 0; i < nr && n < SNP_PSC_ENTRIES_PER_EXIT; i++) {
 		if (pr[i].op == PSC_OP_PSMASH || pr[i].op == PSC_OP_UNSMASH)
 			continue; /* hints: gmem picks RMP page sizes itself */

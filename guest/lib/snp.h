@@ -1,0 +1,106 @@
+/* SEV-SNP guest support: PVALIDATE, the GHCB MSR protocol, the GHCB page
+ * and its page-state-change NAE event, the #VC handler (vector 29).
+ * References: AMD 56421 (GHCB specification) 2.3.1 and 4.1, APM vol 3
+ * "PVALIDATE", APM vol 2 15.35 (#VC). The same code runs on SNP hardware
+ * (CPUID/MSR/IO raise #VC, VMGEXIT exits 0x403) and under snpvisor's
+ * emulation (no #VC; PVALIDATE and VMGEXIT are emulated by the hypervisor).
+ * docs/snp-guest.md. */
+#ifndef GUEST_LIB_SNP_H
+#define GUEST_LIB_SNP_H
+
+#include "guest.h"
+#include "snp/ghcb.h"
+
+#define MSR_SEV_STATUS	    0xc0010131
+#define SEV_STATUS_SNP	    (1u << 2)
+#define CPUID_SEV_LEAF	    0x8000001fu
+#define SEV_EBX_COHERENCY_SFW_NO (1u << 31)
+
+/* PVALIDATE return codes (RAX) */
+#define PV_SUCCESS	    0
+#define PV_FAIL_INPUT	    1
+#define PV_FAIL_SIZEMISMATCH 6
+#define PV_4K 0
+#define PV_2M 1
+
+/* PVALIDATE F2 0F 01 FF: RAX = VA, ECX = size, EDX = 1 validate / 0
+ * rescind; returns RAX, *cf = RFLAGS.CF (1: already in that state). */
+static inline int pvalidate(uint64_t va, int size, int validate, bool *cf)
+{
+	uint64_t rax = va;
+	uint8_t c;
+
+	asm volatile(".byte 0xf2, 0x0f, 0x01, 0xff\n\tsetc %1"
+		     : "+a"(rax), "=qm"(c)
+		     : "c"((uint64_t)size), "d"((uint64_t)validate)
+		     : "memory", "cc");
+	*cf = c;
+	return (int)rax;
+}
+/* The same, recovering from an exception: returns the code, or -1 and
+ * *vec and *err = the exception (29 #VC with error 0x400 when the hypervisor
+ * reports an RMP #NPF it did not resolve; 14 #PF for an unmapped VA). */
+int pvalidate_safe(uint64_t va, int size, int validate, bool *cf, int *vec, uint64_t *err);
+
+/* VMGEXIT (REP VMMCALL, F3 0F 01 D9) */
+static inline void vmgexit(void)
+{
+	asm volatile(".byte 0xf3, 0x0f, 0x01, 0xd9" ::: "memory");
+}
+
+bool snp_active(void); /* SEV_STATUS bit 2 (read once) */
+
+/* ---- GHCB MSR protocol: writes req to the GHCB MSR, VMGEXIT, returns the
+ * MSR's new value (the previous MSR value is restored afterwards). ---- */
+uint64_t ghcb_msr_call(uint64_t req);
+int snp_msr_cpuid(uint32_t fn, struct cpuid_out *out);
+int snp_msr_psc(uint64_t gfn, bool to_private); /* 0 or the response's error */
+void snp_terminate(unsigned set, unsigned code) __attribute__((noreturn));
+
+/* ---- start-up ---- */
+struct snp_boot_stats {
+	uint64_t pages_2m, pages_4k; /* validated now */
+	uint64_t already_4k;	     /* 4K pages with CF=1 (validated at launch) */
+	uint64_t already_2m;
+	uint64_t retries_4k;	     /* 2M regions retried as 4K on FAIL_SIZEMISMATCH */
+	uint64_t failures;
+	uint64_t touched;	     /* pages whose first and last byte were touched */
+};
+extern struct snp_boot_stats snp_boot;
+/* Installs the #VC handler, PVALIDATEs [0, mem_size), negotiates the GHCB
+ * protocol, converts the GHCB page to shared and registers it. Returns 0,
+ * or a negative step number on failure. Does nothing without SNP. */
+int snp_init(void);
+int snp_validate_all(uint64_t mem_size);
+
+/* ---- GHCB page ---- */
+extern struct ghcb *snp_ghcb;
+extern uint64_t snp_ghcb_gpa;
+/* NAE event through the GHCB page: returns SW_EXITINFO1 (low 32 bits). */
+uint64_t ghcb_nae(uint64_t exit_code, uint64_t info1, uint64_t info2);
+
+/* Page-state change through the GHCB page (NAE 0x80000010): the range
+ * [gpa, gpa + size) to private or shared, 2M entries where aligned when
+ * use_2m; requests of at most 253 entries, each looped until cur_entry
+ * passes end_entry. Returns 0 or SW_EXITINFO2 (error); *exits counts
+ * VMGEXITs if not NULL. */
+uint64_t snp_psc(uint64_t gpa, uint64_t size, bool to_private, bool use_2m, unsigned *exits);
+/* One raw request: len bytes of desc copied to the shared buffer at offset
+ * buf_off, SW_SCRATCH = its GPA (or scratch if nonzero), one VMGEXIT, the
+ * buffer copied back. Returns SW_EXITINFO2; *info1 = SW_EXITINFO1. */
+uint64_t snp_psc_raw(void *desc, size_t len, size_t buf_off, uint64_t scratch, uint64_t *info1);
+
+/* Conversions with the validation around them: private -> shared rescinds
+ * first, shared -> private validates after (4K or 2M granules). 0 or -1. */
+int snp_make_shared(uint64_t va, uint64_t size, bool use_2m);
+int snp_make_private(uint64_t va, uint64_t size, bool use_2m);
+
+/* ---- #VC (vector 29) ---- */
+/* Handles one #VC: CPUID (0x72), MSR (0x7c), IOIO (0x7b) through the GHCB;
+ * 0x400 (RMP #NPF reported by the hypervisor) to an armed fixup. Anything
+ * else terminates the guest. Exposed so the tests can feed it frames. */
+void snp_vc_handler(struct exc_frame *f);
+void snp_vc_install(void);
+extern uint64_t snp_vc_count;
+
+#endif

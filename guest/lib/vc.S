@@ -1,0 +1,57 @@
+/* #VC entry (vector 29, APM vol 2 15.35.5): the processor pushes an error
+ * code (the exit code); the frame is struct exc_frame as exc_common in
+ * start.S builds it, handed to snp_vc_handler() (guest/lib/snp.c), which
+ * may change registers and RIP before the IRETQ. */
+	.text
+	.align 16
+	.globl	snp_vc_entry
+snp_vc_entry:
+	/* On hardware #VC pushes an error code. QEMU pushes error codes only
+	 * for vectors 8, 10-14 and 17, so the #VC that snpvisor injects under
+	 * emulation arrives without one. In 64-bit mode the processor aligns
+	 * RSP to 16 before pushing the 40-byte frame: with an error code RSP is
+	 * 16-aligned here, without one it is not; then push the only code the
+	 * emulation injects, 0x400 (RMP #NPF, docs/snp-guest.md). */
+	test	$8, %rsp
+	jz	1f
+	push	$0x400
+1:	push	$29
+	push	%rax
+	push	%rbx
+	push	%rcx
+	push	%rdx
+	push	%rsi
+	push	%rdi
+	push	%rbp
+	push	%r8
+	push	%r9
+	push	%r10
+	push	%r11
+	push	%r12
+	push	%r13
+	push	%r14
+	push	%r15
+	mov	%rsp, %rdi
+	mov	%rsp, %rbx
+	and	$-16, %rsp
+	call	snp_vc_handler
+	mov	%rbx, %rsp
+	pop	%r15
+	pop	%r14
+	pop	%r13
+	pop	%r12
+	pop	%r11
+	pop	%r10
+	pop	%r9
+	pop	%r8
+	pop	%rbp
+	pop	%rdi
+	pop	%rsi
+	pop	%rdx
+	pop	%rcx
+	pop	%rbx
+	pop	%rax
+	add	$16, %rsp
+	iretq
+
+	.section .note.GNU-stack, "", @progbits

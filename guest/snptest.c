@@ -1,0 +1,242 @@
+/* snptest: the SEV-SNP guest protocol end to end (docs/snp-guest.md).
+ * Start-up validation, GHCB MSR protocol (SEV info, CPUID, registration,
+ * PSC), the GHCB page and its PSC NAE with partial progress, the #VC
+ * handler's GHCB paths, and PVALIDATE return codes and CF exactly.
+ * Needs >= 32 MiB. args "bench": also measures PVALIDATE and PSC rates. */
+#include "lib/snp.h"
+
+#define REGION_A 0x1c0000 /* 4K RMP entries (launch region below 2 MiB) */
+#define REGION_B MiB(12) /* converted as one 2M page */
+#define REGION_C MiB(16) /* 256 4K entries in one request */
+#define PATTERN	 0x5a5aa5a5c3c33c3cULL
+
+static bool has_arg(const char *w)
+{
+	const char *a = boot_info()->args;
+	size_t n = strlen(w);
+
+	for (; *a; a++)
+		if (!memcmp(a, w, n))
+			return true;
+	return false;
+}
+
+static void fill(uint64_t va, uint64_t size, uint64_t seed)
+{
+	for (uint64_t i = 0; i < size; i += 8)
+		*(volatile uint64_t *)(uintptr_t)(va + i) = seed ^ i;
+}
+
+static bool same(uint64_t va, uint64_t size, uint64_t seed)
+{
+	for (uint64_t i = 0; i < size; i += 8)
+		if (*(volatile uint64_t *)(uintptr_t)(va + i) != (seed ^ i))
+			return false;
+	return true;
+}
+
+/* rc, CF and exception of one PVALIDATE, as one string-friendly check */
+static void pv_expect(const char *name, uint64_t va, int size, int validate, int want_rc,
+		      int want_cf, int want_vec)
+{
+	bool cf = false;
+	int vec = -1;
+	uint64_t err = 0;
+	int rc = pvalidate_safe(va, size, validate, &cf, &vec, &err);
+
+	guest_test(name,
+		   rc == want_rc && (want_rc < 0 || (int)cf == want_cf) && vec == want_vec &&
+		       (want_vec != 29 || err == 0x400),
+		   "va 0x%llx size %d validate %d: rc %d cf %d vector %d err 0x%llx (want rc %d cf "
+		   "%d vector %d)",
+		   (unsigned long long)va, size, validate, rc, cf, vec, (unsigned long long)err,
+		   want_rc, want_cf, want_vec);
+}
+
+static void test_startup(int ret)
+{
+	EXPECT_EQ("init", ret, 0);
+	guest_test("validate.counts", snp_boot.failures == 0 && snp_boot.pages_2m + snp_boot.pages_4k > 0,
+		   "2M %llu, 4K %llu, already 4K %llu / 2M %llu, 4K retries %llu, failures %llu, "
+		   "touched %llu",
+		   (unsigned long long)snp_boot.pages_2m, (unsigned long long)snp_boot.pages_4k,
+		   (unsigned long long)snp_boot.already_4k, (unsigned long long)snp_boot.already_2m,
+		   (unsigned long long)snp_boot.retries_4k, (unsigned long long)snp_boot.failures,
+		   (unsigned long long)snp_boot.touched);
+	/* the launch region (first 2M, 4K entries validated at launch) */
+	EXPECT("validate.launch_region_retried_4k", snp_boot.retries_4k >= 1);
+	EXPECT("validate.launch_pages_cf1", snp_boot.already_4k > 0);
+	EXPECT("validate.touched", snp_boot.touched == snp_boot.pages_2m + snp_boot.pages_4k);
+}
+
+static void test_msr_protocol(void)
+{
+	struct cpuid_out m, n;
+	uint64_t v;
+
+	v = ghcb_msr_call(GHCB_MSR_SEV_INFO_REQ);
+	guest_test("msrp.sev_info",
+		   (v & 0xfff) == GHCB_MSR_SEV_INFO_RESP && FIELD_GET(GHCB_MSR_SEV_INFO_CBIT, v) == 51,
+		   "response 0x%llx", (unsigned long long)v);
+	EXPECT_EQ("msrp.cpuid_ok", snp_msr_cpuid(CPUID_SEV_LEAF, &m), 0);
+	EXPECT_EQ("msrp.cpuid_sev_eax", m.eax & 0x1a, 0x1a);
+	EXPECT_EQ("msrp.cpuid_cbit", m.ebx & 0x3f, 51);
+	snp_msr_cpuid(0x40000000, &m);
+	n = cpuid2(0x40000000, 0); /* under emulation: a plain CPUID exit */
+	EXPECT("msrp.cpuid_matches_native", m.eax == n.eax && m.ebx == n.ebx && m.ecx == n.ecx);
+	/* PSC of a GFN beyond the guest's memory: error, nothing changes */
+	EXPECT("msrp.psc_out_of_range", snp_msr_psc((boot_info()->mem_size >> 12) + 5, false) != 0);
+	/* registering a private page as GHCB: refused with GFN all ones */
+	v = ghcb_msr_call((REGION_A >> 12 << 12) | GHCB_MSR_REG_GPA_REQ);
+	guest_test("msrp.register_private_refused",
+		   (v & 0xfff) == GHCB_MSR_REG_GPA_RESP && (v >> 12) == 0xfffffffffffffULL,
+		   "response 0x%llx", (unsigned long long)v);
+}
+
+/* The #VC handler's GHCB paths, fed synthetic frames (on hardware the
+ * processor raises the #VC; under emulation CPUID/MSR/IO just exit). */
+static void test_vc_paths(void)
+{
+	static const uint8_t insn_cpuid[] = {0x0f, 0xa2}, insn_rdmsr[] = {0x0f, 0x32},
+			     insn_in_dx[] = {0xec}, insn_out_dx[] = {0xee};
+	struct exc_frame f;
+	const char *s = "vc: output through the GHCB IOIO path\n";
+
+	memset(&f, 0, sizeof(f));
+	f.error = 0x72;
+	f.rax = 0x40000000;
+	f.rip = (uint64_t)(uintptr_t)insn_cpuid;
+	snp_vc_handler(&f);
+	EXPECT("vc.cpuid_signature", f.rbx == HC_CPUID_SIG_EBX && f.rcx == HC_CPUID_SIG_ECX &&
+					  f.rip == (uint64_t)(uintptr_t)insn_cpuid + 2);
+	memset(&f, 0, sizeof(f));
+	f.error = 0x7c;
+	f.rcx = MSR_SEV_STATUS;
+	f.rip = (uint64_t)(uintptr_t)insn_rdmsr;
+	snp_vc_handler(&f);
+	EXPECT_EQ("vc.rdmsr_sev_status", f.rax, 7);
+	memset(&f, 0, sizeof(f));
+	f.error = 0x7b;
+	f.rdx = 0x3fd;
+	f.rax = 0x1234;
+	f.rip = (uint64_t)(uintptr_t)insn_in_dx;
+	snp_vc_handler(&f);
+	EXPECT_EQ("vc.in_lsr", f.rax, 0x1260);
+	for (; *s; s++) {
+		memset(&f, 0, sizeof(f));
+		f.error = 0x7b;
+		f.rdx = 0x3f8;
+		f.rax = (uint8_t)*s;
+		f.rip = (uint64_t)(uintptr_t)insn_out_dx;
+		snp_vc_handler(&f);
+	}
+	EXPECT("vc.out_com1", f.rip == (uint64_t)(uintptr_t)insn_out_dx + 1);
+	EXPECT_EQ("vc.count", snp_vc_count, 3 + strlen("vc: output through the GHCB IOIO path\n"));
+}
+
+static void test_conversions(void)
+{
+	uint64_t mem = boot_info()->mem_size, page = REGION_A + 0x3000;
+	const uint64_t span = 0x20000; /* 32 pages around the test page */
+	bool huge = snp_boot.pages_2m > 0; /* 2M RMP entries (page_size = 2M) */
+	unsigned exits = 0;
+	bool cf;
+	int i, bad = 0;
+
+	fill(REGION_A, span, PATTERN);
+	/* 4K private -> shared (4K RMP entries: no split needed) */
+	EXPECT_EQ("conv.4k_to_shared", snp_make_shared(page, PAGE_SIZE, false), 0);
+	pv_expect("pv.validate_shared_page_faults", page, PV_4K, 1, -1, 0, 29);
+	fill(page, PAGE_SIZE, 0x1111);
+	EXPECT("conv.shared_page_usable", same(page, PAGE_SIZE, 0x1111));
+	EXPECT_EQ("conv.4k_to_private", snp_make_private(page, PAGE_SIZE, false), 0);
+	pv_expect("pv.double_validate_cf1", page, PV_4K, 1, 0, 1, -1);
+	pv_expect("pv.rescind", page, PV_4K, 0, 0, 0, -1);
+	pv_expect("pv.double_rescind_cf1", page, PV_4K, 0, 0, 1, -1);
+	pv_expect("pv.revalidate", page, PV_4K, 1, 0, 0, -1);
+	pv_expect("pv.2m_on_split_region_sizemismatch", 0, PV_2M, 1, PV_FAIL_SIZEMISMATCH, 0, -1);
+	pv_expect("pv.2m_misaligned_input", REGION_A + PAGE_SIZE, PV_2M, 1, PV_FAIL_INPUT, 0, -1);
+	pv_expect("pv.bad_size_input", REGION_A, 2, 1, PV_FAIL_INPUT, 0, -1);
+	pv_expect("pv.unmapped_va_pf", 0x100000000000ULL, PV_4K, 1, -1, 0, 14);
+	pv_expect("pv.beyond_memory_faults", mem + HUGE_SIZE, PV_4K, 1, -1, 0, 29);
+	/* the rest of region A kept its data through the split */
+	for (i = 0; i < (int)(span / PAGE_SIZE); i++)
+		if (REGION_A + i * PAGE_SIZE != page &&
+		    !same(REGION_A + i * PAGE_SIZE, PAGE_SIZE, PATTERN ^ ((uint64_t)i * PAGE_SIZE)))
+			bad++;
+	EXPECT_EQ("conv.region_data_kept", bad, 0);
+
+	/* a whole 2M region: one 2M entry where the guest has 2M RMP entries,
+	 * else 512 4K entries, and a 2M PVALIDATE there is FAIL_SIZEMISMATCH */
+	EXPECT_EQ("conv.2m_to_shared", snp_make_shared(REGION_B, HUGE_SIZE, huge), 0);
+	pv_expect("pv.validate_shared_2m_faults", REGION_B, PV_2M, 1, -1, 0, 29);
+	EXPECT_EQ("conv.2m_to_private", snp_make_private(REGION_B, HUGE_SIZE, huge), 0);
+	pv_expect("pv.double_validate_2m", REGION_B, PV_2M, 1, huge ? 0 : PV_FAIL_SIZEMISMATCH,
+		  huge, -1);
+
+	/* 256 4K entries in one request, several exits (cur_entry advances):
+	 * to private over pages that are private already (no change) */
+	EXPECT_EQ("psc.256_entries", snp_psc(REGION_C, MiB(1), true, false, &exits), 0);
+	guest_test("psc.partial_progress_exits", exits >= 2, "%u exits for 256 entries", exits);
+	pv_expect("pv.256_still_validated", REGION_C + MiB(1) - PAGE_SIZE, PV_2M, 1, PV_FAIL_INPUT,
+		  0, -1);
+	pv_expect("pv.region_c_2m", REGION_C, PV_2M, 1, huge ? 0 : PV_FAIL_SIZEMISMATCH, huge, -1);
+	/* 32 4K pages through one PSC request each way */
+	EXPECT_EQ("conv.32x4k_to_shared", snp_make_shared(REGION_A, span, false), 0);
+	pv_expect("pv.validate_converted_faults", REGION_A + span - PAGE_SIZE, PV_4K, 1, -1, 0, 29);
+	EXPECT_EQ("conv.32x4k_to_private", snp_make_private(REGION_A, span, false), 0);
+	(void)cf;
+	/* converting to the state a page is already in is not an error */
+	EXPECT_EQ("psc.already_private_ok", snp_psc(REGION_A, PAGE_SIZE, true, false, NULL), 0);
+	pv_expect("pv.still_validated", REGION_A, PV_4K, 1, 0, 1, -1);
+}
+
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static void bench(void)
+{
+	uint64_t page = REGION_A + 0x7000, t0, t1, t2;
+	unsigned n = 2000, m = 500, bad = 0;
+	bool cf;
+
+	t0 = rdtsc();
+	for (unsigned i = 0; i < n; i++)
+		if (pvalidate(page, PV_4K, i & 1, &cf) || cf)
+			bad++;
+	t1 = rdtsc();
+	for (unsigned i = 0; i < m; i++)
+		if (snp_psc(page, PAGE_SIZE, i & 1, false, NULL))
+			bad++;
+	t2 = rdtsc();
+	snp_psc(page, PAGE_SIZE, true, false, NULL);
+	pvalidate(page, PV_4K, 1, &cf);
+	guest_test("bench.done", bad == 0, "%u PVALIDATE in %llu ticks, %u PSC in %llu ticks", n,
+		   (unsigned long long)(t1 - t0), m, (unsigned long long)(t2 - t1));
+}
+
+int main(void)
+{
+	int ret;
+
+	if (!EXPECT("snp.active", snp_active()))
+		return 1;
+	ret = snp_init();
+	test_startup(ret);
+	if (ret)
+		return 1;
+	if (has_arg("bench")) {
+		bench();
+		return 0;
+	}
+	test_msr_protocol();
+	test_vc_paths();
+	test_conversions();
+	printf("snptest: done\n");
+	return 0;
+}
