@@ -1,0 +1,398 @@
+/* Unit tests of hv/snp_guest.c on a fake guest: instruction decode, the
+ * PVALIDATE emulation (through the #UD exit) against the RMP model, the
+ * guest page-table walk through pt_lookup_xlate, VMGEXIT through VMMCALL,
+ * the GHCB MSR protocol and the PSC NAE flow with a fake psc backend. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <errno.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "hv/gmem.h"
+#include "hv/guest.h"
+#include "hv/hypercall.h"
+#include "hv/msr.h"
+#include "hv/snp_guest.h"
+#include "hv/svm.h"
+#include "hv/vcpu.h"
+#undef MSR_AMD64_SEV_ES_GHCB
+#include "snp/ghcb.h"
+#include "snp/rmp.h"
+#include "tests/unit/host_env.h"
+
+#define WIN_SIZE  (4ULL << 20)
+#define RAM_SPA	  (2ULL << 20) /* guest GPA 0 is SPA 2M */
+#define MEM_SIZE  (1ULL << 20)
+#define GHCB_GPA  0xa000ULL
+#define ASID	  3
+
+static u8 window[WIN_SIZE] __attribute__((aligned(4096)));
+static struct rmp rmp;
+static struct vmcb vmcb;
+static struct vcpu vcpu;
+static struct guest guest;
+static struct cfg_guest gcfg;
+static unsigned psc_calls, psc_ranges;
+static struct gmem_range last_range;
+
+static u8 *ram(u64 ga)
+{
+	return window + RAM_SPA + ga;
+}
+
+static int fake_translate(struct guest *g, gpa_t a, spa_t *out, u64 *contig)
+{
+	(void)g;
+	if (gpa_val(a) >= MEM_SIZE)
+		return -EFAULT;
+	*out = spa(RAM_SPA + gpa_val(a));
+	*contig = PAGE_SIZE - (gpa_val(a) & (PAGE_SIZE - 1));
+	return 0;
+}
+
+static const struct guest_mem_ops fake_mem = {.name = "fake", .translate = fake_translate};
+
+static struct rmp *be_rmp(struct guest *g)
+{
+	(void)g;
+	return &rmp;
+}
+
+static int be_psc(struct guest *g, const struct gmem_range *r, unsigned n)
+{
+	(void)g;
+	psc_calls++;
+	psc_ranges += n;
+	last_range = r[n - 1];
+	return 0;
+}
+
+static int be_is_shared(struct guest *g, gpa_t a)
+{
+	(void)g;
+	return gpa_val(a) == GHCB_GPA ? 0 : -EPERM;
+}
+
+static const struct snp_backend fake_be = {
+    .name = "fake",
+    .rmp = be_rmp,
+    .psc = be_psc,
+    .is_shared = be_is_shared,
+};
+
+static void fake_host(u32 leaf, u32 sub, struct cpuid_res *r)
+{
+	(void)sub;
+	memset(r, 0, sizeof(*r));
+	if (leaf == 0x80000000)
+		r->eax = 0x8000001e;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	memset(window, 0, sizeof(window));
+	host_phys_window(window, spa(0), WIN_SIZE);
+	assert_int_equal(rmp_init_model(&rmp, spa(0), rmp_table_size(WIN_SIZE >> 12), WIN_SIZE), 0);
+	memset(&vmcb, 0, sizeof(vmcb));
+	memset(&vcpu, 0, sizeof(vcpu));
+	memset(&guest, 0, sizeof(guest));
+	memset(&gcfg, 0, sizeof(gcfg));
+	strcpy(guest.name, "s1");
+	guest.cfg = &gcfg;
+	guest.snp = true;
+	guest.asid = ASID;
+	guest.mem_size = MEM_SIZE;
+	guest.mem_ops = &fake_mem;
+	guest.outcome = GUEST_RUNNING;
+	guest.cpuid.host = fake_host;
+	guest.cpuid.snp = true;
+	vcpu.vmcb = &vmcb;
+	vcpu.guest = &guest;
+	guest.vcpu = &vcpu;
+	vmcb.save.rip = 0x1000;
+	vmcb.save.efer = EFER_GUEST_SVME; /* paging off: VA = GPA */
+	psc_calls = psc_ranges = 0;
+	assert_int_equal(snp_guest_init(&guest, &fake_be), 0);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	snp_guest_fini(&guest);
+	return 0;
+}
+
+static void put_insn(u64 ga, const u8 *b, unsigned n)
+{
+	memcpy(ram(ga), b, n);
+}
+
+static const u8 pv[] = {0xf2, 0x0f, 0x01, 0xff}, vmgexit_b[] = {0xf3, 0x0f, 0x01, 0xd9},
+		vmmcall_b[] = {0x0f, 0x01, 0xd9}, ud2[] = {0x0f, 0x0b};
+
+static void test_decode(void **state)
+{
+	(void)state;
+	assert_true(snp_insn_is_pvalidate(pv, 4));
+	assert_false(snp_insn_is_pvalidate(pv, 3));
+	assert_false(snp_insn_is_pvalidate(vmgexit_b, 4));
+	assert_true(snp_insn_is_vmgexit(vmgexit_b, 4));
+	assert_false(snp_insn_is_vmgexit(vmmcall_b, 3));
+}
+
+static enum exit_action exit_ud(u64 va, u64 size, u64 validate)
+{
+	vmcb.save.rip = 0x1000;
+	vmcb.save.rax = va;
+	vcpu.regs.rcx = size;
+	vcpu.regs.rdx = validate;
+	vmcb.control.event_inj = 0;
+	vmcb.control.exit_code = SVM_EXIT_EXCP_UD;
+	return svm_handle_exit(&vcpu);
+}
+
+static void assign(u64 ga)
+{
+	assert_int_equal(rmp_make_private(&rmp, spa(RAM_SPA + ga), ASID, gpa(ga), RMP_PG_SIZE_4K,
+					  false),
+			 0);
+}
+
+static void test_pvalidate(void **state)
+{
+	(void)state;
+	put_insn(0x1000, pv, 4);
+	assign(0x5000);
+	assign(0);
+	/* validate: 0, CF=0, RIP += 4 */
+	assert_int_equal(exit_ud(0x5000, 0, 1), EXIT_RESUME);
+	assert_int_equal(vmcb.save.rax, 0);
+	assert_false(vmcb.save.rflags & 1);
+	assert_int_equal(vmcb.save.rip, 0x1004);
+	/* again: 0 with CF=1 */
+	exit_ud(0x5000, 0, 1);
+	assert_int_equal(vmcb.save.rax, 0);
+	assert_true(vmcb.save.rflags & 1);
+	/* rescind, then rescind again: CF 0 then 1 */
+	exit_ud(0x5000, 0, 0);
+	assert_false(vmcb.save.rflags & 1);
+	exit_ud(0x5000, 0, 0);
+	assert_true(vmcb.save.rflags & 1);
+	/* 2M over a 4K entry: FAIL_SIZEMISMATCH; misaligned 2M: FAIL_INPUT; size 2: FAIL_INPUT */
+	exit_ud(0, 1, 1);
+	assert_int_equal(vmcb.save.rax, RMP_FAIL_SIZEMISMATCH);
+	exit_ud(0x5000, 1, 1);
+	assert_int_equal(vmcb.save.rax, RMP_FAIL_INPUT);
+	exit_ud(0x5000, 2, 1);
+	assert_int_equal(vmcb.save.rax, RMP_FAIL_INPUT);
+	/* a page not assigned to the guest: #VC(0x400), RIP and RAX unchanged */
+	exit_ud(0x6000, 0, 1);
+	assert_int_equal(vmcb.save.rip, 0x1000);
+	assert_int_equal(vmcb.save.rax, 0x6000);
+	assert_int_equal(vmcb.control.event_inj & SVM_EVTINJ_VEC_MASK, X86_VEC_VC);
+	assert_int_equal(vmcb.control.event_inj_err, SVM_EXIT_NPF);
+	/* beyond guest memory: the same fault */
+	exit_ud(MEM_SIZE + 0x1000, 0, 1);
+	assert_int_equal(vmcb.control.event_inj & SVM_EVTINJ_VEC_MASK, X86_VEC_VC);
+	/* CPL 3: #GP */
+	vmcb.save.cpl = 3;
+	exit_ud(0x5000, 0, 1);
+	assert_int_equal(vmcb.control.event_inj & SVM_EVTINJ_VEC_MASK, X86_VEC_GP);
+	vmcb.save.cpl = 0;
+	/* another instruction: #UD goes back */
+	put_insn(0x1000, ud2, 2);
+	exit_ud(0x5000, 0, 1);
+	assert_int_equal(vmcb.control.event_inj & SVM_EVTINJ_VEC_MASK, X86_VEC_UD);
+	assert_int_equal(vmcb.save.rip, 0x1000);
+}
+
+/* 4-level tables in guest memory: VA 0x40201000 -> GPA 0x8000 (4K leaf),
+ * VA 0x40400000 -> GPA 0 (2M leaf); A/D and AVL bits set as a guest may. */
+static void test_guest_walk(void **state)
+{
+	u64 *pml4 = (u64 *)ram(0x10000), *pdpt = (u64 *)ram(0x11000), *pd = (u64 *)ram(0x12000),
+	    *pt = (u64 *)ram(0x13000), out = 0;
+
+	(void)state;
+	pml4[0] = 0x11000 | 0x3 | 0x20;
+	pdpt[1] = 0x12000 | 0x3 | 0xe00;
+	pd[1] = 0x13000 | 0x7;
+	pd[2] = 0x000000 | 0x83 | 0x60;
+	pt[1] = 0x8000 | 0x63;
+	assert_int_equal(snp_guest_va_to_gpa(&guest, 0x10000, 0x40201123, &out), 0);
+	assert_int_equal(out, 0x8123);
+	assert_int_equal(snp_guest_va_to_gpa(&guest, 0x10000, 0x40400000 + 0x5678, &out), 0);
+	assert_int_equal(out, 0x5678);
+	assert_int_equal(snp_guest_va_to_gpa(&guest, 0x10000, 0x80000000, &out), -EFAULT);
+	pdpt[2] = 0x7ff00000 | 0x3; /* a table outside guest memory */
+	assert_int_equal(snp_guest_va_to_gpa(&guest, 0x10000, 0x80000000, &out), -EIO);
+	/* PVALIDATE in long mode with RIP and RAX through those tables */
+	vmcb.save.efer = EFER_GUEST_SVME | EFER_GUEST_LMA | EFER_GUEST_LME;
+	vmcb.save.cr0 = (1ULL << 31) | 1;
+	vmcb.save.cr3 = 0x10000;
+	put_insn(0x5000 + 0x10, pv, 4); /* VA 0x40405010 */
+	assign(0x8000);
+	vmcb.save.rip = 0x40405010;
+	vmcb.save.rax = 0x40201000;
+	vcpu.regs.rcx = 0;
+	vcpu.regs.rdx = 1;
+	vmcb.control.exit_code = SVM_EXIT_EXCP_UD;
+	assert_int_equal(svm_handle_exit(&vcpu), EXIT_RESUME);
+	assert_int_equal(vmcb.save.rax, 0);
+	assert_int_equal(vmcb.save.rip, 0x40405014);
+	/* an unmapped VA in RAX: #PF with CR2 */
+	vmcb.save.rip = 0x40405010;
+	vmcb.save.rax = 0xc0000000;
+	svm_handle_exit(&vcpu);
+	assert_int_equal(vmcb.control.event_inj & SVM_EVTINJ_VEC_MASK, X86_VEC_PF);
+	assert_int_equal(vmcb.save.cr2, 0xc0000000);
+}
+
+static enum exit_action exit_vmmcall(void)
+{
+	vmcb.save.rip = 0x1000;
+	vmcb.control.exit_code = SVM_EXIT_VMMCALL;
+	return svm_handle_exit(&vcpu);
+}
+
+static void test_msr_protocol(void **state)
+{
+	(void)state;
+	put_insn(0x1000, vmgexit_b, 4);
+	guest.ghcb_msr = GHCB_MSR_SEV_INFO_REQ;
+	assert_int_equal(exit_vmmcall(), EXIT_RESUME);
+	assert_int_equal(vmcb.save.rip, 0x1004);
+	assert_int_equal(guest.ghcb_msr & GHCB_MSR_INFO, GHCB_MSR_SEV_INFO_RESP);
+	assert_int_equal(FIELD_GET(GHCB_MSR_SEV_INFO_CBIT, guest.ghcb_msr), 51);
+	guest.ghcb_msr = ghcb_msr_cpuid_req(0x8000001f, GHCB_CPUID_EBX);
+	exit_vmmcall();
+	assert_int_equal(guest.ghcb_msr & GHCB_MSR_INFO, GHCB_MSR_CPUID_RESP);
+	assert_int_equal((guest.ghcb_msr >> 32) & 0x3f, 51);
+	/* registration: a private page is refused, the shared one accepted */
+	guest.ghcb_msr = ghcb_msr_reg_gpa_req(0x5);
+	exit_vmmcall();
+	assert_int_equal(guest.ghcb_msr >> 12, GENMASK(51, 0));
+	guest.ghcb_msr = ghcb_msr_reg_gpa_req(GHCB_GPA >> 12);
+	exit_vmmcall();
+	assert_int_equal(guest.ghcb_msr, ghcb_msr_reg_gpa_resp(GHCB_GPA >> 12));
+	/* PSC: one range to the backend; out of range: error, no call */
+	guest.ghcb_msr = ghcb_msr_psc_req(7, PSC_OP_SHARED);
+	exit_vmmcall();
+	assert_int_equal(guest.ghcb_msr, ghcb_msr_psc_resp(0));
+	assert_int_equal(psc_calls, 1);
+	assert_int_equal(gpa_val(last_range.gpa), 0x7000);
+	assert_int_equal(last_range.to, GMEM_SHARED);
+	guest.ghcb_msr = ghcb_msr_psc_req(MEM_SIZE >> 12, PSC_OP_PRIVATE);
+	exit_vmmcall();
+	assert_true(guest.ghcb_msr >> 32);
+	assert_int_equal(psc_calls, 1);
+	/* a plain VMMCALL is still a hypercall (RIP += 3) */
+	put_insn(0x1000, vmmcall_b, 3);
+	vmcb.save.rax = HC_YIELD;
+	assert_int_equal(exit_vmmcall(), EXIT_YIELD);
+	assert_int_equal(vmcb.save.rip, 0x1003);
+	/* termination request ends the guest */
+	put_insn(0x1000, vmgexit_b, 4);
+	guest.ghcb_msr = ghcb_msr_term_req(0, 3);
+	assert_int_equal(exit_vmmcall(), EXIT_STOP);
+	assert_int_equal(guest.outcome, GUEST_FAIL);
+}
+
+static void register_ghcb(void)
+{
+	put_insn(0x1000, vmgexit_b, 4);
+	guest.ghcb_msr = ghcb_msr_reg_gpa_req(GHCB_GPA >> 12);
+	exit_vmmcall();
+	guest.ghcb_msr = GHCB_GPA;
+}
+
+static struct ghcb *gh(void)
+{
+	return (struct ghcb *)ram(GHCB_GPA);
+}
+
+static u64 psc_nae(void)
+{
+	struct ghcb *g = gh();
+
+	memset(&g->save, 0, sizeof(g->save));
+	g->save.sw_exit_code = SVM_VMGEXIT_PSC;
+	g->save.sw_scratch = GHCB_GPA + GHCB_SHARED_BUF_OFFSET;
+	ghcb_set_field_valid(g, GHCB_FIELD_BIT(sw_exit_code));
+	ghcb_set_field_valid(g, GHCB_FIELD_BIT(sw_exit_info_1));
+	ghcb_set_field_valid(g, GHCB_FIELD_BIT(sw_exit_info_2));
+	ghcb_set_field_valid(g, GHCB_FIELD_BIT(sw_scratch));
+	assert_int_equal(exit_vmmcall(), EXIT_RESUME);
+	return g->save.sw_exit_info_2;
+}
+
+static void test_psc_nae(void **state)
+{
+	struct psc_desc *d = (struct psc_desc *)gh()->shared_buffer;
+	unsigned i;
+
+	(void)state;
+	register_ghcb();
+	d->hdr.cur_entry = 0;
+	d->hdr.end_entry = 99;
+	for (i = 0; i < 100; i++)
+		d->entries[i] = psc_entry(0x20 + i, PSC_OP_SHARED, false, 0);
+	/* partial progress: 64 entries per exit, one backend request each */
+	assert_int_equal(psc_nae(), 0);
+	assert_int_equal(d->hdr.cur_entry, SNP_PSC_ENTRIES_PER_EXIT);
+	assert_int_equal(psc_calls, 1);
+	assert_int_equal(psc_ranges, SNP_PSC_ENTRIES_PER_EXIT);
+	assert_int_equal(psc_nae(), 0);
+	assert_int_equal(d->hdr.cur_entry, 100);
+	assert_int_equal(psc_calls, 2);
+	assert_int_equal(psc_ranges, 100);
+	assert_int_equal(FIELD_GET(PSC_ENTRY_CUR_PAGE, d->entries[99]), 1);
+	/* malformed: no backend call, documented error, header untouched */
+	d->hdr.cur_entry = 0;
+	d->hdr.end_entry = 253;
+	assert_int_equal(psc_nae(), PSC_ERROR_INVALID_HDR);
+	assert_int_equal(d->hdr.cur_entry, 0);
+	d->hdr.end_entry = 0;
+	d->entries[0] = psc_entry(MEM_SIZE >> 12, PSC_OP_SHARED, false, 0);
+	assert_int_equal(psc_nae(), PSC_ERROR_INVALID_ENTRY);
+	d->entries[0] = psc_entry(0x20, 7, false, 0);
+	assert_int_equal(psc_nae(), PSC_ERROR_INVALID_ENTRY);
+	assert_int_equal(psc_calls, 2);
+	/* SW_SCRATCH outside the shared buffer */
+	gh()->save.sw_scratch = GHCB_GPA;
+	{
+		struct ghcb *g = gh();
+
+		g->save.sw_exit_code = SVM_VMGEXIT_PSC;
+		exit_vmmcall();
+		assert_int_equal(g->save.sw_exit_info_1, GHCB_HV_RESP_MALFORMED_INPUT);
+	}
+}
+
+static void test_nae_unregistered(void **state)
+{
+	(void)state;
+	put_insn(0x1000, vmgexit_b, 4);
+	guest.ghcb_msr = GHCB_GPA;
+	assert_int_equal(exit_vmmcall(), EXIT_STOP);
+	assert_int_equal(guest.outcome, GUEST_KILLED);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_decode),
+	    cmocka_unit_test_setup_teardown(test_pvalidate, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_guest_walk, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_msr_protocol, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_psc_nae, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_nae_unregistered, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
