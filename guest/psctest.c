@@ -5,9 +5,9 @@
  * (@@ CHECK snp.<guest>.pagestate_check). docs/snp-guest.md. */
 #include "lib/snp.h"
 
-#define PAGE_D	   0x1c4000 /* 4K RMP entries (launch region below 2 MiB) */
-#define REGION_E   MiB(12)
-#define SEED	   0x0badc0ffee0ddf00ULL
+#define PAGE_D	 0x1c4000 /* 4K RMP entries (launch region below 2 MiB) */
+#define REGION_E MiB(12)
+#define SEED	 0x0badc0ffee0ddf00ULL
 
 static struct psc_desc d;
 
@@ -40,8 +40,7 @@ static void send(const char *name, uint64_t want)
 	uint64_t info1 = 0, e2 = snp_psc_raw(&d, sizeof(d), 0, 0, &info1);
 
 	guest_test(name,
-		   e2 == want && info1 == 0 &&
-		       (want || d.hdr.cur_entry > d.hdr.end_entry) &&
+		   e2 == want && info1 == 0 && (want || d.hdr.cur_entry > d.hdr.end_entry) &&
 		       (!want || (d.hdr.cur_entry == before.cur_entry &&
 				  d.hdr.end_entry == before.end_entry)),
 		   "exitinfo2 0x%llx (want 0x%llx) info1 0x%llx cur %u end %u",
@@ -143,18 +142,19 @@ int main(void)
 		   "info1 0x%llx exitinfo2 0x%llx", (unsigned long long)info1,
 		   (unsigned long long)e2);
 	e2 = snp_psc_raw(&d, sizeof(d), 0, mem + 0x800, &info1);
-	guest_test("scratch.beyond_memory", info1 == GHCB_HV_RESP_MALFORMED_INPUT &&
-						e2 == GHCB_ERR_INVALID_SCRATCH,
+	guest_test("scratch.beyond_memory",
+		   info1 == GHCB_HV_RESP_MALFORMED_INPUT && e2 == GHCB_ERR_INVALID_SCRATCH,
 		   "info1 0x%llx exitinfo2 0x%llx", (unsigned long long)info1,
 		   (unsigned long long)e2);
 	/* entries running past the end of the shared buffer */
 	req(0, 252, 0);
 	e2 = snp_psc_raw(&d, sizeof(struct psc_hdr) + 8, GHCB_SHARED_BUF_SIZE - 16, 0, &info1);
-	guest_test("hdr.entries_past_buffer", e2 == PSC_ERROR_INVALID_HDR,
-		   "exitinfo2 0x%llx", (unsigned long long)e2);
+	guest_test("hdr.entries_past_buffer", e2 == PSC_ERROR_INVALID_HDR, "exitinfo2 0x%llx",
+		   (unsigned long long)e2);
 
 	/* MSR protocol: bad operation, GFN beyond memory */
-	EXPECT("msrp.psc_bad_op", ghcb_msr_call((gfn_d << 12) | (7ULL << 52) | GHCB_MSR_PSC_REQ) >> 32);
+	EXPECT("msrp.psc_bad_op",
+	       ghcb_msr_call((gfn_d << 12) | (7ULL << 52) | GHCB_MSR_PSC_REQ) >> 32);
 	EXPECT("msrp.psc_beyond_memory", snp_msr_psc((mem >> 12) + 1, false) != 0);
 	unchanged("all.nothing_changed");
 

@@ -6,8 +6,8 @@
 #include "lib/snp.h"
 
 #define REGION_A 0x1c0000 /* 4K RMP entries (launch region below 2 MiB) */
-#define REGION_B MiB(12) /* converted as one 2M page */
-#define REGION_C MiB(16) /* 256 4K entries in one request */
+#define REGION_B MiB(12)  /* converted as one 2M page */
+#define REGION_C MiB(16)  /* 256 4K entries in one request */
 #define PATTERN	 0x5a5aa5a5c3c33c3cULL
 
 static bool has_arg(const char *w)
@@ -56,7 +56,8 @@ static void pv_expect(const char *name, uint64_t va, int size, int validate, int
 static void test_startup(int ret)
 {
 	EXPECT_EQ("init", ret, 0);
-	guest_test("validate.counts", snp_boot.failures == 0 && snp_boot.pages_2m + snp_boot.pages_4k > 0,
+	guest_test("validate.counts",
+		   snp_boot.failures == 0 && snp_boot.pages_2m + snp_boot.pages_4k > 0,
 		   "2M %llu, 4K %llu, already 4K %llu / 2M %llu, 4K retries %llu, failures %llu, "
 		   "touched %llu",
 		   (unsigned long long)snp_boot.pages_2m, (unsigned long long)snp_boot.pages_4k,
@@ -76,7 +77,8 @@ static void test_msr_protocol(void)
 
 	v = ghcb_msr_call(GHCB_MSR_SEV_INFO_REQ);
 	guest_test("msrp.sev_info",
-		   (v & 0xfff) == GHCB_MSR_SEV_INFO_RESP && FIELD_GET(GHCB_MSR_SEV_INFO_CBIT, v) == 51,
+		   (v & 0xfff) == GHCB_MSR_SEV_INFO_RESP &&
+		       FIELD_GET(GHCB_MSR_SEV_INFO_CBIT, v) == 51,
 		   "response 0x%llx", (unsigned long long)v);
 	EXPECT_EQ("msrp.cpuid_ok", snp_msr_cpuid(CPUID_SEV_LEAF, &m), 0);
 	EXPECT_EQ("msrp.cpuid_sev_eax", m.eax & 0x1a, 0x1a);
@@ -108,7 +110,7 @@ static void test_vc_paths(void)
 	f.rip = (uint64_t)(uintptr_t)insn_cpuid;
 	snp_vc_handler(&f);
 	EXPECT("vc.cpuid_signature", f.rbx == HC_CPUID_SIG_EBX && f.rcx == HC_CPUID_SIG_ECX &&
-					  f.rip == (uint64_t)(uintptr_t)insn_cpuid + 2);
+					 f.rip == (uint64_t)(uintptr_t)insn_cpuid + 2);
 	memset(&f, 0, sizeof(f));
 	f.error = 0x7c;
 	f.rcx = MSR_SEV_STATUS;
@@ -137,7 +139,7 @@ static void test_vc_paths(void)
 static void test_conversions(void)
 {
 	uint64_t mem = boot_info()->mem_size, page = REGION_A + 0x3000;
-	const uint64_t span = 0x20000; /* 32 pages around the test page */
+	const uint64_t span = 0x20000;	   /* 32 pages around the test page */
 	bool huge = snp_boot.pages_2m > 0; /* 2M RMP entries (page_size = 2M) */
 	unsigned exits = 0;
 	bool cf;

@@ -261,9 +261,10 @@ static int emulate_pvalidate(struct snp_guest *s, struct vcpu *v)
 		/* Hardware: #NPF with RMP|SIZEM; the hypervisor PSMASHes and the
 		 * guest retries the instruction (snp-facts.md, KVM does the same). */
 		if (!s->be->split || s->be->split(g, gpa(ga & ~(HUGE_SIZE - 1)))) {
-			guest_finish(g, GUEST_KILLED,
-				     "PVALIDATE 4K at gpa 0x%llx inside a 2M RMP entry: cannot split",
-				     (unsigned long long)ga);
+			guest_finish(
+			    g, GUEST_KILLED,
+			    "PVALIDATE 4K at gpa 0x%llx inside a 2M RMP entry: cannot split",
+			    (unsigned long long)ga);
 			return 0;
 		}
 		s->st.npf_sizem++;
@@ -275,7 +276,8 @@ static int emulate_pvalidate(struct snp_guest *s, struct vcpu *v)
 	}
 	if (rc == -EIO || rc == -EOPNOTSUPP || rc < 0) {
 		s->st.pvalidate_flt++;
-		guest_finish(g, GUEST_KILLED, "PVALIDATE at rip 0x%llx: cannot translate va 0x%llx (%d)",
+		guest_finish(g, GUEST_KILLED,
+			     "PVALIDATE at rip 0x%llx: cannot translate va 0x%llx (%d)",
 			     (unsigned long long)sa->rip, (unsigned long long)va, rc);
 		return 0;
 	}
@@ -354,10 +356,10 @@ static u64 fingerprint(struct snp_guest *s)
 
 /* ---- GHCB MSR protocol (56421 2.3.1) --------------------------------------------- */
 
-#define GHCB_MSR_HV_FT_SNP	BIT(0) /* 56421 2.3.1.8: SEV-SNP supported */
-#define GHCB_MSR_REG_GPA_FAIL	GENMASK(51, 0) /* GFN all ones: not registered */
-#define PSC_MSR_ERR_INVALID	1     /* our codes in GHCBData[63:32], docs/snp-guest.md */
-#define PSC_MSR_ERR_GENERIC	0x100
+#define GHCB_MSR_HV_FT_SNP    BIT(0)	     /* 56421 2.3.1.8: SEV-SNP supported */
+#define GHCB_MSR_REG_GPA_FAIL GENMASK(51, 0) /* GFN all ones: not registered */
+#define PSC_MSR_ERR_INVALID   1		     /* our codes in GHCBData[63:32], docs/snp-guest.md */
+#define PSC_MSR_ERR_GENERIC   0x100
 
 static int terminate(struct snp_guest *s, unsigned set, unsigned code, const char *how)
 {
@@ -461,7 +463,7 @@ static void nae_ok(struct ghcb *gh)
 	gh->save.sw_exit_info_2 = 0;
 }
 
-#define VALID(gh, f) ghcb_field_valid((gh), GHCB_FIELD_BIT(f))
+#define VALID(gh, f)	 ghcb_field_valid((gh), GHCB_FIELD_BIT(f))
 #define SET_VALID(gh, f) ghcb_set_field_valid((gh), GHCB_FIELD_BIT(f))
 
 static void nae_cpuid(struct snp_guest *s, struct ghcb *gh)
@@ -499,7 +501,8 @@ static void nae_msr(struct snp_guest *s, struct vcpu *v, struct ghcb *gh)
 	if (msr == MSR_AMD64_SEV_ES_GHCB) {
 		ret = -EPERM; /* the GHCB MSR is never reached through the GHCB */
 	} else if (wr) {
-		ret = msr_guest_write(v, msr, (gh->save.rax & 0xffffffffULL) | (gh->save.rdx << 32));
+		ret =
+		    msr_guest_write(v, msr, (gh->save.rax & 0xffffffffULL) | (gh->save.rdx << 32));
 	} else {
 		ret = msr_guest_read(v, msr, &val);
 		gh->save.rax = val & 0xffffffffULL;
@@ -521,7 +524,7 @@ static void nae_msr(struct snp_guest *s, struct vcpu *v, struct ghcb *gh)
  * Only COM1 is emulated through the GHCB (what the guests use on SNP
  * hardware); other ports read all ones and drop writes, string I/O is
  * refused. */
-#define COM1_BASE 0x3f8
+#define COM1_BASE	   0x3f8
 #define UART_LSR_THRE_TEMT 0x60
 
 static void nae_ioio(struct snp_guest *s, struct ghcb *gh)
@@ -779,12 +782,12 @@ void snp_guest_fini(struct guest *g)
 	pr_info("snp: guest %s: %llu PVALIDATE (%llu CF=1, %llu faults, %llu splits), %llu VMGEXIT "
 		"(%llu MSR protocol, %llu NAE), %llu PSC requests (%llu rejected, %llu exits, %llu "
 		"pages)\n",
-		g->name, (unsigned long long)s->st.pvalidate, (unsigned long long)s->st.pvalidate_cf,
-		(unsigned long long)s->st.pvalidate_flt, (unsigned long long)s->st.npf_sizem,
-		(unsigned long long)s->st.vmgexit, (unsigned long long)s->st.msr_proto,
-		(unsigned long long)s->st.nae, (unsigned long long)s->st.psc_req,
-		(unsigned long long)s->st.psc_rejected, (unsigned long long)s->st.psc_exits,
-		(unsigned long long)s->st.psc_pages);
+		g->name, (unsigned long long)s->st.pvalidate,
+		(unsigned long long)s->st.pvalidate_cf, (unsigned long long)s->st.pvalidate_flt,
+		(unsigned long long)s->st.npf_sizem, (unsigned long long)s->st.vmgexit,
+		(unsigned long long)s->st.msr_proto, (unsigned long long)s->st.nae,
+		(unsigned long long)s->st.psc_req, (unsigned long long)s->st.psc_rejected,
+		(unsigned long long)s->st.psc_exits, (unsigned long long)s->st.psc_pages);
 	metric_rate(g, "pvalidate_per_s", s->st.pvalidate, s->st.pv_first, s->st.pv_last);
 	metric_rate(g, "psc_per_s", s->st.psc_req - s->st.psc_rejected, s->st.psc_first,
 		    s->st.psc_last);
@@ -947,8 +950,9 @@ static int flat_psc(struct guest *g, const struct gmem_range *r, unsigned n)
 				a += PAGE_SIZE;
 			}
 			if (ret) {
-				pr_err("snp: guest %s: page-state change at gpa 0x%llx failed (%d)\n",
-				       g->name, (unsigned long long)a, ret);
+				pr_err(
+				    "snp: guest %s: page-state change at gpa 0x%llx failed (%d)\n",
+				    g->name, (unsigned long long)a, ret);
 				return ret < 0 ? ret : -EIO;
 			}
 		}
@@ -995,8 +999,9 @@ static int flat_check(struct guest *g)
 			if (bad++ < 4)
 				pr_err("snp: guest %s: gpa 0x%llx spa 0x%llx: RMP says asid %u gpa "
 				       "0x%llx\n",
-				       g->name, (unsigned long long)ga, (unsigned long long)spa_val(pa),
-				       info.asid, (unsigned long long)gpa_val(info.gpa));
+				       g->name, (unsigned long long)ga,
+				       (unsigned long long)spa_val(pa), info.asid,
+				       (unsigned long long)gpa_val(info.gpa));
 		}
 	}
 	return bad ? -EIO : 0;

@@ -66,9 +66,9 @@ struct snp_stats {
 	u64 pvalidate_flt; /* ... that faulted (#VC/#PF/#GP injected) */
 	u64 npf_sizem;	   /* splits done for a 4K PVALIDATE on a 2M entry */
 	u64 vmgexit;
-	u64 msr_proto;	/* MSR-protocol requests */
-	u64 nae;	/* GHCB-page NAE events */
-	u64 psc_req;	/* PSC requests (MSR and NAE) */
+	u64 msr_proto; /* MSR-protocol requests */
+	u64 nae;       /* GHCB-page NAE events */
+	u64 psc_req;   /* PSC requests (MSR and NAE) */
 	u64 psc_rejected;
 	u64 psc_pages; /* 4K pages converted or confirmed */
 	u64 psc_exits; /* NAE PSC exits (a request may take several) */

@@ -65,8 +65,8 @@ int snp_msr_cpuid(uint32_t fn, struct cpuid_out *out)
 	uint32_t *regs[4] = {&out->eax, &out->ebx, &out->ecx, &out->edx};
 
 	for (unsigned r = 0; r < 4; r++) {
-		uint64_t v = ghcb_msr_call(((uint64_t)fn << 32) | ((uint64_t)r << 30) |
-					   GHCB_MSR_CPUID_REQ);
+		uint64_t v =
+		    ghcb_msr_call(((uint64_t)fn << 32) | ((uint64_t)r << 30) | GHCB_MSR_CPUID_REQ);
 
 		if ((v & GHCB_MSR_INFO) != GHCB_MSR_CPUID_RESP || ((v >> 30) & 3) != r)
 			return -1;
@@ -251,7 +251,8 @@ uint64_t snp_psc_raw(void *desc, size_t len, size_t buf_off, uint64_t scratch, u
 	if (buf_off + len > GHCB_SHARED_BUF_SIZE)
 		len = GHCB_SHARED_BUF_SIZE - buf_off;
 	memcpy(buf, desc, len);
-	snp_ghcb->save.sw_scratch = scratch ? scratch : snp_ghcb_gpa + GHCB_SHARED_BUF_OFFSET + buf_off;
+	snp_ghcb->save.sw_scratch =
+	    scratch ? scratch : snp_ghcb_gpa + GHCB_SHARED_BUF_OFFSET + buf_off;
 	ghcb_valid(GHCB_FIELD_BIT(sw_scratch));
 	*info1 = ghcb_exit(SVM_VMGEXIT_PSC, 0, 0);
 	memcpy(desc, buf, len);
@@ -448,14 +449,20 @@ static void vc_ioio(struct exc_frame *f)
 		len = 1;
 	}
 	switch (ip[len]) {
-	case 0xe4: case 0xe5: case 0xe6: case 0xe7:
+	case 0xe4:
+	case 0xe5:
+	case 0xe6:
+	case 0xe7:
 		port = ip[len + 1];
 		in = !(ip[len] & 2);
 		if (!(ip[len] & 1))
 			size = 1;
 		len += 2;
 		break;
-	case 0xec: case 0xed: case 0xee: case 0xef:
+	case 0xec:
+	case 0xed:
+	case 0xee:
+	case 0xef:
 		port = (uint16_t)f->rdx;
 		in = !(ip[len] & 2);
 		if (!(ip[len] & 1))
@@ -467,7 +474,10 @@ static void vc_ioio(struct exc_frame *f)
 		return;
 	}
 	/* EXITINFO1 of the IOIO intercept (APM vol 2 15.10.2) */
-	info = ((uint64_t)port << 16) | (size == 1 ? BIT(4) : size == 2 ? BIT(5) : BIT(6)) |
+	info = ((uint64_t)port << 16) |
+	       (size == 1   ? BIT(4)
+		: size == 2 ? BIT(5)
+			    : BIT(6)) |
 	       (in ? 1 : 0);
 	ghcb_reset();
 	snp_ghcb->save.rax = f->rax;

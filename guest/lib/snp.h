@@ -11,17 +11,17 @@
 #include "guest.h"
 #include "snp/ghcb.h"
 
-#define MSR_SEV_STATUS	    0xc0010131
-#define SEV_STATUS_SNP	    (1u << 2)
-#define CPUID_SEV_LEAF	    0x8000001fu
+#define MSR_SEV_STATUS		 0xc0010131
+#define SEV_STATUS_SNP		 (1u << 2)
+#define CPUID_SEV_LEAF		 0x8000001fu
 #define SEV_EBX_COHERENCY_SFW_NO (1u << 31)
 
 /* PVALIDATE return codes (RAX) */
-#define PV_SUCCESS	    0
-#define PV_FAIL_INPUT	    1
+#define PV_SUCCESS	     0
+#define PV_FAIL_INPUT	     1
 #define PV_FAIL_SIZEMISMATCH 6
-#define PV_4K 0
-#define PV_2M 1
+#define PV_4K		     0
+#define PV_2M		     1
 
 /* PVALIDATE F2 0F 01 FF: RAX = VA, ECX = size, EDX = 1 validate / 0
  * rescind; returns RAX, *cf = RFLAGS.CF (1: already in that state). */
@@ -62,9 +62,9 @@ struct snp_boot_stats {
 	uint64_t pages_2m, pages_4k; /* validated now */
 	uint64_t already_4k;	     /* 4K pages with CF=1 (validated at launch) */
 	uint64_t already_2m;
-	uint64_t retries_4k;	     /* 2M regions retried as 4K on FAIL_SIZEMISMATCH */
+	uint64_t retries_4k; /* 2M regions retried as 4K on FAIL_SIZEMISMATCH */
 	uint64_t failures;
-	uint64_t touched;	     /* pages whose first and last byte were touched */
+	uint64_t touched; /* pages whose first and last byte were touched */
 };
 extern struct snp_boot_stats snp_boot;
 /* Installs the #VC handler, PVALIDATEs [0, mem_size), negotiates the GHCB

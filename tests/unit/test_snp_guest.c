@@ -23,11 +23,11 @@
 #include "snp/rmp.h"
 #include "tests/unit/host_env.h"
 
-#define WIN_SIZE  (4ULL << 20)
-#define RAM_SPA	  (2ULL << 20) /* guest GPA 0 is SPA 2M */
-#define MEM_SIZE  (1ULL << 20)
-#define GHCB_GPA  0xa000ULL
-#define ASID	  3
+#define WIN_SIZE (4ULL << 20)
+#define RAM_SPA	 (2ULL << 20) /* guest GPA 0 is SPA 2M */
+#define MEM_SIZE (1ULL << 20)
+#define GHCB_GPA 0xa000ULL
+#define ASID	 3
 
 static u8 window[WIN_SIZE] __attribute__((aligned(4096)));
 static struct rmp rmp;
@@ -158,9 +158,8 @@ static enum exit_action exit_ud(u64 va, u64 size, u64 validate)
 
 static void assign(u64 ga)
 {
-	assert_int_equal(rmp_make_private(&rmp, spa(RAM_SPA + ga), ASID, gpa(ga), RMP_PG_SIZE_4K,
-					  false),
-			 0);
+	assert_int_equal(
+	    rmp_make_private(&rmp, spa(RAM_SPA + ga), ASID, gpa(ga), RMP_PG_SIZE_4K, false), 0);
 }
 
 static void test_pvalidate(void **state)
