@@ -176,6 +176,15 @@ static void test_conversions(void)
 	pv_expect("pv.double_validate_2m", REGION_B, PV_2M, 1, huge ? 0 : PV_FAIL_SIZEMISMATCH,
 		  huge, -1);
 
+	if (huge) { /* 4K rescind inside the 2M entry: #NPF SIZEM, the hypervisor splits */
+		EXPECT_EQ("conv.4k_in_2m_to_shared",
+			  snp_make_shared(REGION_B + 0x5000, PAGE_SIZE, false), 0);
+		EXPECT_EQ("conv.4k_in_2m_to_private",
+			  snp_make_private(REGION_B + 0x5000, PAGE_SIZE, false), 0);
+		pv_expect("pv.2m_after_split_sizemismatch", REGION_B, PV_2M, 1,
+			  PV_FAIL_SIZEMISMATCH, 0, -1);
+		pv_expect("pv.4k_after_split_cf1", REGION_B + 0x6000, PV_4K, 1, 0, 1, -1);
+	}
 	/* 256 4K entries in one request, several exits (cur_entry advances):
 	 * to private over pages that are private already (no change) */
 	EXPECT_EQ("psc.256_entries", snp_psc(REGION_C, MiB(1), true, false, &exits), 0);
