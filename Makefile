@@ -160,9 +160,7 @@ tools: $(TOOL_BINS)
 
 FUZZ_SECONDS ?= 60
 fuzz: deps $(FUZZ_BINS)
-	$(Q)for f in $(FUZZ_BINS); do echo "== $$f ($(FUZZ_SECONDS)s)"; \
-	  mkdir -p $(BUILD)/fuzz/corpus/$$(basename $$f); \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(BUILD)/fuzz/corpus/$$(basename $$f) tests/fuzz/seeds/$$(basename $$f) || exit 1; done
+	$(Q)FUZZ_SECONDS=$(FUZZ_SECONDS) BUILD=$(BUILD) sh tools/run-fuzz.sh $(FUZZ_BINS)
 
 JOBS ?= $(shell nproc)
 
