@@ -98,6 +98,18 @@ struct guest {
 	/* make bench (HC_BENCH_MARK): round trips per second of CPUID exits
 	 * through the full dispatcher and of bare VMRUNs; 0 if not measured. */
 	u64 bench_full_per_s, bench_bare_per_s;
+	/* Memory summary taken by mem_ops->report before the guest's memory
+	 * goes (printed in the final table). */
+	struct guest_mem_summary {
+		bool valid;
+		u64 private_pages, shared_pages;   /* 4K units, gmem's ledger */
+		u64 rmp_4k, rmp_2m;                /* RMP entries assigned to the ASID */
+		u64 npt_tables, iommu_tables;      /* page-table pages */
+		u64 conversions, inv_rounds;       /* 4K pages converted; invalidation rounds */
+		u64 xcheck_runs;
+		bool xcheck_clean;
+		char digest[97];                   /* launch digest (SNP), "" otherwise */
+	} mem;
 };
 
 /* ---- results (hv/exits.c) ---- */

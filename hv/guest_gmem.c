@@ -154,13 +154,14 @@ static int launch_range(struct gg *x, u64 a, u64 len, enum snp_page_type type, c
 	return gmem_populate_fill(&x->gm, gpa(a), ALIGN_UP(len, PAGE_SIZE), GMEM_PRIVATE, &fill);
 }
 
-static void print_digest(const struct guest *g, const u8 d[48], const char *what)
+static void print_digest(struct guest *g, const u8 d[48], const char *what)
 {
 	char hex[97];
 
 	for (int i = 0; i < 48; i++)
 		snprintf(hex + 2 * i, 3, "%02x", d[i]);
 	pr_info("guest %s: launch digest (%s) %s\n", g->name, what, hex);
+	memcpy(g->mem.digest, hex, sizeof(hex));
 	if (!strcmp(what, "firmware"))
 		printf("@@ DIGEST %s %s\n", g->name, hex);
 }
@@ -300,10 +301,38 @@ static int gg_translate(struct guest *g, gpa_t a, spa_t *out, u64 *contig)
 	return 0;
 }
 
+/* RMP entries assigned to the guest's ASID, over its ledger records (cost
+ * grows with the guest's memory, not with RAM). */
+static void count_rmp(struct gg *x, u64 *n4k, u64 *n2m)
+{
+	struct rmp_info info;
+	struct gmem_rec r;
+
+	*n4k = *n2m = 0;
+	if (!x->gm.rmp)
+		return;
+	for (u64 a = 0; a < x->gm.mem_size; a += r.size) {
+		spa_t epa;
+
+		if (gmem_lookup(&x->gm, gpa(a), &r)) {
+			r.size = PAGE_SIZE;
+			continue;
+		}
+		if (rmp_lookup(x->gm.rmp, r.spa, &info, &epa) || !info.assigned ||
+		    info.asid != x->g->asid)
+			continue;
+		if (info.pagesize == RMP_PG_SIZE_2M && r.size == HUGE_SIZE)
+			(*n2m)++;
+		else
+			(*n4k)++;
+	}
+}
+
 static void gg_report(struct guest *g)
 {
 	struct gg *x = gg_of(g);
 	const struct gmem_stats *s;
+	struct guest_mem_summary *m = &g->mem;
 	char name[CFG_NAME_MAX + 24];
 	int chk;
 
@@ -311,6 +340,16 @@ static void gg_report(struct guest *g)
 		return;
 	s = &x->gm.st;
 	chk = gmem_check(&x->gm);
+	m->valid = true;
+	m->private_pages = s->private_pages;
+	m->shared_pages = s->shared_pages;
+	m->npt_tables = pt_table_pages(&x->gm.npt);
+	m->iommu_tables = gmem_iommu_table_pages(&x->gm);
+	m->conversions = s->conversions;
+	m->inv_rounds = s->inv_rounds;
+	m->xcheck_runs = s->xcheck_runs + 1;
+	m->xcheck_clean = chk == 0 && s->xcheck_failures == 0;
+	count_rmp(x, &m->rmp_4k, &m->rmp_2m);
 	pr_info("guest %s memory: %llu private + %llu shared pages, NPT %llu table pages, IOMMU %llu "
 		"table pages, %llu conversions in %llu invalidation rounds, checker %s\n",
 		g->name, (unsigned long long)s->private_pages, (unsigned long long)s->shared_pages,
