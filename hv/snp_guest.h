@@ -11,9 +11,9 @@
  *   F2 0F 01 FF at the guest's RIP (read through the guest's own page tables
  *   and the NPT, with the one page-table engine), translates RAX the same
  *   way and applies rmp_model_pvalidate(): RAX = return code, RFLAGS.CF.
- * - Page-state changes go to a per-guest backend (`psc`): gmem_convert_batch
- *   once the lead wires gmem into guest creation; until then the interim
- *   backend snp_flat_backend (RMP model over guest_mem_flat frames).
+ * - Page-state changes go to a per-guest backend (`psc`): in the hypervisor
+ *   snp_gmem_backend (hv/guest_gmem.c), i.e. gmem_convert_batch, one
+ *   invalidation round per request; unit tests plug in a fake.
  *
  * Policies and the choices made where the spec leaves room: docs/snp-guest.md. */
 #ifndef HV_SNP_GUEST_H
@@ -54,11 +54,6 @@ struct snp_backend {
 	void (*fini)(struct guest *g);
 };
 
-/* Interim backend until gmem backs guests: the RMP model covering pmem,
- * entries set as launch would (docs/snp-guest.md), page-state changes by
- * RMPUPDATE/PSMASH on the guest_mem_flat frames (the NPT never changes: a
- * shared page keeps its frame). */
-extern const struct snp_backend snp_flat_backend;
 
 struct snp_stats {
 	u64 pvalidate;	   /* PVALIDATE emulations */
@@ -125,8 +120,6 @@ int snp_msr_protocol(struct snp_guest *s, u64 val, u64 *resp);
 /* Set by the hypervisor (TSC and its kHz) for the figures; NULL on the host. */
 extern u64 (*snp_clock)(void);
 extern u64 snp_clock_khz;
-/* Interim backend setup (snp_guest_init calls it for snp_flat_backend). */
-int snp_flat_init(struct snp_guest *s);
 
 /* Exit-dispatch hook for VMGEXIT (hv/exits.c). */
 extern int (*vmgexit_hook)(struct vcpu *v, bool hw);

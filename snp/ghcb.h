@@ -17,7 +17,7 @@
 #include "hv/bits.h"
 #include "hv/types.h"
 
-#define MSR_AMD64_SEV_ES_GHCB 0xC0010130
+#include "hv/msr.h" /* MSR_AMD64_SEV_ES_GHCB 0xC0010130 */
 #define SVM_EXIT_VMGEXIT      0x403
 
 /* ---- GHCB page (56421 2.6, Table 3) --------------------------------------- */
