@@ -123,6 +123,21 @@ static void scenario_pmem(void)
 /* The guests of hv.cfg, each with its expected outcome. */
 static void scenario_guests(void) { guests_run(&hv.cfg, hv.bi); }
 
+/* make run: the guests of guest/demo.cfg with a word on what to look for. */
+static void scenario_demo(void)
+{
+	printf("\n"
+	       "demo: every guest page comes from gmem, which applies each change to the RMP,\n"
+	       "      the NPT and the guest's IOMMU domains as one transaction; the cross-checker\n"
+	       "      (snp/xcheck.c) proves I1-I7 after every operation (xcheck = %s).\n"
+	       "      SNP guests are launched and measured through the PSP %s; their page-state\n"
+	       "      changes arrive through the GHCB and go to gmem, one invalidation round each.\n"
+	       "      A trusted device's domain maps private memory, an untrusted one only shared.\n\n",
+	       cfg_xcheck_name(hv.cfg.xcheck),
+	       snp_host.hardware ? "firmware" : "firmware model (QEMU has no SNP)");
+	guests_run(&hv.cfg, hv.bi);
+}
+
 /* For the runner's own tests: a failing check, a panic, a hang. */
 static void scenario_fail(void) { report_check(false, "selftest.fail", "this scenario fails on purpose"); }
 static void scenario_panic(void) { panic("this scenario panics on purpose"); }
@@ -137,6 +152,7 @@ static void scenario_hang(void)
 static const struct scenario scenarios[] = {
 	{"boot", "foundation checks: memory map, pmem, heap, ACPI, CPU, own page tables", scenario_boot},
 	{"guests", "run the guests of hv.cfg; each must end as its expect says", scenario_guests},
+	{"demo", "make run: the guests of hv.cfg with the RMP/NPT/IOMMU report", scenario_demo},
 	{"pmem", "pmem over the real memory map: exhaustion, scrubbing, double free", scenario_pmem},
 	{"iommu-bringup", "PCI via MCFG, IVRS, AMD IOMMU enabled, all blocked, completion wait", scenario_iommu_bringup},
 	{"iommu-dma", "edu DMA through an IOMMU v1 domain (pt engine), scattered frames, two domains", scenario_iommu_dma},
