@@ -1,10 +1,14 @@
 /* SNP platform bring-up in the hypervisor.
  *
- * Hardware (CPUID 0x8000001F SNP, SYSCFG.SNP_EN set by firmware): the RMP
- * hardware backend reads RMP_BASE/RMP_END. The PSP mailbox on real machines
- * is found by its PCI id (snp/psp.h, psp_sev_regs_for_pci); that path cannot
- * run under QEMU and is not wired here yet: snp = hardware is refused with a
- * message saying so.
+ * Hardware (snp = hardware, or auto when CPUID 0x8000001F reports SNP):
+ * hv/snp_hw.c enables the IOMMU first, gathers CPUID/MSR/PCI facts, lets
+ * snp/snp_hw_plan.c decide, then brings up the RMP hardware backend and the
+ * real PSP mailbox (BAR2, found by PCI id) through SNP_INIT_EX/SNP_INIT and
+ * SNP_DF_FLUSH. Every refusal names the missing fact and what to do
+ * (docs/hardware.md). SNP guests on hardware need a VMSA and an SEV-SNP
+ * VMCB start, which do not exist yet: after a successful bring-up the
+ * platform is up (hardware = true) but enabled stays false, so guests with
+ * snp = on are refused rather than run wrongly.
  * Emulation (QEMU): the RMP model (snp/rmp_model.c) keeps a table in the raw
  * Zen 3/4 format in pmem memory covering all of pmem's span, and the PSP
  * firmware model (snp/psp_model.c) sits behind the real mailbox driver
@@ -18,6 +22,7 @@
 #include "hv/hv.h"
 #include "hv/log.h"
 #include "hv/pmem.h"
+#include "hv/snp_hw.h"
 #include "snp/launch.h"
 
 struct snp_host snp_host;
@@ -74,10 +79,19 @@ int snp_host_init(void)
 		return 0;
 	}
 	if (mode == CFG_SNP_HARDWARE || (mode == CFG_SNP_AUTO && hw)) {
-		pr_err("snp: hardware SNP %s; the hardware PSP path is not wired into the hypervisor "
-		       "yet (docs/snp.md). Use snp = emulated.\n",
-		       hw ? "reported by CPUID" : "not reported by CPUID");
-		return -ENODEV;
+		int err;
+
+		pr_info("snp: hardware path (hv.cfg snp = %s; CPUID %s SNP)\n",
+			cfg_snp_mode_name(mode), hw ? "reports" : "does not report");
+		err = snp_hw_init(&snp_host);
+		if (err)
+			return err;
+		pr_warn("snp: hardware: platform up (RMP %#llx, %llu MiB; PSP INIT). SNP guests on "
+			"hardware are not supported yet (they need a VMSA and an SEV-SNP VMCB start, "
+			"docs/hardware.md): guests with snp = on will be refused\n",
+			(unsigned long long)spa_val(snp_host.rmp_base),
+			(unsigned long long)(snp_host.rmp_size >> 20));
+		return 0;
 	}
 	return init_emulated();
 }

@@ -8,8 +8,9 @@
 #include "snp/rmp.h"
 
 struct snp_host {
-	bool enabled;      /* an RMP and a PSP are up */
-	bool hardware;     /* real SNP (else the models) */
+	bool enabled;      /* an RMP and a PSP are up and SNP guests may use them */
+	bool hardware;     /* the real SNP platform is up (SNP_INIT done); guests on
+			    * hardware are not supported yet, so enabled stays false */
 	struct rmp rmp;
 	struct psp psp;
 	struct psp_model model; /* emulation: the firmware behind psp */
@@ -21,8 +22,10 @@ struct snp_host {
 extern struct snp_host snp_host;
 
 /* Brings the platform up per hv.cfg; logs what it did. 0, or a negative
- * errno when SNP was asked for and cannot be had (snp = hardware without
- * SNP hardware, or no memory for the RMP model). snp = off: 0, disabled. */
+ * errno when SNP was asked for and cannot be had (snp = hardware, or auto
+ * on a CPU reporting SNP, with a missing fact: every one is named with what
+ * to do; or no memory for the RMP model). snp = off: 0, disabled. On the
+ * hardware path the IOMMU is brought up first (iommu_init). */
 int snp_host_init(void);
 
 #endif

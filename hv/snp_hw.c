@@ -1,0 +1,275 @@
+/* SEV-SNP hardware bring-up glue: facts in, plan out (snp/snp_hw_plan.c),
+ * then the plan executed. Only CPUID/MSR/WBINVD, PCI config writes, MMIO
+ * mapping and mailbox commands live here; every decision is in the plan.
+ *
+ * Order (APM vol 2 15.36.2; SNP ABI 56860 SNP_INIT/SNP_INIT_EX; Linux
+ * snp_rmptable_init and __sev_snp_init_locked):
+ *   1. iommu_init(): the IOMMU must be up before SNP_INIT (the firmware
+ *      checks every IOMMU; Linux refuses SNP with the IOMMU off or in
+ *      passthrough). It also enumerates PCI, which finds the PSP.
+ *   2. CPUID 0x8000001F only when 0x80000000 covers it; MSRs only when it
+ *      reports SNP (RDMSR of RMP_BASE raises #GP otherwise).
+ *   3. plan; every refusal printed with the fact and what to do.
+ *   4. RMP hardware backend (rmp_init_hw); PSP: memory decode + bus master,
+ *      BAR2 mapped uncached, psp_mmio_phys_ops.
+ *   5. SNP_PLATFORM_STATUS into an ordinary page (before init), firmware
+ *      plan, VM_HSAVE_PA = 0, WBINVD, SNP_INIT_EX/SNP_INIT, WBINVD,
+ *      SNP_DF_FLUSH, SNP_PLATFORM_STATUS again (Firmware page + reclaim).
+ * One CPU: snpvisor never starts the APs, so "on every CPU" (WBINVD,
+ * HSAVE_PA, SYSCFG) is done on the BSP only; see docs/hardware.md. */
+#include "hv/snp_hw.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "hv/cpu.h"
+#include "hv/hv.h"
+#include "hv/log.h"
+#include "hv/mem.h"
+#include "hv/paging.h"
+#include "hv/pmem.h"
+#include "hv/snp_host.h"
+#include "iommu/iommu.h"
+#include "snp/launch.h"
+#include "snp/sev_fw.h"
+#include "snp/snp_hw_plan.h"
+
+static struct psp_mmio_phys psp_mmio;
+
+static inline void wbinvd(void)
+{
+	asm volatile("wbinvd" ::: "memory");
+}
+
+/* Highest RAM address + 1 as Linux's max_pfn counts it: every range the
+ * firmware calls memory (not MMIO, not reserved). */
+static u64 ram_end(void)
+{
+	u64 end = 0;
+
+	for (u32 i = 0; i < hv.bi->nr_mem; i++) {
+		const struct boot_mem_range *r = &hv.bi->mem[i];
+		u64 e = r->base + r->pages * PAGE_SIZE;
+
+		if (r->kind == BOOT_MEM_MMIO || r->kind == BOOT_MEM_RESERVED)
+			continue;
+		if (e > end)
+			end = e;
+	}
+	return end;
+}
+
+static void gather(struct snp_hw_facts *f)
+{
+	struct cpuid_regs r;
+
+	memset(f, 0, sizeof(*f));
+	/* Step 1: IOMMU before SNP. */
+	f->iommu_err = iommu_init();
+	f->iommu_up = iommu.up;
+	f->iommu_passthrough = false; /* iommu_init: every DTE is the blocking form */
+	f->iommu_efr = iommu.up ? iommu.hw.efr : 0;
+	f->iommu_count = iommu.ivrs ? iommu.ivrs->nr_iommus : 0;
+	f->iommu_driven = iommu.up ? 1 : 0;
+	f->pci_err = iommu_pci_init();
+	f->pci = iommu.devs;
+	f->npci = iommu.pci_ok ? iommu.ndevs : 0;
+
+	/* Step 2: CPUID and MSRs, each only when the previous fact allows. */
+	r = cpuid(0x80000000U);
+	f->max_ext_leaf = r.eax;
+	f->mem_end = ram_end();
+	if (f->max_ext_leaf < CPUID_SEV_LEAF)
+		return;
+	r = cpuid(CPUID_SEV_LEAF);
+	f->sev_eax = r.eax;
+	if (!(f->sev_eax & CPUID_SEV_EAX_SNP))
+		return;
+	f->msrs_valid = true;
+	f->syscfg = rdmsr(MSR_AMD64_SYSCFG);
+	f->rmp_base = rdmsr(MSR_AMD64_RMP_BASE);
+	f->rmp_end = rdmsr(MSR_AMD64_RMP_END);
+	if (f->sev_eax & CPUID_SEV_EAX_SEGMENTED_RMP)
+		f->rmp_cfg = rdmsr(MSR_AMD64_RMP_CFG);
+	f->hsave_pa = rdmsr(MSR_VM_HSAVE_PA);
+}
+
+static void report_facts(const struct snp_hw_facts *f)
+{
+	pr_info("snp: hardware: CPUID 0x80000000.EAX %#x, 0x8000001F.EAX %#x%s\n", f->max_ext_leaf,
+		f->sev_eax, f->max_ext_leaf < CPUID_SEV_LEAF ? " (leaf not reported: ignored)" : "");
+	if (f->msrs_valid)
+		pr_info("snp: hardware: SYSCFG %#llx (MEM_ENCRYPT %d SNP_EN %d VMPL_EN %d), RMP_BASE "
+			"%#llx RMP_END %#llx RMP_CFG %#llx, VM_HSAVE_PA %#llx, RAM end %#llx\n",
+			(unsigned long long)f->syscfg, !!(f->syscfg & SYSCFG_MEM_ENCRYPT),
+			!!(f->syscfg & SYSCFG_SNP_EN), !!(f->syscfg & SYSCFG_SNP_VMPL_EN),
+			(unsigned long long)f->rmp_base, (unsigned long long)f->rmp_end,
+			(unsigned long long)f->rmp_cfg, (unsigned long long)f->hsave_pa,
+			(unsigned long long)f->mem_end);
+	pr_info("snp: hardware: IOMMU %s (%d), EFR %#llx (SNPSup %d), %u in IVRS, %u driven; "
+		"%u PCI functions enumerated\n",
+		f->iommu_up ? "enabled, all devices blocked" : "NOT enabled", f->iommu_err,
+		(unsigned long long)f->iommu_efr, !!(f->iommu_efr & AMD_IOMMU_EFR_SNP_SUP),
+		f->iommu_count, f->iommu_driven, f->npci);
+}
+
+static void report_refusals(const struct snp_hw_plan *p)
+{
+	for (int r = 0; r < SNP_HW_R_COUNT; r++)
+		if (p->refused & BIT(r))
+			pr_err("snp: hardware: refused [%s]: %s. To do: %s\n", snp_hw_refusal_name(r),
+			       snp_hw_refusal_fact(r), snp_hw_refusal_todo(r));
+}
+
+static int psp_up(struct snp_host *s, const struct snp_hw_plan *p)
+{
+	char bdf[8];
+	spa_t cmdbuf;
+	int err;
+
+	pci_bdf_str(p->psp->bdf, bdf);
+	pr_info("snp: hardware: PSP %s %04x:%04x (%u with a SEV mailbox), %s registers in BAR%u "
+		"%#llx/%#llx\n",
+		bdf, p->psp->vendor, p->psp->device, p->psp_candidates, p->regs->name, p->bar_index,
+		(unsigned long long)p->bar_addr, (unsigned long long)p->bar_size);
+	/* Linux sp_pci_probe: memory decode and bus mastering. The PSP reads
+	 * command buffers by SPA (Linux passes __pa()), not through the IOMMU. */
+	pci_command_update(&iommu.pci, p->psp->bdf, 0, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	err = paging_map_mmio(spa(p->bar_addr), p->map_size);
+	if (err) {
+		pr_err("snp: hardware: cannot map the PSP's BAR%u uncached (%d)\n", p->bar_index, err);
+		return err;
+	}
+	psp_mmio.base = spa(p->bar_addr);
+	err = pmem_alloc(PMEM_ORDER_4K, s->owner, &cmdbuf);
+	if (err) {
+		pr_err("snp: hardware: no page for the PSP command buffer (%d)\n", err);
+		return err;
+	}
+	return psp_init(&s->psp, &psp_mmio_phys_ops, &psp_mmio, p->regs, cmdbuf, 0);
+}
+
+static void print_status(const char *when, const struct sev_snp_platform_status *st)
+{
+	pr_info("snp: hardware: SNP_PLATFORM_STATUS %s: API %u.%u build %u, state %s, RMP %s, "
+		"%u guests, TCB current %#llx reported %#llx\n",
+		when, st->api_major, st->api_minor, st->build_id,
+		st->state == SNP_PSTATE_INIT ? "INIT" : st->state == SNP_PSTATE_UNINIT ? "UNINIT" : "?",
+		st->flags & SNP_STATUS_RMP_INIT ? "initialised" : "not initialised",
+		st->guest_count, (unsigned long long)st->current_tcb_version,
+		(unsigned long long)st->reported_tcb_version);
+}
+
+static int firmware_up(struct snp_host *s, const struct snp_hw_plan *p)
+{
+	struct sev_snp_platform_status st;
+	struct sev_data_snp_addr addr;
+	struct sev_data_snp_init_ex ex;
+	struct snp_hw_fw_plan fp;
+	spa_t page;
+	u32 fw = 0;
+	int err;
+
+	err = pmem_alloc(PMEM_ORDER_4K, s->owner, &page);
+	if (err)
+		return err;
+	/* Before SNP_INIT the status page is an ordinary hypervisor page. */
+	addr.address = spa_val(page);
+	err = psp_cmd(&s->psp, SEV_CMD_SNP_PLATFORM_STATUS, &addr, sizeof(addr), &fw);
+	if (err) {
+		pr_err("snp: hardware: SNP_PLATFORM_STATUS failed (%d, firmware status %#x %s): "
+		       "the PSP does not answer SNP commands; check SEV-SNP in the BIOS\n",
+		       err, fw, sev_ret_name(fw));
+		return err;
+	}
+	memcpy(&st, phys_ptr(page), sizeof(st));
+	print_status("before init", &st);
+	err = snp_hw_plan_firmware(&st, &fp);
+	if (err) {
+		pr_err("snp: hardware: refused [firmware]: %s (%d)\n", fp.why, err);
+		return err;
+	}
+	if (p->clear_hsave) {
+		pr_info("snp: hardware: VM_HSAVE_PA cleared for SNP_INIT (BSP only)\n");
+		wrmsr(MSR_VM_HSAVE_PA, 0);
+	}
+	if (fp.wbinvd)
+		wbinvd();
+	if (fp.init_cmd == SEV_CMD_SNP_INIT_EX) {
+		memset(&ex, 0, sizeof(ex));
+		ex.flags = fp.init_ex_flags;
+		err = psp_cmd(&s->psp, fp.init_cmd, &ex, sizeof(ex), &fw);
+	} else if (fp.init_cmd) {
+		err = psp_cmd(&s->psp, fp.init_cmd, NULL, 0, &fw);
+	}
+	if (err) {
+		pr_err("snp: hardware: %s failed (%d, firmware status %#x %s): check that SNP_EN, "
+		       "VMPL_EN and MFDM are set and VM_HSAVE_PA is 0 on EVERY CPU, that every IOMMU "
+		       "is enabled and that the RMP covers all memory (docs/hardware.md)\n",
+		       fp.init_cmd == SEV_CMD_SNP_INIT_EX ? "SNP_INIT_EX" : "SNP_INIT", err, fw,
+		       sev_ret_name(fw));
+		return err;
+	}
+	if (fp.wbinvd)
+		wbinvd();
+	if (fp.df_flush) {
+		err = psp_cmd(&s->psp, SEV_CMD_SNP_DF_FLUSH, NULL, 0, &fw);
+		if (err) {
+			pr_err("snp: hardware: SNP_DF_FLUSH failed (%d, firmware status %#x %s)\n",
+			       err, fw, sev_ret_name(fw));
+			return err;
+		}
+	}
+	pr_info("snp: hardware: %s done, WBINVD, SNP_DF_FLUSH done\n",
+		fp.init_cmd == SEV_CMD_SNP_INIT_EX ? "SNP_INIT_EX (INIT_RMP)"
+		: fp.init_cmd			   ? "SNP_INIT"
+						   : "platform already INIT: no SNP_INIT");
+	/* After init the status page must be a Firmware page (then reclaimed). */
+	err = snp_platform_status(&s->psp, &s->rmp, page, &st, &fw);
+	if (err) {
+		pr_err("snp: hardware: SNP_PLATFORM_STATUS after init failed (%d, firmware status "
+		       "%#x %s)\n",
+		       err, fw, sev_ret_name(fw));
+		return err;
+	}
+	print_status("after init", &st);
+	return 0;
+}
+
+int snp_hw_init(struct snp_host *s)
+{
+	struct snp_hw_facts f;
+	struct snp_hw_plan p;
+	int err;
+
+	pr_info("snp: hardware: step 1: IOMMU before SNP (iommu_init), then CPUID/MSR/PCI facts\n");
+	gather(&f);
+	report_facts(&f);
+	err = snp_hw_plan_make(&f, &p);
+	if (err) {
+		report_refusals(&p);
+		pr_err("snp: hardware: SNP platform not brought up (%d); the hypervisor goes on "
+		       "without SNP guests\n",
+		       err);
+		return err;
+	}
+	s->owner = (u8)pmem_owner_register("snp-psp");
+	err = rmp_init_hw(&s->rmp, f.mem_end);
+	if (err) {
+		pr_err("snp: hardware: RMP hardware backend refused (%d)\n", err);
+		return err;
+	}
+	s->rmp_base = s->rmp.base;
+	s->rmp_size = s->rmp.size;
+	err = psp_up(s, &p);
+	if (!err)
+		err = firmware_up(s, &p);
+	if (err) {
+		pr_err("snp: hardware: SNP platform not brought up (%d); the hypervisor goes on "
+		       "without SNP guests\n",
+		       err);
+		return err;
+	}
+	s->hardware = true;
+	return 0;
+}
