@@ -62,7 +62,8 @@ static int init_emulated(void)
 		return err;
 	}
 	s->enabled = true;
-	pr_info("snp: emulated: RMP model at 0x%llx (%llu KiB for %llu MiB of memory), PSP firmware model "
+	pr_info("snp: emulated: RMP model at 0x%llx (%llu KiB for %llu MiB of memory), PSP "
+		"firmware model "
 		"behind the %s mailbox registers, SNP_INIT done\n",
 		(unsigned long long)spa_val(s->rmp_base), (unsigned long long)(size >> 10),
 		(unsigned long long)(covered >> 20), s->model.regs->name);
@@ -86,11 +87,12 @@ int snp_host_init(void)
 		err = snp_hw_init(&snp_host);
 		if (err)
 			return err;
-		pr_warn("snp: hardware: platform up (RMP %#llx, %llu MiB; PSP INIT). SNP guests on "
-			"hardware are not supported yet (they need a VMSA and an SEV-SNP VMCB start, "
-			"docs/hardware.md): guests with snp = on will be refused\n",
-			(unsigned long long)spa_val(snp_host.rmp_base),
-			(unsigned long long)(snp_host.rmp_size >> 20));
+		pr_warn(
+		    "snp: hardware: platform up (RMP %#llx, %llu MiB; PSP INIT). SNP guests on "
+		    "hardware are not supported yet (they need a VMSA and an SEV-SNP VMCB start, "
+		    "docs/hardware.md): guests with snp = on will be refused\n",
+		    (unsigned long long)spa_val(snp_host.rmp_base),
+		    (unsigned long long)(snp_host.rmp_size >> 20));
 		return 0;
 	}
 	return init_emulated();

@@ -8,15 +8,15 @@
 #include "snp/rmp.h"
 
 struct snp_host {
-	bool enabled;      /* an RMP and a PSP are up and SNP guests may use them */
-	bool hardware;     /* the real SNP platform is up (SNP_INIT done); guests on
-			    * hardware are not supported yet, so enabled stays false */
+	bool enabled;  /* an RMP and a PSP are up and SNP guests may use them */
+	bool hardware; /* the real SNP platform is up (SNP_INIT done); guests on
+			* hardware are not supported yet, so enabled stays false */
 	struct rmp rmp;
 	struct psp psp;
 	struct psp_model model; /* emulation: the firmware behind psp */
 	spa_t rmp_base;
 	u64 rmp_size;
-	u8 owner;          /* pmem owner of the RMP table and PSP pages */
+	u8 owner; /* pmem owner of the RMP table and PSP pages */
 };
 
 extern struct snp_host snp_host;

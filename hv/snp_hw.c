@@ -97,15 +97,17 @@ static void gather(struct snp_hw_facts *f)
 static void report_facts(const struct snp_hw_facts *f)
 {
 	pr_info("snp: hardware: CPUID 0x80000000.EAX %#x, 0x8000001F.EAX %#x%s\n", f->max_ext_leaf,
-		f->sev_eax, f->max_ext_leaf < CPUID_SEV_LEAF ? " (leaf not reported: ignored)" : "");
+		f->sev_eax,
+		f->max_ext_leaf < CPUID_SEV_LEAF ? " (leaf not reported: ignored)" : "");
 	if (f->msrs_valid)
-		pr_info("snp: hardware: SYSCFG %#llx (MEM_ENCRYPT %d SNP_EN %d VMPL_EN %d), RMP_BASE "
-			"%#llx RMP_END %#llx RMP_CFG %#llx, VM_HSAVE_PA %#llx, RAM end %#llx\n",
-			(unsigned long long)f->syscfg, !!(f->syscfg & SYSCFG_MEM_ENCRYPT),
-			!!(f->syscfg & SYSCFG_SNP_EN), !!(f->syscfg & SYSCFG_SNP_VMPL_EN),
-			(unsigned long long)f->rmp_base, (unsigned long long)f->rmp_end,
-			(unsigned long long)f->rmp_cfg, (unsigned long long)f->hsave_pa,
-			(unsigned long long)f->mem_end);
+		pr_info(
+		    "snp: hardware: SYSCFG %#llx (MEM_ENCRYPT %d SNP_EN %d VMPL_EN %d), RMP_BASE "
+		    "%#llx RMP_END %#llx RMP_CFG %#llx, VM_HSAVE_PA %#llx, RAM end %#llx\n",
+		    (unsigned long long)f->syscfg, !!(f->syscfg & SYSCFG_MEM_ENCRYPT),
+		    !!(f->syscfg & SYSCFG_SNP_EN), !!(f->syscfg & SYSCFG_SNP_VMPL_EN),
+		    (unsigned long long)f->rmp_base, (unsigned long long)f->rmp_end,
+		    (unsigned long long)f->rmp_cfg, (unsigned long long)f->hsave_pa,
+		    (unsigned long long)f->mem_end);
 	pr_info("snp: hardware: IOMMU %s (%d), EFR %#llx (SNPSup %d), %u in IVRS, %u driven; "
 		"%u PCI functions enumerated\n",
 		f->iommu_up ? "enabled, all devices blocked" : "NOT enabled", f->iommu_err,
@@ -117,8 +119,9 @@ static void report_refusals(const struct snp_hw_plan *p)
 {
 	for (int r = 0; r < SNP_HW_R_COUNT; r++)
 		if (p->refused & BIT(r))
-			pr_err("snp: hardware: refused [%s]: %s. To do: %s\n", snp_hw_refusal_name(r),
-			       snp_hw_refusal_fact(r), snp_hw_refusal_todo(r));
+			pr_err("snp: hardware: refused [%s]: %s. To do: %s\n",
+			       snp_hw_refusal_name(r), snp_hw_refusal_fact(r),
+			       snp_hw_refusal_todo(r));
 }
 
 static int psp_up(struct snp_host *s, const struct snp_hw_plan *p)
@@ -137,7 +140,8 @@ static int psp_up(struct snp_host *s, const struct snp_hw_plan *p)
 	pci_command_update(&iommu.pci, p->psp->bdf, 0, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
 	err = paging_map_mmio(spa(p->bar_addr), p->map_size);
 	if (err) {
-		pr_err("snp: hardware: cannot map the PSP's BAR%u uncached (%d)\n", p->bar_index, err);
+		pr_err("snp: hardware: cannot map the PSP's BAR%u uncached (%d)\n", p->bar_index,
+		       err);
 		return err;
 	}
 	psp_mmio.base = spa(p->bar_addr);
@@ -154,7 +158,9 @@ static void print_status(const char *when, const struct sev_snp_platform_status 
 	pr_info("snp: hardware: SNP_PLATFORM_STATUS %s: API %u.%u build %u, state %s, RMP %s, "
 		"%u guests, TCB current %#llx reported %#llx\n",
 		when, st->api_major, st->api_minor, st->build_id,
-		st->state == SNP_PSTATE_INIT ? "INIT" : st->state == SNP_PSTATE_UNINIT ? "UNINIT" : "?",
+		st->state == SNP_PSTATE_INIT	 ? "INIT"
+		: st->state == SNP_PSTATE_UNINIT ? "UNINIT"
+						 : "?",
 		st->flags & SNP_STATUS_RMP_INIT ? "initialised" : "not initialised",
 		st->guest_count, (unsigned long long)st->current_tcb_version,
 		(unsigned long long)st->reported_tcb_version);
@@ -203,11 +209,12 @@ static int firmware_up(struct snp_host *s, const struct snp_hw_plan *p)
 		err = psp_cmd(&s->psp, fp.init_cmd, NULL, 0, &fw);
 	}
 	if (err) {
-		pr_err("snp: hardware: %s failed (%d, firmware status %#x %s): check that SNP_EN, "
-		       "VMPL_EN and MFDM are set and VM_HSAVE_PA is 0 on EVERY CPU, that every IOMMU "
-		       "is enabled and that the RMP covers all memory (docs/hardware.md)\n",
-		       fp.init_cmd == SEV_CMD_SNP_INIT_EX ? "SNP_INIT_EX" : "SNP_INIT", err, fw,
-		       sev_ret_name(fw));
+		pr_err(
+		    "snp: hardware: %s failed (%d, firmware status %#x %s): check that SNP_EN, "
+		    "VMPL_EN and MFDM are set and VM_HSAVE_PA is 0 on EVERY CPU, that every IOMMU "
+		    "is enabled and that the RMP covers all memory (docs/hardware.md)\n",
+		    fp.init_cmd == SEV_CMD_SNP_INIT_EX ? "SNP_INIT_EX" : "SNP_INIT", err, fw,
+		    sev_ret_name(fw));
 		return err;
 	}
 	if (fp.wbinvd)

@@ -8,11 +8,11 @@ static const struct {
 	const char *name, *fact, *todo;
 	int err;
 } refusal[SNP_HW_R_COUNT] = {
-    [SNP_HW_R_NO_SEV_LEAF] = {"no_sev_leaf",
-			      "CPUID 0x8000001F is not reported (0x80000000.EAX below it): not an "
-			      "SEV-capable AMD CPU, or a virtual CPU without SEV (QEMU)",
-			      "run on an EPYC 7003 (Milan) or later host; under QEMU use snp = emulated",
-			      -ENODEV},
+    [SNP_HW_R_NO_SEV_LEAF] =
+	{"no_sev_leaf",
+	 "CPUID 0x8000001F is not reported (0x80000000.EAX below it): not an "
+	 "SEV-capable AMD CPU, or a virtual CPU without SEV (QEMU)",
+	 "run on an EPYC 7003 (Milan) or later host; under QEMU use snp = emulated", -ENODEV},
     [SNP_HW_R_NO_SNP] = {"no_snp", "CPUID 0x8000001F.EAX[4] (SEV-SNP) is clear",
 			 "enable SEV-SNP in the BIOS (AMD CBS > CPU Common Options > SEV-SNP "
 			 "Support); needs a Zen 3 or later EPYC",
@@ -21,8 +21,7 @@ static const struct {
 			      "SYSCFG (MSR 0xC0010010) bit 23 MEM_ENCRYPT (SMEE) is clear: memory "
 			      "encryption is off",
 			      "enable SME (\"SMEE\") and SEV in the BIOS", -ENODEV},
-    [SNP_HW_R_SNP_EN] = {"snp_en",
-			 "SYSCFG bit 24 SNP_EN is clear: SNP is not enabled on this CPU",
+    [SNP_HW_R_SNP_EN] = {"snp_en", "SYSCFG bit 24 SNP_EN is clear: SNP is not enabled on this CPU",
 			 "snpvisor does not enable SNP itself (that needs the RMP zeroed, then "
 			 "MFDM and SNP_EN set on EVERY CPU, and it never starts the APs): boot "
 			 "through a stage that leaves SNP_EN set on all CPUs (docs/hardware.md)",
@@ -35,12 +34,13 @@ static const struct {
 				"not supported by snpvisor: select a contiguous RMP in the BIOS if "
 				"it offers one",
 				-EOPNOTSUPP},
-    [SNP_HW_R_RMP_UNSET] = {"rmp_unset",
-			    "RMP_BASE (MSR 0xC0010132) / RMP_END (0xC0010133) are not programmed: "
-			    "the firmware reserved no RMP",
-			    "enable SEV-SNP and \"SNP Memory (RMP Table) Coverage\" = Enabled in the "
-			    "BIOS",
-			    -ENODEV},
+    [SNP_HW_R_RMP_UNSET] =
+	{"rmp_unset",
+	 "RMP_BASE (MSR 0xC0010132) / RMP_END (0xC0010133) are not programmed: "
+	 "the firmware reserved no RMP",
+	 "enable SEV-SNP and \"SNP Memory (RMP Table) Coverage\" = Enabled in the "
+	 "BIOS",
+	 -ENODEV},
     [SNP_HW_R_RMP_LAYOUT] = {"rmp_layout",
 			     "RMP_BASE/RMP_END are malformed (bits outside 51:13, end not above "
 			     "base, end+1 not 8K aligned, or no room past the 16 KiB bookkeeping)",

@@ -27,7 +27,8 @@
  * and SNP_INIT refuses the platform. */
 #define AMD_IOMMU_EFR_SNP_SUP BIT(63)
 
-/* Linux sp-pci.c (struct sp_dev_vdata .bar = 2): every PSP generation with a SEV mailbox has it in BAR 2. */
+/* Linux sp-pci.c (struct sp_dev_vdata .bar = 2): every PSP generation with a SEV mailbox has it in
+ * BAR 2. */
 #define PSP_SEV_MAILBOX_BAR 2
 
 /* Linux's minimum SNP firmware (SNP_MIN_API_MAJOR.MINOR) and the version
@@ -66,22 +67,22 @@ struct snp_hw_facts {
 /* Each missing fact, in the order checked. One bit per refusal in
  * snp_hw_plan.refused; snp_hw_refusal_fact()/_todo() give the text. */
 enum snp_hw_refusal {
-	SNP_HW_R_NO_SEV_LEAF,	   /* CPUID 0x8000001F not reported */
-	SNP_HW_R_NO_SNP,	   /* 0x8000001F.EAX[4] clear */
-	SNP_HW_R_MEM_ENCRYPT,	   /* SYSCFG[23] clear */
-	SNP_HW_R_SNP_EN,	   /* SYSCFG[24] clear */
-	SNP_HW_R_VMPL_EN,	   /* SYSCFG[25] clear */
-	SNP_HW_R_RMP_SEGMENTED,	   /* RMP_CFG[0] set */
-	SNP_HW_R_RMP_UNSET,	   /* RMP_BASE/RMP_END not programmed */
-	SNP_HW_R_RMP_LAYOUT,	   /* base/end malformed or not 1 MiB aligned */
-	SNP_HW_R_RMP_COVERAGE,	   /* the table covers less than RAM or itself */
-	SNP_HW_R_IOMMU_OFF,	   /* iommu_init failed / IOMMU not enabled */
+	SNP_HW_R_NO_SEV_LEAF,	    /* CPUID 0x8000001F not reported */
+	SNP_HW_R_NO_SNP,	    /* 0x8000001F.EAX[4] clear */
+	SNP_HW_R_MEM_ENCRYPT,	    /* SYSCFG[23] clear */
+	SNP_HW_R_SNP_EN,	    /* SYSCFG[24] clear */
+	SNP_HW_R_VMPL_EN,	    /* SYSCFG[25] clear */
+	SNP_HW_R_RMP_SEGMENTED,	    /* RMP_CFG[0] set */
+	SNP_HW_R_RMP_UNSET,	    /* RMP_BASE/RMP_END not programmed */
+	SNP_HW_R_RMP_LAYOUT,	    /* base/end malformed or not 1 MiB aligned */
+	SNP_HW_R_RMP_COVERAGE,	    /* the table covers less than RAM or itself */
+	SNP_HW_R_IOMMU_OFF,	    /* iommu_init failed / IOMMU not enabled */
 	SNP_HW_R_IOMMU_PASSTHROUGH, /* default passthrough */
-	SNP_HW_R_IOMMU_NO_SNP,	   /* EFR.SNPSup clear */
-	SNP_HW_R_IOMMU_PARTIAL,	   /* IVRS lists IOMMUs we do not drive */
-	SNP_HW_R_NO_PCI,	   /* no PCI enumeration */
-	SNP_HW_R_NO_PSP,	   /* no AMD function with a SEV mailbox */
-	SNP_HW_R_PSP_BAR,	   /* BAR2 missing, I/O, too small or unassigned */
+	SNP_HW_R_IOMMU_NO_SNP,	    /* EFR.SNPSup clear */
+	SNP_HW_R_IOMMU_PARTIAL,	    /* IVRS lists IOMMUs we do not drive */
+	SNP_HW_R_NO_PCI,	    /* no PCI enumeration */
+	SNP_HW_R_NO_PSP,	    /* no AMD function with a SEV mailbox */
+	SNP_HW_R_PSP_BAR,	    /* BAR2 missing, I/O, too small or unassigned */
 	SNP_HW_R_COUNT,
 };
 
@@ -91,12 +92,12 @@ struct snp_hw_plan {
 	/* RMP (valid when no RMP refusal) */
 	struct rmp_hw_layout rmp;
 	/* PSP */
-	unsigned psp_candidates;       /* AMD functions with a SEV mailbox */
-	const struct pci_dev *psp;     /* the one used: lowest BDF */
+	unsigned psp_candidates;   /* AMD functions with a SEV mailbox */
+	const struct pci_dev *psp; /* the one used: lowest BDF */
 	const struct psp_sev_regs *regs;
-	u8 bar_index;		       /* PSP_SEV_MAILBOX_BAR */
+	u8 bar_index; /* PSP_SEV_MAILBOX_BAR */
 	u64 bar_addr, bar_size;
-	u64 map_size;		       /* bytes to map uncached (>= the mailbox) */
+	u64 map_size; /* bytes to map uncached (>= the mailbox) */
 	/* steps before SNP_INIT */
 	bool clear_hsave; /* VM_HSAVE_PA must be 0 on every CPU at SNP_INIT */
 };

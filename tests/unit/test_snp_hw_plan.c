@@ -15,15 +15,15 @@
 
 #include "snp/snp_hw_plan.h"
 
-#define SYSCFG_MILAN 0x3FC0000ULL /* bits 18-25: MTRR/TOM2 bits, MFDM, SMEE, SNP_EN, VMPL_EN */
-#define SEV_EAX_MILAN 0x0001B03FU /* SME SEV PFLUSH SEV-ES SNP VMPL ... (no RMPREAD) */
+#define SYSCFG_MILAN  0x3FC0000ULL /* bits 18-25: MTRR/TOM2 bits, MFDM, SMEE, SNP_EN, VMPL_EN */
+#define SEV_EAX_MILAN 0x0001B03FU  /* SME SEV PFLUSH SEV-ES SNP VMPL ... (no RMPREAD) */
 #define SEV_EAX_TURIN (SEV_EAX_MILAN | CPUID_SEV_EAX_RMPREAD)
-#define RAM_END_256G 0x4080000000ULL /* 256 GiB + the 2 GiB hole below 4 GiB */
-#define RMP_BASE_64G 0x1000000000ULL
+#define RAM_END_256G  0x4080000000ULL /* 256 GiB + the 2 GiB hole below 4 GiB */
+#define RMP_BASE_64G  0x1000000000ULL
 /* A table covering 512 GiB: (128 Mi entries << 4) + 16 KiB, rounded to 1 MiB. */
 #define RMP_SIZE_512G (((512ULL << 30) >> 12 << 4) + MiB(1))
-#define EFR_GENOA 0x800000000058f77aULL /* SNPSup (63) set */
-#define EFR_QEMU72 0x29D3ULL
+#define EFR_GENOA     0x800000000058f77aULL /* SNPSup (63) set */
+#define EFR_QEMU72    0x29D3ULL
 
 static struct pci_dev devs[8];
 
@@ -229,8 +229,8 @@ static void test_fresh_boot_lists_all(void **state)
 	f.iommu_err = -ENODEV;
 	f.iommu_up = false;
 	assert_int_equal(snp_hw_plan_make(&f, &p), -ENODEV);
-	assert_int_equal(p.refused, BIT(SNP_HW_R_SNP_EN) | BIT(SNP_HW_R_VMPL_EN) |
-					BIT(SNP_HW_R_IOMMU_OFF));
+	assert_int_equal(p.refused,
+			 BIT(SNP_HW_R_SNP_EN) | BIT(SNP_HW_R_VMPL_EN) | BIT(SNP_HW_R_IOMMU_OFF));
 	assert_int_equal(p.first, SNP_HW_R_SNP_EN);
 	assert_non_null(p.psp); /* independent checks still ran */
 }
@@ -501,24 +501,15 @@ static void test_firmware_plan(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_milan_goes),
-	    cmocka_unit_test(test_genoa_two_sockets),
-	    cmocka_unit_test(test_sev_v1_psp),
-	    cmocka_unit_test(test_qemu_garbage_leaf),
-	    cmocka_unit_test(test_no_leaf),
-	    cmocka_unit_test(test_snp_bit_clear),
-	    cmocka_unit_test(test_syscfg_bits),
-	    cmocka_unit_test(test_fresh_boot_lists_all),
-	    cmocka_unit_test(test_segmented_rmp),
-	    cmocka_unit_test(test_rmp_unset),
-	    cmocka_unit_test(test_rmp_layout),
-	    cmocka_unit_test(test_rmp_coverage),
-	    cmocka_unit_test(test_iommu),
-	    cmocka_unit_test(test_no_pci),
-	    cmocka_unit_test(test_no_psp),
-	    cmocka_unit_test(test_psp_bar),
-	    cmocka_unit_test(test_refusal_texts),
-	    cmocka_unit_test(test_null_args),
+	    cmocka_unit_test(test_milan_goes),	  cmocka_unit_test(test_genoa_two_sockets),
+	    cmocka_unit_test(test_sev_v1_psp),	  cmocka_unit_test(test_qemu_garbage_leaf),
+	    cmocka_unit_test(test_no_leaf),	  cmocka_unit_test(test_snp_bit_clear),
+	    cmocka_unit_test(test_syscfg_bits),	  cmocka_unit_test(test_fresh_boot_lists_all),
+	    cmocka_unit_test(test_segmented_rmp), cmocka_unit_test(test_rmp_unset),
+	    cmocka_unit_test(test_rmp_layout),	  cmocka_unit_test(test_rmp_coverage),
+	    cmocka_unit_test(test_iommu),	  cmocka_unit_test(test_no_pci),
+	    cmocka_unit_test(test_no_psp),	  cmocka_unit_test(test_psp_bar),
+	    cmocka_unit_test(test_refusal_texts), cmocka_unit_test(test_null_args),
 	    cmocka_unit_test(test_firmware_plan),
 	};
 
