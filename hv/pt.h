@@ -77,6 +77,11 @@ struct pt_fmt {
 extern const struct pt_fmt pt_fmt_x86;	 /* long mode, hypervisor's own tables */
 extern const struct pt_fmt pt_fmt_npt;	 /* AMD nested page tables (U=1 everywhere) */
 extern const struct pt_fmt pt_fmt_amdv1; /* AMD IOMMU v1 host I/O page tables */
+/* iommu_mode = shared: entries valid for the NPT and the AMD IOMMU v1 at once
+ * (hv/pt_fmt_shared.c), and decode-only views of them as each walker sees them. */
+extern const struct pt_fmt pt_fmt_npt_amdv1;
+extern const struct pt_fmt pt_fmt_npt_amdv1_cpu;
+extern const struct pt_fmt pt_fmt_npt_amdv1_iommu;
 
 /* Table memory comes from the caller. alloc returns 0 or a negative errno
  * and one 4K page (the engine zeroes it); free takes back a page the engine
