@@ -202,7 +202,17 @@ struct key_desc {
 		.n_names = ARRAY_SIZE(tbl)                                                         \
 	}
 
-enum hv_key { HK_SCENARIO, HK_LOG, HK_XCHECK, HK_IOMMU, HK_SNP, HK_TIMESLICE, HK_MAX_EXITS, HK_N };
+enum hv_key {
+	HK_SCENARIO,
+	HK_LOG,
+	HK_XCHECK,
+	HK_IOMMU,
+	HK_SNP,
+	HK_TIMESLICE,
+	HK_MAX_EXITS,
+	HK_DUMP,
+	HK_N
+};
 
 static const struct key_desc hv_keys[HK_N] = {
     [HK_SCENARIO] = {.name = "scenario",
@@ -223,6 +233,7 @@ static const struct key_desc hv_keys[HK_N] = {
 		      .off = offsetof(struct hv_config, max_exits),
 		      .min = 0,
 		      .max = 1000000000000000ULL},
+    [HK_DUMP] = {.name = "dump", .type = KT_BOOL, .off = offsetof(struct hv_config, dump)},
 };
 
 enum guest_key {
@@ -698,6 +709,7 @@ void config_defaults(struct hv_config *out)
 	out->snp = CFG_SNP_AUTO;
 	out->timeslice_us = 10000;
 	out->max_exits = 1000000;
+	out->dump = false;
 }
 
 /* Checks that need the whole [guest] section. */
@@ -1115,11 +1127,11 @@ void config_print(const struct hv_config *cfg)
 	char mem[24], pg[24];
 
 	pr_info("config: scenario %s, log %s, xcheck %s, iommu_mode %s, snp %s, "
-		"timeslice_us %llu, max_exits %llu, %u guest(s)\n",
+		"timeslice_us %llu, max_exits %llu, dump %s, %u guest(s)\n",
 		cfg->scenario, cfg_log_name(cfg->log), cfg_xcheck_name(cfg->xcheck),
 		cfg_iommu_mode_name(cfg->iommu_mode), cfg_snp_mode_name(cfg->snp),
 		(unsigned long long)cfg->timeslice_us, (unsigned long long)cfg->max_exits,
-		(unsigned)cfg->n_guests);
+		cfg->dump ? "on" : "off", (unsigned)cfg->n_guests);
 	for (u32 i = 0; i < cfg->n_guests && i < CFG_MAX_GUESTS; i++) {
 		const struct cfg_guest *g = &cfg->guests[i];
 

@@ -98,6 +98,7 @@ struct hv_config {
 	enum cfg_snp_mode snp;		     /* default auto */
 	u64 timeslice_us;		     /* default 10000 */
 	u64 max_exits;			     /* default 1000000; 0 = no limit */
+	bool dump;			     /* default off: stop for a memory dump (hv/dump.h) */
 	u32 n_guests;
 	struct cfg_guest guests[CFG_MAX_GUESTS]; /* in file order */
 };

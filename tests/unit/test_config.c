@@ -153,6 +153,22 @@ static void test_defaults(void **state)
 	assert_string_equal(cfg.scenario, "demo");
 }
 
+/* [hv] dump = on|off (hv/dump.h): off by default, on/off only, once. */
+static void test_dump_key(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("[hv]\nscenario = guests\n"), 0);
+	assert_false(cfg.dump);
+	assert_int_equal(parse("[hv]\ndump = on\n"), 0);
+	assert_true(cfg.dump);
+	assert_int_equal(parse("[hv]\ndump = \"off\"   # quoted\n"), 0);
+	assert_false(cfg.dump);
+	check_error("[hv]\ndump = yes\n", 2, "dump: \"yes\"");
+	check_error("[hv]\ndump = on\ndump = off\n", 3, "dump");
+	check_error("[guest g]\ndump = on\n", 2, "dump");
+	config_print(&cfg);
+}
+
 static void test_empty(void **state)
 {
 	(void)state;
@@ -610,6 +626,7 @@ int main(void)
 	    cmocka_unit_test(test_null_err_logs), cmocka_unit_test(test_enum_helpers),
 	    cmocka_unit_test(test_demo_cfg),	  cmocka_unit_test(test_every_prefix),
 	    cmocka_unit_test(test_mutations),
+	    cmocka_unit_test(test_dump_key),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
