@@ -428,6 +428,99 @@ int gmem_attach_domain(struct gmem *g, u16 domain_id, unsigned levels, bool trus
 	return 0;
 }
 
+/* ---- device MMIO (passed-through BARs) -------------------------------------------- */
+
+/* APM vol 2, 15.25.8: with nested paging the effective memory type combines
+ * the guest's and the NPT's; UC in the NPT (PCD|PWT) makes the access UC
+ * whatever the guest chose. NX keeps the guest from executing device memory. */
+#define MMIO_PROT (PT_R | PT_W | PT_UC)
+
+static int run_check(struct gmem *g);
+
+const struct gmem_mmio *gmem_mmio_find(const struct gmem *g, u64 a, u64 size)
+{
+	for (unsigned i = 0; g && i < g->nr_mmio; i++) {
+		const struct gmem_mmio *m = &g->mmio[i];
+
+		if (a < gpa_val(m->gpa) + m->size && gpa_val(m->gpa) < a + size)
+			return m;
+	}
+	return NULL;
+}
+
+int gmem_map_mmio(struct gmem *g, gpa_t where, spa_t pa, u64 size)
+{
+	u64 a = gpa_val(where), o;
+	int rc;
+
+	if (!g || !g->ready)
+		return -EINVAL;
+	if (!size || !IS_ALIGNED(a | spa_val(pa) | size, PAGE_SIZE) || a + size < a ||
+	    a + size > (1ULL << g->npt.va_bits)) {
+		pr_err("gmem(%s): MMIO 0x%llx+0x%llx -> 0x%llx: not page aligned or out of range\n",
+		       g->name, (unsigned long long)a, (unsigned long long)size,
+		       (unsigned long long)spa_val(pa));
+		return -EINVAL;
+	}
+	if (a < g->mem_size) {
+		pr_err("gmem(%s): MMIO at GPA 0x%llx overlaps guest RAM [0, 0x%llx)\n", g->name,
+		       (unsigned long long)a, (unsigned long long)g->mem_size);
+		return -EINVAL;
+	}
+	if (gmem_mmio_find(g, a, size)) {
+		pr_err("gmem(%s): MMIO at GPA 0x%llx overlaps another MMIO range\n", g->name,
+		       (unsigned long long)a);
+		return -EEXIST;
+	}
+	if (g->nr_mmio == GMEM_MAX_MMIO) {
+		pr_err("gmem(%s): more than %u MMIO ranges\n", g->name, GMEM_MAX_MMIO);
+		return -ENOSPC;
+	}
+	for (o = 0; o < size; o += PAGE_SIZE)
+		if (pmem_owner_of(spa_add(pa, o)) != PMEM_OWNER_NOT_RAM) {
+			pr_err("gmem(%s): MMIO SPA 0x%llx is RAM (owner %s): refused (I4)\n",
+			       g->name, (unsigned long long)(spa_val(pa) + o),
+			       pmem_owner_name(pmem_owner_of(spa_add(pa, o))));
+			return -EINVAL;
+		}
+	/* Not present -> present: nothing cached to flush (APM vol 2, 15.16). */
+	rc = pt_map(&g->npt, a, pa, size, MMIO_PROT, PT_SZ_4K | PT_SZ_2M, NULL);
+	if (rc) {
+		pr_err("gmem(%s): mapping MMIO at GPA 0x%llx failed (%d)\n", g->name,
+		       (unsigned long long)a, rc);
+		return rc;
+	}
+	g->mmio[g->nr_mmio++] = (struct gmem_mmio){where, pa, size};
+	return run_check(g);
+}
+
+int gmem_unmap_mmio(struct gmem *g, gpa_t where)
+{
+	struct pt_change chg = {0};
+	unsigned i;
+	int rc;
+
+	if (!g || !g->ready)
+		return -EINVAL;
+	for (i = 0; i < g->nr_mmio; i++)
+		if (gpa_val(g->mmio[i].gpa) == gpa_val(where))
+			break;
+	if (i == g->nr_mmio)
+		return -ENOENT;
+	req_begin(g);
+	rc = pt_unmap(&g->npt, gpa_val(where), g->mmio[i].size, &chg);
+	if (rc) {
+		pr_err("gmem(%s): unmapping MMIO at GPA 0x%llx failed (%d)\n", g->name,
+		       (unsigned long long)gpa_val(where), rc);
+		return rc;
+	}
+	g->mmio[i] = g->mmio[--g->nr_mmio];
+	rc = tlb_round(g, true);
+	if (!rc)
+		rc = req_end(g);
+	return rc ? rc : run_check(g);
+}
+
 /* ---- validation --------------------------------------------------------------- */
 
 static int check_range(const struct gmem *g, u64 a, u64 size, const char *what)
@@ -1104,6 +1197,7 @@ void gmem_destroy(struct gmem *g)
 	g->ledger = NULL;
 	g->nr_pend = g->cap_pend = 0;
 	g->nr_dom = 0;
+	g->nr_mmio = 0;
 	g->ready = false;
 }
 

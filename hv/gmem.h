@@ -20,6 +20,7 @@
 struct rmp;
 
 #define GMEM_MAX_DOMAINS 4
+#define GMEM_MAX_MMIO	 8 /* device BARs mapped into the NPT (gmem_map_mmio) */
 #define GMEM_BATCH_MAX 253	   /* GHCB page-state-change request: at most 253 entries */
 #define GMEM_NPT_LEVELS 4	   /* 48-bit guest-physical space */
 #define GMEM_MAX_MEM (1ULL << 46) /* largest guest (ledger is dense: 8 bytes per 4K) */
@@ -87,6 +88,16 @@ struct gmem_pool {
 	u64 count;
 };
 
+/* A device MMIO range in the guest's NPT (a passed-through BAR): not RAM,
+ * not in the ledger, mapped uncached and never executable, never in any
+ * IOMMU domain (no peer-to-peer). xcheck accepts exactly these non-RAM
+ * leaves in the NPT (I4) and flags every other one. */
+struct gmem_mmio {
+	gpa_t gpa;
+	spa_t spa;
+	u64 size;
+};
+
 struct gmem;
 struct gmem_mmctx {
 	struct gmem *g;
@@ -108,6 +119,8 @@ struct gmem {
 	struct pt npt;
 	struct gmem_domain dom[GMEM_MAX_DOMAINS];
 	unsigned nr_dom;
+	struct gmem_mmio mmio[GMEM_MAX_MMIO];
+	unsigned nr_mmio;
 	int (*flush_asid)(void *ctx, u32 asid);
 	void *flush_ctx;
 
@@ -189,6 +202,19 @@ int gmem_release(struct gmem *g, gpa_t gpa, u64 size);
 void gmem_destroy(struct gmem *g);
 /* Gives the cached table pages (up to 64 per pool) back to pmem. */
 void gmem_trim(struct gmem *g);
+
+/* Maps device MMIO [spa, spa + size) at GPA [gpa, gpa + size) in the NPT
+ * only: read/write, uncached (PT_UC), not executable, 4K/2M leaves. The GPA
+ * range must lie above guest RAM (>= mem_size) and overlap no other MMIO
+ * range; every frame must be outside pmem's RAM (PMEM_OWNER_NOT_RAM).
+ * Recorded in g->mmio[] for xcheck; guest_read/write (gmem_lookup) never
+ * reach it. 0 or a negative errno, nothing changed on error. */
+int gmem_map_mmio(struct gmem *g, gpa_t gpa, spa_t spa, u64 size);
+/* Unmaps the MMIO range that starts at gpa, flushes the ASID's TLB, drops
+ * the record. -ENOENT if there is none. */
+int gmem_unmap_mmio(struct gmem *g, gpa_t gpa);
+/* The MMIO record overlapping [gpa, gpa + size), or NULL. */
+const struct gmem_mmio *gmem_mmio_find(const struct gmem *g, u64 gpa, u64 size);
 
 /* 0 and the record holding gpa, or -ENOENT. */
 int gmem_lookup(const struct gmem *g, gpa_t gpa, struct gmem_rec *out);

@@ -14,6 +14,10 @@
  *      NPT and every domain that should map it (I5; I6 for trusted+private).
  *   4. pending list (I7): frames still owned by their owner until flushed.
  *   5. accounting (I5): pmem owner pages == ledger + pending (+ tables + pools).
+ *   6. device MMIO (gmem_map_mmio): the only non-RAM leaves accepted, in the
+ *      NPT only, exactly as recorded, uncached and not executable, never RAM,
+ *      never in a domain (no peer-to-peer), never in two guests (I4); each
+ *      record mapped (I5).
  * Cross-guest: duplicate ASIDs, frames in two guests (one hash over all
  * ledgers). Optional full RMP scan (opts.full_rmp).
  * Every leaf or record reports at most one violation: the first rule in the
@@ -227,6 +231,72 @@ static const char *sz_name(u64 sz)
 	return sz == PAGE_SIZE ? "4K" : sz == HUGE_SIZE ? "2M" : sz == GIGA_SIZE ? "1G" : "?";
 }
 
+static bool mapped(const struct pt *pt, u64 a, u64 size);
+
+/* A leaf over a recorded device MMIO range (a passed-through BAR). Returns
+ * true when the leaf was judged here (clean or a violation). */
+static bool mmio_leaf(struct xc *c, const struct pt_leaf *l)
+{
+	const struct gmem_mmio *m = gmem_mmio_find(c->g, l->va, l->size);
+	u64 pa = spa_val(l->pa), base;
+
+	if (!m)
+		return false;
+	base = gpa_val(m->gpa);
+	if (c->st == XC_IOMMU) {
+		vio(c, XC_I4, XC_IOMMU, l->va, pa, "no MMIO in a domain", "maps device MMIO (P2P)");
+		return true;
+	}
+	if (l->va < base || l->va + l->size > base + m->size) {
+		vio(c, XC_I4, c->st, l->va, pa, "leaf inside MMIO range", "%s leaf crosses it",
+		    sz_name(l->size));
+		return true;
+	}
+	if (pa != spa_val(m->spa) + (l->va - base)) {
+		vio(c, XC_I1, c->st, l->va, pa, "recorded MMIO SPA", "SPA 0x%llx, want 0x%llx",
+		    (unsigned long long)pa,
+		    (unsigned long long)(spa_val(m->spa) + (l->va - base)));
+		return true;
+	}
+	if (!(l->prot & PT_UC) || (l->prot & PT_X)) {
+		vio(c, XC_I4, c->st, l->va, pa, "MMIO uncached, no exec", "prot 0x%x", l->prot);
+		return true;
+	}
+	if (!c->o->no_pmem)
+		for (u64 o = 0; o < l->size; o += PAGE_SIZE)
+			if (owner_of(c, pa + o) != PMEM_OWNER_NOT_RAM) {
+				vio(c, XC_I4, c->st, l->va + o, pa + o, "device MMIO, not RAM",
+				    "RAM owned by %s", pmem_owner_name(owner_of(c, pa + o)));
+				return true;
+			}
+	c->rep->leaves++;
+	return true;
+}
+
+/* Pass 6: each MMIO record mapped in the NPT; no BAR in two guests. */
+static void mmio_pass(struct xc *c)
+{
+	const struct gmem *g = c->g;
+
+	for (unsigned i = 0; i < g->nr_mmio; i++) {
+		const struct gmem_mmio *m = &g->mmio[i];
+		u64 s0 = spa_val(m->spa), s1 = s0 + m->size;
+
+		c->st = XC_NPT;
+		c->d = NULL;
+		if (!mapped(&g->npt, gpa_val(m->gpa), m->size))
+			vio(c, XC_I5, XC_NPT, gpa_val(m->gpa), s0, "MMIO mapped", "not mapped");
+		for (unsigned j = 0; j < c->gi; j++)
+			for (unsigned k = 0; k < c->gs[j]->nr_mmio; k++) {
+				const struct gmem_mmio *o = &c->gs[j]->mmio[k];
+
+				if (s0 < spa_val(o->spa) + o->size && spa_val(o->spa) < s1)
+					vio(c, XC_I4, XC_NPT, gpa_val(m->gpa), s0,
+					    "MMIO of one guest", "also guest %u's", j);
+			}
+	}
+}
+
 static int leaf_check(void *ctx, const struct pt_leaf *l)
 {
 	struct xc *c = ctx;
@@ -234,6 +304,8 @@ static int leaf_check(void *ctx, const struct pt_leaf *l)
 	u64 pa = spa_val(l->pa), o;
 	bool any_priv = false, small_priv = false;
 
+	if (mmio_leaf(c, l))
+		return 0;
 	c->rep->leaves++;
 	c->rep->mapped_bytes += l->size;
 	/* I4 / I5: whose frame is it? */
@@ -641,6 +713,7 @@ int xcheck_run_opts(const struct gmem *const *gs, unsigned n, const struct xchec
 		for (j = 0; j < g->nr_dom; j++)
 			walk(&c, &g->dom[j].pt, XC_IOMMU, &g->dom[j], &check);
 		ledger_pass(&c, &np, &ns);
+		mmio_pass(&c);
 		if (!c.o->no_pmem) {
 			pending_pass(&c);
 			accounting(&c, np, ns);
