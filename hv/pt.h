@@ -29,7 +29,9 @@
 #define PT_USER	    (1u << 3) /* x86 US (host format only; NPT sets it always) */
 #define PT_UC	    (1u << 4) /* uncached (x86 PCD|PWT; IOMMU: FC clear) */
 #define PT_GLOBAL   (1u << 5) /* x86 G (host format only) */
-#define PT_PROT_ALL (PT_R | PT_W | PT_X | PT_USER | PT_UC | PT_GLOBAL)
+#define PT_NO_DMA   (1u << 6) /* pt_fmt_npt_amdv1 only: the CPU maps it, the IOMMU may not
+				* access it (IR=IW=0): device MMIO in a shared NPT */
+#define PT_PROT_ALL (PT_R | PT_W | PT_X | PT_USER | PT_UC | PT_GLOBAL | PT_NO_DMA)
 
 /* Leaf sizes, as a mask of the levels a leaf may sit at. */
 #define PT_SZ(level) (1u << ((level)-1))

@@ -27,6 +27,11 @@
  *   table at level L: P | RW | US | NextLevel = L - 1 | address | IR | IW
  *   leaf at level L:  P | RW? | US | PCD|PWT if UC | PS if L > 1 | NX unless X
  *                     | NextLevel 0 | address | IR | IW if W | FC unless UC
+ *   CPU-only leaf (PT_NO_DMA): as a leaf, but IR = IW = FC = 0: the IOMMU
+ *                     finds a leaf that grants nothing (48882 2.2.3: access
+ *                     denied, IO_PAGE_FAULT). For device MMIO (passed-through
+ *                     BARs) the guest maps: in a shared table the trusted
+ *                     devices would otherwise reach other devices' BARs (P2P).
  * So both walkers grant everything at table level and decide at the leaf;
  * both see the same output address, leaf size (x86 PS <=> IOMMU NextLevel 0
  * at level 2/3: natural 2M/1G pages) and R/W; PT_UC is PCD|PWT for the CPU
@@ -79,14 +84,16 @@ static u64 sh_table_entry(spa_t table, unsigned level)
 
 static u64 sh_leaf_entry(spa_t pa, unsigned level, u32 prot)
 {
-	u64 v = (spa_val(pa) & SH_ADDR) | SH_P | SH_US | SH_IOMMU_IR |
-		FIELD_PREP(SH_IOMMU_NL, SH_NL_LEAF);
+	u64 v = (spa_val(pa) & SH_ADDR) | SH_P | SH_US | FIELD_PREP(SH_IOMMU_NL, SH_NL_LEAF);
+	bool dma = !(prot & PT_NO_DMA);
 
+	if (dma)
+		v |= SH_IOMMU_IR;
 	if (prot & PT_W)
-		v |= SH_RW | SH_IOMMU_IW;
+		v |= SH_RW | (dma ? SH_IOMMU_IW : 0);
 	if (prot & PT_UC)
 		v |= SH_PCD | SH_PWT;
-	else
+	else if (dma)
 		v |= SH_IOMMU_FC;
 	if (!(prot & PT_X))
 		v |= SH_NX;
@@ -131,8 +138,8 @@ static struct pt_ent sh_decode_cpu(u64 pte, unsigned level)
 /* The IOMMU's v1 walk (48882 2.2.3; what QEMU 7.2 amdvi_page_walk reads):
  * PR, NextLevel, address, IR/IW (ANDed along the walk: tables grant both),
  * FC; bits 1-4, 7, 8, 63 are ignored. NextLevel 0 is a natural-size leaf;
- * NextLevel 7 and level skipping are never written. A leaf may have IR=0
- * in this view (no device access); the engine's decode refuses that. */
+ * NextLevel 7 and level skipping are never written. A leaf with IR = IW = 0
+ * is a leaf the device may not access (prot without PT_R/PT_W). */
 static struct pt_ent sh_decode_iommu(u64 pte, unsigned level)
 {
 	unsigned nl = (unsigned)FIELD_GET(SH_IOMMU_NL, pte);
@@ -181,6 +188,11 @@ static struct pt_ent sh_decode(u64 pte, unsigned level)
 			return sh_bad;
 		return c;
 	}
+	/* CPU-only leaf: IR = IW = FC = 0. */
+	if (!(pte & (SH_IOMMU_IR | SH_IOMMU_IW | SH_IOMMU_FC))) {
+		c.prot |= PT_NO_DMA;
+		return c;
+	}
 	/* Same R/W/UC in both views (IR = R = P, IW = W = RW, FC = !UC). */
 	if ((c.prot & (PT_R | PT_W | PT_UC)) != i.prot)
 		return sh_bad;
@@ -192,7 +204,7 @@ const struct pt_fmt pt_fmt_npt_amdv1 = {
     .min_levels = 4, /* nested walk: host long mode, 4 or 5 (LA57) levels; */
     .max_levels = 5, /* DTE Mode 4 or 5 */
     .leaf_sizes = PT_SZ_ALL,
-    .prot_valid = PT_R | PT_W | PT_X | PT_UC,
+    .prot_valid = PT_R | PT_W | PT_X | PT_UC | PT_NO_DMA,
     .prot_need = PT_R,
     .table_entry = sh_table_entry,
     .leaf_entry = sh_leaf_entry,

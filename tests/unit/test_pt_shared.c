@@ -83,7 +83,7 @@ static void test_golden(void **state)
 	assert_int_equal(F->min_levels, 4);
 	assert_int_equal(F->max_levels, 5);
 	assert_int_equal(F->prot_need, PT_R);
-	assert_int_equal(F->prot_valid, PT_R | PT_W | PT_X | PT_UC);
+	assert_int_equal(F->prot_valid, PT_R | PT_W | PT_X | PT_UC | PT_NO_DMA);
 }
 
 /* Every shared entry is the NPT entry OR the AMD IOMMU v1 entry: the bits one
@@ -405,6 +405,59 @@ static void test_walk_twice(void **state)
 	}
 }
 
+/* CPU-only leaves (PT_NO_DMA, device MMIO in a shared NPT): the CPU
+ * translates, the IOMMU finds a leaf that grants nothing. */
+static void test_no_dma(void **state)
+{
+	const u32 mmio = PT_R | PT_W | PT_UC | PT_NO_DMA;
+	struct pt_leaf l;
+	struct xl c, i;
+	struct pt_ent e;
+
+	(void)state;
+	/* 4K: P|RW|US|PWT|PCD|NX, no IR/IW/FC */
+	assert_int_equal(F->leaf_entry(spa(0xFEB00000), 1, mmio), 0x80000000FEB0001FULL);
+	assert_int_equal(F->leaf_entry(spa(0xFEA00000), 2, PT_R | PT_NO_DMA),
+			 0x80000000FEA00085ULL);
+	e = F->decode(0x80000000FEB0001FULL, 1);
+	assert_int_equal(e.kind, PT_LEAF);
+	assert_int_equal(e.prot, mmio);
+	e = pt_fmt_npt_amdv1_iommu.decode(0x80000000FEB0001FULL, 1);
+	assert_int_equal(e.kind, PT_LEAF);
+	assert_int_equal(e.prot & (PT_R | PT_W), 0);
+	assert_int_equal(F->decode(0x90000000FEB0001FULL, 1).kind, PT_BAD); /* FC alone */
+	assert_int_equal(F->decode(0xC0000000FEB0001FULL, 1).kind, PT_BAD); /* IW, no IR */
+	/* other formats cannot express it */
+	assert_int_not_equal(pt_fmt_npt.prot_valid & PT_NO_DMA, PT_NO_DMA);
+	assert_int_not_equal(pt_fmt_amdv1.prot_valid & PT_NO_DMA, PT_NO_DMA);
+
+	assert_int_equal(pt_init(&pt, F, 4, &ta_mm), 0);
+	assert_int_equal(pt_map(&pt, 0, spa(GiB(1)), MiB(4), PT_R | PT_W | PT_X, PT_SZ_ALL, NULL),
+			 0);
+	assert_int_equal(
+	    pt_map(&pt, GiB(64), spa(0xFE000000), MiB(2) + KiB(16), mmio, PT_SZ_ALL, NULL), 0);
+	assert_int_equal(pt_lookup(&pt, GiB(64) + MiB(2) + KiB(4), &l), 0);
+	assert_int_equal(l.prot, mmio);
+	c = cpu_walk(spa_val(pt_root(&pt)), 4, GiB(64) + 0x1234);
+	i = iommu_walk(spa_val(pt_root(&pt)), 4, GiB(64) + 0x1234);
+	assert_int_equal(c.rc, 0);
+	assert_int_equal(c.pa, 0xFE001234ULL);
+	assert_int_equal(c.prot, PT_R | PT_W | PT_UC);
+	assert_int_equal(i.rc, 0); /* a leaf, but no read, no write: DMA faults */
+	assert_int_equal(i.prot & (PT_R | PT_W), 0);
+	/* RAM next to it: both readers as usual */
+	c = cpu_walk(spa_val(pt_root(&pt)), 4, MiB(3));
+	i = iommu_walk(spa_val(pt_root(&pt)), 4, MiB(3));
+	assert_int_equal(c.pa, i.pa);
+	assert_int_equal(i.prot, PT_R | PT_W);
+	/* split and protect keep it CPU-only */
+	assert_int_equal(pt_unmap(&pt, GiB(64) + KiB(8), PAGE_SIZE, NULL), 0);
+	assert_int_equal(pt_lookup(&pt, GiB(64) + KiB(12), &l), 0);
+	assert_int_equal(l.prot, mmio);
+	assert_int_equal(pt_unmap(&pt, 0, GiB(128), NULL), 0);
+	fini_pt();
+}
+
 /* ---- random operations against the reference model ------------------------------------ */
 
 static void test_random(void **state)
@@ -506,6 +559,7 @@ int main(void)
 	    cmocka_unit_test(test_union_of_formats),
 	    cmocka_unit_test(test_decode_views),
 	    cmocka_unit_test_setup_teardown(test_walk_twice, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_no_dma, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_random, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
 	};
