@@ -442,6 +442,19 @@ static int id_alloc(void)
 	return -ENOSPC;
 }
 
+int iommu_domain_id_alloc(void)
+{
+	if (!iommu.up)
+		return -ENODEV;
+	return id_alloc();
+}
+
+void iommu_domain_id_free(u16 id)
+{
+	if (iommu.dom_ids && id && id <= iommu.max_domain_id)
+		iommu.dom_ids[id / 64] &= ~BIT(id % 64);
+}
+
 struct iommu_domain *iommu_domain_alloc(unsigned levels)
 {
 	struct iommu_domain *d;
@@ -660,4 +673,37 @@ int iommu_block(u16 bdf)
 		return ret;
 	}
 	return s >= 0 ? detach_old(s) : 0;
+}
+
+int iommu_alias_ok(u16 bdf)
+{
+	return qemu72_alias(bdf) == -EBUSY ? -EBUSY : 0;
+}
+
+int iommu_attach_table(u16 bdf, u16 dom_id, spa_t root, unsigned levels)
+{
+	u16 rid = iommu_requester_id(bdf);
+	int ret, alias = qemu72_alias(bdf);
+
+	if (!iommu.up || !dom_id || dom_id > iommu.max_domain_id)
+		return -EINVAL;
+	if (alias == -EBUSY)
+		return alias;
+	if (att_slot(bdf) >= 0) {
+		pr_err("iommu: %02x:%02x.%x is attached to an iommu_domain already\n",
+		       pci_bdf_bus(bdf), pci_bdf_dev(bdf), pci_bdf_fn(bdf));
+		return -EBUSY;
+	}
+	/* 48882 2.2.2: V=1, TV=1, Mode = levels, IR = IW = 1, DomainID. */
+	ret = amdvi_attach(&iommu.hw, rid, dom_id, root, levels, true, true);
+	if (!ret && alias >= 0)
+		ret = amdvi_attach(&iommu.hw, (u16)alias, dom_id, root, levels, true, true);
+	if (ret) {
+		pr_err("iommu: attaching requester 0x%04x to table 0x%llx (domain %u) failed (%d)\n",
+		       rid, (unsigned long long)spa_val(root), dom_id, ret);
+		amdvi_block_device(&iommu.hw, rid);
+		if (alias >= 0)
+			amdvi_block_device(&iommu.hw, (u16)alias);
+	}
+	return ret;
 }

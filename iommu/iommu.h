@@ -103,6 +103,18 @@ int iommu_inv_range(struct iommu_domain *dom, u64 iova, u64 size);
 /* Device table: the requester ID is resolved through IVRS aliases. */
 int iommu_attach(u16 bdf, struct iommu_domain *dom);
 int iommu_block(u16 bdf);
+/* Tables owned elsewhere (gmem's guest domains, docs/devices.md): a domain ID
+ * (1..max_domain_id; 1..255 under QEMU 7.2) and a DTE pointing at the foreign
+ * root, for the requester ID and, under QEMU 7.2, the bus-0 alias (refused
+ * with -EBUSY when that alias is another device). iommu_block() undoes it;
+ * the caller invalidates its domain. -EBUSY too if bdf is attached through
+ * iommu_attach(). */
+int iommu_domain_id_alloc(void);
+void iommu_domain_id_free(u16 id);
+int iommu_attach_table(u16 bdf, u16 dom_id, spa_t root, unsigned levels);
+/* 0 if bdf can get a DTE of its own (QEMU 7.2 alias free), else -EBUSY. */
+int iommu_alias_ok(u16 bdf);
+
 /* The domain bdf is attached to, or NULL (blocked). */
 struct iommu_domain *iommu_domain_of(u16 bdf);
 /* The requester ID the IOMMU sees for bdf (IVRS alias), = bdf without one. */
