@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "hv/guest.h"
+#include "hv/guest_dev.h"
 #include "hv/hypercall.h"
 #include "hv/log.h"
 #include "hv/mem.h"
@@ -19,6 +20,7 @@
 #include "hv/vcpu.h"
 
 int (*ud_hook)(struct vcpu *v);
+s64 (*dev_hc_hook)(struct vcpu *v, u64 nr, u64 a1, u64 a2, u64 a3); /* hv/guest_dev.c */
 int (*vmgexit_hook)(struct vcpu *v, bool hw); /* hv/snp_guest.c */
 
 static const char *const outcome_names[GUEST_OUTCOME_NR] = {
@@ -518,6 +520,11 @@ static enum exit_action handle_vmmcall(struct vcpu *v)
 		ret = r->rbx <= 2 ? HC_OK : HC_EINVAL;
 		if (ret == HC_OK)
 			v->bench_mark = (s32)r->rbx;
+		break;
+	case HC_DEV_INFO:
+	case HC_DMA_PHASE:
+		/* Device passthrough (hv/guest_dev.c, hv.efi only). */
+		ret = dev_hc_hook ? dev_hc_hook(v, rax(v), r->rbx, r->rcx, r->rdx) : HC_ENOSYS;
 		break;
 	default:
 		ret = HC_ENOSYS;

@@ -26,7 +26,16 @@
 #define HC_GET_INFO 5 /* RBX = GPA of struct hc_info, RCX = its size -> bytes written */
 #define HC_BENCH_MARK                                                                              \
 	6 /* RBX = phase: 0 full-exit phase starts, 1 bare-VMRUN phase starts, 2 it ends -> 0 */
-#define HC_NR 7 /* first unused number */
+#define HC_DEV_INFO                                                                                \
+	7 /* RBX = n (0-based device of this guest), RCX = GPA of struct hc_dev_info, RDX = its    \
+	   * size -> bytes written; HC_EINVAL when the guest has no n-th device */
+#define HC_DMA_PHASE                                                                               \
+	8 /* RBX = HC_DMA_BEGIN: RCX = GPA of struct hc_dma_targets (or 0), RDX = its size -> the   \
+	   * number of targets; the hypervisor checksums its memory and other guests'.             \
+	   * RBX = HC_DMA_END -> the number of memory owners whose checksum changed (0: none);     \
+	   * reported as "@@ CHECK dev.<guest>.dma_phase_memory_unchanged". Between the two the     \
+	   * guest must make no hypercall and no port I/O (docs/devices.md). */
+#define HC_NR 9 /* first unused number */
 
 /* HC_EXIT status: 0 = the guest's own tests passed (the hypervisor still
  * turns it into "fail" if any HC_TEST_RESULT failed); anything else = fail. */
@@ -74,5 +83,39 @@ struct hc_info {
 } __attribute__((packed));
 
 _Static_assert(sizeof(struct hc_info) == 192, "struct hc_info size");
+
+/* HC_DEV_INFO result: one device passed through to the guest (docs/devices.md). */
+struct hc_dev_info {
+	uint16_t bdf; /* bus << 8 | dev << 3 | fn */
+	uint16_t vendor, device;
+	uint8_t trusted; /* 1: its IOMMU domain maps private memory too */
+	uint8_t rsvd;
+	uint32_t count;	    /* devices this guest has */
+	uint32_t rsvd2;
+	uint64_t bar0_gpa;  /* BAR0 in the guest's NPT: uncached, not executable */
+	uint64_t bar0_size;
+} __attribute__((packed));
+
+_Static_assert(sizeof(struct hc_dev_info) == 32, "struct hc_dev_info size");
+
+#define HC_DMA_BEGIN 0
+#define HC_DMA_END   1
+#define HC_DMA_TARGETS_MAX 12
+/* Target kinds: an IOVA the guest may aim its DMA at that must NOT land. */
+#define HC_DMA_T_GPA	1 /* a GPA beyond the guest's RAM */
+#define HC_DMA_T_HV	2 /* the SPA of a hypervisor structure, used as an IOVA */
+#define HC_DMA_T_GUEST	3 /* another guest's frame (SPA) or GPA range */
+
+/* HC_DMA_PHASE begin: where to aim (test ABI: these are host addresses, given
+ * only to prove isolation; a production hypervisor would not hand them out). */
+struct hc_dma_targets {
+	uint32_t n;
+	uint32_t rsvd;
+	struct {
+		uint64_t addr;
+		uint32_t kind;
+		char what[20];
+	} t[HC_DMA_TARGETS_MAX];
+} __attribute__((packed));
 
 #endif
