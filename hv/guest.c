@@ -10,7 +10,9 @@
 
 #include "boot/boot_info.h"
 #include "hv/cpu.h"
+#include "hv/dump.h"
 #include "hv/guest.h"
+#include "hv/guest_dev.h"
 #include "hv/guest_gmem.h"
 #include "hv/hypercall.h"
 #include "hv/log.h"
@@ -98,9 +100,11 @@ static void guest_destroy(struct guest *g)
 	if (g->mem_ops && g->mem_ops->report)
 		g->mem_ops->report(g);
 	guest_gmem_xcheck_all(g->name);
-	snp_guest_fini(g); /* page states back to the hypervisor first */
+	guest_dev_detach(g); /* devices blocked and invalidated before memory moves */
+	snp_guest_fini(g);   /* page states back to the hypervisor first */
 	if (g->mem_ops)
 		g->mem_ops->destroy(g);
+	guest_dev_put(g);
 	if (spa_val(g->vmcb_pa))
 		pmem_free(g->vmcb_pa, PMEM_ORDER_4K, g->owner);
 	if (g->vcpu)
@@ -170,6 +174,9 @@ static int guest_create(struct guest *g, const struct cfg_guest *c, u32 id,
 		if (ret)
 			goto fail;
 	}
+	ret = guest_dev_assign(g);
+	if (ret)
+		goto fail;
 	if (g->snp) {
 		snp_clock = svm_rdtsc;
 		snp_clock_khz = svm_cpu.tsc_khz;
@@ -316,6 +323,7 @@ static void schedule(const struct hv_config *cfg)
 				pr_info("guest %s: finished: %s after %llu exits\n", g->name,
 					guest_outcome_name(g->outcome),
 					(unsigned long long)g->vcpu->exits);
+				dump_point("end", g->name, guests, nr_guests);
 				guest_destroy(g);
 			}
 		}
@@ -389,6 +397,7 @@ int guests_run(const struct hv_config *cfg, const struct boot_info *bi)
 	for (i = 0; i < nr_guests; i++)
 		guest_create(&guests[i], &cfg->guests[i], i, bi);
 	guest_gmem_xcheck_all("all guests created");
+	dump_point("created", NULL, guests, nr_guests);
 	t0 = svm_rdtsc();
 	schedule(cfg);
 	ms = (svm_rdtsc() - t0) / svm_cpu.tsc_khz;
