@@ -424,7 +424,7 @@ static unsigned fill_targets(struct guest *g, struct hc_dma_targets *t)
 		if (!gmem_lookup(ogm, gpa(HUGE_SIZE), &r))
 			TGT(spa_val(r.spa), HC_DMA_T_GUEST, "other-guest-frame");
 		if (og->mem_size > g->mem_size)
-			TGT(og->mem_size - HUGE_SIZE, HC_DMA_T_GUEST, "other-guest-gpa-range");
+			TGT(og->mem_size - HUGE_SIZE, HC_DMA_T_GUEST, "other-guest-gpa");
 	}
 #undef TGT
 	t->n = n;
