@@ -8,6 +8,15 @@ which the UEFI loader reads from the folder it was started from.
 
 Exit status protocol (isa-debug-exit at 0xf4, qemu-facts.md): the hypervisor
 writes v, QEMU exits with (v << 1) | 1. hv/platform.h lists the v values.
+
+Memory dumps (docs/xcheck-dump.md): with dump_dir (--dump-dir, or DUMP_DIR in
+the environment for `make run`), QEMU gets its HMP monitor on a unix socket
+and the serial console on stdio with stdin as a pipe. When the hypervisor
+([hv] dump = on, hv/dump.c) prints "@@ ROOTS tag", roots lines and
+"@@ DUMP tag", the runner writes the roots to DIR/tag.roots, sends `stop`,
+`pmemsave 0 <RAM size> DIR/tag.mem` and `cont` over the monitor (each waits
+for the monitor's prompt), then one character to the serial console so that
+the hypervisor goes on.
 """
 import argparse
 import os
@@ -15,6 +24,7 @@ import re
 import select
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -67,8 +77,16 @@ def prepare_esp(build, cfg_path, workdir):
     return esp
 
 
+def mem_bytes(mem):
+    """QEMU's -m value ("512M", "1G", "2048") in bytes."""
+    m = re.fullmatch(r"\s*(\d+)\s*([KMGT]?)B?\s*", mem.upper())
+    if not m:
+        raise SystemExit(f"qemu_run: cannot read memory size {mem!r}")
+    return int(m.group(1)) << {"": 20, "K": 10, "M": 20, "G": 30, "T": 40}[m.group(2)]
+
+
 def qemu_command(esp, vars_copy, mem=None, cpu=None, smp=None, extra="", debug=False,
-                 devices=None):
+                 devices=None, monitor=None):
     qemu = os.environ.get("QEMU", "qemu-system-x86_64")
     mem = mem or os.environ.get("MEM", "512M")
     cpu = cpu or os.environ.get("CPU", "EPYC")
@@ -83,6 +101,10 @@ def qemu_command(esp, vars_copy, mem=None, cpu=None, smp=None, extra="", debug=F
            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
     for d in (devices if devices is not None else ["edu,dma_mask=0xffffffffff"]):
         cmd += ["-device", d]
+    if monitor:
+        # An explicit -monitor: -nographic then puts COM1 alone on stdio (no
+        # mux, so no Ctrl-A escapes), and stdin (a pipe) feeds COM1's receiver.
+        cmd += ["-serial", "stdio", "-monitor", f"unix:{monitor},server=on,wait=off"]
     if debug:
         cmd += ["-s", "-S"]
     extra = extra if extra is not None else ""
@@ -100,6 +122,7 @@ class Result:
         self.timed_out = False
         self.elapsed = 0.0
         self.stderr = ""
+        self.dumps = []          # one dict per "@@ DUMP" stop (see Dumper)
 
     @property
     def hv_status(self):
@@ -119,24 +142,186 @@ class Result:
         return f"QEMU failed with status {self.qemu_status}: {self.stderr.strip()[-300:]}"
 
 
+class Monitor:
+    """QEMU's human monitor (HMP) on a unix socket: one command at a time,
+    each complete when the "(qemu) " prompt comes back."""
+    PROMPT = b"(qemu) "
+
+    def __init__(self, path, timeout=30):
+        self.sock = None
+        t_end = time.time() + timeout
+        while True:
+            try:
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                s.connect(path)
+                self.sock = s
+                break
+            except OSError:
+                s.close()
+                if time.time() > t_end:
+                    raise
+                time.sleep(0.1)
+        self._read_prompt(timeout)
+
+    def _read_prompt(self, timeout):
+        data = b""
+        self.sock.settimeout(timeout)
+        while not data.endswith(self.PROMPT):
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise OSError("monitor closed")
+            data += chunk
+        return ANSI_RE.sub("", data[:-len(self.PROMPT)].decode(errors="replace")).replace("\r", "")
+
+    def cmd(self, line, timeout=300):
+        """Runs one command; returns what it printed (the echoed command removed)."""
+        self.sock.sendall(line.encode() + b"\n")
+        out = self._read_prompt(timeout)
+        lines = [l for l in out.split("\n") if l.strip()]
+        if lines and lines[0].strip().endswith(line):
+            lines = lines[1:]
+        return "\n".join(lines).strip()
+
+    def close(self):
+        if self.sock:
+            self.sock.close()
+
+
+def dump_file_name(tag):
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", tag)
+
+
+class Dumper:
+    """Answers the hypervisor's "@@ DUMP tag" stops (hv/dump.c).
+
+    tags: the tags to save (None: all); others are answered at once.
+    on_dump(tag, mem_path, roots_path): called while QEMU is stopped, after
+    pmemsave (e.g. to run tools/xcheck-dump and delete the dump); returns a
+    value stored in the dump's record as "result"."""
+
+    def __init__(self, dump_dir, monitor_path, ram_bytes, tags=None, on_dump=None, echo=False):
+        self.dir = dump_dir
+        self.monitor_path = monitor_path
+        self.ram = ram_bytes
+        self.tags = tags
+        self.on_dump = on_dump
+        self.echo = echo
+        self.mon = None
+        self.roots = None   # lines since "@@ ROOTS", or None
+        self.stdin = None   # QEMU's stdin pipe
+
+    def line(self, text, res):
+        """Returns the seconds spent (QEMU stopped) so the caller can extend its deadline."""
+        i = text.find("@@ ")
+        rec = RECORD_RE.match(text[i:]) if i >= 0 else None
+        if rec and rec.group(1) == "ROOTS":
+            self.roots = []
+            return 0.0
+        if rec and rec.group(1) == "DUMP":
+            return self._dump((rec.group(2) or "").split()[0] if rec.group(2) else "", res)
+        if self.roots is not None:
+            self.roots.append(text)
+        return 0.0
+
+    def _say(self, msg):
+        if self.echo:
+            print("qemu_run: " + msg, flush=True)
+
+    def _dump(self, tag, res):
+        t0 = time.time()
+        d = {"tag": tag, "roots": None, "mem": None, "bytes": 0, "seconds": 0.0, "error": "",
+             "result": None}
+        base = os.path.join(self.dir, dump_file_name(tag) or "untagged")
+        d["roots"] = base + ".roots"
+        with open(d["roots"], "w") as f:
+            f.write("\n".join(self.roots or []) + "\n")
+        self.roots = None
+        if self.tags is None or tag in self.tags:
+            stopped = False
+            try:
+                if self.mon is None:
+                    self.mon = Monitor(self.monitor_path)
+                out = self.mon.cmd("stop")
+                stopped = True
+                t1 = time.time()
+                mem = base + ".mem"
+                if os.path.exists(mem):
+                    os.unlink(mem)
+                # quoted: HMP reads "SIZE /path" as a division
+                out += self.mon.cmd(f'pmemsave 0 {self.ram} "{mem}"')
+                d["pmemsave_seconds"] = time.time() - t1
+                if not os.path.exists(mem):
+                    raise OSError(f"pmemsave wrote nothing: {out}")
+                d["mem"] = mem
+                d["bytes"] = os.path.getsize(mem)
+                self._say(f"dump {tag}: {d['bytes'] >> 20} MiB in {d['pmemsave_seconds']:.2f} s "
+                          f"-> {mem} (roots {d['roots']})")
+                if self.on_dump:
+                    d["result"] = self.on_dump(tag, mem, d["roots"])
+            except (OSError, socket.timeout) as e:
+                d["error"] = f"dump {tag} failed: {e}"
+                self._say(d["error"])
+            if stopped:
+                try:
+                    self.mon.cmd("cont")
+                except (OSError, socket.timeout) as e:
+                    d["error"] = (d["error"] + "; " if d["error"] else "") + f"cont failed: {e}"
+        try:
+            self.stdin.write(b"g")
+            self.stdin.flush()
+        except (OSError, ValueError) as e:
+            d["error"] = (d["error"] + "; " if d["error"] else "") + f"cannot answer: {e}"
+        d["seconds"] = time.time() - t0
+        res.dumps.append(d)
+        return d["seconds"]
+
+    def close(self):
+        if self.mon:
+            self.mon.close()
+
+
 def boot(build, cfg_path, timeout=120, echo=False, extra=None, mem=None, cpu=None, smp=None,
-         devices=None, debug=False, on_line=None):
-    """Boots once; returns a Result. echo=True copies the serial stream to stdout."""
+         devices=None, debug=False, on_line=None, dump_dir=None, dump_tags=None, on_dump=None):
+    """Boots once; returns a Result. echo=True copies the serial stream to stdout.
+
+    dump_dir: answer the hypervisor's dump stops (class Dumper); the time they
+    take (QEMU stopped) does not count against timeout."""
     res = Result()
     with tempfile.TemporaryDirectory(prefix="snpv-") as work:
         esp = prepare_esp(build, cfg_path, work)
         vars_copy = os.path.join(work, "OVMF_VARS.fd")
         shutil.copy(find_first(OVMF_VARS_CANDIDATES, "OVMF_VARS"), vars_copy)
-        cmd = qemu_command(esp, vars_copy, mem, cpu, smp, extra, debug, devices)
+        dumper = None
+        if dump_dir:
+            os.makedirs(dump_dir, exist_ok=True)
+            mon = os.path.join(work, "monitor.sock")
+            dumper = Dumper(dump_dir, mon, mem_bytes(mem or os.environ.get("MEM", "512M")),
+                            dump_tags, on_dump, echo)
+        cmd = qemu_command(esp, vars_copy, mem, cpu, smp, extra, debug, devices,
+                           monitor=dumper.monitor_path if dumper else None)
         if echo:
             print("qemu_run: " + " ".join(cmd), flush=True)
         t0 = time.time()
+        if dumper:
+            stdin = subprocess.PIPE
+        else:
+            stdin = subprocess.DEVNULL if not debug else None
         try:
-            p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL if not debug else None,
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            p = subprocess.Popen(cmd, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                  start_new_session=True)
         except FileNotFoundError:
             raise SystemExit(f"qemu_run: {cmd[0]} not found; run: make deps")
+        if dumper:
+            dumper.stdin = p.stdin
+            inner = on_line
+
+            def on_line(text, _inner=inner):
+                nonlocal deadline
+                spent = dumper.line(text, res)
+                if spent and deadline is not None:
+                    deadline += spent
+                if _inner:
+                    _inner(text)
         buf = b""
         deadline = t0 + timeout if timeout else None
         streams = [p.stdout, p.stderr]
@@ -163,6 +348,12 @@ def boot(build, cfg_path, timeout=120, echo=False, extra=None, mem=None, cpu=Non
         if buf:
             _line(res, buf, echo, on_line)
         p.wait()
+        if dumper:
+            dumper.close()
+            try:
+                p.stdin.close()
+            except OSError:
+                pass
         res.qemu_status = None if res.timed_out else p.returncode
         res.elapsed = time.time() - t0
         res.stderr = err.decode(errors="replace")
@@ -190,6 +381,10 @@ def main():
     ap.add_argument("--timeout", type=float, default=120)
     ap.add_argument("--debug", action="store_true",
                     help="start QEMU halted with its gdb stub on :1234")
+    ap.add_argument("--dump-dir", default=os.environ.get("DUMP_DIR") or None,
+                    help="answer the hypervisor's memory-dump stops ([hv] dump = on): save "
+                         "DIR/<tag>.mem and DIR/<tag>.roots for tools/xcheck-dump "
+                         "(environment: DUMP_DIR)")
     args = ap.parse_args()
     build = os.path.abspath(args.build)
     if args.debug:
@@ -200,7 +395,7 @@ def main():
               f"  gdb -x {gdbinit}\n  (gdb) snpv-load 0x<image base printed by the hypervisor>\n",
               flush=True)
     res = boot(build, args.cfg, timeout=None if args.debug else args.timeout, echo=True,
-               debug=args.debug)
+               debug=args.debug, dump_dir=os.path.abspath(args.dump_dir) if args.dump_dir else None)
     print_summary(res)
     hs = res.hv_status
     return hs if hs is not None else 100
@@ -235,6 +430,12 @@ def print_summary(res):
     panics = [r for r in res.records if r[0] == "PANIC"]
     for p in panics:
         print(f"  PANIC {p[1]}")
+    for d in res.dumps:
+        if d["mem"]:
+            print(f"  dump {d['tag']}: {d['bytes'] >> 20} MiB in {d['pmemsave_seconds']:.2f} s: "
+                  f"build/tools/xcheck-dump {d['mem']} {d['roots']}")
+        else:
+            print(f"  dump {d['tag']}: {d['error'] or 'not saved'} (roots {d['roots']})")
 
 
 if __name__ == "__main__":
