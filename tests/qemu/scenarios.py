@@ -16,6 +16,20 @@ comment lines starting with '#!' are directives for this runner:
                                                equal what build/tools/snp-measure ARGS
                                                prints (image names resolve in
                                                build/guests/)
+  #! xcheck-dump: TAG expect-clean|expect-violations [OPTIONS] [RULE/STRUCT/GPA...] [total=N]
+                                               the hv.cfg has [hv] dump = on; the runner
+                                               saves machine memory at the hypervisor's
+                                               "@@ DUMP TAG" stop (QEMU monitor pmemsave)
+                                               with the roots printed before it, and runs
+                                               build/tools/xcheck-dump [OPTIONS] on them
+                                               (e.g. --corrupt-npt NAME:GPA[:table],
+                                               --no-ledger). expect-clean: exit 0, no
+                                               violation. expect-violations: exit 1, and
+                                               each RULE/STRUCT/GPA (I1/NPT/0x400000) is
+                                               reported; total=N: exactly N violations.
+                                               Several lines may name one TAG. Dumps are
+                                               deleted after the check unless
+                                               SNPV_KEEP_DUMPS=DIR (kept in DIR/<scenario>)
 
 Judgement (docs/test-protocol.md):
   pass    @@ END seen, no failed check, no panic, hypervisor exit 0
@@ -33,8 +47,11 @@ import concurrent.futures
 import glob
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
+import time
 
 import qemu_run
 
@@ -44,7 +61,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 def parse_directives(path):
     d = {"expect": "pass", "timeout": 120.0, "qemu": "", "devices": None, "mem": None,
          "smp": None, "cpu": None, "expect_check": [], "expect_line": [], "expect_guest": [],
-         "expect_digest": []}
+         "expect_digest": [], "xcheck_dump": []}
     with open(path) as f:
         for line in f:
             m = re.match(r"^#!\s*([a-z-]+)\s*:\s*(.*?)\s*$", line)
@@ -71,9 +88,101 @@ def parse_directives(path):
                 d["expect_guest"].append(v.split())
             elif k == "expect-digest":
                 d["expect_digest"].append(v.split())
+            elif k == "xcheck-dump":
+                d["xcheck_dump"].append(parse_xcheck_dump(path, v))
             else:
                 raise ValueError(f"{path}: unknown directive '{k}'")
     return d
+
+
+XD_OPTS_WITH_VALUE = ("--corrupt-npt",)
+XD_WANT_RE = re.compile(r"^(I[1-7])/([A-Za-z]+)/(0x[0-9a-fA-F]+|\d+)$")
+
+
+def parse_xcheck_dump(path, v):
+    """'TAG expect-clean|expect-violations [--opt [value]]... [RULE/STRUCT/GPA]... [total=N]'"""
+    t = v.split()
+    if len(t) < 2 or t[1] not in ("expect-clean", "expect-violations"):
+        raise ValueError(f"{path}: xcheck-dump: want 'TAG expect-clean|expect-violations ...', "
+                         f"got '{v}'")
+    spec = {"tag": t[0], "expect": t[1], "args": [], "want": [], "total": None, "text": v}
+    i = 2
+    while i < len(t):
+        w = t[i]
+        m = XD_WANT_RE.match(w)
+        if w.startswith("--"):
+            spec["args"].append(w)
+            if w in XD_OPTS_WITH_VALUE:
+                if i + 1 >= len(t):
+                    raise ValueError(f"{path}: xcheck-dump: {w} needs a value")
+                spec["args"].append(t[i + 1])
+                i += 1
+        elif m:
+            spec["want"].append((m.group(1), m.group(2), int(m.group(3), 0)))
+        elif re.fullmatch(r"total=\d+", w):
+            spec["total"] = int(w[6:])
+        else:
+            raise ValueError(f"{path}: xcheck-dump: cannot read '{w}' in '{v}'")
+        i += 1
+    if spec["expect"] == "expect-clean" and (spec["want"] or spec["total"]):
+        raise ValueError(f"{path}: xcheck-dump: expect-clean takes no violations")
+    return spec
+
+
+def run_xcheck_dump(build, spec, mem, roots):
+    """Runs the offline checker; returns (exit status or None, output, seconds)."""
+    tool = os.path.join(build, "tools", "xcheck-dump")
+    t0 = time.time()
+    try:
+        p = subprocess.run([tool] + spec["args"] + [mem, roots], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=300)
+        out, rc = p.stdout.decode(errors="replace"), p.returncode
+    except (OSError, subprocess.TimeoutExpired) as e:
+        out, rc = f"xcheck-dump did not run: {e}", None
+    return rc, out, time.time() - t0
+
+
+def judge_xcheck_dump(d, res):
+    """Reasons the xcheck-dump directives failed (empty: all held), and a note with figures."""
+    why, notes = [], []
+    dumps = {x["tag"]: x for x in res.dumps}
+    for i, spec in enumerate(d["xcheck_dump"]):
+        tag, what = spec["tag"], f"xcheck-dump {spec['text']}"
+        x = dumps.get(tag)
+        if x is None:
+            why.append(f"{what}: no '@@ DUMP {tag}' stop (is [hv] dump = on?)")
+            continue
+        if x["error"]:
+            why.append(f"{what}: {x['error']}")
+            continue
+        rc, out, secs = (x["result"] or {}).get(i, (None, "not run", 0.0))
+        viol = [l.strip() for l in out.splitlines() if re.search(r"\bI[1-7] guest \d+ ", l)]
+        m = re.search(r"xcheck: (\d+) violation", out)
+        total = int(m.group(1)) if m else None
+        fig = re.search(r"checked (\d+) KiB mapped in ([0-9.]+) s \((\d+) us per MiB", out)
+        if fig and not any(n.startswith(tag + ":") for n in notes):
+            notes.append(f"{tag}: {x['bytes'] >> 20} MiB dumped in {x['pmemsave_seconds']:.1f} s, "
+                         f"tool {secs:.1f} s, {int(fig.group(1)) >> 10} MiB mapped checked at "
+                         f"{fig.group(3)} us/MiB")
+        if rc not in (0, 1):
+            tail_out = " | ".join(l for l in out.splitlines()[-4:] if l.strip())
+            why.append(f"{what}: the tool failed (exit {rc}): {tail_out}")
+        elif spec["expect"] == "expect-clean":
+            if rc != 0 or total != 0:
+                why.append(f"{what}: expected no violation, got exit {rc}, {total} violation(s): "
+                           + "; ".join(viol[:4]))
+        else:
+            if rc != 1:
+                why.append(f"{what}: expected violations (exit 1), got exit {rc}")
+            for rule, st, gpa in spec["want"]:
+                rx = re.compile(rf"\b{rule} guest \d+ {st}\b.*\bgpa 0x{gpa:x}\b", re.I)
+                if not any(rx.search(l) for l in viol):
+                    why.append(f"{what}: no {rule} {st} violation at GPA 0x{gpa:x}; got: "
+                               + ("; ".join(viol[:4]) or "none"))
+            if spec["total"] is not None and total != spec["total"]:
+                why.append(f"{what}: expected {spec['total']} violation(s), got {total}: "
+                           + "; ".join(viol[:4]))
+    return why, "; ".join(notes)
 
 
 def tail(res, n=8):
@@ -160,6 +269,9 @@ def judge(d, res, build=None):
             why.append(f"no @@ DIGEST record for guest {name}")
         elif digests[name] != want:
             why.append(f"guest {name}: hypervisor digest {digests[name]} != snp-measure {want}")
+    if d["xcheck_dump"]:
+        xwhy, _ = judge_xcheck_dump(d, res)
+        why += xwhy
     if why and exp == "pass" and not res.timed_out:
         why.append("last lines: " + tail(res))
     return (not why), "; ".join(why), len(checks)
@@ -179,19 +291,55 @@ def scenario_files(pattern, broken):
     return out
 
 
+def boot_with_dumps(build, name, path, d):
+    """Boots a scenario with xcheck-dump directives: each dump is checked while
+    QEMU is stopped, then deleted (or kept under $SNPV_KEEP_DUMPS/<name>)."""
+    keep = os.environ.get("SNPV_KEEP_DUMPS")
+    tmp = None
+    if keep:
+        ddir = os.path.join(os.path.abspath(keep), name.replace("/", "_"))
+    else:
+        tmp = tempfile.mkdtemp(prefix="snpv-dump-")
+        ddir = tmp
+    tags = {s["tag"] for s in d["xcheck_dump"]}
+
+    def on_dump(tag, mem, roots):
+        out = {i: run_xcheck_dump(build, s, mem, roots)
+               for i, s in enumerate(d["xcheck_dump"]) if s["tag"] == tag}
+        if not keep:
+            os.unlink(mem)
+        return out
+
+    try:
+        return qemu_run.boot(build, path, timeout=d["timeout"], extra=d["qemu"], mem=d["mem"],
+                             cpu=d["cpu"], smp=d["smp"], devices=d["devices"], dump_dir=ddir,
+                             dump_tags=tags, on_dump=on_dump)
+    finally:
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 def run_one(build, name, path):
     try:
         d = parse_directives(path)
     except ValueError as e:
-        return name, False, str(e), 0, 0.0
-    res = qemu_run.boot(build, path, timeout=d["timeout"], extra=d["qemu"], mem=d["mem"],
-                        cpu=d["cpu"], smp=d["smp"], devices=d["devices"])
+        return name, False, str(e), 0, 0.0, ""
+    if d["xcheck_dump"]:
+        res = boot_with_dumps(build, name, path, d)
+    else:
+        res = qemu_run.boot(build, path, timeout=d["timeout"], extra=d["qemu"], mem=d["mem"],
+                            cpu=d["cpu"], smp=d["smp"], devices=d["devices"])
     if os.environ.get("SNPV_VERBOSE"):
         print("\n".join(res.lines))
     ok, why, nchecks = judge(d, res, build)
     if ok and d["expect_digest"]:
         nchecks += len(d["expect_digest"])
-    return name, ok, why, nchecks, res.elapsed
+    note = ""
+    if d["xcheck_dump"]:
+        if ok:
+            nchecks += len(d["xcheck_dump"])
+        note = judge_xcheck_dump(d, res)[1]
+    return name, ok, why, nchecks, res.elapsed, note
 
 
 def run_all(build, tally, pattern=""):
@@ -201,9 +349,10 @@ def run_all(build, tally, pattern=""):
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as ex:
         futs = [ex.submit(run_one, build, n, p) for n, p in todo]
         for fu in futs:
-            name, ok, why, nchecks, elapsed = fu.result()
+            name, ok, why, nchecks, elapsed, note = fu.result()
             if ok:
-                tally.add("PASS", f"{name} ({nchecks} checks, {elapsed:.1f} s)")
+                tally.add("PASS", f"{name} ({nchecks} checks, {elapsed:.1f} s"
+                          + (f"; {note}" if note else "") + ")")
             else:
                 tally.add("FAIL", name, why)
 
