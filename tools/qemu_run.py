@@ -394,8 +394,14 @@ def main():
         print(f"qemu_run: QEMU waits for gdb on :1234. In another terminal:\n"
               f"  gdb -x {gdbinit}\n  (gdb) snpv-load 0x<image base printed by the hypervisor>\n",
               flush=True)
+    # The cfg's runner directives (tests/qemu/scenarios.py) choose the machine
+    # for make run too: e.g. guest/demo.cfg asks for two edu devices.
+    sys.path.insert(0, os.path.join(ROOT, "tests", "qemu"))
+    import scenarios
+    d = scenarios.parse_directives(args.cfg)
     res = boot(build, args.cfg, timeout=None if args.debug else args.timeout, echo=True,
-               debug=args.debug, dump_dir=os.path.abspath(args.dump_dir) if args.dump_dir else None)
+               debug=args.debug, dump_dir=os.path.abspath(args.dump_dir) if args.dump_dir else None,
+               extra=d["qemu"], mem=d["mem"], cpu=d["cpu"], smp=d["smp"], devices=d["devices"])
     print_summary(res)
     hs = res.hv_status
     return hs if hs is not None else 100

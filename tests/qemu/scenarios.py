@@ -279,11 +279,15 @@ def judge(d, res, build=None):
 
 def scenario_files(pattern, broken):
     files = sorted(glob.glob(os.path.join(HERE, "*.cfg")))
+    # the make run demo is a scenario too (qemu/demo)
+    demo = os.path.join(os.path.dirname(os.path.dirname(HERE)), "guest", "demo.cfg")
+    if os.path.exists(demo):
+        files.append(demo)
     if broken:
         files += sorted(glob.glob(os.path.join(HERE, "broken", "*.cfg")))
     out = []
     for f in files:
-        rel = os.path.relpath(f, HERE)[:-4]
+        rel = os.path.relpath(f, HERE)[:-4] if f.startswith(HERE) else os.path.basename(f)[:-4]
         name = "qemu/" + rel
         if pattern and not re.search(pattern, name):
             continue

@@ -479,10 +479,10 @@ static void test_demo_cfg(void **state)
 	assert_non_null(b);
 	assert_true(a->snp && b->snp);
 	assert_int_equal(a->n_devices, 1);
-	assert_int_equal(a->devices[0].bdf, 0x0020);
+	assert_int_equal(a->devices[0].bdf, 0x0018);
 	assert_true(a->devices[0].trusted);
 	assert_int_equal(b->n_devices, 1);
-	assert_int_equal(b->devices[0].bdf, 0x0028);
+	assert_int_equal(b->devices[0].bdf, 0x0020);
 	assert_false(b->devices[0].trusted);
 	config_print(&cfg);
 }
