@@ -20,6 +20,11 @@
  * stops the RMP step: pieces already converted keep their new state, the rest
  * is mapped back in its old state, so the structures stay consistent (-EIO).
  *
+ * iommu_mode = shared: the NPT is written in pt_fmt_npt_amdv1 and a trusted
+ * domain's table IS the NPT (the DTE points to the NPT root): one unmap and
+ * one map per change, then both the IOTLB invalidation (every shared domain,
+ * the NPT's changed range) and the TLB flush before the RMP changes.
+ *
  * Conversion is in place, as SNP does it: the RMP entry flips, the frame and
  * the GPA->SPA translation stay. Leaf sizes are exactly the record size
  * (4K or 2M): NPT leaf <= RMP page size, IOMMU leaf == RMP page size (I2). */
@@ -187,13 +192,27 @@ u64 gmem_pending_pages(const struct gmem *g, u8 owner)
 	return n;
 }
 
+/* Table pages the domains hold beyond the NPT (shared domains hold none). */
 u64 gmem_iommu_table_pages(const struct gmem *g)
 {
 	u64 n = 0;
 
 	for (unsigned i = 0; i < g->nr_dom; i++)
-		n += g->dom[i].pt.table_pages;
+		if (!g->dom[i].shared)
+			n += g->dom[i].pt.table_pages;
 	return n;
+}
+
+spa_t gmem_domain_root(const struct gmem *g, const struct gmem_domain *d)
+{
+	return d->shared ? pt_root(&g->npt) : pt_root(&d->pt);
+}
+
+void gmem_domain_view(const struct gmem *g, const struct gmem_domain *d, struct pt *out)
+{
+	*out = d->shared ? g->npt : d->pt;
+	if (d->shared)
+		out->fmt = &pt_fmt_npt_amdv1_iommu;
 }
 
 /* ---- flushes ---------------------------------------------------------------- */
@@ -216,7 +235,7 @@ static int iotlb_round(struct gmem *g, bool force)
 
 	for (unsigned i = 0; i < g->nr_dom; i++) {
 		struct gmem_domain *d = &g->dom[i];
-		u64 start = 0, size = 1ULL << d->pt.va_bits;
+		u64 start = 0, size = 1ULL << (d->shared ? g->npt.va_bits : d->pt.va_bits);
 		int rc;
 
 		if (!all && !(d->chg.flags & PT_CHANGE_FLUSH))
@@ -310,11 +329,9 @@ int gmem_init(struct gmem *g, const struct gmem_params *p)
 		return -EINVAL;
 	}
 	memset(g, 0, sizeof(*g));
-	if (p->iommu_mode == GMEM_IOMMU_SHARED) {
-		/* Needs a combined NPT + AMD-Vi v1 format in hv/pt (architecture.md
-		 * "Two ways to feed the IOMMU"); hook left here. */
-		pr_err("gmem(%s): iommu_mode = shared is not supported yet\n", p->name);
-		return -EOPNOTSUPP;
+	if (p->iommu_mode != GMEM_IOMMU_DUPLICATED && p->iommu_mode != GMEM_IOMMU_SHARED) {
+		pr_err("gmem(%s): unknown IOMMU mode %d\n", p->name, (int)p->iommu_mode);
+		return -EINVAL;
 	}
 	if (!p->mem_size || !IS_ALIGNED(p->mem_size, PAGE_SIZE) || p->mem_size > GMEM_MAX_MEM) {
 		pr_err("gmem(%s): bad memory size 0x%llx\n", p->name,
@@ -355,7 +372,9 @@ int gmem_init(struct gmem *g, const struct gmem_params *p)
 	}
 	g->mm_npt = (struct gmem_mmctx){g, g->own_npt, &g->pool_npt};
 	g->mm_iommu = (struct gmem_mmctx){g, g->own_iommu, &g->pool_iommu};
-	rc = pt_init(&g->npt, &pt_fmt_npt, GMEM_NPT_LEVELS,
+	/* Shared mode: NPT entries the AMD IOMMU can walk too (hv/pt_fmt_shared.c). */
+	rc = pt_init(&g->npt, g->iommu_mode == GMEM_IOMMU_SHARED ? &pt_fmt_npt_amdv1 : &pt_fmt_npt,
+		     GMEM_NPT_LEVELS,
 		     &(struct pt_mm){mm_alloc, mm_free, &g->mm_npt});
 	if (rc) {
 		free(g->ledger);
@@ -399,6 +418,28 @@ int gmem_attach_domain(struct gmem *g, u16 domain_id, unsigned levels, bool trus
 	}
 	d = &g->dom[g->nr_dom];
 	memset(d, 0, sizeof(*d));
+	if (g->iommu_mode == GMEM_IOMMU_SHARED && trusted) {
+		/* The NPT is the table: DTE Mode = NPT levels, nothing to map. A
+		 * trusted device sees private memory anyway (I6), so sharing the
+		 * one table with the vCPUs gives it nothing more. */
+		if (levels != g->npt.levels) {
+			pr_err("gmem(%s): shared domain %u needs %u levels (the NPT's), not %u\n",
+			       g->name, domain_id, g->npt.levels, levels);
+			return -EINVAL;
+		}
+		d->id = domain_id;
+		d->trusted = true;
+		d->shared = true;
+		d->ops = ops;
+		d->ctx = ctx;
+		g->nr_dom++;
+		return 0;
+	}
+	if (g->iommu_mode == GMEM_IOMMU_SHARED)
+		/* The shared table maps private memory: an untrusted device must
+		 * not walk it (I6). It gets a duplicated table of shared pages. */
+		pr_info("gmem(%s): untrusted domain %u gets its own table (shared pages only)\n",
+			g->name, domain_id);
 	rc = pt_init(&d->pt, &pt_fmt_amdv1, levels,
 		     &(struct pt_mm){mm_alloc, mm_free, &g->mm_iommu});
 	if (rc)
@@ -484,7 +525,11 @@ int gmem_map_mmio(struct gmem *g, gpa_t where, spa_t pa, u64 size)
 			return -EINVAL;
 		}
 	/* Not present -> present: nothing cached to flush (APM vol 2, 15.16). */
-	rc = pt_map(&g->npt, a, pa, size, MMIO_PROT, PT_SZ_4K | PT_SZ_2M, NULL);
+	/* Shared mode: the trusted devices walk this table too; the BAR is for
+	 * the vCPU only (IR = IW = 0), else it would be peer-to-peer DMA. */
+	rc = pt_map(&g->npt, a, pa, size,
+		    MMIO_PROT | (g->iommu_mode == GMEM_IOMMU_SHARED ? PT_NO_DMA : 0),
+		    PT_SZ_4K | PT_SZ_2M, NULL);
 	if (rc) {
 		pr_err("gmem(%s): mapping MMIO at GPA 0x%llx failed (%d)\n", g->name,
 		       (unsigned long long)a, rc);
@@ -691,7 +736,8 @@ static int tx_reserve(struct tx *t)
 		b = t->p[j - 1].gpa + t->p[j - 1].size;
 		need_npt += table_bound(g->npt.levels, a, b);
 		for (unsigned d = 0; d < g->nr_dom; d++)
-			need_io += table_bound(g->dom[d].pt.levels, a, b);
+			if (!g->dom[d].shared)
+				need_io += table_bound(g->dom[d].pt.levels, a, b);
 		i = j;
 	}
 	rc = pool_fill(g, &g->pool_npt, g->own_npt, need_npt);
@@ -752,8 +798,9 @@ static void tx_map_all(struct tx *t)
 			u32 sz = p->size == HUGE_SIZE ? PT_SZ_2M : PT_SZ_4K;
 
 			rc = pt_map(&g->npt, p->gpa, p->pa, len, NPT_PROT, sz, NULL);
+			/* A shared domain's table is the NPT: mapped above. */
 			for (unsigned d = 0; !rc && d < g->nr_dom; d++)
-				if (maps_state(&g->dom[d], st))
+				if (!g->dom[d].shared && maps_state(&g->dom[d], st))
 					rc = pt_map(&g->dom[d].pt, p->gpa, p->pa, len, IOMMU_PROT,
 						    sz, NULL);
 			if (rc) {
@@ -877,18 +924,32 @@ static int tx_commit(struct tx *t)
 	}
 	t->n = cut;
 
-	/* IOMMU first: unmap, then one invalidation + completion wait per domain. */
+	/* IOMMU first: unmap, then one invalidation + completion wait per domain;
+	 * then the NPT: unmap, one TLB flush for the ASID. With shared domains the
+	 * NPT unmap is their unmap too, so it comes first and its range is what
+	 * they invalidate; both flushes still precede the RMP step. */
 	g->st.inv_rounds++;
-	for (unsigned d = 0; d < g->nr_dom; d++)
-		tx_unmap_all(t, &g->dom[d].pt, &g->dom[d].chg);
-	rc = iotlb_round(g, false);
-	if (rc)
-		t->err = flush_failed = rc;
-	/* NPT: unmap, then one TLB flush for the ASID. */
 	{
 		struct pt_change chg = {0};
+		bool sh = false;
 
-		tx_unmap_all(t, &g->npt, &chg);
+		for (unsigned d = 0; d < g->nr_dom; d++) {
+			if (g->dom[d].shared)
+				sh = true;
+			else
+				tx_unmap_all(t, &g->dom[d].pt, &g->dom[d].chg);
+		}
+		if (sh) {
+			tx_unmap_all(t, &g->npt, &chg);
+			for (unsigned d = 0; d < g->nr_dom; d++)
+				if (g->dom[d].shared)
+					g->dom[d].chg = chg;
+		}
+		rc = iotlb_round(g, false);
+		if (rc)
+			t->err = flush_failed = rc;
+		if (!sh)
+			tx_unmap_all(t, &g->npt, &chg);
 		rc = tlb_round(g, chg.flags & PT_CHANGE_FLUSH);
 		if (rc)
 			t->err = flush_failed = rc;
@@ -1178,7 +1239,8 @@ void gmem_destroy(struct gmem *g)
 	gmem_release(g, gpa(0), g->mem_size);
 	req_begin(g);
 	for (unsigned d = 0; d < g->nr_dom; d++)
-		pt_destroy(&g->dom[d].pt);
+		if (!g->dom[d].shared)
+			pt_destroy(&g->dom[d].pt);
 	pt_destroy(&g->npt);
 	/* Every table went to the pending list: one last full round. */
 	g->hold_pending = false;
@@ -1227,17 +1289,18 @@ void gmem_print_roots(const struct gmem *g)
 		(unsigned long long)spa_val(virt_to_phys(hva_from_ptr(g->ledger))));
 	for (unsigned i = 0; i < g->nr_dom; i++)
 		pr_info("domain %u 0x%llx %u %d\n", g->dom[i].id,
-			(unsigned long long)spa_val(g->dom[i].pt.root), g->dom[i].pt.levels,
-			g->dom[i].trusted);
+			(unsigned long long)spa_val(gmem_domain_root(g, &g->dom[i])),
+			g->dom[i].shared ? g->npt.levels : g->dom[i].pt.levels, g->dom[i].trusted);
 }
 
 void gmem_report(const struct gmem *g)
 {
 	const struct gmem_stats *s = &g->st;
 
-	pr_info("gmem(%s): asid %u, %llu MiB, %s pages, rmp %s, %u domain(s)\n", g->name, g->asid,
-		(unsigned long long)(g->mem_size >> 20), g->max_page == HUGE_SIZE ? "2M" : "4K",
-		g->rmp ? "on" : "off", g->nr_dom);
+	pr_info("gmem(%s): asid %u, %llu MiB, %s pages, rmp %s, %u domain(s), iommu %s\n", g->name,
+		g->asid, (unsigned long long)(g->mem_size >> 20),
+		g->max_page == HUGE_SIZE ? "2M" : "4K", g->rmp ? "on" : "off", g->nr_dom,
+		g->iommu_mode == GMEM_IOMMU_SHARED ? "shared" : "duplicated");
 	pr_info("  pages: private %llu shared %llu, tables: npt %llu iommu %llu, pending %llu\n",
 		(unsigned long long)s->private_pages, (unsigned long long)s->shared_pages,
 		(unsigned long long)g->npt.table_pages,

@@ -29,7 +29,7 @@ enum gmem_state { GMEM_SHARED = 0, GMEM_PRIVATE = 1 };
 
 enum gmem_iommu_mode {
 	GMEM_IOMMU_DUPLICATED, /* separate AMD IOMMU v1 tables built from gmem */
-	GMEM_IOMMU_SHARED,     /* one table for NPT and IOMMU: not yet (-EOPNOTSUPP) */
+	GMEM_IOMMU_SHARED,     /* NPT in pt_fmt_npt_amdv1; trusted domains use it as their table */
 };
 
 /* IOTLB invalidation of one domain, plugged in by the hypervisor (AMD-Vi:
@@ -53,9 +53,10 @@ struct gmem_params {
 };
 
 struct gmem_domain {
-	struct pt pt; /* pt_fmt_amdv1 */
+	struct pt pt; /* pt_fmt_amdv1; unused (zero) when shared */
 	u16 id;
 	bool trusted; /* maps private memory too (I6); untrusted: shared only */
+	bool shared;  /* iommu_mode = shared: the guest's NPT is this domain's table */
 	const struct gmem_iommu_ops *ops;
 	void *ctx;
 	struct pt_change chg; /* changes since the last invalidation */
@@ -169,7 +170,10 @@ struct gmem_range {
 
 int gmem_init(struct gmem *g, const struct gmem_params *p);
 /* Attaches an IOMMU domain (pt_fmt_amdv1 table of `levels` levels) and maps the
- * guest's current memory into it (shared pages; private ones too if trusted). */
+ * guest's current memory into it (shared pages; private ones too if trusted).
+ * iommu_mode = shared: a trusted domain gets no table of its own, its table is
+ * the NPT (gmem_domain_root; levels must be GMEM_NPT_LEVELS, the DTE Mode);
+ * an untrusted one gets its own duplicated table (shared pages only, I6). */
 int gmem_attach_domain(struct gmem *g, u16 domain_id, unsigned levels, bool trusted,
 		       const struct gmem_iommu_ops *ops, void *ctx);
 int gmem_populate(struct gmem *g, gpa_t gpa, u64 size, enum gmem_state st);
@@ -225,6 +229,11 @@ void gmem_report(const struct gmem *g);
 void gmem_print_roots(const struct gmem *g);
 
 u64 gmem_iommu_table_pages(const struct gmem *g);
+/* The table a domain's DTE points to (the NPT's root for a shared domain). */
+spa_t gmem_domain_root(const struct gmem *g, const struct gmem_domain *d);
+/* The domain's table as its IOMMU walks it: its own table, or for a shared
+ * domain the NPT seen through pt_fmt_npt_amdv1_iommu (read-only use). */
+void gmem_domain_view(const struct gmem *g, const struct gmem_domain *d, struct pt *out);
 /* Pages on the pending-free list, per owner. */
 u64 gmem_pending_pages(const struct gmem *g, u8 owner);
 

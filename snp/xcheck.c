@@ -18,6 +18,11 @@
  *      NPT only, exactly as recorded, uncached and not executable, never RAM,
  *      never in a domain (no peer-to-peer), never in two guests (I4); each
  *      record mapped (I5).
+ * iommu_mode = shared: the NPT is walked in its own (strict) format, which
+ * refuses an entry the CPU and the IOMMU would read differently; a shared
+ * domain is walked again through the IOMMU's view of the same table
+ * (gmem_domain_view), so I1 holds by construction but is still checked leaf
+ * by leaf, and I6 (no untrusted domain over private memory) as for any domain.
  * Cross-guest: duplicate ASIDs, frames in two guests (one hash over all
  * ledgers). Optional full RMP scan (opts.full_rmp).
  * Every leaf or record reports at most one violation: the first rule in the
@@ -207,7 +212,8 @@ static int tab_collect(void *ctx, spa_t t, unsigned level, u64 va)
 static int tab_check(void *ctx, spa_t t, unsigned level, u64 va)
 {
 	struct xc *c = ctx;
-	u8 want = c->st == XC_NPT ? c->g->own_npt : c->g->own_iommu, own;
+	/* A shared domain's tables are the NPT's pages. */
+	u8 want = c->st == XC_NPT || (c->d && c->d->shared) ? c->g->own_npt : c->g->own_iommu, own;
 
 	c->rep->tables++;
 	if (c->o->no_pmem)
@@ -243,6 +249,15 @@ static bool mmio_leaf(struct xc *c, const struct pt_leaf *l)
 	if (!m)
 		return false;
 	base = gpa_val(m->gpa);
+	/* iommu_mode = shared: the NPT's MMIO leaves are for the CPU only and a
+	 * shared domain sees them as leaves that grant the device nothing. */
+	if (c->st == XC_IOMMU && c->d && c->d->shared && !(l->prot & (PT_R | PT_W)))
+		return true;
+	if (c->st == XC_NPT && c->g->iommu_mode == GMEM_IOMMU_SHARED && !(l->prot & PT_NO_DMA)) {
+		vio(c, XC_I4, XC_NPT, l->va, pa, "MMIO CPU-only in a shared NPT",
+		    "reachable by the shared domains' devices (P2P)");
+		return true;
+	}
 	if (c->st == XC_IOMMU) {
 		vio(c, XC_I4, XC_IOMMU, l->va, pa, "no MMIO in a domain", "maps device MMIO (P2P)");
 		return true;
@@ -498,9 +513,12 @@ static void check_record(struct xc *c, u64 a, u64 s, u64 size)
 
 		if (priv && !d->trusted)
 			continue;
+		struct pt view;
+
+		gmem_domain_view(g, d, &view);
 		c->st = XC_IOMMU;
 		c->d = d;
-		if (!mapped(&d->pt, a, size))
+		if (!mapped(&view, a, size))
 			vio(c, priv ? XC_I6 : XC_I5, XC_IOMMU, a, pa, "mapped", "not mapped");
 	}
 }
@@ -677,6 +695,7 @@ int xcheck_run_opts(const struct gmem *const *gs, unsigned n, const struct xchec
 	struct pt_walk_ops collect = {.table = tab_collect};
 	struct pt_walk_ops check = {.leaf = leaf_check, .table = tab_check};
 	struct xc c = {.rep = rep, .o = o ? o : &none, .gs = gs, .ng = n};
+	struct pt view;
 	u64 expect = 0, np, ns;
 	unsigned i, j;
 
@@ -696,8 +715,10 @@ int xcheck_run_opts(const struct gmem *const *gs, unsigned n, const struct xchec
 		c.gi = i;
 		c.g = gs[i];
 		walk(&c, &gs[i]->npt, XC_NPT, NULL, &collect);
-		for (j = 0; j < gs[i]->nr_dom; j++)
-			walk(&c, &gs[i]->dom[j].pt, XC_IOMMU, &gs[i]->dom[j], &collect);
+		for (j = 0; j < gs[i]->nr_dom; j++) {
+			gmem_domain_view(gs[i], &gs[i]->dom[j], &view);
+			walk(&c, &view, XC_IOMMU, &gs[i]->dom[j], &collect);
+		}
 	}
 	rep->total = rep->n = 0; /* corrupt entries are reported by the checking walk */
 	for (i = 0; i < n; i++) {
@@ -710,8 +731,10 @@ int xcheck_run_opts(const struct gmem *const *gs, unsigned n, const struct xchec
 				vio(&c, XC_I4, XC_RMP, 0, 0, "unique ASID", "ASID %u also guest %u",
 				    g->asid, j);
 		walk(&c, &g->npt, XC_NPT, NULL, &check);
-		for (j = 0; j < g->nr_dom; j++)
-			walk(&c, &g->dom[j].pt, XC_IOMMU, &g->dom[j], &check);
+		for (j = 0; j < g->nr_dom; j++) {
+			gmem_domain_view(g, &g->dom[j], &view);
+			walk(&c, &view, XC_IOMMU, &g->dom[j], &check);
+		}
 		ledger_pass(&c, &np, &ns);
 		mmio_pass(&c);
 		if (!c.o->no_pmem) {
