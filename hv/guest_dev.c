@@ -178,6 +178,12 @@ static int validate(struct guest *g, struct gdevs *s)
 
 static s64 dev_hc(struct vcpu *v, u64 nr, u64 a1, u64 a2, u64 a3);
 
+/* DTE Mode of a gmem domain: its own table's, or the NPT's when shared. */
+static unsigned dom_levels(const struct gmem *gm, const struct gmem_domain *dom)
+{
+	return dom->shared ? gm->npt.levels : dom->pt.levels;
+}
+
 int guest_dev_assign(struct guest *g)
 {
 	struct gmem *gm = guest_gmem(g);
@@ -235,7 +241,9 @@ int guest_dev_assign(struct guest *g)
 				dom = &gm->dom[k];
 		if (!dom)
 			return refuse(g, d->bdf, -EIO, "lost its gmem domain");
-		ret = iommu_attach_table(d->bdf, id, pt_root(&dom->pt), dom->pt.levels);
+		/* iommu_mode = shared: a trusted domain's table is the NPT. */
+		ret = iommu_attach_table(d->bdf, id, gmem_domain_root(gm, dom),
+					 dom_levels(gm, dom));
 		if (ret)
 			return refuse(g, d->bdf, ret, "its DTE could not be written");
 		d->attached = true;
@@ -253,8 +261,8 @@ int guest_dev_assign(struct guest *g)
 		pr_info("guest %s: device %s (%04x:%04x) %s, domain %u (%u levels, root 0x%llx), "
 			"BAR0 0x%llx/%lluK at GPA 0x%llx (uncached, NX)\n",
 			g->name, pci_bdf_str(d->bdf, b), d->pd->vendor, d->pd->device,
-			d->trusted ? "trusted" : "untrusted", id, dom->pt.levels,
-			(unsigned long long)spa_val(pt_root(&dom->pt)),
+			d->trusted ? "trusted" : "untrusted", id, dom_levels(gm, dom),
+			(unsigned long long)spa_val(gmem_domain_root(gm, dom)),
 			(unsigned long long)spa_val(d->bar), (unsigned long long)(d->bar_size >> 10),
 			(unsigned long long)gpa_val(d->bar_gpa));
 	}
@@ -406,7 +414,8 @@ static unsigned fill_targets(struct guest *g, struct hc_dma_targets *t)
 		TGT(spa_val(virt_to_phys(hva_from_ptr(gm->ledger))), HC_DMA_T_HV, "hv-heap-ledger");
 		TGT(spa_val(pt_root(&gm->npt)), HC_DMA_T_HV, "own-npt-root");
 		if (gm->nr_dom)
-			TGT(spa_val(pt_root(&gm->dom[0].pt)), HC_DMA_T_HV, "own-iommu-root");
+			TGT(spa_val(gmem_domain_root(gm, &gm->dom[0])), HC_DMA_T_HV,
+			    "own-iommu-root");
 	}
 	TGT(spa_val(iommu.hw.dev_table), HC_DMA_T_HV, "iommu-dev-table");
 	TGT(spa_val(iommu.hw.cmd_buf), HC_DMA_T_HV, "iommu-cmd-ring");
