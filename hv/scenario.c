@@ -16,6 +16,7 @@
 #include "hv/paging.h"
 #include "hv/pmem.h"
 #include "hv/report.h"
+#include "hv/scenario_bench.h"
 #include "hv/snp_host.h"
 #include "iommu/iommu.h"
 
@@ -158,6 +159,8 @@ static const struct scenario scenarios[] = {
 	{"iommu-dma", "edu DMA through an IOMMU v1 domain (pt engine), scattered frames, two domains", scenario_iommu_dma},
 	{"iommu-invalidate", "unmap without/with invalidation: stale IOTLB, blocked DMA, remap", scenario_iommu_invalidate},
 	{"iommu-blocked", "a blocked edu cannot read or write hypervisor memory or other frames", scenario_iommu_blocked},
+	{"iommu-modes", "bench: gmem with a trusted device, duplicated vs shared IOMMU table", scenario_iommu_modes},
+	{"iommu-shared", "edu DMA through a shared-mode guest NPT (trusted), untrusted own table", scenario_iommu_shared},
 	{"selftest-fail", "fails a check on purpose (runner self-test)", scenario_fail},
 	{"selftest-panic", "panics on purpose (runner self-test)", scenario_panic},
 	{"selftest-hang", "never ends (runner self-test of the timeout)", scenario_hang},
