@@ -78,6 +78,13 @@ static void print_roots(const char *tag, struct guest *guests, unsigned n)
 		if (!gm || !gm->ready)
 			continue;
 		gmem_print_roots(gm);
+		/* device BARs in the NPT (gmem_map_mmio): gmem_print_roots does not
+		 * print them (yet); xcheck-dump ignores a repeated identical line */
+		for (unsigned k = 0; k < gm->nr_mmio; k++)
+			printf("mmio 0x%llx 0x%llx 0x%llx\n",
+			       (unsigned long long)gpa_val(gm->mmio[k].gpa),
+			       (unsigned long long)spa_val(gm->mmio[k].spa),
+			       (unsigned long long)gm->mmio[k].size);
 		live++;
 	}
 	printf("# %u live guest(s)\n", live);

@@ -11,6 +11,9 @@
  *   guest NAME ASID MEM_SIZE NPT_ROOT [LEDGER_SPA]
  *   domain ID ROOT LEVELS TRUSTED      an IOMMU domain of the last guest
  *   mmio GPA SPA SIZE                  a device MMIO range of the last guest
+ * A domain whose root is its guest's NPT root is an iommu_mode = shared
+ * domain: the NPT is then read in pt_fmt_npt_amdv1 and walked as the IOMMU
+ * sees it too.
  * Without LEDGER_SPA (or with --no-ledger) the ledger is rebuilt from the NPT
  * and the RMP (the NPT is then the reference: I1 compares the domains
  * against it). pmem's state is not in the dump: owner and accounting checks
@@ -174,19 +177,32 @@ static int parse(FILE *f, u64 *dump_base)
 			dm = &g->dom[g->nr_dom++];
 			dm->id = (u16)a;
 			dm->trusted = e != 0;
-			pt_attach(&dm->pt, &pt_fmt_amdv1, b, (unsigned)c);
+			if (b == spa_val(g->npt.root)) {
+				/* iommu_mode = shared: the domain's table is the guest's NPT,
+				 * written in pt_fmt_npt_amdv1 (gmem_domain_view) */
+				dm->shared = true;
+				g->iommu_mode = GMEM_IOMMU_SHARED;
+				g->npt.fmt = &pt_fmt_npt_amdv1;
+			} else {
+				pt_attach(&dm->pt, &pt_fmt_amdv1, b, (unsigned)c);
+			}
 		} else if (!strcmp(name, "mmio") &&
 			   sscanf(line, " mmio %lli %lli %lli", &a, &b, &c) == 3) {
-#ifdef GMEM_MAX_MMIO
 			struct gmem *g = nguests ? &guests[nguests - 1] : NULL;
+			bool dup = false;
 
-			if (!g || g->nr_mmio == GMEM_MAX_MMIO || !c ||
-			    !IS_ALIGNED(a | b | c, PAGE_SIZE))
+			if (!g || !c || !IS_ALIGNED(a | b | c, PAGE_SIZE))
+				goto bad;
+			/* hv/dump.c prints them while gmem_print_roots does not: once both
+			 * do, the same line comes twice */
+			for (unsigned k = 0; k < g->nr_mmio; k++)
+				dup |= gpa_val(g->mmio[k].gpa) == a &&
+				       spa_val(g->mmio[k].spa) == b && g->mmio[k].size == c;
+			if (dup)
+				continue;
+			if (g->nr_mmio == GMEM_MAX_MMIO)
 				goto bad;
 			g->mmio[g->nr_mmio++] = (struct gmem_mmio){gpa(a), spa(b), c};
-#else
-			goto bad;
-#endif
 		} else {
 			goto bad;
 		}
