@@ -211,6 +211,7 @@ enum hv_key {
 	HK_TIMESLICE,
 	HK_MAX_EXITS,
 	HK_DUMP,
+	HK_TIME_LIMIT,
 	HK_N
 };
 
@@ -234,6 +235,11 @@ static const struct key_desc hv_keys[HK_N] = {
 		      .min = 0,
 		      .max = 1000000000000000ULL},
     [HK_DUMP] = {.name = "dump", .type = KT_BOOL, .off = offsetof(struct hv_config, dump)},
+    [HK_TIME_LIMIT] = {.name = "time_limit_ms",
+		       .type = KT_U64,
+		       .off = offsetof(struct hv_config, time_limit_ms),
+		       .min = 100,
+		       .max = 3600000},
 };
 
 enum guest_key {
@@ -709,6 +715,7 @@ void config_defaults(struct hv_config *out)
 	out->snp = CFG_SNP_AUTO;
 	out->timeslice_us = 10000;
 	out->max_exits = 1000000;
+	out->time_limit_ms = 10000;
 	out->dump = false;
 }
 
@@ -1127,10 +1134,11 @@ void config_print(const struct hv_config *cfg)
 	char mem[24], pg[24];
 
 	pr_info("config: scenario %s, log %s, xcheck %s, iommu_mode %s, snp %s, "
-		"timeslice_us %llu, max_exits %llu, dump %s, %u guest(s)\n",
+		"timeslice_us %llu, max_exits %llu, time_limit_ms %llu, dump %s, %u guest(s)\n",
 		cfg->scenario, cfg_log_name(cfg->log), cfg_xcheck_name(cfg->xcheck),
 		cfg_iommu_mode_name(cfg->iommu_mode), cfg_snp_mode_name(cfg->snp),
 		(unsigned long long)cfg->timeslice_us, (unsigned long long)cfg->max_exits,
+		(unsigned long long)cfg->time_limit_ms,
 		cfg->dump ? "on" : "off", (unsigned)cfg->n_guests);
 	for (u32 i = 0; i < cfg->n_guests && i < CFG_MAX_GUESTS; i++) {
 		const struct cfg_guest *g = &cfg->guests[i];

@@ -25,11 +25,11 @@
 
 /* Time a guest may spend running (its own slices) before it is stopped
  * with outcome "timeout". */
-#define GUEST_TIME_LIMIT_MS 10000
 #define DEFAULT_SLICE_US    10000
 
 static struct guest guests[CFG_MAX_GUESTS];
 static u32 nr_guests;
+static u64 hv_time_limit_ms; /* [hv] time_limit_ms of the running configuration */
 
 static void host_cpuid(u32 leaf, u32 sub, struct cpuid_res *out)
 {
@@ -258,7 +258,8 @@ static void bench_mark(struct vcpu *v)
 static void guest_slice(struct guest *g, u64 slice_us, u64 max_exits)
 {
 	struct vcpu *v = g->vcpu;
-	const u64 limit = (u64)GUEST_TIME_LIMIT_MS * svm_cpu.tsc_khz;
+	const u64 limit_ms = hv_time_limit_ms ? hv_time_limit_ms : 10000;
+	const u64 limit = limit_ms * svm_cpu.tsc_khz;
 	u64 t0 = svm_rdtsc();
 	enum exit_action a;
 
@@ -292,7 +293,7 @@ static void guest_slice(struct guest *g, u64 slice_us, u64 max_exits)
 		}
 		if (g->run_ticks + (svm_rdtsc() - t0) > limit) {
 			guest_finish(g, GUEST_TIMEOUT, "ran %u ms without finishing, rip 0x%llx",
-				     GUEST_TIME_LIMIT_MS, (unsigned long long)v->vmcb->save.rip);
+				     (unsigned)limit_ms, (unsigned long long)v->vmcb->save.rip);
 			break;
 		}
 		if (a == EXIT_YIELD)
@@ -399,6 +400,7 @@ int guests_run(const struct hv_config *cfg, const struct boot_info *bi)
 	guest_gmem_xcheck_all("all guests created");
 	dump_point("created", NULL, guests, nr_guests);
 	t0 = svm_rdtsc();
+	hv_time_limit_ms = cfg->time_limit_ms;
 	schedule(cfg);
 	ms = (svm_rdtsc() - t0) / svm_cpu.tsc_khz;
 	report_table();

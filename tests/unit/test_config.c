@@ -128,6 +128,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.snp, CFG_SNP_AUTO);
 	assert_int_equal(cfg.timeslice_us, 10000);
 	assert_int_equal(cfg.max_exits, 1000000);
+	assert_int_equal(cfg.time_limit_ms, 10000);
 	assert_int_equal(cfg.n_guests, 1);
 	g = &cfg.guests[0];
 	assert_int_equal(gpa_val(g->load), 0x100000);
@@ -394,6 +395,11 @@ static void test_limits(void **state)
 
 	assert_int_equal(parse("[hv]\ntimeslice_us = 10\nmax_exits = 1000000000000000\n"), 0);
 	check_error("[hv]\ntimeslice_us = 10000001\n", 2, "out of range");
+	assert_int_equal(parse("[hv]\ntime_limit_ms = 100\n"), 0);
+	assert_int_equal(cfg.time_limit_ms, 100);
+	assert_int_equal(parse("[hv]\ntime_limit_ms = 3600000\n"), 0);
+	check_error("[hv]\ntime_limit_ms = 99\n", 2, "out of range");
+	check_error("[hv]\ntime_limit_ms = 3600001\n", 2, "out of range");
 	check_error("[hv]\nmax_exits = 1000000000000001\n", 2, "out of range");
 	assert_int_equal(parse("[hv]\nmax_exits = 18446744073709551615\n"), -EINVAL);
 	check_error("[hv]\nmax_exits = 18446744073709551616\n", 2, "too large");
