@@ -465,7 +465,7 @@ int ivrs_parse(const void *buf, size_t len, struct ivrs_table *t, struct ivrs_er
 	memset(t, 0, sizeof(*t));
 	if (err)
 		memset(err, 0, sizeof(*err));
-	if (!buf || len < sizeof(struct ivrs_acpi_header))
+	if (!buf || len < sizeof(struct acpi_header))
 		return fail(&ps, -EINVAL, 0, "buffer of %zu bytes cannot hold an ACPI header (36)",
 			    buf ? len : 0);
 	memcpy(&raw.hdr, buf, sizeof(raw.hdr));

@@ -6,28 +6,16 @@
 #ifndef IOMMU_IVRS_H
 #define IOMMU_IVRS_H
 
+#include "hv/acpi.h" /* struct acpi_header (ACPI 6.x, 5.2.6) */
 #include "hv/bits.h"
 #include "hv/types.h"
 
 /* ---- raw layouts (48882 section 5.2) ------------------------------------ */
 
-/* ACPI system description table header (ACPI 6.x, 5.2.6). */
-struct ivrs_acpi_header {
-	char signature[4];
-	u32 length;
-	u8 revision;
-	u8 checksum;
-	char oem_id[6];
-	char oem_table_id[8];
-	u32 oem_revision;
-	char creator_id[4];
-	u32 creator_revision;
-} __packed;
-CHECK_SIZE(struct ivrs_acpi_header, 36);
 
 /* IVRS header: ACPI header, IVinfo, 8 reserved bytes (48882 5.2.1). */
 struct ivrs_raw_header {
-	struct ivrs_acpi_header hdr;
+	struct acpi_header hdr;
 	u32 ivinfo;
 	u8 reserved[8];
 } __packed;

@@ -263,15 +263,31 @@ static u32 check_policy(const struct psp_model *m, u64 policy)
 	return SEV_RET_SUCCESS;
 }
 
+/* The common start of a guest command: the platform is initialised, the
+ * command buffer is read, and its first field, GCTX_PADDR in every SNP guest
+ * command (SNP ABI 56860, chapter 8), names a live guest context. */
+static u32 guest_cmd(struct psp_model *m, spa_t buf, void *d, size_t n, struct model_gctx **g)
+{
+	u32 rc = need_init(m);
+	u64 gctx;
+
+	if (rc || (rc = read_buf(m, buf, d, n)))
+		return rc;
+	memcpy(&gctx, d, sizeof(gctx));
+	return lookup_gctx(m, gctx, g);
+}
+_Static_assert(offsetof(struct sev_data_snp_launch_start, gctx_paddr) == 0, "gctx first");
+_Static_assert(offsetof(struct sev_data_snp_launch_update, gctx_paddr) == 0, "gctx first");
+_Static_assert(offsetof(struct sev_data_snp_launch_finish, gctx_paddr) == 0, "gctx first");
+_Static_assert(offsetof(struct sev_data_snp_activate, gctx_paddr) == 0, "gctx first");
+
 static u32 cmd_launch_start(struct psp_model *m, spa_t buf)
 {
 	struct sev_data_snp_launch_start d;
 	struct model_gctx *g;
-	u32 rc = need_init(m);
+	u32 rc;
 
-	if (rc || (rc = read_buf(m, buf, &d, sizeof(d))))
-		return rc;
-	rc = lookup_gctx(m, d.gctx_paddr, &g);
+	rc = guest_cmd(m, buf, &d, sizeof(d), &g);
 	if (rc)
 		return rc;
 	if (g->state != SNP_GSTATE_INIT)
@@ -295,11 +311,9 @@ static u32 cmd_activate(struct psp_model *m, spa_t buf)
 {
 	struct sev_data_snp_activate d;
 	struct model_gctx *g;
-	u32 rc = need_init(m);
+	u32 rc;
 
-	if (rc || (rc = read_buf(m, buf, &d, sizeof(d))))
-		return rc;
-	rc = lookup_gctx(m, d.gctx_paddr, &g);
+	rc = guest_cmd(m, buf, &d, sizeof(d), &g);
 	if (rc)
 		return rc;
 	if (g->state == SNP_GSTATE_INIT)
@@ -365,14 +379,12 @@ static u32 cmd_launch_update(struct psp_model *m, spa_t buf)
 	struct model_gctx *g;
 	struct rmp_info i;
 	spa_t at;
-	u32 rc = need_init(m);
+	u32 rc;
 	unsigned type;
 	u8 v1, v2, v3;
 	void *page;
 
-	if (rc || (rc = read_buf(m, buf, &d, sizeof(d))))
-		return rc;
-	rc = lookup_gctx(m, d.gctx_paddr, &g);
+	rc = guest_cmd(m, buf, &d, sizeof(d), &g);
 	if (rc)
 		return rc;
 	if (g->state != SNP_GSTATE_LAUNCH)
@@ -456,11 +468,9 @@ static u32 cmd_launch_finish(struct psp_model *m, spa_t buf)
 {
 	struct sev_data_snp_launch_finish d;
 	struct model_gctx *g;
-	u32 rc = need_init(m);
+	u32 rc;
 
-	if (rc || (rc = read_buf(m, buf, &d, sizeof(d))))
-		return rc;
-	rc = lookup_gctx(m, d.gctx_paddr, &g);
+	rc = guest_cmd(m, buf, &d, sizeof(d), &g);
 	if (rc)
 		return rc;
 	if (g->state != SNP_GSTATE_LAUNCH)
