@@ -17,7 +17,7 @@
 #define WIN_BASE (64ULL << 20)
 #define WIN_SIZE (32ULL << 20)
 #define RMP_AREA (1ULL << 20)
-#define GMEM_MEM (8ULL << 20)
+#define GMEM_MEM (4ULL << 20) /* small: each input rebuilds everything */
 
 static u8 *win;
 static struct rmp rmp;
@@ -80,7 +80,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		const u8 *o = data + off;
 		struct gmem *x = &g[o[0] & 1];
 		u64 a = ((u64)(o[2] | o[3] << 8) % (GMEM_MEM >> PAGE_SHIFT)) << PAGE_SHIFT;
-		u64 len = ((u64)(o[4] | o[5] << 8) % 1024 + 1) << PAGE_SHIFT;
+		u64 len = ((u64)(o[4] | o[5] << 8) % 128 + 1) << PAGE_SHIFT; /* 2M via the 0x40 flag */
 		enum gmem_state st = o[1] & 1 ? GMEM_PRIVATE : GMEM_SHARED;
 
 		if (o[0] & 0x80)
