@@ -181,7 +181,7 @@ bench: deps
 	$(Q)python3 tests/run_tests.py --build $(BUILD) --bench
 
 compdb:
-	$(Q)bear --output compile_commands.json -- $(MAKE) -B --no-print-directory all
+	$(Q)bear --output compile_commands.json -- $(MAKE) -B -j$(JOBS) --no-print-directory all
 
 format:
 	$(Q)clang-format -i $$(git ls-files '*.c' '*.h')
