@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "snp/measure.h"
+#include "snp/vmsa.h"
 
 #define MAX_GPA (1ULL << 52) /* SNP guest physical addresses are at most 52 bits */
 
@@ -22,6 +23,7 @@ struct item {
 	char *file;
 	u64 offset;
 	u8 imi, vmpl1, vmpl2, vmpl3;
+	u8 *page;     /* contents built here (--vmsa-boot): one page, no real GPA */
 	char *origin; /* where it came from, for messages */
 };
 
@@ -46,6 +48,7 @@ static void usage(FILE *f)
 	fputs("usage: snp-measure [-v] [--page GPA[-END]:TYPE[:FILE[:OFFSET]]]... [--layout "
 	      "FILE]...\n"
 	      "                   [--image FILE --load GPA] [--memory SIZE]\n"
+	      "                   [--vmsa-boot ENTRY:BOOTPARAMS[:SEVFEATURES]]...\n"
 	      "  TYPE: normal | vmsa | zero | unmeasured | secrets | cpuid\n"
 	      "  Pages are measured in command-line order; END is the inclusive last byte.\n"
 	      "  Prints the launch digest as 96 hex characters. See docs/measure.md.\n",
@@ -218,6 +221,44 @@ static void add_page_arg(const char *arg)
 	free(s);
 }
 
+/* --vmsa-boot ENTRY:BOOTPARAMS[:SEVFEATURES]: one VMSA page with the boot
+ * state snp/vmsa.c builds (the hypervisor's own function), measured at
+ * SNP_VMSA_GPA. SEVFEATURES defaults to SVM_SEV_FEAT_SNP_ACTIVE. */
+static void add_vmsa_boot(const char *arg)
+{
+	char origin[300], *s = xstrdup(arg), *f[3] = {0}, *p = s;
+	u64 entry, params, features = SVM_SEV_FEAT_SNP_ACTIVE;
+	struct item *it;
+	int n = 0;
+
+	snprintf(origin, sizeof(origin), "--vmsa-boot %s", arg);
+	while (p && n < 3) {
+		f[n++] = p;
+		p = strchr(p, ':');
+		if (p)
+			*p++ = '\0';
+	}
+	if (p || n < 2)
+		fail("%s: want ENTRY:BOOTPARAMS[:SEVFEATURES]", origin);
+	if (!parse_u64(f[0], &entry) || entry > 0xffffffffULL)
+		fail("%s: bad entry '%s' (want a GPA below 4 GiB: the guest starts in 32-bit mode)",
+		     origin, f[0]);
+	if (!parse_u64(f[1], &params) || params > 0xffffffffULL)
+		fail("%s: bad boot-params GPA '%s' (want a GPA below 4 GiB: it goes in EBX)",
+		     origin, f[1]);
+	if (n == 3 && !parse_u64(f[2], &features))
+		fail("%s: bad SEV features '%s'", origin, f[2]);
+	it = new_item(origin);
+	it->type = SNP_PAGE_TYPE_VMSA;
+	it->start = SNP_VMSA_GPA;
+	it->end = SNP_VMSA_GPA + PAGE_SIZE;
+	it->page = malloc(PAGE_SIZE);
+	if (!it->page)
+		fail("out of memory");
+	vmsa_page_build_boot(it->page, entry, params, features);
+	free(s);
+}
+
 /* A layout line: GPA[-END] TYPE [FILE [OFFSET]] [imi=N] [vmpl1=N] [vmpl2=N] [vmpl3=N].
  * A relative FILE is relative to the layout file's directory. */
 static void add_layout_line(char *line, const char *origin, const char *dir)
@@ -338,18 +379,22 @@ static void check_ranges(u64 memory)
 {
 	static struct item **v; /* static: still reachable when fail() exits */
 
+	size_t n = 0;
+
 	v = malloc(nitems * sizeof(*v));
 	if (!v)
 		fail("out of memory");
 	for (size_t i = 0; i < nitems; i++) {
-		v[i] = &items[i];
+		if (items[i].page)
+			continue; /* --vmsa-boot: no guest GPA of its own */
+		v[n++] = &items[i];
 		if (memory && items[i].end > memory)
 			fail("%s: pages up to %#llx lie beyond guest memory (--memory %#llx)",
 			     items[i].origin, (unsigned long long)items[i].end - 1,
 			     (unsigned long long)memory);
 	}
-	qsort(v, nitems, sizeof(*v), cmp_start);
-	for (size_t i = 1; i < nitems; i++)
+	qsort(v, n, sizeof(*v), cmp_start);
+	for (size_t i = 1; i < n; i++)
 		if (v[i]->start < v[i - 1]->end)
 			fail("overlapping pages: %s and %s both cover GPA %#llx", v[i - 1]->origin,
 			     v[i]->origin, (unsigned long long)v[i]->start);
@@ -364,8 +409,11 @@ static void print_hex(FILE *f, const void *p, size_t n)
 
 static void measure_item(struct snp_measure *m, const struct item *it, unsigned long *step)
 {
-	u8 *data = NULL, page[PAGE_SIZE];
+	static u8 *data; /* static: still reachable when fail() exits */
+	u8 page[PAGE_SIZE];
 	size_t len = 0;
+
+	data = NULL;
 
 	if (it->file) {
 		data = read_file(it->file, &len, it->origin);
@@ -378,7 +426,9 @@ static void measure_item(struct snp_measure *m, const struct item *it, unsigned 
 		size_t take = off < len ? MIN(len - off, PAGE_SIZE) : 0;
 
 		memset(page, 0, sizeof(page));
-		if (take)
+		if (it->page)
+			memcpy(page, it->page, PAGE_SIZE);
+		else if (take)
 			memcpy(page, data + off, take);
 		off += PAGE_SIZE;
 		snp_page_info_build(&pi, m, gpa, it->type, page, it->imi, it->vmpl3, it->vmpl2,
@@ -413,7 +463,7 @@ int main(int argc, char **argv)
 		const char *a = argv[i];
 		bool has_val = !strcmp(a, "--page") || !strcmp(a, "--layout") ||
 			       !strcmp(a, "--image") || !strcmp(a, "--load") ||
-			       !strcmp(a, "--memory");
+			       !strcmp(a, "--memory") || !strcmp(a, "--vmsa-boot");
 
 		if (has_val && i + 1 >= argc)
 			fail("%s needs a value", a);
@@ -435,6 +485,8 @@ int main(int argc, char **argv)
 			image_item = nitems - 1;
 		} else if (!strcmp(a, "--load")) {
 			load = argv[++i];
+		} else if (!strcmp(a, "--vmsa-boot")) {
+			add_vmsa_boot(argv[++i]);
 		} else if (!strcmp(a, "--memory")) {
 			memory = parse_size(argv[++i]);
 		} else {
@@ -468,7 +520,7 @@ int main(int argc, char **argv)
 		it->file = xstrdup(image);
 	}
 	if (!nitems)
-		fail("nothing to measure: give --page, --layout or --image");
+		fail("nothing to measure: give --page, --layout, --image or --vmsa-boot");
 	check_ranges(memory);
 	snp_measure_init(&m);
 	for (size_t i = 0; i < nitems; i++)

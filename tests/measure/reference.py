@@ -5,11 +5,14 @@ Computes the digest with hashlib from the same inputs tools/snp-measure takes,
 without sharing any code with it, so the C unit test can compare the two.
 
   reference.py [--layout FILE]... [--image FILE --load GPA]
+               [--vmsa-boot ENTRY:BOOTPARAMS[:SEVFEATURES]]...
 
 Items are measured in command-line order (the image where --image appears).
 Layout lines: GPA[-END] TYPE [FILE [OFFSET]] [imi=N vmpl1=N vmpl2=N vmpl3=N],
 '#' starts a comment, END is the inclusive last byte, a relative FILE is
-relative to the layout file. Prints 96 hex characters. No error checking
+relative to the layout file. --vmsa-boot measures one VMSA page holding the
+snpvisor boot state (docs/measure.md, "VMSA"), built here from the APM /
+Linux offsets, not from snp/vmsa.c. Prints 96 hex characters. No error checking
 beyond what Python raises: it is a test oracle, not a tool.
 """
 import hashlib
@@ -66,6 +69,29 @@ def layout(ld, path):
     return ld
 
 
+def vmsa_boot(spec):
+    """The boot VMSA page: 32-bit flat protected mode (docs/guest-abi.md)."""
+    f = [int(x, 0) for x in spec.split(":")]
+    entry, params, feats = f[0], f[1], f[2] if len(f) > 2 else 1
+    page = bytearray(PAGE)
+
+    def seg(off, sel, attr, limit):
+        struct.pack_into("<HHIQ", page, off, sel, attr, limit, 0)
+
+    for off in (0x00, 0x20, 0x30, 0x40, 0x50):  # es ss ds fs gs
+        seg(off, 0x10, 0xC93, 0xFFFFFFFF)
+    seg(0x10, 0x08, 0xC9B, 0xFFFFFFFF)  # cs
+    seg(0x70, 0, 0x82, 0xFFFF)  # ldtr
+    seg(0x90, 0, 0x8B, 0xFFFF)  # tr (busy 32-bit TSS)
+    for off, val in ((0xD0, 0x1000), (0x158, 0x31), (0x160, 0x400), (0x168, 0xFFFF0FF0),
+                     (0x170, 0x2), (0x178, entry), (0x268, 0x0007040600070406),
+                     (0x318, params), (0x3B0, feats), (0x3E8, 1)):
+        struct.pack_into("<Q", page, off, val)
+    struct.pack_into("<I", page, 0x408, 0x1F80)  # mxcsr
+    struct.pack_into("<H", page, 0x410, 0x37F)  # x87 fcw
+    return bytes(page)
+
+
 def main(argv):
     ld = bytes(48)
     load = None
@@ -79,6 +105,8 @@ def main(argv):
             data = open(argv[i + 1], "rb").read()
             end = load + (len(data) + PAGE - 1) // PAGE * PAGE
             ld = measure_range(ld, load, end, TYPES["normal"], data, {})
+        elif argv[i] == "--vmsa-boot":
+            ld = measure(ld, TYPES["vmsa"], VMSA_GPA, vmsa_boot(argv[i + 1]), {})
         elif argv[i] != "--load":
             sys.exit("reference.py: unknown argument " + argv[i])
         i += 2
