@@ -12,11 +12,15 @@
  *   [0x2000, load)         private, not validated
  *   [load, image end)      the image, SNP_LAUNCH_UPDATE NORMAL, 4K pages
  *   [image end, memory)    private, not validated, 2M pages where aligned
+ *   the vCPU's VMSA (snp/vmsa.c: the guest's boot state), SNP_LAUNCH_UPDATE
+ *   VMSA, on a frame that is not 2M aligned (SNP erratum)
  * then SNP_LAUNCH_FINISH. The hypervisor measures the same pages itself
  * (snp/measure.c) and checks that the firmware's digest equals its own; it
  * prints the digest as "@@ DIGEST <guest> <hex>" so that the test runner can
- * compare it with tools/snp-measure. No VMSA is launched: the emulation
- * runs the guest from a plain VMCB (docs/snp-guest.md).
+ * compare it with tools/snp-measure (--vmsa-boot builds the same VMSA). The
+ * emulation runs the guest from a plain VMCB whose state equals the launched
+ * VMSA (tests/unit/test_vmsa.c checks vmcb_init against vmsa_build_boot); on
+ * hardware the VMCB would point at the VMSA (docs/hardware.md).
  *
  * The SNP backend of hv/snp_guest.c (snp_gmem_backend) sends page-state
  * changes to gmem_convert_batch: one invalidation round per request. */
@@ -41,6 +45,7 @@
 #include "snp/measure.h"
 #include "snp/rmp.h"
 #include "snp/sev_fw.h"
+#include "snp/vmsa.h"
 #include "snp/xcheck.h"
 
 /* SNP guest policy: SMT allowed, bit 17 must be one (SNP ABI 56860, 4.3). */
@@ -53,11 +58,13 @@ struct gg {
 	struct snp_launch launch;
 	bool launched;
 	spa_t gctx;
+	spa_t vmsa; /* the vCPU's launched VMSA page (0: none) */
 	struct snp_measure own; /* the hypervisor's own measurement */
 	const u8 *src;		/* contents of the page being launched */
 	u64 src_len;
 	enum snp_page_type type;
 	u64 launch_base; /* GPA of src[0] */
+	u8 page[PAGE_SIZE];	 /* scratch: the VMSA being built */
 	u64 pages_launched;
 };
 
@@ -154,6 +161,39 @@ static int launch_range(struct gg *x, u64 a, u64 len, enum snp_page_type type, c
 	return gmem_populate_fill(&x->gm, gpa(a), ALIGN_UP(len, PAGE_SIZE), GMEM_PRIVATE, &fill);
 }
 
+/* The vCPU's VMSA: the boot state of docs/guest-abi.md, SNP active. The
+ * frame must not be 2M aligned (erratum, snp-facts.md): a 2M-aligned frame
+ * is kept aside while another one is taken. */
+static int launch_vmsa(struct gg *x)
+{
+	struct guest *g = x->g;
+	spa_t pa, aligned = spa(0);
+	int ret;
+
+	ret = pmem_alloc(PMEM_ORDER_4K, g->owner, &pa);
+	if (!ret && IS_ALIGNED(spa_val(pa), HUGE_SIZE)) {
+		aligned = pa;
+		ret = pmem_alloc(PMEM_ORDER_4K, g->owner, &pa);
+	}
+	if (spa_val(aligned))
+		pmem_free(aligned, PMEM_ORDER_4K, g->owner);
+	if (ret)
+		return ret;
+	vmsa_page_build_boot(x->page, gpa_val(g->entry), GUEST_BOOT_PARAMS_GPA,
+			     SVM_SEV_FEAT_SNP_ACTIVE);
+	ret = snp_launch_vmsa(&x->launch, pa, x->page);
+	if (ret) {
+		pr_err("guest %s: SNP_LAUNCH_UPDATE of the VMSA failed (%d, firmware 0x%x)\n", g->name,
+		       ret, x->launch.fw_error);
+		pmem_free(pa, PMEM_ORDER_4K, g->owner);
+		return ret;
+	}
+	x->vmsa = pa;
+	snp_measure_page(&x->own, 0, SNP_PAGE_TYPE_VMSA, x->page, 0, 0, 0, 0);
+	x->pages_launched++;
+	return 0;
+}
+
 static void print_digest(struct guest *g, const u8 d[48], const char *what)
 {
 	char hex[97];
@@ -199,6 +239,8 @@ static int snp_launch_guest(struct gg *x, const void *image, u64 image_size)
 	if (!ret)
 		ret = populate_private(x, img_end, g->mem_size);
 	if (!ret)
+		ret = launch_vmsa(x);
+	if (!ret)
 		ret = snp_launch_finish(&x->launch, (const u8[32]){0});
 	if (ret) {
 		pr_err("guest %s: SNP launch failed (%d, firmware 0x%x)\n", g->name, ret,
@@ -227,8 +269,10 @@ static void gg_destroy(struct guest *g)
 		return;
 	live_del(x);
 	if (x->launched) {
-		/* DECOMMISSION first: then every page may go back (snp/launch.h). */
-		if (snp_launch_teardown(&x->launch, NULL, 0))
+		/* DECOMMISSION first: then every page may go back (snp/launch.h);
+		 * the VMSA page is reclaimed with it. */
+		if (snp_launch_teardown(&x->launch, spa_val(x->vmsa) ? &x->vmsa : NULL,
+					spa_val(x->vmsa) ? 1 : 0))
 			pr_err("guest %s: SNP teardown failed (firmware 0x%x)\n", g->name,
 			       x->launch.fw_error);
 		x->launched = false;
@@ -237,6 +281,8 @@ static void gg_destroy(struct guest *g)
 		gmem_destroy(&x->gm);
 	if (spa_val(x->gctx) && pmem_owner_of(x->gctx) == g->owner)
 		pmem_free(x->gctx, PMEM_ORDER_4K, g->owner);
+	if (spa_val(x->vmsa) && pmem_owner_of(x->vmsa) == g->owner)
+		pmem_free(x->vmsa, PMEM_ORDER_4K, g->owner);
 	free(x);
 	g->mem_priv = NULL;
 	g->npt_ready = false;
