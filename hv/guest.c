@@ -22,6 +22,7 @@
 #include "hv/snp_guest.h"
 #include "hv/svm.h"
 #include "hv/vcpu.h"
+#include "snp/vmsa.h"
 
 /* Time a guest may spend running (its own slices) before it is stopped
  * with outcome "timeout". */
@@ -79,6 +80,15 @@ static void guest_boot_vcpu(struct guest *g)
 	    .msrpm_pa = spa_val(svm_cpu.msrpm_pa),
 	};
 
+	if (g->snp) {
+		/* 64-bit boot, the state of the launched VMSA (hv/guest_gmem.c) */
+		static u64 page[PAGE_SIZE / 8];
+
+		vmsa_page_build_boot64(page, gpa_val(g->entry), GUEST_BOOT_PARAMS_GPA,
+				       SVM_SEV_FEAT_SNP_ACTIVE);
+		vcpu_init_from_vmsa(g->vcpu, &b, (const struct sev_es_save_area *)page);
+		return;
+	}
 	vcpu_init(g->vcpu, &b);
 }
 

@@ -9,17 +9,20 @@
  * under QEMU) in the measured order of docs/measure.md:
  *   [0, 0x1000)            private, not validated (the guest PVALIDATEs it)
  *   [0x1000, 0x2000)       the boot-params page, SNP_LAUNCH_UPDATE UNMEASURED
- *   [0x2000, load)         private, not validated
+ *   [0x2000, 0x8000)       the boot page tables (snp/vmsa.h SNP_BOOT_PT_GPA:
+ *                          identity map of [0, 4 GiB), 2M pages), NORMAL
+ *   [0x8000, load)         private, not validated
  *   [load, image end)      the image, SNP_LAUNCH_UPDATE NORMAL, 4K pages
  *   [image end, memory)    private, not validated, 2M pages where aligned
- *   the vCPU's VMSA (snp/vmsa.c: the guest's boot state), SNP_LAUNCH_UPDATE
+ *   the vCPU's VMSA (snp/vmsa.c: the guest's 64-bit boot state, RIP = entry +
+ *   SNP_ENTRY64_OFFSET, CR3 = SNP_BOOT_PT_GPA), SNP_LAUNCH_UPDATE
  *   VMSA, on a frame that is not 2M aligned (SNP erratum)
  * then SNP_LAUNCH_FINISH. The hypervisor measures the same pages itself
  * (snp/measure.c) and checks that the firmware's digest equals its own; it
  * prints the digest as "@@ DIGEST <guest> <hex>" so that the test runner can
- * compare it with tools/snp-measure (--vmsa-boot builds the same VMSA). The
- * emulation runs the guest from a plain VMCB whose state equals the launched
- * VMSA (tests/unit/test_vmsa.c checks vmcb_init against vmsa_build_boot); on
+ * compare it with tools/snp-measure (--page-tables and --vmsa-boot64 build the
+ * same pages). The emulation runs the guest from a plain VMCB whose state
+ * equals the launched VMSA (hv/vcpu.c vmcb_load_vmsa; tests/unit/test_vmsa.c); on
  * hardware the VMCB would point at the VMSA (docs/hardware.md).
  *
  * The SNP backend of hv/snp_guest.c (snp_gmem_backend) sends page-state
@@ -179,8 +182,8 @@ static int launch_vmsa(struct gg *x)
 		pmem_free(aligned, PMEM_ORDER_4K, g->owner);
 	if (ret)
 		return ret;
-	vmsa_page_build_boot(x->page, gpa_val(g->entry), GUEST_BOOT_PARAMS_GPA,
-			     SVM_SEV_FEAT_SNP_ACTIVE);
+	vmsa_page_build_boot64(x->page, gpa_val(g->entry), GUEST_BOOT_PARAMS_GPA,
+			       SVM_SEV_FEAT_SNP_ACTIVE);
 	ret = snp_launch_vmsa(&x->launch, pa, x->page);
 	if (ret) {
 		pr_err("guest %s: SNP_LAUNCH_UPDATE of the VMSA failed (%d, firmware 0x%x)\n", g->name,
@@ -213,8 +216,16 @@ static int snp_launch_guest(struct gg *x, const void *image, u64 image_size)
 	struct psp_model_guest_info fw;
 	struct hc_info info;
 	char name[CFG_NAME_MAX + 24];
+	static u8 tables[SNP_BOOT_PT_PAGES * PAGE_SIZE];
 	int ret;
 
+	if (load < SNP_BOOT_PT_END) {
+		pr_err("guest %s: an SNP guest's image must load at or above 0x%llx (boot page "
+		       "tables, docs/guest-abi.md)\n",
+		       g->name, (unsigned long long)SNP_BOOT_PT_END);
+		return -EINVAL;
+	}
+	snp_boot_tables_build(tables);
 	ret = pmem_alloc(PMEM_ORDER_4K, g->owner, &x->gctx);
 	if (ret)
 		return ret;
@@ -233,7 +244,10 @@ static int snp_launch_guest(struct gg *x, const void *image, u64 image_size)
 		ret = launch_range(x, GUEST_BOOT_PARAMS_GPA, PAGE_SIZE, SNP_PAGE_TYPE_UNMEASURED,
 				   &info, sizeof(info));
 	if (!ret)
-		ret = populate_private(x, GUEST_BOOT_PARAMS_GPA + PAGE_SIZE, load);
+		ret = launch_range(x, SNP_BOOT_PT_GPA, sizeof(tables), SNP_PAGE_TYPE_NORMAL, tables,
+				   sizeof(tables));
+	if (!ret)
+		ret = populate_private(x, SNP_BOOT_PT_END, load);
 	if (!ret)
 		ret = launch_range(x, load, image_size, SNP_PAGE_TYPE_NORMAL, image, image_size);
 	if (!ret)

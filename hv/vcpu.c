@@ -9,6 +9,7 @@
 
 #include "hv/bits.h"
 #include "hv/log.h"
+#include "snp/vmsa.h"
 
 /* Flat 32-bit segments (attribute words, APM vol 2, 15.5.1). */
 #define SEG_ATTR_CODE32 (SVM_SEG_G | SVM_SEG_DB | SVM_SEG_P | SVM_SEG_S | 0xb) /* 0xc9b */
@@ -100,6 +101,44 @@ void vmcb_init(struct vmcb *vmcb, const struct vcpu_boot *b)
 	s->rflags = GUEST_RFLAGS_INIT;
 	s->rip = b->entry;
 	s->g_pat = GUEST_PAT_INIT;
+}
+
+/* An SNP guest's emulated VMCB: exactly the launched VMSA's register state
+ * (tests/unit/test_vmsa.c compares them field by field). */
+void vmcb_load_vmsa(struct vmcb *vmcb, const struct sev_es_save_area *v)
+{
+	struct vmcb_save_area *s = &vmcb->save;
+
+	s->es = v->es;
+	s->cs = v->cs;
+	s->ss = v->ss;
+	s->ds = v->ds;
+	s->fs = v->fs;
+	s->gs = v->gs;
+	s->gdtr = v->gdtr;
+	s->ldtr = v->ldtr;
+	s->idtr = v->idtr;
+	s->tr = v->tr;
+	s->cpl = v->cpl;
+	s->efer = v->efer;
+	s->cr0 = v->cr0;
+	s->cr3 = v->cr3;
+	s->cr4 = v->cr4;
+	s->dr6 = v->dr6;
+	s->dr7 = v->dr7;
+	s->rflags = v->rflags;
+	s->rip = v->rip;
+	s->rsp = v->rsp;
+	s->rax = v->rax;
+	s->g_pat = v->g_pat;
+}
+
+void vcpu_init_from_vmsa(struct vcpu *v, const struct vcpu_boot *b,
+			 const struct sev_es_save_area *vmsa)
+{
+	vcpu_init(v, b);
+	vmcb_load_vmsa(v->vmcb, vmsa);
+	v->regs.rbx = vmsa->rbx;
 }
 
 void fpu_init_image(u8 *area)

@@ -100,6 +100,13 @@ struct vcpu_boot {
  * docs/svm.md; NPT on. Clears the GPRs and resets the FPU image. */
 void vcpu_init(struct vcpu *v, const struct vcpu_boot *b);
 void vmcb_init(struct vmcb *vmcb, const struct vcpu_boot *b);
+/* SNP guests (docs/guest-abi.md): the VMCB save state set to exactly that of
+ * the launched VMSA (64-bit boot); vcpu_init_from_vmsa = vcpu_init, then
+ * the VMSA's state and RBX. */
+struct sev_es_save_area;
+void vmcb_load_vmsa(struct vmcb *vmcb, const struct sev_es_save_area *v);
+void vcpu_init_from_vmsa(struct vcpu *v, const struct vcpu_boot *b,
+			 const struct sev_es_save_area *vmsa);
 /* FXSAVE image of a freshly reset FPU (FCW 0x37F, MXCSR 0x1F80). */
 void fpu_init_image(u8 *area);
 

@@ -49,3 +49,33 @@ void vmsa_page_build_boot(void *page, u64 entry_gpa, u64 boot_params_gpa, u64 se
 	memset(page, 0, PAGE_SIZE);
 	vmsa_build_boot(page, entry_gpa, boot_params_gpa, sev_features);
 }
+
+void snp_boot_tables_build(void *tables)
+{
+	u64 *t = tables, *pml4 = t, *pdpt = t + 512, *pd = t + 1024;
+
+	memset(tables, 0, SNP_BOOT_PT_PAGES * PAGE_SIZE);
+	pml4[0] = (SNP_BOOT_PT_GPA + PAGE_SIZE) | 0x3; /* P | RW */
+	for (u64 i = 0; i < 4; i++)
+		pdpt[i] = (SNP_BOOT_PT_GPA + (2 + i) * PAGE_SIZE) | 0x3;
+	for (u64 i = 0; i < 4 * 512; i++)
+		pd[i] = (i << 21) | 0x83; /* P | RW | PS */
+}
+
+void vmsa_build_boot64(struct sev_es_save_area *v, u64 rip, u64 boot_params_gpa, u64 cr3,
+		       u64 sev_features)
+{
+	vmsa_build_boot(v, rip, boot_params_gpa, sev_features);
+	seg(&v->cs, VMSA_BOOT_CS, VMSA_SEG_CODE64, 0xffffffff);
+	v->efer = VMSA_EFER_BOOT64;
+	v->cr0 = VMSA_CR0_BOOT64;
+	v->cr3 = cr3;
+	v->cr4 = VMSA_CR4_BOOT64;
+}
+
+void vmsa_page_build_boot64(void *page, u64 entry_gpa, u64 boot_params_gpa, u64 sev_features)
+{
+	memset(page, 0, PAGE_SIZE);
+	vmsa_build_boot64(page, entry_gpa + SNP_ENTRY64_OFFSET, boot_params_gpa, SNP_BOOT_PT_GPA,
+			  sev_features);
+}

@@ -225,4 +225,35 @@ void vmsa_build_boot(struct sev_es_save_area *v, u64 entry_gpa, u64 boot_params_
  * that SNP_LAUNCH_UPDATE type VMSA measures. */
 void vmsa_page_build_boot(void *page, u64 entry_gpa, u64 boot_params_gpa, u64 sev_features);
 
+/* ---- SNP guests: 64-bit boot (docs/guest-abi.md, "SNP guests") ----
+ * An SEV-ES/SNP guest cannot enable long mode itself (WRMSR EFER is
+ * intercepted and would #VC before it has an IDT), so it starts in long mode
+ * at entry + SNP_ENTRY64_OFFSET, with CR3 at identity page tables the
+ * hypervisor launches as NORMAL (measured) pages at SNP_BOOT_PT_GPA:
+ *   PML4 at SNP_BOOT_PT_GPA, PDPT at +0x1000, four PDs at +0x2000..+0x5fff
+ *   mapping GPA [0, 4 GiB) with 2 MiB pages, P|RW, no C-bit. */
+#define SNP_ENTRY64_OFFSET  0x10ULL
+#define SNP_BOOT_PT_GPA	    0x2000ULL
+#define SNP_BOOT_PT_PAGES   6
+#define SNP_BOOT_PT_END	    (SNP_BOOT_PT_GPA + SNP_BOOT_PT_PAGES * PAGE_SIZE) /* 0x8000 */
+#define VMSA_SEG_CODE64	    (SVM_SEG_G | SVM_SEG_L | SVM_SEG_P | SVM_SEG_S | 0xb) /* 0xa9b */
+#define VMSA_CR0_BOOT64	    0x80010033ULL /* PE | MP | ET | NE | WP | PG */
+#define VMSA_CR4_BOOT64	    0x620ULL	  /* PAE | OSFXSR | OSXMMEXCPT */
+#define VMSA_EFER_BOOT64    0x1500ULL	  /* LME | LMA | SVME */
+
+/* Fills the SNP_BOOT_PT_PAGES pages at tables (the bytes launched at
+ * SNP_BOOT_PT_GPA) with the identity page tables above. */
+void snp_boot_tables_build(void *tables);
+
+/* As vmsa_build_boot(), but 64-bit long mode: CS 0x08 64-bit (attrib
+ * 0xa9b), data segments as there, EFER LME|LMA|SVME, CR0 PE|MP|ET|NE|WP|PG,
+ * CR4 PAE|OSFXSR|OSXMMEXCPT, CR3 = cr3, RIP = rip, RBX = boot_params_gpa,
+ * RSP 0 (the guest sets its own). */
+void vmsa_build_boot64(struct sev_es_save_area *v, u64 rip, u64 boot_params_gpa, u64 cr3,
+		       u64 sev_features);
+
+/* The launched VMSA page of an SNP guest whose image entry is entry_gpa:
+ * RIP = entry_gpa + SNP_ENTRY64_OFFSET, CR3 = SNP_BOOT_PT_GPA. */
+void vmsa_page_build_boot64(void *page, u64 entry_gpa, u64 boot_params_gpa, u64 sev_features);
+
 #endif

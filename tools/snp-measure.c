@@ -23,7 +23,7 @@ struct item {
 	char *file;
 	u64 offset;
 	u8 imi, vmpl1, vmpl2, vmpl3;
-	u8 *page;     /* contents built here (--vmsa-boot): one page, no real GPA */
+	u8 *page;     /* contents built here (--vmsa-boot*, --page-tables): end - start bytes */
 	char *origin; /* where it came from, for messages */
 };
 
@@ -49,6 +49,7 @@ static void usage(FILE *f)
 	      "FILE]...\n"
 	      "                   [--image FILE --load GPA] [--memory SIZE]\n"
 	      "                   [--vmsa-boot ENTRY:BOOTPARAMS[:SEVFEATURES]]...\n"
+	      "                   [--page-tables] [--vmsa-boot64 ENTRY:BOOTPARAMS[:SEVFEATURES]]\n"
 	      "  TYPE: normal | vmsa | zero | unmeasured | secrets | cpuid\n"
 	      "  Pages are measured in command-line order; END is the inclusive last byte.\n"
 	      "  Prints the launch digest as 96 hex characters. See docs/measure.md.\n",
@@ -224,14 +225,14 @@ static void add_page_arg(const char *arg)
 /* --vmsa-boot ENTRY:BOOTPARAMS[:SEVFEATURES]: one VMSA page with the boot
  * state snp/vmsa.c builds (the hypervisor's own function), measured at
  * SNP_VMSA_GPA. SEVFEATURES defaults to SVM_SEV_FEAT_SNP_ACTIVE. */
-static void add_vmsa_boot(const char *arg)
+static void add_vmsa_boot(const char *arg, bool boot64)
 {
 	char origin[300], *s = xstrdup(arg), *f[3] = {0}, *p = s;
 	u64 entry, params, features = SVM_SEV_FEAT_SNP_ACTIVE;
 	struct item *it;
 	int n = 0;
 
-	snprintf(origin, sizeof(origin), "--vmsa-boot %s", arg);
+	snprintf(origin, sizeof(origin), "%s %s", boot64 ? "--vmsa-boot64" : "--vmsa-boot", arg);
 	while (p && n < 3) {
 		f[n++] = p;
 		p = strchr(p, ':');
@@ -255,8 +256,26 @@ static void add_vmsa_boot(const char *arg)
 	it->page = malloc(PAGE_SIZE);
 	if (!it->page)
 		fail("out of memory");
-	vmsa_page_build_boot(it->page, entry, params, features);
+	if (boot64)
+		vmsa_page_build_boot64(it->page, entry, params, features);
+	else
+		vmsa_page_build_boot(it->page, entry, params, features);
 	free(s);
+}
+
+/* --page-tables: the SNP boot page tables the hypervisor launches (NORMAL)
+ * at SNP_BOOT_PT_GPA, built by snp/vmsa.c snp_boot_tables_build. */
+static void add_page_tables(void)
+{
+	struct item *it = new_item("--page-tables");
+
+	it->type = SNP_PAGE_TYPE_NORMAL;
+	it->start = SNP_BOOT_PT_GPA;
+	it->end = SNP_BOOT_PT_END;
+	it->page = malloc(SNP_BOOT_PT_PAGES * PAGE_SIZE);
+	if (!it->page)
+		fail("out of memory");
+	snp_boot_tables_build(it->page);
 }
 
 /* A layout line: GPA[-END] TYPE [FILE [OFFSET]] [imi=N] [vmpl1=N] [vmpl2=N] [vmpl3=N].
@@ -385,7 +404,7 @@ static void check_ranges(u64 memory)
 	if (!v)
 		fail("out of memory");
 	for (size_t i = 0; i < nitems; i++) {
-		if (items[i].page)
+		if (items[i].type == SNP_PAGE_TYPE_VMSA && items[i].page)
 			continue; /* --vmsa-boot: no guest GPA of its own */
 		v[n++] = &items[i];
 		if (memory && items[i].end > memory)
@@ -427,7 +446,7 @@ static void measure_item(struct snp_measure *m, const struct item *it, unsigned 
 
 		memset(page, 0, sizeof(page));
 		if (it->page)
-			memcpy(page, it->page, PAGE_SIZE);
+			memcpy(page, it->page + (gpa - it->start), PAGE_SIZE);
 		else if (take)
 			memcpy(page, data + off, take);
 		off += PAGE_SIZE;
@@ -463,7 +482,8 @@ int main(int argc, char **argv)
 		const char *a = argv[i];
 		bool has_val = !strcmp(a, "--page") || !strcmp(a, "--layout") ||
 			       !strcmp(a, "--image") || !strcmp(a, "--load") ||
-			       !strcmp(a, "--memory") || !strcmp(a, "--vmsa-boot");
+			       !strcmp(a, "--memory") || !strcmp(a, "--vmsa-boot") ||
+			       !strcmp(a, "--vmsa-boot64");
 
 		if (has_val && i + 1 >= argc)
 			fail("%s needs a value", a);
@@ -486,7 +506,11 @@ int main(int argc, char **argv)
 		} else if (!strcmp(a, "--load")) {
 			load = argv[++i];
 		} else if (!strcmp(a, "--vmsa-boot")) {
-			add_vmsa_boot(argv[++i]);
+			add_vmsa_boot(argv[++i], false);
+		} else if (!strcmp(a, "--vmsa-boot64")) {
+			add_vmsa_boot(argv[++i], true);
+		} else if (!strcmp(a, "--page-tables")) {
+			add_page_tables();
 		} else if (!strcmp(a, "--memory")) {
 			memory = parse_size(argv[++i]);
 		} else {

@@ -1,10 +1,14 @@
-/* Guest entry (docs/guest-abi.md): the hypervisor starts the vCPU in 32-bit
+/* Guest entry (docs/guest-abi.md). Plain guests: the hypervisor starts the vCPU in 32-bit
  * protected mode, flat 4 GiB segments, paging off, interrupts off, at the
  * image's first byte, with EBX = GPA of the boot-params page (struct
  * hc_info). From there the guest is on its own: it clears its .bss, loads
  * its own GDT, builds identity page tables of 2 MiB pages over the low
  * 4 GiB, enables long mode (EFER.LME through WRMSR), loads its own IDT and
- * calls guest_main(). */
+ * calls guest_main().
+ * SNP guests enter at _start64 = image start + 0x10 (SNP_ENTRY64_OFFSET),
+ * already in 64-bit long mode on the hypervisor's launched identity page
+ * tables, RBX = boot params, RSP undefined: no CPUID, MSR or I/O access (all
+ * #VC on SEV-SNP) comes before the IDT with the #VC gate is loaded. */
 #define MSR_EFER 0xc0000080
 #define EFER_LME (1 << 8)
 #define CR0_PE (1 << 0)
@@ -27,6 +31,37 @@
 	.code32
 	.globl	_start
 _start:
+	jmp	start32
+	/* the 64-bit (SNP) entry sits at a fixed offset: docs/guest-abi.md */
+	.org	0x10, 0xcc
+	.code64
+	.globl	_start64
+_start64:
+	cli
+	cld
+	mov	%rbx, %rsi
+	mov	$__bss_start, %edi
+	mov	$__bss_end, %ecx
+	sub	%edi, %ecx
+	shr	$2, %ecx
+	xor	%eax, %eax
+	rep stosl
+	mov	%rsi, boot_params_gpa(%rip)
+	lgdt	gdt_ptr(%rip)
+	lea	stack_top(%rip), %rsp
+	pushq	$SEL_CODE64
+	lea	1f(%rip), %rax
+	push	%rax
+	lretq
+1:	call	load_data_segs
+	xor	%ebp, %ebp
+	/* IDT and the #VC gate before anything that can raise #VC */
+	call	guest_idt_init
+	call	snp_vc_install
+	jmp	common64
+
+	.code32
+start32:
 	cli
 	cld
 	/* clear .bss (page tables and stack live there) */
@@ -76,6 +111,16 @@ _start:
 
 	.code64
 start64:
+	lea	stack_top(%rip), %rsp
+	call	load_data_segs
+	xor	%ebp, %ebp
+	call	guest_idt_init
+common64:
+	call	guest_main
+3:	hlt
+	jmp	3b
+
+load_data_segs:
 	mov	$SEL_DATA, %ax
 	mov	%ax, %ds
 	mov	%ax, %es
@@ -83,12 +128,7 @@ start64:
 	xor	%eax, %eax
 	mov	%ax, %fs
 	mov	%ax, %gs
-	lea	stack_top(%rip), %rsp
-	xor	%ebp, %ebp
-	call	guest_idt_init
-	call	guest_main
-3:	hlt
-	jmp	3b
+	ret
 
 /* ---- exceptions: vectors 0-31 -> guest_exception(struct exc_frame *) ---- */
 .macro EXC_NOERR vec

@@ -130,6 +130,63 @@ static void test_builder_matches_vmcb(void **state)
 			 0);
 }
 
+/* SNP guests: the 64-bit boot VMSA and the emulated VMCB built from it
+ * (hv/vcpu.c vmcb_load_vmsa) agree field by field; the boot page tables map
+ * [0, 4 GiB) one to one. */
+static void test_builder64_matches_vmcb(void **state)
+{
+	static struct vmcb vmcb;
+	static struct vcpu vcpu;
+	static u8 page[PAGE_SIZE], tables[SNP_BOOT_PT_PAGES * PAGE_SIZE];
+	struct vcpu_boot b = {.entry = 0x123000, .boot_params = 0x1000, .asid = 1};
+	const struct sev_es_save_area *v = (const struct sev_es_save_area *)page;
+	const struct vmcb_save_area *s;
+	const u64 *t = (const u64 *)tables;
+
+	(void)state;
+	memset(page, 0xa5, sizeof(page));
+	vmsa_page_build_boot64(page, b.entry, b.boot_params, SVM_SEV_FEAT_SNP_ACTIVE);
+	for (size_t i = sizeof(*v); i < PAGE_SIZE; i++)
+		assert_int_equal(page[i], 0);
+	vcpu.vmcb = &vmcb;
+	vcpu_init_from_vmsa(&vcpu, &b, v);
+	s = &vmcb.save;
+	assert_memory_equal(v, s, offsetof(struct sev_es_save_area, pl0_ssp));
+	assert_int_equal(v->cpl, s->cpl);
+	assert_int_equal(v->efer, s->efer);
+	assert_int_equal(v->efer, 0x1500); /* LME | LMA | SVME */
+	assert_int_equal(v->cr0, s->cr0);
+	assert_int_equal(v->cr0, 0x80010033);
+	assert_int_equal(v->cr3, s->cr3);
+	assert_int_equal(v->cr3, SNP_BOOT_PT_GPA);
+	assert_int_equal(v->cr4, s->cr4);
+	assert_int_equal(v->cr4, 0x620);
+	assert_int_equal(v->dr6, s->dr6);
+	assert_int_equal(v->dr7, s->dr7);
+	assert_int_equal(v->rflags, s->rflags);
+	assert_int_equal(v->rip, 0x123000 + SNP_ENTRY64_OFFSET);
+	assert_int_equal(v->rip, s->rip);
+	assert_int_equal(v->rsp, s->rsp);
+	assert_int_equal(v->rax, s->rax);
+	assert_int_equal(v->g_pat, s->g_pat);
+	assert_int_equal(v->cs.attrib, 0xa9b);
+	assert_int_equal(v->ss.attrib, 0xc93);
+	assert_int_equal(v->rbx, 0x1000);
+	assert_int_equal(vcpu.regs.rbx, v->rbx);
+	assert_int_equal(v->sev_features, SVM_SEV_FEAT_SNP_ACTIVE);
+	/* the emulation's intercepts and NPT set-up are those of vcpu_init */
+	assert_int_equal(vmcb.control.asid, 1);
+	assert_int_equal(vmcb.control.nested_ctl, SVM_NESTED_CTL_NP_ENABLE);
+
+	snp_boot_tables_build(tables);
+	assert_int_equal(t[0], (SNP_BOOT_PT_GPA + 0x1000) | 3);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(t[512 + i], (SNP_BOOT_PT_GPA + 0x2000 + 0x1000ULL * i) | 3);
+	assert_int_equal(t[512 + 4], 0);
+	for (u64 i = 0; i < 2048; i++)
+		assert_int_equal(t[1024 + i], (i << 21) | 0x83);
+}
+
 static void test_page_and_digest(void **state)
 {
 	static u8 page[PAGE_SIZE], page2[PAGE_SIZE];
@@ -301,6 +358,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_layout),
 	    cmocka_unit_test(test_builder_matches_vmcb),
+	    cmocka_unit_test(test_builder64_matches_vmcb),
 	    cmocka_unit_test(test_page_and_digest),
 	    cmocka_unit_test(test_tool_vmsa_boot),
 	    cmocka_unit_test(test_tool_vmsa_boot_errors),
