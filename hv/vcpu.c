@@ -11,21 +11,6 @@
 #include "hv/log.h"
 #include "snp/vmsa.h"
 
-/* Flat 32-bit segments (attribute words, APM vol 2, 15.5.1). */
-#define SEG_ATTR_CODE32 (SVM_SEG_G | SVM_SEG_DB | SVM_SEG_P | SVM_SEG_S | 0xb) /* 0xc9b */
-#define SEG_ATTR_DATA32 (SVM_SEG_G | SVM_SEG_DB | SVM_SEG_P | SVM_SEG_S | 0x3) /* 0xc93 */
-#define SEG_ATTR_LDT	(SVM_SEG_P | 0x2)				       /* 0x082 */
-#define SEG_ATTR_TSS32	(SVM_SEG_P | 0xb)				       /* 0x08b busy */
-
-#define BOOT_CS 0x08
-#define BOOT_DS 0x10
-
-#define GUEST_CR0_BOOT	  (0x1ULL /* PE */ | 0x10ULL /* ET */ | 0x20ULL /* NE */)
-#define GUEST_EFER_SVME	  BIT(12)
-#define GUEST_DR6_INIT	  0xffff0ff0ULL
-#define GUEST_DR7_INIT	  0x400ULL
-#define GUEST_RFLAGS_INIT 0x2ULL
-#define GUEST_PAT_INIT	  0x0007040600070406ULL /* power-on default */
 
 /* Exceptions the hypervisor wants to see: #UD for the PVALIDATE emulation. */
 static const unsigned intercepts_on[] = {
@@ -56,18 +41,10 @@ static const unsigned intercepts_on[] = {
     INTERCEPT_RDPRU,
 };
 
-static void set_seg(struct vmcb_seg *s, u16 sel, u16 attrib, u32 limit)
-{
-	s->selector = sel;
-	s->attrib = attrib;
-	s->limit = limit;
-	s->base = 0;
-}
-
 void vmcb_init(struct vmcb *vmcb, const struct vcpu_boot *b)
 {
 	struct vmcb_control_area *c = &vmcb->control;
-	struct vmcb_save_area *s = &vmcb->save;
+	struct sev_es_save_area boot;
 	unsigned i;
 
 	memset(vmcb, 0, sizeof(*vmcb));
@@ -83,24 +60,12 @@ void vmcb_init(struct vmcb *vmcb, const struct vcpu_boot *b)
 	c->nested_ctl = SVM_NESTED_CTL_NP_ENABLE;
 	c->nested_cr3 = b->nested_cr3;
 
-	set_seg(&s->cs, BOOT_CS, SEG_ATTR_CODE32, 0xffffffff);
-	set_seg(&s->ds, BOOT_DS, SEG_ATTR_DATA32, 0xffffffff);
-	set_seg(&s->es, BOOT_DS, SEG_ATTR_DATA32, 0xffffffff);
-	set_seg(&s->ss, BOOT_DS, SEG_ATTR_DATA32, 0xffffffff);
-	set_seg(&s->fs, BOOT_DS, SEG_ATTR_DATA32, 0xffffffff);
-	set_seg(&s->gs, BOOT_DS, SEG_ATTR_DATA32, 0xffffffff);
-	set_seg(&s->gdtr, 0, 0, 0);
-	set_seg(&s->idtr, 0, 0, 0);
-	set_seg(&s->ldtr, 0, SEG_ATTR_LDT, 0xffff);
-	set_seg(&s->tr, 0, SEG_ATTR_TSS32, 0xffff);
-	s->cpl = 0;
-	s->efer = GUEST_EFER_SVME; /* VMRUN refuses EFER.SVME = 0 */
-	s->cr0 = GUEST_CR0_BOOT;
-	s->dr6 = GUEST_DR6_INIT;
-	s->dr7 = GUEST_DR7_INIT;
-	s->rflags = GUEST_RFLAGS_INIT;
-	s->rip = b->entry;
-	s->g_pat = GUEST_PAT_INIT;
+	/* The boot state (docs/guest-abi.md: flat 32-bit protected mode, paging
+	 * off, RIP = entry) has one definition, the one an SNP guest's VMSA
+	 * would carry (snp/vmsa.c); SNP guests replace it with their launched
+	 * 64-bit VMSA (vcpu_init_from_vmsa). */
+	vmsa_build_boot(&boot, b->entry, b->boot_params, 0);
+	vmcb_load_vmsa(vmcb, &boot);
 }
 
 /* An SNP guest's emulated VMCB: exactly the launched VMSA's register state
