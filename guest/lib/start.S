@@ -9,6 +9,7 @@
  * already in 64-bit long mode on the hypervisor's launched identity page
  * tables, RBX = boot params, RSP undefined: no CPUID, MSR or I/O access (all
  * #VC on SEV-SNP) comes before the IDT with the #VC gate is loaded. */
+#include "guest/lib/frame.h"
 #define MSR_EFER 0xc0000080
 #define EFER_LME (1 << 8)
 #define CR0_PE (1 << 0)
@@ -181,43 +182,7 @@ exc_stubs:
 	EXC_NOERR 31
 
 exc_common:
-	push	%rax
-	push	%rbx
-	push	%rcx
-	push	%rdx
-	push	%rsi
-	push	%rdi
-	push	%rbp
-	push	%r8
-	push	%r9
-	push	%r10
-	push	%r11
-	push	%r12
-	push	%r13
-	push	%r14
-	push	%r15
-	mov	%rsp, %rdi
-	mov	%rsp, %rbx
-	and	$-16, %rsp
-	call	guest_exception
-	mov	%rbx, %rsp
-	pop	%r15
-	pop	%r14
-	pop	%r13
-	pop	%r12
-	pop	%r11
-	pop	%r10
-	pop	%r9
-	pop	%r8
-	pop	%rbp
-	pop	%rdi
-	pop	%rsi
-	pop	%rdx
-	pop	%rcx
-	pop	%rbx
-	pop	%rax
-	add	$16, %rsp
-	iretq
+	EXC_FRAME_CALL guest_exception
 
 	.section .rodata
 	.align 8

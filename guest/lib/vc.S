@@ -2,6 +2,7 @@
  * code (the exit code); the frame is struct exc_frame as exc_common in
  * start.S builds it, handed to snp_vc_handler() (guest/lib/snp.c), which
  * may change registers and RIP before the IRETQ. */
+#include "guest/lib/frame.h"
 	.text
 	.align 16
 	.globl	snp_vc_entry
@@ -16,42 +17,6 @@ snp_vc_entry:
 	jz	1f
 	push	$0x400
 1:	push	$29
-	push	%rax
-	push	%rbx
-	push	%rcx
-	push	%rdx
-	push	%rsi
-	push	%rdi
-	push	%rbp
-	push	%r8
-	push	%r9
-	push	%r10
-	push	%r11
-	push	%r12
-	push	%r13
-	push	%r14
-	push	%r15
-	mov	%rsp, %rdi
-	mov	%rsp, %rbx
-	and	$-16, %rsp
-	call	snp_vc_handler
-	mov	%rbx, %rsp
-	pop	%r15
-	pop	%r14
-	pop	%r13
-	pop	%r12
-	pop	%r11
-	pop	%r10
-	pop	%r9
-	pop	%r8
-	pop	%rbp
-	pop	%rdi
-	pop	%rsi
-	pop	%rdx
-	pop	%rcx
-	pop	%rbx
-	pop	%rax
-	add	$16, %rsp
-	iretq
+	EXC_FRAME_CALL snp_vc_handler
 
 	.section .note.GNU-stack, "", @progbits
