@@ -3,3 +3,6 @@
 PURE_SRCS += iommu/amdvi_fmt.c iommu/amdvi.c
 UNIT_TESTS += amdvi_fmt
 UNIT_TESTS += amdvi
+# The fake IOMMU register file shared by the driver's and the IOMMU set's tests.
+FAKE_AMDVI_OBJ := $(BUILD)/host/tests/unit/fake_amdvi.o
+$(BUILD)/tests/unit/test_amdvi: $(FAKE_AMDVI_OBJ)

@@ -1,8 +1,8 @@
-/* Unit tests of the AMD-Vi driver (iommu/amdvi.c) against a fake IOMMU: a
- * small register model that latches base registers on 8-byte writes, runs the
- * command ring synchronously on tail writes (as QEMU does), performs
- * COMPLETION_WAIT stores, records every other command, and lets a test append
- * events to the event log. Memory is a host buffer window at FAKE_BASE. */
+/* Unit tests of the AMD-Vi driver (iommu/amdvi.c) against a fake IOMMU
+ * (tests/unit/fake_amdvi.[ch]: a register model that latches base registers on
+ * 8-byte writes, runs the command ring synchronously on tail writes as QEMU
+ * does, performs COMPLETION_WAIT stores, records every other command and lets a
+ * test append events). Memory is a host buffer window at FAKE_BASE. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,29 +15,12 @@
 
 #include "hv/mem.h"
 #include "iommu/amdvi.h"
+#include "tests/unit/fake_amdvi.h"
 #include "tests/unit/host_env.h"
 
 #define FAKE_BASE 0x100000000ULL
 #define FAKE_SIZE (8ULL << 20)
-#define MAX_CMDS  8192
-#define MAX_CTRL  64
-
-struct fake {
-	u64 reg[MMIO_REGION_SIZE / 8];
-	u64 devtab, cmdbuf, evtlog;
-	u32 devtab_bytes, cmd_entries, evt_entries;
-	u32 head;			 /* byte offset */
-	bool never_store;		 /* COMPLETION_WAIT stores are lost */
-	bool stalled;			 /* tail writes do not run commands */
-	bool qemu_head_bug;		 /* head register reads entries*16 at the wrap (QEMU 7.2) */
-	bool no_w1c;			 /* status cannot be cleared (QEMU 7.2) */
-	struct amdvi_cmd cmds[MAX_CMDS]; /* non-COMPLETION_WAIT commands, in order */
-	unsigned ncmds, nwaits, nexec;
-	u64 ctrl_log[MAX_CTRL];
-	unsigned nctrl;
-};
-
-static struct fake *F;
+static struct fake_amdvi *F;
 static u8 *win;
 static u64 bump;
 static unsigned allocs, fail_alloc_at;
@@ -58,142 +41,13 @@ static int fake_alloc(void *ctx, u64 bytes, u64 align, spa_t *out)
 
 static u64 *R(u32 off)
 {
-	return &F->reg[off / 8];
-}
-static bool cmd_running(void)
-{
-	return (*R(MMIO_CONTROL_OFFSET) & (CONTROL_IOMMU_EN | CONTROL_CMDBUF_EN)) ==
-	       (CONTROL_IOMMU_EN | CONTROL_CMDBUF_EN);
-}
-static bool evt_running(void)
-{
-	return (*R(MMIO_CONTROL_OFFSET) & (CONTROL_IOMMU_EN | CONTROL_EVT_LOG_EN)) ==
-	       (CONTROL_IOMMU_EN | CONTROL_EVT_LOG_EN);
+	return fake_amdvi_reg(F, off);
 }
 
-static void fake_exec(const struct amdvi_cmd *c)
-{
-	F->nexec++;
-	if (amdvi_cmd_opcode(c) == CMD_COMPL_WAIT) {
-		F->nwaits++;
-		if ((c->data[0] & CMD_COMPL_WAIT_STORE_MASK) && !F->never_store)
-			*(u64 *)phys_ptr(spa(c->data[0] & CMD_COMPL_WAIT_ADDR_MASK)) = c->data[1];
-		return;
-	}
-	assert_true(F->ncmds < MAX_CMDS);
-	F->cmds[F->ncmds++] = *c;
-}
-
-static void fake_run(void)
-{
-	u32 size = F->cmd_entries * CMD_ENTRY_SIZE;
-	u32 tail = (u32)*R(MMIO_CMD_TAIL_OFFSET);
-
-	if (!cmd_running())
-		return;
-	assert_true(tail < size && IS_ALIGNED(tail, 16));
-	while (F->head != tail) {
-		struct amdvi_cmd c;
-
-		memcpy(&c, phys_ptr(spa(F->cmdbuf + F->head)), sizeof(c));
-		fake_exec(&c);
-		F->head += CMD_ENTRY_SIZE;
-		*R(MMIO_CMD_HEAD_OFFSET) = F->head; /* QEMU 7.2 publishes before wrapping */
-		if (F->head >= size)
-			F->head = 0;
-		if (!F->qemu_head_bug)
-			*R(MMIO_CMD_HEAD_OFFSET) = F->head;
-	}
-}
-
-static u64 fake_read64(void *ctx, u32 off)
-{
-	(void)ctx;
-	assert_true(off < MMIO_REGION_SIZE && IS_ALIGNED(off, 8));
-	return *R(off);
-}
-
-static void fake_status_run_bits(void)
-{
-	u64 *st = R(MMIO_STATUS_OFFSET);
-
-	*st &= ~(MMIO_STATUS_CMDBUF_RUN_MASK | MMIO_STATUS_EVT_RUN_MASK);
-	if (cmd_running())
-		*st |= MMIO_STATUS_CMDBUF_RUN_MASK;
-	if (evt_running() && !(*st & MMIO_STATUS_EVT_OVERFLOW_MASK))
-		*st |= MMIO_STATUS_EVT_RUN_MASK;
-}
-
-static void fake_write64(void *ctx, u32 off, u64 v)
-{
-	(void)ctx;
-	assert_true(off < MMIO_REGION_SIZE && IS_ALIGNED(off, 8));
-	switch (off) {
-	case MMIO_STATUS_OFFSET:
-		if (!F->no_w1c)
-			*R(off) &= ~(v & (MMIO_STATUS_EVT_OVERFLOW_MASK | MMIO_STATUS_EVT_INT_MASK |
-					  MMIO_STATUS_COM_WAIT_INT_MASK));
-		fake_status_run_bits();
-		return;
-	case MMIO_EXT_FEATURES:
-		return; /* read-only */
-	default:
-		*R(off) = v;
-	}
-	switch (off) {
-	case MMIO_DEV_TABLE_OFFSET:
-		F->devtab = v & MMIO_BASE_ADDR_MASK;
-		F->devtab_bytes = (u32)(FIELD_GET(MMIO_DEV_TABLE_SIZE_MASK, v) + 1) * 4096;
-		break;
-	case MMIO_CMD_BUF_OFFSET:
-		F->cmdbuf = v & MMIO_BASE_ADDR_MASK;
-		F->cmd_entries = 1u << FIELD_GET(MMIO_LOG_LEN_MASK, v);
-		F->head = 0;
-		break;
-	case MMIO_EVT_BUF_OFFSET:
-		F->evtlog = v & MMIO_BASE_ADDR_MASK;
-		F->evt_entries = 1u << FIELD_GET(MMIO_LOG_LEN_MASK, v);
-		break;
-	case MMIO_CMD_HEAD_OFFSET:
-		F->head = (u32)v;
-		break;
-	case MMIO_CONTROL_OFFSET:
-		assert_true(F->nctrl < MAX_CTRL);
-		F->ctrl_log[F->nctrl++] = v;
-		fake_status_run_bits();
-		if (!F->stalled)
-			fake_run();
-		break;
-	case MMIO_CMD_TAIL_OFFSET:
-		if (!F->stalled)
-			fake_run();
-		break;
-	default:
-		break;
-	}
-}
-
-static const struct amdvi_mmio_ops fake_ops = {.read64 = fake_read64, .write64 = fake_write64};
-
-/* Append an event as the IOMMU would; false (and overflow) when full. */
-static bool fake_push_event(unsigned type, u16 devid, u32 dom, u16 flags, u64 addr)
-{
-	u32 tail = (u32)*R(MMIO_EVT_TAIL_OFFSET) / 16, head = (u32)*R(MMIO_EVT_HEAD_OFFSET) / 16;
-	u32 next = (tail + 1) % F->evt_entries;
-
-	if (!evt_running() || (*R(MMIO_STATUS_OFFSET) & MMIO_STATUS_EVT_OVERFLOW_MASK))
-		return false;
-	if (next == head) {
-		*R(MMIO_STATUS_OFFSET) |= MMIO_STATUS_EVT_OVERFLOW_MASK;
-		*R(MMIO_STATUS_OFFSET) &= ~MMIO_STATUS_EVT_RUN_MASK;
-		return false;
-	}
-	amdvi_event_encode(phys_ptr(spa(F->evtlog + (u64)tail * 16)), type, devid, dom, flags,
-			   addr);
-	*R(MMIO_EVT_TAIL_OFFSET) = (u64)next * 16;
-	*R(MMIO_STATUS_OFFSET) |= MMIO_STATUS_EVT_INT_MASK;
-	return true;
-}
+#define fake_ops	     fake_amdvi_ops
+#define fake_read64	     fake_amdvi_read64
+#define fake_run()	     fake_amdvi_run(F)
+#define fake_push_event(...) fake_amdvi_push_event(F, __VA_ARGS__)
 
 static int setup(void **state)
 {
@@ -203,7 +57,7 @@ static int setup(void **state)
 	assert_non_null(F);
 	assert_non_null(win);
 	host_phys_window(win, spa(FAKE_BASE), FAKE_SIZE);
-	*R(MMIO_EXT_FEATURES) = 0x29D3; /* QEMU's EFR: IA set */
+	fake_amdvi_reset(F, 0x29D3); /* QEMU's EFR: IA set */
 	bump = 0;
 	allocs = 0;
 	fail_alloc_at = 0;
@@ -223,7 +77,7 @@ static const struct amdvi_config fast = {.poll_limit = 1000};
 
 static void init_enable(struct amdvi *m, u16 max_devid, const struct amdvi_config *cfg)
 {
-	assert_int_equal(amdvi_init(m, &fake_ops, NULL, fake_alloc, NULL, max_devid, cfg), 0);
+	assert_int_equal(amdvi_init(m, &fake_ops, F, fake_alloc, NULL, max_devid, cfg), 0);
 	assert_int_equal(amdvi_enable(m), 0);
 }
 
@@ -241,7 +95,7 @@ static void test_init_programs_registers(void **state)
 	u32 i;
 
 	(void)state;
-	assert_int_equal(amdvi_init(&m, &fake_ops, NULL, fake_alloc, NULL, 0x00FF, NULL), 0);
+	assert_int_equal(amdvi_init(&m, &fake_ops, F, fake_alloc, NULL, 0x00FF, NULL), 0);
 	/* 256 entries * 32 B = 8 KiB: size field 1. */
 	assert_int_equal(*R(MMIO_DEV_TABLE_OFFSET), spa_val(m.dev_table) | 1);
 	assert_int_equal(F->devtab, spa_val(m.dev_table));
@@ -280,7 +134,7 @@ static void test_init_full_bus_range(void **state)
 	struct amdvi_dte d;
 
 	(void)state;
-	assert_int_equal(amdvi_init(&m, &fake_ops, NULL, fake_alloc, NULL, 0xFFFF, &cfg), 0);
+	assert_int_equal(amdvi_init(&m, &fake_ops, F, fake_alloc, NULL, 0xFFFF, &cfg), 0);
 	/* 65536 entries = 2 MiB: size field 0x1FF. */
 	assert_int_equal(*R(MMIO_DEV_TABLE_OFFSET), spa_val(m.dev_table) | 0x1FF);
 	assert_int_equal(*R(MMIO_CMD_BUF_OFFSET) >> 56, 8);
@@ -299,16 +153,16 @@ static void test_init_errors(void **state)
 	(void)state;
 	assert_int_equal(amdvi_init(&m, NULL, NULL, fake_alloc, NULL, 1, NULL), -EINVAL);
 	assert_int_equal(amdvi_init(&m, &half, NULL, fake_alloc, NULL, 1, NULL), -EINVAL);
-	assert_int_equal(amdvi_init(&m, &fake_ops, NULL, NULL, NULL, 1, NULL), -EINVAL);
-	assert_int_equal(amdvi_init(&m, &fake_ops, NULL, fake_alloc, NULL, 1, &bad), -EINVAL);
+	assert_int_equal(amdvi_init(&m, &fake_ops, F, NULL, NULL, 1, NULL), -EINVAL);
+	assert_int_equal(amdvi_init(&m, &fake_ops, F, fake_alloc, NULL, 1, &bad), -EINVAL);
 	bad.cmd_log2 = 16;
-	assert_int_equal(amdvi_init(&m, &fake_ops, NULL, fake_alloc, NULL, 1, &bad), -EINVAL);
+	assert_int_equal(amdvi_init(&m, &fake_ops, F, fake_alloc, NULL, 1, &bad), -EINVAL);
 	bad.cmd_log2 = 0;
 	bad.ctrl_extra = CONTROL_IOMMU_EN;
-	assert_int_equal(amdvi_init(&m, &fake_ops, NULL, fake_alloc, NULL, 1, &bad), -EINVAL);
+	assert_int_equal(amdvi_init(&m, &fake_ops, F, fake_alloc, NULL, 1, &bad), -EINVAL);
 	allocs = 0;
 	fail_alloc_at = 3; /* the event log */
-	assert_int_equal(amdvi_init(&m, &fake_ops, NULL, fake_alloc, NULL, 1, NULL), -ENOMEM);
+	assert_int_equal(amdvi_init(&m, &fake_ops, F, fake_alloc, NULL, 1, NULL), -ENOMEM);
 	/* A failed init leaves nothing usable. */
 	assert_int_equal(amdvi_enable(&m), -EINVAL);
 	assert_int_equal(amdvi_block_device(&m, 0), -EINVAL);
@@ -321,7 +175,7 @@ static void test_init_turns_off_firmware_iommu(void **state)
 	(void)state;
 	*R(MMIO_CONTROL_OFFSET) =
 	    CONTROL_IOMMU_EN | CONTROL_CMDBUF_EN | CONTROL_EVT_LOG_EN | CONTROL_COHERENT_EN;
-	assert_int_equal(amdvi_init(&m, &fake_ops, NULL, fake_alloc, NULL, 7, NULL), 0);
+	assert_int_equal(amdvi_init(&m, &fake_ops, F, fake_alloc, NULL, 7, NULL), 0);
 	assert_int_equal(*R(MMIO_CONTROL_OFFSET), CONTROL_COHERENT_EN);
 }
 
@@ -363,7 +217,7 @@ static void test_enable_fails_cleanly(void **state)
 
 	(void)state;
 	F->never_store = true;
-	assert_int_equal(amdvi_init(&m, &fake_ops, NULL, fake_alloc, NULL, 7, &fast), 0);
+	assert_int_equal(amdvi_init(&m, &fake_ops, F, fake_alloc, NULL, 7, &fast), 0);
 	assert_int_equal(amdvi_enable(&m), -ETIMEDOUT);
 	assert_false(m.enabled);
 	assert_int_equal(*R(MMIO_CONTROL_OFFSET) &
@@ -397,7 +251,7 @@ static void test_inv_all_without_ia(void **state)
 
 	(void)state;
 	*R(MMIO_EXT_FEATURES) = 0x29D3 & ~FEATURE_IA;
-	assert_int_equal(amdvi_init(&m, &fake_ops, NULL, fake_alloc, NULL, 0x3F, NULL), 0);
+	assert_int_equal(amdvi_init(&m, &fake_ops, F, fake_alloc, NULL, 0x3F, NULL), 0);
 	amdvi_dte_translate(&d, 9, spa(FAKE_BASE), 3, true, true);
 	assert_int_equal(amdvi_set_dte(&m, 0x10, &d), 0); /* disabled: no commands */
 	assert_int_equal(F->ncmds, 0);
