@@ -36,21 +36,20 @@
 /* ---- gmem -> AMD-Vi ----------------------------------------------------------------- */
 
 /* 48882 2.4.3: INVALIDATE_IOMMU_PAGES for the domain (S/PDE set for a
- * range); queued, not waited for: gmem sends one sync per domain per round. */
+ * range), queued on every IOMMU with a device of the domain, not waited for:
+ * gmem sends one sync per domain per round. */
 static int dev_inv_range(void *ctx, u16 domain_id, u64 iova, u64 size)
 {
-	struct amdvi_cmd cmd;
-	int ret = amdvi_cmd_inv_pages(&cmd, domain_id, iova, size, true);
-
 	(void)ctx;
-	return ret ? ret : amdvi_queue(&iommu.hw, &cmd);
+	return iommu_inv_queue(domain_id, iova, size);
 }
 
-/* 48882 2.4.1: COMPLETION_WAIT with the store bit, polled. */
+/* 48882 2.4.1: COMPLETION_WAIT with the store bit, polled, once on each IOMMU
+ * that got commands. */
 static int dev_sync(void *ctx)
 {
 	(void)ctx;
-	return amdvi_sync(&iommu.hw);
+	return iommu_inv_sync();
 }
 
 static const struct gmem_iommu_ops gmem_amdvi_ops = {dev_inv_range, dev_sync};
@@ -145,7 +144,7 @@ static int validate(struct guest *g, struct gdevs *s)
 				return refuse(g, bdf, -EINVAL, "listed twice");
 		if (!pd)
 			return refuse(g, bdf, -ENODEV, "no such PCI function (not enumerated)");
-		if (bdf == iommu.iommu_bdf)
+		if (iommu_is_iommu_function(bdf))
 			return refuse(g, bdf, -EPERM, "is the IOMMU itself");
 		if (pd->hdr_type != PCI_HEADER_TYPE_NORMAL)
 			return refuse(g, bdf, -EINVAL, "is a bridge, not an endpoint");
@@ -248,7 +247,7 @@ int guest_dev_assign(struct guest *g)
 			return refuse(g, d->bdf, ret, "its DTE could not be written");
 		d->attached = true;
 		/* A reused domain ID: nothing of an earlier owner may stay cached. */
-		ret = amdvi_inv_pages(&iommu.hw, id, 0, 1ULL << 52);
+		ret = iommu_inv_domain_id(id);
 		if (ret)
 			return refuse(g, d->bdf, ret, "the domain invalidation failed");
 		ret = gmem_map_mmio(gm, d->bar_gpa, d->bar, d->bar_size);
@@ -279,7 +278,6 @@ void guest_dev_detach(struct guest *g)
 		return;
 	for (unsigned i = 0; i < s->n; i++) {
 		struct gdev *d = &s->d[i];
-		struct amdvi_dte dte, want;
 		bool blocked;
 
 		if (!d->attached && !d->mapped)
@@ -291,9 +289,7 @@ void guest_dev_detach(struct guest *g)
 		if (d->attached && iommu_block(d->bdf))
 			pr_err("guest %s: device %s could not be blocked\n", g->name,
 			       pci_bdf_str(d->bdf, b));
-		amdvi_dte_blocked(&want, iommu.hw.null_root);
-		blocked = !amdvi_get_dte(&iommu.hw, iommu_requester_id(d->bdf), &dte) &&
-			  !memcmp(&dte, &want, sizeof(dte));
+		blocked = iommu_is_blocked(d->bdf);
 		snprintf(name, sizeof(name), "dev.%s.%s.blocked", g->name, pci_bdf_str(d->bdf, b));
 		report_check(blocked, name, "DTE of requester 0x%04x back to the blocking form "
 			     "before the guest's memory is freed",
@@ -304,7 +300,7 @@ void guest_dev_detach(struct guest *g)
 		d->mapped = false;
 	}
 	for (int t = 0; t < 2; t++)
-		if (s->dom_id[t] && amdvi_inv_pages(&iommu.hw, s->dom_id[t], 0, 1ULL << 52))
+		if (s->dom_id[t] && iommu_inv_domain_id(s->dom_id[t]))
 			pr_err("guest %s: invalidating domain %u failed\n", g->name, s->dom_id[t]);
 }
 

@@ -118,7 +118,8 @@ void scenario_iommu_bringup(void)
 {
 	const struct pci_dev *edu;
 	struct amdvi_dte blocked, dte;
-	u32 bad = 0, nblocked = 0;
+	struct amdvi_unit *u0;
+	u32 bad = 0, nblocked = 0, nentries = 0;
 	unsigned nbars = 0;
 	bool restored;
 	u64 ctrl, t0, t1;
@@ -146,72 +147,90 @@ void scenario_iommu_bringup(void)
 	restored = bars_restored(&nbars);
 	report_check(restored && nbars > 0, "pci.bars_restored",
 		     "%u sized BARs read back as firmware programmed them", nbars);
-	report_check(iommu.cap_off && iommu.iommu_bdf == iommu.ivhd->devid &&
-			 iommu.cap_off == iommu.ivhd->cap_offset,
-		     "pci.iommu_capability",
-		     "capability 0Fh at %s+0x%02x; IVRS devid 0x%04x cap 0x%02x",
-		     pci_bdf_str(iommu.iommu_bdf, b), iommu.cap_off, iommu.ivhd->devid,
-		     iommu.ivhd->cap_offset);
-	report_check(iommu.cap_base == iommu.ivhd->base, "pci.iommu_base_xcheck",
-		     "capability block base 0x%llx, IVRS base 0x%llx",
-		     (unsigned long long)iommu.cap_base, (unsigned long long)iommu.ivhd->base);
+	/* Every IOMMU of IVRS (QEMU has one; the host tests drive four). */
+	report_check(iommu.set.n >= 1 && iommu.set.nr_enabled == iommu.set.n &&
+			 iommu.set.n == iommu.ivrs->nr_iommus,
+		     "iommu.all_driven", "%u IOMMU(s) in IVRS, %u on segment 0, %u enabled",
+		     iommu.ivrs->nr_iommus, iommu.set.n, iommu.set.nr_enabled);
+	for (unsigned k = 0; k < iommu.set.n; k++) {
+		const struct amdvi_unit *u = &iommu.set.unit[k];
+
+		bad +=
+		    !(u->cap_off && u->bdf == u->ivhd->devid && u->cap_off == u->ivhd->cap_offset);
+		nblocked += u->cap_base != u->ivhd->base;
+	}
+	u0 = &iommu.set.unit[0];
+	report_check(bad == 0, "pci.iommu_capability",
+		     "capability 0Fh at %s+0x%02x; IVRS devid 0x%04x cap 0x%02x (%u IOMMU(s), %u "
+		     "mismatch(es))",
+		     pci_bdf_str(u0->bdf, b), u0->cap_off, u0->ivhd->devid, u0->ivhd->cap_offset,
+		     iommu.set.n, bad);
+	report_check(nblocked == 0, "pci.iommu_base_xcheck",
+		     "capability block base 0x%llx, IVRS base 0x%llx (%u mismatch(es))",
+		     (unsigned long long)u0->cap_base, (unsigned long long)u0->ivhd->base,
+		     nblocked);
 	/* IVRS */
-	report_check(iommu.ivrs->nr_ivhds >= 1 && iommu.ivhd->dev_count > 0, "ivrs.parsed",
+	report_check(iommu.ivrs->nr_ivhds >= 1 && u0->ivhd->dev_count > 0, "ivrs.parsed",
 		     "rev %u, %u IVHD (active type %02xh), %u device entries, max devid 0x%04x",
-		     iommu.ivrs->revision, iommu.ivrs->nr_ivhds, iommu.ivhd->type,
-		     iommu.ivhd->dev_count, iommu.max_devid);
-	/* Driver */
-	ctrl = amdvi_mmio_phys_ops.read64(&iommu.mmio, MMIO_CONTROL_OFFSET);
+		     iommu.ivrs->revision, iommu.ivrs->nr_ivhds, u0->ivhd->type,
+		     u0->ivhd->dev_count, u0->max_devid);
+	/* Driver, per IOMMU */
+	bad = 0;
+	nblocked = 0;
+	ctrl = ~0ULL;
+	for (unsigned k = 0; k < iommu.set.n; k++) {
+		const struct amdvi_unit *u = &iommu.set.unit[k];
+
+		ctrl &= u->hw.ops->read64(u->hw.ctx, MMIO_CONTROL_OFFSET);
+		amdvi_dte_blocked(&blocked, u->hw.null_root);
+		for (u32 id = 0; id <= u->max_devid; id++) {
+			if (amdvi_get_dte(&u->hw, (u16)id, &dte) ||
+			    memcmp(&dte, &blocked, sizeof(dte)))
+				bad++;
+			else
+				nblocked++;
+		}
+		nentries += u->hw.dev_entries;
+	}
 	report_check((ctrl & (CONTROL_IOMMU_EN | CONTROL_CMDBUF_EN | CONTROL_EVT_LOG_EN)) ==
 			 (CONTROL_IOMMU_EN | CONTROL_CMDBUF_EN | CONTROL_EVT_LOG_EN),
-		     "iommu.enabled", "control 0x%llx, EFR 0x%llx, qemu72 %d",
-		     (unsigned long long)ctrl, (unsigned long long)iommu.hw.efr, iommu.qemu72);
-	amdvi_dte_blocked(&blocked, iommu.hw.null_root);
-	for (u32 id = 0; id <= iommu.max_devid; id++) {
-		if (amdvi_get_dte(&iommu.hw, (u16)id, &dte) || memcmp(&dte, &blocked, sizeof(dte)))
-			bad++;
-		else
-			nblocked++;
-	}
-	report_check(bad == 0 && nblocked == iommu.hw.dev_entries, "iommu.devtab_all_blocked",
+		     "iommu.enabled", "control 0x%llx (AND over %u), EFR 0x%llx, qemu72 %d",
+		     (unsigned long long)ctrl, iommu.set.n, (unsigned long long)u0->efr,
+		     u0->qemu72);
+	report_check(bad == 0 && nblocked == nentries, "iommu.devtab_all_blocked",
 		     "%u of %u entries blocked (V=1 TV=1 mode 1 over an empty table, IR=IW=0)",
-		     nblocked, iommu.hw.dev_entries);
-	report_check(iommu.ivhd &&
-			 !amdvi_get_dte(&iommu.hw, iommu_requester_id(edu ? edu->bdf : 0), &dte) &&
-			 !memcmp(&dte, &blocked, sizeof(dte)),
-		     "iommu.edu_blocked", "edu requester 0x%04x starts blocked",
-		     iommu_requester_id(edu ? edu->bdf : 0));
+		     nblocked, nentries);
+	report_check(iommu_is_blocked(edu ? edu->bdf : 0), "iommu.edu_blocked",
+		     "edu requester 0x%04x starts blocked", iommu_requester_id(edu ? edu->bdf : 0));
 	/* Command buffer: COMPLETION_WAIT round trips. */
 	ret = 0;
 	t0 = rdtsc();
 	for (int i = 0; i < nsync && !ret; i++)
-		ret = amdvi_sync(&iommu.hw);
+		ret = amdvi_sync(&u0->hw);
 	t1 = rdtsc();
-	report_check(ret == 0 && iommu.hw.stats.sync_timeouts == 0, "iommu.completion_wait",
+	report_check(ret == 0 && u0->hw.stats.sync_timeouts == 0, "iommu.completion_wait",
 		     "%d round trips, %llu ns each, %llu commands so far", nsync,
 		     (unsigned long long)(iommu_ticks_to_ns(t1 - t0) / nsync),
-		     (unsigned long long)iommu.hw.stats.commands);
+		     (unsigned long long)u0->hw.stats.commands);
 	report_metric("iommu.completion_wait_rt", iommu_ticks_to_ns(t1 - t0) / nsync, "ns");
 	report_metric("iommu.tsc_khz", iommu_tsc_khz(), "kHz");
+	report_metric("iommu.count", iommu.set.nr_enabled, "iommus");
 	t0 = rdtsc();
-	ret = amdvi_inv_all(&iommu.hw);
+	ret = 0;
+	for (unsigned k = 0; k < iommu.set.n && !ret; k++)
+		ret = amdvi_inv_all(&iommu.set.unit[k].hw);
 	t1 = rdtsc();
 	report_check(ret == 0, "iommu.inv_all", "INVALIDATE_IOMMU_ALL + wait in %llu ns",
 		     (unsigned long long)iommu_ticks_to_ns(t1 - t0));
-	/* Event log: enabled; QEMU 7.2 never writes it (qemu-facts.md). */
-	nev = amdvi_read_events(&iommu.hw, NULL, NULL);
+	/* Event logs: enabled; QEMU 7.2 never writes them (qemu-facts.md). */
+	nev = iommu_read_events();
 	report_check(nev >= 0 && (ctrl & CONTROL_EVT_LOG_EN), "iommu.event_log",
-		     "enabled at 0x%llx, %d event(s) read%s",
-		     (unsigned long long)spa_val(iommu.hw.evt_log), nev,
+		     "enabled at 0x%llx, %d event(s) read from %u IOMMU(s)%s",
+		     (unsigned long long)spa_val(u0->hw.evt_log), nev, iommu.set.n,
 		     iommu.qemu72 ? " (QEMU 7.2 never writes the event log: faults are not "
 				    "reported here)"
 				  : "");
-	{
-		char line[256];
-
-		amdvi_stats_format(&iommu.hw, line, sizeof(line));
-		pr_info("iommu: %s\n", line);
-	}
+	iommu_report();
 }
 
 /* ---- iommu-dma ------------------------------------------------------------------ */
@@ -450,7 +469,6 @@ void scenario_iommu_blocked(void)
 {
 	struct edu e;
 	struct dma_setup s;
-	struct amdvi_dte dte, blk;
 	spa_t secret, victims[4];
 	struct region reg[8];
 	unsigned nreg = 0, changed = 0;
@@ -465,9 +483,7 @@ void scenario_iommu_blocked(void)
 	r = edu_to_device(&e, s.iova, 0, DMA_LEN);
 	report_check(!r && !iommu_block(e.bdf) && !iommu_domain_of(e.bdf), "blk.block",
 		     "edu loaded with a pattern, then blocked (%d)", r);
-	amdvi_get_dte(&iommu.hw, iommu_requester_id(e.bdf), &dte);
-	amdvi_dte_blocked(&blk, iommu.hw.null_root);
-	report_check(!memcmp(&dte, &blk, sizeof(dte)), "blk.dte", "edu's DTE is the blocking form");
+	report_check(iommu_is_blocked(e.bdf), "blk.dte", "edu's DTE is the blocking form");
 
 	/* Victims: hypervisor image, device table, small IOMMU structures,
 	 * fresh pmem frames with data, and the domain's own frames. */

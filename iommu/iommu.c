@@ -19,11 +19,7 @@
 
 struct iommu_state iommu;
 
-/* 48882 3.2.1: IOMMU capability header bit 26 "NpCache": the IOMMU may cache
- * not-present entries, so new mappings need an invalidation too. */
-#define IOMMU_CAP_NP_CACHE BIT(26)
-/* 48882 2.4.3: an INVALIDATE_IOMMU_PAGES range covering every address. */
-#define IOMMU_INV_ALL_SIZE (1ULL << 52)
+#define IOMMU_INV_ALL_SIZE AMDVI_INV_ALL_SIZE
 
 /* ---- TSC calibration (PIT channel 2, 8254 mode 0) ----------------------------- */
 
@@ -183,66 +179,9 @@ static void ivrs_print(const struct ivrs_table *t)
 	}
 }
 
-/* Find the IOMMU's PCI function by capability 0Fh and cross-check it with
- * the IVHD: device ID, capability offset, MMIO base (48882 3.2.1). */
-static int find_iommu_function(void)
-{
-	const struct pci_access *pa = &iommu.pci;
-	bool found = false;
-	char b[8];
-
-	for (unsigned i = 0; i < iommu.ndevs && !found; i++) {
-		u16 bdf = iommu.devs[i].bdf;
-		int off = 0;
-
-		while ((off = pci_find_cap(pa, bdf, PCI_CAP_ID_SECURE, (u8)off)) > 0) {
-			u32 hdr = pci_read32(pa, bdf, (u16)off);
-
-			if (FIELD_GET(IOMMU_CAP_TYPE, hdr) != IOMMU_CAP_TYPE_IOMMU)
-				continue;
-			iommu.iommu_bdf = bdf;
-			iommu.cap_off = (u8)off;
-			iommu.cap_header = hdr;
-			found = true;
-			break;
-		}
-	}
-	if (!found) {
-		pr_err("iommu: no PCI function has an IOMMU capability (ID 0Fh, type 011b)\n");
-		return -ENODEV;
-	}
-	{
-		u32 lo = pci_read32(pa, iommu.iommu_bdf, iommu.cap_off + IOMMU_CAP_BASE_LOW);
-		u32 hi = pci_read32(pa, iommu.iommu_bdf, iommu.cap_off + IOMMU_CAP_BASE_HIGH);
-
-		iommu.cap_base = (u64)hi << 32 | (lo & (u32)IOMMU_CAP_BASE_LO_ADDR);
-		iommu.np_cache = iommu.cap_header & IOMMU_CAP_NP_CACHE;
-		pr_info("iommu: PCI function %s, capability at 0x%02x header 0x%08x (rev %u%s%s), "
-			"base low 0x%08x high 0x%08x -> 0x%llx\n",
-			pci_bdf_str(iommu.iommu_bdf, b), iommu.cap_off, iommu.cap_header,
-			(unsigned)FIELD_GET(IOMMU_CAP_REV, iommu.cap_header),
-			iommu.cap_header & IOMMU_CAP_EFR_SUP ? ", EFRSup" : "",
-			iommu.np_cache ? ", NpCache" : "", lo, hi,
-			(unsigned long long)iommu.cap_base);
-	}
-	return 0;
-}
-
-/* Largest device ID to cover: the IVRS device entries of this IOMMU and the
- * MCFG bus range, whichever is larger (a requester ID past the device table is
- * read from beyond it by some emulators). */
-static u16 compute_max_devid(void)
-{
-	u32 m = ((u32)iommu.ecam.end_bus << 8) | 0xFF;
-
-	if (iommu.ivhd)
-		for (unsigned k = 0; k < iommu.ivhd->dev_count; k++)
-			m = MAX(m, iommu.ivrs->devs[iommu.ivhd->dev_first + k].last);
-	return (u16)MIN(m, 0xFFFFu);
-}
-
-/* amdvi allocator: 2M blocks for big structures (the device table), a bump
- * region in one 2M block for the small ones (rings, semaphore, empty table). */
+/* amdvi allocator: 2M blocks for big structures (device tables), a bump
+ * region in 2M blocks for the small ones (rings, semaphores, empty tables),
+ * shared by every IOMMU. */
 static struct {
 	spa_t base;
 	u64 used;
@@ -271,38 +210,26 @@ static int iommu_alloc(void *ctx, u64 bytes, u64 align, spa_t *out)
 	return 0;
 }
 
-static u64 ctrl_from_ivhd(u8 flags)
+/* MMIO of IOMMU k (48882 3.4): 16 KiB uncached in the hypervisor's tables,
+ * reached with 8-byte volatile accesses. */
+static int iommu_map_mmio(void *ctx, unsigned k, spa_t base, u64 size,
+			  const struct amdvi_mmio_ops **ops, void **mmio_ctx)
 {
-	u64 c = 0;
+	int ret = paging_map_mmio(base, size);
 
-	/* 48882 5.2.2.1 IVHD flags -> 3.4.5 control bits, as Linux does. */
-	if (flags & IVHD_FLAG_HT_TUN_EN)
-		c |= CONTROL_HT_TUN_EN;
-	if (flags & IVHD_FLAG_PASSPW)
-		c |= CONTROL_PASSPW_EN;
-	if (flags & IVHD_FLAG_RESPASSPW)
-		c |= CONTROL_RESPASSPW_EN;
-	if (flags & IVHD_FLAG_ISOC)
-		c |= CONTROL_ISOC_EN;
-	if (flags & IVHD_FLAG_COHERENT)
-		c |= CONTROL_COHERENT_EN;
-	return c;
-}
-
-int iommu_init(void)
-{
-	const struct acpi_table_ref *t;
-	struct amdvi_config cfg = {0};
-	struct ivrs_error perr;
-	u64 efr;
-	int ret;
-
-	if (iommu.up)
-		return 0;
-	ret = iommu_pci_init();
 	if (ret)
 		return ret;
-	iommu_tsc_khz();
+	iommu.mmio[k].base = base;
+	*ops = &amdvi_mmio_phys_ops;
+	*mmio_ctx = &iommu.mmio[k];
+	return 0;
+}
+
+static int parse_ivrs(void)
+{
+	const struct acpi_table_ref *t;
+	struct ivrs_error perr;
+	int ret;
 
 	/* IVRS (48882 5.2). */
 	if (!(t = acpi_find(&hv.acpi, "IVRS"))) {
@@ -311,10 +238,13 @@ int iommu_init(void)
 	}
 	if (!iommu.ivrs)
 		iommu.ivrs = malloc(sizeof(*iommu.ivrs));
-	if (!iommu.ivrs)
+	if (!iommu.dev_unit)
+		iommu.dev_unit = malloc(65536);
+	if (!iommu.ivrs || !iommu.dev_unit)
 		return -ENOMEM;
 	ret = ivrs_parse(phys_ptr(t->addr), t->length, iommu.ivrs, &perr);
 	if (ret) {
+		iommu.ivrs->nr_iommus = 0;
 		pr_err("iommu: IVRS rejected at offset %u: %s (%d)\n", perr.offset, perr.msg, ret);
 		return ret;
 	}
@@ -323,49 +253,25 @@ int iommu_init(void)
 		pr_err("iommu: IVRS lists no IOMMU\n");
 		return -ENODEV;
 	}
-	if (iommu.ivrs->nr_iommus > 1)
-		pr_warn("iommu: %u IOMMUs in IVRS: only the first is driven\n",
-			iommu.ivrs->nr_iommus);
-	iommu.ivhd = ivrs_iommu(iommu.ivrs, 0);
-	if (iommu.ivhd->pci_seg != 0) {
-		pr_err("iommu: the IOMMU is on PCI segment %u: only segment 0 is supported\n",
-		       iommu.ivhd->pci_seg);
-		return -EOPNOTSUPP;
-	}
+	return amdvi_set_map(&iommu.set, iommu.ivrs, iommu.dev_unit);
+}
 
-	ret = find_iommu_function();
+int iommu_init(void)
+{
+	struct amdvi_set_env env = {0};
+	int ret;
+
+	if (iommu.up)
+		return 0;
+	ret = iommu_pci_init();
 	if (ret)
 		return ret;
-	if (iommu.iommu_bdf != iommu.ivhd->devid || iommu.cap_off != iommu.ivhd->cap_offset)
-		pr_warn("iommu: PCI says %02x:%02x.%x cap 0x%x, IVRS says devid 0x%04x cap 0x%x\n",
-			pci_bdf_bus(iommu.iommu_bdf), pci_bdf_dev(iommu.iommu_bdf),
-			pci_bdf_fn(iommu.iommu_bdf), iommu.cap_off, iommu.ivhd->devid,
-			iommu.ivhd->cap_offset);
-	if (iommu.cap_base != iommu.ivhd->base)
-		pr_warn("iommu: capability base 0x%llx differs from IVRS 0x%llx: using IVRS\n",
-			(unsigned long long)iommu.cap_base, (unsigned long long)iommu.ivhd->base);
-
-	/* MMIO (48882 3.4): at least 16 KiB, uncached. */
-	iommu.mmio_base = spa(iommu.ivhd->base);
-	if (!spa_val(iommu.mmio_base) || !IS_ALIGNED(spa_val(iommu.mmio_base), KiB(16))) {
-		pr_err("iommu: MMIO base 0x%llx is not a 16K-aligned address\n",
-		       (unsigned long long)spa_val(iommu.mmio_base));
-		return -EINVAL;
-	}
-	ret = paging_map_mmio(iommu.mmio_base, IOMMU_MMIO_SIZE);
+	iommu_tsc_khz();
+	ret = parse_ivrs();
 	if (ret)
 		return ret;
-	iommu.mmio.base = iommu.mmio_base;
-
-	/* QEMU 7.2: detect by its EFR value (its IVHD 10h carries no EFR image;
-	 * newer QEMU reports other features and 1022:1419 as PCI ID). */
-	efr = amdvi_mmio_phys_ops.read64(&iommu.mmio, MMIO_EXT_FEATURES);
-	iommu.qemu72 = efr == IOMMU_QEMU72_EFR;
-	iommu.max_domain_id = iommu.qemu72 ? 0xFF : 0xFFFF;
-	iommu.max_devid = compute_max_devid();
-	pr_info("iommu: EFR 0x%llx%s; device table for IDs 0..0x%04x; domain IDs 1..%u\n",
-		(unsigned long long)efr, iommu.qemu72 ? " (QEMU 7.2: quirks on)" : "",
-		iommu.max_devid, iommu.max_domain_id);
+	pr_info("iommu: %u IOMMU(s) in IVRS, %u on PCI segment 0: bringing up all of them\n",
+		iommu.set.nr_ivrs, iommu.set.n);
 
 	if (!iommu.dom_ids)
 		iommu.dom_ids = calloc(65536 / 64, sizeof(u64));
@@ -375,26 +281,103 @@ int iommu_init(void)
 	iommu.owner = (u8)pmem_owner_register("iommu");
 	iommu.owner_pt = (u8)pmem_owner_register("iommu-pt");
 
-	cfg.qemu72 = iommu.qemu72;
-	cfg.ctrl_extra = ctrl_from_ivhd(iommu.ivhd->flags);
-	ret = amdvi_init(&iommu.hw, &amdvi_mmio_phys_ops, &iommu.mmio, iommu_alloc, NULL,
-			 iommu.max_devid, &cfg);
+	env.pci = &iommu.pci;
+	env.last_bus = iommu.ecam.end_bus;
+	env.map_mmio = iommu_map_mmio;
+	env.alloc = iommu_alloc;
+	ret = amdvi_set_init(&iommu.set, &env);
 	if (ret) {
-		pr_err("iommu: driver init failed (%d)\n", ret);
+		pr_err("iommu: bring-up failed (%d): no IOMMU is enabled\n", ret);
 		return ret;
 	}
-	ret = amdvi_enable(&iommu.hw);
-	if (ret) {
-		pr_err("iommu: enable failed (%d): the IOMMU stays off\n", ret);
-		return ret;
+	iommu.qemu72 = iommu.np_cache = false;
+	for (unsigned k = 0; k < iommu.set.n; k++) {
+		iommu.qemu72 |= iommu.set.unit[k].qemu72;
+		iommu.np_cache |= iommu.set.unit[k].np_cache;
 	}
-	pr_info("iommu: enabled: device table 0x%llx (%u entries, all blocked), command ring "
-		"0x%llx (%u), event log 0x%llx (%u)\n",
-		(unsigned long long)spa_val(iommu.hw.dev_table), iommu.hw.dev_entries,
-		(unsigned long long)spa_val(iommu.hw.cmd_buf), iommu.hw.cmd_entries,
-		(unsigned long long)spa_val(iommu.hw.evt_log), iommu.hw.evt_entries);
+	for (unsigned k = 0; k < iommu.set.n; k++) {
+		const struct amdvi *hw = &iommu.set.unit[k].hw;
+		char b[8];
+
+		pr_info("iommu: enabled: device table 0x%llx (%u entries, all blocked), command "
+			"ring 0x%llx (%u), event log 0x%llx (%u) [%s]\n",
+			(unsigned long long)spa_val(hw->dev_table), hw->dev_entries,
+			(unsigned long long)spa_val(hw->cmd_buf), hw->cmd_entries,
+			(unsigned long long)spa_val(hw->evt_log), hw->evt_entries,
+			pci_bdf_str(iommu.set.unit[k].bdf, b));
+	}
+	/* One domain ID space for all IOMMUs: a domain keeps its ID on each. */
+	iommu.max_domain_id = iommu.qemu72 ? 0xFF : 0xFFFF;
+	pr_info("iommu: %u IOMMU(s) enabled, every device blocked; domain IDs 1..%u\n",
+		iommu.set.nr_enabled, iommu.max_domain_id);
 	iommu.up = true;
+	iommu_report();
 	return 0;
+}
+
+void iommu_report(void)
+{
+	char line[384];
+
+	for (unsigned k = 0; k < iommu.set.n; k++) {
+		amdvi_set_unit_format(&iommu.set, k, line, sizeof(line));
+		pr_info("iommu: %u/%u %s\n", k + 1, iommu.set.n, line);
+	}
+	pr_info("iommu: %u in IVRS, %u enabled; fan-out rounds=%llu batches=%llu\n",
+		iommu.set.nr_ivrs, iommu.set.nr_enabled, (unsigned long long)iommu.set.rounds,
+		(unsigned long long)iommu.set.batches);
+}
+
+void iommu_snp_facts(struct iommu_snp_facts *f)
+{
+	struct amdvi_snp_facts sf;
+
+	memset(f, 0, sizeof(*f));
+	f->first_missing = 0xFFFF;
+	if (!iommu.ivrs)
+		return;
+	amdvi_set_snp_facts(&iommu.set, &sf);
+	f->in_ivrs = sf.in_ivrs;
+	f->driven = sf.driven;
+	f->all_snp_sup = sf.all_snp_sup;
+	f->efr_common = sf.efr_common;
+	if (sf.first_missing >= 0)
+		f->first_missing = iommu.set.unit[sf.first_missing].bdf;
+}
+
+int iommu_read_events(void)
+{
+	return iommu.up ? amdvi_set_read_events(&iommu.set, NULL, NULL) : -ENODEV;
+}
+
+bool iommu_is_iommu_function(u16 bdf)
+{
+	return amdvi_set_unit_at(&iommu.set, bdf) != NULL;
+}
+
+bool iommu_is_blocked(u16 bdf)
+{
+	return iommu.up && amdvi_set_is_blocked(&iommu.set, bdf, iommu_requester_id(bdf));
+}
+
+int iommu_inv_queue(u16 dom_id, u64 iova, u64 size)
+{
+	int ret;
+
+	if (!iommu.up)
+		return -ENODEV;
+	ret = amdvi_set_inv_queue(&iommu.set, dom_id, iova, size);
+	return ret < 0 ? ret : 0;
+}
+
+int iommu_inv_sync(void)
+{
+	return iommu.up ? amdvi_set_sync(&iommu.set) : -ENODEV;
+}
+
+int iommu_inv_domain_id(u16 dom_id)
+{
+	return iommu.up ? amdvi_set_inv_domain(&iommu.set, dom_id, 0, AMDVI_INV_ALL_SIZE) : -ENODEV;
 }
 
 /* ---- domains ------------------------------------------------------------------ */
@@ -489,7 +472,7 @@ struct iommu_domain *iommu_domain_alloc(unsigned levels)
 
 static int inv_domain_all(u16 id)
 {
-	return amdvi_inv_pages(&iommu.hw, id, 0, IOMMU_INV_ALL_SIZE);
+	return amdvi_set_inv_domain(&iommu.set, id, 0, IOMMU_INV_ALL_SIZE);
 }
 
 int iommu_domain_free(struct iommu_domain *d)
@@ -530,7 +513,7 @@ int iommu_unmap(struct iommu_domain *d, u64 iova, u64 size)
 int iommu_inv_range(struct iommu_domain *d, u64 iova, u64 size)
 {
 	d->flushes++;
-	return amdvi_inv_pages(&iommu.hw, d->id, iova, size);
+	return amdvi_set_inv_domain(&iommu.set, d->id, iova, size);
 }
 
 int iommu_flush(struct iommu_domain *d)
@@ -578,9 +561,10 @@ u16 iommu_requester_id(u16 bdf)
  * (host bridges cannot, so they are tolerated). */
 static int qemu72_alias(u16 bdf)
 {
+	const struct amdvi_unit *u = amdvi_set_unit_of(&iommu.set, bdf);
 	u16 alias = bdf & 0xFF;
 
-	if (!iommu.qemu72 || pci_bdf_bus(bdf) == 0)
+	if (!u || !u->qemu72 || pci_bdf_bus(bdf) == 0)
 		return -1;
 	for (unsigned i = 0; i < iommu.ndevs; i++)
 		if (iommu.devs[i].bdf == alias && iommu.devs[i].class_code >> 8 != 0x0600) {
@@ -641,10 +625,10 @@ int iommu_attach(u16 bdf, struct iommu_domain *d)
 			return -ENOSPC;
 		}
 	}
-	ret = amdvi_attach(&iommu.hw, rid, d->id, pt_root(&d->pt), d->levels, true, true);
+	ret = amdvi_set_attach(&iommu.set, bdf, rid, d->id, pt_root(&d->pt), d->levels);
 	if (!ret && alias >= 0)
-		ret = amdvi_attach(&iommu.hw, (u16)alias, d->id, pt_root(&d->pt), d->levels, true,
-				   true);
+		ret = amdvi_set_attach(&iommu.set, bdf, (u16)alias, d->id, pt_root(&d->pt),
+				       d->levels);
 	if (ret) {
 		pr_err("iommu: attaching requester 0x%04x to domain %u failed (%d)\n", rid, d->id,
 		       ret);
@@ -665,9 +649,9 @@ int iommu_block(u16 bdf)
 
 	if (!iommu.up)
 		return -EINVAL;
-	ret = amdvi_block_device(&iommu.hw, rid);
+	ret = amdvi_set_block(&iommu.set, bdf, rid);
 	if (!ret && alias >= 0)
-		ret = amdvi_block_device(&iommu.hw, (u16)alias);
+		ret = amdvi_set_block(&iommu.set, bdf, (u16)alias);
 	if (ret) {
 		pr_err("iommu: blocking requester 0x%04x failed (%d)\n", rid, ret);
 		return ret;
@@ -695,15 +679,16 @@ int iommu_attach_table(u16 bdf, u16 dom_id, spa_t root, unsigned levels)
 		return -EBUSY;
 	}
 	/* 48882 2.2.2: V=1, TV=1, Mode = levels, IR = IW = 1, DomainID. */
-	ret = amdvi_attach(&iommu.hw, rid, dom_id, root, levels, true, true);
+	ret = amdvi_set_attach(&iommu.set, bdf, rid, dom_id, root, levels);
 	if (!ret && alias >= 0)
-		ret = amdvi_attach(&iommu.hw, (u16)alias, dom_id, root, levels, true, true);
+		ret = amdvi_set_attach(&iommu.set, bdf, (u16)alias, dom_id, root, levels);
 	if (ret) {
-		pr_err("iommu: attaching requester 0x%04x to table 0x%llx (domain %u) failed (%d)\n",
-		       rid, (unsigned long long)spa_val(root), dom_id, ret);
-		amdvi_block_device(&iommu.hw, rid);
+		pr_err(
+		    "iommu: attaching requester 0x%04x to table 0x%llx (domain %u) failed (%d)\n",
+		    rid, (unsigned long long)spa_val(root), dom_id, ret);
+		amdvi_set_block(&iommu.set, bdf, rid);
 		if (alias >= 0)
-			amdvi_block_device(&iommu.hw, (u16)alias);
+			amdvi_set_block(&iommu.set, bdf, (u16)alias);
 	}
 	return ret;
 }

@@ -1,18 +1,23 @@
-/* The hypervisor's IOMMU glue: PCI (ECAM via MCFG) and the AMD IOMMU brought
- * up from ACPI, plus the small domain API the rest of snpvisor plugs into.
+/* The hypervisor's IOMMU glue: PCI (ECAM via MCFG) and every AMD IOMMU of
+ * IVRS brought up from ACPI, plus the small domain API the rest of snpvisor
+ * plugs into.
  *
  *   iommu_init()                 MCFG -> PCI enumeration (device list) -> IVRS
- *                                -> IOMMU function by capability 0Fh (cross-
- *                                checked with IVRS) -> MMIO mapped -> amdvi_init
- *                                (every device BLOCKED) -> amdvi_enable
+ *                                -> for EVERY IOMMU on segment 0 (amdvi_set):
+ *                                its function by capability 0Fh at the IVHD's
+ *                                device ID -> MMIO mapped -> amdvi_init (every
+ *                                device BLOCKED); then all enabled, or none
  *   iommu_domain_alloc(levels)   an AMD IOMMU v1 I/O page table (hv/pt.h,
  *                                pt_fmt_amdv1) plus a domain ID
  *   iommu_map/unmap              change the table; the needed invalidation is
  *                                accumulated, not sent
  *   iommu_flush(dom)             one INVALIDATE_IOMMU_PAGES for everything
- *                                accumulated + COMPLETION_WAIT; only then are
+ *                                accumulated, on every IOMMU with a device of
+ *                                dom, + one COMPLETION_WAIT each; only then are
  *                                freed table pages given back (architecture.md I7)
- *   iommu_attach(bdf, dom)       DTE -> dom (the old domain's IOTLB is flushed)
+ *   iommu_attach(bdf, dom)       DTE on bdf's IOMMU -> dom (the old domain's
+ *                                IOTLB is flushed); one table per domain,
+ *                                whichever IOMMUs reference it
  *   iommu_block(bdf)             DTE -> blocked (likewise)
  *
  * gmem is meant to be the only feeder of guest domains: it owns a struct
@@ -25,13 +30,12 @@
 #include "hv/pt.h"
 #include "hv/types.h"
 #include "iommu/amdvi.h"
+#include "iommu/amdvi_set.h"
 #include "iommu/ivrs.h"
 #include "iommu/pci.h"
 
 #define IOMMU_MAX_PCI_DEVS 128
 #define IOMMU_MAX_ATTACHED 32
-#define IOMMU_QEMU72_EFR   0x29D3ULL /* EFR of QEMU 7.2's amd-iommu (qemu-facts.md) */
-#define IOMMU_MMIO_SIZE	   KiB(16)
 
 struct iommu_domain {
 	struct pt pt;		  /* pt_fmt_amdv1; input = IOVA (for guests: GPA) */
@@ -46,8 +50,8 @@ struct iommu_domain {
 
 struct iommu_state {
 	bool pci_ok, up;
-	bool qemu72;   /* QEMU 7.2 quirks in force (EFR == 0x29D3) */
-	bool np_cache; /* capability NpCache: not-present entries are cached */
+	bool qemu72;   /* some IOMMU is QEMU 7.2's (EFR == 0x29D3): domain IDs 1..255 */
+	bool np_cache; /* some IOMMU caches not-present entries (capability NpCache) */
 	/* PCI */
 	struct pci_mcfg mcfg;
 	struct pci_ecam ecam; /* segment 0 window used for all config access */
@@ -55,18 +59,17 @@ struct iommu_state {
 	struct pci_dev *devs;
 	unsigned ndevs;
 	struct pci_enum_stats enum_stats;
-	/* IVRS and the IOMMU function */
+	/* IVRS and every IOMMU it lists on segment 0 (iommu/amdvi_set.h) */
 	struct ivrs_table *ivrs;
-	const struct ivrs_ivhd *ivhd;
-	u16 iommu_bdf;
-	u8 cap_off;
-	u32 cap_header;
-	u64 cap_base; /* decoded per 48882 3.2.1 */
-	spa_t mmio_base;
-	u16 max_devid;
-	/* driver */
-	struct amdvi_mmio_phys mmio;
-	struct amdvi hw;
+	union {
+		struct amdvi_set set;
+		/* = set.unit[0].hw, the first IOMMU: only for callers that predate
+		 * several IOMMUs (hv/snp_hw.c reads its EFR; the QEMU benchmarks
+		 * drive QEMU's single IOMMU). New code goes through set. */
+		struct amdvi hw;
+	};
+	u8 *dev_unit; /* [65536] device ID -> unit (set.dev_unit) */
+	struct amdvi_mmio_phys mmio[AMDVI_SET_MAX];
 	u8 owner, owner_pt; /* pmem owners "iommu" and "iommu-pt" */
 	u16 max_domain_id;
 	u64 *dom_ids; /* bitmap of domain IDs in use */
@@ -114,6 +117,34 @@ void iommu_domain_id_free(u16 id);
 int iommu_attach_table(u16 bdf, u16 dom_id, spa_t root, unsigned levels);
 /* 0 if bdf can get a DTE of its own (QEMU 7.2 alias free), else -EBUSY. */
 int iommu_alias_ok(u16 bdf);
+
+/* Invalidation fan-out by domain ID (gmem's domains, docs/iommu.md): queue
+ * INVALIDATE_IOMMU_PAGES on every IOMMU with a DTE in the domain (or owing it
+ * one), then one sync round that waits once per IOMMU that got commands.
+ * iommu_inv_domain_id() is both, for the whole address space. */
+int iommu_inv_queue(u16 dom_id, u64 iova, u64 size);
+int iommu_inv_sync(void);
+int iommu_inv_domain_id(u16 dom_id);
+/* True when bdf's DTE (its requester ID, on its IOMMU) is the blocking form. */
+bool iommu_is_blocked(u16 bdf);
+/* True when bdf is one of the IOMMUs' own PCI functions. */
+bool iommu_is_iommu_function(u16 bdf);
+/* Drain every IOMMU's event log (each event logged with its IOMMU's BDF). */
+int iommu_read_events(void);
+/* One "iommu:" line per IOMMU (BDF, MMIO base, EFR, devices, counters) and
+ * the fan-out totals. */
+void iommu_report(void);
+
+/* What the SNP hardware plan needs (hv/snp_hw.c): valid after iommu_init(),
+ * also when it failed. */
+struct iommu_snp_facts {
+	unsigned in_ivrs;  /* IOMMUs IVRS lists (0 without a valid IVRS) */
+	unsigned driven;   /* IOMMUs enabled with every device blocked */
+	bool all_snp_sup;  /* driven == in_ivrs > 0 and every EFR has SNPSup (bit 63) */
+	u64 efr_common;	   /* AND of the driven IOMMUs' EFRs (0 when none) */
+	u16 first_missing; /* BDF of the first IOMMU not driven or without SNPSup, 0xFFFF */
+};
+void iommu_snp_facts(struct iommu_snp_facts *f);
 
 /* The domain bdf is attached to, or NULL (blocked). */
 struct iommu_domain *iommu_domain_of(u16 bdf);
