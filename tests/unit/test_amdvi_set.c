@@ -21,7 +21,10 @@
 
 #include <cmocka.h>
 
+#include "hv/gmem.h"
+#include "hv/log.h"
 #include "hv/mem.h"
+#include "hv/pmem.h"
 #include "iommu/amdvi_set.h"
 #include "iommu/ivrs.h"
 #include "iommu/pci.h"
@@ -780,6 +783,140 @@ static void test_qemu72_per_iommu(void **state)
 	assert_false(set.unit[0].hw.qemu72);
 }
 
+/* ---- gmem feeding one domain seen by two IOMMUs ----------------------------------- */
+
+/* gmem's IOMMU ops over the set, as hv/guest_dev.c plugs them in. */
+static int g_inv(void *ctx, u16 id, u64 iova, u64 size)
+{
+	int ret = amdvi_set_inv_queue(ctx, id, iova, size);
+
+	return ret < 0 ? ret : 0;
+}
+
+static int g_sync(void *ctx)
+{
+	return amdvi_set_sync(ctx);
+}
+
+static const struct gmem_iommu_ops g_ops = {g_inv, g_sync};
+
+#define PM_BASE (256ULL << 20)
+#define PM_SIZE (64ULL << 20)
+static u8 *pm_win;
+static u8 pm_owner;
+
+/* As iommu.c does: 2M blocks for device tables, small structures bumped out
+ * of a 2M block. */
+static spa_t pm_small;
+static u64 pm_used;
+
+static int pm_alloc(void *ctx, u64 bytes, u64 align, spa_t *out)
+{
+	(void)ctx;
+	if (bytes >= HUGE_SIZE)
+		return pmem_alloc_blocks(ALIGN_UP(bytes, HUGE_SIZE) / HUGE_SIZE, pm_owner, out);
+	if (!spa_val(pm_small) || ALIGN_UP(pm_used, align) + bytes > HUGE_SIZE) {
+		int ret = pmem_alloc(PMEM_ORDER_2M, pm_owner, &pm_small);
+
+		if (ret)
+			return ret;
+		pm_used = 0;
+	}
+	pm_used = ALIGN_UP(pm_used, align);
+	*out = spa_add(pm_small, pm_used);
+	pm_used += bytes;
+	return 0;
+}
+
+static int setup_pmem(void **state)
+{
+	struct pmem_region r = {spa(PM_BASE), PM_SIZE};
+
+	(void)state;
+	pm_win = aligned_alloc(HUGE_SIZE, PM_SIZE);
+	assert_non_null(pm_win);
+	host_phys_window(pm_win, spa(PM_BASE), PM_SIZE);
+	assert_int_equal(pmem_init(&r, 1), 0);
+	pm_owner = (u8)pmem_owner_register("iommu");
+	pm_small = spa(0);
+	for (unsigned k = 0; k < AMDVI_SET_MAX; k++) {
+		fk[k] = calloc(1, sizeof(*fk[k]));
+		assert_non_null(fk[k]);
+	}
+	nfns = 0;
+	nmapped = 0;
+	memset(&set, 0, sizeof(set));
+	log_level_max = LOG_ERR;
+	return 0;
+}
+
+static int teardown_pmem(void **state)
+{
+	(void)state;
+	host_phys_window(NULL, spa(0), 0);
+	for (unsigned k = 0; k < AMDVI_SET_MAX; k++)
+		free(fk[k]);
+	free(pm_win);
+	return 0;
+}
+
+/* One gmem request = one invalidation round = one batch on each IOMMU with a
+ * device of the domain (60:00.2 and 20:00.2), none on the others; both DTEs
+ * point at the one table gmem feeds. */
+static void test_gmem_round_fans_out(void **state)
+{
+	struct amdvi_set_env penv = env;
+	struct gmem_params p = {.name = "f", .asid = 1, .mem_size = MiB(8), .max_page = PAGE_SIZE};
+	static struct gmem g;
+	struct amdvi_dte d0, d2;
+	unsigned w[4], c[4];
+	u64 rounds;
+	spa_t root;
+
+	(void)state;
+	penv.alloc = pm_alloc;
+	load(ZENITH, 0);
+	assert_int_equal(amdvi_set_init(&set, &penv), 0);
+	assert_int_equal(gmem_init(&g, &p), 0);
+	assert_int_equal(gmem_attach_domain(&g, 5, 3, false, &g_ops, &set), 0);
+	root = gmem_domain_root(&g, &g.dom[0]);
+	assert_int_equal(amdvi_set_attach(&set, 0x6100, 0x6100, 5, root, 3), 0);
+	assert_int_equal(amdvi_set_attach(&set, 0x2100, 0x2100, 5, root, 3), 0);
+	assert_int_equal(amdvi_get_dte(&set.unit[U6002].hw, 0x6100, &d0), 0);
+	assert_int_equal(amdvi_get_dte(&set.unit[U2002].hw, 0x2100, &d2), 0);
+	assert_int_equal(d0.data[0] & DTE_PT_ROOT_MASK, spa_val(root));
+	assert_int_equal(d2.data[0] & DTE_PT_ROOT_MASK, spa_val(root));
+
+	assert_int_equal(gmem_populate(&g, gpa(0), MiB(1), GMEM_SHARED), 0);
+	for (unsigned k = 0; k < 4; k++) {
+		w[k] = fk[k]->nwaits;
+		c[k] = count_op(k, CMD_INV_IOMMU_PAGES);
+	}
+	rounds = set.rounds;
+	/* Releasing mapped pages needs the IOTLB dropped before reuse (I7). */
+	assert_int_equal(gmem_release(&g, gpa(PAGE_SIZE), 4 * PAGE_SIZE), 0);
+	assert_true(g.st.inv_rounds >= 1);
+	assert_int_equal(set.rounds - rounds, 1);
+	for (unsigned k = 0; k < 4; k++) {
+		bool in = k == U6002 || k == U2002;
+
+		assert_int_equal(fk[k]->nwaits - w[k], in ? 1 : 0);
+		assert_int_equal(count_op(k, CMD_INV_IOMMU_PAGES) - c[k], in ? 1 : 0);
+	}
+	/* A bigger request (2M + 16K across two 2M blocks) is still one round,
+	 * one wait per involved IOMMU. */
+	{
+		assert_int_equal(gmem_populate(&g, gpa(MiB(2)), MiB(4), GMEM_SHARED), 0);
+		rounds = set.rounds;
+		for (unsigned k = 0; k < 4; k++)
+			w[k] = fk[k]->nwaits;
+		assert_int_equal(gmem_release(&g, gpa(MiB(2)), MiB(2) + 4 * PAGE_SIZE), 0);
+		assert_int_equal(set.rounds - rounds, 1);
+		for (unsigned k = 0; k < 4; k++)
+			assert_int_equal(fk[k]->nwaits - w[k], (k == U6002 || k == U2002) ? 1 : 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -806,6 +943,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_other_segment_counted_not_driven, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unit_format, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_qemu72_per_iommu, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_gmem_round_fans_out, setup_pmem, teardown_pmem),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
