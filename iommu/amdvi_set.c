@@ -521,12 +521,14 @@ void amdvi_set_snp_facts(const struct amdvi_set *s, struct amdvi_snp_facts *f)
 
 int amdvi_set_unit_format(const struct amdvi_set *s, unsigned k, char *buf, size_t len)
 {
-	const struct amdvi_unit *u = &s->unit[k];
-	const struct amdvi_stats *st = &u->hw.stats;
+	const struct amdvi_unit *u;
+	const struct amdvi_stats *st;
 	char b[8];
 
 	if (k >= s->n)
 		return snprintf(buf, len, "-");
+	u = &s->unit[k];
+	st = &u->hw.stats;
 	return snprintf(buf, len,
 			"%s base 0x%llx EFR 0x%llx%s%s IVHD %02xh: %u entries, %u device IDs, "
 			"table 0..0x%04x; %s; cmds=%llu waits=%llu inv_pages=%llu "
