@@ -76,6 +76,14 @@ enum svm_intercept {
 	INTERCEPT_MWAIT_COND,
 	INTERCEPT_XSETBV,
 	INTERCEPT_RDPRU, /* 142 */
+	/* SEV-ES write traps (APM vol 2, 15.35.4; Linux TRAP_*): the write
+	 * completes, then an automatic exit reports the new value in EXITINFO1.
+	 * The hypervisor cannot intercept (and emulate) CR/EFER writes of a
+	 * guest whose registers it cannot read or change. */
+	TRAP_EFER_WRITE, /* 143 */
+	TRAP_CR0_WRITE,	 /* 144 + n: CRn */
+	TRAP_CR4_WRITE = TRAP_CR0_WRITE + 4,
+	TRAP_CR8_WRITE = TRAP_CR0_WRITE + 8, /* 152 */
 	INTERCEPT_INVLPGB = 160,
 	INTERCEPT_INVLPGB_ILLEGAL,
 	INTERCEPT_INVPCID,
@@ -85,6 +93,8 @@ enum svm_intercept {
 };
 
 #define SVM_INTERCEPT_WORDS 6
+_Static_assert(TRAP_EFER_WRITE == 143 && TRAP_CR0_WRITE == 144 && TRAP_CR8_WRITE == 152,
+	       "SEV-ES trap bits: word 4 bits 15-24");
 
 /* ---- control area (APM vol 2, table B-1) ------------------------------------ */
 struct vmcb_control_area {
@@ -502,6 +512,11 @@ static inline struct svm_npf svm_npf_decode(u64 info1, u64 info2)
 #define SVM_EXIT_MWAIT_COND		   0x08c
 #define SVM_EXIT_XSETBV			   0x08d
 #define SVM_EXIT_RDPRU			   0x08e
+#define SVM_EXIT_EFER_WRITE_TRAP	   0x08f /* SEV-ES */
+#define SVM_EXIT_CR0_WRITE_TRAP		   0x090 /* + n: CRn, SEV-ES */
+#define SVM_EXIT_CR4_WRITE_TRAP		   0x094
+#define SVM_EXIT_CR8_WRITE_TRAP		   0x098
+#define SVM_EXIT_CR15_WRITE_TRAP	   0x09f
 #define SVM_EXIT_NPF			   0x400
 #define SVM_EXIT_AVIC_INCOMPLETE_IPI	   0x401
 #define SVM_EXIT_AVIC_UNACCELERATED_ACCESS 0x402
