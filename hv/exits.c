@@ -21,7 +21,8 @@
 
 int (*ud_hook)(struct vcpu *v);
 s64 (*dev_hc_hook)(struct vcpu *v, u64 nr, u64 a1, u64 a2, u64 a3); /* hv/guest_dev.c */
-int (*vmgexit_hook)(struct vcpu *v, bool hw); /* hv/snp_guest.c */
+int (*vmgexit_hook)(struct vcpu *v);				    /* hv/snp_guest.c */
+bool (*vmgexit_emul_hook)(struct vcpu *v);			    /* hv/snp_guest.c */
 
 static const char *const outcome_names[GUEST_OUTCOME_NR] = {
     [GUEST_PASS] = "pass",	 [GUEST_FAIL] = "fail",	    [GUEST_TRIPLE_FAULT] = "triple_fault",
@@ -476,6 +477,43 @@ static s64 hc_get_info(struct vcpu *v, u64 gpa_arg, u64 size)
 	return (s64)n;
 }
 
+/* ---- VMGEXIT (exit 0x403, APM vol 2 15.35.5; GHCB spec 56421) ---------------------
+ * One handler for hardware and emulation: the GHCB MSR value arrives in and
+ * leaves through the VMCB's ghcb_gpa field (hardware copies it from and to
+ * the guest's GHCB MSR in the VMSA). */
+static enum exit_action handle_vmgexit(struct vcpu *v)
+{
+	if (vmgexit_hook)
+		return (enum exit_action)vmgexit_hook(v);
+	guest_finish(v->guest, GUEST_KILLED, "VMGEXIT without SNP support");
+	return EXIT_STOP;
+}
+
+/* Emulated SNP: QEMU reports REP VMMCALL (VMGEXIT, F3 0F 01 D9) as a plain
+ * VMMCALL exit (qemu-facts.md). The exit is turned into the one hardware
+ * would have made: RIP past the 4 bytes (no NRIP under TCG), the emulated
+ * GHCB MSR into control.ghcb_gpa, exit code 0x403 (and counted as such);
+ * then the hardware handler runs and its answer goes back to the MSR. */
+#define VMGEXIT_INSN_LEN 4
+
+static enum exit_action emulate_vmgexit(struct vcpu *v)
+{
+	struct vmcb_control_area *c = &v->vmcb->control;
+	enum exit_action a;
+
+	v->vmcb->save.rip += VMGEXIT_INSN_LEN;
+	c->int_state &= ~(u32)SVM_INTERRUPT_SHADOW_MASK;
+	c->ghcb_gpa = v->guest->ghcb_msr;
+	c->exit_code = SVM_EXIT_VMGEXIT;
+	c->exit_code_hi = 0;
+	v->last_exit = SVM_EXIT_VMGEXIT;
+	v->exit_counts[EXIT_STAT_VMMCALL]--;
+	v->exit_counts[EXIT_STAT_VMGEXIT]++;
+	a = handle_vmgexit(v);
+	v->guest->ghcb_msr = c->ghcb_gpa;
+	return a;
+}
+
 static enum exit_action handle_vmmcall(struct vcpu *v)
 {
 	struct guest *g = v->guest;
@@ -483,13 +521,8 @@ static enum exit_action handle_vmmcall(struct vcpu *v)
 	enum exit_action a = EXIT_RESUME;
 	s64 ret;
 
-	/* REP VMMCALL (VMGEXIT) exits as VMMCALL under TCG (qemu-facts.md). */
-	if (g->snp && vmgexit_hook) {
-		int act = vmgexit_hook(v, false);
-
-		if (act >= 0)
-			return (enum exit_action)act;
-	}
+	if (g->snp && vmgexit_emul_hook && vmgexit_emul_hook(v))
+		return emulate_vmgexit(v);
 	if (skip_and_resume(v) == EXIT_STOP)
 		return EXIT_STOP;
 	switch (rax(v)) {
@@ -549,6 +582,8 @@ static enum exit_stat exit_stat_of(u32 code)
 		return EXIT_STAT_HLT;
 	case SVM_EXIT_VMMCALL:
 		return EXIT_STAT_VMMCALL;
+	case SVM_EXIT_VMGEXIT:
+		return EXIT_STAT_VMGEXIT;
 	case SVM_EXIT_NPF:
 		return EXIT_STAT_NPF;
 	case SVM_EXIT_INTR:
@@ -601,11 +636,8 @@ enum exit_action svm_handle_exit(struct vcpu *v)
 		return handle_vmmcall(v);
 	case SVM_EXIT_EXCP_UD:
 		return handle_ud(v);
-	case SVM_EXIT_VMGEXIT: /* SNP hardware only */
-		if (vmgexit_hook)
-			return (enum exit_action)vmgexit_hook(v, true);
-		guest_finish(v->guest, GUEST_KILLED, "VMGEXIT without SNP support");
-		return EXIT_STOP;
+	case SVM_EXIT_VMGEXIT: /* SNP hardware; emulate_vmgexit() under QEMU */
+		return handle_vmgexit(v);
 	case SVM_EXIT_INVD: /* would drop the host's dirty cache lines: a no-op */
 		return skip_and_resume(v);
 	case SVM_EXIT_VMRUN:

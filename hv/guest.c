@@ -344,7 +344,8 @@ static void schedule(const struct hv_config *cfg)
 static void report_table(void)
 {
 	static const char *const hdr[EXIT_STAT_NR] = {
-	    "cpuid", "msr", "ioio", "hlt", "vmmcall", "npf", "intr", "excp", "shutdn", "other",
+	    "cpuid", "msr",  "ioio", "hlt",    "vmmcall", "vmgexit",
+	    "npf",   "intr", "excp", "shutdn", "other",
 	};
 	u32 i, k;
 

@@ -684,41 +684,37 @@ out:
 	return act;
 }
 
-int snp_handle_vmgexit(struct vcpu *v, bool hw)
+/* Emulation only (hv/exits.c emulate_vmgexit): is the instruction at the
+ * guest's RIP a VMGEXIT (F3 0F 01 D9), read through its page tables? */
+bool snp_vmgexit_at_rip(struct vcpu *v)
+{
+	u8 b[SNP_INSN_LEN];
+
+	return snp_guest_of(v->guest) && !read_guest_va(v, guest_rip_linear(v), b, sizeof(b)) &&
+	       snp_insn_is_vmgexit(b, sizeof(b));
+}
+
+/* Exit 0x403 (APM vol 2, 15.35.5): the guest's GHCB MSR value is in
+ * control.ghcb_gpa and the answer of an MSR-protocol request goes back
+ * there (hardware copies both ways; so does the emulation). The processor
+ * owns RIP on hardware; the emulation advanced it before calling. */
+int snp_handle_vmgexit(struct vcpu *v)
 {
 	struct snp_guest *s = snp_guest_of(v->guest);
-	struct vmcb_save_area *sa = &v->vmcb->save;
-	u64 val, resp = 0;
-	u8 b[SNP_INSN_LEN];
+	struct vmcb_control_area *c = &v->vmcb->control;
+	u64 val = c->ghcb_gpa, resp = 0;
 	int act;
 
-	if (!s)
-		return hw ? (guest_finish(v->guest, GUEST_KILLED, "VMGEXIT from a non-SNP guest"),
-			     EXIT_STOP)
-			  : -ENOENT;
-	if (!hw) {
-		/* VMMCALL exit: a VMGEXIT only if the bytes at RIP are F3 0F 01 D9. */
-		if (read_guest_va(v, guest_rip_linear(v), b, sizeof(b)) ||
-		    !snp_insn_is_vmgexit(b, sizeof(b)))
-			return -ENOENT;
-		sa->rip += SNP_INSN_LEN; /* NRIP absent under TCG: 4 bytes, not 3 */
-		v->vmcb->control.int_state &= ~(u32)SVM_INTERRUPT_SHADOW_MASK;
-		val = v->guest->ghcb_msr;
-	} else {
-		val = v->vmcb->control.ghcb_gpa; /* RIP is the processor's (VMSA) */
+	if (!s) {
+		guest_finish(v->guest, GUEST_KILLED, "VMGEXIT from a non-SNP guest");
+		return EXIT_STOP;
 	}
 	s->st.vmgexit++;
-	if (ghcb_msr_info(val) == 0) {
-		act = handle_nae(s, v, val);
-	} else {
-		act = snp_msr_protocol(s, val, &resp);
-		if (act != EXIT_STOP) {
-			if (hw)
-				v->vmcb->control.ghcb_gpa = resp;
-			else
-				v->guest->ghcb_msr = resp;
-		}
-	}
+	if (ghcb_msr_info(val) == 0)
+		return handle_nae(s, v, val);
+	act = snp_msr_protocol(s, val, &resp);
+	if (act != EXIT_STOP)
+		c->ghcb_gpa = resp;
 	return act;
 }
 
@@ -742,6 +738,7 @@ int snp_guest_init(struct guest *g, const struct snp_backend *be)
 	s->active = true;
 	ud_hook = ud_entry;
 	vmgexit_hook = snp_handle_vmgexit;
+	vmgexit_emul_hook = snp_vmgexit_at_rip;
 	pr_info("snp: guest %s: SNP protocol on, page states through %s\n", g->name, be->name);
 	return 0;
 }
@@ -780,6 +777,16 @@ void snp_guest_fini(struct guest *g)
 	metric_rate(g, "pvalidate_per_s", s->st.pvalidate, s->st.pv_first, s->st.pv_last);
 	metric_rate(g, "psc_per_s", s->st.psc_req - s->st.psc_rejected, s->st.psc_first,
 		    s->st.psc_last);
+	/* Every VMGEXIT went through the exit-0x403 handler (under emulation:
+	 * emulate_vmgexit) and was counted as exit 0x403. */
+	if (s->st.vmgexit) {
+		u64 n = (g->vcpu ? g->vcpu->exit_counts : g->exit_counts)[EXIT_STAT_VMGEXIT];
+
+		snprintf(name, sizeof(name), "snp.%s.vmgexit_0x403", g->name);
+		report_check(n == s->st.vmgexit, name,
+			     "%llu VMGEXITs handled, %llu exits with code 0x403",
+			     (unsigned long long)s->st.vmgexit, (unsigned long long)n);
+	}
 	snprintf(name, sizeof(name), "snp.%s.pagestate_check", g->name);
 	report_check(!chk && !s->st.check_fail, name, "%llu failed checks, final check %d",
 		     (unsigned long long)s->st.check_fail, chk);
@@ -787,4 +794,3 @@ void snp_guest_fini(struct guest *g)
 		s->be->fini(g);
 	s->active = false;
 }
-

@@ -47,6 +47,7 @@ enum exit_stat {
 	EXIT_STAT_IOIO,
 	EXIT_STAT_HLT,
 	EXIT_STAT_VMMCALL,
+	EXIT_STAT_VMGEXIT, /* exit 0x403, or a VMMCALL the SNP emulation turned into one */
 	EXIT_STAT_NPF,
 	EXIT_STAT_INTR,
 	EXIT_STAT_EXCP,

@@ -266,6 +266,11 @@ static void test_msr_protocol(void **state)
 	guest.ghcb_msr = GHCB_MSR_SEV_INFO_REQ;
 	assert_int_equal(exit_vmmcall(), EXIT_RESUME);
 	assert_int_equal(vmcb.save.rip, 0x1004);
+	/* the emulation made it exit 0x403: counted so, not as VMMCALL */
+	assert_int_equal(vcpu.last_exit, SVM_EXIT_VMGEXIT);
+	assert_int_equal(vcpu.exit_counts[EXIT_STAT_VMGEXIT], 1);
+	assert_int_equal(vcpu.exit_counts[EXIT_STAT_VMMCALL], 0);
+	assert_int_equal(vmcb.control.ghcb_gpa, guest.ghcb_msr);
 	assert_int_equal(guest.ghcb_msr & GHCB_MSR_INFO, GHCB_MSR_SEV_INFO_RESP);
 	assert_int_equal(FIELD_GET(GHCB_MSR_SEV_INFO_CBIT, guest.ghcb_msr), 51);
 	guest.ghcb_msr = ghcb_msr_cpuid_req(0x8000001f, GHCB_CPUID_EBX);
@@ -300,6 +305,26 @@ static void test_msr_protocol(void **state)
 	guest.ghcb_msr = ghcb_msr_term_req(0, 3);
 	assert_int_equal(exit_vmmcall(), EXIT_STOP);
 	assert_int_equal(guest.outcome, GUEST_FAIL);
+}
+
+/* Exit 0x403 as hardware delivers it: the GHCB MSR value in
+ * control.ghcb_gpa, the answer back there, RIP untouched (the processor's). */
+static void test_vmgexit_hw(void **state)
+{
+	(void)state;
+	vmcb.save.rip = 0x1000;
+	guest.ghcb_msr = 0x5a5a; /* the emulated MSR is not used on this path */
+	vmcb.control.ghcb_gpa = GHCB_MSR_SEV_INFO_REQ;
+	vmcb.control.exit_code = SVM_EXIT_VMGEXIT;
+	assert_int_equal(svm_handle_exit(&vcpu), EXIT_RESUME);
+	assert_int_equal(vmcb.control.ghcb_gpa & GHCB_MSR_INFO, GHCB_MSR_SEV_INFO_RESP);
+	assert_int_equal(vmcb.save.rip, 0x1000);
+	assert_int_equal(guest.ghcb_msr, 0x5a5a);
+	assert_int_equal(vcpu.exit_counts[EXIT_STAT_VMGEXIT], 1);
+	/* NAE with an unregistered GHCB GPA kills the guest */
+	vmcb.control.ghcb_gpa = GHCB_GPA;
+	assert_int_equal(svm_handle_exit(&vcpu), EXIT_STOP);
+	assert_int_equal(guest.outcome, GUEST_KILLED);
 }
 
 static void register_ghcb(void)
@@ -391,6 +416,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_msr_protocol, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_psc_nae, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_nae_unregistered, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_vmgexit_hw, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
