@@ -261,6 +261,12 @@ static int snp_launch_guest(struct gg *x, const void *image, u64 image_size)
 		       x->launch.fw_error);
 		return ret;
 	}
+	if (snp_host.hardware) {
+		/* The real firmware's digest is only readable from an attestation
+		 * report (SNP_GUEST_REQUEST: not implemented); print our own. */
+		print_digest(g, x->own.digest, "hypervisor");
+		return 0;
+	}
 	ret = psp_model_guest_info(&snp_host.model, x->gctx, &fw);
 	if (ret)
 		return ret;
@@ -436,6 +442,13 @@ struct gmem *guest_gmem(struct guest *g)
 	struct gg *x = g->mem_ops == &guest_mem_gmem ? gg_of(g) : NULL;
 
 	return x ? &x->gm : NULL;
+}
+
+spa_t guest_gmem_vmsa(struct guest *g)
+{
+	struct gg *x = g->mem_ops == &guest_mem_gmem ? gg_of(g) : NULL;
+
+	return x ? x->vmsa : spa(0);
 }
 
 int guest_gmem_xcheck_all(const char *when)

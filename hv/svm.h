@@ -527,6 +527,12 @@ static inline struct svm_npf svm_npf_decode(u64 info1, u64 info2)
 /* ---- hypervisor-only services (hv/svm.c, hv/vmrun.S) ------------------------- */
 struct vcpu;
 
+/* ASID pools (snp/sev_vmcb.h sev_asid_layout computes them from CPUID). */
+struct sev_asid_layout {
+	u32 es_first, es_last;	     /* SEV-ES/SNP pool; es_first = 0: empty */
+	u32 plain_first, plain_last; /* plain guests; plain_first = 0: empty */
+};
+
 struct svm_cpu {
 	bool enabled;
 	bool nrips;    /* CPUID 8000_000A EDX[3] */
@@ -534,18 +540,26 @@ struct svm_cpu {
 	u64 tsc_khz;   /* calibrated against the PIT */
 	u64 lapic_khz; /* local APIC timer ticks per ms (divide by 16) */
 	bool x2apic;
-	spa_t hsave_pa;	    /* VM_HSAVE_PA */
-	spa_t host_vmcb_pa; /* VMSAVE/VMLOAD area for host FS/GS/TR/LDTR/syscall MSRs */
-	spa_t iopm_pa;	    /* shared by all guests: every port intercepted */
-	spa_t msrpm_pa;	    /* shared by all guests (msrpm_build) */
+	spa_t hsave_pa;		      /* VM_HSAVE_PA */
+	spa_t host_vmcb_pa;	      /* VMSAVE/VMLOAD area for host FS/GS/TR/LDTR/syscall MSRs */
+	spa_t iopm_pa;		      /* shared by all guests: every port intercepted */
+	spa_t msrpm_pa;		      /* shared by all guests (msrpm_build) */
+	struct sev_asid_layout asids; /* the two ASID pools */
+	bool xsaves;		      /* CPUID 0xD.1 EAX[3]: IA32_XSS exists */
 };
+
+/* SEV-ES: the host save area at VM_HSAVE_PA has the VMSA layout from this
+ * offset (APM vol 2, 15.35.8; Linux sev_es_host_save_area). */
+#define SVM_HSAVE_SEV_ES_OFFSET 0x400
 
 extern struct svm_cpu svm_cpu;
 
 /* Checks and enables SVM on this CPU (APM vol 2, 15.4), allocates the host
  * save area and the shared permission maps, calibrates the timer. */
 int svm_enable(void);
-u32 svm_asid_alloc(void); /* 0 when none is left */
+/* An ASID from the SEV-ES/SNP pool (sev_es: SNP guests on hardware) or the
+ * plain pool; 0 when none is left. */
+u32 svm_asid_alloc(bool sev_es);
 void svm_asid_free(u32 asid);
 /* Preemption: the local APIC timer in one-shot mode; its interrupt makes
  * the guest exit with SVM_EXIT_INTR (V_INTR_MASKING). */
@@ -560,5 +574,12 @@ u64 svm_rdtsc(void);
  * guest GPRs, VMRUN, store guest GPRs, VMSAVE guest, VMLOAD host, STGI (host
  * IF clear), FXSAVE guest / FXRSTOR host. */
 void __svm_vcpu_run(struct vcpu *v);
+/* hv/vmrun_sev_es.S: the SEV-ES/SNP world switch (guest state in the VMSA,
+ * no guest GPRs, VMSAVE of the host into VM_HSAVE_PA, FXSAVE/FXRSTOR of the
+ * host only). Call svm_sev_es_host_state() first. Never run under QEMU. */
+void __svm_sev_es_vcpu_run(struct vcpu *v);
+/* Writes the type B host state VMRUN does not save (XCR0, XSS, PKRU) into
+ * the SEV-ES host save area at VM_HSAVE_PA + SVM_HSAVE_SEV_ES_OFFSET. */
+void svm_sev_es_host_state(void);
 
 #endif

@@ -28,11 +28,7 @@ struct rmp;
  * (min_sev_asid). SEV-ES and SNP guests must use [1, min_sev_asid - 1];
  * plain SEV guests [min_sev_asid, max_sev_asid]; guests without SEV any
  * ASID above that, up to CPUID 0x8000000A EBX - 1. */
-struct sev_asid_layout {
-	u32 es_first, es_last;	     /* SEV-ES/SNP pool; es_first = 0: empty */
-	u32 plain_first, plain_last; /* plain guests; plain_first = 0: empty */
-};
-
+/* struct sev_asid_layout: hv/svm.h */
 /* nr_asids: CPUID 0x8000000A EBX. sev: the SEV leaf is reported (else the
  * whole range [1, nr_asids - 1] is for plain guests and the ES pool is
  * empty). 0 or -EINVAL for inconsistent CPUID values. */
