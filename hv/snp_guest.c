@@ -25,6 +25,7 @@
 #include "hv/vcpu.h"
 #include "snp/ghcb.h"
 #include "snp/rmp.h"
+#include "snp/sev_vmcb.h"
 
 u64 (*snp_clock)(void);
 u64 snp_clock_khz;
@@ -228,6 +229,72 @@ static int pvalidate_once(struct snp_guest *s, struct vcpu *v, u64 va, int size,
 	return rmp_model_pvalidate(r, g->asid, gpa(ga), pa, size, validate, cf);
 }
 
+/* ---- RMP nested page faults (APM vol 2, 15.36.10) -------------------------------
+ * One handler for the #NPF hardware reports with the RMP bit (EXITINFO1 bit
+ * 31) and for the one the PVALIDATE emulation models:
+ * - SIZEM (4K access or PVALIDATE on a 2M RMP entry): split the 2M entry
+ *   (PSMASH, NPT and IOMMU leaves with it: backend->split = gmem_split) and
+ *   let the guest retry;
+ * - an access in the wrong page state (C=1 to a page that is not the guest's
+ *   private page, C=0 to its private page): KVM converts such pages
+ *   implicitly; snpvisor converts only on a GHCB page-state change request,
+ *   so the guest is killed with the GPA and the page's state;
+ * - anything else (VMPL): killed with the decode. */
+#define NPF_SIZEM_PVALIDATE                                                                        \
+	(PFERR_GUEST_RMP_MASK | PFERR_GUEST_SIZEM_MASK | PFERR_GUEST_ENC_MASK |                    \
+	 PFERR_GUEST_FINAL_MASK)
+
+static const char *page_state(struct snp_guest *s, u64 ga)
+{
+	int r = s->be->is_shared ? s->be->is_shared(s->g, gpa(ga & PAGE_MASK)) : -ENOSYS;
+
+	return r == 0 ? "shared" : r == -EPERM ? "private" : "not guest memory";
+}
+
+static int rmp_npf(struct snp_guest *s, u64 info1, u64 ga)
+{
+	struct sev_npf f = sev_npf_decode(info1, ga);
+	struct guest *g = s->g;
+
+	switch (f.kind) {
+	case SEV_NPF_RMP_SIZEM:
+		if (s->be->split && !s->be->split(g, gpa(ga & ~(HUGE_SIZE - 1)))) {
+			s->st.npf_sizem++;
+			return EXIT_RESUME;
+		}
+		guest_finish(g, GUEST_KILLED,
+			     "RMP #NPF (size mismatch) at gpa 0x%llx: the 2M entry cannot be split",
+			     (unsigned long long)ga);
+		return EXIT_STOP;
+	case SEV_NPF_RMP_PRIVATE_ON_SHARED:
+	case SEV_NPF_RMP_SHARED_ON_PRIVATE:
+		guest_finish(g, GUEST_KILLED,
+			     "RMP #NPF at gpa 0x%llx: %s access to a %s page (no implicit "
+			     "conversion: use a page-state change)",
+			     (unsigned long long)ga, f.enc ? "private" : "shared",
+			     page_state(s, ga));
+		return EXIT_STOP;
+	default:
+		guest_finish(g, GUEST_KILLED, "RMP #NPF at gpa 0x%llx: %s (error 0x%llx)",
+			     (unsigned long long)ga, sev_npf_kind_name(f.kind),
+			     (unsigned long long)info1);
+		return EXIT_STOP;
+	}
+}
+
+int snp_handle_rmp_npf(struct vcpu *v)
+{
+	struct snp_guest *s = snp_guest_of(v->guest);
+	const struct vmcb_control_area *c = &v->vmcb->control;
+
+	if (!s) {
+		guest_finish(v->guest, GUEST_KILLED, "RMP #NPF at gpa 0x%llx of a non-SNP guest",
+			     (unsigned long long)c->exit_info_2);
+		return EXIT_STOP;
+	}
+	return rmp_npf(s, c->exit_info_1, c->exit_info_2);
+}
+
 static int emulate_pvalidate(struct snp_guest *s, struct vcpu *v)
 {
 	struct vmcb_save_area *sa = &v->vmcb->save;
@@ -255,16 +322,10 @@ static int emulate_pvalidate(struct snp_guest *s, struct vcpu *v)
 		rc = pvalidate_once(s, v, va, (int)ecx, edx & 1, &cf, &ga);
 		if (rc != RMP_FAULT_NPF_SIZEM || tries)
 			break;
-		/* Hardware: #NPF with RMP|SIZEM; the hypervisor PSMASHes and the
-		 * guest retries the instruction (snp-facts.md, KVM does the same). */
-		if (!s->be->split || s->be->split(g, gpa(ga & ~(HUGE_SIZE - 1)))) {
-			guest_finish(
-			    g, GUEST_KILLED,
-			    "PVALIDATE 4K at gpa 0x%llx inside a 2M RMP entry: cannot split",
-			    (unsigned long long)ga);
+		/* Hardware: #NPF with RMP|SIZEM, handled by the same code as a
+		 * real one (rmp_npf: PSMASH); the guest retries the instruction. */
+		if (rmp_npf(s, NPF_SIZEM_PVALIDATE, ga) != EXIT_RESUME)
 			return 0;
-		}
-		s->st.npf_sizem++;
 	}
 	if (rc == -EFAULT) {
 		s->st.pvalidate_flt++;
@@ -739,6 +800,7 @@ int snp_guest_init(struct guest *g, const struct snp_backend *be)
 	ud_hook = ud_entry;
 	vmgexit_hook = snp_handle_vmgexit;
 	vmgexit_emul_hook = snp_vmgexit_at_rip;
+	rmp_npf_hook = snp_handle_rmp_npf;
 	pr_info("snp: guest %s: SNP protocol on, page states through %s\n", g->name, be->name);
 	return 0;
 }

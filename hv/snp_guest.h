@@ -110,6 +110,11 @@ int snp_handle_ud(struct vcpu *v);
 int snp_handle_vmgexit(struct vcpu *v);
 /* vmgexit_emul_hook (emulation): the instruction at RIP is F3 0F 01 D9. */
 bool snp_vmgexit_at_rip(struct vcpu *v);
+/* rmp_npf_hook: a nested page fault with the RMP bit (EXITINFO1 bit 31):
+ * SIZEM -> split (PSMASH) and resume; wrong page state or VMPL -> the guest
+ * is killed with the GPA, the page's state and the decode. An enum
+ * exit_action. The PVALIDATE emulation's SIZEM fault takes the same path. */
+int snp_handle_rmp_npf(struct vcpu *v);
 
 /* Pure pieces, for the unit tests. */
 /* Guest VA -> GPA through the guest's 4-level tables at cr3 (read through
@@ -127,5 +132,6 @@ extern u64 snp_clock_khz;
 /* Exit-dispatch hooks for VMGEXIT (hv/exits.c). */
 extern int (*vmgexit_hook)(struct vcpu *v);
 extern bool (*vmgexit_emul_hook)(struct vcpu *v);
+extern int (*rmp_npf_hook)(struct vcpu *v);
 
 #endif
