@@ -82,7 +82,7 @@ static int guest_boot_sev_es(struct guest *g)
 	    .asid = g->asid,
 	    .nested_cr3 = spa_val(g->npt_root),
 	    .iopm_pa = spa_val(svm_cpu.iopm_pa),
-	    .msrpm_pa = spa_val(svm_cpu.msrpm_pa),
+	    .msrpm_pa = spa_val(svm_cpu.msrpm_sev_es_pa),
 	    .vmsa_pa = spa_val(guest_gmem_vmsa(g)),
 	};
 	const struct sev_vmrun_ctx ctx = {

@@ -26,6 +26,7 @@ struct svm_cpu svm_cpu;
 #define SVM_BLOCK_MSRPM	    0x4000 /* 8 KiB */
 #define SVM_BLOCK_HSAVE	    0x7000
 #define SVM_BLOCK_HOST_VMCB 0x8000
+#define SVM_BLOCK_MSRPM_ES  0xa000 /* 8 KiB: SEV-ES guests (sev_es_msrpm_build) */
 
 static struct asid_space asid_space;
 
@@ -304,6 +305,10 @@ int svm_enable(void)
 	/* every port intercepted (the 12 KiB cover ports 0-0xffff + 3) */
 	memset(phys_ptr(svm_cpu.iopm_pa), 0xff, SVM_IOPM_SIZE);
 	msrpm_build(phys_ptr(svm_cpu.msrpm_pa));
+	svm_cpu.msrpm_sev_es_pa = spa_add(block, SVM_BLOCK_MSRPM_ES);
+	ret = sev_es_msrpm_build(phys_ptr(svm_cpu.msrpm_sev_es_pa), phys_ptr(svm_cpu.msrpm_pa));
+	if (ret)
+		return ret;
 
 	wrmsr(MSR_EFER, (rdmsr(MSR_EFER) | EFER_SVME) & ~EFER_FFXSR);
 	wrmsr(MSR_VM_HSAVE_PA, spa_val(svm_cpu.hsave_pa));

@@ -544,6 +544,7 @@ struct svm_cpu {
 	spa_t host_vmcb_pa;	      /* VMSAVE/VMLOAD area for host FS/GS/TR/LDTR/syscall MSRs */
 	spa_t iopm_pa;		      /* shared by all guests: every port intercepted */
 	spa_t msrpm_pa;		      /* shared by all guests (msrpm_build) */
+	spa_t msrpm_sev_es_pa;	      /* SEV-ES guests: GHCB MSR, EFER, PAT not intercepted */
 	struct sev_asid_layout asids; /* the two ASID pools */
 	bool xsaves;		      /* CPUID 0xD.1 EAX[3]: IA32_XSS exists */
 };

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "hv/bits.h"
+#include "hv/vcpu.h"
 #include "snp/rmp.h"
 
 /* ---- ASIDs ------------------------------------------------------------------ */
@@ -73,36 +74,62 @@ void asid_space_free(struct asid_space *s, u32 asid)
  * - the write traps tell the hypervisor the guest's new EFER/CR0/CR4/CR8
  *   after the fact (it cannot emulate the write);
  * - VMGEXIT always exits (no intercept bit); NPF needs none. */
+/* clang-format off */
 static const unsigned intercepts_on[] = {
-    INTERCEPT_INTR, /* preemption tick: automatic exit */
-    INTERCEPT_SHUTDOWN, INTERCEPT_HLT,	      INTERCEPT_CPUID,	 INTERCEPT_IOIO_PROT,
-    INTERCEPT_MSR_PROT, INTERCEPT_INVD,	      INTERCEPT_VMRUN, /* the consistency checks require it
-								*/
-    INTERCEPT_VMMCALL,	INTERCEPT_VMLOAD,     INTERCEPT_VMSAVE,	 INTERCEPT_STGI,
-    INTERCEPT_CLGI,	INTERCEPT_SKINIT,     INTERCEPT_INVLPGA, INTERCEPT_MONITOR,
-    INTERCEPT_MWAIT,	INTERCEPT_MWAIT_COND, INTERCEPT_RDPRU,	 TRAP_EFER_WRITE,
-    TRAP_CR0_WRITE,	TRAP_CR4_WRITE,	      TRAP_CR8_WRITE,
+	INTERCEPT_INTR,		/* preemption tick: automatic exit */
+	INTERCEPT_SHUTDOWN,
+	INTERCEPT_HLT,
+	/* non-automatic: #VC in the guest */
+	INTERCEPT_CPUID,
+	INTERCEPT_IOIO_PROT,
+	INTERCEPT_MSR_PROT,
+	INTERCEPT_INVD,
+	INTERCEPT_VMRUN,	/* the consistency checks require it */
+	INTERCEPT_VMMCALL,
+	INTERCEPT_VMLOAD,
+	INTERCEPT_VMSAVE,
+	INTERCEPT_STGI,
+	INTERCEPT_CLGI,
+	INTERCEPT_SKINIT,
+	INTERCEPT_INVLPGA,
+	INTERCEPT_MONITOR,
+	INTERCEPT_MWAIT,
+	INTERCEPT_MWAIT_COND,
+	INTERCEPT_RDPRU,
+	/* DR7 stays intercepted (-> #VC) without the DebugSwap feature, as in
+	 * Linux sev_es_init_vmcb: a guest arming a #DB on memory used to
+	 * deliver #DB would loop forever. */
+	INTERCEPT_DR0_READ + 7,
+	INTERCEPT_DR0_WRITE + 7,
+	/* write traps: automatic exits after the write */
+	TRAP_EFER_WRITE,
+	TRAP_CR0_WRITE,
+	TRAP_CR4_WRITE,
+	TRAP_CR8_WRITE,
 };
+/* clang-format on */
 
 /* Must stay clear: the hypervisor cannot read or write the guest's CRs,
  * XCR0 or decode its instructions (Linux sev_es_init_vmcb: CR read/write
  * and selective CR0 intercepts cleared, XSETBV not intercepted;
  * sev_init_vmcb: #UD and #GP not intercepted). The PVALIDATE emulation's
  * #UD intercept is for emulated SNP only: on hardware PVALIDATE executes. */
+/* clang-format off */
 static const unsigned intercepts_off[] = {
-    INTERCEPT_CR0_READ,
-    INTERCEPT_CR3_READ,
-    INTERCEPT_CR4_READ,
-    INTERCEPT_CR8_READ,
-    INTERCEPT_CR0_WRITE,
-    INTERCEPT_CR3_WRITE,
-    INTERCEPT_CR4_WRITE,
-    INTERCEPT_CR8_WRITE,
-    INTERCEPT_SELECTIVE_CR0,
-    INTERCEPT_XSETBV,
-    INTERCEPT_EXCEPTION_OFFSET + X86_VEC_UD,
-    INTERCEPT_EXCEPTION_OFFSET + X86_VEC_GP,
+	INTERCEPT_CR0_READ,
+	INTERCEPT_CR3_READ,
+	INTERCEPT_CR4_READ,
+	INTERCEPT_CR8_READ,
+	INTERCEPT_CR0_WRITE,
+	INTERCEPT_CR3_WRITE,
+	INTERCEPT_CR4_WRITE,
+	INTERCEPT_CR8_WRITE,
+	INTERCEPT_SELECTIVE_CR0,
+	INTERCEPT_XSETBV,
+	INTERCEPT_EXCEPTION_OFFSET + X86_VEC_UD,
+	INTERCEPT_EXCEPTION_OFFSET + X86_VEC_GP,
 };
+/* clang-format on */
 
 const unsigned *sev_vmcb_intercepts_on(unsigned *n)
 {
@@ -136,6 +163,30 @@ void sev_vmcb_prepare(struct vmcb *vmcb, const struct sev_vmcb_params *p)
 	c->vmsa_pa = p->vmsa_pa;
 	c->ghcb_gpa = 0; /* the guest's GHCB MSR: the processor keeps it in the VMSA */
 	c->clean = 0;	 /* APM vol 2, 15.15.3: nothing cached, reload every field */
+}
+
+/* MSRs the processor switches itself for an SEV-ES guest (Linux
+ * sev_es_init_vmcb / sev_es_recalc_msr_intercepts: "context switched by
+ * hardware"): an intercept would turn the guest's own access into #VC, and
+ * for the GHCB MSR make the GHCB protocol impossible. */
+static const u32 sev_es_msrs_passthrough[] = {
+    0xc0010130, /* MSR_AMD64_SEV_ES_GHCB */
+    0xc0000080, /* EFER */
+    0x00000277, /* PAT */
+};
+
+int sev_es_msrpm_build(u8 *msrpm, const u8 *base)
+{
+	unsigned i;
+	int ret;
+
+	memcpy(msrpm, base, SVM_MSRPM_SIZE);
+	for (i = 0; i < ARRAY_SIZE(sev_es_msrs_passthrough); i++) {
+		ret = msrpm_set(msrpm, sev_es_msrs_passthrough[i], false, false);
+		if (ret)
+			return ret;
+	}
+	return 0;
 }
 
 /* ---- VMRUN's checks ----------------------------------------------------------- */

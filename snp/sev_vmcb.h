@@ -68,6 +68,11 @@ void sev_vmcb_prepare(struct vmcb *vmcb, const struct sev_vmcb_params *p);
 const unsigned *sev_vmcb_intercepts_on(unsigned *n);
 const unsigned *sev_vmcb_intercepts_off(unsigned *n);
 
+/* The MSR permission map of SEV-ES guests: base (SVM_MSRPM_SIZE bytes)
+ * with the intercepts of the MSRs the processor switches itself (GHCB MSR,
+ * EFER, PAT) cleared. 0 or negative errno. */
+int sev_es_msrpm_build(u8 *msrpm, const u8 *base);
+
 /* ---- VMRUN's consistency checks for an SEV-ES/SNP VMCB (model) ----------- */
 enum sev_vmrun_fault {
 	SEV_VMRUN_OK = 0,

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "hv/mem.h"
+#include "hv/vcpu.h"
 #include "snp/launch.h"
 #include "snp/psp.h"
 #include "snp/psp_model.h"
@@ -183,6 +184,7 @@ static void test_prepare(void **state)
 	for (i = 0; i < n; i++)
 		assert_false(vmcb_is_intercept(c, bits[i]));
 	assert_int_equal(c->intercepts[0], 0); /* no CR read/write intercepts */
+	assert_int_equal(c->intercepts[1], (1u << 7) | (1u << 23)); /* DR7 read/write only */
 	assert_false(vmcb_is_intercept(c, INTERCEPT_XSETBV));
 }
 
@@ -308,6 +310,28 @@ static void test_vmrun_checks(void **state)
 	assert_int_equal(check(), SEV_VMRUN_OK);
 }
 
+static void test_msrpm(void **state)
+{
+	static u8 base[SVM_MSRPM_SIZE], m[SVM_MSRPM_SIZE];
+	static struct vmcb v;
+
+	(void)state;
+	memset(base, 0xff, sizeof(base)); /* everything intercepted */
+	assert_int_equal(sev_es_msrpm_build(m, base), 0);
+	assert_false(msrpm_test(m, 0xc0010130, false));
+	assert_false(msrpm_test(m, 0xc0010130, true));
+	assert_false(msrpm_test(m, 0xc0000080, true));
+	assert_false(msrpm_test(m, 0x277, false));
+	assert_true(msrpm_test(m, 0xc0010131, false)); /* SEV_STATUS: still #VC */
+	assert_true(msrpm_test(m, 0xc0000081, true));
+	assert_true(msrpm_test(base, 0xc0010130, true)); /* base untouched */
+	/* DR7 read/write stay intercepted in the VMCB (no DebugSwap) */
+	sev_vmcb_prepare(&v, &(struct sev_vmcb_params){.asid = 1});
+	assert_true(vmcb_is_intercept(&v.control, INTERCEPT_DR0_READ + 7));
+	assert_true(vmcb_is_intercept(&v.control, INTERCEPT_DR0_WRITE + 7));
+	assert_false(vmcb_is_intercept(&v.control, INTERCEPT_DR0_READ));
+}
+
 static void test_exits(void **state)
 {
 	(void)state;
@@ -360,6 +384,7 @@ int main(void)
 	    cmocka_unit_test(test_asid_space),
 	    cmocka_unit_test_setup_teardown(test_prepare, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_vmrun_checks, setup, teardown),
+	    cmocka_unit_test(test_msrpm),
 	    cmocka_unit_test(test_exits),
 	    cmocka_unit_test(test_npf_decode),
 	};
