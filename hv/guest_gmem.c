@@ -23,7 +23,7 @@
  * compare it with tools/snp-measure (--page-tables and --vmsa-boot64 build the
  * same pages). The emulation runs the guest from a plain VMCB whose state
  * equals the launched VMSA (hv/vcpu.c vmcb_load_vmsa; tests/unit/test_vmsa.c); on
- * hardware the VMCB would point at the VMSA (docs/hardware.md).
+ * hardware the VMCB points at the VMSA (snp/sev_vmcb.c, guest_gmem_vmsa).
  *
  * The SNP backend of hv/snp_guest.c (snp_gmem_backend) sends page-state
  * changes to gmem_convert_batch: one invalidation round per request. */
