@@ -72,12 +72,12 @@ static int alloc_vmcb_page(u8 owner, spa_t *out)
 	return ret;
 }
 
-/* An SNP guest on SNP hardware: a VMCB that points at its launched VMSA
- * (snp/sev_vmcb.c), checked against the model of VMRUN's SEV-ES/SNP rules
- * before it ever runs. 0, or -EINVAL with the broken rule logged. */
-static int guest_boot_sev_es(struct guest *g)
+/* The VMCB an SNP guest runs from on SNP hardware: pointing at its
+ * launched VMSA (snp/sev_vmcb.c), checked against the model of VMRUN's
+ * SEV-ES/SNP rules. min_sev_asid and syscfg are the platform's facts. */
+static enum sev_vmrun_fault sev_es_vmcb_build(struct guest *g, struct vmcb *vmcb, u64 vmcb_pa,
+					      u32 min_sev_asid, u64 syscfg)
 {
-	struct vcpu *v = g->vcpu;
 	const struct sev_vmcb_params p = {
 	    .asid = g->asid,
 	    .nested_cr3 = spa_val(g->npt_root),
@@ -86,29 +86,57 @@ static int guest_boot_sev_es(struct guest *g)
 	    .vmsa_pa = spa_val(guest_gmem_vmsa(g)),
 	};
 	const struct sev_vmrun_ctx ctx = {
-	    .vmcb = v->vmcb,
-	    .vmcb_pa = v->vmcb_pa,
+	    .vmcb = vmcb,
+	    .vmcb_pa = vmcb_pa,
 	    .hsave_pa = spa_val(svm_cpu.hsave_pa),
 	    .nr_asids = svm_cpu.nr_asids,
-	    .min_sev_asid = cpu.min_sev_asid,
+	    .min_sev_asid = min_sev_asid,
 	    .ram_end = spa_val(pmem_span_end()),
 	    .snp = true, /* the launched VMSA has SEV_FEATURES.SNP_ACTIVE */
-	    .syscfg = rdmsr(MSR_SYSCFG),
+	    .syscfg = syscfg,
 	    .rmp = &snp_host.rmp,
 	};
+
+	sev_vmcb_prepare(vmcb, &p);
+	return sev_vmrun_check(&ctx);
+}
+
+/* SNP hardware: the vCPU runs from that VMCB through the SEV-ES world
+ * switch. 0, or -EINVAL with the broken rule logged. */
+static int guest_boot_sev_es(struct guest *g)
+{
+	struct vcpu *v = g->vcpu;
 	enum sev_vmrun_fault f;
 
 	v->sev_es = true;
 	memset(&v->regs, 0, sizeof(v->regs)); /* unused: the GPRs are in the VMSA */
-	sev_vmcb_prepare(v->vmcb, &p);
-	f = sev_vmrun_check(&ctx);
+	f = sev_es_vmcb_build(g, v->vmcb, v->vmcb_pa, cpu.min_sev_asid, rdmsr(MSR_SYSCFG));
 	if (f) {
 		pr_err(
 		    "guest %s: the SEV-ES/SNP VMCB breaks VMRUN rule [%s] (asid %u, vmsa 0x%llx)\n",
-		    g->name, sev_vmrun_fault_name(f), g->asid, (unsigned long long)p.vmsa_pa);
+		    g->name, sev_vmrun_fault_name(f), g->asid,
+		    (unsigned long long)v->vmcb->control.vmsa_pa);
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* Emulation: the same VMCB is built on a scratch page for the launched
+ * guest and checked against the RMP model, with the modelled platform's
+ * facts (SNP ASIDs 1..max_asid of the firmware model, SYSCFG after
+ * SNP_INIT). It is never run: QEMU has no SEV-ES. */
+static void sev_es_vmcb_model_check(struct guest *g)
+{
+	static struct vmcb scratch;
+	char name[CFG_NAME_MAX + 24];
+	enum sev_vmrun_fault f;
+
+	f = sev_es_vmcb_build(g, &scratch, g->vcpu->vmcb_pa, snp_host.model.cfg.max_asid + 1,
+			      SYSCFG_MEM_ENCRYPT | SYSCFG_SNP_EN | SYSCFG_SNP_VMPL_EN);
+	snprintf(name, sizeof(name), "snp.%s.sev_vmcb", g->name);
+	report_check(f == SEV_VMRUN_OK, name,
+		     "hardware VMCB for ASID %u, VMSA 0x%llx against the VMRUN model: %s", g->asid,
+		     (unsigned long long)scratch.control.vmsa_pa, sev_vmrun_fault_name(f));
 }
 
 static int guest_boot_vcpu(struct guest *g)
@@ -264,6 +292,8 @@ static int guest_create(struct guest *g, const struct cfg_guest *c, u32 id,
 	ret = guest_boot_vcpu(g);
 	if (ret)
 		goto fail;
+	if (g->snp && !g->vcpu->sev_es)
+		sev_es_vmcb_model_check(g);
 	pr_info("guest %s: %llu MiB, image %s (%llu bytes) at 0x%llx, entry 0x%llx, ASID %u, "
 		"NPT root 0x%llx, SNP %s\n",
 		g->name, (unsigned long long)(g->mem_size >> 20), c->image,
