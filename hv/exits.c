@@ -18,10 +18,13 @@
 #include "hv/snp_guest.h"
 #include "hv/svm.h"
 #include "hv/vcpu.h"
+#include "snp/sev_vmcb.h"
 
 int (*ud_hook)(struct vcpu *v);
 s64 (*dev_hc_hook)(struct vcpu *v, u64 nr, u64 a1, u64 a2, u64 a3); /* hv/guest_dev.c */
-int (*vmgexit_hook)(struct vcpu *v, bool hw); /* hv/snp_guest.c */
+int (*vmgexit_hook)(struct vcpu *v);				    /* hv/snp_guest.c */
+bool (*vmgexit_emul_hook)(struct vcpu *v);			    /* hv/snp_guest.c */
+int (*rmp_npf_hook)(struct vcpu *v);				    /* hv/snp_guest.c */
 
 static const char *const outcome_names[GUEST_OUTCOME_NR] = {
     [GUEST_PASS] = "pass",	 [GUEST_FAIL] = "fail",	    [GUEST_TRIPLE_FAULT] = "triple_fault",
@@ -146,6 +149,12 @@ static void set_rax(struct vcpu *v, u64 val)
 
 static enum exit_action skip_and_resume(struct vcpu *v)
 {
+	if (v->sev_es) { /* never reached: the SEV-ES dispatcher has no such exit */
+		guest_finish(v->guest, GUEST_KILLED,
+			     "exit 0x%x: the RIP of an SEV-ES guest is the processor's",
+			     v->vmcb->control.exit_code);
+		return EXIT_STOP;
+	}
 	if (vcpu_skip_insn(v)) {
 		guest_finish(v->guest, GUEST_KILLED, "cannot advance RIP after exit 0x%x",
 			     v->vmcb->control.exit_code);
@@ -373,6 +382,9 @@ static enum exit_action handle_npf(struct vcpu *v)
 	const struct vmcb_control_area *c = &v->vmcb->control;
 	struct svm_npf f = svm_npf_decode(c->exit_info_1, c->exit_info_2);
 
+	/* SNP: the RMP check failed (APM vol 2, 15.36.10), not the NPT walk */
+	if (g->snp && rmp_npf_hook && (c->exit_info_1 & PFERR_GUEST_RMP_MASK))
+		return (enum exit_action)rmp_npf_hook(v);
 	if (g->mem_ops && g->mem_ops->fault &&
 	    g->mem_ops->fault(g, gpa(f.gpa), c->exit_info_1) == 0)
 		return EXIT_RESUME;
@@ -476,6 +488,43 @@ static s64 hc_get_info(struct vcpu *v, u64 gpa_arg, u64 size)
 	return (s64)n;
 }
 
+/* ---- VMGEXIT (exit 0x403, APM vol 2 15.35.5; GHCB spec 56421) ---------------------
+ * One handler for hardware and emulation: the GHCB MSR value arrives in and
+ * leaves through the VMCB's ghcb_gpa field (hardware copies it from and to
+ * the guest's GHCB MSR in the VMSA). */
+static enum exit_action handle_vmgexit(struct vcpu *v)
+{
+	if (vmgexit_hook)
+		return (enum exit_action)vmgexit_hook(v);
+	guest_finish(v->guest, GUEST_KILLED, "VMGEXIT without SNP support");
+	return EXIT_STOP;
+}
+
+/* Emulated SNP: QEMU reports REP VMMCALL (VMGEXIT, F3 0F 01 D9) as a plain
+ * VMMCALL exit (qemu-facts.md). The exit is turned into the one hardware
+ * would have made: RIP past the 4 bytes (no NRIP under TCG), the emulated
+ * GHCB MSR into control.ghcb_gpa, exit code 0x403 (and counted as such);
+ * then the hardware handler runs and its answer goes back to the MSR. */
+#define VMGEXIT_INSN_LEN 4
+
+static enum exit_action emulate_vmgexit(struct vcpu *v)
+{
+	struct vmcb_control_area *c = &v->vmcb->control;
+	enum exit_action a;
+
+	v->vmcb->save.rip += VMGEXIT_INSN_LEN;
+	c->int_state &= ~(u32)SVM_INTERRUPT_SHADOW_MASK;
+	c->ghcb_gpa = v->guest->ghcb_msr;
+	c->exit_code = SVM_EXIT_VMGEXIT;
+	c->exit_code_hi = 0;
+	v->last_exit = SVM_EXIT_VMGEXIT;
+	v->exit_counts[EXIT_STAT_VMMCALL]--;
+	v->exit_counts[EXIT_STAT_VMGEXIT]++;
+	a = handle_vmgexit(v);
+	v->guest->ghcb_msr = c->ghcb_gpa;
+	return a;
+}
+
 static enum exit_action handle_vmmcall(struct vcpu *v)
 {
 	struct guest *g = v->guest;
@@ -483,13 +532,8 @@ static enum exit_action handle_vmmcall(struct vcpu *v)
 	enum exit_action a = EXIT_RESUME;
 	s64 ret;
 
-	/* REP VMMCALL (VMGEXIT) exits as VMMCALL under TCG (qemu-facts.md). */
-	if (g->snp && vmgexit_hook) {
-		int act = vmgexit_hook(v, false);
-
-		if (act >= 0)
-			return (enum exit_action)act;
-	}
+	if (g->snp && vmgexit_emul_hook && vmgexit_emul_hook(v))
+		return emulate_vmgexit(v);
 	if (skip_and_resume(v) == EXIT_STOP)
 		return EXIT_STOP;
 	switch (rax(v)) {
@@ -534,6 +578,55 @@ static enum exit_action handle_vmmcall(struct vcpu *v)
 	return a;
 }
 
+/* ---- SEV-ES/SNP guests on hardware (APM vol 2, 15.35.4) ------------------------------
+ * Only automatic exits reach the hypervisor; every other intercept raises
+ * #VC inside the guest, which asks through the GHCB and exits with VMGEXIT.
+ * The guest's RIP and registers are in its encrypted VMSA: no handler here
+ * reads them or moves RIP (the processor advances it past HLT and after the
+ * write traps). An exit that cannot occur ends the guest with its code. */
+static enum exit_action sev_es_handle_exit(struct vcpu *v, u32 code)
+{
+	const struct vmcb_control_area *c = &v->vmcb->control;
+
+	switch (code) {
+	case SVM_EXIT_INTR:
+		return EXIT_YIELD;
+	case SVM_EXIT_HLT:
+		return EXIT_YIELD;
+	case SVM_EXIT_SHUTDOWN:
+		guest_finish(v->guest, GUEST_TRIPLE_FAULT,
+			     "shutdown (triple fault); RIP is in the encrypted VMSA");
+		return EXIT_STOP;
+	case SVM_EXIT_NPF:
+		return handle_npf(v);
+	case SVM_EXIT_VMGEXIT:
+		return handle_vmgexit(v);
+	/* The write has happened; EXITINFO1 holds the new value. Recorded
+	 * only: snpvisor needs the guest's mode for nothing yet. */
+	case SVM_EXIT_EFER_WRITE_TRAP:
+		v->sev_es_efer = c->exit_info_1;
+		return EXIT_RESUME;
+	case SVM_EXIT_CR0_WRITE_TRAP:
+		v->sev_es_cr0 = c->exit_info_1;
+		return EXIT_RESUME;
+	case SVM_EXIT_CR4_WRITE_TRAP:
+		v->sev_es_cr4 = c->exit_info_1;
+		return EXIT_RESUME;
+	case SVM_EXIT_CR8_WRITE_TRAP:
+		v->sev_es_cr8 = c->exit_info_1;
+		return EXIT_RESUME;
+	default:
+		guest_finish(
+		    v->guest, GUEST_KILLED,
+		    sev_es_exit_is_automatic(code)
+			? "automatic exit 0x%x of an SEV-ES guest is not handled (info1 0x%llx)"
+			: "exit 0x%x cannot occur for an SEV-ES guest: a non-automatic intercept "
+			  "raises #VC in the guest (info1 0x%llx)",
+		    code, (unsigned long long)c->exit_info_1);
+		return EXIT_STOP;
+	}
+}
+
 /* ---- dispatcher ---------------------------------------------------------------------- */
 
 static enum exit_stat exit_stat_of(u32 code)
@@ -549,6 +642,8 @@ static enum exit_stat exit_stat_of(u32 code)
 		return EXIT_STAT_HLT;
 	case SVM_EXIT_VMMCALL:
 		return EXIT_STAT_VMMCALL;
+	case SVM_EXIT_VMGEXIT:
+		return EXIT_STAT_VMGEXIT;
 	case SVM_EXIT_NPF:
 		return EXIT_STAT_NPF;
 	case SVM_EXIT_INTR:
@@ -581,6 +676,8 @@ enum exit_action svm_handle_exit(struct vcpu *v)
 		c->event_inj = c->exit_int_info;
 		c->event_inj_err = c->exit_int_info_err;
 	}
+	if (v->sev_es)
+		return sev_es_handle_exit(v, code);
 
 	switch (code) {
 	case SVM_EXIT_CPUID:
@@ -601,11 +698,8 @@ enum exit_action svm_handle_exit(struct vcpu *v)
 		return handle_vmmcall(v);
 	case SVM_EXIT_EXCP_UD:
 		return handle_ud(v);
-	case SVM_EXIT_VMGEXIT: /* SNP hardware only */
-		if (vmgexit_hook)
-			return (enum exit_action)vmgexit_hook(v, true);
-		guest_finish(v->guest, GUEST_KILLED, "VMGEXIT without SNP support");
-		return EXIT_STOP;
+	case SVM_EXIT_VMGEXIT: /* SNP hardware; emulate_vmgexit() under QEMU */
+		return handle_vmgexit(v);
 	case SVM_EXIT_INVD: /* would drop the host's dirty cache lines: a no-op */
 		return skip_and_resume(v);
 	case SVM_EXIT_VMRUN:

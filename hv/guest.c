@@ -13,6 +13,7 @@
 #include "hv/dump.h"
 #include "hv/guest.h"
 #include "hv/guest_dev.h"
+#include "hv/cpufeat.h"
 #include "hv/guest_gmem.h"
 #include "hv/hypercall.h"
 #include "hv/log.h"
@@ -20,13 +21,15 @@
 #include "hv/pmem.h"
 #include "hv/report.h"
 #include "hv/snp_guest.h"
+#include "hv/snp_host.h"
 #include "hv/svm.h"
 #include "hv/vcpu.h"
+#include "snp/sev_vmcb.h"
 #include "snp/vmsa.h"
 
 /* Time a guest may spend running (its own slices) before it is stopped
  * with outcome "timeout". */
-#define DEFAULT_SLICE_US    10000
+#define DEFAULT_SLICE_US 10000
 
 static struct guest guests[CFG_MAX_GUESTS];
 static u32 nr_guests;
@@ -69,7 +72,74 @@ static int alloc_vmcb_page(u8 owner, spa_t *out)
 	return ret;
 }
 
-static void guest_boot_vcpu(struct guest *g)
+/* The VMCB an SNP guest runs from on SNP hardware: pointing at its
+ * launched VMSA (snp/sev_vmcb.c), checked against the model of VMRUN's
+ * SEV-ES/SNP rules. min_sev_asid and syscfg are the platform's facts. */
+static enum sev_vmrun_fault sev_es_vmcb_build(struct guest *g, struct vmcb *vmcb, u64 vmcb_pa,
+					      u32 min_sev_asid, u64 syscfg)
+{
+	const struct sev_vmcb_params p = {
+	    .asid = g->asid,
+	    .nested_cr3 = spa_val(g->npt_root),
+	    .iopm_pa = spa_val(svm_cpu.iopm_pa),
+	    .msrpm_pa = spa_val(svm_cpu.msrpm_sev_es_pa),
+	    .vmsa_pa = spa_val(guest_gmem_vmsa(g)),
+	};
+	const struct sev_vmrun_ctx ctx = {
+	    .vmcb = vmcb,
+	    .vmcb_pa = vmcb_pa,
+	    .hsave_pa = spa_val(svm_cpu.hsave_pa),
+	    .nr_asids = svm_cpu.nr_asids,
+	    .min_sev_asid = min_sev_asid,
+	    .ram_end = spa_val(pmem_span_end()),
+	    .snp = true, /* the launched VMSA has SEV_FEATURES.SNP_ACTIVE */
+	    .syscfg = syscfg,
+	    .rmp = &snp_host.rmp,
+	};
+
+	sev_vmcb_prepare(vmcb, &p);
+	return sev_vmrun_check(&ctx);
+}
+
+/* SNP hardware: the vCPU runs from that VMCB through the SEV-ES world
+ * switch. 0, or -EINVAL with the broken rule logged. */
+static int guest_boot_sev_es(struct guest *g)
+{
+	struct vcpu *v = g->vcpu;
+	enum sev_vmrun_fault f;
+
+	v->sev_es = true;
+	memset(&v->regs, 0, sizeof(v->regs)); /* unused: the GPRs are in the VMSA */
+	f = sev_es_vmcb_build(g, v->vmcb, v->vmcb_pa, cpu.min_sev_asid, rdmsr(MSR_SYSCFG));
+	if (f) {
+		pr_err(
+		    "guest %s: the SEV-ES/SNP VMCB breaks VMRUN rule [%s] (asid %u, vmsa 0x%llx)\n",
+		    g->name, sev_vmrun_fault_name(f), g->asid,
+		    (unsigned long long)v->vmcb->control.vmsa_pa);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Emulation: the same VMCB is built on a scratch page for the launched
+ * guest and checked against the RMP model, with the modelled platform's
+ * facts (SNP ASIDs 1..max_asid of the firmware model, SYSCFG after
+ * SNP_INIT). It is never run: QEMU has no SEV-ES. */
+static void sev_es_vmcb_model_check(struct guest *g)
+{
+	static struct vmcb scratch;
+	char name[CFG_NAME_MAX + 24];
+	enum sev_vmrun_fault f;
+
+	f = sev_es_vmcb_build(g, &scratch, g->vcpu->vmcb_pa, snp_host.model.cfg.max_asid + 1,
+			      SYSCFG_MEM_ENCRYPT | SYSCFG_SNP_EN | SYSCFG_SNP_VMPL_EN);
+	snprintf(name, sizeof(name), "snp.%s.sev_vmcb", g->name);
+	report_check(f == SEV_VMRUN_OK, name,
+		     "hardware VMCB for ASID %u, VMSA 0x%llx against the VMRUN model: %s", g->asid,
+		     (unsigned long long)scratch.control.vmsa_pa, sev_vmrun_fault_name(f));
+}
+
+static int guest_boot_vcpu(struct guest *g)
 {
 	struct vcpu_boot b = {
 	    .entry = gpa_val(g->entry),
@@ -80,16 +150,20 @@ static void guest_boot_vcpu(struct guest *g)
 	    .msrpm_pa = spa_val(svm_cpu.msrpm_pa),
 	};
 
+	if (g->snp && snp_host_hw_guests())
+		return guest_boot_sev_es(g);
 	if (g->snp) {
-		/* 64-bit boot, the state of the launched VMSA (hv/guest_gmem.c) */
+		/* emulation: a plain VMCB with the state of the launched VMSA
+		 * (hv/guest_gmem.c) */
 		static u64 page[PAGE_SIZE / 8];
 
 		vmsa_page_build_boot64(page, gpa_val(g->entry), GUEST_BOOT_PARAMS_GPA,
 				       SVM_SEV_FEAT_SNP_ACTIVE);
 		vcpu_init_from_vmsa(g->vcpu, &b, (const struct sev_es_save_area *)page);
-		return;
+		return 0;
 	}
 	vcpu_init(g->vcpu, &b);
+	return 0;
 }
 
 static void guest_destroy(struct guest *g)
@@ -100,7 +174,8 @@ static void guest_destroy(struct guest *g)
 		if (v->bench_tsc[2] > v->bench_tsc[1] && v->bench_tsc[1] > v->bench_tsc[0] &&
 		    v->bench_tsc[0]) {
 			g->bench_full_per_s = (v->bench_exits[1] - v->bench_exits[0]) *
-					      svm_cpu.tsc_khz * 1000 / (v->bench_tsc[1] - v->bench_tsc[0]);
+					      svm_cpu.tsc_khz * 1000 /
+					      (v->bench_tsc[1] - v->bench_tsc[0]);
 			g->bench_bare_per_s = v->bench_bare_n * svm_cpu.tsc_khz * 1000 /
 					      (v->bench_tsc[2] - v->bench_tsc[1]);
 		}
@@ -164,8 +239,14 @@ static int guest_create(struct guest *g, const struct cfg_guest *c, u32 id,
 	if (ret < 0)
 		goto fail;
 	g->owner = (u8)ret;
-	g->asid = svm_asid_alloc();
+	/* SNP guests on hardware run SEV-ES/SNP: their ASID must come from
+	 * below the minimum SEV ASID, and SNP_ACTIVATE binds exactly this one
+	 * (hv/guest_gmem.c -> snp_launch_begin). Emulated SNP guests keep the
+	 * plain pool (the firmware model accepts any ASID up to its max_asid). */
+	g->asid = svm_asid_alloc(g->snp && snp_host_hw_guests());
 	if (!g->asid) {
+		pr_err("guest %s: no free ASID in the %s pool\n", g->name,
+		       g->snp && snp_host_hw_guests() ? "SEV-ES/SNP" : "plain");
 		ret = -ENOSPC;
 		goto fail;
 	}
@@ -205,15 +286,23 @@ static int guest_create(struct guest *g, const struct cfg_guest *c, u32 id,
 	g->vcpu->vmcb = phys_ptr(g->vmcb_pa);
 	g->vcpu->vmcb_pa = spa_val(g->vmcb_pa);
 	g->vcpu->host_vmcb_pa = spa_val(svm_cpu.host_vmcb_pa);
+	g->vcpu->hsave_pa = spa_val(svm_cpu.hsave_pa);
 	g->vcpu->guest = g;
 	g->vcpu->nrips = svm_cpu.nrips;
-	guest_boot_vcpu(g);
+	ret = guest_boot_vcpu(g);
+	if (ret)
+		goto fail;
+	if (g->snp && !g->vcpu->sev_es)
+		sev_es_vmcb_model_check(g);
 	pr_info("guest %s: %llu MiB, image %s (%llu bytes) at 0x%llx, entry 0x%llx, ASID %u, "
 		"NPT root 0x%llx, SNP %s\n",
 		g->name, (unsigned long long)(g->mem_size >> 20), c->image,
 		(unsigned long long)f->size, (unsigned long long)gpa_val(g->load),
 		(unsigned long long)gpa_val(g->entry), g->asid,
-		(unsigned long long)spa_val(g->npt_root), g->snp ? "emulated" : "off");
+		(unsigned long long)spa_val(g->npt_root),
+		!g->snp		  ? "off"
+		: g->vcpu->sev_es ? "hardware (SEV-ES world switch)"
+				  : "emulated");
 	return 0;
 fail:
 	guest_finish(g, GUEST_KILLED, "creation failed (%d)", ret);
@@ -225,12 +314,22 @@ fail:
  * log what the processor refused and leave a clean VMCB behind. */
 static void vmrun_failed(struct guest *g)
 {
-	const struct vmcb_save_area *s = &g->vcpu->vmcb->save;
+	const struct vmcb *vmcb = g->vcpu->vmcb;
+	const struct vmcb_save_area *s = &vmcb->save;
 
+	if (g->vcpu->sev_es) {
+		/* Nothing to rebuild: the guest's state is its launched VMSA. */
+		pr_err("guest %s: VMRUN of the SEV-ES/SNP VMCB failed (exit code 0x%x): asid %u "
+		       "nested_ctl 0x%llx vmsa 0x%llx\n",
+		       g->name, vmcb->control.exit_code, vmcb->control.asid,
+		       (unsigned long long)vmcb->control.nested_ctl,
+		       (unsigned long long)vmcb->control.vmsa_pa);
+		return;
+	}
 	pr_err("guest %s: VMRUN failed (exit code 0x%x): efer 0x%llx cr0 0x%llx cr4 0x%llx "
 	       "asid %u\n",
-	       g->name, g->vcpu->vmcb->control.exit_code, (unsigned long long)s->efer,
-	       (unsigned long long)s->cr0, (unsigned long long)s->cr4, g->vcpu->vmcb->control.asid);
+	       g->name, vmcb->control.exit_code, (unsigned long long)s->efer,
+	       (unsigned long long)s->cr0, (unsigned long long)s->cr4, vmcb->control.asid);
 	guest_boot_vcpu(g);
 }
 
@@ -275,7 +374,12 @@ static void guest_slice(struct guest *g, u64 slice_us, u64 max_exits)
 
 	svm_timer_arm(slice_us);
 	for (;;) {
-		__svm_vcpu_run(v);
+		if (v->sev_es) {
+			svm_sev_es_host_state();
+			__svm_sev_es_vcpu_run(v);
+		} else {
+			__svm_vcpu_run(v);
+		}
 		v->vmcb->control.tlb_ctl = TLB_CONTROL_DO_NOTHING;
 		if (v->bench_bare && bench_bare_exit(v))
 			continue;
@@ -344,7 +448,8 @@ static void schedule(const struct hv_config *cfg)
 static void report_table(void)
 {
 	static const char *const hdr[EXIT_STAT_NR] = {
-	    "cpuid", "msr", "ioio", "hlt", "vmmcall", "npf", "intr", "excp", "shutdn", "other",
+	    "cpuid", "msr",  "ioio", "hlt",    "vmmcall", "vmgexit",
+	    "npf",   "intr", "excp", "shutdn", "other",
 	};
 	u32 i, k;
 
@@ -442,7 +547,8 @@ int guests_run(const struct hv_config *cfg, const struct boot_info *bi)
 		snprintf(name, sizeof(name), "bench.%s.bare_vmrun_round_trips_per_s", g->name);
 		report_metric(name, g->bench_bare_per_s, "per_s");
 		snprintf(name, sizeof(name), "bench.%s.dispatch_share", g->name);
-		report_metric(name, 100 - g->bench_full_per_s * 100 / g->bench_bare_per_s, "percent");
+		report_metric(name, 100 - g->bench_full_per_s * 100 / g->bench_bare_per_s,
+			      "percent");
 	}
 	report_metric("guests.wall_ms", ms, "ms");
 	return (int)mismatches;

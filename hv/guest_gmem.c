@@ -23,7 +23,7 @@
  * compare it with tools/snp-measure (--page-tables and --vmsa-boot64 build the
  * same pages). The emulation runs the guest from a plain VMCB whose state
  * equals the launched VMSA (hv/vcpu.c vmcb_load_vmsa; tests/unit/test_vmsa.c); on
- * hardware the VMCB would point at the VMSA (docs/hardware.md).
+ * hardware the VMCB points at the VMSA (snp/sev_vmcb.c, guest_gmem_vmsa).
  *
  * The SNP backend of hv/snp_guest.c (snp_gmem_backend) sends page-state
  * changes to gmem_convert_batch: one invalidation round per request. */
@@ -261,6 +261,12 @@ static int snp_launch_guest(struct gg *x, const void *image, u64 image_size)
 		       x->launch.fw_error);
 		return ret;
 	}
+	if (snp_host.hardware) {
+		/* The real firmware's digest is only readable from an attestation
+		 * report (SNP_GUEST_REQUEST: not implemented); print our own. */
+		print_digest(g, x->own.digest, "hypervisor");
+		return 0;
+	}
 	ret = psp_model_guest_info(&snp_host.model, x->gctx, &fw);
 	if (ret)
 		return ret;
@@ -436,6 +442,13 @@ struct gmem *guest_gmem(struct guest *g)
 	struct gg *x = g->mem_ops == &guest_mem_gmem ? gg_of(g) : NULL;
 
 	return x ? &x->gm : NULL;
+}
+
+spa_t guest_gmem_vmsa(struct guest *g)
+{
+	struct gg *x = g->mem_ops == &guest_mem_gmem ? gg_of(g) : NULL;
+
+	return x ? x->vmsa : spa(0);
 }
 
 int guest_gmem_xcheck_all(const char *when)

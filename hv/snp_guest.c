@@ -25,6 +25,7 @@
 #include "hv/vcpu.h"
 #include "snp/ghcb.h"
 #include "snp/rmp.h"
+#include "snp/sev_vmcb.h"
 
 u64 (*snp_clock)(void);
 u64 snp_clock_khz;
@@ -228,6 +229,72 @@ static int pvalidate_once(struct snp_guest *s, struct vcpu *v, u64 va, int size,
 	return rmp_model_pvalidate(r, g->asid, gpa(ga), pa, size, validate, cf);
 }
 
+/* ---- RMP nested page faults (APM vol 2, 15.36.10) -------------------------------
+ * One handler for the #NPF hardware reports with the RMP bit (EXITINFO1 bit
+ * 31) and for the one the PVALIDATE emulation models:
+ * - SIZEM (4K access or PVALIDATE on a 2M RMP entry): split the 2M entry
+ *   (PSMASH, NPT and IOMMU leaves with it: backend->split = gmem_split) and
+ *   let the guest retry;
+ * - an access in the wrong page state (C=1 to a page that is not the guest's
+ *   private page, C=0 to its private page): KVM converts such pages
+ *   implicitly; snpvisor converts only on a GHCB page-state change request,
+ *   so the guest is killed with the GPA and the page's state;
+ * - anything else (VMPL): killed with the decode. */
+#define NPF_SIZEM_PVALIDATE                                                                        \
+	(PFERR_GUEST_RMP_MASK | PFERR_GUEST_SIZEM_MASK | PFERR_GUEST_ENC_MASK |                    \
+	 PFERR_GUEST_FINAL_MASK)
+
+static const char *page_state(struct snp_guest *s, u64 ga)
+{
+	int r = s->be->is_shared ? s->be->is_shared(s->g, gpa(ga & PAGE_MASK)) : -ENOSYS;
+
+	return r == 0 ? "shared" : r == -EPERM ? "private" : "not guest memory";
+}
+
+static int rmp_npf(struct snp_guest *s, u64 info1, u64 ga)
+{
+	struct sev_npf f = sev_npf_decode(info1, ga);
+	struct guest *g = s->g;
+
+	switch (f.kind) {
+	case SEV_NPF_RMP_SIZEM:
+		if (s->be->split && !s->be->split(g, gpa(ga & ~(HUGE_SIZE - 1)))) {
+			s->st.npf_sizem++;
+			return EXIT_RESUME;
+		}
+		guest_finish(g, GUEST_KILLED,
+			     "RMP #NPF (size mismatch) at gpa 0x%llx: the 2M entry cannot be split",
+			     (unsigned long long)ga);
+		return EXIT_STOP;
+	case SEV_NPF_RMP_PRIVATE_ON_SHARED:
+	case SEV_NPF_RMP_SHARED_ON_PRIVATE:
+		guest_finish(g, GUEST_KILLED,
+			     "RMP #NPF at gpa 0x%llx: %s access to a %s page (no implicit "
+			     "conversion: use a page-state change)",
+			     (unsigned long long)ga, f.enc ? "private" : "shared",
+			     page_state(s, ga));
+		return EXIT_STOP;
+	default:
+		guest_finish(g, GUEST_KILLED, "RMP #NPF at gpa 0x%llx: %s (error 0x%llx)",
+			     (unsigned long long)ga, sev_npf_kind_name(f.kind),
+			     (unsigned long long)info1);
+		return EXIT_STOP;
+	}
+}
+
+int snp_handle_rmp_npf(struct vcpu *v)
+{
+	struct snp_guest *s = snp_guest_of(v->guest);
+	const struct vmcb_control_area *c = &v->vmcb->control;
+
+	if (!s) {
+		guest_finish(v->guest, GUEST_KILLED, "RMP #NPF at gpa 0x%llx of a non-SNP guest",
+			     (unsigned long long)c->exit_info_2);
+		return EXIT_STOP;
+	}
+	return rmp_npf(s, c->exit_info_1, c->exit_info_2);
+}
+
 static int emulate_pvalidate(struct snp_guest *s, struct vcpu *v)
 {
 	struct vmcb_save_area *sa = &v->vmcb->save;
@@ -255,16 +322,10 @@ static int emulate_pvalidate(struct snp_guest *s, struct vcpu *v)
 		rc = pvalidate_once(s, v, va, (int)ecx, edx & 1, &cf, &ga);
 		if (rc != RMP_FAULT_NPF_SIZEM || tries)
 			break;
-		/* Hardware: #NPF with RMP|SIZEM; the hypervisor PSMASHes and the
-		 * guest retries the instruction (snp-facts.md, KVM does the same). */
-		if (!s->be->split || s->be->split(g, gpa(ga & ~(HUGE_SIZE - 1)))) {
-			guest_finish(
-			    g, GUEST_KILLED,
-			    "PVALIDATE 4K at gpa 0x%llx inside a 2M RMP entry: cannot split",
-			    (unsigned long long)ga);
+		/* Hardware: #NPF with RMP|SIZEM, handled by the same code as a
+		 * real one (rmp_npf: PSMASH); the guest retries the instruction. */
+		if (rmp_npf(s, NPF_SIZEM_PVALIDATE, ga) != EXIT_RESUME)
 			return 0;
-		}
-		s->st.npf_sizem++;
 	}
 	if (rc == -EFAULT) {
 		s->st.pvalidate_flt++;
@@ -684,41 +745,37 @@ out:
 	return act;
 }
 
-int snp_handle_vmgexit(struct vcpu *v, bool hw)
+/* Emulation only (hv/exits.c emulate_vmgexit): is the instruction at the
+ * guest's RIP a VMGEXIT (F3 0F 01 D9), read through its page tables? */
+bool snp_vmgexit_at_rip(struct vcpu *v)
+{
+	u8 b[SNP_INSN_LEN];
+
+	return snp_guest_of(v->guest) && !read_guest_va(v, guest_rip_linear(v), b, sizeof(b)) &&
+	       snp_insn_is_vmgexit(b, sizeof(b));
+}
+
+/* Exit 0x403 (APM vol 2, 15.35.5): the guest's GHCB MSR value is in
+ * control.ghcb_gpa and the answer of an MSR-protocol request goes back
+ * there (hardware copies both ways; so does the emulation). The processor
+ * owns RIP on hardware; the emulation advanced it before calling. */
+int snp_handle_vmgexit(struct vcpu *v)
 {
 	struct snp_guest *s = snp_guest_of(v->guest);
-	struct vmcb_save_area *sa = &v->vmcb->save;
-	u64 val, resp = 0;
-	u8 b[SNP_INSN_LEN];
+	struct vmcb_control_area *c = &v->vmcb->control;
+	u64 val = c->ghcb_gpa, resp = 0;
 	int act;
 
-	if (!s)
-		return hw ? (guest_finish(v->guest, GUEST_KILLED, "VMGEXIT from a non-SNP guest"),
-			     EXIT_STOP)
-			  : -ENOENT;
-	if (!hw) {
-		/* VMMCALL exit: a VMGEXIT only if the bytes at RIP are F3 0F 01 D9. */
-		if (read_guest_va(v, guest_rip_linear(v), b, sizeof(b)) ||
-		    !snp_insn_is_vmgexit(b, sizeof(b)))
-			return -ENOENT;
-		sa->rip += SNP_INSN_LEN; /* NRIP absent under TCG: 4 bytes, not 3 */
-		v->vmcb->control.int_state &= ~(u32)SVM_INTERRUPT_SHADOW_MASK;
-		val = v->guest->ghcb_msr;
-	} else {
-		val = v->vmcb->control.ghcb_gpa; /* RIP is the processor's (VMSA) */
+	if (!s) {
+		guest_finish(v->guest, GUEST_KILLED, "VMGEXIT from a non-SNP guest");
+		return EXIT_STOP;
 	}
 	s->st.vmgexit++;
-	if (ghcb_msr_info(val) == 0) {
-		act = handle_nae(s, v, val);
-	} else {
-		act = snp_msr_protocol(s, val, &resp);
-		if (act != EXIT_STOP) {
-			if (hw)
-				v->vmcb->control.ghcb_gpa = resp;
-			else
-				v->guest->ghcb_msr = resp;
-		}
-	}
+	if (ghcb_msr_info(val) == 0)
+		return handle_nae(s, v, val);
+	act = snp_msr_protocol(s, val, &resp);
+	if (act != EXIT_STOP)
+		c->ghcb_gpa = resp;
 	return act;
 }
 
@@ -742,6 +799,8 @@ int snp_guest_init(struct guest *g, const struct snp_backend *be)
 	s->active = true;
 	ud_hook = ud_entry;
 	vmgexit_hook = snp_handle_vmgexit;
+	vmgexit_emul_hook = snp_vmgexit_at_rip;
+	rmp_npf_hook = snp_handle_rmp_npf;
 	pr_info("snp: guest %s: SNP protocol on, page states through %s\n", g->name, be->name);
 	return 0;
 }
@@ -780,6 +839,16 @@ void snp_guest_fini(struct guest *g)
 	metric_rate(g, "pvalidate_per_s", s->st.pvalidate, s->st.pv_first, s->st.pv_last);
 	metric_rate(g, "psc_per_s", s->st.psc_req - s->st.psc_rejected, s->st.psc_first,
 		    s->st.psc_last);
+	/* Every VMGEXIT went through the exit-0x403 handler (under emulation:
+	 * emulate_vmgexit) and was counted as exit 0x403. */
+	if (s->st.vmgexit) {
+		u64 n = (g->vcpu ? g->vcpu->exit_counts : g->exit_counts)[EXIT_STAT_VMGEXIT];
+
+		snprintf(name, sizeof(name), "snp.%s.vmgexit_0x403", g->name);
+		report_check(n == s->st.vmgexit, name,
+			     "%llu VMGEXITs handled, %llu exits with code 0x403",
+			     (unsigned long long)s->st.vmgexit, (unsigned long long)n);
+	}
 	snprintf(name, sizeof(name), "snp.%s.pagestate_check", g->name);
 	report_check(!chk && !s->st.check_fail, name, "%llu failed checks, final check %d",
 		     (unsigned long long)s->st.check_fail, chk);
@@ -787,4 +856,3 @@ void snp_guest_fini(struct guest *g)
 		s->be->fini(g);
 	s->active = false;
 }
-

@@ -2,11 +2,12 @@
  *
  * - VMGEXIT: the GHCB MSR protocol and the GHCB-page NAE events (AMD 56421
  *   "SEV-ES Guest-Hypervisor Communication Block Standardization", sections
- *   2.3.1 and 4.1). Two entries, one handler: exit 0x403 on SNP hardware
- *   (GHCB MSR value in the VMCB's ghcb_gpa, RIP owned by the processor) and,
- *   under emulation, VMMCALL exits whose instruction is F3 0F 01 D9 (QEMU
- *   reports `rep vmmcall` as plain VMMCALL 0x81; the GHCB MSR value lives in
- *   struct guest.ghcb_msr and RIP is advanced by 4 here, NRIP being absent).
+ *   2.3.1 and 4.1). One handler, for exit 0x403: the GHCB MSR value in the
+ *   VMCB's ghcb_gpa, RIP owned by the processor. Under emulation QEMU
+ *   reports `rep vmmcall` as plain VMMCALL 0x81: hv/exits.c emulate_vmgexit
+ *   turns such an exit (bytes F3 0F 01 D9 at RIP, snp_vmgexit_at_rip) into
+ *   exit 0x403 with struct guest.ghcb_msr copied into ghcb_gpa and back,
+ *   RIP advanced by 4 (NRIP being absent), and calls the same handler.
  * - PVALIDATE emulation (APM vol 3 "PVALIDATE"): the #UD intercept decodes
  *   F2 0F 01 FF at the guest's RIP (read through the guest's own page tables
  *   and the NPT, with the one page-table engine), translates RAX the same
@@ -53,7 +54,6 @@ struct snp_backend {
 	/* Called when the guest is destroyed. May be NULL. */
 	void (*fini)(struct guest *g);
 };
-
 
 struct snp_stats {
 	u64 pvalidate;	   /* PVALIDATE emulations */
@@ -104,9 +104,17 @@ struct snp_guest *snp_guest_of(struct guest *g);
 /* ud_hook: 0 = PVALIDATE emulated (or an exception injected for it),
  * -ENOENT = not PVALIDATE (the caller injects #UD). */
 int snp_handle_ud(struct vcpu *v);
-/* vmgexit_hook: an enum exit_action (>= 0) if the exit was a VMGEXIT,
- * -ENOENT if it is a plain hypercall. hw: exit 0x403 on SNP hardware. */
-int snp_handle_vmgexit(struct vcpu *v, bool hw);
+/* vmgexit_hook: exit 0x403 (hardware or emulate_vmgexit); an enum
+ * exit_action. The GHCB MSR value is read from and answered in
+ * vmcb->control.ghcb_gpa. */
+int snp_handle_vmgexit(struct vcpu *v);
+/* vmgexit_emul_hook (emulation): the instruction at RIP is F3 0F 01 D9. */
+bool snp_vmgexit_at_rip(struct vcpu *v);
+/* rmp_npf_hook: a nested page fault with the RMP bit (EXITINFO1 bit 31):
+ * SIZEM -> split (PSMASH) and resume; wrong page state or VMPL -> the guest
+ * is killed with the GPA, the page's state and the decode. An enum
+ * exit_action. The PVALIDATE emulation's SIZEM fault takes the same path. */
+int snp_handle_rmp_npf(struct vcpu *v);
 
 /* Pure pieces, for the unit tests. */
 /* Guest VA -> GPA through the guest's 4-level tables at cr3 (read through
@@ -121,7 +129,9 @@ int snp_msr_protocol(struct snp_guest *s, u64 val, u64 *resp);
 extern u64 (*snp_clock)(void);
 extern u64 snp_clock_khz;
 
-/* Exit-dispatch hook for VMGEXIT (hv/exits.c). */
-extern int (*vmgexit_hook)(struct vcpu *v, bool hw);
+/* Exit-dispatch hooks for VMGEXIT (hv/exits.c). */
+extern int (*vmgexit_hook)(struct vcpu *v);
+extern bool (*vmgexit_emul_hook)(struct vcpu *v);
+extern int (*rmp_npf_hook)(struct vcpu *v);
 
 #endif

@@ -5,10 +5,12 @@
  * snp/snp_hw_plan.c decide, then brings up the RMP hardware backend and the
  * real PSP mailbox (BAR2, found by PCI id) through SNP_INIT_EX/SNP_INIT and
  * SNP_DF_FLUSH. Every refusal names the missing fact and what to do
- * (docs/hardware.md). SNP guests on hardware need a VMSA and an SEV-SNP
- * VMCB start, which do not exist yet: after a successful bring-up the
- * platform is up (hardware = true) but enabled stays false, so guests with
- * snp = on are refused rather than run wrongly.
+ * (docs/hardware.md). After a successful bring-up (hardware = true) SNP
+ * guests are enabled and run as SEV-ES/SNP guests: an ASID below the
+ * minimum SEV ASID, a VMCB pointing at the launched VMSA (snp/sev_vmcb.c),
+ * the SEV-ES world switch (hv/vmrun_sev_es.S), exit 0x403 with the real
+ * GHCB and RMP #NPFs (hv/exits.c, hv/snp_guest.c). None of that has run on
+ * an SNP machine: one warning says so.
  * Emulation (QEMU): the RMP model (snp/rmp_model.c) keeps a table in the raw
  * Zen 3/4 format in pmem memory covering all of pmem's span, and the PSP
  * firmware model (snp/psp_model.c) sits behind the real mailbox driver
@@ -87,10 +89,11 @@ int snp_host_init(void)
 		err = snp_hw_init(&snp_host);
 		if (err)
 			return err;
+		snp_host.enabled = true;
 		pr_warn(
-		    "snp: hardware: platform up (RMP %#llx, %llu MiB; PSP INIT). SNP guests on "
-		    "hardware are not supported yet (they need a VMSA and an SEV-SNP VMCB start, "
-		    "docs/hardware.md): guests with snp = on will be refused\n",
+		    "snp: hardware: platform up (RMP %#llx, %llu MiB; PSP INIT); SNP guests will "
+		    "run through the SEV-ES world switch (hv/vmrun_sev_es.S), which has NEVER run "
+		    "on hardware (docs/hardware.md, \"Guests on hardware\")\n",
 		    (unsigned long long)spa_val(snp_host.rmp_base),
 		    (unsigned long long)(snp_host.rmp_size >> 20));
 		return 0;

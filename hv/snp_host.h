@@ -9,8 +9,8 @@
 
 struct snp_host {
 	bool enabled;  /* an RMP and a PSP are up and SNP guests may use them */
-	bool hardware; /* the real SNP platform is up (SNP_INIT done); guests on
-			* hardware are not supported yet, so enabled stays false */
+	bool hardware; /* the real SNP platform is up (SNP_INIT done); SNP guests
+			* then run as SEV-ES/SNP guests (docs/hardware.md) */
 	struct rmp rmp;
 	struct psp psp;
 	struct psp_model model; /* emulation: the firmware behind psp */
@@ -20,6 +20,13 @@ struct snp_host {
 };
 
 extern struct snp_host snp_host;
+
+/* SNP guests run on the real platform: SNP ASID, VMSA-backed VMCB, the
+ * SEV-ES world switch, exit 0x403 (hv/guest.c). False under emulation. */
+static inline bool snp_host_hw_guests(void)
+{
+	return snp_host.hardware && snp_host.enabled;
+}
 
 /* Brings the platform up per hv.cfg; logs what it did. 0, or a negative
  * errno when SNP was asked for and cannot be had (snp = hardware, or auto

@@ -6,12 +6,15 @@
 #include <string.h>
 
 #include "hv/cpu.h"
+#include "hv/cpufeat.h"
 #include "hv/log.h"
 #include "hv/mem.h"
 #include "hv/msr.h"
 #include "hv/pmem.h"
 #include "hv/svm.h"
 #include "hv/vcpu.h"
+#include "snp/sev_vmcb.h"
+#include "snp/vmsa.h"
 
 struct svm_cpu svm_cpu;
 
@@ -23,9 +26,9 @@ struct svm_cpu svm_cpu;
 #define SVM_BLOCK_MSRPM	    0x4000 /* 8 KiB */
 #define SVM_BLOCK_HSAVE	    0x7000
 #define SVM_BLOCK_HOST_VMCB 0x8000
+#define SVM_BLOCK_MSRPM_ES  0xa000 /* 8 KiB: SEV-ES guests (sev_es_msrpm_build) */
 
-#define MAX_ASIDS 256
-static u8 asid_used[MAX_ASIDS];
+static struct asid_space asid_space;
 
 /* ---- local APIC (APM vol 2, 16.3-16.4) ---- */
 #define MSR_APIC_BASE	 0x1b
@@ -186,24 +189,78 @@ void svm_host_intr_ack(void)
 	lapic_write(APIC_EOI, 0);
 }
 
-/* ---- ASIDs (APM vol 2, 15.16): 0 is the host's ---- */
-u32 svm_asid_alloc(void)
+/* ---- ASIDs (APM vol 2, 15.16; 15.34-15.35 for SEV): 0 is the host's ----
+ * Two pools (snp/sev_vmcb.c sev_asid_layout): SEV-ES/SNP guests on hardware
+ * take ASIDs below the minimum SEV ASID (CPUID 0x8000001F EDX), every other
+ * guest one above the SEV range (ECX). Without the SEV leaf (QEMU) there is
+ * one pool [1, nr_asids - 1], which emulated SNP guests share. */
+static void asid_layout_init(void)
 {
-	u32 n = MIN(svm_cpu.nr_asids, (u32)MAX_ASIDS), i;
+	u32 n = MIN(svm_cpu.nr_asids, SEV_ASID_SPACE);
+	bool sev = cpu.sev_leaf && cpu.sev && cpu.sev_es;
+	struct sev_asid_layout *l = &svm_cpu.asids;
 
-	for (i = 1; i < n; i++) {
-		if (!asid_used[i]) {
-			asid_used[i] = 1;
-			return i;
-		}
+	if (sev_asid_layout(n, sev, cpu.nr_encrypted_guests, cpu.min_sev_asid, l)) {
+		pr_warn("svm: CPUID 0x8000001F ASID fields inconsistent (ECX %u, EDX %u): no "
+			"SEV-ES ASIDs\n",
+			cpu.nr_encrypted_guests, cpu.min_sev_asid);
+		sev_asid_layout(n, false, 0, 0, l);
 	}
-	return 0;
+	if (l->es_first)
+		pr_info("svm: ASIDs %u-%u for SEV-ES/SNP guests, %u-%u for plain guests\n",
+			l->es_first, l->es_last, l->plain_first, l->plain_last);
+}
+
+u32 svm_asid_alloc(bool sev_es)
+{
+	const struct sev_asid_layout *l = &svm_cpu.asids;
+
+	if (sev_es)
+		return asid_space_alloc(&asid_space, l->es_first, l->es_last);
+	return asid_space_alloc(&asid_space, l->plain_first, l->plain_last);
 }
 
 void svm_asid_free(u32 asid)
 {
-	if (asid && asid < MAX_ASIDS)
-		asid_used[asid] = 0;
+	asid_space_free(&asid_space, asid);
+}
+
+/* ---- SEV-ES host save area (APM vol 2, 15.35.8) ----
+ * #VMEXIT from an SEV-ES guest restores, besides the VMSAVE set, XCR0, XSS
+ * and PKRU from the host save area's SEV-ES layout at VM_HSAVE_PA + 0x400
+ * ("type B": VMRUN does not save them; Linux sev_es_prepare_switch_to_guest
+ * stores the same three). Values the host does not use are given their
+ * reset value (XCR0 = x87 only) so the restore never loads garbage. */
+#define CR4_PKE		BIT(22)
+#define MSR_IA32_XSS	0x00000da0
+#define XCR0_X87	BIT(0)
+#define CPUID_D1_XSAVES BIT(3)
+
+static u64 xgetbv0(void)
+{
+	u32 lo, hi;
+
+	asm volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	return ((u64)hi << 32) | lo;
+}
+
+static u32 rdpkru(void)
+{
+	u32 pkru, edx;
+
+	asm volatile(".byte 0x0f, 0x01, 0xee" : "=a"(pkru), "=d"(edx) : "c"(0));
+	return pkru;
+}
+
+void svm_sev_es_host_state(void)
+{
+	struct sev_es_save_area *h =
+	    (struct sev_es_save_area *)((u8 *)phys_ptr(svm_cpu.hsave_pa) + SVM_HSAVE_SEV_ES_OFFSET);
+	u64 cr4 = read_cr4();
+
+	h->xcr0 = (cr4 & CR4_OSXSAVE) ? xgetbv0() : XCR0_X87;
+	h->pkru = (cr4 & CR4_PKE) ? rdpkru() : 0;
+	h->xss = svm_cpu.xsaves ? rdmsr(MSR_IA32_XSS) : 0;
 }
 
 /* ---- enabling SVM (APM vol 2, 15.4) ---- */
@@ -227,6 +284,8 @@ int svm_enable(void)
 	r = cpuid(0x8000000a);
 	svm_cpu.nr_asids = r.ebx;
 	svm_cpu.nrips = r.edx & SVM_FEATURE_NRIPS;
+	asid_layout_init();
+	svm_cpu.xsaves = cpu.max_leaf >= 0xd && (cpuid_count(0xd, 1).eax & CPUID_D1_XSAVES);
 	if (!(r.edx & SVM_FEATURE_NPT)) {
 		pr_err("svm: no nested paging (CPUID 8000_000A EDX[0])\n");
 		return -ENODEV;
@@ -246,6 +305,10 @@ int svm_enable(void)
 	/* every port intercepted (the 12 KiB cover ports 0-0xffff + 3) */
 	memset(phys_ptr(svm_cpu.iopm_pa), 0xff, SVM_IOPM_SIZE);
 	msrpm_build(phys_ptr(svm_cpu.msrpm_pa));
+	svm_cpu.msrpm_sev_es_pa = spa_add(block, SVM_BLOCK_MSRPM_ES);
+	ret = sev_es_msrpm_build(phys_ptr(svm_cpu.msrpm_sev_es_pa), phys_ptr(svm_cpu.msrpm_pa));
+	if (ret)
+		return ret;
 
 	wrmsr(MSR_EFER, (rdmsr(MSR_EFER) | EFER_SVME) & ~EFER_FFXSR);
 	wrmsr(MSR_VM_HSAVE_PA, spa_val(svm_cpu.hsave_pa));

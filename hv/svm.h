@@ -76,6 +76,14 @@ enum svm_intercept {
 	INTERCEPT_MWAIT_COND,
 	INTERCEPT_XSETBV,
 	INTERCEPT_RDPRU, /* 142 */
+	/* SEV-ES write traps (APM vol 2, 15.35.4; Linux TRAP_*): the write
+	 * completes, then an automatic exit reports the new value in EXITINFO1.
+	 * The hypervisor cannot intercept (and emulate) CR/EFER writes of a
+	 * guest whose registers it cannot read or change. */
+	TRAP_EFER_WRITE, /* 143 */
+	TRAP_CR0_WRITE,	 /* 144 + n: CRn */
+	TRAP_CR4_WRITE = TRAP_CR0_WRITE + 4,
+	TRAP_CR8_WRITE = TRAP_CR0_WRITE + 8, /* 152 */
 	INTERCEPT_INVLPGB = 160,
 	INTERCEPT_INVLPGB_ILLEGAL,
 	INTERCEPT_INVPCID,
@@ -85,6 +93,8 @@ enum svm_intercept {
 };
 
 #define SVM_INTERCEPT_WORDS 6
+_Static_assert(TRAP_EFER_WRITE == 143 && TRAP_CR0_WRITE == 144 && TRAP_CR8_WRITE == 152,
+	       "SEV-ES trap bits: word 4 bits 15-24");
 
 /* ---- control area (APM vol 2, table B-1) ------------------------------------ */
 struct vmcb_control_area {
@@ -502,6 +512,11 @@ static inline struct svm_npf svm_npf_decode(u64 info1, u64 info2)
 #define SVM_EXIT_MWAIT_COND		   0x08c
 #define SVM_EXIT_XSETBV			   0x08d
 #define SVM_EXIT_RDPRU			   0x08e
+#define SVM_EXIT_EFER_WRITE_TRAP	   0x08f /* SEV-ES */
+#define SVM_EXIT_CR0_WRITE_TRAP		   0x090 /* + n: CRn, SEV-ES */
+#define SVM_EXIT_CR4_WRITE_TRAP		   0x094
+#define SVM_EXIT_CR8_WRITE_TRAP		   0x098
+#define SVM_EXIT_CR15_WRITE_TRAP	   0x09f
 #define SVM_EXIT_NPF			   0x400
 #define SVM_EXIT_AVIC_INCOMPLETE_IPI	   0x401
 #define SVM_EXIT_AVIC_UNACCELERATED_ACCESS 0x402
@@ -512,6 +527,12 @@ static inline struct svm_npf svm_npf_decode(u64 info1, u64 info2)
 /* ---- hypervisor-only services (hv/svm.c, hv/vmrun.S) ------------------------- */
 struct vcpu;
 
+/* ASID pools (snp/sev_vmcb.h sev_asid_layout computes them from CPUID). */
+struct sev_asid_layout {
+	u32 es_first, es_last;	     /* SEV-ES/SNP pool; es_first = 0: empty */
+	u32 plain_first, plain_last; /* plain guests; plain_first = 0: empty */
+};
+
 struct svm_cpu {
 	bool enabled;
 	bool nrips;    /* CPUID 8000_000A EDX[3] */
@@ -519,18 +540,27 @@ struct svm_cpu {
 	u64 tsc_khz;   /* calibrated against the PIT */
 	u64 lapic_khz; /* local APIC timer ticks per ms (divide by 16) */
 	bool x2apic;
-	spa_t hsave_pa;	    /* VM_HSAVE_PA */
-	spa_t host_vmcb_pa; /* VMSAVE/VMLOAD area for host FS/GS/TR/LDTR/syscall MSRs */
-	spa_t iopm_pa;	    /* shared by all guests: every port intercepted */
-	spa_t msrpm_pa;	    /* shared by all guests (msrpm_build) */
+	spa_t hsave_pa;		      /* VM_HSAVE_PA */
+	spa_t host_vmcb_pa;	      /* VMSAVE/VMLOAD area for host FS/GS/TR/LDTR/syscall MSRs */
+	spa_t iopm_pa;		      /* shared by all guests: every port intercepted */
+	spa_t msrpm_pa;		      /* shared by all guests (msrpm_build) */
+	spa_t msrpm_sev_es_pa;	      /* SEV-ES guests: GHCB MSR, EFER, PAT not intercepted */
+	struct sev_asid_layout asids; /* the two ASID pools */
+	bool xsaves;		      /* CPUID 0xD.1 EAX[3]: IA32_XSS exists */
 };
+
+/* SEV-ES: the host save area at VM_HSAVE_PA has the VMSA layout from this
+ * offset (APM vol 2, 15.35.8; Linux sev_es_host_save_area). */
+#define SVM_HSAVE_SEV_ES_OFFSET 0x400
 
 extern struct svm_cpu svm_cpu;
 
 /* Checks and enables SVM on this CPU (APM vol 2, 15.4), allocates the host
  * save area and the shared permission maps, calibrates the timer. */
 int svm_enable(void);
-u32 svm_asid_alloc(void); /* 0 when none is left */
+/* An ASID from the SEV-ES/SNP pool (sev_es: SNP guests on hardware) or the
+ * plain pool; 0 when none is left. */
+u32 svm_asid_alloc(bool sev_es);
 void svm_asid_free(u32 asid);
 /* Preemption: the local APIC timer in one-shot mode; its interrupt makes
  * the guest exit with SVM_EXIT_INTR (V_INTR_MASKING). */
@@ -545,5 +575,12 @@ u64 svm_rdtsc(void);
  * guest GPRs, VMRUN, store guest GPRs, VMSAVE guest, VMLOAD host, STGI (host
  * IF clear), FXSAVE guest / FXRSTOR host. */
 void __svm_vcpu_run(struct vcpu *v);
+/* hv/vmrun_sev_es.S: the SEV-ES/SNP world switch (guest state in the VMSA,
+ * no guest GPRs, VMSAVE of the host into VM_HSAVE_PA, FXSAVE/FXRSTOR of the
+ * host only). Call svm_sev_es_host_state() first. Never run under QEMU. */
+void __svm_sev_es_vcpu_run(struct vcpu *v);
+/* Writes the type B host state VMRUN does not save (XCR0, XSS, PKRU) into
+ * the SEV-ES host save area at VM_HSAVE_PA + SVM_HSAVE_SEV_ES_OFFSET. */
+void svm_sev_es_host_state(void);
 
 #endif

@@ -6,4 +6,4 @@ HV_SRCS += hv/guest_gmem.c
 UNIT_TESTS += svm
 UNIT_TESTS += exits
 # Hardware: SVM enable, ASIDs, preemption timer, VMRUN, guest lifecycle.
-HV_SRCS += hv/svm.c hv/vmrun.S hv/guest.c hv/dump.c
+HV_SRCS += hv/svm.c hv/vmrun.S hv/vmrun_sev_es.S hv/guest.c hv/dump.c

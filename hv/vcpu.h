@@ -24,6 +24,7 @@
 #define VCPU_HOST_VMCB_PA 0x78
 #define VCPU_GUEST_FPU	  0x80
 #define VCPU_HOST_FPU	  0x280
+#define VCPU_HSAVE_PA	  0x480
 #define VCPU_FPU_SIZE	  512
 
 #ifndef __ASSEMBLY__
@@ -47,6 +48,7 @@ enum exit_stat {
 	EXIT_STAT_IOIO,
 	EXIT_STAT_HLT,
 	EXIT_STAT_VMMCALL,
+	EXIT_STAT_VMGEXIT, /* exit 0x403, or a VMMCALL the SNP emulation turned into one */
 	EXIT_STAT_NPF,
 	EXIT_STAT_INTR,
 	EXIT_STAT_EXCP,
@@ -62,9 +64,15 @@ struct vcpu {
 	u64 host_vmcb_pa; /* VMSAVE/VMLOAD area for the host's FS/GS/TR/LDTR/syscall MSRs */
 	u8 guest_fpu[VCPU_FPU_SIZE] __aligned(16); /* FXSAVE64 image */
 	u8 host_fpu[VCPU_FPU_SIZE] __aligned(16);
+	u64 hsave_pa; /* VM_HSAVE_PA: the SEV-ES entry VMSAVEs the host state there */
 	/* ---- C only ---- */
 	struct vmcb *vmcb;
 	struct guest *guest;
+	/* SEV-ES/SNP on hardware: the VMCB points at the guest's VMSA
+	 * (snp/sev_vmcb.c), hv/vmrun_sev_es.S runs it, and the guest's RIP and
+	 * registers cannot be read: exits go to the SEV-ES dispatcher. */
+	bool sev_es;
+	u64 sev_es_efer, sev_es_cr0, sev_es_cr4, sev_es_cr8; /* from the write traps */
 	bool nrips; /* the processor writes next_rip (CPUID 8000_000A EDX[3]) */
 	u64 exits;
 	u64 exit_counts[EXIT_STAT_NR];
@@ -85,6 +93,7 @@ _Static_assert(offsetof(struct vcpu, vmcb_pa) == VCPU_VMCB_PA, "vcpu vmcb_pa");
 _Static_assert(offsetof(struct vcpu, host_vmcb_pa) == VCPU_HOST_VMCB_PA, "vcpu host_vmcb_pa");
 _Static_assert(offsetof(struct vcpu, guest_fpu) == VCPU_GUEST_FPU, "vcpu guest_fpu");
 _Static_assert(offsetof(struct vcpu, host_fpu) == VCPU_HOST_FPU, "vcpu host_fpu");
+_Static_assert(offsetof(struct vcpu, hsave_pa) == VCPU_HSAVE_PA, "vcpu hsave_pa");
 
 /* Where a guest starts (docs/guest-abi.md). */
 struct vcpu_boot {

@@ -448,6 +448,52 @@ static void test_hc_exit_pass_yield_info(void **state)
 	assert_string_equal(guest_outcome_name(GUEST_TIMEOUT), "timeout");
 }
 
+/* SEV-ES/SNP on hardware: only automatic exits are handled, RIP and the
+ * GPRs are never touched, the others end the guest with a clear reason. */
+static void test_sev_es_exits(void **state)
+{
+	(void)state;
+	vcpu.sev_es = true;
+	vmcb.save.rip = 0; /* the processor's; must stay as it is */
+	vcpu.regs.rbx = 0x1111;
+	assert_int_equal(do_exit(SVM_EXIT_HLT, 0, 0), EXIT_YIELD);
+	assert_int_equal(do_exit(SVM_EXIT_INTR, 0, 0), EXIT_YIELD);
+	assert_int_equal(do_exit(SVM_EXIT_EFER_WRITE_TRAP, 0x1d01, 0), EXIT_RESUME);
+	assert_int_equal(vcpu.sev_es_efer, 0x1d01);
+	assert_int_equal(do_exit(SVM_EXIT_CR4_WRITE_TRAP, 0x6f0, 0), EXIT_RESUME);
+	assert_int_equal(vcpu.sev_es_cr4, 0x6f0);
+	assert_int_equal(do_exit(SVM_EXIT_CR0_WRITE_TRAP, 0x80050033, 0), EXIT_RESUME);
+	assert_int_equal(vcpu.sev_es_cr0, 0x80050033);
+	assert_int_equal(vmcb.save.rip, 0);
+	assert_int_equal(vcpu.regs.rbx, 0x1111);
+	assert_int_equal(guest.outcome, GUEST_RUNNING);
+	/* CPUID is non-automatic: #VC in the guest, never an exit */
+	assert_int_equal(do_exit(SVM_EXIT_CPUID, 0, 0), EXIT_STOP);
+	assert_int_equal(guest.outcome, GUEST_KILLED);
+	assert_non_null(strstr(guest.detail, "cannot occur for an SEV-ES guest"));
+	assert_int_equal(vmcb.save.rip, 0);
+	assert_int_equal(vcpu.regs.rbx, 0x1111);
+	/* an automatic exit snpvisor does not handle (NMI is not intercepted) */
+	setup(NULL);
+	vcpu.sev_es = true;
+	assert_int_equal(do_exit(SVM_EXIT_NMI, 0, 0), EXIT_STOP);
+	assert_non_null(strstr(guest.detail, "not handled"));
+	/* VMGEXIT without the SNP layer, shutdown */
+	setup(NULL);
+	vcpu.sev_es = true;
+	assert_int_equal(do_exit(SVM_EXIT_VMGEXIT, 0, 0), EXIT_STOP);
+	assert_int_equal(guest.outcome, GUEST_KILLED);
+	setup(NULL);
+	vcpu.sev_es = true;
+	assert_int_equal(do_exit(SVM_EXIT_SHUTDOWN, 0, 0), EXIT_STOP);
+	assert_int_equal(guest.outcome, GUEST_TRIPLE_FAULT);
+	/* an ordinary NPF still goes to the memory fault hook */
+	setup(NULL);
+	vcpu.sev_es = true;
+	assert_int_equal(do_exit(SVM_EXIT_NPF, PFERR_GUEST_FINAL_MASK, 0x9000), EXIT_RESUME);
+	assert_int_equal(fault_calls, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -466,6 +512,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_hc_puts, setup),
 	    cmocka_unit_test_setup(test_hc_test_result_and_exit, setup),
 	    cmocka_unit_test_setup(test_hc_exit_pass_yield_info, setup),
+	    cmocka_unit_test_setup(test_sev_es_exits, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -266,6 +266,11 @@ static void test_msr_protocol(void **state)
 	guest.ghcb_msr = GHCB_MSR_SEV_INFO_REQ;
 	assert_int_equal(exit_vmmcall(), EXIT_RESUME);
 	assert_int_equal(vmcb.save.rip, 0x1004);
+	/* the emulation made it exit 0x403: counted so, not as VMMCALL */
+	assert_int_equal(vcpu.last_exit, SVM_EXIT_VMGEXIT);
+	assert_int_equal(vcpu.exit_counts[EXIT_STAT_VMGEXIT], 1);
+	assert_int_equal(vcpu.exit_counts[EXIT_STAT_VMMCALL], 0);
+	assert_int_equal(vmcb.control.ghcb_gpa, guest.ghcb_msr);
 	assert_int_equal(guest.ghcb_msr & GHCB_MSR_INFO, GHCB_MSR_SEV_INFO_RESP);
 	assert_int_equal(FIELD_GET(GHCB_MSR_SEV_INFO_CBIT, guest.ghcb_msr), 51);
 	guest.ghcb_msr = ghcb_msr_cpuid_req(0x8000001f, GHCB_CPUID_EBX);
@@ -300,6 +305,26 @@ static void test_msr_protocol(void **state)
 	guest.ghcb_msr = ghcb_msr_term_req(0, 3);
 	assert_int_equal(exit_vmmcall(), EXIT_STOP);
 	assert_int_equal(guest.outcome, GUEST_FAIL);
+}
+
+/* Exit 0x403 as hardware delivers it: the GHCB MSR value in
+ * control.ghcb_gpa, the answer back there, RIP untouched (the processor's). */
+static void test_vmgexit_hw(void **state)
+{
+	(void)state;
+	vmcb.save.rip = 0x1000;
+	guest.ghcb_msr = 0x5a5a; /* the emulated MSR is not used on this path */
+	vmcb.control.ghcb_gpa = GHCB_MSR_SEV_INFO_REQ;
+	vmcb.control.exit_code = SVM_EXIT_VMGEXIT;
+	assert_int_equal(svm_handle_exit(&vcpu), EXIT_RESUME);
+	assert_int_equal(vmcb.control.ghcb_gpa & GHCB_MSR_INFO, GHCB_MSR_SEV_INFO_RESP);
+	assert_int_equal(vmcb.save.rip, 0x1000);
+	assert_int_equal(guest.ghcb_msr, 0x5a5a);
+	assert_int_equal(vcpu.exit_counts[EXIT_STAT_VMGEXIT], 1);
+	/* NAE with an unregistered GHCB GPA kills the guest */
+	vmcb.control.ghcb_gpa = GHCB_GPA;
+	assert_int_equal(svm_handle_exit(&vcpu), EXIT_STOP);
+	assert_int_equal(guest.outcome, GUEST_KILLED);
 }
 
 static void register_ghcb(void)
@@ -382,6 +407,97 @@ static void test_nae_unregistered(void **state)
 	assert_int_equal(guest.outcome, GUEST_KILLED);
 }
 
+/* RMP #NPF: one handler for hardware exits and the PVALIDATE emulation. */
+static unsigned split_calls;
+static u64 split_gpa;
+
+static int be_split(struct guest *g, gpa_t a)
+{
+	(void)g;
+	split_calls++;
+	split_gpa = gpa_val(a);
+	return psmash(&rmp, spa(RAM_SPA + gpa_val(a))) == 0 ? 0 : -EIO;
+}
+
+static const struct snp_backend split_be = {
+    .name = "fake-split",
+    .rmp = be_rmp,
+    .psc = be_psc,
+    .split = be_split,
+    .is_shared = be_is_shared,
+};
+
+static enum exit_action exit_npf(u64 info1, u64 gpa_)
+{
+	vmcb.control.exit_code = SVM_EXIT_NPF;
+	vmcb.control.exit_info_1 = info1;
+	vmcb.control.exit_info_2 = gpa_;
+	return svm_handle_exit(&vcpu);
+}
+
+static void test_rmp_npf(void **state)
+{
+	struct snp_guest *sg;
+
+	(void)state;
+	snp_guest_fini(&guest);
+	assert_int_equal(snp_guest_init(&guest, &split_be), 0);
+	sg = snp_guest_of(&guest);
+	split_calls = 0;
+	/* the guest's memory as one 2M private entry */
+	assert_int_equal(rmp_make_private(&rmp, spa(RAM_SPA), ASID, gpa(0), RMP_PG_SIZE_2M, false),
+			 0);
+	/* hardware: RMP|SIZEM|ENC|FINAL at a 4K GPA inside it: split, resume */
+	assert_int_equal(exit_npf(BIT(31) | BIT(34) | BIT(35) | BIT(32), 0x7000), EXIT_RESUME);
+	assert_int_equal(split_calls, 1);
+	assert_int_equal(split_gpa, 0);
+	assert_int_equal(sg->st.npf_sizem, 1);
+	assert_int_equal(guest.outcome, GUEST_RUNNING);
+	/* one 2M entry again */
+	for (u64 a = 0; a < HUGE_SIZE; a += PAGE_SIZE)
+		assert_int_equal(rmp_make_shared(&rmp, spa(RAM_SPA + a), RMP_PG_SIZE_4K), 0);
+	assert_int_equal(rmp_make_private(&rmp, spa(RAM_SPA), ASID, gpa(0), RMP_PG_SIZE_2M, false),
+			 0);
+	/* PVALIDATE 4K inside it: the model's SIZEM #NPF takes the same path */
+	put_insn(0x1000, pv, 4);
+	assert_int_equal(exit_ud(0x5000, 0, 1), EXIT_RESUME);
+	assert_int_equal(split_calls, 2);
+	assert_int_equal(vmcb.save.rax, 0);
+	assert_int_equal(vmcb.save.rip, 0x1004);
+	assert_int_equal(sg->st.npf_sizem, 2);
+	/* SIZEM on what is already 4K: PSMASH fails, the guest is killed */
+	assert_int_equal(exit_npf(BIT(31) | BIT(34) | BIT(35) | BIT(32), 0x7000), EXIT_STOP);
+	assert_int_equal(split_calls, 3);
+	assert_int_equal(sg->st.npf_sizem, 2);
+	assert_int_equal(guest.outcome, GUEST_KILLED);
+	assert_non_null(strstr(guest.detail, "cannot be split"));
+}
+
+static void test_rmp_npf_state(void **state)
+{
+	(void)state;
+	/* private (C=1) access to the shared GHCB page: no implicit conversion */
+	assert_int_equal(exit_npf(BIT(31) | BIT(34) | BIT(32) | PFERR_WRITE_MASK, GHCB_GPA),
+			 EXIT_STOP);
+	assert_int_equal(guest.outcome, GUEST_KILLED);
+	assert_non_null(strstr(guest.detail, "gpa 0xa000"));
+	assert_non_null(strstr(guest.detail, "private access to a shared page"));
+	/* shared (C=0) access to a private page */
+	setup(NULL);
+	assert_int_equal(exit_npf(BIT(31) | BIT(32), 0x5000), EXIT_STOP);
+	assert_non_null(strstr(guest.detail, "shared access to a private page"));
+	snp_guest_fini(&guest);
+	/* VMPL: killed with the decode */
+	setup(NULL);
+	assert_int_equal(exit_npf(BIT(31) | BIT(36), 0x5000), EXIT_STOP);
+	assert_non_null(strstr(guest.detail, "VMPL"));
+	snp_guest_fini(&guest);
+	/* not an RMP fault: the ordinary NPF outcome */
+	setup(NULL);
+	assert_int_equal(exit_npf(BIT(32), 0x5000), EXIT_STOP);
+	assert_int_equal(guest.outcome, GUEST_NPF);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -391,6 +507,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_msr_protocol, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_psc_nae, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_nae_unregistered, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_vmgexit_hw, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rmp_npf, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rmp_npf_state, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
