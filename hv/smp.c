@@ -582,6 +582,34 @@ void smp_init(void)
 	report();
 }
 
+/* Sends INIT: the AP drops whatever it runs and waits for a SIPI (SDM vol 3A
+ * 9.1.2). Its state is left alone, so the next smp_call_all finds it
+ * missing, as it would find a hung CPU. */
+int smp_cpu_stop(unsigned i)
+{
+	if (i == 0 || i >= smp.ncpus)
+		return -EINVAL;
+	return send_ipi(smp.cpu[i].apic_id, ICR_DM_INIT | ICR_LEVEL_ASSERT);
+}
+
+/* INIT-SIPI-SIPI again for one AP that is not online (lost, stopped, no
+ * answer). 0 when it came back online. */
+int smp_cpu_restart(unsigned i)
+{
+	struct smp_cpu *c = &smp.cpu[i];
+
+	if (i == 0 || i >= smp.ncpus || !smp.started || c->state == SMP_CPU_ONLINE ||
+	    c->state == SMP_CPU_UNREACHABLE)
+		return -EINVAL;
+	c->state = SMP_CPU_BOOTING;
+	c->alive = 0;
+	if (send_ipi(c->apic_id, ICR_DM_INIT | ICR_LEVEL_ASSERT))
+		return -ETIMEDOUT;
+	delay_us(SMP_INIT_DELAY_US);
+	ap_start(i);
+	return c->state == SMP_CPU_ONLINE ? 0 : -ETIMEDOUT;
+}
+
 /* ---- running functions everywhere ---------------------------------------- */
 
 int smp_call_all(smp_fn fn, void *arg, u64 timeout_ms, bool *done, int *ret)

@@ -118,6 +118,14 @@ void smp_init(void);
  * in the log); -EINVAL for a NULL fn. Only the BSP may call it. */
 int smp_call_all(smp_fn fn, void *arg, u64 timeout_ms, bool *done, int *ret);
 
+/* Sends INIT to AP i: it stops and waits for a SIPI. Its state is left as
+ * it is: the next smp_call_all misses it and marks it LOST (a test of that
+ * path, and what a hung CPU looks like). */
+int smp_cpu_stop(unsigned i);
+/* Starts AP i again (INIT-SIPI-SIPI) if it is not online; 0 when it is
+ * online again, -ETIMEDOUT when it did not answer, -EINVAL otherwise. */
+int smp_cpu_restart(unsigned i);
+
 /* The number of CPUs the MADT lists as enabled; 1 if there is no MADT. */
 unsigned smp_cpus_listed(void);
 /* True when every enabled MADT CPU is online. */

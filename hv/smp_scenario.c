@@ -5,6 +5,7 @@
  * implements. With [hv] smp = off: no AP was started, calls run on the BSP
  * only. The functions below run on the APs: no printf, no malloc; each
  * writes its own slot. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -158,6 +159,37 @@ static void check_calls(void)
 		     "3 more calls counted %u runs on %u CPU(s)", n, smp.ncpus);
 }
 
+/* With 3 or more CPUs: stop the last AP with INIT, so the next call misses
+ * it: -ETIMEDOUT, the AP reported by APIC ID and marked lost, the others
+ * finished; then INIT-SIPI-SIPI brings it back and a call runs everywhere. */
+static void check_lost_and_restart(void)
+{
+	unsigned last = smp.ncpus - 1, others = 0;
+	u32 n = 0;
+	int err, err2, err3;
+
+	if (smp.ncpus < 3 || smp.online != smp.ncpus)
+		return;
+	err = smp_cpu_stop(last);
+	err2 = smp_call_all(count_cpu, &n, 200, done, ret);
+	for (unsigned i = 0; i < last; i++)
+		others += done[i];
+	report_check(err == 0 && err2 == -ETIMEDOUT && !done[last] && others == last && n == last &&
+			 smp.online == last && smp.cpu[last].state == SMP_CPU_LOST,
+		     "smp.stopped_cpu_left_out",
+		     "APIC ID %u stopped (%d): call %d, %u of %u others ran, online %u, state %s",
+		     smp.cpu[last].apic_id, err, err2, others, last, smp.online,
+		     smp_state_name(smp.cpu[last].state));
+	err3 = smp_cpu_restart(last);
+	n = 0;
+	err = smp_call_all(count_cpu, &n, CALL_TIMEOUT_MS, done, ret);
+	report_check(err3 == 0 && err == 0 && done[last] && n == smp.ncpus &&
+			 smp.online == smp.ncpus && smp.cpu[last].alive == 1,
+		     "smp.restart", "APIC ID %u restarted (%d) in %llu us; call on %u CPU(s) (%d)",
+		     smp.cpu[last].apic_id, err3, (unsigned long long)smp.cpu[last].bringup_us, n,
+		     err);
+}
+
 void scenario_smp(void)
 {
 	if (!hv.cfg.smp) {
@@ -166,4 +198,5 @@ void scenario_smp(void)
 	}
 	check_bringup();
 	check_calls();
+	check_lost_and_restart();
 }
