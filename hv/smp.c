@@ -614,6 +614,7 @@ int smp_cpu_restart(unsigned i)
 
 int smp_call_all(smp_fn fn, void *arg, u64 timeout_ms, bool *done, int *ret)
 {
+	static bool called[SMP_MAX_CPUS];
 	u64 gen, deadline;
 	bool all = true;
 	int r0;
@@ -623,9 +624,12 @@ int smp_call_all(smp_fn fn, void *arg, u64 timeout_ms, bool *done, int *ret)
 	job.fn = fn;
 	job.arg = arg;
 	gen = job.gen + 1;
+	/* who takes part is decided now: a CPU that faults at once still counts */
+	for (unsigned i = 1; i < smp.ncpus; i++)
+		called[i] = smp.cpu[i].state == SMP_CPU_ONLINE;
 	__atomic_store_n(&job.gen, gen, __ATOMIC_RELEASE);
 	for (unsigned i = 1; i < smp.ncpus; i++)
-		if (smp.cpu[i].state == SMP_CPU_ONLINE)
+		if (called[i])
 			send_ipi(smp.cpu[i].apic_id, ICR_DM_FIXED | ICR_LEVEL_ASSERT |
 							 FIELD_PREP(ICR_VECTOR, SMP_WAKE_VECTOR));
 	r0 = fn(0, arg);
@@ -638,18 +642,24 @@ int smp_call_all(smp_fn fn, void *arg, u64 timeout_ms, bool *done, int *ret)
 		struct smp_cpu *c = &smp.cpu[i];
 		bool ok = false;
 
-		if (c->state == SMP_CPU_ONLINE) {
+		if (called[i]) {
 			while (__atomic_load_n(&c->done_gen, __ATOMIC_ACQUIRE) != gen &&
 			       rdtsc() < deadline && c->state == SMP_CPU_ONLINE)
 				cpu_relax();
 			ok = __atomic_load_n(&c->done_gen, __ATOMIC_ACQUIRE) == gen;
 			if (!ok) {
 				all = false;
-				pr_err(
-				    "smp: CPU %u (APIC ID %u) did not finish the call within %llu "
-				    "ms (%s); not used again\n",
-				    i, c->apic_id, (unsigned long long)timeout_ms,
-				    c->state == SMP_CPU_FAULTED ? "it faulted" : "lost");
+				if (c->state == SMP_CPU_FAULTED)
+					pr_err("smp: CPU %u (APIC ID %u) faulted in the call: "
+					       "vector %u "
+					       "at RIP %#llx; halted, not used again\n",
+					       i, c->apic_id, c->fault_vector,
+					       (unsigned long long)c->fault_rip);
+				else
+					pr_err("smp: CPU %u (APIC ID %u) did not finish the call "
+					       "within "
+					       "%llu ms (lost); not used again\n",
+					       i, c->apic_id, (unsigned long long)timeout_ms);
 				if (c->state == SMP_CPU_ONLINE)
 					c->state = SMP_CPU_LOST;
 				smp.online--;

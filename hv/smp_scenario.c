@@ -159,6 +159,43 @@ static void check_calls(void)
 		     "3 more calls counted %u runs on %u CPU(s)", n, smp.ncpus);
 }
 
+/* On the last AP only: an invalid opcode. */
+static int fault_on_last(unsigned cpu, void *arg)
+{
+	if (cpu == *(unsigned *)arg)
+		asm volatile("ud2");
+	return 0;
+}
+
+/* An AP that takes an exception in a called function: the stub records the
+ * vector and RIP and halts it; the call returns at once with -ETIMEDOUT,
+ * the AP is reported and left out; a restart brings it back. */
+static void check_fault(void)
+{
+	unsigned last = smp.ncpus - 1;
+	u64 t0, us;
+	int err, err2;
+
+	if (smp.ncpus < 2 || smp.online != smp.ncpus)
+		return;
+	t0 = rdtsc();
+	err = smp_call_all(fault_on_last, &last, CALL_TIMEOUT_MS, done, ret);
+	us = (rdtsc() - t0) * 1000 / smp.tsc_khz;
+	report_check(
+	    err == -ETIMEDOUT && done[0] && !done[last] && smp.cpu[last].state == SMP_CPU_FAULTED &&
+		smp.cpu[last].fault_vector == 6 && smp.online == smp.ncpus - 1 &&
+		us < CALL_TIMEOUT_MS * 1000 / 2,
+	    "smp.fault_reported",
+	    "APIC ID %u: call %d after %llu us, state %s, vector %u at RIP %#llx",
+	    smp.cpu[last].apic_id, err, (unsigned long long)us, smp_state_name(smp.cpu[last].state),
+	    smp.cpu[last].fault_vector, (unsigned long long)smp.cpu[last].fault_rip);
+	err2 = smp_cpu_restart(last);
+	err = smp_call_all(count_cpu, &(u32){0}, CALL_TIMEOUT_MS, done, ret);
+	report_check(err2 == 0 && err == 0 && done[last] && smp.online == smp.ncpus,
+		     "smp.fault_restart", "APIC ID %u restarted (%d), call %d",
+		     smp.cpu[last].apic_id, err2, err);
+}
+
 /* With 3 or more CPUs: stop the last AP with INIT, so the next call misses
  * it: -ETIMEDOUT, the AP reported by APIC ID and marked lost, the others
  * finished; then INIT-SIPI-SIPI brings it back and a call runs everywhere. */
@@ -198,5 +235,6 @@ void scenario_smp(void)
 	}
 	check_bringup();
 	check_calls();
+	check_fault();
 	check_lost_and_restart();
 }
