@@ -13,6 +13,7 @@
 #include "hv/cpu.h"
 #include "hv/hv.h"
 #include "hv/log.h"
+#include "hv/paging.h"
 #include "hv/report.h"
 #include "hv/smp.h"
 
@@ -111,6 +112,18 @@ static void check_bringup(void)
 		report_metric("smp.bringup_us.avg", sum_us / (smp.ncpus - 1), "us");
 	}
 	report_metric("smp.init_us", smp.init_us, "us");
+	if (smp.ncpus > 1) {
+		struct pt_leaf leaf;
+		int err = pt_lookup(&hv_pt, smp.trampoline, &leaf);
+
+		/* W^X: the APs execute it through the bridge tables only */
+		report_check(
+		    !err && !(leaf.prot & (PT_W | PT_X)) && smp.trampoline < MiB(1) &&
+			IS_ALIGNED(smp.trampoline, PAGE_SIZE),
+		    "smp.trampoline_ro", "trampoline 0x%llx, SIPI vector 0x%llx, prot 0x%x",
+		    (unsigned long long)smp.trampoline,
+		    (unsigned long long)(smp.trampoline >> PAGE_SHIFT), err ? 0 : leaf.prot);
+	}
 }
 
 static void check_calls(void)
