@@ -3,3 +3,4 @@
 # the 64-bit AP entry hv/smp_entry.S) and the smp scenario run only in hv.efi.
 UNIT_TESTS += madt
 HV_SRCS += hv/smp.c hv/smp_trampoline.S hv/smp_entry.S hv/smp_scenario.c
+FUZZ_TARGETS += madt

@@ -1,7 +1,9 @@
 /* Unit tests of the MADT parser (hv/acpi.c madt_parse): hand-built tables
  * after ACPI 6.4 5.2.12 with local APIC (type 0), x2APIC (type 9) and
  * override (type 5) entries, disabled and online-capable CPUs, duplicate
- * IDs, other entry types, the BSP lookup, and every truncation. */
+ * IDs, other entry types, the BSP lookup, and every truncation; and the
+ * real MADTs QEMU 7.2 (q35, OVMF) builds for -smp 4 and -smp 2,maxcpus=4,
+ * dumped from hv.efi under QEMU (no MADT dump exists in shared/testdata). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +15,35 @@
 #include <cmocka.h>
 
 #include "hv/acpi.h"
+
+/* QEMU 7.2 q35 -smp 4: four type-0 entries (UID = APIC ID = 0..3, Enabled),
+ * one IOAPIC (type 1), five interrupt source overrides (type 2), one local
+ * APIC NMI (type 4). Checksum valid. */
+static const u8 qemu72_smp4[144] = {
+    0x41, 0x50, 0x49, 0x43, 0x90, 0x00, 0x00, 0x00, 0x01, 0x4b, 0x42, 0x4f, 0x43, 0x48, 0x53, 0x20,
+    0x42, 0x58, 0x50, 0x43, 0x20, 0x20, 0x20, 0x20, 0x01, 0x00, 0x00, 0x00, 0x42, 0x58, 0x50, 0x43,
+    0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0xe0, 0xfe, 0x01, 0x00, 0x00, 0x00, 0x00, 0x08, 0x00, 0x00,
+    0x01, 0x00, 0x00, 0x00, 0x00, 0x08, 0x01, 0x01, 0x01, 0x00, 0x00, 0x00, 0x00, 0x08, 0x02, 0x02,
+    0x01, 0x00, 0x00, 0x00, 0x00, 0x08, 0x03, 0x03, 0x01, 0x00, 0x00, 0x00, 0x01, 0x0c, 0x00, 0x00,
+    0x00, 0x00, 0xc0, 0xfe, 0x00, 0x00, 0x00, 0x00, 0x02, 0x0a, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x02, 0x0a, 0x00, 0x05, 0x05, 0x00, 0x00, 0x00, 0x0d, 0x00, 0x02, 0x0a, 0x00, 0x09,
+    0x09, 0x00, 0x00, 0x00, 0x0d, 0x00, 0x02, 0x0a, 0x00, 0x0a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x00,
+    0x02, 0x0a, 0x00, 0x0b, 0x0b, 0x00, 0x00, 0x00, 0x0d, 0x00, 0x04, 0x06, 0xff, 0x00, 0x00, 0x01,
+};
+
+/* QEMU 7.2 q35 -smp 2,maxcpus=4: the same with CPUs 2 and 3 not present
+ * (flags 0: QEMU 7.2 does not set Online Capable). */
+static const u8 qemu72_smp2_max4[144] = {
+    0x41, 0x50, 0x49, 0x43, 0x90, 0x00, 0x00, 0x00, 0x01, 0x4d, 0x42, 0x4f, 0x43, 0x48, 0x53, 0x20,
+    0x42, 0x58, 0x50, 0x43, 0x20, 0x20, 0x20, 0x20, 0x01, 0x00, 0x00, 0x00, 0x42, 0x58, 0x50, 0x43,
+    0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0xe0, 0xfe, 0x01, 0x00, 0x00, 0x00, 0x00, 0x08, 0x00, 0x00,
+    0x01, 0x00, 0x00, 0x00, 0x00, 0x08, 0x01, 0x01, 0x01, 0x00, 0x00, 0x00, 0x00, 0x08, 0x02, 0x02,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x08, 0x03, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01, 0x0c, 0x00, 0x00,
+    0x00, 0x00, 0xc0, 0xfe, 0x00, 0x00, 0x00, 0x00, 0x02, 0x0a, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x02, 0x0a, 0x00, 0x05, 0x05, 0x00, 0x00, 0x00, 0x0d, 0x00, 0x02, 0x0a, 0x00, 0x09,
+    0x09, 0x00, 0x00, 0x00, 0x0d, 0x00, 0x02, 0x0a, 0x00, 0x0a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x00,
+    0x02, 0x0a, 0x00, 0x0b, 0x0b, 0x00, 0x00, 0x00, 0x0d, 0x00, 0x04, 0x06, 0xff, 0x00, 0x00, 0x01,
+};
 
 static u8 tbl[4096];
 static u32 tlen;
@@ -259,13 +290,81 @@ static void test_truncations(void **state)
 	assert_int_equal(m.cpus[1].apic_id, 4);
 }
 
+static void test_qemu72_real(void **state)
+{
+	static struct madt_info m;
+
+	(void)state;
+	assert_int_equal(acpi_checksum(qemu72_smp4, sizeof(qemu72_smp4)), 0);
+	assert_int_equal(madt_parse(qemu72_smp4, sizeof(qemu72_smp4), 0, &m), 0);
+	assert_int_equal(m.nr_cpus, 4);
+	assert_int_equal(m.nr_enabled, 4);
+	assert_int_equal(m.nr_other, 7);
+	assert_int_equal(m.lapic_addr, 0xFEE00000);
+	assert_int_equal(m.flags, 1);
+	assert_int_equal(m.bsp, 0);
+	for (unsigned i = 0; i < 4; i++) {
+		assert_int_equal(m.cpus[i].apic_id, i);
+		assert_int_equal(m.cpus[i].uid, i);
+	}
+	assert_int_equal(acpi_checksum(qemu72_smp2_max4, sizeof(qemu72_smp2_max4)), 0);
+	assert_int_equal(madt_parse(qemu72_smp2_max4, sizeof(qemu72_smp2_max4), 0, &m), 0);
+	assert_int_equal(m.nr_cpus, 4);
+	assert_int_equal(m.nr_enabled, 2);
+	assert_int_equal(m.nr_online_capable, 0);
+	assert_true(m.cpus[1].enabled);
+	assert_false(m.cpus[2].enabled);
+	assert_false(m.cpus[3].enabled);
+	/* started as BSP 1? it is listed and enabled: found */
+	assert_int_equal(madt_parse(qemu72_smp2_max4, sizeof(qemu72_smp2_max4), 1, &m), 0);
+	assert_int_equal(m.bsp, 1);
+	/* a not-present CPU cannot be the running BSP */
+	assert_int_equal(madt_parse(qemu72_smp2_max4, sizeof(qemu72_smp2_max4), 3, &m), -ENOENT);
+}
+
+/* Every cut of the real table: a buffer shorter than the stated length is
+ * refused; a stated length cut inside a structure is refused; a cut at a
+ * structure boundary parses the structures before it. */
+static void test_qemu72_every_cut(void **state)
+{
+	static struct madt_info m;
+	static u8 t[sizeof(qemu72_smp4)];
+	bool boundary[sizeof(qemu72_smp4) + 1] = {false};
+	unsigned ok = 0;
+
+	(void)state;
+	for (u32 off = 44; off < sizeof(t); off += qemu72_smp4[off + 1])
+		boundary[off] = true;
+	boundary[sizeof(t)] = true;
+	for (u32 len = 0; len < sizeof(t); len++)
+		assert_int_equal(madt_parse(qemu72_smp4, len, 0, &m), -EINVAL);
+	for (u32 cut = 0; cut <= sizeof(t); cut++) {
+		int r;
+
+		memcpy(t, qemu72_smp4, sizeof(t));
+		memcpy(t + 4, &cut, 4);
+		r = madt_parse(t, sizeof(t), 0, &m);
+		if (cut < 44 || !boundary[cut])
+			assert_int_equal(r, -EINVAL);
+		else if (cut == 44) /* no processor at all: the BSP is missing */
+			assert_int_equal(r, -ENOENT);
+		else {
+			assert_int_equal(r, 0);
+			assert_int_equal(m.nr_cpus, MIN((cut - 44) / 8, 4));
+			ok++;
+		}
+	}
+	assert_int_equal(ok, 11); /* 4 CPUs + IOAPIC + 5 ISOs + NMI */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_qemu_like),	cmocka_unit_test(test_server_like),
-	    cmocka_unit_test(test_duplicates),	cmocka_unit_test(test_override),
-	    cmocka_unit_test(test_bsp_missing), cmocka_unit_test(test_too_many),
-	    cmocka_unit_test(test_truncations),
+	    cmocka_unit_test(test_qemu_like),	     cmocka_unit_test(test_server_like),
+	    cmocka_unit_test(test_duplicates),	     cmocka_unit_test(test_override),
+	    cmocka_unit_test(test_bsp_missing),	     cmocka_unit_test(test_too_many),
+	    cmocka_unit_test(test_truncations),	     cmocka_unit_test(test_qemu72_real),
+	    cmocka_unit_test(test_qemu72_every_cut),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
