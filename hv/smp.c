@@ -54,6 +54,7 @@ struct smp_state smp;
 
 /* CPUID 1 EBX[31:24]: initial APIC ID; CPUID 0xB EDX: x2APIC ID. */
 #define CPUID_1_EBX_APIC_ID GENMASK(31, 24)
+#define CPUID_1_ECX_X2APIC  BIT(21)
 
 /* The boot parameters smp_ap_entry64 reads (offsets in hv/smp.h). */
 struct smp_ap_boot {
@@ -608,6 +609,36 @@ int smp_cpu_restart(unsigned i)
 	delay_us(SMP_INIT_DELAY_US);
 	ap_start(i);
 	return c->state == SMP_CPU_ONLINE ? 0 : -ETIMEDOUT;
+}
+
+/* Switches the BSP's local APIC from xAPIC to x2APIC mode (EN stays set,
+ * EXTD set: a legal transition, SDM vol 3A 10.12.5) and starts every AP
+ * again in that mode, so that the x2APIC paths (ICR MSR 0x830, EXTD on the
+ * APs, 32-bit IDs from MSR 0x802) run where the firmware left xAPIC mode
+ * (QEMU with few CPUs). 0; -EOPNOTSUPP without x2APIC (CPUID 1 ECX[21]);
+ * -EALREADY in x2APIC mode already; -ETIMEDOUT when an AP did not return.
+ * For the smp-x2apic scenario; call before anything else uses the APIC. */
+int smp_x2apic_switch(void)
+{
+	int err = 0;
+
+	if (!(cpuid(1).ecx & CPUID_1_ECX_X2APIC))
+		return -EOPNOTSUPP;
+	if (smp.x2apic)
+		return -EALREADY;
+	for (unsigned i = 1; i < smp.ncpus; i++)
+		if (smp.cpu[i].state == SMP_CPU_ONLINE) {
+			smp_cpu_stop(i);
+			smp.cpu[i].state = SMP_CPU_LOST;
+			smp.online--;
+		}
+	wrmsr(MSR_APIC_BASE, rdmsr(MSR_APIC_BASE) | APIC_BASE_EN | APIC_BASE_EXTD);
+	smp.x2apic = true;
+	smp.cpu[0].lapic_id = smp_this_lapic_id();
+	for (unsigned i = 1; i < smp.ncpus; i++)
+		if (smp.cpu[i].state == SMP_CPU_LOST && smp_cpu_restart(i))
+			err = -ETIMEDOUT;
+	return err;
 }
 
 /* ---- running functions everywhere ---------------------------------------- */

@@ -126,6 +126,10 @@ int smp_cpu_stop(unsigned i);
  * online again, -ETIMEDOUT when it did not answer, -EINVAL otherwise. */
 int smp_cpu_restart(unsigned i);
 
+/* BSP to x2APIC mode, every AP restarted in it (scenario smp-x2apic). 0,
+ * -EOPNOTSUPP (no x2APIC), -EALREADY, -ETIMEDOUT. */
+int smp_x2apic_switch(void);
+
 /* The number of CPUs the MADT lists as enabled; 1 if there is no MADT. */
 unsigned smp_cpus_listed(void);
 /* True when every enabled MADT CPU is online. */
@@ -137,8 +141,9 @@ u32 smp_this_apic_id(void);
 /* The running CPU's local APIC ID register (xAPIC bits 31:24 or x2APIC). */
 u32 smp_this_lapic_id(void);
 
-/* The `smp` scenario (tests/qemu/smp-*.cfg). */
+/* The `smp` and `smp-x2apic` scenarios (tests/qemu/smp-*.cfg). */
 void scenario_smp(void);
+void scenario_smp_x2apic(void);
 
 #endif /* __ASSEMBLY__ */
 #endif
