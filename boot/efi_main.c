@@ -175,9 +175,10 @@ static UINT64 reserve_trampoline(void)
 			      BOOT_TRAMPOLINE_PAGES, s);
 			return 0;
 		}
+		/* Page aligned (AllocatePages works in 4K pages). Page 0 stays
+		 * allocated, and the loop tries once more. */
 		if (addr)
-			return addr; /* page aligned: AllocatePages works in 4K pages */
-				     /* got page 0: keep it allocated and try once more */
+			return addr;
 	}
 	return 0;
 }
