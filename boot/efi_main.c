@@ -3,7 +3,9 @@
  * It prints a banner, finds the ACPI RSDP, loads every file of the ESP folder
  * it was started from (hv.cfg and guest images) into LoaderData pages, reads
  * the memory map, calls ExitBootServices (retrying when the map key went
- * stale, UEFI 2.9 section 7.4), and hands a plain struct boot_info to hv_main. */
+ * stale, UEFI 2.9 section 7.4), and hands a plain struct boot_info to hv_main.
+ * Before that it reserves the pages of the AP start-up trampoline below
+ * 1 MiB (a SIPI vector addresses only 4K pages there; docs/smp.md). */
 #include <efi.h>
 #include <efilib.h>
 
@@ -12,7 +14,7 @@
 extern char _text[], _etext[], _data[], _edata[];
 
 #define MAX_FILE_BYTES (256ULL << 20)
-#define EXIT_BS_TRIES 8
+#define EXIT_BS_TRIES  8
 
 static EFI_GUID acpi20_guid = ACPI_20_TABLE_GUID;
 static EFI_GUID acpi10_guid = ACPI_TABLE_GUID;
@@ -154,6 +156,33 @@ static void load_folder(EFI_HANDLE image, EFI_LOADED_IMAGE *li, struct boot_info
 	FreePool(path);
 }
 
+/* BOOT_TRAMPOLINE_PAGES LoaderData pages below 1 MiB for the AP start-up
+ * trampoline (Intel SDM vol 3A 9.4.4.1 / AMD APM vol 2 16.5: the start-up
+ * IPI's vector is the 4K page number of the real-mode entry, so the page
+ * must lie below 1 MiB). After ExitBootServices nothing else may be
+ * allocated there, hence now. Page 0 is refused (the hypervisor leaves it
+ * unmapped); 0 is returned when UEFI has no room, and hv_main then runs on
+ * the BSP alone. */
+static UINT64 reserve_trampoline(void)
+{
+	for (int tries = 0; tries < 2; tries++) {
+		EFI_PHYSICAL_ADDRESS addr = BOOT_TRAMPOLINE_LIMIT;
+		EFI_STATUS s = uefi_call_wrapper(BS->AllocatePages, 4, AllocateMaxAddress,
+						 EfiLoaderData, BOOT_TRAMPOLINE_PAGES, &addr);
+
+		if (EFI_ERROR(s)) {
+			Print(L"snpvisor: no %d pages below 1 MiB for the AP trampoline: %r\n",
+			      BOOT_TRAMPOLINE_PAGES, s);
+			return 0;
+		}
+		/* Page aligned (AllocatePages works in 4K pages). Page 0 stays
+		 * allocated, and the loop tries once more. */
+		if (addr)
+			return addr;
+	}
+	return 0;
+}
+
 static void fill_mmap(struct boot_info *bi, UINT8 *map, UINTN size, UINTN desc_size)
 {
 	bi->nr_mem = 0;
@@ -216,8 +245,10 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 		bi->fw_vendor[i] = st->FirmwareVendor[i] < 128 ? (char)st->FirmwareVendor[i] : '?';
 
 	load_folder(image, li, bi);
-	Print(L"snpvisor: image at 0x%lx, %d file(s) loaded, RSDP at 0x%lx\n", bi->image_base,
-	      bi->nr_files, bi->rsdp);
+	bi->trampoline_base = reserve_trampoline();
+	Print(L"snpvisor: image at 0x%lx, %d file(s) loaded, RSDP at 0x%lx, AP trampoline at "
+	      L"0x%lx\n",
+	      bi->image_base, bi->nr_files, bi->rsdp, bi->trampoline_base);
 
 	/* The memory map buffer is allocated before the final GetMemoryMap with
 	 * room to spare, since the allocation itself changes the map. */
@@ -233,8 +264,8 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 	for (tries = 1; tries <= EXIT_BS_TRIES; tries++) {
 		map_size = map_cap;
 		s = uefi_call_wrapper(BS->GetMemoryMap, 5, &map_size,
-				      (EFI_MEMORY_DESCRIPTOR *)(UINTN)map_addr, &map_key, &desc_size,
-				      &desc_ver);
+				      (EFI_MEMORY_DESCRIPTOR *)(UINTN)map_addr, &map_key,
+				      &desc_size, &desc_ver);
 		if (EFI_ERROR(s)) {
 			Print(L"snpvisor: GetMemoryMap failed: %r\n", s);
 			return s;

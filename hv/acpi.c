@@ -110,7 +110,8 @@ void acpi_report(const struct acpi_info *ai)
 	pr_info("acpi: RSDP revision %u, %s with %u tables:", ai->rsdp_revision,
 		ai->use_xsdt ? "XSDT" : "RSDT", ai->nr_tables);
 	for (unsigned i = 0; i < ai->nr_tables; i++)
-		log_msg(LOG_INFO, " %s%s", ai->tables[i].sig, ai->tables[i].checksum_ok ? "" : "(bad)");
+		log_msg(LOG_INFO, " %s%s", ai->tables[i].sig,
+			ai->tables[i].checksum_ok ? "" : "(bad)");
 	log_msg(LOG_INFO, "\n");
 	for (unsigned i = 0; i < ARRAY_SIZE(interesting); i++) {
 		const struct acpi_table_ref *t = acpi_find(ai, interesting[i]);
@@ -121,4 +122,151 @@ void acpi_report(const struct acpi_info *ai)
 		else
 			pr_info("  %s: absent\n", interesting[i]);
 	}
+}
+
+/* ---- MADT ---------------------------------------------------------------- */
+
+static const char *madt_type_name(u8 type)
+{
+	return type == ACPI_MADT_TYPE_X2APIC ? "x2APIC" : "local APIC";
+}
+
+/* Adds one processor entry; the first entry of an APIC ID wins (firmware may
+ * list a CPU as type 0 and type 9; ACPI 6.4 5.2.12.12 wants type 9 only for
+ * IDs >= 255, not all firmware follows that). */
+static void madt_add_cpu(struct madt_info *m, u8 type, u32 apic_id, u32 uid, u32 flags)
+{
+	struct madt_cpu *c;
+
+	for (unsigned i = 0; i < m->nr_cpus; i++)
+		if (m->cpus[i].apic_id == apic_id) {
+			m->nr_duplicates++;
+			return;
+		}
+	if (m->nr_cpus >= MADT_MAX_CPUS) {
+		if (flags & ACPI_MADT_ENABLED)
+			m->nr_dropped++;
+		return;
+	}
+	c = &m->cpus[m->nr_cpus++];
+	c->apic_id = apic_id;
+	c->uid = uid;
+	c->type = type;
+	c->enabled = flags & ACPI_MADT_ENABLED;
+	/* 5.2.12.2: Online Capable is meaningful only when Enabled is clear. */
+	c->online_capable = !c->enabled && (flags & ACPI_MADT_ONLINE_CAPABLE);
+	m->nr_enabled += c->enabled;
+	m->nr_online_capable += c->online_capable;
+	m->nr_x2apic += type == ACPI_MADT_TYPE_X2APIC;
+}
+
+/* The structure at off needs `need` bytes of its declared length. */
+static int madt_sub_short(u32 off, u8 type, u8 length, u8 need)
+{
+	if (length >= need)
+		return 0;
+	pr_err("acpi: MADT structure type %u at offset %u is %u bytes, its type needs %u\n", type,
+	       off, length, need);
+	return -EINVAL;
+}
+
+int madt_parse(const void *table, u32 len, u32 bsp_apic_id, struct madt_info *out)
+{
+	const struct acpi_madt *t = table;
+	const u8 *b = table;
+	u32 end, off;
+
+	memset(out, 0, sizeof(*out));
+	out->bsp = -1;
+	if (!table || len < sizeof(*t) || memcmp(t->hdr.signature, "APIC", 4) ||
+	    t->hdr.length < sizeof(*t) || t->hdr.length > len) {
+		pr_err("acpi: not a MADT, or shorter than its 44-byte header or than its stated "
+		       "length (%u bytes available)\n",
+		       len);
+		return -EINVAL;
+	}
+	out->lapic_addr = t->lapic_addr;
+	out->flags = t->flags;
+	end = t->hdr.length;
+	for (off = sizeof(*t); off < end;) {
+		struct acpi_madt_sub sub;
+		int err = 0;
+
+		if (end - off < sizeof(sub)) {
+			pr_err("acpi: MADT truncated: %u byte(s) left at offset %u\n", end - off,
+			       off);
+			return -EINVAL;
+		}
+		memcpy(&sub, b + off, sizeof(sub));
+		if (sub.length < sizeof(sub) || sub.length > end - off) {
+			pr_err("acpi: MADT structure type %u at offset %u has length %u: %s\n",
+			       sub.type, off, sub.length,
+			       sub.length < sizeof(sub) ? "too short" : "runs past the table");
+			return -EINVAL;
+		}
+		switch (sub.type) {
+		case ACPI_MADT_TYPE_LAPIC: {
+			struct acpi_madt_lapic e;
+
+			err = madt_sub_short(off, sub.type, sub.length, sizeof(e));
+			if (err)
+				return err;
+			memcpy(&e, b + off, sizeof(e));
+			madt_add_cpu(out, sub.type, e.apic_id, e.uid, e.flags);
+			break;
+		}
+		case ACPI_MADT_TYPE_X2APIC: {
+			struct acpi_madt_x2apic e;
+
+			err = madt_sub_short(off, sub.type, sub.length, sizeof(e));
+			if (err)
+				return err;
+			memcpy(&e, b + off, sizeof(e));
+			madt_add_cpu(out, sub.type, e.apic_id, e.uid, e.flags);
+			break;
+		}
+		case ACPI_MADT_TYPE_LAPIC_OVERRIDE: {
+			struct acpi_madt_lapic_override e;
+
+			err = madt_sub_short(off, sub.type, sub.length, sizeof(e));
+			if (err)
+				return err;
+			memcpy(&e, b + off, sizeof(e));
+			out->lapic_addr = e.address;
+			break;
+		}
+		default:
+			out->nr_other++;
+			break;
+		}
+		off += sub.length;
+	}
+	for (unsigned i = 0; i < out->nr_cpus; i++)
+		if (out->cpus[i].apic_id == bsp_apic_id && out->cpus[i].enabled)
+			out->bsp = (int)i;
+	if (out->bsp < 0) {
+		pr_err("acpi: the running CPU (APIC ID %u) is not an enabled CPU of the MADT (%u "
+		       "listed)\n",
+		       bsp_apic_id, out->nr_cpus);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+void madt_report(const struct madt_info *m)
+{
+	pr_info("cpus: MADT lists %u CPU(s): %u enabled, %u online-capable, %u disabled; %u "
+		"from x2APIC entries, %u duplicate(s) ignored%s; BSP APIC ID %u; local APIC at "
+		"0x%llx\n",
+		m->nr_cpus, m->nr_enabled, m->nr_online_capable,
+		m->nr_cpus - m->nr_enabled - m->nr_online_capable, m->nr_x2apic, m->nr_duplicates,
+		m->nr_dropped ? " (more enabled CPUs than MADT_MAX_CPUS: ignored)" : "",
+		m->bsp >= 0 ? m->cpus[m->bsp].apic_id : 0, (unsigned long long)m->lapic_addr);
+	for (unsigned i = 0; i < m->nr_cpus; i++)
+		pr_debug("  cpu %u: APIC ID %u, UID %u, %s, %s%s\n", i, m->cpus[i].apic_id,
+			 m->cpus[i].uid, madt_type_name(m->cpus[i].type),
+			 m->cpus[i].enabled	     ? "enabled"
+			 : m->cpus[i].online_capable ? "online-capable"
+						     : "disabled",
+			 (int)i == m->bsp ? ", BSP" : "");
 }

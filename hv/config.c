@@ -212,6 +212,7 @@ enum hv_key {
 	HK_MAX_EXITS,
 	HK_DUMP,
 	HK_TIME_LIMIT,
+	HK_SMP,
 	HK_N
 };
 
@@ -235,6 +236,7 @@ static const struct key_desc hv_keys[HK_N] = {
 		      .min = 0,
 		      .max = 1000000000000000ULL},
     [HK_DUMP] = {.name = "dump", .type = KT_BOOL, .off = offsetof(struct hv_config, dump)},
+    [HK_SMP] = {.name = "smp", .type = KT_BOOL, .off = offsetof(struct hv_config, smp)},
     [HK_TIME_LIMIT] = {.name = "time_limit_ms",
 		       .type = KT_U64,
 		       .off = offsetof(struct hv_config, time_limit_ms),
@@ -717,6 +719,7 @@ void config_defaults(struct hv_config *out)
 	out->max_exits = 1000000;
 	out->time_limit_ms = 10000;
 	out->dump = false;
+	out->smp = true;
 }
 
 /* Checks that need the whole [guest] section. */
@@ -1133,13 +1136,14 @@ void config_print(const struct hv_config *cfg)
 {
 	char mem[24], pg[24];
 
-	pr_info("config: scenario %s, log %s, xcheck %s, iommu_mode %s, snp %s, "
-		"timeslice_us %llu, max_exits %llu, time_limit_ms %llu, dump %s, %u guest(s)\n",
-		cfg->scenario, cfg_log_name(cfg->log), cfg_xcheck_name(cfg->xcheck),
-		cfg_iommu_mode_name(cfg->iommu_mode), cfg_snp_mode_name(cfg->snp),
-		(unsigned long long)cfg->timeslice_us, (unsigned long long)cfg->max_exits,
-		(unsigned long long)cfg->time_limit_ms,
-		cfg->dump ? "on" : "off", (unsigned)cfg->n_guests);
+	pr_info(
+	    "config: scenario %s, log %s, xcheck %s, iommu_mode %s, snp %s, "
+	    "timeslice_us %llu, max_exits %llu, time_limit_ms %llu, dump %s, smp %s, %u guest(s)\n",
+	    cfg->scenario, cfg_log_name(cfg->log), cfg_xcheck_name(cfg->xcheck),
+	    cfg_iommu_mode_name(cfg->iommu_mode), cfg_snp_mode_name(cfg->snp),
+	    (unsigned long long)cfg->timeslice_us, (unsigned long long)cfg->max_exits,
+	    (unsigned long long)cfg->time_limit_ms, cfg->dump ? "on" : "off",
+	    cfg->smp ? "on" : "off", (unsigned)cfg->n_guests);
 	for (u32 i = 0; i < cfg->n_guests && i < CFG_MAX_GUESTS; i++) {
 		const struct cfg_guest *g = &cfg->guests[i];
 

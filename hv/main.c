@@ -16,10 +16,11 @@
 #include "hv/platform.h"
 #include "hv/pmem.h"
 #include "hv/report.h"
+#include "hv/smp.h"
 #include "hv/snp_host.h"
 
 #define HEAP_SIZE (16ULL << 20)
-#define VERSION "0.1"
+#define VERSION	  "0.1"
 
 struct hv_state hv;
 
@@ -32,9 +33,9 @@ const struct boot_file *hv_file(const char *name)
 }
 
 static const char *const kind_name[] = {
-	[BOOT_MEM_USABLE] = "usable", [BOOT_MEM_LOADER] = "loader/boot",
-	[BOOT_MEM_RUNTIME] = "runtime", [BOOT_MEM_ACPI] = "acpi",
-	[BOOT_MEM_MMIO] = "mmio", [BOOT_MEM_RESERVED] = "reserved",
+    [BOOT_MEM_USABLE] = "usable",   [BOOT_MEM_LOADER] = "loader/boot",
+    [BOOT_MEM_RUNTIME] = "runtime", [BOOT_MEM_ACPI] = "acpi",
+    [BOOT_MEM_MMIO] = "mmio",	    [BOOT_MEM_RESERVED] = "reserved",
 };
 
 static void memmap_init(void)
@@ -55,8 +56,8 @@ static void memmap_init(void)
 	pr_info("memory map: %u ranges%s:", hv.bi->nr_mem,
 		hv.bi->nr_mem == BOOT_MMAP_MAX ? " (truncated)" : "");
 	for (unsigned k = BOOT_MEM_USABLE; k <= BOOT_MEM_RESERVED; k++)
-		log_msg(LOG_INFO, " %s %llu KiB%s", kind_name[k], (unsigned long long)bytes[k] >> 10,
-			k == BOOT_MEM_RESERVED ? "\n" : ",");
+		log_msg(LOG_INFO, " %s %llu KiB%s", kind_name[k],
+			(unsigned long long)bytes[k] >> 10, k == BOOT_MEM_RESERVED ? "\n" : ",");
 	for (u32 i = 0; i < hv.bi->nr_mem; i++) {
 		const struct boot_mem_range *r = &hv.bi->mem[i];
 
@@ -77,6 +78,9 @@ static void memmap_init(void)
 	pmem_reserve(spa(hv.bi->boot_data_base), hv.bi->boot_data_pages * PAGE_SIZE, hv.owner_hv);
 	for (u32 i = 0; i < hv.bi->nr_files; i++)
 		pmem_reserve(spa(hv.bi->files[i].addr), hv.bi->files[i].size, hv.owner_hv);
+	if (hv.bi->trampoline_base) /* the AP trampoline (docs/smp.md) */
+		pmem_reserve(spa(hv.bi->trampoline_base), BOOT_TRAMPOLINE_PAGES * PAGE_SIZE,
+			     hv.owner_hv);
 }
 
 static void heap_setup(void)
@@ -105,7 +109,8 @@ static void config_load(void)
 	}
 	if (config_parse((const char *)(uintptr_t)f->addr, f->size, &hv.cfg, &err)) {
 		config_report(&err, "hv.cfg");
-		pr_err("config: hv.cfg is invalid; fix it (format: docs/config.md). No guest is started.\n");
+		pr_err("config: hv.cfg is invalid; fix it (format: docs/config.md). No guest is "
+		       "started.\n");
 		config_defaults(&hv.cfg);
 		return;
 	}
@@ -129,11 +134,13 @@ void hv_main(struct boot_info *bi)
 	pr_info("image base 0x%llx size 0x%llx (text 0x%llx-0x%llx)\n",
 		(unsigned long long)bi->image_base, (unsigned long long)bi->image_size,
 		(unsigned long long)bi->text_start, (unsigned long long)bi->text_end);
-	pr_info("firmware: %s rev 0x%x; ExitBootServices after %u attempt(s); %u file(s) from the ESP\n",
+	pr_info("firmware: %s rev 0x%x; ExitBootServices after %u attempt(s); %u file(s) from the "
+		"ESP\n",
 		bi->fw_vendor, bi->fw_revision, bi->exit_bs_tries, bi->nr_files);
 	for (u32 i = 0; i < bi->nr_files; i++)
 		pr_info("  file %-20s %8llu bytes at 0x%llx\n", bi->files[i].name,
-			(unsigned long long)bi->files[i].size, (unsigned long long)bi->files[i].addr);
+			(unsigned long long)bi->files[i].size,
+			(unsigned long long)bi->files[i].addr);
 
 	memmap_init();
 	heap_setup();
@@ -153,18 +160,21 @@ void hv_main(struct boot_info *bi)
 		hv_exit(HV_EXIT_CONFIG);
 	}
 	if (!sc) {
-		pr_err("scenario \"%s\" does not exist; the built-in scenarios are:\n", hv.cfg.scenario);
+		pr_err("scenario \"%s\" does not exist; the built-in scenarios are:\n",
+		       hv.cfg.scenario);
 		scenario_list();
 		report_begin(hv.cfg.scenario);
 		report_check(false, "scenario.exists", "unknown scenario %s", hv.cfg.scenario);
 		report_end();
 		hv_exit(HV_EXIT_CONFIG);
 	}
+	smp_init();
 	snp_err = snp_host_init();
 	pr_info("scenario %s: %s\n", sc->name, sc->what);
 	report_begin(sc->name);
 	if (snp_err)
-		report_check(false, "snp.platform", "SNP mode %s cannot be had here (%d); see above",
+		report_check(false, "snp.platform",
+			     "SNP mode %s cannot be had here (%d); see above",
 			     cfg_snp_mode_name(hv.cfg.snp), snp_err);
 	else
 		sc->run();

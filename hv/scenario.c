@@ -17,6 +17,7 @@
 #include "hv/pmem.h"
 #include "hv/report.h"
 #include "hv/scenario_bench.h"
+#include "hv/smp.h"
 #include "hv/snp_host.h"
 #include "iommu/iommu.h"
 
@@ -161,6 +162,8 @@ static const struct scenario scenarios[] = {
 	{"iommu-blocked", "a blocked edu cannot read or write hypervisor memory or other frames", scenario_iommu_blocked},
 	{"iommu-modes", "bench: gmem with a trusted device, duplicated vs shared IOMMU table", scenario_iommu_modes},
 	{"iommu-shared", "edu DMA through a shared-mode guest NPT (trusted), untrusted own table", scenario_iommu_shared},
+	{"smp", "APs from the MADT: each up once with its APIC ID, smp_call_all on every CPU", scenario_smp},
+	{"smp-x2apic", "smp after switching the BSP and every AP to x2APIC mode", scenario_smp_x2apic},
 	{"selftest-fail", "fails a check on purpose (runner self-test)", scenario_fail},
 	{"selftest-panic", "panics on purpose (runner self-test)", scenario_panic},
 	{"selftest-hang", "never ends (runner self-test of the timeout)", scenario_hang},

@@ -15,8 +15,12 @@
  *   5. SNP_PLATFORM_STATUS into an ordinary page (before init), firmware
  *      plan, VM_HSAVE_PA = 0, WBINVD, SNP_INIT_EX/SNP_INIT, WBINVD,
  *      SNP_DF_FLUSH, SNP_PLATFORM_STATUS again (Firmware page + reclaim).
- * One CPU: snpvisor never starts the APs, so "on every CPU" (WBINVD,
- * HSAVE_PA, SYSCFG) is done on the BSP only; see docs/hardware.md. */
+ * Every CPU: the per-CPU facts (SYSCFG, VM_HSAVE_PA, RMP_BASE/END) are read
+ * on each CPU of the MADT through smp_call_all (hv/smp.c); when SNP_EN is
+ * clear the plan's preparation runs in Linux's order (snp_hw_prep_steps:
+ * zero the RMP, WBINVD, MFDM, SNP_EN|VMPL_EN on all CPUs), and before
+ * SNP_INIT VM_HSAVE_PA := 0 and WBINVD run on all CPUs, then every CPU is
+ * read again and must be ready (snp_hw_cpus_ready). docs/hardware.md. */
 #include "hv/snp_hw.h"
 
 #include <errno.h>
@@ -28,6 +32,7 @@
 #include "hv/mem.h"
 #include "hv/paging.h"
 #include "hv/pmem.h"
+#include "hv/smp.h"
 #include "hv/snp_host.h"
 #include "iommu/iommu.h"
 #include "snp/launch.h"
@@ -35,6 +40,12 @@
 #include "snp/snp_hw_plan.h"
 
 static struct psp_mmio_phys psp_mmio;
+
+#define SNP_HW_CPU_TIMEOUT_MS 5000 /* per smp_call_all; WBINVD of large caches included */
+
+static struct snp_hw_cpu_facts cpu_facts[SMP_MAX_CPUS];
+static bool cpu_done[SMP_MAX_CPUS];
+static int cpu_ret[SMP_MAX_CPUS];
 
 static inline void wbinvd(void)
 {
@@ -57,6 +68,62 @@ static u64 ram_end(void)
 			end = e;
 	}
 	return end;
+}
+
+/* ---- run on every CPU (smp_call_all: no printf, own slot only) ----------- */
+static int cpu_read(unsigned cpu, void *arg)
+{
+	struct snp_hw_cpu_facts *c = &cpu_facts[cpu];
+
+	c->syscfg = rdmsr(MSR_AMD64_SYSCFG);
+	c->hsave_pa = rdmsr(MSR_VM_HSAVE_PA);
+	c->rmp_base = rdmsr(MSR_AMD64_RMP_BASE);
+	c->rmp_end = rdmsr(MSR_AMD64_RMP_END);
+	return 0;
+}
+
+static int cpu_wbinvd(unsigned cpu, void *arg)
+{
+	wbinvd();
+	return 0;
+}
+
+/* One preparation step on this CPU: the write snp_hw_cpu_write decides. */
+static int cpu_step(unsigned cpu, void *arg)
+{
+	enum snp_hw_prep_step step = *(const enum snp_hw_prep_step *)arg;
+	u32 msr = step == SNP_HW_PREP_HSAVE ? MSR_VM_HSAVE_PA : MSR_AMD64_SYSCFG;
+	u64 v;
+
+	if (!snp_hw_cpu_write(step, rdmsr(msr), &v))
+		return 0;
+	wrmsr(msr, v);
+	return 1;
+}
+
+/* fn on every online CPU; -ETIMEDOUT (named by hv/smp.c) if one missed. */
+static int on_all(smp_fn fn, void *arg, const char *what)
+{
+	int err = smp_call_all(fn, arg, SNP_HW_CPU_TIMEOUT_MS, cpu_done, cpu_ret);
+
+	if (err)
+		pr_err("snp: hardware: %s did not finish on every CPU (%d)\n", what, err);
+	return err;
+}
+
+/* Per-CPU facts of every enabled MADT CPU ([0] the BSP): up = it ran. */
+static void gather_cpus(struct snp_hw_facts *f)
+{
+	memset(cpu_facts, 0, sizeof(cpu_facts));
+	memset(cpu_done, 0, sizeof(cpu_done));
+	smp_call_all(cpu_read, NULL, SNP_HW_CPU_TIMEOUT_MS, cpu_done, cpu_ret);
+	for (unsigned i = 0; i < smp.ncpus; i++) {
+		cpu_facts[i].apic_id = smp.cpu[i].apic_id;
+		cpu_facts[i].up = cpu_done[i];
+	}
+	f->cpus_known = smp.madt_ok;
+	f->cpus = cpu_facts;
+	f->ncpus = smp.ncpus;
 }
 
 static void gather(struct snp_hw_facts *f)
@@ -92,6 +159,7 @@ static void gather(struct snp_hw_facts *f)
 	if (f->sev_eax & CPUID_SEV_EAX_SEGMENTED_RMP)
 		f->rmp_cfg = rdmsr(MSR_AMD64_RMP_CFG);
 	f->hsave_pa = rdmsr(MSR_VM_HSAVE_PA);
+	gather_cpus(f);
 }
 
 static void report_facts(const struct snp_hw_facts *f)
@@ -108,6 +176,28 @@ static void report_facts(const struct snp_hw_facts *f)
 		    (unsigned long long)f->rmp_base, (unsigned long long)f->rmp_end,
 		    (unsigned long long)f->rmp_cfg, (unsigned long long)f->hsave_pa,
 		    (unsigned long long)f->mem_end);
+	if (f->msrs_valid) {
+		unsigned up = 0, same = 0;
+
+		for (unsigned i = 0; i < f->ncpus; i++) {
+			up += f->cpus[i].up;
+			same += f->cpus[i].up && f->cpus[i].syscfg == f->syscfg &&
+				f->cpus[i].hsave_pa == f->hsave_pa &&
+				f->cpus[i].rmp_base == f->rmp_base &&
+				f->cpus[i].rmp_end == f->rmp_end;
+		}
+		pr_info("snp: hardware: %u CPU(s) in the MADT%s, %u read, %u with the BSP's "
+			"SYSCFG/VM_HSAVE_PA/RMP_BASE/RMP_END\n",
+			f->ncpus, f->cpus_known ? "" : " (no MADT: unknown)", up, same);
+		for (unsigned i = 0; i < f->ncpus; i++)
+			pr_debug("  cpu %u APIC ID %u: %s SYSCFG %#llx VM_HSAVE_PA %#llx RMP "
+				 "%#llx-%#llx\n",
+				 i, f->cpus[i].apic_id, f->cpus[i].up ? "up" : "DOWN",
+				 (unsigned long long)f->cpus[i].syscfg,
+				 (unsigned long long)f->cpus[i].hsave_pa,
+				 (unsigned long long)f->cpus[i].rmp_base,
+				 (unsigned long long)f->cpus[i].rmp_end);
+	}
 	pr_info("snp: hardware: IOMMU %s (%d), EFR %#llx (SNPSup %d), %u in IVRS, %u driven; "
 		"%u PCI functions enumerated\n",
 		f->iommu_up ? "enabled, all devices blocked" : "NOT enabled", f->iommu_err,
@@ -122,6 +212,46 @@ static void report_refusals(const struct snp_hw_plan *p)
 			pr_err("snp: hardware: refused [%s]: %s. To do: %s\n",
 			       snp_hw_refusal_name(r), snp_hw_refusal_fact(r),
 			       snp_hw_refusal_todo(r));
+	if (p->refused & (BIT(SNP_HW_R_AP_STARTUP) | BIT(SNP_HW_R_CPU_MISMATCH)))
+		pr_err("snp: hardware: the first CPU concerned has APIC ID %u\n", p->bad_apic_id);
+}
+
+/* Linux snp_rmptable_init: when SNP_EN is clear, zero the whole RMP through
+ * a write-back mapping, WBINVD on every CPU so the zeroes reach memory,
+ * then MFDM and SNP_EN|VMPL_EN on every CPU. */
+static int enable_snp(const struct snp_hw_plan *p)
+{
+	enum snp_hw_prep_step steps[SNP_HW_PREP_COUNT];
+	unsigned n = snp_hw_prep_steps(p, steps);
+	struct pt_change chg = {0};
+	int err = 0;
+
+	for (unsigned i = 0; i < n && !err; i++) {
+		switch (steps[i]) {
+		case SNP_HW_PREP_ZERO_RMP:
+			err = pt_map(&hv_pt, p->zero_base, spa(p->zero_base), p->zero_size,
+				     PT_R | PT_W | PT_GLOBAL, PT_SZ_4K | PT_SZ_2M, &chg);
+			flush_tlb_all();
+			if (err) {
+				pr_err("snp: hardware: cannot map the RMP to zero it (%d)\n", err);
+				break;
+			}
+			memset(phys_ptr(spa(p->zero_base)), 0, p->zero_size);
+			break;
+		case SNP_HW_PREP_WBINVD:
+			err = on_all(cpu_wbinvd, NULL, snp_hw_prep_name(steps[i]));
+			break;
+		case SNP_HW_PREP_MFDM:
+		case SNP_HW_PREP_SNP_EN:
+			err = on_all(cpu_step, &steps[i], snp_hw_prep_name(steps[i]));
+			break;
+		default: /* HSAVE and the last WBINVD: firmware_up, before SNP_INIT */
+			continue;
+		}
+		if (!err)
+			pr_info("snp: hardware: %s done\n", snp_hw_prep_name(steps[i]));
+	}
+	return err;
 }
 
 static int psp_up(struct snp_host *s, const struct snp_hw_plan *p)
@@ -166,6 +296,39 @@ static void print_status(const char *when, const struct sev_snp_platform_status 
 		(unsigned long long)st->reported_tcb_version);
 }
 
+/* SNP ABI 56860 SNP_INIT(_EX): VM_HSAVE_PA = 0 on every CPU (Linux
+ * __sev_snp_init_locked), WBINVD on every CPU, then every CPU read again
+ * and checked for MEM_ENCRYPT, SNP_EN, VMPL_EN, MFDM and HSAVE_PA = 0. */
+static int prepare_cpus_for_init(const struct snp_hw_plan *p, const struct snp_hw_fw_plan *fp)
+{
+	const enum snp_hw_prep_step hsave = SNP_HW_PREP_HSAVE;
+	struct snp_hw_facts again;
+	unsigned bad = 0;
+	int err;
+
+	if (p->clear_hsave) {
+		err = on_all(cpu_step, (void *)&hsave, snp_hw_prep_name(hsave));
+		if (err)
+			return err;
+		pr_info("snp: hardware: VM_HSAVE_PA cleared on every CPU for SNP_INIT\n");
+	}
+	if (fp->wbinvd && (err = on_all(cpu_wbinvd, NULL, "WBINVD before SNP_INIT")))
+		return err;
+	memset(&again, 0, sizeof(again));
+	gather_cpus(&again);
+	if (!snp_hw_cpus_ready(again.cpus, again.ncpus, &bad)) {
+		pr_err("snp: hardware: CPU %u (APIC ID %u) is not ready for SNP_INIT: %s, SYSCFG "
+		       "%#llx (MEM_ENCRYPT, SNP_EN, VMPL_EN and MFDM needed), VM_HSAVE_PA %#llx\n",
+		       bad, again.cpus[bad].apic_id, again.cpus[bad].up ? "up" : "not answering",
+		       (unsigned long long)again.cpus[bad].syscfg,
+		       (unsigned long long)again.cpus[bad].hsave_pa);
+		return -EIO;
+	}
+	pr_info("snp: hardware: all %u CPU(s) ready for SNP_INIT (SYSCFG, VM_HSAVE_PA)\n",
+		again.ncpus);
+	return 0;
+}
+
 static int firmware_up(struct snp_host *s, const struct snp_hw_plan *p)
 {
 	struct sev_snp_platform_status st;
@@ -195,12 +358,9 @@ static int firmware_up(struct snp_host *s, const struct snp_hw_plan *p)
 		pr_err("snp: hardware: refused [firmware]: %s (%d)\n", fp.why, err);
 		return err;
 	}
-	if (p->clear_hsave) {
-		pr_info("snp: hardware: VM_HSAVE_PA cleared for SNP_INIT (BSP only)\n");
-		wrmsr(MSR_VM_HSAVE_PA, 0);
-	}
-	if (fp.wbinvd)
-		wbinvd();
+	err = prepare_cpus_for_init(p, &fp);
+	if (err)
+		return err;
 	if (fp.init_cmd == SEV_CMD_SNP_INIT_EX) {
 		memset(&ex, 0, sizeof(ex));
 		ex.flags = fp.init_ex_flags;
@@ -217,8 +377,8 @@ static int firmware_up(struct snp_host *s, const struct snp_hw_plan *p)
 		    sev_ret_name(fw));
 		return err;
 	}
-	if (fp.wbinvd)
-		wbinvd();
+	if (fp.wbinvd && (err = on_all(cpu_wbinvd, NULL, "WBINVD after SNP_INIT")))
+		return err;
 	if (fp.df_flush) {
 		err = psp_cmd(&s->psp, SEV_CMD_SNP_DF_FLUSH, NULL, 0, &fw);
 		if (err) {
@@ -261,6 +421,17 @@ int snp_hw_init(struct snp_host *s)
 		return err;
 	}
 	s->owner = (u8)pmem_owner_register("snp-psp");
+	if (p.enable_snp) {
+		pr_info("snp: hardware: SNP_EN is clear: enabling SNP on all %u CPU(s) (%u need "
+			"MFDM, %u SNP_EN|VMPL_EN; RMP %#llx+%#llx zeroed)\n",
+			f.ncpus, p.need_mfdm, p.need_snp_en, (unsigned long long)p.zero_base,
+			(unsigned long long)p.zero_size);
+		err = enable_snp(&p);
+		if (err) {
+			pr_err("snp: hardware: enabling SNP on every CPU failed (%d)\n", err);
+			return err;
+		}
+	}
 	err = rmp_init_hw(&s->rmp, f.mem_end);
 	if (err) {
 		pr_err("snp: hardware: RMP hardware backend refused (%d)\n", err);

@@ -21,13 +21,17 @@ static const struct {
 			      "SYSCFG (MSR 0xC0010010) bit 23 MEM_ENCRYPT (SMEE) is clear: memory "
 			      "encryption is off",
 			      "enable SME (\"SMEE\") and SEV in the BIOS", -ENODEV},
-    [SNP_HW_R_SNP_EN] = {"snp_en", "SYSCFG bit 24 SNP_EN is clear: SNP is not enabled on this CPU",
-			 "snpvisor does not enable SNP itself (that needs the RMP zeroed, then "
-			 "MFDM and SNP_EN set on EVERY CPU, and it never starts the APs): boot "
-			 "through a stage that leaves SNP_EN set on all CPUs (docs/hardware.md)",
+    [SNP_HW_R_SNP_EN] = {"snp_en",
+			 "SYSCFG bit 24 SNP_EN is clear and no per-CPU facts were gathered: "
+			 "SNP_EN must be set on EVERY CPU (with MFDM, after the RMP is zeroed)",
+			 "let hv/snp_hw.c gather every CPU through hv/smp.c (docs/smp.md)",
 			 -ENODEV},
-    [SNP_HW_R_VMPL_EN] = {"vmpl_en", "SYSCFG bit 25 SNP_VMPL_EN is clear",
-			  "set it together with SNP_EN on every CPU (Linux does both)", -ENODEV},
+    [SNP_HW_R_VMPL_EN] = {"vmpl_en",
+			  "SYSCFG bit 25 SNP_VMPL_EN is clear on a CPU where SNP_EN is already set "
+			  "(a previous stage enabled SNP without VMPLs)",
+			  "power-cycle so that snpvisor sets both bits itself (Linux sets them "
+			  "together)",
+			  -ENODEV},
     [SNP_HW_R_RMP_SEGMENTED] = {"rmp_segmented",
 				"segmented RMP is in use (CPUID 0x8000001F.EAX[23] and RMP_CFG "
 				"MSR 0xC0010136 bit 0)",
@@ -84,6 +88,18 @@ static const struct {
 			  "smaller than the mailbox registers",
 			  "the firmware did not assign the PSP's MMIO: check the BIOS PCI settings",
 			  -ENODEV},
+    [SNP_HW_R_AP_STARTUP] = {"ap_startup",
+			     "a CPU the MADT lists is not running (or there is no MADT), but "
+			     "SNP_INIT checks SYSCFG and VM_HSAVE_PA on every CPU",
+			     "keep [hv] smp = on and read the smp: lines for the CPU that did not "
+			     "come up (docs/smp.md)",
+			     -ENODEV},
+    [SNP_HW_R_CPU_MISMATCH] = {"cpu_mismatch",
+			       "the CPUs disagree: RMP_BASE/RMP_END differ, or SNP_EN is set on "
+			       "some CPUs only",
+			       "reset the BIOS SNP settings; power-cycle (a previous stage left a "
+			       "partial SNP state)",
+			       -ENODEV},
 };
 
 const char *snp_hw_refusal_name(int r)
@@ -126,10 +142,7 @@ static void plan_cpu_rmp(const struct snp_hw_facts *f, struct snp_hw_plan *p)
 	}
 	if (!(f->syscfg & SYSCFG_MEM_ENCRYPT))
 		refuse(p, SNP_HW_R_MEM_ENCRYPT);
-	if (!(f->syscfg & SYSCFG_SNP_EN))
-		refuse(p, SNP_HW_R_SNP_EN);
-	if (!(f->syscfg & SYSCFG_SNP_VMPL_EN))
-		refuse(p, SNP_HW_R_VMPL_EN);
+	/* SNP_EN and VMPL_EN: plan_cpus, once the RMP layout is known. */
 	if ((f->sev_eax & CPUID_SEV_EAX_SEGMENTED_RMP) && (f->rmp_cfg & RMP_CFG_SEGMENTED)) {
 		refuse(p, SNP_HW_R_RMP_SEGMENTED);
 		return;
@@ -237,6 +250,67 @@ static void plan_psp(const struct snp_hw_facts *f, struct snp_hw_plan *p)
 	p->map_size = ALIGN_UP(bar->size, PAGE_SIZE);
 }
 
+static bool rmp_refused(const struct snp_hw_plan *p)
+{
+	return p->refused &
+	       (BIT(SNP_HW_R_NO_SEV_LEAF) | BIT(SNP_HW_R_NO_SNP) | BIT(SNP_HW_R_RMP_SEGMENTED) |
+		BIT(SNP_HW_R_RMP_UNSET) | BIT(SNP_HW_R_RMP_LAYOUT) | BIT(SNP_HW_R_RMP_COVERAGE));
+}
+
+static void refuse_cpu(struct snp_hw_plan *p, int r, u32 apic_id)
+{
+	if (!(p->refused & (BIT(SNP_HW_R_AP_STARTUP) | BIT(SNP_HW_R_CPU_MISMATCH))))
+		p->bad_apic_id = apic_id;
+	refuse(p, r);
+}
+
+/* Every CPU (Linux snp_rmptable_init, SNP ABI 56860 SNP_INIT_EX): the BSP's
+ * SNP_EN decides, as in Linux, whether SNP is enabled here (clear: zero the
+ * RMP, WBINVD, MFDM and SNP_EN|VMPL_EN everywhere) or already was (a
+ * previous stage; then VMPL_EN must be set too). Either way every listed
+ * CPU must run (SNP_INIT checks them all) and agree with the BSP. */
+static void plan_cpus(const struct snp_hw_facts *f, struct snp_hw_plan *p)
+{
+	bool bsp_en = f->syscfg & SYSCFG_SNP_EN;
+	u64 v;
+
+	if (!f->msrs_valid || rmp_refused(p))
+		return;
+	if (!f->cpus || !f->ncpus) {
+		if (!bsp_en)
+			refuse(p, SNP_HW_R_SNP_EN);
+		else if (!(f->syscfg & SYSCFG_SNP_VMPL_EN))
+			refuse(p, SNP_HW_R_VMPL_EN);
+		return;
+	}
+	if (!f->cpus_known)
+		refuse_cpu(p, SNP_HW_R_AP_STARTUP, f->cpus[0].apic_id);
+	for (unsigned i = 0; i < f->ncpus; i++) {
+		const struct snp_hw_cpu_facts *c = &f->cpus[i];
+
+		if (!c->up) {
+			refuse_cpu(p, SNP_HW_R_AP_STARTUP, c->apic_id);
+			continue;
+		}
+		if (c->rmp_base != f->rmp_base || c->rmp_end != f->rmp_end ||
+		    !!(c->syscfg & SYSCFG_SNP_EN) != bsp_en)
+			refuse_cpu(p, SNP_HW_R_CPU_MISMATCH, c->apic_id);
+		if (!(c->syscfg & SYSCFG_MEM_ENCRYPT))
+			refuse(p, SNP_HW_R_MEM_ENCRYPT);
+		if (bsp_en && !(c->syscfg & SYSCFG_SNP_VMPL_EN))
+			refuse(p, SNP_HW_R_VMPL_EN);
+		p->need_mfdm += !bsp_en && snp_hw_cpu_write(SNP_HW_PREP_MFDM, c->syscfg, &v);
+		p->need_snp_en += !bsp_en && snp_hw_cpu_write(SNP_HW_PREP_SNP_EN, c->syscfg, &v);
+		p->need_hsave += snp_hw_cpu_write(SNP_HW_PREP_HSAVE, c->hsave_pa, &v);
+	}
+	p->enable_snp = !bsp_en;
+	if (p->enable_snp) {
+		/* Linux zeroes the whole table (bookkeeping and entries) */
+		p->zero_base = f->rmp_base;
+		p->zero_size = f->rmp_end - f->rmp_base + 1;
+	}
+}
+
 int snp_hw_plan_make(const struct snp_hw_facts *f, struct snp_hw_plan *p)
 {
 	if (!f || !p)
@@ -244,10 +318,13 @@ int snp_hw_plan_make(const struct snp_hw_facts *f, struct snp_hw_plan *p)
 	memset(p, 0, sizeof(*p));
 	p->first = -1;
 	plan_cpu_rmp(f, p);
+	plan_cpus(f, p);
 	plan_iommu(f, p);
 	plan_psp(f, p);
 	/* Linux __sev_snp_init_locked: SNP_INIT needs VM_HSAVE_PA = 0. */
-	p->clear_hsave = f->msrs_valid && f->hsave_pa != 0;
+	p->clear_hsave = f->msrs_valid && (f->hsave_pa != 0 || p->need_hsave);
+	if (p->refused)
+		p->enable_snp = false;
 	for (int r = 0; r < SNP_HW_R_COUNT; r++)
 		if (p->refused & BIT(r)) {
 			p->first = r;
@@ -298,4 +375,69 @@ int snp_hw_plan_firmware(const struct sev_snp_platform_status *st, struct snp_hw
 		out->why = "SNP_PLATFORM_STATUS reports an unknown platform state";
 		return -EIO;
 	}
+}
+
+/* ---- per-CPU preparation ---------------------------------------------------- */
+
+unsigned snp_hw_prep_steps(const struct snp_hw_plan *p, enum snp_hw_prep_step *out)
+{
+	unsigned n = 0;
+
+	if (p->enable_snp) {
+		out[n++] = SNP_HW_PREP_ZERO_RMP;
+		out[n++] = SNP_HW_PREP_WBINVD;
+		out[n++] = SNP_HW_PREP_MFDM;
+		out[n++] = SNP_HW_PREP_SNP_EN;
+	}
+	if (p->clear_hsave)
+		out[n++] = SNP_HW_PREP_HSAVE;
+	out[n++] = SNP_HW_PREP_WBINVD_INIT;
+	return n;
+}
+
+const char *snp_hw_prep_name(enum snp_hw_prep_step s)
+{
+	static const char *const names[SNP_HW_PREP_COUNT] = {
+	    [SNP_HW_PREP_ZERO_RMP] = "zero the RMP",
+	    [SNP_HW_PREP_WBINVD] = "WBINVD on every CPU",
+	    [SNP_HW_PREP_MFDM] = "SYSCFG.MFDM on every CPU",
+	    [SNP_HW_PREP_SNP_EN] = "SYSCFG.SNP_EN|SNP_VMPL_EN on every CPU",
+	    [SNP_HW_PREP_HSAVE] = "VM_HSAVE_PA := 0 on every CPU",
+	    [SNP_HW_PREP_WBINVD_INIT] = "WBINVD on every CPU before SNP_INIT",
+	};
+
+	return (unsigned)s < SNP_HW_PREP_COUNT ? names[s] : "?";
+}
+
+bool snp_hw_cpu_write(enum snp_hw_prep_step step, u64 cur, u64 *val)
+{
+	const u64 en = SYSCFG_SNP_EN | SYSCFG_SNP_VMPL_EN;
+
+	switch (step) {
+	case SNP_HW_PREP_MFDM:
+		*val = cur | SYSCFG_MFDM;
+		return !(cur & SYSCFG_MFDM);
+	case SNP_HW_PREP_SNP_EN:
+		*val = cur | en;
+		return (cur & en) != en;
+	case SNP_HW_PREP_HSAVE:
+		*val = 0;
+		return cur != 0;
+	default:
+		*val = cur;
+		return false;
+	}
+}
+
+bool snp_hw_cpus_ready(const struct snp_hw_cpu_facts *cpus, unsigned n, unsigned *bad)
+{
+	const u64 need = SYSCFG_MEM_ENCRYPT | SYSCFG_SNP_EN | SYSCFG_SNP_VMPL_EN | SYSCFG_MFDM;
+
+	for (unsigned i = 0; i < n; i++)
+		if (!cpus[i].up || (cpus[i].syscfg & need) != need || cpus[i].hsave_pa) {
+			if (bad)
+				*bad = i;
+			return false;
+		}
+	return n > 0;
 }

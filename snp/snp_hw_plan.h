@@ -37,6 +37,14 @@
 #define SNP_HW_MIN_API_MINOR	 51
 #define SNP_HW_INIT_EX_API_MINOR 52
 
+/* What one CPU reports (hv/snp_hw.c reads it on every CPU through
+ * smp_call_all; [0] is the BSP). Meaningful only when up. */
+struct snp_hw_cpu_facts {
+	u32 apic_id;
+	bool up; /* listed in the MADT and ran the reading function */
+	u64 syscfg, hsave_pa, rmp_base, rmp_end;
+};
+
 /* Everything the decision needs; the glue fills it, tests build it. */
 struct snp_hw_facts {
 	/* CPUID (APM vol 3 appendix E). sev_eax is meaningful only when
@@ -62,6 +70,13 @@ struct snp_hw_facts {
 	int pci_err;
 	const struct pci_dev *pci;
 	unsigned npci;
+	/* Every enabled CPU of the MADT, [0] the BSP (hv/smp.c). cpus_known:
+	 * the MADT was read, so ncpus is every CPU the firmware will check at
+	 * SNP_INIT. cpus == NULL: no per-CPU facts (the old single-CPU view:
+	 * SNP_EN clear is then refused as snp_en). */
+	bool cpus_known;
+	const struct snp_hw_cpu_facts *cpus;
+	unsigned ncpus;
 };
 
 /* Each missing fact, in the order checked. One bit per refusal in
@@ -83,6 +98,8 @@ enum snp_hw_refusal {
 	SNP_HW_R_NO_PCI,	    /* no PCI enumeration */
 	SNP_HW_R_NO_PSP,	    /* no AMD function with a SEV mailbox */
 	SNP_HW_R_PSP_BAR,	    /* BAR2 missing, I/O, too small or unassigned */
+	SNP_HW_R_AP_STARTUP,	    /* a MADT CPU is not running (or no MADT) */
+	SNP_HW_R_CPU_MISMATCH,	    /* CPUs disagree: RMP_BASE/END, SNP_EN on some only */
 	SNP_HW_R_COUNT,
 };
 
@@ -98,8 +115,13 @@ struct snp_hw_plan {
 	u8 bar_index; /* PSP_SEV_MAILBOX_BAR */
 	u64 bar_addr, bar_size;
 	u64 map_size; /* bytes to map uncached (>= the mailbox) */
-	/* steps before SNP_INIT */
+	/* steps before SNP_INIT (snp_hw_prep_steps gives their order) */
+	bool enable_snp;	  /* SNP_EN clear on every CPU: zero the RMP, WBINVD, MFDM,
+				   * SNP_EN|VMPL_EN on all CPUs (Linux snp_rmptable_init) */
+	u64 zero_base, zero_size; /* the whole RMP (bookkeeping + entries) to zero */
+	unsigned need_mfdm, need_snp_en, need_hsave; /* CPUs that need the write */
 	bool clear_hsave; /* VM_HSAVE_PA must be 0 on every CPU at SNP_INIT */
+	u32 bad_apic_id;  /* first CPU behind ap_startup / cpu_mismatch */
 };
 
 /* Decide. Every independent check runs (so a refusal report lists all
@@ -109,6 +131,36 @@ struct snp_hw_plan {
  * -EOPNOTSUPP (present but not supported here: segmented RMP, more IOMMUs
  * than driven) or -EINVAL (NULL arguments). Logs nothing. */
 int snp_hw_plan_make(const struct snp_hw_facts *f, struct snp_hw_plan *p);
+
+/* ---- per-CPU preparation (every CPU, before SNP_INIT) ----------------------
+ * The order, after Linux snp_rmptable_init and __sev_snp_init_locked and the
+ * SNP ABI 56860 SNP_INIT_EX requirements (MEM_ENCRYPT, SNP_EN, VMPL_EN,
+ * MFDM set and VM_HSAVE_PA = 0 "across all cores"): */
+enum snp_hw_prep_step {
+	SNP_HW_PREP_ZERO_RMP,	 /* BSP: the whole table, write-back mapping */
+	SNP_HW_PREP_WBINVD,	 /* all CPUs: the zeroes reach memory before SNP_EN */
+	SNP_HW_PREP_MFDM,	 /* all CPUs: SYSCFG.MFDM (per thread, before SNP_EN) */
+	SNP_HW_PREP_SNP_EN,	 /* all CPUs: SYSCFG.SNP_EN | SNP_VMPL_EN */
+	SNP_HW_PREP_HSAVE,	 /* all CPUs: VM_HSAVE_PA := 0 */
+	SNP_HW_PREP_WBINVD_INIT, /* all CPUs: WBINVD before the init command */
+	SNP_HW_PREP_COUNT,
+};
+
+/* The steps the plan needs, in order, into out[] (room for
+ * SNP_HW_PREP_COUNT); returns how many. The first four only when
+ * p->enable_snp; HSAVE when some CPU has it set; WBINVD_INIT always. */
+unsigned snp_hw_prep_steps(const struct snp_hw_plan *p, enum snp_hw_prep_step *out);
+const char *snp_hw_prep_name(enum snp_hw_prep_step s);
+
+/* On one CPU at one step: from the value it reports (SYSCFG for MFDM and
+ * SNP_EN, VM_HSAVE_PA for HSAVE), the value to write. false: no write is
+ * needed (already so) or the step writes no MSR. */
+bool snp_hw_cpu_write(enum snp_hw_prep_step step, u64 cur, u64 *val);
+
+/* After the preparation, re-read on every CPU: true when each listed CPU
+ * is up with MEM_ENCRYPT, SNP_EN, VMPL_EN, MFDM and VM_HSAVE_PA = 0.
+ * *bad gets the index of the first that is not. */
+bool snp_hw_cpus_ready(const struct snp_hw_cpu_facts *cpus, unsigned n, unsigned *bad);
 
 /* "CPUID 0x8000001F not reported ..." (what is missing) and "enable ..."
  * (what to do). Never NULL. */

@@ -154,6 +154,21 @@ static void test_defaults(void **state)
 	assert_string_equal(cfg.scenario, "demo");
 }
 
+/* [hv] smp = on|off (hv/smp.h): on by default, on/off only, once, [hv] only. */
+static void test_smp_key(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("[hv]\nscenario = boot\n"), 0);
+	assert_true(cfg.smp);
+	assert_int_equal(parse("[hv]\nsmp = off\n"), 0);
+	assert_false(cfg.smp);
+	assert_int_equal(parse("[hv]\nsmp = \"on\"  # quoted\n"), 0);
+	assert_true(cfg.smp);
+	check_error("[hv]\nsmp = 2\n", 2, "smp: \"2\"");
+	check_error("[hv]\nsmp = off\nsmp = on\n", 3, "smp");
+	check_error("[guest g]\nsmp = off\n", 2, "smp");
+}
+
 /* [hv] dump = on|off (hv/dump.h): off by default, on/off only, once. */
 static void test_dump_key(void **state)
 {
@@ -631,8 +646,8 @@ int main(void)
 	    cmocka_unit_test(test_err_guests),	  cmocka_unit_test(test_limits),
 	    cmocka_unit_test(test_null_err_logs), cmocka_unit_test(test_enum_helpers),
 	    cmocka_unit_test(test_demo_cfg),	  cmocka_unit_test(test_every_prefix),
-	    cmocka_unit_test(test_mutations),
-	    cmocka_unit_test(test_dump_key),
+	    cmocka_unit_test(test_mutations),	  cmocka_unit_test(test_dump_key),
+	    cmocka_unit_test(test_smp_key),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

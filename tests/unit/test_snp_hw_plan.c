@@ -216,8 +216,9 @@ static void test_syscfg_bits(void **state)
 	expect_only(&f, SNP_HW_R_VMPL_EN, -ENODEV);
 }
 
-/* A fresh UEFI boot: the BIOS reserved the RMP, SMEE on, but the OS is the
- * one that sets SNP_EN/VMPL_EN: both refusals listed, SNP_EN first. */
+/* A fresh UEFI boot seen without per-CPU facts (the old single-CPU view):
+ * SNP_EN must be set on every CPU, which cannot be planned: snp_en (VMPL_EN
+ * is not refused: it is set together with SNP_EN). */
 static void test_fresh_boot_lists_all(void **state)
 {
 	struct snp_hw_facts f;
@@ -229,10 +230,206 @@ static void test_fresh_boot_lists_all(void **state)
 	f.iommu_err = -ENODEV;
 	f.iommu_up = false;
 	assert_int_equal(snp_hw_plan_make(&f, &p), -ENODEV);
-	assert_int_equal(p.refused,
-			 BIT(SNP_HW_R_SNP_EN) | BIT(SNP_HW_R_VMPL_EN) | BIT(SNP_HW_R_IOMMU_OFF));
+	assert_int_equal(p.refused, BIT(SNP_HW_R_SNP_EN) | BIT(SNP_HW_R_IOMMU_OFF));
 	assert_int_equal(p.first, SNP_HW_R_SNP_EN);
 	assert_non_null(p.psp); /* independent checks still ran */
+	assert_false(p.enable_snp);
+}
+
+/* ---- every CPU (hv/smp.c gathers them) ----------------------------------- */
+#define SYSCFG_FRESH (SYSCFG_MILAN & ~(SYSCFG_SNP_EN | SYSCFG_SNP_VMPL_EN | SYSCFG_MFDM))
+
+static struct snp_hw_cpu_facts cpus[4];
+
+/* Milan on a fresh boot with 4 CPUs, all up, all agreeing. */
+static void milan_cpus(struct snp_hw_facts *f, u64 syscfg)
+{
+	milan(f);
+	f->syscfg = syscfg;
+	for (unsigned i = 0; i < 4; i++)
+		cpus[i] = (struct snp_hw_cpu_facts){.apic_id = 2 * i,
+						    .up = true,
+						    .syscfg = syscfg,
+						    .hsave_pa = 0,
+						    .rmp_base = f->rmp_base,
+						    .rmp_end = f->rmp_end};
+	f->cpus_known = true;
+	f->cpus = cpus;
+	f->ncpus = 4;
+}
+
+static void expect_steps(const struct snp_hw_plan *p, const enum snp_hw_prep_step *want, unsigned n)
+{
+	enum snp_hw_prep_step got[SNP_HW_PREP_COUNT];
+
+	assert_int_equal(snp_hw_prep_steps(p, got), n);
+	for (unsigned i = 0; i < n; i++)
+		assert_int_equal(got[i], want[i]);
+}
+
+/* The case this is for: SNP_EN clear everywhere, every CPU up: no refusal;
+ * Linux's order: zero the whole RMP, WBINVD, MFDM, SNP_EN|VMPL_EN on all,
+ * then HSAVE_PA := 0 on all, WBINVD before SNP_INIT. */
+static void test_fresh_boot_all_cpus(void **state)
+{
+	static const enum snp_hw_prep_step order[] = {
+	    SNP_HW_PREP_ZERO_RMP, SNP_HW_PREP_WBINVD, SNP_HW_PREP_MFDM,
+	    SNP_HW_PREP_SNP_EN,	  SNP_HW_PREP_HSAVE,  SNP_HW_PREP_WBINVD_INIT,
+	};
+	struct snp_hw_facts f;
+	struct snp_hw_plan p;
+
+	(void)state;
+	milan_cpus(&f, SYSCFG_FRESH);
+	cpus[1].hsave_pa = 0x7f000000; /* a firmware leftover on two APs */
+	cpus[3].hsave_pa = 0x7f100000;
+	cpus[2].syscfg |= SYSCFG_MFDM; /* one thread already has MFDM */
+	assert_int_equal(snp_hw_plan_make(&f, &p), 0);
+	assert_int_equal(p.refused, 0);
+	assert_true(p.enable_snp);
+	assert_int_equal(p.zero_base, RMP_BASE_64G);
+	assert_int_equal(p.zero_size, RMP_SIZE_512G); /* bookkeeping + entries */
+	assert_int_equal(p.need_mfdm, 3);
+	assert_int_equal(p.need_snp_en, 4);
+	assert_int_equal(p.need_hsave, 2);
+	assert_true(p.clear_hsave);
+	expect_steps(&p, order, ARRAY_SIZE(order));
+	/* no HSAVE_PA set anywhere: that step is left out */
+	cpus[1].hsave_pa = cpus[3].hsave_pa = 0;
+	assert_int_equal(snp_hw_plan_make(&f, &p), 0);
+	assert_false(p.clear_hsave);
+	{
+		static const enum snp_hw_prep_step o2[] = {SNP_HW_PREP_ZERO_RMP, SNP_HW_PREP_WBINVD,
+							   SNP_HW_PREP_MFDM, SNP_HW_PREP_SNP_EN,
+							   SNP_HW_PREP_WBINVD_INIT};
+
+		expect_steps(&p, o2, ARRAY_SIZE(o2));
+	}
+}
+
+/* A listed CPU that did not start (or smp = off): ap_startup, named. */
+static void test_ap_not_started(void **state)
+{
+	struct snp_hw_facts f;
+	struct snp_hw_plan p;
+
+	(void)state;
+	milan_cpus(&f, SYSCFG_FRESH);
+	cpus[2].up = false;
+	expect_only(&f, SNP_HW_R_AP_STARTUP, -ENODEV);
+	assert_int_equal(snp_hw_plan_make(&f, &p), -ENODEV);
+	assert_int_equal(p.bad_apic_id, 4);
+	assert_false(p.enable_snp);
+	/* also when SNP is already enabled: SNP_INIT checks HSAVE_PA everywhere */
+	milan_cpus(&f, SYSCFG_MILAN);
+	cpus[3].up = false;
+	expect_only(&f, SNP_HW_R_AP_STARTUP, -ENODEV);
+	/* no MADT: the set of CPUs is unknown */
+	milan_cpus(&f, SYSCFG_FRESH);
+	f.cpus_known = false;
+	f.ncpus = 1;
+	expect_only(&f, SNP_HW_R_AP_STARTUP, -ENODEV);
+}
+
+static void test_cpu_mismatch(void **state)
+{
+	struct snp_hw_facts f;
+	struct snp_hw_plan p;
+
+	(void)state;
+	milan_cpus(&f, SYSCFG_FRESH);
+	cpus[3].rmp_end += MiB(1);
+	expect_only(&f, SNP_HW_R_CPU_MISMATCH, -ENODEV);
+	assert_int_equal(snp_hw_plan_make(&f, &p), -ENODEV);
+	assert_int_equal(p.bad_apic_id, 6);
+	milan_cpus(&f, SYSCFG_FRESH);
+	cpus[1].rmp_base = 0;
+	expect_only(&f, SNP_HW_R_CPU_MISMATCH, -ENODEV);
+	/* SNP_EN on some CPUs only: a partial state, not fixed up */
+	milan_cpus(&f, SYSCFG_FRESH);
+	cpus[2].syscfg |= SYSCFG_SNP_EN | SYSCFG_SNP_VMPL_EN;
+	expect_only(&f, SNP_HW_R_CPU_MISMATCH, -ENODEV);
+	milan_cpus(&f, SYSCFG_MILAN);
+	cpus[1].syscfg = SYSCFG_FRESH; /* also lacks VMPL_EN: both named */
+	assert_int_equal(snp_hw_plan_make(&f, &p), -ENODEV);
+	assert_int_equal(p.refused, BIT(SNP_HW_R_VMPL_EN) | BIT(SNP_HW_R_CPU_MISMATCH));
+	assert_int_equal(p.bad_apic_id, 2);
+	/* MEM_ENCRYPT off on one AP */
+	milan_cpus(&f, SYSCFG_FRESH);
+	cpus[3].syscfg &= ~SYSCFG_MEM_ENCRYPT;
+	expect_only(&f, SNP_HW_R_MEM_ENCRYPT, -ENODEV);
+}
+
+/* SNP_EN already set on every CPU (Linux: kexec): nothing to enable, the
+ * RMP is not zeroed; VMPL_EN missing on one CPU is refused. */
+static void test_already_enabled(void **state)
+{
+	static const enum snp_hw_prep_step order[] = {SNP_HW_PREP_HSAVE, SNP_HW_PREP_WBINVD_INIT};
+	struct snp_hw_facts f;
+	struct snp_hw_plan p;
+
+	(void)state;
+	milan_cpus(&f, SYSCFG_MILAN);
+	cpus[0].hsave_pa = f.hsave_pa = 0x1000;
+	assert_int_equal(snp_hw_plan_make(&f, &p), 0);
+	assert_false(p.enable_snp);
+	assert_int_equal(p.zero_size, 0);
+	assert_int_equal(p.need_snp_en, 0);
+	assert_int_equal(p.need_hsave, 1);
+	expect_steps(&p, order, ARRAY_SIZE(order));
+	milan_cpus(&f, SYSCFG_MILAN);
+	cpus[2].syscfg &= ~SYSCFG_SNP_VMPL_EN;
+	expect_only(&f, SNP_HW_R_VMPL_EN, -ENODEV);
+}
+
+/* The per-CPU decision on its own. */
+static void test_cpu_write(void **state)
+{
+	u64 v;
+
+	(void)state;
+	assert_true(snp_hw_cpu_write(SNP_HW_PREP_MFDM, SYSCFG_FRESH, &v));
+	assert_int_equal(v, SYSCFG_FRESH | SYSCFG_MFDM);
+	assert_false(snp_hw_cpu_write(SNP_HW_PREP_MFDM, SYSCFG_FRESH | SYSCFG_MFDM, &v));
+	assert_true(snp_hw_cpu_write(SNP_HW_PREP_SNP_EN, SYSCFG_FRESH, &v));
+	assert_int_equal(v, SYSCFG_FRESH | SYSCFG_SNP_EN | SYSCFG_SNP_VMPL_EN);
+	assert_true(snp_hw_cpu_write(SNP_HW_PREP_SNP_EN, SYSCFG_FRESH | SYSCFG_SNP_EN, &v));
+	assert_int_equal(v, SYSCFG_FRESH | SYSCFG_SNP_EN | SYSCFG_SNP_VMPL_EN);
+	assert_false(snp_hw_cpu_write(SNP_HW_PREP_SNP_EN, SYSCFG_MILAN, &v));
+	assert_true(snp_hw_cpu_write(SNP_HW_PREP_HSAVE, 0x12345000, &v));
+	assert_int_equal(v, 0);
+	assert_false(snp_hw_cpu_write(SNP_HW_PREP_HSAVE, 0, &v));
+	assert_false(snp_hw_cpu_write(SNP_HW_PREP_WBINVD, SYSCFG_FRESH, &v));
+	assert_int_equal(v, SYSCFG_FRESH);
+	assert_false(snp_hw_cpu_write(SNP_HW_PREP_ZERO_RMP, 0, &v));
+	assert_string_equal(snp_hw_prep_name(SNP_HW_PREP_MFDM), "SYSCFG.MFDM on every CPU");
+	assert_string_equal(snp_hw_prep_name(SNP_HW_PREP_COUNT), "?");
+}
+
+static void test_cpus_ready(void **state)
+{
+	struct snp_hw_facts f;
+	unsigned bad = 99;
+
+	(void)state;
+	milan_cpus(&f, SYSCFG_MILAN);
+	assert_true(snp_hw_cpus_ready(cpus, 4, &bad));
+	assert_int_equal(bad, 99);
+	cpus[2].syscfg &= ~SYSCFG_MFDM;
+	assert_false(snp_hw_cpus_ready(cpus, 4, &bad));
+	assert_int_equal(bad, 2);
+	milan_cpus(&f, SYSCFG_MILAN);
+	cpus[3].hsave_pa = 0x1000;
+	assert_false(snp_hw_cpus_ready(cpus, 4, &bad));
+	assert_int_equal(bad, 3);
+	milan_cpus(&f, SYSCFG_MILAN);
+	cpus[1].up = false;
+	assert_false(snp_hw_cpus_ready(cpus, 4, &bad));
+	assert_int_equal(bad, 1);
+	milan_cpus(&f, SYSCFG_FRESH);
+	assert_false(snp_hw_cpus_ready(cpus, 4, &bad));
+	assert_int_equal(bad, 0);
+	assert_false(snp_hw_cpus_ready(cpus, 0, NULL));
 }
 
 static void test_segmented_rmp(void **state)
@@ -501,16 +698,19 @@ static void test_firmware_plan(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_milan_goes),	  cmocka_unit_test(test_genoa_two_sockets),
-	    cmocka_unit_test(test_sev_v1_psp),	  cmocka_unit_test(test_qemu_garbage_leaf),
-	    cmocka_unit_test(test_no_leaf),	  cmocka_unit_test(test_snp_bit_clear),
-	    cmocka_unit_test(test_syscfg_bits),	  cmocka_unit_test(test_fresh_boot_lists_all),
-	    cmocka_unit_test(test_segmented_rmp), cmocka_unit_test(test_rmp_unset),
-	    cmocka_unit_test(test_rmp_layout),	  cmocka_unit_test(test_rmp_coverage),
-	    cmocka_unit_test(test_iommu),	  cmocka_unit_test(test_no_pci),
-	    cmocka_unit_test(test_no_psp),	  cmocka_unit_test(test_psp_bar),
-	    cmocka_unit_test(test_refusal_texts), cmocka_unit_test(test_null_args),
-	    cmocka_unit_test(test_firmware_plan),
+	    cmocka_unit_test(test_milan_goes),	    cmocka_unit_test(test_genoa_two_sockets),
+	    cmocka_unit_test(test_sev_v1_psp),	    cmocka_unit_test(test_qemu_garbage_leaf),
+	    cmocka_unit_test(test_no_leaf),	    cmocka_unit_test(test_snp_bit_clear),
+	    cmocka_unit_test(test_syscfg_bits),	    cmocka_unit_test(test_fresh_boot_lists_all),
+	    cmocka_unit_test(test_segmented_rmp),   cmocka_unit_test(test_rmp_unset),
+	    cmocka_unit_test(test_rmp_layout),	    cmocka_unit_test(test_rmp_coverage),
+	    cmocka_unit_test(test_iommu),	    cmocka_unit_test(test_no_pci),
+	    cmocka_unit_test(test_no_psp),	    cmocka_unit_test(test_psp_bar),
+	    cmocka_unit_test(test_refusal_texts),   cmocka_unit_test(test_null_args),
+	    cmocka_unit_test(test_firmware_plan),   cmocka_unit_test(test_fresh_boot_all_cpus),
+	    cmocka_unit_test(test_ap_not_started),  cmocka_unit_test(test_cpu_mismatch),
+	    cmocka_unit_test(test_already_enabled), cmocka_unit_test(test_cpu_write),
+	    cmocka_unit_test(test_cpus_ready),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
