@@ -128,6 +128,7 @@ static void gather_cpus(struct snp_hw_facts *f)
 
 static void gather(struct snp_hw_facts *f)
 {
+	struct iommu_snp_facts isf;
 	struct cpuid_regs r;
 
 	memset(f, 0, sizeof(*f));
@@ -135,9 +136,14 @@ static void gather(struct snp_hw_facts *f)
 	f->iommu_err = iommu_init();
 	f->iommu_up = iommu.up;
 	f->iommu_passthrough = false; /* iommu_init: every DTE is the blocking form */
-	f->iommu_efr = iommu.up ? iommu.hw.efr : 0;
-	f->iommu_count = iommu.ivrs ? iommu.ivrs->nr_iommus : 0;
-	f->iommu_driven = iommu.up ? 1 : 0;
+	iommu_snp_facts(&isf);
+	f->iommu_efr = isf.efr_common; /* AND over every driven IOMMU: SNPSup on all */
+	f->iommu_count = isf.in_ivrs;
+	f->iommu_driven = isf.driven;
+	if (isf.first_missing != 0xFFFF)
+		pr_info("snp: hardware: IOMMU %02x:%02x.%x is not driven or lacks SNPSup\n",
+			pci_bdf_bus(isf.first_missing), pci_bdf_dev(isf.first_missing),
+			pci_bdf_fn(isf.first_missing));
 	f->pci_err = iommu_pci_init();
 	f->pci = iommu.devs;
 	f->npci = iommu.pci_ok ? iommu.ndevs : 0;

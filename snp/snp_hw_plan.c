@@ -71,9 +71,10 @@ static const struct {
 			       "DMA against the RMP",
 			       -ENODEV},
     [SNP_HW_R_IOMMU_PARTIAL] = {"iommu_partial",
-				"IVRS lists more IOMMUs than snpvisor enabled (it drives only the "
-				"first); SNP_INIT needs every IOMMU enabled",
-				"not supported yet: multi-IOMMU bring-up (docs/iommu.md)",
+				"IVRS lists IOMMUs that are not driven (another PCI segment, or "
+				"their bring-up failed); SNP_INIT needs every IOMMU enabled",
+				"read the iommu: lines; IOMMUs off PCI segment 0 are not supported "
+				"(docs/iommu.md)",
 				-EOPNOTSUPP},
     [SNP_HW_R_NO_PCI] = {"no_pci", "no PCI enumeration (no MCFG or no ECAM window)",
 			 "check the ACPI MCFG table", -ENODEV},
