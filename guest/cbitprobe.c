@@ -51,6 +51,13 @@ static int probe(uint64_t *entry, uint64_t bit, uint64_t va, bool table)
 	return r;
 }
 
+static const char *verdict(int r)
+{
+	if (r == 1)
+		return "reserved";
+	return r ? "?" : "ignored";
+}
+
 int main(void)
 {
 	uint64_t cr3, *pml4, *pdpt, *pd, c = 0;
@@ -75,9 +82,7 @@ int main(void)
 		int leaf = probe(&pd[PROBE_VA >> 21], 1ULL << b, PROBE_VA, false);
 		int table = probe(&pdpt[1], 1ULL << b, GiB(1) + PROBE_VA, true);
 
-		printf("bit %u: leaf %s, table %s\n", b,
-		       leaf == 1 ? "reserved" : leaf ? "?" : "ignored",
-		       table == 1 ? "reserved" : table ? "?" : "ignored");
+		printf("bit %u: leaf %s, table %s\n", b, verdict(leaf), verdict(table));
 		if (leaf == 1 && table == 1 && b <= 51)
 			rsvd++;
 		else if (!leaf && !table && b >= 52)

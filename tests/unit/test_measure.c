@@ -474,15 +474,16 @@ static void test_snp_image(void **state)
 	/* memory size below the file: an error naming it */
 	make_snp_image(img, sizeof(img), SNP_IMAGE_MAGIC, 0x100);
 	write_file("snpimg-bad.bin", img, sizeof(img));
-	snprintf(cmd, sizeof(cmd), "'%s' --image '%s/snpimg-bad.bin' --load 0x200000", tool, tmpdir);
+	snprintf(cmd, sizeof(cmd), "'%s' --image '%s/snpimg-bad.bin' --load 0x200000", tool,
+		 tmpdir);
 	assert_int_equal(run(cmd, out, sizeof(out), cmd, sizeof(cmd)), 2);
 	assert_non_null(strstr(cmd, "below the file size"));
 	/* the ZERO tail counts for --memory and overlaps */
 	snprintf(cmd, sizeof(cmd), "'%s' --image '%s/snpimg.bin' --load 0x200000 --memory 0x205000",
 		 tool, tmpdir);
 	assert_int_equal(run(cmd, out, sizeof(out), NULL, 0), 2);
-	snprintf(cmd, sizeof(cmd), "'%s' --image '%s/snpimg.bin' --load 0x200000 --page 0x205000:zero",
-		 tool, tmpdir);
+	snprintf(cmd, sizeof(cmd),
+		 "'%s' --image '%s/snpimg.bin' --load 0x200000 --page 0x205000:zero", tool, tmpdir);
 	assert_int_equal(run(cmd, out, sizeof(out), NULL, 0), 2);
 }
 
