@@ -13,22 +13,22 @@
  * No printing and no hypercall inside the phase; results are reported after. */
 #include "lib/snp.h"
 
-#define EDU_ID	     0x00
-#define EDU_LIVE     0x04
-#define EDU_DMA_SRC  0x80
-#define EDU_DMA_DST  0x88
-#define EDU_DMA_CNT  0x90
-#define EDU_DMA_CMD  0x98
-#define EDU_CMD_RUN  1u
+#define EDU_ID	      0x00
+#define EDU_LIVE      0x04
+#define EDU_DMA_SRC   0x80
+#define EDU_DMA_DST   0x88
+#define EDU_DMA_CNT   0x90
+#define EDU_DMA_CMD   0x98
+#define EDU_CMD_RUN   1u
 #define EDU_CMD_TORAM 2u
-#define EDU_BUF	     0x40000ULL /* device-side buffer, 4 KiB (qemu-facts.md) */
-#define EDU_ID_VAL   0x010000EDu
+#define EDU_BUF	      0x40000ULL /* device-side buffer, 4 KiB (qemu-facts.md) */
+#define EDU_ID_VAL    0x010000EDu
 
-#define BUF_A	MiB(6) /* 2M aligned region of guest RAM for DMA buffers */
-#define BUF_B	(BUF_A + 0x1000)
-#define BUF_P	(BUF_A + 0x10000) /* stays private */
-#define BUF_C	(BUF_A + 0x2000)
-#define N	256
+#define BUF_A MiB(6) /* 2M aligned region of guest RAM for DMA buffers */
+#define BUF_B (BUF_A + 0x1000)
+#define BUF_P (BUF_A + 0x10000) /* stays private */
+#define BUF_C (BUF_A + 0x2000)
+#define N     256
 
 static volatile uint8_t *bar;
 
@@ -137,11 +137,11 @@ static void isolation_phase(const struct hc_info *bi, const struct hc_dev_info *
 			guest_test(name, true, "0x%llx is inside our RAM: skipped",
 				   (unsigned long long)results[i].addr);
 		else
-			guest_test(name, results[i].rc_w == 0 && results[i].rc_r == 0,
-				   "write+read at IOVA 0x%llx completed (rc %d %d); landing is judged "
-				   "by the hypervisor's checksums",
-				   (unsigned long long)results[i].addr, results[i].rc_w,
-				   results[i].rc_r);
+			guest_test(
+			    name, results[i].rc_w == 0 && results[i].rc_r == 0,
+			    "write+read at IOVA 0x%llx completed (rc %d %d); landing is judged "
+			    "by the hypervisor's checksums",
+			    (unsigned long long)results[i].addr, results[i].rc_w, results[i].rc_r);
 	}
 	/* the stray reads brought back nothing of the patterns (zeros) */
 	edu_dma(BUF_C, 0x800, N, true);
@@ -169,9 +169,8 @@ int main(void)
 	memset(&di, 0, sizeof(di));
 	EXPECT_EQ("dev_info", hypercall(HC_DEV_INFO, 0, (uint64_t)(uintptr_t)&di, sizeof(di), 0),
 		  sizeof(di));
-	EXPECT_EQ("dev_info.no_second", hypercall(HC_DEV_INFO, di.count, (uint64_t)(uintptr_t)&di,
-						  sizeof(di), 0) < 0,
-		  1);
+	EXPECT_EQ("dev_info.no_second",
+		  hypercall(HC_DEV_INFO, di.count, (uint64_t)(uintptr_t)&di, sizeof(di), 0) < 0, 1);
 	printf("device %02x:%02x.%x %04x:%04x %s, BAR0 at GPA 0x%llx (%llu KiB)\n", di.bdf >> 8,
 	       (di.bdf >> 3) & 31, di.bdf & 7, di.vendor, di.device,
 	       di.trusted ? "trusted" : "untrusted", (unsigned long long)di.bar0_gpa,
@@ -184,8 +183,17 @@ int main(void)
 	EXPECT_EQ("edu.liveness", rd32(EDU_LIVE), ~0x5a5a0f0fu);
 
 	/* Buffers: shared for an SNP guest with an untrusted device. */
-	if (snp && !di.trusted)
+	if (snp && !di.trusted) {
+		bool c_first = true, c_last = true, c_tables = false;
+
 		EXPECT_EQ("snp.make_shared", snp_make_shared(BUF_A, 0x4000, false), 0);
+		/* shared pages are mapped with C=0, their table stays private */
+		snp_pt_query(BUF_A, &c_first, &c_tables, NULL);
+		snp_pt_query(BUF_A + 0x3000, &c_last, NULL, NULL);
+		guest_test("snp.shared_cbit_clear", !c_first && !c_last && c_tables,
+			   "C-bit %u: first page %d, last page %d, tables %d", snp_cbit, c_first,
+			   c_last, c_tables);
+	}
 	fill(BUF_A, N, 0x11);
 	memset((void *)(uintptr_t)BUF_B, 0, N);
 	t0 = rdtsc();
@@ -194,7 +202,10 @@ int main(void)
 	guest_test("dma.roundtrip", rc == 0 && is_fill(BUF_B, N, 0x11),
 		   "RAM 0x%x -> edu -> RAM 0x%x, %d bytes through the IOMMU (%s memory), %llu M "
 		   "TSC ticks for both",
-		   (unsigned)BUF_A, (unsigned)BUF_B, N, snp && !di.trusted ? "shared" : snp ? "private" : "plain",
+		   (unsigned)BUF_A, (unsigned)BUF_B, N,
+		   snp && !di.trusted ? "shared"
+		   : snp	      ? "private"
+				      : "plain",
 		   (unsigned long long)((t1 - t0) >> 20));
 
 	if (snp) {

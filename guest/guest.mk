@@ -1,6 +1,6 @@
 # Guest programs: flat binaries linked at their load GPA (guest/lib/guest.ld),
 # built with the host gcc, SSE allowed. $(BUILD)/guests/<name>.bin.
-GUESTS += hello selftest triple npf badport spin cpuidbench snptest psctest edutest
+GUESTS += cbitprobe hello selftest triple npf badport spin cpuidbench snptest psctest edutest
 
 GUEST_CC ?= $(HOST_CC)
 GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -I. \
@@ -10,6 +10,9 @@ GUEST_OBJ := $(BUILD)/guest-obj
 GUEST_LIB_SRCS := guest/lib/start.S guest/lib/lib.c guest/lib/printf.c guest/lib/snp.c guest/lib/vc.S
 GUEST_LIB_OBJS := $(patsubst %,$(GUEST_OBJ)/%.o,$(basename $(GUEST_LIB_SRCS)))
 GUEST_IMAGES := $(patsubst %,$(BUILD)/guests/%.bin,$(GUESTS))
+# noheader.bin: hello.bin with its SNP image header's magic zeroed, for the
+# refusal test (tests/qemu/snp-image-bad.cfg); still a valid plain guest.
+GUEST_IMAGES += $(BUILD)/guests/noheader.bin
 
 $(GUEST_OBJ)/guest/%.o: guest/%.c
 	@mkdir -p $(dir $@)
@@ -29,6 +32,10 @@ $(BUILD)/guests/%.elf: $(GUEST_OBJ)/guest/%.o $(GUEST_LIB_OBJS) guest/lib/guest.
 
 $(BUILD)/guests/%.bin: $(BUILD)/guests/%.elf
 	$(Q)objcopy -O binary $< $@
+
+$(BUILD)/guests/noheader.bin: $(BUILD)/guests/hello.bin
+	$(Q)cp $< $@.tmp && printf '\000\000\000\000' | dd of=$@.tmp bs=1 seek=4 conv=notrunc status=none \
+		&& mv $@.tmp $@
 
 .PHONY: guests
 guests: $(GUEST_IMAGES)

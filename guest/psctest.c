@@ -161,9 +161,17 @@ int main(void)
 	/* and a well-formed request still works afterwards */
 	req(0, 0, 0);
 	if (pvalidate(PAGE_D, PV_4K, 0, &(bool){0}) == 0) {
+		bool c = true;
+
 		d.entries[0] = psc_entry(gfn_d, PSC_OP_SHARED, false, 0);
 		send("good.to_shared", 0);
+		/* shared now: its mapping loses the C-bit (snp_make_shared's order) */
+		EXPECT_EQ("good.clear_cbit", snp_pt_set_c(PAGE_D, PAGE_SIZE, false), 0);
+		snp_pt_query(PAGE_D, &c, NULL, NULL);
+		EXPECT("good.shared_cbit_clear", !c);
 		EXPECT_EQ("good.back_to_private", snp_make_private(PAGE_D, PAGE_SIZE, false), 0);
+		snp_pt_query(PAGE_D, &c, NULL, NULL);
+		EXPECT("good.private_cbit_set", c);
 	}
 	printf("psctest: done\n");
 	return 0;

@@ -31,7 +31,21 @@ static void test_cpuid(bool snp)
 	if (snp) {
 		EXPECT("cpuid.sev_leaf_max", m.eax >= 0x8000001f);
 		EXPECT_EQ("cpuid.sev_leaf_snp", r.eax & 0x1a, 0x1a);
-		EXPECT_EQ("cpuid.cbit", r.ebx & 0x3f, 51);
+		uint64_t cr3, *pml4, *pdpt, *pd, c;
+
+		/* one C-bit everywhere: CPUID, the boot params (HC_GET_INFO),
+		 * and the launched boot tables' entries (docs/guest-abi.md) */
+		EXPECT_EQ("cpuid.cbit", r.ebx & 0x3f, boot_info()->cbit);
+		c = 1ULL << (r.ebx & 0x3f);
+		asm volatile("mov %%cr3, %0" : "=r"(cr3));
+		pml4 = (uint64_t *)(uintptr_t)(cr3 & 0xffffffffff000ULL & ~c);
+		pdpt = (uint64_t *)(uintptr_t)(pml4[0] & 0xffffffffff000ULL & ~c);
+		pd = (uint64_t *)(uintptr_t)(pdpt[0] & 0xffffffffff000ULL & ~c);
+		guest_test("boot_tables.cbit",
+			   (pml4[0] & c) && (pdpt[0] & c) && (pd[0] & c) && (pd[511] & c),
+			   "pml4e 0x%llx pdpte 0x%llx pde 0x%llx, C-bit %u",
+			   (unsigned long long)pml4[0], (unsigned long long)pdpt[0],
+			   (unsigned long long)pd[0], r.ebx & 0x3f);
 	} else {
 		EXPECT("cpuid.no_sev_leaf", m.eax < 0x8000001f && r.eax == 0);
 	}

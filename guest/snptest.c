@@ -76,13 +76,16 @@ static void test_msr_protocol(void)
 	uint64_t v;
 
 	v = ghcb_msr_call(GHCB_MSR_SEV_INFO_REQ);
+	/* one C-bit in SEV info, CPUID (through the MSR protocol) and the
+	 * boot params: the one snp_init learned */
 	guest_test("msrp.sev_info",
 		   (v & 0xfff) == GHCB_MSR_SEV_INFO_RESP &&
-		       FIELD_GET(GHCB_MSR_SEV_INFO_CBIT, v) == 51,
+		       FIELD_GET(GHCB_MSR_SEV_INFO_CBIT, v) == boot_info()->cbit,
 		   "response 0x%llx", (unsigned long long)v);
 	EXPECT_EQ("msrp.cpuid_ok", snp_msr_cpuid(CPUID_SEV_LEAF, &m), 0);
 	EXPECT_EQ("msrp.cpuid_sev_eax", m.eax & 0x1a, 0x1a);
-	EXPECT_EQ("msrp.cpuid_cbit", m.ebx & 0x3f, 51);
+	EXPECT_EQ("msrp.cpuid_cbit", m.ebx & 0x3f, boot_info()->cbit);
+	EXPECT_EQ("msrp.cbit_learned", snp_cbit, m.ebx & 0x3f);
 	snp_msr_cpuid(0x40000000, &m);
 	n = cpuid2(0x40000000, 0); /* under emulation: a plain CPUID exit */
 	EXPECT("msrp.cpuid_matches_native", m.eax == n.eax && m.ebx == n.ebx && m.ecx == n.ecx);
@@ -136,6 +139,56 @@ static void test_vc_paths(void)
 	EXPECT_EQ("vc.count", snp_vc_count, 3 + strlen("vc: output through the GHCB IOIO path\n"));
 }
 
+/* The C-bit of va's mapping: leaf and tables, and the leaf level. */
+static void c_expect(const char *name, uint64_t va, bool want_c, int want_level)
+{
+	bool c = !want_c, tc = false;
+	int level = 0, rc = snp_pt_query(va, &c, &tc, &level);
+
+	guest_test(name, rc == 0 && c == want_c && tc && (!want_level || level == want_level),
+		   "va 0x%llx: rc %d leaf C %d tables C %d level %d (want C %d level %d)",
+		   (unsigned long long)va, rc, c, tc, level, want_c, want_level);
+}
+
+/* PVALIDATE of a SHARED page (the RMP #NPF path) goes through a private
+ * mapping, as hardware requires: the test maps it with C=1 around the
+ * instruction (accessing it would fault; PVALIDATE only checks the RMP). */
+static void pv_expect_shared(const char *name, uint64_t va, int size, int want_vec)
+{
+	uint64_t span = size == PV_2M ? HUGE_SIZE : PAGE_SIZE;
+
+	snp_pt_set_c(va, span, true);
+	pv_expect(name, va, size, 1, -1, 0, want_vec);
+	snp_pt_set_c(va, span, false);
+}
+
+static void test_cbit(void)
+{
+	EXPECT("cbit.known", snp_cbit >= 32 && snp_cbit == boot_info()->cbit);
+	/* the launched boot tables: C-bit in every entry (docs/guest-abi.md) */
+	c_expect("cbit.boot_tables_code", (uint64_t)(uintptr_t)test_cbit, true, 0);
+	c_expect("cbit.boot_tables_high", GiB(3) + MiB(6), true, 2);
+	/* the GHCB: shared, C=0 in a split 4K table (the rest of its 2M stays C=1) */
+	c_expect("cbit.ghcb_shared", snp_ghcb_gpa, false, 1);
+	c_expect("cbit.ghcb_neighbour_private", snp_ghcb_gpa ^ PAGE_SIZE, true, 1);
+	EXPECT("cbit.split_once", snp_pt_splits >= 1);
+}
+
+/* args "cbit0": the guest bug the emulation must catch. A private,
+ * validated page is rescinded through a mapping WITHOUT the C-bit; the
+ * emulation performs it but counts it, so @@ CHECK FAIL snp.<guest>.cbit. */
+static void test_cbit0(void)
+{
+	uint64_t page = REGION_A + 0x9000;
+	bool cf = true;
+
+	EXPECT_EQ("cbit0.clear", snp_pt_set_c(page, PAGE_SIZE, false), 0);
+	c_expect("cbit0.mapping_c0", page, false, 1);
+	EXPECT_EQ("cbit0.rescind_through_c0", pvalidate(page, PV_4K, 0, &cf), 0);
+	EXPECT_EQ("cbit0.restore", snp_pt_set_c(page, PAGE_SIZE, true), 0);
+	EXPECT_EQ("cbit0.revalidate", pvalidate(page, PV_4K, 1, &cf), 0);
+}
+
 static void test_conversions(void)
 {
 	uint64_t mem = boot_info()->mem_size, page = REGION_A + 0x3000;
@@ -148,10 +201,13 @@ static void test_conversions(void)
 	fill(REGION_A, span, PATTERN);
 	/* 4K private -> shared (4K RMP entries: no split needed) */
 	EXPECT_EQ("conv.4k_to_shared", snp_make_shared(page, PAGE_SIZE, false), 0);
-	pv_expect("pv.validate_shared_page_faults", page, PV_4K, 1, -1, 0, 29);
+	c_expect("cbit.4k_shared_c0", page, false, 1);
+	c_expect("cbit.4k_neighbour_c1", page + PAGE_SIZE, true, 1);
+	pv_expect_shared("pv.validate_shared_page_faults", page, PV_4K, 29);
 	fill(page, PAGE_SIZE, 0x1111);
 	EXPECT("conv.shared_page_usable", same(page, PAGE_SIZE, 0x1111));
 	EXPECT_EQ("conv.4k_to_private", snp_make_private(page, PAGE_SIZE, false), 0);
+	c_expect("cbit.4k_private_c1", page, true, 1);
 	pv_expect("pv.double_validate_cf1", page, PV_4K, 1, 0, 1, -1);
 	pv_expect("pv.rescind", page, PV_4K, 0, 0, 0, -1);
 	pv_expect("pv.double_rescind_cf1", page, PV_4K, 0, 0, 1, -1);
@@ -171,14 +227,17 @@ static void test_conversions(void)
 	/* a whole 2M region: one 2M entry where the guest has 2M RMP entries,
 	 * else 512 4K entries, and a 2M PVALIDATE there is FAIL_SIZEMISMATCH */
 	EXPECT_EQ("conv.2m_to_shared", snp_make_shared(REGION_B, HUGE_SIZE, huge), 0);
-	pv_expect("pv.validate_shared_2m_faults", REGION_B, PV_2M, 1, -1, 0, 29);
+	c_expect("cbit.2m_shared_c0", REGION_B + MiB(1), false, 2); /* still one 2M leaf */
+	pv_expect_shared("pv.validate_shared_2m_faults", REGION_B, PV_2M, 29);
 	EXPECT_EQ("conv.2m_to_private", snp_make_private(REGION_B, HUGE_SIZE, huge), 0);
+	c_expect("cbit.2m_private_c1", REGION_B, true, 2);
 	pv_expect("pv.double_validate_2m", REGION_B, PV_2M, 1, huge ? 0 : PV_FAIL_SIZEMISMATCH,
 		  huge, -1);
 
 	if (huge) { /* 4K rescind inside the 2M entry: #NPF SIZEM, the hypervisor splits */
 		EXPECT_EQ("conv.4k_in_2m_to_shared",
 			  snp_make_shared(REGION_B + 0x5000, PAGE_SIZE, false), 0);
+		c_expect("cbit.4k_in_2m_split_c0", REGION_B + 0x5000, false, 1);
 		EXPECT_EQ("conv.4k_in_2m_to_private",
 			  snp_make_private(REGION_B + 0x5000, PAGE_SIZE, false), 0);
 		pv_expect("pv.2m_after_split_sizemismatch", REGION_B, PV_2M, 1,
@@ -194,8 +253,10 @@ static void test_conversions(void)
 	pv_expect("pv.region_c_2m", REGION_C, PV_2M, 1, huge ? 0 : PV_FAIL_SIZEMISMATCH, huge, -1);
 	/* 32 4K pages through one PSC request each way */
 	EXPECT_EQ("conv.32x4k_to_shared", snp_make_shared(REGION_A, span, false), 0);
-	pv_expect("pv.validate_converted_faults", REGION_A + span - PAGE_SIZE, PV_4K, 1, -1, 0, 29);
+	c_expect("cbit.32x4k_shared_c0", REGION_A + span - PAGE_SIZE, false, 1);
+	pv_expect_shared("pv.validate_converted_faults", REGION_A + span - PAGE_SIZE, PV_4K, 29);
 	EXPECT_EQ("conv.32x4k_to_private", snp_make_private(REGION_A, span, false), 0);
+	c_expect("cbit.32x4k_private_c1", REGION_A, true, 1);
 	(void)cf;
 	/* converting to the state a page is already in is not an error */
 	EXPECT_EQ("psc.already_private_ok", snp_psc(REGION_A, PAGE_SIZE, true, false, NULL), 0);
@@ -245,6 +306,11 @@ int main(void)
 		bench();
 		return 0;
 	}
+	if (has_arg("cbit0")) {
+		test_cbit0();
+		return 0;
+	}
+	test_cbit();
 	test_msr_protocol();
 	test_vc_paths();
 	test_conversions();

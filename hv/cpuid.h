@@ -14,8 +14,16 @@ struct cpuid_res {
 /* Reads the host processor's leaf (real CPUID in the hypervisor). */
 typedef void (*cpuid_host_fn)(u32 leaf, u32 subleaf, struct cpuid_res *out);
 
-/* C-bit position reported in CPUID 0x8000001F EBX[5:0] to SNP guests. */
-#define GUEST_CBIT 51
+/* The C-bit position of SNP guests: the one value reported by CPUID
+ * 0x8000001F EBX[5:0], the GHCB MSR-protocol SEV-information response
+ * (56421 2.3.1.1, bits 31:24) and HC_GET_INFO, set in the launched boot page
+ * tables (snp_boot_tables_build) and stripped by the PVALIDATE walker.
+ * Hardware reports 51 (Milan, Genoa) or 47 (Naples, Rome). Emulated: 52,
+ * because QEMU TCG (physical address width 40) reserves guest PTE bits 40-51
+ * (#PF, error code RSVD) but ignores bits 52-62, in leaf and table entries
+ * alike (measured by guest/cbitprobe.c, docs/guest-abi.md "C-bit"): 52 is
+ * the lowest bit a guest can set under the emulation and still run. */
+#define GUEST_CBIT 52
 
 /* Highest leaves the guest sees (capped so that every leaf it can read is
  * one this file has decided about). */

@@ -12,7 +12,11 @@
  *   [0x2000, 0x8000)       the boot page tables (snp/vmsa.h SNP_BOOT_PT_GPA:
  *                          identity map of [0, 4 GiB), 2M pages), NORMAL
  *   [0x8000, load)         private, not validated
- *   [load, image end)      the image, SNP_LAUNCH_UPDATE NORMAL, 4K pages
+ *   [load, file end)       the image file, SNP_LAUNCH_UPDATE NORMAL, 4K pages
+ *   [file end, image end)  .bss and stack up to the image header's memory
+ *                          size (snp/measure.h struct snp_image_hdr),
+ *                          SNP_LAUNCH_UPDATE ZERO: validated before the
+ *                          guest's first write to them
  *   [image end, memory)    private, not validated, 2M pages where aligned
  *   the vCPU's VMSA (snp/vmsa.c: the guest's 64-bit boot state, RIP = entry +
  *   SNP_ENTRY64_OFFSET, CR3 = SNP_BOOT_PT_GPA), SNP_LAUNCH_UPDATE
@@ -32,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hv/cpuid.h"
 #include "hv/gmem.h"
 #include "hv/guest.h"
 #include "hv/guest_gmem.h"
@@ -61,17 +66,20 @@ struct gg {
 	struct snp_launch launch;
 	bool launched;
 	spa_t gctx;
-	spa_t vmsa; /* the vCPU's launched VMSA page (0: none) */
+	spa_t vmsa;		/* the vCPU's launched VMSA page (0: none) */
 	struct snp_measure own; /* the hypervisor's own measurement */
 	const u8 *src;		/* contents of the page being launched */
 	u64 src_len;
 	enum snp_page_type type;
-	u64 launch_base; /* GPA of src[0] */
-	u8 page[PAGE_SIZE];	 /* scratch: the VMSA being built */
+	u64 launch_base;    /* GPA of src[0] */
+	u8 page[PAGE_SIZE]; /* scratch: the VMSA being built */
 	u64 pages_launched;
 };
 
-static struct gg *gg_of(struct guest *g) { return g->mem_priv; }
+static struct gg *gg_of(struct guest *g)
+{
+	return g->mem_priv;
+}
 
 /* Live guests, for the cross-guest checks (I4, I5: no page in two guests). */
 static struct gg *live[CFG_MAX_GUESTS];
@@ -186,8 +194,8 @@ static int launch_vmsa(struct gg *x)
 			       SVM_SEV_FEAT_SNP_ACTIVE);
 	ret = snp_launch_vmsa(&x->launch, pa, x->page);
 	if (ret) {
-		pr_err("guest %s: SNP_LAUNCH_UPDATE of the VMSA failed (%d, firmware 0x%x)\n", g->name,
-		       ret, x->launch.fw_error);
+		pr_err("guest %s: SNP_LAUNCH_UPDATE of the VMSA failed (%d, firmware 0x%x)\n",
+		       g->name, ret, x->launch.fw_error);
 		pmem_free(pa, PMEM_ORDER_4K, g->owner);
 		return ret;
 	}
@@ -209,10 +217,37 @@ static void print_digest(struct guest *g, const u8 d[48], const char *what)
 		printf("@@ DIGEST %s %s\n", g->name, hex);
 }
 
-static int snp_launch_guest(struct gg *x, const void *image, u64 image_size)
+/* An SNP image must carry the header (docs/guest-abi.md "Image header") and
+ * its memory (file, .bss, stack) must fit between load and the end of guest
+ * RAM: checked before anything is allocated, so a refused guest leaves
+ * nothing behind. 0 and *mem_size (bytes from load), or -ENOEXEC/-EINVAL. */
+static int snp_image_check(struct guest *g, const void *image, u64 image_size, u64 *mem_size)
+{
+	const char *img = g->cfg ? g->cfg->image : "?", *why;
+	u64 load = gpa_val(g->load);
+	int ret = snp_image_parse(image, image_size, mem_size, &why);
+
+	if (ret) {
+		pr_err("guest %s: image %s cannot run as an SNP guest: %s (docs/guest-abi.md, "
+		       "\"Image header\")\n",
+		       g->name, img, why);
+		return ret;
+	}
+	if (load + ALIGN_UP(*mem_size, PAGE_SIZE) > g->mem_size) {
+		pr_err("guest %s: image %s needs 0x%llx bytes (file, .bss and stack) at 0x%llx: "
+		       "more than its %llu MiB of memory\n",
+		       g->name, img, (unsigned long long)*mem_size, (unsigned long long)load,
+		       (unsigned long long)(g->mem_size >> 20));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int snp_launch_guest(struct gg *x, const void *image, u64 image_size, u64 mem_size)
 {
 	struct guest *g = x->g;
-	u64 load = gpa_val(g->load), img_end = ALIGN_UP(load + image_size, PAGE_SIZE);
+	u64 load = gpa_val(g->load), file_end = ALIGN_UP(load + image_size, PAGE_SIZE),
+	    img_end = ALIGN_UP(load + mem_size, PAGE_SIZE);
 	struct psp_model_guest_info fw;
 	struct hc_info info;
 	char name[CFG_NAME_MAX + 24];
@@ -225,7 +260,7 @@ static int snp_launch_guest(struct gg *x, const void *image, u64 image_size)
 		       g->name, (unsigned long long)SNP_BOOT_PT_END);
 		return -EINVAL;
 	}
-	snp_boot_tables_build(tables);
+	snp_boot_tables_build(tables, GUEST_CBIT);
 	ret = pmem_alloc(PMEM_ORDER_4K, g->owner, &x->gctx);
 	if (ret)
 		return ret;
@@ -250,6 +285,8 @@ static int snp_launch_guest(struct gg *x, const void *image, u64 image_size)
 		ret = populate_private(x, SNP_BOOT_PT_END, load);
 	if (!ret)
 		ret = launch_range(x, load, image_size, SNP_PAGE_TYPE_NORMAL, image, image_size);
+	if (!ret && img_end > file_end)
+		ret = launch_range(x, file_end, img_end - file_end, SNP_PAGE_TYPE_ZERO, NULL, 0);
 	if (!ret)
 		ret = populate_private(x, img_end, g->mem_size);
 	if (!ret)
@@ -273,7 +310,7 @@ static int snp_launch_guest(struct gg *x, const void *image, u64 image_size)
 	print_digest(g, fw.digest.digest, "firmware");
 	snprintf(name, sizeof(name), "snp.%s.digest", g->name);
 	report_check(!memcmp(fw.digest.digest, x->own.digest, sizeof(x->own.digest)) &&
-			     fw.pages_launched == x->pages_launched,
+			 fw.pages_launched == x->pages_launched,
 		     name, "firmware and hypervisor measurements agree over %llu launched pages",
 		     (unsigned long long)x->pages_launched);
 	return 0;
@@ -316,19 +353,25 @@ static int gg_create(struct guest *g, const void *image, u64 image_size)
 	    .mem_size = g->mem_size,
 	    .max_page = g->cfg && g->cfg->page_size == PAGE_SIZE ? PAGE_SIZE : HUGE_SIZE,
 	    .rmp = g->snp ? &snp_host.rmp : NULL,
-	    .iommu_mode = hv.cfg.iommu_mode == CFG_IOMMU_SHARED ? GMEM_IOMMU_SHARED
-								 : GMEM_IOMMU_DUPLICATED,
+	    .iommu_mode =
+		hv.cfg.iommu_mode == CFG_IOMMU_SHARED ? GMEM_IOMMU_SHARED : GMEM_IOMMU_DUPLICATED,
 	    .xcheck_always = hv.cfg.xcheck == CFG_XCHECK_ALWAYS,
 	    .flush_asid = flush_asid,
 	    .flush_ctx = g,
 	};
 	struct gg *x;
+	u64 mem_size = 0;
 	int ret;
 
 	if (g->snp && !snp_host.enabled) {
 		pr_err("guest %s: snp = on but the SNP platform is not up (hv.cfg [hv] snp)\n",
 		       g->name);
 		return -ENODEV;
+	}
+	if (g->snp) {
+		ret = snp_image_check(g, image, image_size, &mem_size);
+		if (ret)
+			return ret;
 	}
 	x = calloc(1, sizeof(*x));
 	if (!x)
@@ -342,7 +385,7 @@ static int gg_create(struct guest *g, const void *image, u64 image_size)
 	g->npt_root = pt_root(&x->gm.npt);
 	g->npt_ready = true;
 	if (g->snp) {
-		ret = snp_launch_guest(x, image, image_size);
+		ret = snp_launch_guest(x, image, image_size, mem_size);
 		g->mem_loaded = true;
 	} else {
 		ret = gmem_populate(&x->gm, gpa(0), g->mem_size, GMEM_SHARED);
@@ -416,15 +459,16 @@ static void gg_report(struct guest *g)
 	m->xcheck_runs = s->xcheck_runs + 1;
 	m->xcheck_clean = chk == 0 && s->xcheck_failures == 0;
 	count_rmp(x, &m->rmp_4k, &m->rmp_2m);
-	pr_info("guest %s memory: %llu private + %llu shared pages, NPT %llu table pages, IOMMU %llu "
-		"table pages, %llu conversions in %llu invalidation rounds, checker %s\n",
-		g->name, (unsigned long long)s->private_pages, (unsigned long long)s->shared_pages,
-		(unsigned long long)pt_table_pages(&x->gm.npt),
-		(unsigned long long)gmem_iommu_table_pages(&x->gm),
-		(unsigned long long)s->conversions, (unsigned long long)s->inv_rounds,
-		chk ? "VIOLATIONS" : "clean");
+	pr_info(
+	    "guest %s memory: %llu private + %llu shared pages, NPT %llu table pages, IOMMU %llu "
+	    "table pages, %llu conversions in %llu invalidation rounds, checker %s\n",
+	    g->name, (unsigned long long)s->private_pages, (unsigned long long)s->shared_pages,
+	    (unsigned long long)pt_table_pages(&x->gm.npt),
+	    (unsigned long long)gmem_iommu_table_pages(&x->gm), (unsigned long long)s->conversions,
+	    (unsigned long long)s->inv_rounds, chk ? "VIOLATIONS" : "clean");
 	snprintf(name, sizeof(name), "xcheck.%s", g->name);
-	report_check(chk == 0, name, "I1-I7 over RMP, NPT, IOMMU and the ledger (%llu runs, %llu failed)",
+	report_check(chk == 0, name,
+		     "I1-I7 over RMP, NPT, IOMMU and the ledger (%llu runs, %llu failed)",
 		     (unsigned long long)s->xcheck_runs, (unsigned long long)s->xcheck_failures);
 }
 
@@ -469,10 +513,11 @@ int guest_gmem_xcheck_all(const char *when)
 	ret = xcheck_run(gs, n, rep);
 	if (ret || rep->total)
 		xcheck_print(rep);
-	report_check(ret == 0 && rep->total == 0, "xcheck.all_guests",
-		     "%s: %u guests, %llu leaves, %llu table pages, %llu KiB mapped, %llu violations",
-		     when, n, (unsigned long long)rep->leaves, (unsigned long long)rep->tables,
-		     (unsigned long long)(rep->mapped_bytes >> 10), (unsigned long long)rep->total);
+	report_check(
+	    ret == 0 && rep->total == 0, "xcheck.all_guests",
+	    "%s: %u guests, %llu leaves, %llu table pages, %llu KiB mapped, %llu violations", when,
+	    n, (unsigned long long)rep->leaves, (unsigned long long)rep->tables,
+	    (unsigned long long)(rep->mapped_bytes >> 10), (unsigned long long)rep->total);
 	ret = rep->total ? -EIO : ret;
 	free(rep);
 	return ret;
@@ -480,7 +525,10 @@ int guest_gmem_xcheck_all(const char *when)
 
 /* ---- SNP backend: page-state changes through gmem ------------------------------------ */
 
-static struct rmp *sb_rmp(struct guest *g) { return snp_host.enabled ? &snp_host.rmp : NULL; }
+static struct rmp *sb_rmp(struct guest *g)
+{
+	return snp_host.enabled ? &snp_host.rmp : NULL;
+}
 
 static int sb_psc(struct guest *g, const struct gmem_range *r, unsigned n)
 {

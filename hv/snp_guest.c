@@ -74,10 +74,15 @@ bool snp_insn_is_vmgexit(const u8 *b, unsigned len)
 #define GPTE_ADDR_4K GENMASK(51, 12)
 #define GPTE_ADDR_2M GENMASK(51, 21)
 #define GPTE_ADDR_1G GENMASK(51, 30)
+/* The C-bit (hv/cpuid.h GUEST_CBIT; APM vol 2, 15.34.6): not an address bit.
+ * The decoder passes it on in the table/leaf address so that the walk can
+ * see it at every level; xlate_table and snp_guest_va_walk strip it. */
+#define GPTE_C BIT(GUEST_CBIT)
 
 static struct pt_ent guest_decode(u64 pte, unsigned level)
 {
 	u32 prot = PT_R;
+	u64 c = pte & GPTE_C;
 
 	if (!(pte & GPTE_P))
 		return (struct pt_ent){PT_NONE, {0}, 0};
@@ -86,13 +91,13 @@ static struct pt_ent guest_decode(u64 pte, unsigned level)
 	if (!(pte & GPTE_NX))
 		prot |= PT_X;
 	if (level == 1)
-		return (struct pt_ent){PT_LEAF, spa(pte & GPTE_ADDR_4K), prot};
+		return (struct pt_ent){PT_LEAF, spa((pte & GPTE_ADDR_4K & ~GPTE_C) | c), prot};
 	if (!(pte & GPTE_PS))
-		return (struct pt_ent){PT_TABLE, spa(pte & GPTE_ADDR_4K), 0};
+		return (struct pt_ent){PT_TABLE, spa((pte & GPTE_ADDR_4K & ~GPTE_C) | c), 0};
 	if (level == 2)
-		return (struct pt_ent){PT_LEAF, spa(pte & GPTE_ADDR_2M), prot};
+		return (struct pt_ent){PT_LEAF, spa((pte & GPTE_ADDR_2M & ~GPTE_C) | c), prot};
 	if (level == 3)
-		return (struct pt_ent){PT_LEAF, spa(pte & GPTE_ADDR_1G), prot};
+		return (struct pt_ent){PT_LEAF, spa((pte & GPTE_ADDR_1G & ~GPTE_C) | c), prot};
 	return (struct pt_ent){PT_BAD, {0}, 0}; /* PS in a PML4E is reserved: #PF(RSVD) */
 }
 
@@ -106,44 +111,73 @@ static const struct pt_fmt pt_fmt_guest_x86 = {
     .decode = guest_decode,
 };
 
-/* Table GPAs go through the guest's NPT (mem_ops->translate). */
+struct walk_ctx {
+	struct guest *g;
+	unsigned tables, tables_c; /* table entries followed, ... with the C-bit */
+};
+
+/* Table GPAs (C-bit stripped, counted) go through the guest's NPT. The root
+ * comes from CR3, whose C-bit is not looked at: an SEV guest's table walk
+ * is private whatever CR3 says (docs/snp-guest.md). */
 static int xlate_table(void *ctx, u64 table_gpa, spa_t *out)
 {
-	struct guest *g = ctx;
+	struct walk_ctx *w = ctx;
 	u64 contig;
 
-	if (g->mem_ops->translate(g, gpa(table_gpa), out, &contig) || contig < PAGE_SIZE)
+	if (w->tables++ && (table_gpa & GPTE_C))
+		w->tables_c++;
+	table_gpa &= ~GPTE_C;
+	if (w->g->mem_ops->translate(w->g, gpa(table_gpa), out, &contig) || contig < PAGE_SIZE)
 		return -EIO;
+	return 0;
+}
+
+int snp_guest_va_walk(struct guest *g, u64 cr3, u64 va, u64 *gpa_out, unsigned *cbits)
+{
+	struct walk_ctx w = {g, 0, 0};
+	struct pt_leaf leaf;
+	int ret;
+
+	ret = pt_lookup_xlate(&pt_fmt_guest_x86, cr3 & GPTE_ADDR_4K & ~GPTE_C, 4, va, xlate_table,
+			      &w, &leaf);
+	if (ret == -ENOENT)
+		return -EFAULT;
+	if (ret)
+		return ret == -EIO ? -EIO : -EFAULT;
+	*gpa_out = (spa_val(leaf.pa) & ~GPTE_C) + (va - leaf.va);
+	if (cbits)
+		*cbits = ((leaf.pte & GPTE_C) ? SNP_WALK_C_LEAF : 0) |
+			 (w.tables_c == w.tables - 1 ? SNP_WALK_C_TABLES : 0);
 	return 0;
 }
 
 int snp_guest_va_to_gpa(struct guest *g, u64 cr3, u64 va, u64 *gpa_out)
 {
-	struct pt_leaf leaf;
-	int ret;
-
-	ret = pt_lookup_xlate(&pt_fmt_guest_x86, cr3 & GPTE_ADDR_4K, 4, va, xlate_table, g, &leaf);
-	if (ret == -ENOENT)
-		return -EFAULT;
-	if (ret)
-		return ret == -EIO ? -EIO : -EFAULT;
-	*gpa_out = spa_val(leaf.pa) + (va - leaf.va);
-	return 0;
+	return snp_guest_va_walk(g, cr3, va, gpa_out, NULL);
 }
 
 /* Linear address -> GPA in the guest's current mode: long mode with 4-level
- * paging, or no paging (the 32-bit boot state). */
-static int va_to_gpa(struct vcpu *v, u64 va, u64 *out)
+ * paging, or no paging (the 32-bit boot state: everything counts as private,
+ * SNP_WALK_C_LEAF | SNP_WALK_C_TABLES, as it does on hardware). cbits may be
+ * NULL. */
+static int va_to_gpa_c(struct vcpu *v, u64 va, u64 *out, unsigned *cbits)
 {
 	const struct vmcb_save_area *s = &v->vmcb->save;
 
 	if (!(s->cr0 & CR0_PG)) {
 		*out = va & 0xffffffffULL;
+		if (cbits)
+			*cbits = SNP_WALK_C_LEAF | SNP_WALK_C_TABLES;
 		return 0;
 	}
 	if (!(s->efer & EFER_LMA) || (s->cr4 & BIT(12) /* LA57 */))
 		return -EOPNOTSUPP; /* legacy/PAE or 5-level paging: not emulated */
-	return snp_guest_va_to_gpa(v->guest, s->cr3, va, out);
+	return snp_guest_va_walk(v->guest, s->cr3, va, out, cbits);
+}
+
+static int va_to_gpa(struct vcpu *v, u64 va, u64 *out)
+{
+	return va_to_gpa_c(v, va, out, NULL);
 }
 
 static int read_guest_va(struct vcpu *v, u64 va, void *buf, unsigned len)
@@ -191,13 +225,26 @@ static int pvalidate_once(struct snp_guest *s, struct vcpu *v, u64 va, int size,
 	struct guest *g = v->guest;
 	struct rmp *r = s->be->rmp(g);
 	u64 ga, contig;
+	unsigned cbits = 0;
 	spa_t pa;
 	int ret;
 
-	ret = va_to_gpa(v, va, &ga);
+	ret = va_to_gpa_c(v, va, &ga, &cbits);
 	if (ret)
 		return ret;
 	*gpa_out = ga;
+	/* A C=0 mapping: PVALIDATE through it is not what the APM documents a
+	 * guest may do (only private mappings are validated; SNP hardware is
+	 * reported to raise an exception: docs/snp-guest.md "C-bit"). The
+	 * emulation still performs it and counts it: snp.<guest>.cbit fails. */
+	if (!(cbits & SNP_WALK_C_LEAF)) {
+		if (!s->st.pv_cbit0++)
+			pr_warn("snp: guest %s: PVALIDATE of va 0x%llx through a mapping without "
+				"the C-bit (bit %u): would fail on SNP hardware\n",
+				g->name, (unsigned long long)va, GUEST_CBIT);
+	}
+	if (!(cbits & SNP_WALK_C_TABLES))
+		s->st.pv_cbit0_tables++;
 	/* The GPA is page-aligned by construction of the instruction (RAX bits
 	 * 11:0 ignored on hardware?): the model checks alignment itself. */
 	if (g->mem_ops->translate(g, gpa(ga & ~(PAGE_SIZE - 1)), &pa, &contig))
@@ -849,6 +896,12 @@ void snp_guest_fini(struct guest *g)
 			     "%llu VMGEXITs handled, %llu exits with code 0x403",
 			     (unsigned long long)s->st.vmgexit, (unsigned long long)n);
 	}
+	snprintf(name, sizeof(name), "snp.%s.cbit", g->name);
+	report_check(!s->st.pv_cbit0, name,
+		     "%llu PVALIDATE through a leaf without the C-bit (bit %u), %llu through "
+		     "tables without it",
+		     (unsigned long long)s->st.pv_cbit0, GUEST_CBIT,
+		     (unsigned long long)s->st.pv_cbit0_tables);
 	snprintf(name, sizeof(name), "snp.%s.pagestate_check", g->name);
 	report_check(!chk && !s->st.check_fail, name, "%llu failed checks, final check %d",
 		     (unsigned long long)s->st.check_fail, chk);

@@ -56,10 +56,12 @@ struct snp_backend {
 };
 
 struct snp_stats {
-	u64 pvalidate;	   /* PVALIDATE emulations */
-	u64 pvalidate_cf;  /* ... that returned CF=1 */
-	u64 pvalidate_flt; /* ... that faulted (#VC/#PF/#GP injected) */
-	u64 npf_sizem;	   /* splits done for a 4K PVALIDATE on a 2M entry */
+	u64 pvalidate;	     /* PVALIDATE emulations */
+	u64 pvalidate_cf;    /* ... that returned CF=1 */
+	u64 pvalidate_flt;   /* ... that faulted (#VC/#PF/#GP injected) */
+	u64 npf_sizem;	     /* splits done for a 4K PVALIDATE on a 2M entry */
+	u64 pv_cbit0;	     /* PVALIDATE through a leaf without the C-bit (a guest bug) */
+	u64 pv_cbit0_tables; /* ... through a table entry without it (informational) */
 	u64 vmgexit;
 	u64 msr_proto; /* MSR-protocol requests */
 	u64 nae;       /* GHCB-page NAE events */
@@ -121,6 +123,12 @@ int snp_handle_rmp_npf(struct vcpu *v);
  * the guest's memory). 0, -EFAULT (not present / bad entry: #PF) or
  * -EIO (a table outside guest memory). */
 int snp_guest_va_to_gpa(struct guest *g, u64 cr3, u64 va, u64 *gpa_out);
+/* The same walk, reporting the C-bit (hv/cpuid.h GUEST_CBIT, stripped from
+ * every table and leaf address) in *cbits if not NULL: SNP_WALK_C_LEAF if
+ * the leaf has it, SNP_WALK_C_TABLES if every table entry on the way does. */
+#define SNP_WALK_C_LEAF	  (1u << 0)
+#define SNP_WALK_C_TABLES (1u << 1)
+int snp_guest_va_walk(struct guest *g, u64 cr3, u64 va, u64 *gpa_out, unsigned *cbits);
 /* Handles one GHCB MSR-protocol request val; *resp is the new MSR value.
  * Returns an enum exit_action. */
 int snp_msr_protocol(struct snp_guest *s, u64 val, u64 *resp);

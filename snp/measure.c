@@ -126,3 +126,43 @@ int snp_measure_image(struct snp_measure *m, u64 load_gpa, const void *image, si
 	snp_measure_extend(m, &pi);
 	return 0;
 }
+
+int snp_image_parse(const void *image, size_t len, u64 *mem_size, const char **why)
+{
+	struct snp_image_hdr h;
+
+	if (len < SNP_IMAGE_MIN_LEN) {
+		*why = "shorter than the 16-byte entry block";
+		return -ENOEXEC;
+	}
+	memcpy(&h, (const u8 *)image + SNP_IMAGE_HDR_OFFSET, sizeof(h));
+	if (h.magic != SNP_IMAGE_MAGIC) {
+		*why = "no SNP image header (magic at offset 4)";
+		return -ENOEXEC;
+	}
+	if (h.mem_size < len || h.mem_size >= (1ULL << 32)) {
+		*why = "header memory size is below the file size or not below 4 GiB";
+		return -EINVAL;
+	}
+	*mem_size = h.mem_size;
+	*why = NULL;
+	return 0;
+}
+
+int snp_measure_snp_image(struct snp_measure *m, u64 load_gpa, const void *image, size_t len)
+{
+	const char *why;
+	u64 mem, a;
+	int ret = snp_image_parse(image, len, &mem, &why);
+
+	if (ret) {
+		pr_err("snp measure: image: %s\n", why);
+		return ret;
+	}
+	ret = snp_measure_image(m, load_gpa, image, len);
+	if (ret)
+		return ret;
+	for (a = ALIGN_UP(len, PAGE_SIZE); a < ALIGN_UP(mem, PAGE_SIZE); a += PAGE_SIZE)
+		snp_measure_page(m, load_gpa + a, SNP_PAGE_TYPE_ZERO, NULL, 0, 0, 0, 0);
+	return 0;
+}

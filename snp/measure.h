@@ -92,6 +92,35 @@ void snp_measure_extend(struct snp_measure *m, const struct snp_page_info *pi);
  * else. load_gpa must be page-aligned (-EINVAL otherwise). */
 int snp_measure_image(struct snp_measure *m, u64 load_gpa, const void *image, size_t len);
 
+/* The SNP image header (docs/guest-abi.md "Image header"): 12 bytes at
+ * offset 4 of a flat guest image, between the 2-byte jump of the 32-bit
+ * entry and the 64-bit entry at SNP_ENTRY64_OFFSET (0x10). The linker fills
+ * mem_size = end of .bss - image start: the bytes the guest touches before
+ * its own PVALIDATE pass. The file's pages are launched NORMAL, the rest up
+ * to mem_size ZERO, so that .bss and the stack are validated at launch. */
+#define SNP_IMAGE_HDR_OFFSET 4
+#define SNP_IMAGE_MAGIC	     0x49504e53U /* "SNPI" in memory order: 53 4e 50 49 */
+#define SNP_IMAGE_MIN_LEN    0x10	 /* the header ends where the 64-bit entry starts */
+
+struct snp_image_hdr {
+	u32 magic;    /* +0x04: SNP_IMAGE_MAGIC */
+	u64 mem_size; /* +0x08: bytes from the image start to the end of .bss */
+} __packed;
+
+CHECK_SIZE(struct snp_image_hdr, 12);
+CHECK_OFFSET(struct snp_image_hdr, mem_size, 4);
+
+/* Reads the header of image (len file bytes). 0 and *mem_size, or
+ * -ENOEXEC (too short, no magic) / -EINVAL (mem_size below len or not below
+ * 4 GiB); *why then says what, for the caller's message. */
+int snp_image_parse(const void *image, size_t len, u64 *mem_size, const char **why);
+
+/* The launch of an SNP image with a header: the file's pages NORMAL as
+ * snp_measure_image(), then the pages up to ALIGN_UP(mem_size, 4096) ZERO,
+ * in ascending GPA order. -ENOEXEC/-EINVAL as snp_image_parse, -EINVAL for
+ * an unaligned load_gpa. */
+int snp_measure_snp_image(struct snp_measure *m, u64 load_gpa, const void *image, size_t len);
+
 /* "normal", "vmsa", ... for a valid type, NULL otherwise. */
 const char *snp_page_type_name(enum snp_page_type type);
 /* The type named name (the names above), or -EINVAL. */

@@ -50,16 +50,22 @@ void vmsa_page_build_boot(void *page, u64 entry_gpa, u64 boot_params_gpa, u64 se
 	vmsa_build_boot(page, entry_gpa, boot_params_gpa, sev_features);
 }
 
-void snp_boot_tables_build(void *tables)
+/* Long-mode paging entries (APM vol 2, 5.3.3) */
+#define BOOT_PTE_P  BIT(0)
+#define BOOT_PTE_RW BIT(1)
+#define BOOT_PTE_PS BIT(7)
+
+void snp_boot_tables_build(void *tables, unsigned cbit)
 {
 	u64 *t = tables, *pml4 = t, *pdpt = t + 512, *pd = t + 1024;
+	u64 c = cbit >= SNP_CBIT_MIN && cbit <= SNP_CBIT_MAX ? BIT(cbit) : 0;
 
 	memset(tables, 0, SNP_BOOT_PT_PAGES * PAGE_SIZE);
-	pml4[0] = (SNP_BOOT_PT_GPA + PAGE_SIZE) | 0x3; /* P | RW */
+	pml4[0] = (SNP_BOOT_PT_GPA + PAGE_SIZE) | c | BOOT_PTE_P | BOOT_PTE_RW;
 	for (u64 i = 0; i < 4; i++)
-		pdpt[i] = (SNP_BOOT_PT_GPA + (2 + i) * PAGE_SIZE) | 0x3;
+		pdpt[i] = (SNP_BOOT_PT_GPA + (2 + i) * PAGE_SIZE) | c | BOOT_PTE_P | BOOT_PTE_RW;
 	for (u64 i = 0; i < 4 * 512; i++)
-		pd[i] = (i << 21) | 0x83; /* P | RW | PS */
+		pd[i] = (i << 21) | c | BOOT_PTE_P | BOOT_PTE_RW | BOOT_PTE_PS;
 }
 
 void vmsa_build_boot64(struct sev_es_save_area *v, u64 rip, u64 boot_params_gpa, u64 cr3,

@@ -231,19 +231,29 @@ void vmsa_page_build_boot(void *page, u64 entry_gpa, u64 boot_params_gpa, u64 se
  * at entry + SNP_ENTRY64_OFFSET, with CR3 at identity page tables the
  * hypervisor launches as NORMAL (measured) pages at SNP_BOOT_PT_GPA:
  *   PML4 at SNP_BOOT_PT_GPA, PDPT at +0x1000, four PDs at +0x2000..+0x5fff
- *   mapping GPA [0, 4 GiB) with 2 MiB pages, P|RW, no C-bit. */
-#define SNP_ENTRY64_OFFSET  0x10ULL
-#define SNP_BOOT_PT_GPA	    0x2000ULL
-#define SNP_BOOT_PT_PAGES   6
-#define SNP_BOOT_PT_END	    (SNP_BOOT_PT_GPA + SNP_BOOT_PT_PAGES * PAGE_SIZE) /* 0x8000 */
-#define VMSA_SEG_CODE64	    (SVM_SEG_G | SVM_SEG_L | SVM_SEG_P | SVM_SEG_S | 0xb) /* 0xa9b */
-#define VMSA_CR0_BOOT64	    0x80010033ULL /* PE | MP | ET | NE | WP | PG */
-#define VMSA_CR4_BOOT64	    0x620ULL	  /* PAE | OSFXSR | OSXMMEXCPT */
-#define VMSA_EFER_BOOT64    0x1500ULL	  /* LME | LMA | SVME */
+ *   mapping GPA [0, 4 GiB) with 2 MiB pages, P|RW, and the C-bit in every
+ *   entry (PML4E, PDPTE, PDE): the pages they map are private and so are
+ *   the table pages (APM vol 2, 15.34.6 "Page Table Support"; an SEV guest's
+ *   hardware walk treats table accesses as private anyway). CR3 carries no
+ *   C-bit. */
+#define SNP_ENTRY64_OFFSET 0x10ULL
+#define SNP_BOOT_PT_GPA	   0x2000ULL
+#define SNP_BOOT_PT_PAGES  6
+#define SNP_BOOT_PT_END	   (SNP_BOOT_PT_GPA + SNP_BOOT_PT_PAGES * PAGE_SIZE)	 /* 0x8000 */
+#define VMSA_SEG_CODE64	   (SVM_SEG_G | SVM_SEG_L | SVM_SEG_P | SVM_SEG_S | 0xb) /* 0xa9b */
+#define VMSA_CR0_BOOT64	   0x80010033ULL /* PE | MP | ET | NE | WP | PG */
+#define VMSA_CR4_BOOT64	   0x620ULL	 /* PAE | OSFXSR | OSXMMEXCPT */
+#define VMSA_EFER_BOOT64   0x1500ULL	 /* LME | LMA | SVME */
 
 /* Fills the SNP_BOOT_PT_PAGES pages at tables (the bytes launched at
- * SNP_BOOT_PT_GPA) with the identity page tables above. */
-void snp_boot_tables_build(void *tables);
+ * SNP_BOOT_PT_GPA) with the identity page tables above, the C-bit at bit
+ * position cbit (CPUID 0x8000001F EBX[5:0]; the hypervisor passes its
+ * GUEST_CBIT) or none for cbit 0. Valid: 0 or SNP_CBIT_MIN..SNP_CBIT_MAX
+ * (above the 4 GiB identity map's address bits, below NX); anything else is
+ * a caller bug and builds no C-bit. */
+#define SNP_CBIT_MIN 32
+#define SNP_CBIT_MAX 62
+void snp_boot_tables_build(void *tables, unsigned cbit);
 
 /* As vmsa_build_boot(), but 64-bit long mode: CS 0x08 64-bit (attrib
  * 0xa9b), data segments as there, EFER LME|LMA|SVME, CR0 PE|MP|ET|NE|WP|PG,

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hv/cpuid.h"
 #include "snp/measure.h"
 #include "snp/vmsa.h"
 
@@ -24,6 +25,7 @@ struct item {
 	u64 offset;
 	u8 imi, vmpl1, vmpl2, vmpl3;
 	u8 *page;     /* contents built here (--vmsa-boot*, --page-tables): end - start bytes */
+	bool tables;  /* --page-tables: page built once --cbit is known */
 	char *origin; /* where it came from, for messages */
 };
 
@@ -49,7 +51,9 @@ static void usage(FILE *f)
 	      "FILE]...\n"
 	      "                   [--image FILE --load GPA] [--memory SIZE]\n"
 	      "                   [--vmsa-boot ENTRY:BOOTPARAMS[:SEVFEATURES]]...\n"
-	      "                   [--page-tables] [--vmsa-boot64 ENTRY:BOOTPARAMS[:SEVFEATURES]]\n"
+	      "                   [--page-tables] [--cbit N] [--vmsa-boot64 "
+	      "ENTRY:BOOTPARAMS[:SEVFEATURES]]\n"
+	      "  --cbit: C-bit of the --page-tables entries (default 52, snpvisor's; 0: none)\n"
 	      "  TYPE: normal | vmsa | zero | unmeasured | secrets | cpuid\n"
 	      "  Pages are measured in command-line order; END is the inclusive last byte.\n"
 	      "  Prints the launch digest as 96 hex characters. See docs/measure.md.\n",
@@ -275,7 +279,53 @@ static void add_page_tables(void)
 	it->page = malloc(SNP_BOOT_PT_PAGES * PAGE_SIZE);
 	if (!it->page)
 		fail("out of memory");
-	snp_boot_tables_build(it->page);
+	it->tables = true; /* built after the arguments: --cbit may come later */
+}
+
+/* --cbit N: 0 (no C-bit) or SNP_CBIT_MIN..SNP_CBIT_MAX */
+static unsigned parse_cbit(const char *s)
+{
+	char *end;
+	unsigned long v = strtoul(s, &end, 0);
+
+	if (!*s || *end || (v && (v < SNP_CBIT_MIN || v > SNP_CBIT_MAX)))
+		fail("--cbit %s: want 0 (none) or a bit position %d..%d", s, SNP_CBIT_MIN,
+		     SNP_CBIT_MAX);
+	return (unsigned)v;
+}
+
+/* An image with an SNP image header (snp/measure.h) is launched as its file
+ * pages (NORMAL) followed by ZERO pages up to the header's memory size: the
+ * ZERO item goes right after the image's item. Without a header only the
+ * file is measured (any flat file; the hypervisor refuses such an SNP guest). */
+static void add_image_tail(size_t image_item, const u8 *data, size_t len)
+{
+	const char *why;
+	u64 mem, start, end;
+	struct item *it;
+	char origin[320];
+	struct item tail;
+
+	if (snp_image_parse(data, len, &mem, &why) == -ENOEXEC)
+		return;
+	if (why)
+		fail("%s: %s", items[image_item].origin, why);
+	start = items[image_item].end;
+	end = items[image_item].start + ALIGN_UP(mem, PAGE_SIZE);
+	if (end <= start)
+		return;
+	if (end > MAX_GPA)
+		fail("%s: memory size %#llx runs past the 52-bit GPA space",
+		     items[image_item].origin, (unsigned long long)mem);
+	snprintf(origin, sizeof(origin), "%s (.bss, ZERO)", items[image_item].origin);
+	tail = *new_item(origin); /* appended (may move items), then moved in place */
+	memmove(&items[image_item + 2], &items[image_item + 1],
+		(nitems - image_item - 2) * sizeof(*items));
+	it = &items[image_item + 1];
+	*it = tail;
+	it->type = SNP_PAGE_TYPE_ZERO;
+	it->start = start;
+	it->end = end;
 }
 
 /* A layout line: GPA[-END] TYPE [FILE [OFFSET]] [imi=N] [vmpl1=N] [vmpl2=N] [vmpl3=N].
@@ -477,13 +527,14 @@ int main(int argc, char **argv)
 	struct snp_measure m;
 	char hex[SNP_DIGEST_HEX_LEN + 1];
 	unsigned long step = 0;
+	unsigned cbit = GUEST_CBIT;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		bool has_val = !strcmp(a, "--page") || !strcmp(a, "--layout") ||
 			       !strcmp(a, "--image") || !strcmp(a, "--load") ||
 			       !strcmp(a, "--memory") || !strcmp(a, "--vmsa-boot") ||
-			       !strcmp(a, "--vmsa-boot64");
+			       !strcmp(a, "--vmsa-boot64") || !strcmp(a, "--cbit");
 
 		if (has_val && i + 1 >= argc)
 			fail("%s needs a value", a);
@@ -511,6 +562,8 @@ int main(int argc, char **argv)
 			add_vmsa_boot(argv[++i], true);
 		} else if (!strcmp(a, "--page-tables")) {
 			add_page_tables();
+		} else if (!strcmp(a, "--cbit")) {
+			cbit = parse_cbit(argv[++i]);
 		} else if (!strcmp(a, "--memory")) {
 			memory = parse_size(argv[++i]);
 		} else {
@@ -534,7 +587,6 @@ int main(int argc, char **argv)
 		if (!IS_ALIGNED(it->start, PAGE_SIZE))
 			fail("--load %s: GPA is not 4 KiB aligned", load);
 		data = read_file(image, &len, it->origin);
-		free(data);
 		if (!len)
 			fail("--image %s: the image is empty", image);
 		if (it->start + ALIGN_UP(len, PAGE_SIZE) > MAX_GPA)
@@ -542,7 +594,12 @@ int main(int argc, char **argv)
 			     len, load);
 		it->end = it->start + ALIGN_UP(len, PAGE_SIZE);
 		it->file = xstrdup(image);
+		add_image_tail(image_item, data, len);
+		free(data);
 	}
+	for (size_t i = 0; i < nitems; i++)
+		if (items[i].tables)
+			snp_boot_tables_build(items[i].page, cbit);
 	if (!nitems)
 		fail("nothing to measure: give --page, --layout, --image or --vmsa-boot");
 	check_ranges(memory);

@@ -210,16 +210,20 @@ static int ghcb_setup(void)
 	uint64_t v, gfn;
 	bool cf;
 
-	/* SEV information: protocol range and C-bit (56421 2.3.1.1) */
+	/* SEV information: protocol range and C-bit (56421 2.3.1.1), which
+	 * must be the one CPUID reported (snp_cbit_init) */
 	v = ghcb_msr_call(GHCB_MSR_SEV_INFO_REQ);
 	if ((v & GHCB_MSR_INFO) != GHCB_MSR_SEV_INFO_RESP ||
-	    FIELD_GET(GHCB_MSR_SEV_INFO_MIN, v) > 2 || FIELD_GET(GHCB_MSR_SEV_INFO_MAX, v) < 2)
+	    FIELD_GET(GHCB_MSR_SEV_INFO_MIN, v) > 2 || FIELD_GET(GHCB_MSR_SEV_INFO_MAX, v) < 2 ||
+	    FIELD_GET(GHCB_MSR_SEV_INFO_CBIT, v) != snp_cbit)
 		return -2;
 	snp_ghcb = &ghcb_page;
 	snp_ghcb_gpa = (uint64_t)(uintptr_t)&ghcb_page;
 	gfn = snp_ghcb_gpa >> 12;
-	/* private -> shared: rescind validation, then the MSR PSC request */
-	if (pvalidate(snp_ghcb_gpa, PV_4K, 0, &cf) || snp_msr_psc(gfn, false))
+	/* private -> shared: rescind validation, the MSR PSC request, then the
+	 * mapping loses its C-bit (Linux's order, see snp_make_shared) */
+	if (pvalidate(snp_ghcb_gpa, PV_4K, 0, &cf) || snp_msr_psc(gfn, false) ||
+	    snp_pt_set_c(snp_ghcb_gpa, PAGE_SIZE, false))
 		return -3;
 	v = ghcb_msr_call((gfn << 12) | GHCB_MSR_REG_GPA_REQ);
 	if ((v & GHCB_MSR_INFO) != GHCB_MSR_REG_GPA_RESP || (v >> 12) != gfn)
@@ -234,6 +238,8 @@ int snp_init(void)
 	if (!snp_active())
 		return 0;
 	snp_vc_install();
+	if (snp_cbit_init())
+		return -5;
 	if (snp_validate_all(boot_info()->mem_size))
 		return -1;
 	return ghcb_setup();
@@ -333,14 +339,157 @@ int snp_make_shared(uint64_t va, uint64_t size, bool use_2m)
 {
 	if (pvalidate_range(va, size, use_2m, 0))
 		return -1;
-	return snp_psc(va, size, false, use_2m, NULL) ? -1 : 0;
+	if (snp_psc(va, size, false, use_2m, NULL))
+		return -1;
+	return snp_pt_set_c(va, size, false);
 }
 
 int snp_make_private(uint64_t va, uint64_t size, bool use_2m)
 {
+	if (snp_pt_set_c(va, size, true))
+		return -1;
 	if (snp_psc(va, size, true, use_2m, NULL))
 		return -1;
 	return pvalidate_range(va, size, use_2m, 1);
+}
+
+/* ---- the C-bit in the guest's page tables (APM vol 2, 5.3.3 and 15.34.6) ---- */
+
+#define PTE_P	      (1ULL << 0)
+#define PTE_RW	      (1ULL << 1)
+#define PTE_US	      (1ULL << 2)
+#define PTE_PS	      (1ULL << 7) /* in a PDE/PDPTE: a leaf; in a PTE: PAT */
+#define PTE_PAT_4K    (1ULL << 7)
+#define PTE_PAT_2M    (1ULL << 12)
+#define PTE_NX	      (1ULL << 63)
+#define PTE_ADDR_4K   GENMASK(51, 12)
+#define PTE_ADDR_2M   GENMASK(51, 21)
+#define PTE_LOW_2M    (GENMASK(11, 0) & ~PTE_PS) /* P RW US PWT PCD A D G AVL */
+#define PT_POOL_PAGES 8 /* 4K tables for split 2M leaves: the test guests need 2 */
+
+unsigned snp_cbit;
+uint64_t snp_cbit_mask;
+unsigned snp_pt_splits;
+static uint64_t pt_pool[PT_POOL_PAGES][512] __attribute__((aligned(4096)));
+
+int snp_cbit_init(void)
+{
+	struct cpuid_out r;
+
+	/* CPUID raises #VC on hardware: ask through the MSR protocol */
+	if (snp_msr_cpuid(CPUID_SEV_LEAF, &r) || !(r.ebx & 0x3f))
+		return -1;
+	snp_cbit = r.ebx & 0x3f;
+	snp_cbit_mask = 1ULL << snp_cbit;
+	return 0;
+}
+
+static inline void invlpg(uint64_t va)
+{
+	asm volatile("invlpg (%0)" ::"r"(va) : "memory");
+}
+
+/* The next table's address: the C-bit is not an address bit (on hardware
+ * it sits inside bits 51:12, bit 51 or 47). */
+static uint64_t *pt_table(uint64_t e)
+{
+	return (uint64_t *)(uintptr_t)(e & PTE_ADDR_4K & ~snp_cbit_mask);
+}
+
+/* The PDE of va, or NULL (not mapped, 1G leaf); *tables_c: the PML4E and
+ * the PDPTE carry the C-bit. */
+static uint64_t *pde_of(uint64_t va, bool *tables_c)
+{
+	uint64_t cr3, e4, e3;
+
+	asm volatile("mov %%cr3, %0" : "=r"(cr3));
+	e4 = pt_table(cr3)[(va >> 39) & 511];
+	if (!(e4 & PTE_P))
+		return NULL;
+	e3 = pt_table(e4)[(va >> 30) & 511];
+	if (!(e3 & PTE_P) || (e3 & PTE_PS))
+		return NULL;
+	if (tables_c)
+		*tables_c = (e4 & snp_cbit_mask) && (e3 & snp_cbit_mask);
+	return &pt_table(e3)[(va >> 21) & 511];
+}
+
+/* A 2M leaf -> a table of 512 4K leaves with the same translations and
+ * attributes (PAT moves from bit 12 to bit 7); the PDE points to the table
+ * with the C-bit set: the table page is private. */
+static int pt_split(uint64_t *pde)
+{
+	uint64_t e = *pde, base = e & PTE_ADDR_2M & ~snp_cbit_mask, *t;
+	uint64_t flags =
+	    (e & PTE_LOW_2M) | (e & (PTE_NX | snp_cbit_mask)) | ((e & PTE_PAT_2M) ? PTE_PAT_4K : 0);
+
+	if (snp_pt_splits >= PT_POOL_PAGES)
+		return -1;
+	t = pt_pool[snp_pt_splits++];
+	for (uint64_t i = 0; i < 512; i++)
+		t[i] = (base + i * PAGE_SIZE) | flags;
+	*pde = (uint64_t)(uintptr_t)t | snp_cbit_mask | (e & PTE_US) | PTE_RW | PTE_P;
+	return 0;
+}
+
+static uint64_t with_c(uint64_t e, bool c)
+{
+	return c ? (e | snp_cbit_mask) : (e & ~snp_cbit_mask);
+}
+
+int snp_pt_set_c(uint64_t va, uint64_t size, bool c)
+{
+	uint64_t end = va + size, *pde, *pte;
+
+	if ((va | size) & (PAGE_SIZE - 1))
+		return -1;
+	while (va < end) {
+		pde = pde_of(va, NULL);
+		if (!pde || !(*pde & PTE_P))
+			return -1;
+		if (*pde & PTE_PS) {
+			if (!(va & (HUGE_SIZE - 1)) && end - va >= HUGE_SIZE) {
+				*pde = with_c(*pde, c);
+				invlpg(va);
+				va += HUGE_SIZE;
+				continue;
+			}
+			if (pt_split(pde))
+				return -1;
+		}
+		pte = &pt_table(*pde)[(va >> 12) & 511];
+		if (!(*pte & PTE_P))
+			return -1;
+		*pte = with_c(*pte, c);
+		invlpg(va);
+		va += PAGE_SIZE;
+	}
+	return 0;
+}
+
+int snp_pt_query(uint64_t va, bool *leaf_c, bool *tables_c, int *level)
+{
+	bool tc = false;
+	uint64_t *pde = pde_of(va, &tc), e;
+	int lvl = 2;
+
+	if (!pde || !(*pde & PTE_P))
+		return -1;
+	e = *pde;
+	if (!(e & PTE_PS)) {
+		tc = tc && (e & snp_cbit_mask);
+		e = pt_table(e)[(va >> 12) & 511];
+		if (!(e & PTE_P))
+			return -1;
+		lvl = 1;
+	}
+	if (leaf_c)
+		*leaf_c = snp_cbit_mask && (e & snp_cbit_mask);
+	if (tables_c)
+		*tables_c = snp_cbit_mask && tc;
+	if (level)
+		*level = lvl;
+	return 0;
 }
 
 /* ---- #VC handler (APM vol 2 15.35.5; 56421 4.1) ---- */

@@ -90,10 +90,33 @@ uint64_t snp_psc(uint64_t gpa, uint64_t size, bool to_private, bool use_2m, unsi
  * buffer copied back. Returns SW_EXITINFO2; *info1 = SW_EXITINFO1. */
 uint64_t snp_psc_raw(void *desc, size_t len, size_t buf_off, uint64_t scratch, uint64_t *info1);
 
-/* Conversions with the validation around them: private -> shared rescinds
- * first, shared -> private validates after (4K or 2M granules). 0 or -1. */
+/* Conversions with the validation and the C-bit around them, in Linux's
+ * order (arch/x86/coco/sev: set_pages_state around the PTE change):
+ *   to shared:  PVALIDATE rescind, PSC to shared, then clear the C-bit;
+ *   to private: set the C-bit, PSC to private, then PVALIDATE.
+ * PVALIDATE always goes through a C=1 mapping. 4K or 2M granules; 0 or -1. */
 int snp_make_shared(uint64_t va, uint64_t size, bool use_2m);
 int snp_make_private(uint64_t va, uint64_t size, bool use_2m);
+
+/* ---- the C-bit (APM vol 2, 15.34.6) ----
+ * Its position comes from CPUID 0x8000001F EBX[5:0], read through the GHCB
+ * MSR protocol (CPUID #VCs on hardware) by snp_init, which also checks that
+ * the SEV-information response reports the same bit. 0 before snp_init. */
+extern unsigned snp_cbit;
+extern uint64_t snp_cbit_mask;
+int snp_cbit_init(void);
+/* Sets (c) or clears the C-bit of the leaves mapping [va, va + size) in the
+ * current page tables (identity mapped, VA == GPA), 4K aligned. A 2M leaf
+ * only partly covered is first split into a 4 KiB table (same translations,
+ * its entry keeps the C-bit: table pages are private) taken from a static
+ * pool in .bss; every changed leaf is INVLPGed. 0, or -1 (not mapped, a 1G
+ * leaf, pool exhausted). */
+int snp_pt_set_c(uint64_t va, uint64_t size, bool c);
+/* The walk of va: 0 and *leaf_c (the leaf has the C-bit), *tables_c (every
+ * table entry on the way has it), *level (1 = 4K leaf, 2 = 2M leaf); -1 if
+ * not mapped. Any pointer may be NULL. */
+int snp_pt_query(uint64_t va, bool *leaf_c, bool *tables_c, int *level);
+extern unsigned snp_pt_splits; /* 2M leaves split so far */
 
 /* ---- #VC (vector 29) ---- */
 /* Handles one #VC: CPUID (0x72), MSR (0x7c), IOIO (0x7b) through the GHCB;

@@ -1,6 +1,6 @@
 /* Guest entry (docs/guest-abi.md). Plain guests: the hypervisor starts the vCPU in 32-bit
  * protected mode, flat 4 GiB segments, paging off, interrupts off, at the
- * image's first byte, with EBX = GPA of the boot-params page (struct
+ * image's first byte (a short jump over the SNP image header at 4..15), with EBX = GPA of the boot-params page (struct
  * hc_info). From there the guest is on its own: it clears its .bss, loads
  * its own GDT, builds identity page tables of 2 MiB pages over the low
  * 4 GiB, enables long mode (EFER.LME through WRMSR), loads its own IDT and
@@ -8,7 +8,9 @@
  * SNP guests enter at _start64 = image start + 0x10 (SNP_ENTRY64_OFFSET),
  * already in 64-bit long mode on the hypervisor's launched identity page
  * tables, RBX = boot params, RSP undefined: no CPUID, MSR or I/O access (all
- * #VC on SEV-SNP) comes before the IDT with the #VC gate is loaded. */
+ * #VC on SEV-SNP) comes before the IDT with the #VC gate is loaded. Its .bss
+ * and stack were launched as ZERO pages (validated), so the writes below come
+ * before its own PVALIDATE pass without a #VC on hardware. */
 #include "guest/lib/frame.h"
 #define MSR_EFER 0xc0000080
 #define EFER_LME (1 << 8)
@@ -32,7 +34,14 @@
 	.code32
 	.globl	_start
 _start:
-	jmp	start32
+	jmp	start32_near	/* 2 bytes: the header starts at offset 4 */
+	/* SNP image header (snp/measure.h struct snp_image_hdr, docs/guest-abi.md
+	 * "Image header"): magic "SNPI", then the bytes from the image start to
+	 * the end of .bss, which the hypervisor launches (file NORMAL, the rest
+	 * ZERO) so that .bss and the stack are validated before the first write */
+	.org	4, 0xcc
+	.long	0x49504e53
+	.quad	__image_mem_size
 	/* the 64-bit (SNP) entry sits at a fixed offset: docs/guest-abi.md */
 	.org	0x10, 0xcc
 	.code64
@@ -60,6 +69,11 @@ _start64:
 	call	guest_idt_init
 	call	snp_vc_install
 	jmp	common64
+
+	/* within reach of the short jump at _start */
+	.code32
+start32_near:
+	jmp	start32
 
 	.code32
 start32:

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "snp/measure.h"
+#include "snp/vmsa.h"
 
 static u8 pattern[PAGE_SIZE];
 static char tmpdir[64];
@@ -396,6 +397,135 @@ static void test_tool_forms(void **state)
 	assert_non_null(strstr(err, want)); /* the last step's digest */
 }
 
+/* An image with the SNP image header (magic at 4, memory size at 8): file
+ * pages NORMAL, then ZERO pages up to the memory size (docs/measure.md). */
+static void make_snp_image(u8 *img, size_t len, u32 magic, u64 mem)
+{
+	for (size_t i = 0; i < len; i++)
+		img[i] = (u8)(i * 29 + 3);
+	memcpy(img + 4, &magic, 4);
+	memcpy(img + 8, &mem, 8);
+}
+
+static void test_snp_image(void **state)
+{
+	static u8 img[5000], zero_page[PAGE_SIZE];
+	struct snp_measure a, b;
+	const char *why = NULL;
+	char cmd[4096], hex[SNP_DIGEST_HEX_LEN + 1], out[512], ref[SNP_DIGEST_HEX_LEN + 1];
+	u64 mem = 0;
+
+	(void)state;
+	/* the header: magic bytes "SNPI" at offset 4 */
+	make_snp_image(img, sizeof(img), SNP_IMAGE_MAGIC, 0x5800);
+	assert_memory_equal(img + 4, "SNPI", 4);
+	assert_int_equal(snp_image_parse(img, sizeof(img), &mem, &why), 0);
+	assert_int_equal(mem, 0x5800);
+	assert_null(why);
+	assert_int_equal(snp_image_parse(img, 15, &mem, &why), -ENOEXEC);
+	assert_non_null(why);
+	img[5] ^= 1;
+	assert_int_equal(snp_image_parse(img, sizeof(img), &mem, &why), -ENOEXEC);
+	make_snp_image(img, sizeof(img), SNP_IMAGE_MAGIC, sizeof(img) - 1);
+	assert_int_equal(snp_image_parse(img, sizeof(img), &mem, &why), -EINVAL);
+	make_snp_image(img, sizeof(img), SNP_IMAGE_MAGIC, 1ULL << 32);
+	assert_int_equal(snp_image_parse(img, sizeof(img), &mem, &why), -EINVAL);
+
+	/* 2 NORMAL pages (0x200000, 0x201000), then ZERO 0x202000..0x205000 */
+	make_snp_image(img, sizeof(img), SNP_IMAGE_MAGIC, 0x5800);
+	snp_measure_init(&a);
+	assert_int_equal(snp_measure_snp_image(&a, 0x200000, img, sizeof(img)), 0);
+	snp_measure_init(&b);
+	snp_measure_image(&b, 0x200000, img, sizeof(img));
+	for (u64 g = 0x202000; g < 0x206000; g += PAGE_SIZE)
+		snp_measure_page(&b, g, SNP_PAGE_TYPE_ZERO, NULL, 0, 0, 0, 0);
+	assert_memory_equal(a.digest, b.digest, SNP_DIGEST_SIZE);
+	/* ZERO, not zero-filled NORMAL: a different digest */
+	snp_measure_init(&b);
+	snp_measure_image(&b, 0x200000, img, sizeof(img));
+	for (u64 g = 0x202000; g < 0x206000; g += PAGE_SIZE)
+		one(&b, g, SNP_PAGE_TYPE_NORMAL, zero_page);
+	assert_memory_not_equal(a.digest, b.digest, SNP_DIGEST_SIZE);
+	/* no header: refused */
+	img[4] = 0;
+	snp_measure_init(&b);
+	assert_int_equal(snp_measure_snp_image(&b, 0x200000, img, sizeof(img)), -ENOEXEC);
+
+	if (!have_tool())
+		return;
+	/* the tool's --image reads the same header; reference.py agrees with the
+	 * convention spelled out as a layout */
+	make_snp_image(img, sizeof(img), SNP_IMAGE_MAGIC, 0x5800);
+	write_file("snpimg.bin", img, sizeof(img));
+	hex_of(&a, hex);
+	snprintf(cmd, sizeof(cmd), "'%s' --image '%s/snpimg.bin' --load 0x200000 --memory 4M", tool,
+		 tmpdir);
+	assert_int_equal(run(cmd, out, sizeof(out), NULL, 0), 0);
+	assert_memory_equal(out, hex, SNP_DIGEST_HEX_LEN);
+	if (have_python()) {
+		char args[512];
+		const char *l = "0x200000-0x201fff normal snpimg.bin\n0x202000-0x205fff zero\n";
+
+		write_file("snpimg.layout", l, strlen(l));
+		snprintf(args, sizeof(args), "--layout '%s/snpimg.layout'", tmpdir);
+		reference(args, ref);
+		assert_string_equal(ref, hex);
+	}
+	/* memory size below the file: an error naming it */
+	make_snp_image(img, sizeof(img), SNP_IMAGE_MAGIC, 0x100);
+	write_file("snpimg-bad.bin", img, sizeof(img));
+	snprintf(cmd, sizeof(cmd), "'%s' --image '%s/snpimg-bad.bin' --load 0x200000", tool,
+		 tmpdir);
+	assert_int_equal(run(cmd, out, sizeof(out), cmd, sizeof(cmd)), 2);
+	assert_non_null(strstr(cmd, "below the file size"));
+	/* the ZERO tail counts for --memory and overlaps */
+	snprintf(cmd, sizeof(cmd), "'%s' --image '%s/snpimg.bin' --load 0x200000 --memory 0x205000",
+		 tool, tmpdir);
+	assert_int_equal(run(cmd, out, sizeof(out), NULL, 0), 2);
+	snprintf(cmd, sizeof(cmd),
+		 "'%s' --image '%s/snpimg.bin' --load 0x200000 --page 0x205000:zero", tool, tmpdir);
+	assert_int_equal(run(cmd, out, sizeof(out), NULL, 0), 2);
+}
+
+/* --page-tables with --cbit: the C-bit in every entry changes the digest;
+ * the default is snpvisor's emulated bit 52 (docs/measure.md). */
+static void test_tool_cbit(void **state)
+{
+	static u8 tables[SNP_BOOT_PT_PAGES * PAGE_SIZE];
+	char cmd[2048], a[512], b[512], want[SNP_DIGEST_HEX_LEN + 1], err[1024];
+	struct snp_measure m;
+
+	(void)state;
+	if (!have_tool())
+		skip();
+	for (unsigned cbit = 0; cbit <= 52; cbit += 52) {
+		snp_boot_tables_build(tables, cbit);
+		snp_measure_init(&m);
+		for (unsigned i = 0; i < SNP_BOOT_PT_PAGES; i++)
+			snp_measure_page(&m, SNP_BOOT_PT_GPA + i * PAGE_SIZE, SNP_PAGE_TYPE_NORMAL,
+					 tables + i * PAGE_SIZE, 0, 0, 0, 0);
+		hex_of(&m, want);
+		snprintf(cmd, sizeof(cmd), "'%s' --page-tables --cbit %u", tool, cbit);
+		assert_int_equal(run(cmd, a, sizeof(a), NULL, 0), 0);
+		assert_memory_equal(a, want, SNP_DIGEST_HEX_LEN);
+		/* --cbit after --page-tables or before: the same */
+		snprintf(cmd, sizeof(cmd), "'%s' --cbit %u --page-tables", tool, cbit);
+		assert_int_equal(run(cmd, b, sizeof(b), NULL, 0), 0);
+		assert_string_equal(a, b);
+	}
+	snprintf(cmd, sizeof(cmd), "'%s' --page-tables", tool);
+	assert_int_equal(run(cmd, b, sizeof(b), NULL, 0), 0);
+	assert_string_equal(a, b); /* default 52 */
+	snprintf(cmd, sizeof(cmd), "'%s' --page-tables --cbit 51", tool);
+	assert_int_equal(run(cmd, b, sizeof(b), NULL, 0), 0);
+	assert_string_not_equal(a, b);
+	snprintf(cmd, sizeof(cmd), "'%s' --page-tables --cbit 7", tool);
+	assert_int_equal(run(cmd, b, sizeof(b), err, sizeof(err)), 2);
+	assert_non_null(strstr(err, "--cbit 7"));
+	snprintf(cmd, sizeof(cmd), "'%s' --page-tables --cbit 5x", tool);
+	assert_int_equal(run(cmd, b, sizeof(b), err, sizeof(err)), 2);
+}
+
 /* Each bad input: exit status 2, nothing on stdout, a message naming it. */
 static void test_tool_errors(void **state)
 {
@@ -490,6 +620,7 @@ int main(void)
 	    cmocka_unit_test(test_sensitivity),	     cmocka_unit_test(test_image_convention),
 	    cmocka_unit_test(test_reference_api),    cmocka_unit_test(test_reference_tool),
 	    cmocka_unit_test(test_tool_forms),	     cmocka_unit_test(test_tool_errors),
+	    cmocka_unit_test(test_snp_image),	     cmocka_unit_test(test_tool_cbit),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -252,6 +252,69 @@ static void test_guest_walk(void **state)
 	assert_int_equal(vmcb.save.cr2, 0xc0000000);
 }
 
+/* The C-bit (GUEST_CBIT, bit 52; APM vol 2 15.34.6) is not an address bit:
+ * the walk strips it from every table and leaf address and reports where it
+ * was. A PVALIDATE through a leaf without it is counted (snp.<guest>.cbit). */
+static void test_guest_walk_cbit(void **state)
+{
+	const u64 c = 1ULL << 52;
+	u64 *pml4 = (u64 *)ram(0x10000), *pdpt = (u64 *)ram(0x11000), *pd = (u64 *)ram(0x12000),
+	    *pt = (u64 *)ram(0x13000), out = 0;
+	unsigned cb = 0xff;
+	struct snp_guest *sg = snp_guest_of(&guest);
+
+	(void)state;
+	assert_non_null(sg);
+	pml4[0] = 0x11000 | c | 0x3;
+	pdpt[1] = 0x12000 | c | 0x3;
+	pd[1] = 0x13000 | c | 0x3;
+	pd[2] = 0x000000 | c | 0x83;
+	pt[1] = 0x8000 | c | 0x3;
+	pt[2] = 0x9000 | 0x3; /* shared: C=0 */
+	assert_int_equal(snp_guest_va_walk(&guest, 0x10000, 0x40201123, &out, &cb), 0);
+	assert_int_equal(out, 0x8123);
+	assert_int_equal(cb, SNP_WALK_C_LEAF | SNP_WALK_C_TABLES);
+	assert_int_equal(snp_guest_va_walk(&guest, 0x10000, 0x40400000 + 0x5678, &out, &cb), 0);
+	assert_int_equal(out, 0x5678);
+	assert_int_equal(cb, SNP_WALK_C_LEAF | SNP_WALK_C_TABLES);
+	assert_int_equal(snp_guest_va_walk(&guest, 0x10000, 0x40202000, &out, &cb), 0);
+	assert_int_equal(out, 0x9000);
+	assert_int_equal(cb, SNP_WALK_C_TABLES);
+	pd[1] &= ~c; /* a table entry without it */
+	assert_int_equal(snp_guest_va_walk(&guest, 0x10000, 0x40201000, &out, &cb), 0);
+	assert_int_equal(out, 0x8000);
+	assert_int_equal(cb, SNP_WALK_C_LEAF);
+	pd[1] |= c;
+	/* bit 51 is an address bit, not the C-bit: a table "above" guest memory */
+	pd[3] = 0x13000 | (1ULL << 51) | 0x3;
+	assert_int_equal(snp_guest_va_walk(&guest, 0x10000, 0x40600000, &out, &cb), -EIO);
+
+	/* PVALIDATE: through C=1 it counts nothing, through C=0 it is done (as
+	 * before) but counted */
+	vmcb.save.efer = EFER_GUEST_SVME | EFER_GUEST_LMA | EFER_GUEST_LME;
+	vmcb.save.cr0 = (1ULL << 31) | 1;
+	vmcb.save.cr3 = 0x10000;
+	put_insn(0x5000 + 0x10, pv, 4); /* VA 0x40405010 */
+	assign(0x8000);
+	assign(0x9000);
+	vmcb.save.rip = 0x40405010;
+	vmcb.save.rax = 0x40201000;
+	vcpu.regs.rcx = 0;
+	vcpu.regs.rdx = 1;
+	vmcb.control.exit_code = SVM_EXIT_EXCP_UD;
+	assert_int_equal(svm_handle_exit(&vcpu), EXIT_RESUME);
+	assert_int_equal(vmcb.save.rax, 0);
+	assert_int_equal(sg->st.pv_cbit0, 0);
+	vmcb.save.rip = 0x40405010;
+	vmcb.save.rax = 0x40202000;
+	assert_int_equal(svm_handle_exit(&vcpu), EXIT_RESUME);
+	assert_int_equal(vmcb.save.rax, 0);
+	assert_int_equal(vmcb.save.rip, 0x40405014);
+	assert_int_equal(sg->st.pv_cbit0, 1);
+	assert_int_equal(sg->st.pv_cbit0_tables, 0);
+	sg->st.pv_cbit0 = 0; /* the teardown's snp.s1.cbit check stays green */
+}
+
 static enum exit_action exit_vmmcall(void)
 {
 	vmcb.save.rip = 0x1000;
@@ -272,11 +335,11 @@ static void test_msr_protocol(void **state)
 	assert_int_equal(vcpu.exit_counts[EXIT_STAT_VMMCALL], 0);
 	assert_int_equal(vmcb.control.ghcb_gpa, guest.ghcb_msr);
 	assert_int_equal(guest.ghcb_msr & GHCB_MSR_INFO, GHCB_MSR_SEV_INFO_RESP);
-	assert_int_equal(FIELD_GET(GHCB_MSR_SEV_INFO_CBIT, guest.ghcb_msr), 51);
+	assert_int_equal(FIELD_GET(GHCB_MSR_SEV_INFO_CBIT, guest.ghcb_msr), 52);
 	guest.ghcb_msr = ghcb_msr_cpuid_req(0x8000001f, GHCB_CPUID_EBX);
 	exit_vmmcall();
 	assert_int_equal(guest.ghcb_msr & GHCB_MSR_INFO, GHCB_MSR_CPUID_RESP);
-	assert_int_equal((guest.ghcb_msr >> 32) & 0x3f, 51);
+	assert_int_equal((guest.ghcb_msr >> 32) & 0x3f, 52); /* the same bit as SEV info */
 	/* registration: a private page is refused, the shared one accepted */
 	guest.ghcb_msr = ghcb_msr_reg_gpa_req(0x5);
 	exit_vmmcall();
@@ -504,6 +567,7 @@ int main(void)
 	    cmocka_unit_test(test_decode),
 	    cmocka_unit_test_setup_teardown(test_pvalidate, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_guest_walk, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_guest_walk_cbit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_msr_protocol, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_psc_nae, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_nae_unregistered, setup, teardown),

@@ -178,13 +178,31 @@ static void test_builder64_matches_vmcb(void **state)
 	assert_int_equal(vmcb.control.asid, 1);
 	assert_int_equal(vmcb.control.nested_ctl, SVM_NESTED_CTL_NP_ENABLE);
 
-	snp_boot_tables_build(tables);
+	/* no C-bit (cbit 0): P|RW tables, P|RW|PS 2M leaves */
+	snp_boot_tables_build(tables, 0);
 	assert_int_equal(t[0], (SNP_BOOT_PT_GPA + 0x1000) | 3);
 	for (int i = 0; i < 4; i++)
 		assert_int_equal(t[512 + i], (SNP_BOOT_PT_GPA + 0x2000 + 0x1000ULL * i) | 3);
 	assert_int_equal(t[512 + 4], 0);
 	for (u64 i = 0; i < 2048; i++)
 		assert_int_equal(t[1024 + i], (i << 21) | 0x83);
+	/* C-bit 52 and 47: in every present entry, tables and leaves (APM vol 2
+	 * 15.34.6); empty entries stay zero */
+	snp_boot_tables_build(tables, 52);
+	assert_int_equal(t[0], 0x0010000000003003ULL);
+	assert_int_equal(t[512 + 3], 0x0010000000007003ULL);
+	assert_int_equal(t[512 + 4], 0);
+	assert_int_equal(t[1], 0);
+	assert_int_equal(t[1024], 0x0010000000000083ULL);
+	assert_int_equal(t[1024 + 2047], 0x00100000ffe00083ULL);
+	snp_boot_tables_build(tables, 47);
+	assert_int_equal(t[0], 0x0000800000003003ULL);
+	assert_int_equal(t[1024 + 5], 0x0000800000a00083ULL);
+	/* out of range: no C-bit rather than a corrupt entry */
+	snp_boot_tables_build(tables, 63);
+	assert_int_equal(t[1024 + 1], 0x200083);
+	snp_boot_tables_build(tables, 7);
+	assert_int_equal(t[0], (SNP_BOOT_PT_GPA + 0x1000) | 3);
 }
 
 static void test_page_and_digest(void **state)
