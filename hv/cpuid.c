@@ -14,6 +14,8 @@
 
 #include "hv/hypercall.h"
 
+unsigned guest_cbit_pos = GUEST_CBIT;
+
 static void host_leaf(const struct cpuid_policy *p, u32 leaf, u32 sub, struct cpuid_res *r)
 {
 	p->host(leaf, sub, r);
@@ -62,7 +64,7 @@ static void filter_ext(const struct cpuid_policy *p, u32 leaf, u32 sub, struct c
 	if (leaf == 0x8000001f) { /* only reached for SNP guests */
 		memset(r, 0, sizeof(*r));
 		r->eax = (u32)(CPUID_SEV_EAX_SEV | CPUID_SEV_EAX_SEV_ES | CPUID_SEV_EAX_SNP);
-		r->ebx = (u32)FIELD_PREP(CPUID_SEV_EBX_CBIT_MASK, GUEST_CBIT);
+		r->ebx = (u32)FIELD_PREP(CPUID_SEV_EBX_CBIT_MASK, guest_cbit_pos);
 		return;
 	}
 	host_leaf(p, leaf, sub, r);

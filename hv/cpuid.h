@@ -25,6 +25,13 @@ typedef void (*cpuid_host_fn)(u32 leaf, u32 subleaf, struct cpuid_res *out);
  * the lowest bit a guest can set under the emulation and still run. */
 #define GUEST_CBIT 52
 
+/* The position actually reported and launched: GUEST_CBIT under the
+ * emulation; on the hardware platform snp_host_init sets the processor's own
+ * (host CPUID 0x8000001F EBX[5:0]), since SEV-SNP guests see the host's leaf
+ * and the firmware encrypts by it. The PVALIDATE walker (emulation only) keeps
+ * GUEST_CBIT. */
+extern unsigned guest_cbit_pos;
+
 /* Highest leaves the guest sees (capped so that every leaf it can read is
  * one this file has decided about). */
 #define GUEST_MAX_BASIC_LEAF   0xd

@@ -469,7 +469,7 @@ void guest_fill_info(const struct guest *g, struct hc_info *info_out)
 	info.entry_gpa = gpa_val(g->entry);
 	info.image_size = g->image_size;
 	info.guest_id = g->id;
-	info.cbit = g->snp ? GUEST_CBIT : 0;
+	info.cbit = g->snp ? guest_cbit_pos : 0;
 	memcpy(info.name, g->name, MIN(sizeof(info.name) - 1, strlen(g->name)));
 	if (g->cfg)
 		memcpy(info.args, g->cfg->args, MIN(sizeof(info.args) - 1, strlen(g->cfg->args)));

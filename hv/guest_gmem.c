@@ -260,7 +260,7 @@ static int snp_launch_guest(struct gg *x, const void *image, u64 image_size, u64
 		       g->name, (unsigned long long)SNP_BOOT_PT_END);
 		return -EINVAL;
 	}
-	snp_boot_tables_build(tables, GUEST_CBIT);
+	snp_boot_tables_build(tables, guest_cbit_pos);
 	ret = pmem_alloc(PMEM_ORDER_4K, g->owner, &x->gctx);
 	if (ret)
 		return ret;

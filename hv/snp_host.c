@@ -21,6 +21,7 @@
 #include <errno.h>
 
 #include "hv/cpufeat.h"
+#include "hv/cpuid.h"
 #include "hv/hv.h"
 #include "hv/log.h"
 #include "hv/pmem.h"
@@ -90,6 +91,8 @@ int snp_host_init(void)
 		if (err)
 			return err;
 		snp_host.enabled = true;
+		guest_cbit_pos = cpu.cbit; /* launched tables and CPUID: the processor's C-bit */
+		pr_info("snp: hardware: SNP guests use the processor's C-bit %u\n", guest_cbit_pos);
 		pr_warn(
 		    "snp: hardware: platform up (RMP %#llx, %llu MiB; PSP INIT); SNP guests will "
 		    "run through the SEV-ES world switch (hv/vmrun_sev_es.S), which has NEVER run "

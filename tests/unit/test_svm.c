@@ -379,6 +379,11 @@ static void test_cpuid_snp(void **state)
 	assert_int_equal(r.eax, CPUID_SEV_EAX_SEV | CPUID_SEV_EAX_SEV_ES | CPUID_SEV_EAX_SNP);
 	assert_int_equal(r.ebx & 0x3f, GUEST_CBIT);
 	assert_int_equal(r.ebx, 52); /* the emulated C-bit, docs/guest-abi.md "C-bit" */
+	/* on the hardware platform the processor's position is reported */
+	guest_cbit_pos = 51;
+	cpuid_guest(&p, 0x8000001f, 0, &r);
+	assert_int_equal(r.ebx & 0x3f, 51);
+	guest_cbit_pos = GUEST_CBIT;
 	cpuid_guest(&p, HC_CPUID_INFO, 0, &r);
 	assert_int_equal(r.ebx, HC_INFO_F_SNP);
 	/* a host with a lower maximum: leaves in between read as zeros */
