@@ -488,7 +488,7 @@ int snp_msr_protocol(struct snp_guest *s, u64 val, u64 *resp)
 	switch (info) {
 	case GHCB_MSR_SEV_INFO_REQ:
 		*resp = ghcb_msr_sev_info_resp(GHCB_PROTOCOL_MAX, GHCB_PROTOCOL_MIN,
-						 (u8)guest_cbit_pos);
+					       (u8)guest_cbit_pos);
 		return EXIT_RESUME;
 	case GHCB_MSR_CPUID_REQ:
 		if (ghcb_msr_cpuid_req_decode(val, &fn, &reg))
