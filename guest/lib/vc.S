@@ -19,6 +19,21 @@ snp_vc_entry:
 	jz	1f
 	push	$-1
 1:	push	$29
-	EXC_FRAME_CALL snp_vc_handler
+	EXC_FRAME_CALL snp_vc_fx
+
+	/* A #VC can hit any instruction, and the handler is C built with SSE
+	 * allowed (memcpy, printf): the interrupted code's x87/SSE state is
+	 * kept in an FXSAVE area on the stack around the handler (as the
+	 * hypervisor keeps it around an exit). RDI = the frame, passed on. */
+snp_vc_fx:
+	push	%rbp
+	mov	%rsp, %rbp
+	sub	$512, %rsp
+	and	$-16, %rsp
+	fxsave64 (%rsp)
+	call	snp_vc_handler
+	fxrstor64 (%rsp)
+	leave
+	ret
 
 	.section .note.GNU-stack, "", @progbits
