@@ -223,6 +223,25 @@ static void test_vc_nested(void)
 	EXPECT_EQ("vc.nested_count", snp_vc_nested - n0, 1);
 }
 
+/* args "vcnest2": a #VC inside a nested #VC (the GHCB and its backup both
+ * in use) must end the guest with termination reason set 3 code 3, not
+ * corrupt the GHCB: the hook runs CPUID inside the handler of a #VC taken
+ * while the GHCB is busy. */
+static void nest_cpuid(void)
+{
+	cpuid2(0, 0);
+}
+
+static void test_vc_nested_twice(void)
+{
+	snp_ghcb_get();
+	snp_vc_test_hook = nest_cpuid;
+	cpuid2(0, 0); /* #VC 1 (GHCB busy: backup) -> hook -> #VC 2: terminate */
+	snp_vc_test_hook = NULL;
+	snp_ghcb_put();
+	EXPECT("vcnest2.not_reached", false);
+}
+
 /* Hypercalls: through the GHCB with buffers in the shared bounce page; a
  * private GPA handed to the hypervisor directly is refused. */
 static void test_hypercalls(void)
@@ -437,6 +456,10 @@ int main(void)
 		bench_vc();
 		bench();
 		return 0;
+	}
+	if (has_arg("vcnest2")) {
+		test_vc_nested_twice();
+		return 1;
 	}
 	if (has_arg("cbit0")) {
 		test_cbit0();

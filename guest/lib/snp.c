@@ -56,14 +56,37 @@ int pvalidate_safe(uint64_t va, int size, int validate, bool *cf, int *vec, uint
 
 /* ---- GHCB MSR protocol (56421 2.3.1) ---- */
 
+/* The GHCB MSR as the library last wrote it: only the library writes it,
+ * so it is read once. On hardware the accesses are free (the MSR lives in
+ * the VMSA); under the emulation each is an exit, and a GHCB NAE event
+ * then costs one VMGEXIT instead of three MSR accesses around it. */
+static uint64_t ghcb_msr_cache;
+static bool ghcb_msr_known;
+
+static uint64_t ghcb_msr_get(void)
+{
+	if (!ghcb_msr_known) {
+		ghcb_msr_cache = rdmsr(MSR_AMD64_SEV_ES_GHCB);
+		ghcb_msr_known = true;
+	}
+	return ghcb_msr_cache;
+}
+
+static void ghcb_msr_set(uint64_t v)
+{
+	wrmsr(MSR_AMD64_SEV_ES_GHCB, v);
+	ghcb_msr_cache = v;
+	ghcb_msr_known = true;
+}
+
 uint64_t ghcb_msr_call(uint64_t req)
 {
-	uint64_t old = rdmsr(MSR_AMD64_SEV_ES_GHCB), resp;
+	uint64_t old = ghcb_msr_get(), resp;
 
-	wrmsr(MSR_AMD64_SEV_ES_GHCB, req);
+	ghcb_msr_set(req);
 	vmgexit();
 	resp = rdmsr(MSR_AMD64_SEV_ES_GHCB);
-	wrmsr(MSR_AMD64_SEV_ES_GHCB, old);
+	ghcb_msr_set(old);
 	return resp;
 }
 
@@ -191,19 +214,19 @@ static void ghcb_reset(void)
 	snp_ghcb->ghcb_usage = GHCB_USAGE_STANDARD;
 }
 
+/* One NAE event: the GHCB MSR holds the GHCB's GPA (and keeps it, as
+ * Linux does; the MSR-protocol calls put it back), VMGEXIT, the answer. */
 static uint64_t ghcb_exit(uint64_t exit_code, uint64_t info1, uint64_t info2)
 {
-	uint64_t old = rdmsr(MSR_AMD64_SEV_ES_GHCB);
-
 	snp_ghcb->save.sw_exit_code = exit_code;
 	snp_ghcb->save.sw_exit_info_1 = info1;
 	snp_ghcb->save.sw_exit_info_2 = info2;
 	ghcb_valid(GHCB_FIELD_BIT(sw_exit_code));
 	ghcb_valid(GHCB_FIELD_BIT(sw_exit_info_1));
 	ghcb_valid(GHCB_FIELD_BIT(sw_exit_info_2));
-	wrmsr(MSR_AMD64_SEV_ES_GHCB, snp_ghcb_gpa);
+	if (ghcb_msr_get() != snp_ghcb_gpa)
+		ghcb_msr_set(snp_ghcb_gpa);
 	vmgexit();
-	wrmsr(MSR_AMD64_SEV_ES_GHCB, old);
 	return snp_ghcb->save.sw_exit_info_1 & 0xffffffffULL;
 }
 
@@ -783,8 +806,12 @@ static void vc_count(uint64_t code)
 	}
 }
 
+void (*snp_vc_test_hook)(void);
+
 static void vc_dispatch(struct exc_frame *f)
 {
+	if (snp_vc_test_hook)
+		snp_vc_test_hook();
 	switch (f->error) {
 	case 0x72:
 		vc_cpuid(f);

@@ -143,6 +143,10 @@ extern uint64_t snp_vc_nested;	      /* #VC taken while the GHCB was in use (bac
  * PVALIDATE 0x400 (the emulation's RMP #NPF); 0 if none of these. */
 uint64_t snp_vc_code_of(uint64_t rip);
 
+/* Test hook: called by the #VC handler after the GHCB is taken (and, when
+ * nested, saved), before the event is served. NULL except in tests. */
+extern void (*snp_vc_test_hook)(void);
+
 /* The GHCB in use by library code outside the #VC handler (hypercalls,
  * PSC): a #VC in between finds it busy and uses the backup. */
 void snp_ghcb_get(void);
