@@ -236,7 +236,9 @@ static void test_vc_nested_twice(void)
 {
 	snp_ghcb_get();
 	snp_vc_test_hook = nest_cpuid;
+	asm volatile("" ::: "memory"); /* the #VC handler reads the hook */
 	cpuid2(0, 0); /* #VC 1 (GHCB busy: backup) -> hook -> #VC 2: terminate */
+	asm volatile("" ::: "memory");
 	snp_vc_test_hook = NULL;
 	snp_ghcb_put();
 	EXPECT("vcnest2.not_reached", false);
