@@ -87,7 +87,7 @@ static void test_msr_protocol(void)
 	EXPECT_EQ("msrp.cpuid_cbit", m.ebx & 0x3f, boot_info()->cbit);
 	EXPECT_EQ("msrp.cbit_learned", snp_cbit, m.ebx & 0x3f);
 	snp_msr_cpuid(0x40000000, &m);
-	n = cpuid2(0x40000000, 0); /* under emulation: a plain CPUID exit */
+	n = cpuid2(0x40000000, 0); /* #VC -> GHCB CPUID NAE */
 	EXPECT("msrp.cpuid_matches_native", m.eax == n.eax && m.ebx == n.ebx && m.ecx == n.ecx);
 	/* PSC of a GFN beyond the guest's memory: error, nothing changes */
 	EXPECT("msrp.psc_out_of_range", snp_msr_psc((boot_info()->mem_size >> 12) + 5, false) != 0);
@@ -106,6 +106,7 @@ static void test_vc_paths(void)
 			     insn_in_dx[] = {0xec}, insn_out_dx[] = {0xee};
 	struct exc_frame f;
 	const char *s = "vc: output through the GHCB IOIO path\n";
+	uint64_t n0 = snp_vc_count;
 
 	memset(&f, 0, sizeof(f));
 	f.error = 0x72;
@@ -136,7 +137,166 @@ static void test_vc_paths(void)
 		snp_vc_handler(&f);
 	}
 	EXPECT("vc.out_com1", f.rip == (uint64_t)(uintptr_t)insn_out_dx + 1);
-	EXPECT_EQ("vc.count", snp_vc_count, 3 + strlen("vc: output through the GHCB IOIO path\n"));
+	EXPECT_EQ("vc.count", snp_vc_count - n0,
+		  3 + strlen("vc: output through the GHCB IOIO path\n"));
+}
+
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+/* Real #VCs: under the emulation the hypervisor injects them for CPUID,
+ * MSR, IOIO and VMMCALL exactly where hardware raises them; the handler
+ * answers through the GHCB and moves RIP. Counted per reason. */
+static void test_vc_real(void)
+{
+	uint64_t c0[VC_NR], c1[VC_NR], total0 = snp_vc_count, noerr0 = snp_vc_noerr, v = 0;
+	struct cpuid_out r;
+	uint8_t lsr;
+	int gp, rc;
+	int64_t y;
+
+	memcpy(c0, snp_vc_counts, sizeof(c0));
+	r = cpuid2(0x40000000, 0);	       /* 1 CPUID */
+	gp = rdmsr_safe(0x4b564d00, &v);       /* 1 MSR: #GP through the GHCB */
+	rc = rdmsr_safe(MSR_SEV_STATUS, &v);   /* no #VC: not intercepted */
+	lsr = inb(0x3fd);		       /* 1 IOIO */
+	y = vmmcall_raw(HC_YIELD, 0, 0, 0, 0); /* 1 VMMCALL */
+	memcpy(c1, snp_vc_counts, sizeof(c1));
+	EXPECT("vc.real_cpuid", r.ebx == HC_CPUID_SIG_EBX && r.ecx == HC_CPUID_SIG_ECX);
+	EXPECT_EQ("vc.real_msr_gp", gp, 13);
+	EXPECT("vc.sev_status_no_vc", rc == 0 && v == 7);
+	EXPECT_EQ("vc.real_in_lsr", lsr & 0x60, 0x60);
+	EXPECT_EQ("vc.real_vmmcall_yield", y, 0);
+	guest_test("vc.counts_per_reason",
+		   c1[VC_CPUID] - c0[VC_CPUID] == 1 && c1[VC_MSR] - c0[VC_MSR] == 1 &&
+		       c1[VC_IOIO] - c0[VC_IOIO] == 1 && c1[VC_VMMCALL] - c0[VC_VMMCALL] == 1 &&
+		       snp_vc_count - total0 == 4,
+		   "cpuid %llu msr %llu ioio %llu vmmcall %llu, total %llu (want 1 1 1 1, 4)",
+		   (unsigned long long)(c1[VC_CPUID] - c0[VC_CPUID]),
+		   (unsigned long long)(c1[VC_MSR] - c0[VC_MSR]),
+		   (unsigned long long)(c1[VC_IOIO] - c0[VC_IOIO]),
+		   (unsigned long long)(c1[VC_VMMCALL] - c0[VC_VMMCALL]),
+		   (unsigned long long)(snp_vc_count - total0));
+	/* how the #VC arrived: hardware pushes the error code; QEMU TCG does
+	 * not for vector 29 (all or none, never mixed) */
+	guest_test("vc.error_code_delivery",
+		   snp_vc_noerr - noerr0 == 0 || snp_vc_noerr - noerr0 == snp_vc_count - total0,
+		   "%llu of %llu #VC arrived without an error code",
+		   (unsigned long long)(snp_vc_noerr - noerr0),
+		   (unsigned long long)(snp_vc_count - total0));
+	/* since start-up: every reason seen (printf = IOIO, EXPECT = none:
+	 * the library's hypercalls go to the GHCB without a #VC) */
+	guest_test(
+	    "vc.totals",
+	    snp_vc_counts[VC_CPUID] && snp_vc_counts[VC_IOIO] && snp_vc_counts[VC_MSR] &&
+		snp_vc_counts[VC_VMMCALL] && !snp_vc_counts[VC_OTHER],
+	    "cpuid %llu msr %llu ioio %llu vmmcall %llu npf %llu other %llu, nested %llu, "
+	    "no error code %llu",
+	    (unsigned long long)snp_vc_counts[VC_CPUID], (unsigned long long)snp_vc_counts[VC_MSR],
+	    (unsigned long long)snp_vc_counts[VC_IOIO],
+	    (unsigned long long)snp_vc_counts[VC_VMMCALL],
+	    (unsigned long long)snp_vc_counts[VC_NPF], (unsigned long long)snp_vc_counts[VC_OTHER],
+	    (unsigned long long)snp_vc_nested, (unsigned long long)snp_vc_noerr);
+}
+
+/* A #VC while the GHCB is in use (between filling it and reading the
+ * answer): the handler keeps the interrupted contents in its backup. */
+static void test_vc_nested(void)
+{
+	static const char mark[] = "ghcb contents of the interrupted user";
+	uint64_t n0 = snp_vc_nested;
+	struct cpuid_out r;
+
+	snp_ghcb_get();
+	memcpy(snp_ghcb->shared_buffer, mark, sizeof(mark));
+	snp_ghcb->save.sw_exit_code = 0x1234;
+	r = cpuid2(0x40000000, 0); /* #VC: GHCB busy -> backup */
+	EXPECT("vc.nested_restored", !memcmp(snp_ghcb->shared_buffer, mark, sizeof(mark)) &&
+					 snp_ghcb->save.sw_exit_code == 0x1234);
+	snp_ghcb_put();
+	EXPECT("vc.nested_result", r.ebx == HC_CPUID_SIG_EBX);
+	EXPECT_EQ("vc.nested_count", snp_vc_nested - n0, 1);
+}
+
+/* args "vcnest2": a #VC inside a nested #VC (the GHCB and its backup both
+ * in use) must end the guest with termination reason set 3 code 3, not
+ * corrupt the GHCB: the hook runs CPUID inside the handler of a #VC taken
+ * while the GHCB is busy. */
+static void nest_cpuid(void)
+{
+	cpuid2(0, 0);
+}
+
+static void test_vc_nested_twice(void)
+{
+	snp_ghcb_get();
+	snp_vc_test_hook = nest_cpuid;
+	asm volatile("" ::: "memory"); /* the #VC handler reads the hook */
+	cpuid2(0, 0); /* #VC 1 (GHCB busy: backup) -> hook -> #VC 2: terminate */
+	asm volatile("" ::: "memory");
+	snp_vc_test_hook = NULL;
+	snp_ghcb_put();
+	EXPECT("vcnest2.not_reached", false);
+}
+
+/* Hypercalls: through the GHCB with buffers in the shared bounce page; a
+ * private GPA handed to the hypervisor directly is refused. */
+static void test_hypercalls(void)
+{
+	static struct hc_info info, priv;
+	bool c = true, tc = false;
+	uint64_t b0 = snp_hc_bounced;
+	int64_t r;
+	unsigned i, bad = 0;
+
+	EXPECT("hc.bounce_exists", snp_hc_bounce != NULL);
+	snp_pt_query((uint64_t)(uintptr_t)snp_hc_bounce, &c, &tc, NULL);
+	guest_test("hc.bounce_shared_c0", !c && tc, "bounce page 0x%llx: leaf C %d tables C %d",
+		   (unsigned long long)(uintptr_t)snp_hc_bounce, c, tc);
+	r = hc_get_info(&info);
+	EXPECT_EQ("hc.get_info_via_bounce", r, sizeof(info));
+	EXPECT("hc.get_info_matches", !memcmp(&info, boot_info(), sizeof(info)));
+	EXPECT("hc.bounced", snp_hc_bounced > b0);
+	/* the hypervisor is handed a PRIVATE GPA: HC_EFAULT, nothing written */
+	memset(&priv, 0xa5, sizeof(priv));
+	r = snp_hypercall_raw(HC_GET_INFO, (uint64_t)(uintptr_t)&priv, sizeof(priv), 0, 0);
+	EXPECT_EQ("hc.private_gpa_efault", r, (uint64_t)HC_EFAULT);
+	r = vmmcall_raw(HC_GET_INFO, (uint64_t)(uintptr_t)&priv, sizeof(priv), 0, 0);
+	EXPECT_EQ("hc.private_gpa_efault_vc", r, (uint64_t)HC_EFAULT);
+	for (i = 0; i < sizeof(priv); i++)
+		if (((uint8_t *)&priv)[i] != 0xa5)
+			bad++;
+	EXPECT_EQ("hc.private_untouched", bad, 0);
+	/* the same call into the shared page works (raw, no bounce copy) */
+	r = snp_hypercall_raw(HC_GET_INFO, (uint64_t)(uintptr_t)snp_hc_bounce, sizeof(info), 0, 0);
+	EXPECT("hc.shared_gpa_ok",
+	       r == sizeof(info) && !memcmp(snp_hc_bounce, boot_info(), sizeof(info)));
+	/* outside guest memory: refused by the library before any copy */
+	EXPECT_EQ("hc.library_bad_pointer", hc_puts((const char *)~0ULL, 8), (uint64_t)HC_EFAULT);
+}
+
+/* Cost of one #VC round trip (CPUID: #VC injection, handler, GHCB NAE,
+ * VMGEXIT) against one hypercall through the GHCB (no #VC). */
+static void bench_vc(void)
+{
+	const unsigned n = 200;
+	uint64_t t0, t1, t2;
+
+	t0 = rdtsc();
+	for (unsigned i = 0; i < n; i++)
+		cpuid2(0, 0);
+	t1 = rdtsc();
+	for (unsigned i = 0; i < n; i++)
+		snp_hypercall_raw(HC_BENCH_MARK, 9, 0, 0, 0); /* HC_EINVAL: no side effect */
+	t2 = rdtsc();
+	guest_test("bench.vc_round_trip", t1 > t0 && t2 > t1,
+		   "%u CPUID #VC round trips: %llu ticks each; %u GHCB hypercalls: %llu ticks each",
+		   n, (unsigned long long)((t1 - t0) / n), n, (unsigned long long)((t2 - t1) / n));
 }
 
 /* The C-bit of va's mapping: leaf and tables, and the leaf level. */
@@ -263,14 +423,6 @@ static void test_conversions(void)
 	pv_expect("pv.still_validated", REGION_A, PV_4K, 1, 0, 1, -1);
 }
 
-static inline uint64_t rdtsc(void)
-{
-	uint32_t lo, hi;
-
-	asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return ((uint64_t)hi << 32) | lo;
-}
-
 static void bench(void)
 {
 	uint64_t page = REGION_A + 0x7000, t0, t1, t2;
@@ -303,8 +455,13 @@ int main(void)
 	if (ret)
 		return 1;
 	if (has_arg("bench")) {
+		bench_vc();
 		bench();
 		return 0;
+	}
+	if (has_arg("vcnest2")) {
+		test_vc_nested_twice();
+		return 1;
 	}
 	if (has_arg("cbit0")) {
 		test_cbit0();
@@ -313,6 +470,9 @@ int main(void)
 	test_cbit();
 	test_msr_protocol();
 	test_vc_paths();
+	test_vc_real();
+	test_vc_nested();
+	test_hypercalls();
 	test_conversions();
 	printf("snptest: done\n");
 	return 0;

@@ -23,6 +23,7 @@
 int (*ud_hook)(struct vcpu *v);
 s64 (*dev_hc_hook)(struct vcpu *v, u64 nr, u64 a1, u64 a2, u64 a3); /* hv/guest_dev.c */
 int (*vmgexit_hook)(struct vcpu *v);				    /* hv/snp_guest.c */
+int (*vc_inject_hook)(struct vcpu *v, u32 exit_code);		    /* hv/snp_guest.c */
 bool (*vmgexit_emul_hook)(struct vcpu *v);			    /* hv/snp_guest.c */
 int (*rmp_npf_hook)(struct vcpu *v);				    /* hv/snp_guest.c */
 
@@ -163,12 +164,39 @@ static enum exit_action skip_and_resume(struct vcpu *v)
 	return EXIT_RESUME;
 }
 
+/* ---- emulated SNP: #VC instead of the exit (APM vol 2, 15.35.5) -------------------
+ * On SNP hardware the intercepted CPUID, RDMSR/WRMSR, IN/OUT and VMMCALL of
+ * an SEV-ES guest never exit: the processor raises #VC in the guest with
+ * the exit code as error code (snp/sev_vmcb.c: intercepts_on). Under the
+ * emulation the exit arrives and is turned into that #VC, so the guest's
+ * #VC handler and the GHCB run exactly as on hardware. MSRs the processor
+ * switches for an SEV-ES guest are not intercepted there (the SEV-ES MSRPM:
+ * GHCB MSR, EFER, PAT) and SEV_STATUS is readable without #VC (Linux and
+ * KVM's SEV-ES selftests read it before any #VC handler): those exits are
+ * still handled here. */
+static bool snp_msr_native(u32 msr)
+{
+	return msr == MSR_AMD64_SEV_ES_GHCB || msr == MSR_EFER_NR || msr == MSR_IA32_CR_PAT ||
+	       msr == MSR_AMD64_SEV;
+}
+
+static bool snp_vc_instead(struct vcpu *v, u32 code)
+{
+	if (!v->guest->snp || v->sev_es || !vc_inject_hook)
+		return false;
+	if (code == SVM_EXIT_MSR)
+		return !snp_msr_native((u32)v->regs.rcx);
+	return code == SVM_EXIT_CPUID || code == SVM_EXIT_IOIO || code == SVM_EXIT_VMMCALL;
+}
+
 /* ---- CPUID ------------------------------------------------------------------ */
 
 static enum exit_action handle_cpuid(struct vcpu *v)
 {
 	struct cpuid_res r;
 
+	if (snp_vc_instead(v, SVM_EXIT_CPUID))
+		return (enum exit_action)vc_inject_hook(v, SVM_EXIT_CPUID);
 	cpuid_guest(&v->guest->cpuid, (u32)rax(v), (u32)v->regs.rcx, &r);
 	set_rax(v, r.eax);
 	v->regs.rbx = r.ebx;
@@ -185,6 +213,8 @@ static enum exit_action handle_msr(struct vcpu *v)
 	u64 val;
 	int ret;
 
+	if (snp_vc_instead(v, SVM_EXIT_MSR))
+		return (enum exit_action)vc_inject_hook(v, SVM_EXIT_MSR);
 	if (v->vmcb->control.exit_info_1) {
 		val = (rax(v) & 0xffffffffULL) | (v->regs.rdx << 32);
 		ret = msr_guest_write(v, msr, val);
@@ -309,6 +339,8 @@ static enum exit_action handle_ioio(struct vcpu *v)
 	u32 val = 0;
 	unsigned i;
 
+	if (snp_vc_instead(v, SVM_EXIT_IOIO))
+		return (enum exit_action)vc_inject_hook(v, SVM_EXIT_IOIO);
 	if (!io.size) {
 		guest_finish(g, GUEST_KILLED, "IOIO exit with no valid size (info1 0x%llx)",
 			     (unsigned long long)v->vmcb->control.exit_info_1);
@@ -419,6 +451,78 @@ static void sanitize_text(char *s)
 			*s = '?';
 }
 
+/* ---- VMGEXIT (exit 0x403, APM vol 2 15.35.5; GHCB spec 56421) ---------------------
+ * One handler for hardware and emulation: the GHCB MSR value arrives in and
+ * leaves through the VMCB's ghcb_gpa field (hardware copies it from and to
+ * the guest's GHCB MSR in the VMSA). */
+static enum exit_action handle_vmgexit(struct vcpu *v)
+{
+	if (vmgexit_hook)
+		return (enum exit_action)vmgexit_hook(v);
+	guest_finish(v->guest, GUEST_KILLED, "VMGEXIT without SNP support");
+	return EXIT_STOP;
+}
+
+/* Emulated SNP: QEMU reports REP VMMCALL (VMGEXIT, F3 0F 01 D9) as a plain
+ * VMMCALL exit (qemu-facts.md). The exit is turned into the one hardware
+ * would have made: RIP past the 4 bytes (no NRIP under TCG), the emulated
+ * GHCB MSR into control.ghcb_gpa, exit code 0x403 (and counted as such);
+ * then the hardware handler runs and its answer goes back to the MSR. */
+#define VMGEXIT_INSN_LEN 4
+
+static enum exit_action emulate_vmgexit(struct vcpu *v)
+{
+	struct vmcb_control_area *c = &v->vmcb->control;
+	enum exit_action a;
+
+	v->vmcb->save.rip += VMGEXIT_INSN_LEN;
+	c->int_state &= ~(u32)SVM_INTERRUPT_SHADOW_MASK;
+	c->ghcb_gpa = v->guest->ghcb_msr;
+	c->exit_code = SVM_EXIT_VMGEXIT;
+	c->exit_code_hi = 0;
+	v->last_exit = SVM_EXIT_VMGEXIT;
+	v->exit_counts[EXIT_STAT_VMMCALL]--;
+	v->exit_counts[EXIT_STAT_VMGEXIT]++;
+	a = handle_vmgexit(v);
+	v->guest->ghcb_msr = c->ghcb_gpa;
+	return a;
+}
+
+/* Hypercall GPA arguments: a plain guest's through its NPT (guest_read /
+ * guest_write); an SNP guest's must also be shared pages, checked before
+ * anything is read or written (snp_hc_gpa_check). */
+static int hc_gpa_ok(struct vcpu *v, u64 nr, u64 ga, u64 len)
+{
+	if (!v->guest->snp || !len)
+		return 0;
+	return snp_hc_gpa_check(v->guest, nr, ga, len) ? HC_EFAULT : 0;
+}
+
+static int hc_read(struct vcpu *v, u64 nr, u64 ga, void *buf, u64 len)
+{
+	if (hc_gpa_ok(v, nr, ga, len) || guest_read(v->guest, gpa(ga), buf, len))
+		return HC_EFAULT;
+	return 0;
+}
+
+/* A NUL-terminated string of at most max characters; for an SNP guest
+ * every page is checked before its first byte is read. */
+static int hc_read_str(struct vcpu *v, u64 nr, u64 ga, char *buf, u64 max)
+{
+	u64 i;
+
+	for (i = 0; i <= max; i++) {
+		if ((!i || !((ga + i) & (PAGE_SIZE - 1))) && hc_gpa_ok(v, nr, ga + i, 1))
+			return HC_EFAULT;
+		if (guest_read(v->guest, gpa_add(gpa(ga), i), &buf[i], 1))
+			return HC_EFAULT;
+		if (!buf[i])
+			return 0;
+	}
+	buf[max] = '\0';
+	return HC_EFAULT;
+}
+
 static s64 hc_puts(struct vcpu *v, u64 gpa_arg, u64 len)
 {
 	char buf[HC_PUTS_MAX];
@@ -426,7 +530,7 @@ static s64 hc_puts(struct vcpu *v, u64 gpa_arg, u64 len)
 
 	if (len > HC_PUTS_MAX)
 		return HC_EINVAL;
-	if (guest_read(v->guest, gpa(gpa_arg), buf, len))
+	if (hc_read(v, HC_PUTS, gpa_arg, buf, len))
 		return HC_EFAULT;
 	for (i = 0; i < len; i++)
 		guest_con_putc(v->guest, buf[i]);
@@ -439,9 +543,9 @@ static s64 hc_test_result(struct vcpu *v, u64 name_gpa, u64 pass, u64 detail_gpa
 	char name[HC_NAME_MAX + 1], detail[HC_DETAIL_MAX + 1] = "";
 	char full[CFG_NAME_MAX + 2 + HC_NAME_MAX + 1];
 
-	if (guest_read_str(g, gpa(name_gpa), name, HC_NAME_MAX) || !name[0])
+	if (hc_read_str(v, HC_TEST_RESULT, name_gpa, name, HC_NAME_MAX) || !name[0])
 		return HC_EFAULT;
-	if (detail_gpa && guest_read_str(g, gpa(detail_gpa), detail, HC_DETAIL_MAX))
+	if (detail_gpa && hc_read_str(v, HC_TEST_RESULT, detail_gpa, detail, HC_DETAIL_MAX))
 		return HC_EFAULT;
 	if (pass > 1)
 		return HC_EINVAL;
@@ -483,99 +587,90 @@ static s64 hc_get_info(struct vcpu *v, u64 gpa_arg, u64 size)
 	u64 n = MIN(size, (u64)sizeof(info));
 
 	guest_fill_info(g, &info);
-	if (guest_write(g, gpa(gpa_arg), &info, n))
+	if (hc_gpa_ok(v, HC_GET_INFO, gpa_arg, n) || guest_write(g, gpa(gpa_arg), &info, n))
 		return HC_EFAULT;
 	return (s64)n;
 }
 
-/* ---- VMGEXIT (exit 0x403, APM vol 2 15.35.5; GHCB spec 56421) ---------------------
- * One handler for hardware and emulation: the GHCB MSR value arrives in and
- * leaves through the VMCB's ghcb_gpa field (hardware copies it from and to
- * the guest's GHCB MSR in the VMSA). */
-static enum exit_action handle_vmgexit(struct vcpu *v)
+/* The buffer a device hypercall writes (hv/guest_dev.c), checked here so
+ * that the device code needs no SNP knowledge. */
+static s64 hc_dev(struct vcpu *v, const struct hc_call *c)
 {
-	if (vmgexit_hook)
-		return (enum exit_action)vmgexit_hook(v);
-	guest_finish(v->guest, GUEST_KILLED, "VMGEXIT without SNP support");
-	return EXIT_STOP;
+	u64 where = 0, len = 0;
+
+	if (c->nr == HC_DEV_INFO) {
+		where = c->a2;
+		len = MIN(c->a3, (u64)sizeof(struct hc_dev_info));
+	} else if (c->a1 == HC_DMA_BEGIN && c->a2) {
+		where = c->a2;
+		len = MIN(c->a3, (u64)sizeof(struct hc_dma_targets));
+	}
+	if (hc_gpa_ok(v, c->nr, where, len))
+		return HC_EFAULT;
+	return dev_hc_hook ? dev_hc_hook(v, c->nr, c->a1, c->a2, c->a3) : HC_ENOSYS;
 }
 
-/* Emulated SNP: QEMU reports REP VMMCALL (VMGEXIT, F3 0F 01 D9) as a plain
- * VMMCALL exit (qemu-facts.md). The exit is turned into the one hardware
- * would have made: RIP past the 4 bytes (no NRIP under TCG), the emulated
- * GHCB MSR into control.ghcb_gpa, exit code 0x403 (and counted as such);
- * then the hardware handler runs and its answer goes back to the MSR. */
-#define VMGEXIT_INSN_LEN 4
-
-static enum exit_action emulate_vmgexit(struct vcpu *v)
+s64 hc_dispatch(struct vcpu *v, const struct hc_call *c, int *act)
 {
-	struct vmcb_control_area *c = &v->vmcb->control;
-	enum exit_action a;
+	struct guest *g = v->guest;
 
-	v->vmcb->save.rip += VMGEXIT_INSN_LEN;
-	c->int_state &= ~(u32)SVM_INTERRUPT_SHADOW_MASK;
-	c->ghcb_gpa = v->guest->ghcb_msr;
-	c->exit_code = SVM_EXIT_VMGEXIT;
-	c->exit_code_hi = 0;
-	v->last_exit = SVM_EXIT_VMGEXIT;
-	v->exit_counts[EXIT_STAT_VMMCALL]--;
-	v->exit_counts[EXIT_STAT_VMGEXIT]++;
-	a = handle_vmgexit(v);
-	v->guest->ghcb_msr = c->ghcb_gpa;
-	return a;
+	*act = EXIT_RESUME;
+	switch (c->nr) {
+	case HC_PUTS:
+		return hc_puts(v, c->a1, c->a2);
+	case HC_TEST_RESULT:
+		return hc_test_result(v, c->a1, c->a2, c->a3);
+	case HC_EXIT:
+		g->exit_status = c->a1;
+		if (c->a1 == HC_EXIT_PASS && !g->checks_failed)
+			guest_finish(g, GUEST_PASS, "exit 0, %u checks passed", g->checks_passed);
+		else
+			guest_finish(g, GUEST_FAIL, "exit status 0x%llx, %u checks failed of %u",
+				     (unsigned long long)c->a1, g->checks_failed,
+				     g->checks_failed + g->checks_passed);
+		*act = EXIT_STOP;
+		return HC_OK;
+	case HC_YIELD:
+		*act = EXIT_YIELD;
+		return HC_OK;
+	case HC_GET_INFO:
+		return hc_get_info(v, c->a1, c->a2);
+	case HC_BENCH_MARK:
+		/* Timed by hv/guest.c, which reads the TSC (this file is pure). */
+		if (c->a1 > 2)
+			return HC_EINVAL;
+		v->bench_mark = (s32)c->a1;
+		return HC_OK;
+	case HC_DEV_INFO:
+	case HC_DMA_PHASE:
+		/* Device passthrough (hv/guest_dev.c, hv.efi only). */
+		return hc_dev(v, c);
+	default:
+		return HC_ENOSYS;
+	}
 }
 
+/* VMMCALL: a plain guest's hypercall (RIP += 3). Emulated SNP: VMGEXIT
+ * (REP VMMCALL) is turned into exit 0x403; a plain VMMCALL raises #VC as on
+ * hardware (the guest's #VC handler sends the VMMCALL NAE event). */
 static enum exit_action handle_vmmcall(struct vcpu *v)
 {
 	struct guest *g = v->guest;
-	struct vcpu_regs *r = &v->regs;
-	enum exit_action a = EXIT_RESUME;
+	struct hc_call c;
+	int act;
 	s64 ret;
 
 	if (g->snp && vmgexit_emul_hook && vmgexit_emul_hook(v))
 		return emulate_vmgexit(v);
+	if (snp_vc_instead(v, SVM_EXIT_VMMCALL))
+		return (enum exit_action)vc_inject_hook(v, SVM_EXIT_VMMCALL);
 	if (skip_and_resume(v) == EXIT_STOP)
 		return EXIT_STOP;
-	switch (rax(v)) {
-	case HC_PUTS:
-		ret = hc_puts(v, r->rbx, r->rcx);
-		break;
-	case HC_TEST_RESULT:
-		ret = hc_test_result(v, r->rbx, r->rcx, r->rdx);
-		break;
-	case HC_EXIT:
-		g->exit_status = r->rbx;
-		if (r->rbx == HC_EXIT_PASS && !g->checks_failed)
-			guest_finish(g, GUEST_PASS, "exit 0, %u checks passed", g->checks_passed);
-		else
-			guest_finish(g, GUEST_FAIL, "exit status 0x%llx, %u checks failed of %u",
-				     (unsigned long long)r->rbx, g->checks_failed,
-				     g->checks_failed + g->checks_passed);
-		return EXIT_STOP;
-	case HC_YIELD:
-		ret = HC_OK;
-		a = EXIT_YIELD;
-		break;
-	case HC_GET_INFO:
-		ret = hc_get_info(v, r->rbx, r->rcx);
-		break;
-	case HC_BENCH_MARK:
-		/* Timed by hv/guest.c, which reads the TSC (this file is pure). */
-		ret = r->rbx <= 2 ? HC_OK : HC_EINVAL;
-		if (ret == HC_OK)
-			v->bench_mark = (s32)r->rbx;
-		break;
-	case HC_DEV_INFO:
-	case HC_DMA_PHASE:
-		/* Device passthrough (hv/guest_dev.c, hv.efi only). */
-		ret = dev_hc_hook ? dev_hc_hook(v, rax(v), r->rbx, r->rcx, r->rdx) : HC_ENOSYS;
-		break;
-	default:
-		ret = HC_ENOSYS;
-		break;
-	}
-	set_rax(v, (u64)ret);
-	return a;
+	c = (struct hc_call){rax(v), v->regs.rbx, v->regs.rcx, v->regs.rdx, v->regs.rsi};
+	ret = hc_dispatch(v, &c, &act);
+	if (act != EXIT_STOP)
+		set_rax(v, (u64)ret);
+	return (enum exit_action)act;
 }
 
 /* ---- SEV-ES/SNP guests on hardware (APM vol 2, 15.35.4) ------------------------------

@@ -8,7 +8,14 @@
  *   RAX <- result: >= 0 success, < 0 one of the HC_E* codes
  * All other registers, the flags and the FPU/SSE state are preserved.
  * Every GPA argument is checked against the guest's memory through its NPT;
- * a bad pointer gives HC_EFAULT, never harm to the hypervisor. */
+ * a bad pointer gives HC_EFAULT, never harm to the hypervisor.
+ *
+ * SNP guests (docs/guest-abi.md "Hypercalls"): the same registers travel in
+ * the GHCB as the VMMCALL NAE event (56421 4.1, SW_EXITCODE 0x81, inputs
+ * RAX, CPL, RBX, RCX, RDX, RSI marked valid; RAX returned), only after the
+ * GHCB is registered, and every GPA argument must lie in pages that are
+ * SHARED (the guest library copies through a shared bounce page); a
+ * private GPA gives HC_EFAULT with nothing read or written. */
 #ifndef HV_HYPERCALL_H
 #define HV_HYPERCALL_H
 
@@ -30,10 +37,10 @@
 	7 /* RBX = n (0-based device of this guest), RCX = GPA of struct hc_dev_info, RDX = its    \
 	   * size -> bytes written; HC_EINVAL when the guest has no n-th device */
 #define HC_DMA_PHASE                                                                               \
-	8 /* RBX = HC_DMA_BEGIN: RCX = GPA of struct hc_dma_targets (or 0), RDX = its size -> the   \
+	8 /* RBX = HC_DMA_BEGIN: RCX = GPA of struct hc_dma_targets (or 0), RDX = its size -> the  \
 	   * number of targets; the hypervisor checksums its memory and other guests'.             \
 	   * RBX = HC_DMA_END -> the number of memory owners whose checksum changed (0: none);     \
-	   * reported as "@@ CHECK dev.<guest>.dma_phase_memory_unchanged". Between the two the     \
+	   * reported as "@@ CHECK dev.<guest>.dma_phase_memory_unchanged". Between the two the    \
 	   * guest must make no hypercall and no port I/O (docs/devices.md). */
 #define HC_NR 9 /* first unused number */
 
@@ -52,6 +59,7 @@
 
 /* Results */
 #define HC_OK	  0
+#define HC_EPERM  (-1)	/* SNP guest: a VMMCALL NAE from CPL > 0 */
 #define HC_EFAULT (-14) /* a GPA argument is not guest RAM (or too long) */
 #define HC_EINVAL (-22) /* an argument is out of range */
 #define HC_ENOSYS (-38) /* unknown call number */
@@ -90,21 +98,21 @@ struct hc_dev_info {
 	uint16_t vendor, device;
 	uint8_t trusted; /* 1: its IOMMU domain maps private memory too */
 	uint8_t rsvd;
-	uint32_t count;	    /* devices this guest has */
+	uint32_t count; /* devices this guest has */
 	uint32_t rsvd2;
-	uint64_t bar0_gpa;  /* BAR0 in the guest's NPT: uncached, not executable */
+	uint64_t bar0_gpa; /* BAR0 in the guest's NPT: uncached, not executable */
 	uint64_t bar0_size;
 } __attribute__((packed));
 
 _Static_assert(sizeof(struct hc_dev_info) == 32, "struct hc_dev_info size");
 
-#define HC_DMA_BEGIN 0
-#define HC_DMA_END   1
+#define HC_DMA_BEGIN	   0
+#define HC_DMA_END	   1
 #define HC_DMA_TARGETS_MAX 12
 /* Target kinds: an IOVA the guest may aim its DMA at that must NOT land. */
-#define HC_DMA_T_GPA	1 /* a GPA beyond the guest's RAM */
-#define HC_DMA_T_HV	2 /* the SPA of a hypervisor structure, used as an IOVA */
-#define HC_DMA_T_GUEST	3 /* another guest's frame (SPA) or GPA range */
+#define HC_DMA_T_GPA   1 /* a GPA beyond the guest's RAM */
+#define HC_DMA_T_HV    2 /* the SPA of a hypervisor structure, used as an IOVA */
+#define HC_DMA_T_GUEST 3 /* another guest's frame (SPA) or GPA range */
 
 /* HC_DMA_PHASE begin: where to aim (test ABI: these are host addresses, given
  * only to prove isolation; a production hypervisor would not hand them out). */

@@ -55,6 +55,17 @@ struct snp_backend {
 	void (*fini)(struct guest *g);
 };
 
+/* Reasons of the #VC the emulation injects (the exit code hardware would
+ * deliver as the #VC error code, APM vol 2 15.35.5). */
+enum snp_vc_reason {
+	SNP_VC_CPUID,	/* 0x72 */
+	SNP_VC_MSR,	/* 0x7c */
+	SNP_VC_IOIO,	/* 0x7b */
+	SNP_VC_VMMCALL, /* 0x81 */
+	SNP_VC_NPF,	/* 0x400: RMP #NPF of the PVALIDATE emulation */
+	SNP_VC_NR
+};
+
 struct snp_stats {
 	u64 pvalidate;	     /* PVALIDATE emulations */
 	u64 pvalidate_cf;    /* ... that returned CF=1 */
@@ -73,6 +84,13 @@ struct snp_stats {
 	u64 tsc_pvalidate, tsc_psc; /* hypervisor time spent, when a clock is set */
 	u64 pv_first, pv_last;	    /* clock of the first and last PVALIDATE */
 	u64 psc_first, psc_last;    /* ... and PSC request */
+	/* #VC the emulation injected (snp_inject_vc), per reason, and how many
+	 * of them the guest answered with the matching NAE event */
+	u64 vc_injected[SNP_VC_NR];
+	u64 vc_served[SNP_VC_NR];
+	u64 hc_nae;	    /* hypercalls through the VMMCALL NAE (56421 4.1, exit 0x81) */
+	u64 hc_gpa_shared;  /* hypercall GPA arguments checked: all on shared pages */
+	u64 hc_gpa_refused; /* ... refused: private or not guest memory (HC_EFAULT) */
 };
 
 /* Per-guest SNP state (one vCPU per guest). */
@@ -83,6 +101,7 @@ struct snp_guest {
 	bool ghcb_registered;
 	u64 ghcb_gpa;
 	struct snp_stats st;
+	u32 vc_pending; /* exit code of the last #VC injected, until its NAE arrives */
 	void *be_priv;
 };
 
@@ -137,7 +156,25 @@ int snp_msr_protocol(struct snp_guest *s, u64 val, u64 *resp);
 extern u64 (*snp_clock)(void);
 extern u64 snp_clock_khz;
 
+/* Emulated SNP only (hv/exits.c): an intercepted CPUID, MSR, IOIO or
+ * VMMCALL exit that raises #VC on SNP hardware is not handled; #VC (vector
+ * 29) is injected with the exit code as error code, RIP unchanged, counted
+ * per reason. An enum exit_action. */
+int snp_inject_vc(struct vcpu *v, u32 exit_code);
+/* Hypercall GPA arguments of an SNP guest (hv/exits.c): 0 if every page of
+ * [gpa, gpa + len) is a shared page of the guest, else -EPERM (private) or
+ * -EFAULT (not guest memory), with a log line naming call and GPA. */
+int snp_hc_gpa_check(struct guest *g, u64 nr, u64 gpa, u64 len);
+
+/* The hypercall dispatcher (hv/exits.c): raw VMMCALL of a plain guest and
+ * the VMMCALL NAE of an SNP guest. Returns RAX; *act is the enum exit_action to take next. */
+struct hc_call {
+	u64 nr, a1, a2, a3, a4; /* RAX, RBX, RCX, RDX, RSI */
+};
+s64 hc_dispatch(struct vcpu *v, const struct hc_call *c, int *act);
+
 /* Exit-dispatch hooks for VMGEXIT (hv/exits.c). */
+extern int (*vc_inject_hook)(struct vcpu *v, u32 exit_code);
 extern int (*vmgexit_hook)(struct vcpu *v);
 extern bool (*vmgexit_emul_hook)(struct vcpu *v);
 extern int (*rmp_npf_hook)(struct vcpu *v);

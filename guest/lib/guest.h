@@ -32,8 +32,16 @@ int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 int snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* ---- hypercalls (VMMCALL, hv/hypercall.h) ---- */
-static inline int64_t hypercall(uint64_t nr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4)
+/* ---- hypercalls (hv/hypercall.h, docs/guest-abi.md "Hypercalls") ----
+ * hypercall(): a plain guest executes VMMCALL; an SNP guest sends the
+ * VMMCALL NAE event through its GHCB with every pointer argument copied
+ * through the shared bounce page (guest/lib/snp.c snp_hypercall). An SNP
+ * guest can hypercall only after snp_init has registered its GHCB (the
+ * library runs snp_init before main); earlier, the guest is terminated. */
+int64_t hypercall(uint64_t nr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4);
+/* The VMMCALL instruction itself (0F 01 D9). In an SNP guest it raises #VC
+ * (exit code 0x81), which the #VC handler serves through the GHCB. */
+static inline int64_t vmmcall_raw(uint64_t nr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4)
 {
 	uint64_t ret;
 

@@ -1,6 +1,7 @@
 /* Guest library runtime: serial console, IDT and exception reporting,
  * hypercall exit, tests, and the C entry guest_main (docs/guest-abi.md). */
 #include "guest.h"
+#include "snp.h"
 
 #define COM1	 0x3f8
 #define COM1_LSR (COM1 + 5)
@@ -74,6 +75,13 @@ int printf(const char *fmt, ...)
 	va_end(ap);
 	serial_puts(buf);
 	return n;
+}
+
+int64_t hypercall(uint64_t nr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4)
+{
+	if (snp_active())
+		return snp_hypercall(nr, a1, a2, a3, a4);
+	return vmmcall_raw(nr, a1, a2, a3, a4);
 }
 
 void hc_exit(uint64_t status)
@@ -207,7 +215,13 @@ int ud2_safe(void)
 void guest_main(void);
 void guest_main(void)
 {
-	int ret = main();
+	int ret;
+
+	/* SNP: the GHCB (and the hypercall bounce page) before anything that
+	 * prints or hypercalls; without it the guest cannot even report */
+	if (snp_init())
+		snp_terminate(SNPV_TERM_SET, SNPV_TERM_INIT);
+	ret = main();
 
 	if (ret || tests_failed)
 		printf("guest: main returned %d, %u of %u tests failed\n", ret, tests_failed,

@@ -10,8 +10,15 @@ struct snp_boot_stats snp_boot;
 static struct ghcb ghcb_page __attribute__((aligned(4096)));
 struct ghcb *snp_ghcb;
 uint64_t snp_ghcb_gpa;
-uint64_t snp_vc_count;
-static int snp_state = -1; /* -1 unknown, 0 no, 1 SNP */
+uint64_t snp_vc_count, snp_vc_counts[VC_NR], snp_vc_noerr, snp_vc_nested;
+static int snp_state = -1;  /* -1 unknown, 0 no, 1 SNP */
+static bool ghcb_ready;	    /* registered with the hypervisor */
+static unsigned ghcb_users; /* code between filling the GHCB and reading the answer */
+static bool ghcb_backup_used;
+static struct ghcb ghcb_backup; /* private: the GHCB of the interrupted user */
+static uint8_t hc_bounce_page[4096] __attribute__((aligned(4096)));
+uint8_t *snp_hc_bounce;
+uint64_t snp_hc_bounced;
 
 static inline void wrmsr(uint32_t msr, uint64_t v)
 {
@@ -49,14 +56,37 @@ int pvalidate_safe(uint64_t va, int size, int validate, bool *cf, int *vec, uint
 
 /* ---- GHCB MSR protocol (56421 2.3.1) ---- */
 
+/* The GHCB MSR as the library last wrote it: only the library writes it,
+ * so it is read once. On hardware the accesses are free (the MSR lives in
+ * the VMSA); under the emulation each is an exit, and a GHCB NAE event
+ * then costs one VMGEXIT instead of three MSR accesses around it. */
+static uint64_t ghcb_msr_cache;
+static bool ghcb_msr_known;
+
+static uint64_t ghcb_msr_get(void)
+{
+	if (!ghcb_msr_known) {
+		ghcb_msr_cache = rdmsr(MSR_AMD64_SEV_ES_GHCB);
+		ghcb_msr_known = true;
+	}
+	return ghcb_msr_cache;
+}
+
+static void ghcb_msr_set(uint64_t v)
+{
+	wrmsr(MSR_AMD64_SEV_ES_GHCB, v);
+	ghcb_msr_cache = v;
+	ghcb_msr_known = true;
+}
+
 uint64_t ghcb_msr_call(uint64_t req)
 {
-	uint64_t old = rdmsr(MSR_AMD64_SEV_ES_GHCB), resp;
+	uint64_t old = ghcb_msr_get(), resp;
 
-	wrmsr(MSR_AMD64_SEV_ES_GHCB, req);
+	ghcb_msr_set(req);
 	vmgexit();
 	resp = rdmsr(MSR_AMD64_SEV_ES_GHCB);
-	wrmsr(MSR_AMD64_SEV_ES_GHCB, old);
+	ghcb_msr_set(old);
 	return resp;
 }
 
@@ -184,25 +214,40 @@ static void ghcb_reset(void)
 	snp_ghcb->ghcb_usage = GHCB_USAGE_STANDARD;
 }
 
+/* One NAE event: the GHCB MSR holds the GHCB's GPA (and keeps it, as
+ * Linux does; the MSR-protocol calls put it back), VMGEXIT, the answer. */
 static uint64_t ghcb_exit(uint64_t exit_code, uint64_t info1, uint64_t info2)
 {
-	uint64_t old = rdmsr(MSR_AMD64_SEV_ES_GHCB);
-
 	snp_ghcb->save.sw_exit_code = exit_code;
 	snp_ghcb->save.sw_exit_info_1 = info1;
 	snp_ghcb->save.sw_exit_info_2 = info2;
 	ghcb_valid(GHCB_FIELD_BIT(sw_exit_code));
 	ghcb_valid(GHCB_FIELD_BIT(sw_exit_info_1));
 	ghcb_valid(GHCB_FIELD_BIT(sw_exit_info_2));
-	wrmsr(MSR_AMD64_SEV_ES_GHCB, snp_ghcb_gpa);
+	if (ghcb_msr_get() != snp_ghcb_gpa)
+		ghcb_msr_set(snp_ghcb_gpa);
 	vmgexit();
-	wrmsr(MSR_AMD64_SEV_ES_GHCB, old);
 	return snp_ghcb->save.sw_exit_info_1 & 0xffffffffULL;
 }
 
 uint64_t ghcb_nae(uint64_t exit_code, uint64_t info1, uint64_t info2)
 {
-	return ghcb_exit(exit_code, info1, info2);
+	uint64_t r;
+
+	snp_ghcb_get();
+	r = ghcb_exit(exit_code, info1, info2);
+	snp_ghcb_put();
+	return r;
+}
+
+void snp_ghcb_get(void)
+{
+	ghcb_users++;
+}
+
+void snp_ghcb_put(void)
+{
+	ghcb_users--;
 }
 
 static int ghcb_setup(void)
@@ -230,19 +275,33 @@ static int ghcb_setup(void)
 		return -4;
 	memset(snp_ghcb, 0, sizeof(*snp_ghcb));
 	ghcb_reset();
+	ghcb_ready = true;
 	return 0;
 }
 
 int snp_init(void)
 {
+	static int done, result;
+
 	if (!snp_active())
 		return 0;
+	if (done)
+		return result;
+	done = 1;
 	snp_vc_install();
 	if (snp_cbit_init())
-		return -5;
+		return result = -5;
 	if (snp_validate_all(boot_info()->mem_size))
-		return -1;
-	return ghcb_setup();
+		return result = -1;
+	result = ghcb_setup();
+	if (result)
+		return result;
+	/* the hypercall bounce page: shared (C=0) like the GHCB, converted
+	 * with the GHCB's page-state change now that it exists */
+	if (snp_make_shared((uint64_t)(uintptr_t)hc_bounce_page, PAGE_SIZE, false))
+		return result = -6;
+	snp_hc_bounce = hc_bounce_page;
+	return 0;
 }
 
 /* ---- page-state change NAE (56421 4.1.6) ---- */
@@ -252,7 +311,9 @@ static struct psc_desc psc_tmp;
 uint64_t snp_psc_raw(void *desc, size_t len, size_t buf_off, uint64_t scratch, uint64_t *info1)
 {
 	uint8_t *buf = snp_ghcb->shared_buffer + buf_off;
+	uint64_t err;
 
+	snp_ghcb_get();
 	ghcb_reset();
 	if (buf_off + len > GHCB_SHARED_BUF_SIZE)
 		len = GHCB_SHARED_BUF_SIZE - buf_off;
@@ -262,7 +323,9 @@ uint64_t snp_psc_raw(void *desc, size_t len, size_t buf_off, uint64_t scratch, u
 	ghcb_valid(GHCB_FIELD_BIT(sw_scratch));
 	*info1 = ghcb_exit(SVM_VMGEXIT_PSC, 0, 0);
 	memcpy(desc, buf, len);
-	return snp_ghcb->save.sw_exit_info_2;
+	err = snp_ghcb->save.sw_exit_info_2;
+	snp_ghcb_put();
+	return err;
 }
 
 static uint64_t psc_send(unsigned n, unsigned *exits)
@@ -516,14 +579,20 @@ void snp_vc_install(void)
 	*(uint32_t *)(gate + 8) = (uint32_t)(a >> 32);
 }
 
-static void vc_fatal(struct exc_frame *f, const char *why)
+static void vc_fatal(struct exc_frame *f, const char *why, unsigned code)
 {
-	if (!snp_active()) { /* emulation: the console and hypercalls work */
+	if (!snp_active()) { /* a synthetic frame in a plain guest */
 		printf("guest: #VC %s: exit code 0x%llx at rip 0x%llx\n", why,
 		       (unsigned long long)f->error, (unsigned long long)f->rip);
 		hc_exit(HC_EXIT_EXCEPTION + 29);
 	}
-	snp_terminate(GHCB_TERM_SET_GENERAL, GHCB_TERM_GENERAL);
+	/* the console is one more #VC (IOIO): only where one can still nest */
+	if (ghcb_ready && !ghcb_backup_used)
+		printf("guest: #VC %s: exit code 0x%llx at rip 0x%llx: terminating (set %u code "
+		       "%u)\n",
+		       why, (unsigned long long)f->error, (unsigned long long)f->rip, SNPV_TERM_SET,
+		       code);
+	snp_terminate(SNPV_TERM_SET, code);
 }
 
 static bool vc_fixup(struct exc_frame *f, int vector)
@@ -537,6 +606,21 @@ static bool vc_fixup(struct exc_frame *f, int vector)
 	return true;
 }
 
+/* Before the GHCB exists only CPUID can be served: the MSR protocol's CPUID
+ * request (56421 2.3.1.3, subleaf 0 only, as Linux's early #VC handler). */
+static void vc_cpuid_msr_protocol(struct exc_frame *f)
+{
+	struct cpuid_out r;
+
+	if (snp_msr_cpuid((uint32_t)f->rax, &r))
+		vc_fatal(f, "CPUID refused (MSR protocol)", SNPV_TERM_VC_REFUSED);
+	f->rax = r.eax;
+	f->rbx = r.ebx;
+	f->rcx = r.ecx;
+	f->rdx = r.edx;
+	f->rip += 2;
+}
+
 static void vc_cpuid(struct exc_frame *f)
 {
 	ghcb_reset();
@@ -545,7 +629,7 @@ static void vc_cpuid(struct exc_frame *f)
 	ghcb_valid(GHCB_FIELD_BIT(rax));
 	ghcb_valid(GHCB_FIELD_BIT(rcx));
 	if (ghcb_exit(0x72, 0, 0))
-		vc_fatal(f, "CPUID refused");
+		vc_fatal(f, "CPUID refused", SNPV_TERM_VC_REFUSED);
 	f->rax = (uint32_t)snp_ghcb->save.rax;
 	f->rbx = (uint32_t)snp_ghcb->save.rbx;
 	f->rcx = (uint32_t)snp_ghcb->save.rcx;
@@ -572,11 +656,11 @@ static void vc_msr(struct exc_frame *f)
 	if (r == GHCB_HV_RESP_ISSUE_EXCEPTION) { /* #GP for the instruction */
 		f->error = 0;
 		if (!vc_fixup(f, 13))
-			vc_fatal(f, "MSR #GP");
+			vc_fatal(f, "MSR #GP", SNPV_TERM_VC_UNHANDLED);
 		return;
 	}
 	if (r)
-		vc_fatal(f, "MSR refused");
+		vc_fatal(f, "MSR refused", SNPV_TERM_VC_REFUSED);
 	if (!wr) {
 		f->rax = (uint32_t)snp_ghcb->save.rax;
 		f->rdx = (uint32_t)snp_ghcb->save.rdx;
@@ -619,7 +703,7 @@ static void vc_ioio(struct exc_frame *f)
 		len += 1;
 		break;
 	default:
-		vc_fatal(f, "IOIO instruction not decoded");
+		vc_fatal(f, "IOIO instruction not decoded", SNPV_TERM_VC_UNHANDLED);
 		return;
 	}
 	/* EXITINFO1 of the IOIO intercept (APM vol 2 15.10.2) */
@@ -632,7 +716,7 @@ static void vc_ioio(struct exc_frame *f)
 	snp_ghcb->save.rax = f->rax;
 	ghcb_valid(GHCB_FIELD_BIT(rax));
 	if (ghcb_exit(0x7b, info, 0))
-		vc_fatal(f, "IOIO refused");
+		vc_fatal(f, "IOIO refused", SNPV_TERM_VC_REFUSED);
 	if (in) {
 		uint64_t m = size == 4 ? 0xffffffffULL : size == 2 ? 0xffff : 0xff;
 
@@ -642,9 +726,92 @@ static void vc_ioio(struct exc_frame *f)
 	f->rip += len;
 }
 
-void snp_vc_handler(struct exc_frame *f)
+/* The VMMCALL NAE event (56421 4.1, exit code 0x81): RAX and CPL are the
+ * spec's inputs, RBX RCX RDX RSI snpvisor's argument registers; RAX comes
+ * back. *err = SW_EXITINFO2 when the hypervisor refused the event. The
+ * caller holds the GHCB. */
+static int64_t hc_nae(uint64_t nr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, unsigned cpl,
+		      uint64_t *err)
+{
+	ghcb_reset();
+	snp_ghcb->save.rax = nr;
+	snp_ghcb->save.rbx = a1;
+	snp_ghcb->save.rcx = a2;
+	snp_ghcb->save.rdx = a3;
+	snp_ghcb->save.rsi = a4;
+	snp_ghcb->save.cpl = (uint8_t)cpl;
+	ghcb_valid(GHCB_FIELD_BIT(rax));
+	ghcb_valid(GHCB_FIELD_BIT(rbx));
+	ghcb_valid(GHCB_FIELD_BIT(rcx));
+	ghcb_valid(GHCB_FIELD_BIT(rdx));
+	ghcb_valid(GHCB_FIELD_BIT(rsi));
+	ghcb_valid(GHCB_FIELD_BIT(cpl));
+	*err = ghcb_exit(SNP_NAE_VMMCALL, 0, 0) ? snp_ghcb->save.sw_exit_info_2 | 1 : 0;
+	return (int64_t)snp_ghcb->save.rax;
+}
+
+/* A raw VMMCALL (0F 01 D9) raises #VC 0x81: the registers go out as they
+ * are (pointer arguments included: the hypervisor refuses private GPAs
+ * with HC_EFAULT), RAX comes back, RIP += 3. */
+static void vc_vmmcall(struct exc_frame *f)
+{
+	uint64_t err;
+	int64_t r = hc_nae(f->rax, f->rbx, f->rcx, f->rdx, f->rsi, f->cs & 3, &err);
+
+	if (err)
+		vc_fatal(f, "VMMCALL refused", SNPV_TERM_VC_REFUSED);
+	f->rax = (uint64_t)r;
+	f->rip += 3;
+}
+
+uint64_t snp_vc_code_of(uint64_t rip)
+{
+	const uint8_t *ip = (const uint8_t *)(uintptr_t)rip;
+	unsigned o = ip[0] == 0x66 ? 1 : 0;
+
+	if (ip[0] == 0x0f && ip[1] == 0xa2)
+		return 0x72;
+	if (ip[0] == 0x0f && (ip[1] == 0x30 || ip[1] == 0x32))
+		return 0x7c;
+	if ((ip[o] >= 0xe4 && ip[o] <= 0xe7) || (ip[o] >= 0xec && ip[o] <= 0xef))
+		return 0x7b;
+	if (ip[0] == 0x0f && ip[1] == 0x01 && ip[2] == 0xd9)
+		return 0x81;
+	if (ip[0] == 0xf2 && ip[1] == 0x0f && ip[2] == 0x01 && ip[3] == 0xff)
+		return 0x400;
+	return 0;
+}
+
+static void vc_count(uint64_t code)
 {
 	snp_vc_count++;
+	switch (code) {
+	case 0x72:
+		snp_vc_counts[VC_CPUID]++;
+		break;
+	case 0x7c:
+		snp_vc_counts[VC_MSR]++;
+		break;
+	case 0x7b:
+		snp_vc_counts[VC_IOIO]++;
+		break;
+	case 0x81:
+		snp_vc_counts[VC_VMMCALL]++;
+		break;
+	case 0x400:
+		snp_vc_counts[VC_NPF]++;
+		break;
+	default:
+		snp_vc_counts[VC_OTHER]++;
+	}
+}
+
+void (*snp_vc_test_hook)(void);
+
+static void vc_dispatch(struct exc_frame *f)
+{
+	if (snp_vc_test_hook)
+		snp_vc_test_hook();
 	switch (f->error) {
 	case 0x72:
 		vc_cpuid(f);
@@ -655,12 +822,147 @@ void snp_vc_handler(struct exc_frame *f)
 	case 0x7b:
 		vc_ioio(f);
 		return;
-	case 0x400: /* RMP #NPF the hypervisor did not resolve (docs/snp-guest.md) */
-		if (vc_fixup(f, 29))
-			return;
-		vc_fatal(f, "RMP fault");
+	case 0x81:
+		vc_vmmcall(f);
 		return;
 	default:
-		vc_fatal(f, "unhandled");
+		vc_fatal(f, "unhandled", SNPV_TERM_VC_UNHANDLED);
 	}
+}
+
+void snp_vc_handler(struct exc_frame *f)
+{
+	bool saved = false;
+
+	if (f->error == SNP_VC_ERR_NONE) { /* QEMU TCG: no error code pushed */
+		snp_vc_noerr++;
+		f->error = snp_vc_code_of(f->rip);
+	}
+	vc_count(f->error);
+	if (f->error == 0x400) { /* RMP #NPF the hypervisor did not resolve */
+		if (!vc_fixup(f, 29))
+			vc_fatal(f, "RMP fault", SNPV_TERM_VC_UNHANDLED);
+		return;
+	}
+	if (!ghcb_ready) {
+		if (f->error == 0x72) {
+			vc_cpuid_msr_protocol(f);
+			return;
+		}
+		vc_fatal(f, "before the GHCB is registered", SNPV_TERM_VC_NO_GHCB);
+	}
+	/* Nested: the interrupted code was using the GHCB. Keep its contents
+	 * in the backup while this #VC uses the page, then put them back. */
+	if (ghcb_users) {
+		if (ghcb_backup_used)
+			vc_fatal(f, "nested while the GHCB backup is in use", SNPV_TERM_VC_NESTED);
+		memcpy(&ghcb_backup, snp_ghcb, sizeof(ghcb_backup));
+		ghcb_backup_used = saved = true;
+		snp_vc_nested++;
+	}
+	ghcb_users++;
+	vc_dispatch(f);
+	ghcb_users--;
+	if (saved) {
+		memcpy(snp_ghcb, &ghcb_backup, sizeof(ghcb_backup));
+		ghcb_backup_used = false;
+	}
+}
+
+/* ---- hypercalls through the GHCB (docs/guest-abi.md "Hypercalls") ---- */
+
+#define BOUNCE_DETAIL 2048 /* second half of the bounce page: HC_TEST_RESULT's detail */
+
+int64_t snp_hypercall_raw(uint64_t nr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4)
+{
+	uint64_t err;
+	int64_t r;
+
+	if (!ghcb_ready)
+		snp_terminate(SNPV_TERM_SET, SNPV_TERM_HC_NO_GHCB);
+	snp_ghcb_get();
+	r = hc_nae(nr, a1, a2, a3, a4, 0, &err);
+	snp_ghcb_put();
+	if (err)
+		snp_terminate(SNPV_TERM_SET, SNPV_TERM_VC_REFUSED);
+	return r;
+}
+
+/* [p, p + len) inside guest memory: the library may touch it (beyond it a
+ * private access faults on hardware and ends the guest under emulation). */
+static bool user_ok(uint64_t p, uint64_t len)
+{
+	uint64_t m = boot_info()->mem_size;
+
+	return p < m && len <= m - p;
+}
+
+/* A NUL-terminated string into the bounce page: at most max characters
+ * and the NUL (max + 1 bytes without a NUL: the hypervisor refuses it). */
+static int bounce_str(uint64_t p, uint8_t *dst, uint64_t max)
+{
+	for (uint64_t i = 0; i <= max; i++) {
+		if (!user_ok(p + i, 1))
+			return -1;
+		dst[i] = ((const uint8_t *)(uintptr_t)p)[i];
+		if (!dst[i])
+			return 0;
+	}
+	return 0;
+}
+
+int64_t snp_hypercall(uint64_t nr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4)
+{
+	uint8_t *b = snp_hc_bounce;
+	uint64_t bg = (uint64_t)(uintptr_t)b, out = 0, out_len = 0, n;
+	int64_t r;
+
+	if (!ghcb_ready || !b)
+		snp_terminate(SNPV_TERM_SET, SNPV_TERM_HC_NO_GHCB);
+	switch (nr) {
+	case HC_PUTS:
+		n = a2 <= HC_PUTS_MAX ? a2 : 0; /* too long: the hypervisor says HC_EINVAL */
+		if (n && !user_ok(a1, n))
+			return HC_EFAULT;
+		memcpy(b, (const void *)(uintptr_t)a1, n);
+		a1 = bg;
+		break;
+	case HC_TEST_RESULT:
+		if (bounce_str(a1, b, HC_NAME_MAX))
+			return HC_EFAULT;
+		a1 = bg;
+		if (a3) {
+			if (bounce_str(a3, b + BOUNCE_DETAIL, HC_DETAIL_MAX))
+				return HC_EFAULT;
+			a3 = bg + BOUNCE_DETAIL;
+		}
+		break;
+	case HC_GET_INFO:
+		out = a1;
+		out_len = a2 < sizeof(struct hc_info) ? a2 : sizeof(struct hc_info);
+		a1 = bg;
+		break;
+	case HC_DEV_INFO:
+		out = a2;
+		out_len = a3 < sizeof(struct hc_dev_info) ? a3 : sizeof(struct hc_dev_info);
+		a2 = bg;
+		break;
+	case HC_DMA_PHASE:
+		if (a1 == HC_DMA_BEGIN && a2) {
+			out = a2;
+			out_len =
+			    a3 < sizeof(struct hc_dma_targets) ? a3 : sizeof(struct hc_dma_targets);
+			a2 = bg;
+		}
+		break;
+	default: /* no pointer arguments known: registers as they are */
+		return snp_hypercall_raw(nr, a1, a2, a3, a4);
+	}
+	if (out_len && !user_ok(out, out_len))
+		return HC_EFAULT;
+	snp_hc_bounced++;
+	r = snp_hypercall_raw(nr, a1, a2, a3, a4);
+	if (out_len && r >= 0)
+		memcpy((void *)(uintptr_t)out, b, out_len);
+	return r;
 }

@@ -2,9 +2,9 @@
  * and its page-state-change NAE event, the #VC handler (vector 29).
  * References: AMD 56421 (GHCB specification) 2.3.1 and 4.1, APM vol 3
  * "PVALIDATE", APM vol 2 15.35 (#VC). The same code runs on SNP hardware
- * (CPUID/MSR/IO raise #VC, VMGEXIT exits 0x403) and under snpvisor's
- * emulation (no #VC; PVALIDATE and VMGEXIT are emulated by the hypervisor).
- * docs/snp-guest.md. */
+ * (CPUID/MSR/IO/VMMCALL raise #VC, VMGEXIT exits 0x403) and under snpvisor's
+ * emulation (the hypervisor injects the same #VC; PVALIDATE and VMGEXIT are
+ * emulated). docs/snp-guest.md. */
 #ifndef GUEST_LIB_SNP_H
 #define GUEST_LIB_SNP_H
 
@@ -68,8 +68,10 @@ struct snp_boot_stats {
 };
 extern struct snp_boot_stats snp_boot;
 /* Installs the #VC handler, PVALIDATEs [0, mem_size), negotiates the GHCB
- * protocol, converts the GHCB page to shared and registers it. Returns 0,
- * or a negative step number on failure. Does nothing without SNP. */
+ * protocol, converts the GHCB page to shared and registers it, then
+ * converts the hypercall bounce page to shared. Returns 0, or a negative
+ * step number on failure. Does nothing without SNP. Runs once (guest_main
+ * calls it before main); later calls return the first result. */
 int snp_init(void);
 int snp_validate_all(uint64_t mem_size);
 
@@ -119,11 +121,61 @@ int snp_pt_query(uint64_t va, bool *leaf_c, bool *tables_c, int *level);
 extern unsigned snp_pt_splits; /* 2M leaves split so far */
 
 /* ---- #VC (vector 29) ---- */
-/* Handles one #VC: CPUID (0x72), MSR (0x7c), IOIO (0x7b) through the GHCB;
- * 0x400 (RMP #NPF reported by the hypervisor) to an armed fixup. Anything
- * else terminates the guest. Exposed so the tests can feed it frames. */
+/* Handles one #VC: CPUID (0x72), MSR (0x7c), IOIO (0x7b), VMMCALL (0x81)
+ * through the GHCB (CPUID through the MSR protocol before the GHCB is
+ * registered; anything else then terminates); 0x400 (RMP #NPF reported by
+ * the hypervisor) to an armed fixup. A #VC while the GHCB is in use (a
+ * printf inside a handler, a CPUID between filling the GHCB and VMGEXIT)
+ * saves the GHCB to a backup, runs, and restores it; one level only (Linux
+ * does the same): a #VC while the backup is in use terminates with
+ * SNPV_TERM_VC_NESTED. Anything else terminates the guest. Exposed so the
+ * tests can feed it frames. */
 void snp_vc_handler(struct exc_frame *f);
 void snp_vc_install(void);
-extern uint64_t snp_vc_count;
+#define SNP_VC_ERR_NONE (~0ULL) /* pushed by vc.S when the #VC had no error code */
+enum { VC_CPUID, VC_MSR, VC_IOIO, VC_VMMCALL, VC_NPF, VC_OTHER, VC_NR };
+extern uint64_t snp_vc_count;	      /* every #VC */
+extern uint64_t snp_vc_counts[VC_NR]; /* per reason */
+extern uint64_t snp_vc_noerr;	      /* #VC delivered without an error code (QEMU TCG) */
+extern uint64_t snp_vc_nested;	      /* #VC taken while the GHCB was in use (backup used) */
+/* The exit code of the instruction at rip (the #VC error code hardware
+ * would push): CPUID 0x72, RDMSR/WRMSR 0x7c, IN/OUT 0x7b, VMMCALL 0x81,
+ * PVALIDATE 0x400 (the emulation's RMP #NPF); 0 if none of these. */
+uint64_t snp_vc_code_of(uint64_t rip);
+
+/* Test hook: called by the #VC handler after the GHCB is taken (and, when
+ * nested, saved), before the event is served. NULL except in tests. */
+extern void (*snp_vc_test_hook)(void);
+
+/* The GHCB in use by library code outside the #VC handler (hypercalls,
+ * PSC): a #VC in between finds it busy and uses the backup. */
+void snp_ghcb_get(void);
+void snp_ghcb_put(void);
+
+/* Termination reasons of the guest library (GHCB termination request,
+ * 56421 2.3.1.9: reason code set 3, "snpvisor guest library"; 0 and 1 are
+ * the GHCB spec's and Linux's). */
+#define SNPV_TERM_SET	       3
+#define SNPV_TERM_HC_NO_GHCB   1 /* hypercall before the GHCB is registered */
+#define SNPV_TERM_VC_NO_GHCB   2 /* a #VC that needs the GHCB before it exists */
+#define SNPV_TERM_VC_NESTED    3 /* #VC while the GHCB and its backup are in use */
+#define SNPV_TERM_VC_UNHANDLED 4 /* unknown exit code, undecodable instruction */
+#define SNPV_TERM_INIT	       5 /* snp_init failed (before main) */
+#define SNPV_TERM_VC_REFUSED   6 /* the hypervisor refused a #VC's NAE event */
+
+/* ---- hypercalls through the GHCB (docs/guest-abi.md "Hypercalls") ----
+ * The VMMCALL NAE event (exit code 0x81): RAX = call number, RBX, RCX, RDX,
+ * RSI = arguments, CPL; result in RAX. snp_hypercall() copies every pointer
+ * argument of a known call into the shared bounce page (results back) and
+ * refuses pointers outside guest memory with HC_EFAULT; the library's
+ * hypercall() uses it for SNP guests. snp_hypercall_raw() passes the
+ * registers as they are (the hypervisor refuses private GPAs).
+ * Both terminate the guest (SNPV_TERM_HC_NO_GHCB) before snp_init has
+ * registered the GHCB. */
+#define SNP_NAE_VMMCALL 0x81 /* SVM_EXIT_VMMCALL */
+int64_t snp_hypercall(uint64_t nr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4);
+int64_t snp_hypercall_raw(uint64_t nr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4);
+extern uint8_t *snp_hc_bounce;	/* the shared bounce page (NULL before snp_init) */
+extern uint64_t snp_hc_bounced; /* hypercalls that used it */
 
 #endif

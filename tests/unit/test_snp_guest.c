@@ -358,11 +358,20 @@ static void test_msr_protocol(void **state)
 	exit_vmmcall();
 	assert_true(guest.ghcb_msr >> 32);
 	assert_int_equal(psc_calls, 1);
-	/* a plain VMMCALL is still a hypercall (RIP += 3) */
+	/* a plain VMMCALL raises #VC 0x81 as on hardware: RIP unchanged, RAX
+	 * untouched, no hypercall ran */
 	put_insn(0x1000, vmmcall_b, 3);
 	vmcb.save.rax = HC_YIELD;
-	assert_int_equal(exit_vmmcall(), EXIT_YIELD);
-	assert_int_equal(vmcb.save.rip, 0x1003);
+	assert_int_equal(exit_vmmcall(), EXIT_RESUME);
+	assert_int_equal(vmcb.save.rip, 0x1000);
+	assert_int_equal(vmcb.save.rax, HC_YIELD);
+	assert_int_equal(vmcb.control.event_inj,
+			 SVM_EVTINJ_VALID | SVM_EVTINJ_VALID_ERR | X86_VEC_VC |
+			     FIELD_PREP(SVM_EVTINJ_TYPE_MASK, SVM_EVTINJ_TYPE_EXEPT));
+	assert_int_equal(vmcb.control.event_inj_err, SVM_EXIT_VMMCALL);
+	assert_int_equal(snp_guest_of(&guest)->st.vc_injected[SNP_VC_VMMCALL], 1);
+	snp_guest_of(&guest)->st.vc_injected[SNP_VC_VMMCALL] = 0; /* never served here */
+	vmcb.control.event_inj = 0;
 	/* termination request ends the guest */
 	put_insn(0x1000, vmgexit_b, 4);
 	guest.ghcb_msr = ghcb_msr_term_req(0, 3);
@@ -471,6 +480,145 @@ static void test_nae_unregistered(void **state)
 }
 
 /* RMP #NPF: one handler for hardware exits and the PVALIDATE emulation. */
+
+/* Emulated SNP: the exits SNP hardware turns into #VC inject #VC 29 with
+ * the exit code as error code, RIP unchanged; MSRs the processor does not
+ * intercept for an SEV-ES guest are still handled. */
+static void expect_vc(u32 code, u64 want_count, enum snp_vc_reason r)
+{
+	vmcb.save.rip = 0x2000;
+	vmcb.control.event_inj = 0;
+	vmcb.control.exit_code = code;
+	assert_int_equal(svm_handle_exit(&vcpu), EXIT_RESUME);
+	assert_int_equal(vmcb.save.rip, 0x2000);
+	assert_int_equal(FIELD_GET(SVM_EVTINJ_VEC_MASK, vmcb.control.event_inj), X86_VEC_VC);
+	assert_true(vmcb.control.event_inj & SVM_EVTINJ_VALID_ERR);
+	assert_int_equal(vmcb.control.event_inj_err, code);
+	assert_int_equal(snp_guest_of(&guest)->st.vc_injected[r], want_count);
+}
+
+static void test_vc_injection(void **state)
+{
+	struct snp_guest *s = snp_guest_of(&guest);
+
+	(void)state;
+	vmcb.save.rax = 0x40000000;
+	expect_vc(SVM_EXIT_CPUID, 1, SNP_VC_CPUID);
+	assert_int_equal(vmcb.save.rax, 0x40000000); /* not executed */
+	vcpu.regs.rcx = 0x4b564d00;		     /* an MSR hardware intercepts */
+	expect_vc(SVM_EXIT_MSR, 1, SNP_VC_MSR);
+	vmcb.control.exit_info_1 = (0x3f8ULL << 16) | BIT(4); /* OUT DX, AL */
+	expect_vc(SVM_EXIT_IOIO, 1, SNP_VC_IOIO);
+	/* SEV_STATUS, the GHCB MSR, EFER, PAT: no #VC on hardware, handled */
+	vmcb.control.event_inj = 0;
+	vmcb.control.exit_info_1 = 0;
+	vcpu.regs.rcx = MSR_AMD64_SEV;
+	vmcb.control.exit_code = SVM_EXIT_MSR;
+	vmcb.save.rip = 0x2000;
+	assert_int_equal(svm_handle_exit(&vcpu), EXIT_RESUME);
+	assert_int_equal(vmcb.control.event_inj, 0);
+	assert_int_equal(vmcb.save.rax, 7);
+	assert_int_equal(vmcb.save.rip, 0x2002);
+	assert_int_equal(s->st.vc_injected[SNP_VC_MSR], 1);
+	/* the IOIO NAE that answers the pending #VC counts as served */
+	register_ghcb();
+	memset(&gh()->save, 0, sizeof(gh()->save));
+	gh()->save.sw_exit_code = SVM_EXIT_CPUID;
+	gh()->save.rax = 0;
+	ghcb_set_field_valid(gh(), GHCB_FIELD_BIT(sw_exit_code));
+	ghcb_set_field_valid(gh(), GHCB_FIELD_BIT(sw_exit_info_1));
+	ghcb_set_field_valid(gh(), GHCB_FIELD_BIT(sw_exit_info_2));
+	ghcb_set_field_valid(gh(), GHCB_FIELD_BIT(rax));
+	ghcb_set_field_valid(gh(), GHCB_FIELD_BIT(rcx));
+	s->vc_pending = SVM_EXIT_CPUID;
+	assert_int_equal(exit_vmmcall(), EXIT_RESUME);
+	assert_int_equal(s->st.vc_served[SNP_VC_CPUID], 1);
+	assert_int_equal(s->vc_pending, 0);
+	/* the teardown's vc_served check: every injection answered */
+	s->st.vc_served[SNP_VC_MSR] = s->st.vc_injected[SNP_VC_MSR];
+	s->st.vc_served[SNP_VC_IOIO] = s->st.vc_injected[SNP_VC_IOIO];
+}
+
+/* The VMMCALL NAE (exit code 0x81): RAX, CPL, RBX, RCX, RDX, RSI from the
+ * GHCB, RAX back; GPA arguments only in shared pages. */
+#define PRIV_GPA 0x9000 /* private in the fake backend */
+static enum exit_action last_act;
+
+static u64 hc_nae(u64 nr, u64 a1, u64 a2, u64 a3, u8 cpl, bool all_valid)
+{
+	struct ghcb *g = gh();
+
+	memset(&g->save, 0, sizeof(g->save));
+	g->save.sw_exit_code = SVM_EXIT_VMMCALL;
+	g->save.rax = nr;
+	g->save.rbx = a1;
+	g->save.rcx = a2;
+	g->save.rdx = a3;
+	g->save.cpl = cpl;
+	ghcb_set_field_valid(g, GHCB_FIELD_BIT(sw_exit_code));
+	ghcb_set_field_valid(g, GHCB_FIELD_BIT(sw_exit_info_1));
+	ghcb_set_field_valid(g, GHCB_FIELD_BIT(sw_exit_info_2));
+	ghcb_set_field_valid(g, GHCB_FIELD_BIT(rax));
+	ghcb_set_field_valid(g, GHCB_FIELD_BIT(cpl));
+	ghcb_set_field_valid(g, GHCB_FIELD_BIT(rbx));
+	ghcb_set_field_valid(g, GHCB_FIELD_BIT(rcx));
+	ghcb_set_field_valid(g, GHCB_FIELD_BIT(rdx));
+	if (all_valid)
+		ghcb_set_field_valid(g, GHCB_FIELD_BIT(rsi));
+	last_act = exit_vmmcall();
+	return g->save.rax;
+}
+
+static void test_vmmcall_nae(void **state)
+{
+	struct snp_guest *s = snp_guest_of(&guest);
+	u64 buf = GHCB_GPA + GHCB_SHARED_BUF_OFFSET;
+	struct hc_info *info = (struct hc_info *)ram(buf);
+
+	(void)state;
+	register_ghcb();
+	/* HC_GET_INFO into the shared page: written, size returned */
+	assert_int_equal(hc_nae(HC_GET_INFO, buf, sizeof(*info), 0, 0, true), sizeof(*info));
+	assert_int_equal(gh()->save.sw_exit_info_1, 0);
+	assert_true(ghcb_field_valid(gh(), GHCB_FIELD_BIT(rax)));
+	assert_int_equal(info->mem_size, MEM_SIZE);
+	assert_string_equal(info->name, "s1");
+	/* into a private page: HC_EFAULT, nothing written */
+	memset(ram(PRIV_GPA), 0xa5, PAGE_SIZE);
+	assert_int_equal(hc_nae(HC_GET_INFO, PRIV_GPA, sizeof(*info), 0, 0, true), (u64)HC_EFAULT);
+	assert_int_equal(ram(PRIV_GPA)[0], 0xa5);
+	assert_int_equal(ram(PRIV_GPA)[sizeof(*info) - 1], 0xa5);
+	assert_int_equal(s->st.hc_gpa_refused, 1);
+	/* a buffer starting in the shared page and running into the next
+	 * (private) page is refused as a whole */
+	assert_int_equal(hc_nae(HC_GET_INFO, GHCB_GPA + PAGE_SIZE - 8, 64, 0, 0, true),
+			 (u64)HC_EFAULT);
+	assert_int_equal(s->st.hc_gpa_refused, 2);
+	/* a test result whose name lies in private memory: HC_EFAULT */
+	strcpy((char *)ram(PRIV_GPA), "t");
+	assert_int_equal(hc_nae(HC_TEST_RESULT, PRIV_GPA, 1, 0, 0, true), (u64)HC_EFAULT);
+	strcpy((char *)ram(buf), "nae.ok");
+	assert_int_equal(hc_nae(HC_TEST_RESULT, buf, 1, 0, 0, true), 0);
+	assert_int_equal(guest.checks_passed, 1);
+	/* a missing valid bit (RSI): MISSING_INPUT, RAX unchanged */
+	assert_int_equal(hc_nae(HC_YIELD, 0, 0, 0, 0, false), HC_YIELD);
+	assert_int_equal(gh()->save.sw_exit_info_1, GHCB_HV_RESP_MALFORMED_INPUT);
+	assert_int_equal(gh()->save.sw_exit_info_2, GHCB_ERR_MISSING_INPUT);
+	/* CPL 3: refused */
+	assert_int_equal(hc_nae(HC_YIELD, 0, 0, 0, 3, true), (u64)HC_EPERM);
+	/* HC_YIELD ends the slice; HC_EXIT ends the guest */
+	assert_int_equal(hc_nae(HC_YIELD, 0, 0, 0, 0, true), 0);
+	assert_int_equal(last_act, EXIT_YIELD);
+	assert_int_equal(s->st.hc_nae, 7);
+	hc_nae(HC_EXIT, 0, 0, 0, 0, true);
+	assert_int_equal(last_act, EXIT_STOP);
+	assert_int_equal(guest.outcome, GUEST_PASS);
+	/* a plain (non-SNP) guest: GPAs are not checked for sharing */
+	guest.snp = false;
+	assert_int_equal(snp_hc_gpa_check(&guest, HC_PUTS, PRIV_GPA, 8), -EFAULT);
+	guest.snp = true;
+}
+
 static unsigned split_calls;
 static u64 split_gpa;
 
@@ -572,6 +720,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_psc_nae, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_nae_unregistered, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_vmgexit_hw, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_vc_injection, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_vmmcall_nae, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rmp_npf, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rmp_npf_state, setup, teardown),
 	};
