@@ -18,8 +18,14 @@
 #include "hv/types.h"
 
 /* ---- secrets page (56860 "Secrets Page", version 2/3) ------------------ */
-#define SNP_VMPCK_SIZE	32
-#define SNP_VMPCK_COUNT 4
+/* snpvisor's launch layout (docs/guest-abi.md, docs/measure.md): the secrets
+ * page of every SNP guest is launched at this GPA (LAUNCH_UPDATE type
+ * SECRETS, after the boot page tables), so an SNP image loads at or above
+ * SNP_GUEST_LOAD_MIN. */
+#define SNP_SECRETS_GPA	   0x8000ULL
+#define SNP_GUEST_LOAD_MIN 0x9000ULL
+#define SNP_VMPCK_SIZE	   32
+#define SNP_VMPCK_COUNT	   4
 struct snp_secrets_page {
 	u32 version;
 	u32 imien; /* bit 0: IMI enabled */
@@ -183,6 +189,17 @@ struct snp_report_resp {
 } __packed;
 CHECK_SIZE(struct snp_report_resp, 0x20 + 0x4A0);
 CHECK_OFFSET(struct snp_report_resp, report, 0x20);
+
+/* ---- SNP Guest Request NAE (GHCB spec 56421 4.1.8, exit 0x8000_0011) ----
+ * SW_EXITINFO1 = GPA of the request page, SW_EXITINFO2 = GPA of the
+ * response page, both shared. On return SW_EXITINFO2 holds the hypervisor
+ * error in [63:32] and the firmware status (SEV_RET_*) in [31:0]; 0 is
+ * success (Linux SNP_GUEST_ERR / SNP_GUEST_VMM_ERR_*). */
+#define SNP_GUEST_ERR_FW	      GENMASK(31, 0)
+#define SNP_GUEST_ERR_VMM	      GENMASK(63, 32)
+#define SNP_GUEST_VMM_ERR_INVALID_LEN 1
+#define SNP_GUEST_VMM_ERR_BUSY	      2
+#define SNP_GUEST_VMM_ERR_GENERIC     0xFFFFFFFFU
 
 /* ---- sealing and opening messages (the guest's side) -------------------- */
 
