@@ -1,13 +1,14 @@
 # Guest programs: flat binaries linked at their load GPA (guest/lib/guest.ld),
 # built with the host gcc, SSE allowed. $(BUILD)/guests/<name>.bin.
-GUESTS += cbitprobe hello selftest triple npf badport spin cpuidbench snptest psctest edutest
+GUESTS += cbitprobe hello selftest triple npf badport spin cpuidbench snptest psctest edutest attest
 
 GUEST_CC ?= $(HOST_CC)
 GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -I. \
 	-ffreestanding -nostdlib -mno-red-zone -fno-pic -fno-pie -static -fno-stack-protector \
 	-fno-asynchronous-unwind-tables -fno-builtin -fcf-protection=none
 GUEST_OBJ := $(BUILD)/guest-obj
-GUEST_LIB_SRCS := guest/lib/start.S guest/lib/lib.c guest/lib/printf.c guest/lib/snp.c guest/lib/vc.S
+GUEST_LIB_SRCS := guest/lib/start.S guest/lib/lib.c guest/lib/printf.c guest/lib/snp.c guest/lib/vc.S \
+	snp/aes_gcm.c snp/guest_msg.c
 GUEST_LIB_OBJS := $(patsubst %,$(GUEST_OBJ)/%.o,$(basename $(GUEST_LIB_SRCS)))
 GUEST_IMAGES := $(patsubst %,$(BUILD)/guests/%.bin,$(GUESTS))
 # noheader.bin: hello.bin with its SNP image header's magic zeroed, for the
@@ -15,6 +16,12 @@ GUEST_IMAGES := $(patsubst %,$(BUILD)/guests/%.bin,$(GUESTS))
 GUEST_IMAGES += $(BUILD)/guests/noheader.bin
 
 $(GUEST_OBJ)/guest/%.o: guest/%.c
+	@mkdir -p $(dir $@)
+	@echo "  GUESTCC $<"
+	$(Q)$(GUEST_CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
+
+# pure sources the guest library shares with the hypervisor (snp/aes_gcm.c, snp/guest_msg.c)
+$(GUEST_OBJ)/snp/%.o: snp/%.c
 	@mkdir -p $(dir $@)
 	@echo "  GUESTCC $<"
 	$(Q)$(GUEST_CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@

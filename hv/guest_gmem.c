@@ -11,7 +11,10 @@
  *   [0x1000, 0x2000)       the boot-params page, SNP_LAUNCH_UPDATE UNMEASURED
  *   [0x2000, 0x8000)       the boot page tables (snp/vmsa.h SNP_BOOT_PT_GPA:
  *                          identity map of [0, 4 GiB), 2M pages), NORMAL
- *   [0x8000, load)         private, not validated
+ *   [0x8000, 0x9000)       the secrets page (snp/guest_msg.h SNP_SECRETS_GPA),
+ *                          SNP_LAUNCH_UPDATE SECRETS: the firmware writes
+ *                          the VMPCKs the guest's attestation requests use
+ *   [0x9000, load)         private, not validated
  *   [load, file end)       the image file, SNP_LAUNCH_UPDATE NORMAL, 4K pages
  *   [file end, image end)  .bss and stack up to the image header's memory
  *                          size (snp/measure.h struct snp_image_hdr),
@@ -49,6 +52,7 @@
 #include "hv/snp_guest.h"
 #include "hv/snp_host.h"
 #include "hv/svm.h"
+#include "snp/guest_msg.h"
 #include "snp/launch.h"
 #include "snp/measure.h"
 #include "snp/rmp.h"
@@ -74,6 +78,7 @@ struct gg {
 	u64 launch_base;    /* GPA of src[0] */
 	u8 page[PAGE_SIZE]; /* scratch: the VMSA being built */
 	u64 pages_launched;
+	spa_t greq[2]; /* SNP_GUEST_REQUEST request and response pages (0: not yet) */
 };
 
 static struct gg *gg_of(struct guest *g)
@@ -254,10 +259,11 @@ static int snp_launch_guest(struct gg *x, const void *image, u64 image_size, u64
 	static u8 tables[SNP_BOOT_PT_PAGES * PAGE_SIZE];
 	int ret;
 
-	if (load < SNP_BOOT_PT_END) {
+	_Static_assert(SNP_SECRETS_GPA == SNP_BOOT_PT_END, "secrets page after the page tables");
+	if (load < SNP_GUEST_LOAD_MIN) {
 		pr_err("guest %s: an SNP guest's image must load at or above 0x%llx (boot page "
-		       "tables, docs/guest-abi.md)\n",
-		       g->name, (unsigned long long)SNP_BOOT_PT_END);
+		       "tables and secrets page, docs/guest-abi.md)\n",
+		       g->name, (unsigned long long)SNP_GUEST_LOAD_MIN);
 		return -EINVAL;
 	}
 	snp_boot_tables_build(tables, guest_cbit_pos);
@@ -282,7 +288,9 @@ static int snp_launch_guest(struct gg *x, const void *image, u64 image_size, u64
 		ret = launch_range(x, SNP_BOOT_PT_GPA, sizeof(tables), SNP_PAGE_TYPE_NORMAL, tables,
 				   sizeof(tables));
 	if (!ret)
-		ret = populate_private(x, SNP_BOOT_PT_END, load);
+		ret = launch_range(x, SNP_SECRETS_GPA, PAGE_SIZE, SNP_PAGE_TYPE_SECRETS, NULL, 0);
+	if (!ret)
+		ret = populate_private(x, SNP_GUEST_LOAD_MIN, load);
 	if (!ret)
 		ret = launch_range(x, load, image_size, SNP_PAGE_TYPE_NORMAL, image, image_size);
 	if (!ret && img_end > file_end)
@@ -300,7 +308,9 @@ static int snp_launch_guest(struct gg *x, const void *image, u64 image_size, u64
 	}
 	if (snp_host.hardware) {
 		/* The real firmware's digest is only readable from an attestation
-		 * report (SNP_GUEST_REQUEST: not implemented); print our own. */
+		 * report, which the guest requests (SNP_GUEST_REQUEST, encrypted
+		 * with its VMPCK0) and hands back (HC_SNP_ATTESTED): print our
+		 * own, the guest's report is checked against it. */
 		print_digest(g, x->own.digest, "hypervisor");
 		return 0;
 	}
@@ -340,6 +350,9 @@ static void gg_destroy(struct guest *g)
 		pmem_free(x->gctx, PMEM_ORDER_4K, g->owner);
 	if (spa_val(x->vmsa) && pmem_owner_of(x->vmsa) == g->owner)
 		pmem_free(x->vmsa, PMEM_ORDER_4K, g->owner);
+	for (int k = 0; k < 2; k++)
+		if (spa_val(x->greq[k]) && pmem_owner_of(x->greq[k]) == g->owner)
+			pmem_free(x->greq[k], PMEM_ORDER_4K, g->owner);
 	free(x);
 	g->mem_priv = NULL;
 	g->npt_ready = false;
@@ -556,6 +569,32 @@ static int sb_is_shared(struct guest *g, gpa_t where)
 	return r.priv ? -EPERM : 0;
 }
 
+/* SNP_GUEST_REQUEST for the guest's context: req (4K, the guest's
+ * ciphertext) goes to a hypervisor page, the response page is made Firmware
+ * for the command and reclaimed (snp/launch.c snp_guest_request). */
+static int sb_guest_request(struct guest *g, const void *req, void *resp, u32 *fw_error)
+{
+	struct gg *x = g->mem_ops == &guest_mem_gmem ? gg_of(g) : NULL;
+	int ret;
+
+	*fw_error = 0;
+	if (!x || !x->launched || !x->launch.finished)
+		return -ENODEV;
+	for (int k = 0; k < 2; k++) {
+		if (!spa_val(x->greq[k])) {
+			ret = pmem_alloc(PMEM_ORDER_4K, g->owner, &x->greq[k]);
+			if (ret)
+				return ret;
+		}
+	}
+	memcpy(phys_ptr(x->greq[0]), req, PAGE_SIZE);
+	ret = snp_guest_request(&snp_host.psp, &snp_host.rmp, x->gctx, x->greq[0], x->greq[1],
+				fw_error);
+	if (!ret)
+		memcpy(resp, phys_ptr(x->greq[1]), PAGE_SIZE);
+	return ret;
+}
+
 static int sb_check(struct guest *g)
 {
 	struct gmem *gm = guest_gmem(g);
@@ -586,5 +625,6 @@ const struct snp_backend snp_gmem_backend = {
     .is_shared = sb_is_shared,
     .check = sb_check,
     .fingerprint = sb_fingerprint,
+    .guest_request = sb_guest_request,
     .fini = NULL,
 };

@@ -42,7 +42,11 @@
 	   * RBX = HC_DMA_END -> the number of memory owners whose checksum changed (0: none);     \
 	   * reported as "@@ CHECK dev.<guest>.dma_phase_memory_unchanged". Between the two the    \
 	   * guest must make no hypercall and no port I/O (docs/devices.md). */
-#define HC_NR 9 /* first unused number */
+#define HC_SNP_ATTESTED                                                                            \
+	9 /* SNP guests only: RBX = GPA of the 48-byte MEASUREMENT of the guest's attestation      \
+	   * report, RCX = 48 -> 0 if it equals the launch digest the hypervisor printed, 1 if     \
+	   * not; reported as "@@ CHECK snp.<guest>.attested_digest" (docs/snp-guest.md) */
+#define HC_NR 10 /* first unused number */
 
 /* HC_EXIT status: 0 = the guest's own tests passed (the hypervisor still
  * turns it into "fail" if any HC_TEST_RESULT failed); anything else = fail. */

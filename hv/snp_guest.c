@@ -25,6 +25,7 @@
 #include "hv/svm.h"
 #include "hv/vcpu.h"
 #include "snp/ghcb.h"
+#include "snp/guest_msg.h"
 #include "snp/rmp.h"
 #include "snp/sev_vmcb.h"
 
@@ -801,6 +802,76 @@ static void nae_psc(struct snp_guest *s, struct ghcb *gh)
 	gh->save.sw_exit_info_2 = 0;
 }
 
+/* SNP Guest Request NAE (56421 4.1.8, exit 0x8000_0011): SW_EXITINFO1 and
+ * SW_EXITINFO2 are the GPAs of the guest's request and response pages,
+ * which must be page-aligned, distinct, shared pages of the guest (else
+ * GHCB_ERR_INVALID_INPUT, nothing read or written). The request (ciphertext
+ * only: the guest encrypted it with its VMPCK) is copied into a hypervisor
+ * page and SNP_GUEST_REQUEST issued through the backend (the firmware model
+ * under QEMU, the PSP on hardware: the same code); the response is copied
+ * back only on success. SW_EXITINFO2 = [63:32] hypervisor error, [31:0]
+ * firmware status (Linux SNP_GUEST_ERR). */
+static void nae_guest_request(struct snp_guest *s, struct ghcb *gh)
+{
+	static u8 req[PAGE_SIZE], resp[PAGE_SIZE]; /* one vCPU at a time */
+	struct guest *g = s->g;
+	u64 rq = gh->save.sw_exit_info_1, rs = gh->save.sw_exit_info_2;
+	u32 fw = 0;
+	int ret;
+
+	s->st.guest_req++;
+	if (!IS_ALIGNED(rq, PAGE_SIZE) || !IS_ALIGNED(rs, PAGE_SIZE) || rq == rs ||
+	    !s->be->is_shared || s->be->is_shared(g, gpa(rq)) || s->be->is_shared(g, gpa(rs)) ||
+	    guest_read(g, gpa(rq), req, PAGE_SIZE)) {
+		s->st.guest_req_bad++;
+		nae_error(gh, GHCB_ERR_INVALID_INPUT);
+		return;
+	}
+	if (!s->be->guest_request) {
+		s->st.guest_req_bad++;
+		gh->save.sw_exit_info_1 = 0;
+		gh->save.sw_exit_info_2 = FIELD_PREP(SNP_GUEST_ERR_VMM, SNP_GUEST_VMM_ERR_GENERIC);
+		return;
+	}
+	ret = s->be->guest_request(g, req, resp, &fw);
+	gh->save.sw_exit_info_1 = 0;
+	if (ret == -EIO && fw) {
+		s->st.guest_req_fw_err++;
+		gh->save.sw_exit_info_2 = FIELD_PREP(SNP_GUEST_ERR_FW, fw);
+		return;
+	}
+	if (ret || guest_write(g, gpa(rs), resp, PAGE_SIZE)) {
+		pr_err("guest %s: SNP guest request failed in the hypervisor (%d)\n", g->name, ret);
+		gh->save.sw_exit_info_2 = FIELD_PREP(SNP_GUEST_ERR_VMM, SNP_GUEST_VMM_ERR_GENERIC);
+		return;
+	}
+	gh->save.sw_exit_info_2 = 0;
+}
+
+/* HC_SNP_ATTESTED (hv/hypercall.h): the guest hands back the MEASUREMENT of
+ * the attestation report it obtained; it must equal the launch digest this
+ * hypervisor printed ("@@ DIGEST", the firmware model's, or on hardware its
+ * own), closing the chain snp-measure == hypervisor == firmware report. */
+static s64 hc_attested(struct snp_guest *s, u64 where, u64 len)
+{
+	struct guest *g = s->g;
+	u8 m[48];
+	char hex[97], name[CFG_NAME_MAX + 32];
+	bool ok;
+
+	s->st.attested++;
+	if (len != sizeof(m) || !s->be->is_shared || s->be->is_shared(g, gpa(where)) ||
+	    s->be->is_shared(g, gpa(where + len - 1)) || guest_read(g, gpa(where), m, len))
+		return HC_EFAULT;
+	for (unsigned k = 0; k < sizeof(m); k++)
+		snprintf(hex + 2 * k, 3, "%02x", m[k]);
+	ok = g->mem.digest[0] && !strcmp(hex, g->mem.digest);
+	snprintf(name, sizeof(name), "snp.%s.attested_digest", g->name);
+	report_check(ok, name, "report MEASUREMENT %s %s launch digest %s", hex,
+		     ok ? "==" : "!=", g->mem.digest[0] ? g->mem.digest : "(none)");
+	return ok ? 0 : 1;
+}
+
 /* VMMCALL NAE (56421 4.1, Table of NAE events: exit code 0x81, inputs RAX
  * and CPL; the hypervisor defines the rest): snpvisor's hypercall ABI with
  * its argument registers RBX, RCX, RDX, RSI, all six required valid. The
@@ -822,7 +893,10 @@ static int nae_vmmcall(struct snp_guest *s, struct vcpu *v, struct ghcb *gh)
 	} else {
 		c = (struct hc_call){gh->save.rax, gh->save.rbx, gh->save.rcx, gh->save.rdx,
 				     gh->save.rsi};
-		gh->save.rax = (u64)hc_dispatch(v, &c, &act);
+		if (c.nr == HC_SNP_ATTESTED)
+			gh->save.rax = (u64)hc_attested(s, c.a1, c.a2);
+		else
+			gh->save.rax = (u64)hc_dispatch(v, &c, &act);
 	}
 	SET_VALID(gh, rax);
 	nae_ok(gh);
@@ -887,6 +961,9 @@ static int handle_nae(struct snp_guest *s, struct vcpu *v, u64 ghcb_gpa)
 		break;
 	case SVM_VMGEXIT_PSC:
 		nae_psc(s, gh);
+		break;
+	case SVM_VMGEXIT_GUEST_REQUEST:
+		nae_guest_request(s, gh);
 		break;
 	case SVM_VMGEXIT_HV_FEATURES:
 		gh->save.sw_exit_info_2 = GHCB_MSR_HV_FT_SNP;
@@ -1017,6 +1094,13 @@ static void vc_report(struct guest *g, struct snp_guest *s)
 		     "%llu #VC injected for CPUID/MSR/IOIO/VMMCALL, %llu answered by their NAE "
 		     "event",
 		     (unsigned long long)inj, (unsigned long long)srv);
+	if (s->st.guest_req)
+		pr_info("snp: guest %s: guest requests %llu (firmware refused %llu, hypervisor "
+			"refused %llu), attested digests %llu\n",
+			g->name, (unsigned long long)s->st.guest_req,
+			(unsigned long long)s->st.guest_req_fw_err,
+			(unsigned long long)s->st.guest_req_bad,
+			(unsigned long long)s->st.attested);
 	if (!s->st.hc_nae)
 		return;
 	snprintf(name, sizeof(name), "snp.%s.hypercalls_ghcb", g->name);

@@ -51,6 +51,11 @@ struct snp_backend {
 	/* A fingerprint of the guest's page states, to prove that a rejected
 	 * request changed nothing. May be NULL. */
 	u64 (*fingerprint)(struct guest *g);
+	/* SNP_GUEST_REQUEST (56860 8.26) for the guest: req is the 4K request
+	 * page (ciphertext), resp receives the 4K response page on success.
+	 * 0; -EIO with the firmware status in *fw_error; another negative
+	 * errno for a hypervisor failure. May be NULL (no firmware). */
+	int (*guest_request)(struct guest *g, const void *req, void *resp, u32 *fw_error);
 	/* Called when the guest is destroyed. May be NULL. */
 	void (*fini)(struct guest *g);
 };
@@ -88,9 +93,13 @@ struct snp_stats {
 	 * of them the guest answered with the matching NAE event */
 	u64 vc_injected[SNP_VC_NR];
 	u64 vc_served[SNP_VC_NR];
-	u64 hc_nae;	    /* hypercalls through the VMMCALL NAE (56421 4.1, exit 0x81) */
-	u64 hc_gpa_shared;  /* hypercall GPA arguments checked: all on shared pages */
-	u64 hc_gpa_refused; /* ... refused: private or not guest memory (HC_EFAULT) */
+	u64 hc_nae;	      /* hypercalls through the VMMCALL NAE (56421 4.1, exit 0x81) */
+	u64 hc_gpa_shared;    /* hypercall GPA arguments checked: all on shared pages */
+	u64 hc_gpa_refused;   /* ... refused: private or not guest memory (HC_EFAULT) */
+	u64 guest_req;	      /* SNP Guest Request NAE events (56421 4.1.8) */
+	u64 guest_req_fw_err; /* ... the firmware refused */
+	u64 guest_req_bad;    /* ... refused by the hypervisor (pages not shared) */
+	u64 attested;	      /* HC_SNP_ATTESTED calls */
 };
 
 /* Per-guest SNP state (one vCPU per guest). */

@@ -72,6 +72,30 @@ int snp_platform_status(struct psp *psp, struct rmp *rmp, spa_t page,
 	return rc ? rc : rc2;
 }
 
+int snp_guest_request(struct psp *psp, struct rmp *rmp, spa_t gctx, spa_t req, spa_t resp,
+		      u32 *fw_error)
+{
+	struct sev_data_snp_guest_request d = {
+	    .gctx_paddr = spa_val(gctx), .req_paddr = spa_val(req), .res_paddr = spa_val(resp)};
+	int rc, rc2;
+
+	if (fw_error)
+		*fw_error = 0;
+	if (!IS_ALIGNED(spa_val(req) | spa_val(resp), PAGE_SIZE) || !spa_val(req) ||
+	    !spa_val(resp) || spa_val(req) == spa_val(resp)) {
+		pr_err("snp: guest request needs two distinct page-aligned pages\n");
+		return -EINVAL;
+	}
+	memset(phys_ptr(resp), 0, PAGE_SIZE); /* nothing stale on failure */
+	rc = make_firmware(rmp, resp);
+	if (rc)
+		return rc;
+	rc = cmd(psp, SEV_CMD_SNP_GUEST_REQUEST, &d, sizeof(d), fw_error);
+	/* back to the hypervisor before anyone reads it */
+	rc2 = snp_reclaim_page(psp, rmp, resp, NULL);
+	return rc ? rc : rc2;
+}
+
 int snp_launch_begin(struct snp_launch *l, struct psp *psp, struct rmp *rmp, spa_t gctx, u32 asid,
 		     u64 policy)
 {

@@ -62,6 +62,16 @@ int snp_launch_page(struct snp_launch *l, spa_t pa, u64 gpa, enum snp_page_type 
 int snp_launch_vmsa(struct snp_launch *l, spa_t pa, const void *vmsa);
 int snp_launch_finish(struct snp_launch *l, const u8 host_data[32]);
 
+/* SNP_GUEST_REQUEST (56860 8.26) for the running guest whose context is
+ * gctx: req holds the guest's encrypted request (a hypervisor page), resp
+ * is a hypervisor page that is made Firmware for the command (KVM allocates
+ * its response page with snp_alloc_firmware_page) and reclaimed afterwards;
+ * on success it then holds the encrypted response. 0; -EIO with the
+ * firmware status in *fw_error (the request was refused, resp holds nothing
+ * of the guest); -EINVAL; an RMP error. */
+int snp_guest_request(struct psp *psp, struct rmp *rmp, spa_t gctx, spa_t req, spa_t resp,
+		      u32 *fw_error);
+
 /* SNP_PAGE_RECLAIM of one page, then RMPUPDATE to hypervisor-owned. */
 int snp_reclaim_page(struct psp *psp, struct rmp *rmp, spa_t pa, u32 *fw_error);
 

@@ -7,6 +7,8 @@
 
 #include "hv/log.h"
 #include "hv/mem.h"
+#include "snp/aes_gcm.h"
+#include "snp/guest_msg.h"
 #include "snp/sev_fw.h"
 #include "snp/sha384.h"
 
@@ -21,26 +23,34 @@ struct model_gctx {
 	u64 pages_launched;
 	struct snp_measure ld;
 	u8 host_data[32];
+	/* guest messages (56860 8.26): the keys written to the secrets page and,
+	 * per key, the sequence number of the last message (0: none yet) */
+	bool has_secrets;
+	u8 vmpck[SNP_VMPCK_COUNT][SNP_VMPCK_SIZE];
+	u64 msg_seqno[SNP_VMPCK_COUNT];
+	u8 report_id[32];
+	u64 launch_tcb;
 };
 _Static_assert(sizeof(struct model_gctx) <= PAGE_SIZE, "gctx fits in its page");
 
-/* Secrets page written at LAUNCH_UPDATE(SECRETS) (56860 "Secrets Page";
- * Linux struct snp_secrets_page): version, imien, fms, gosvw, VMPCK0-3. */
-struct model_secrets {
-	u32 version;
-	u32 imien;
-	u32 fms;
-	u32 rsvd;
-	u8 gosvw[16];
-	u8 vmpck[4][32];
-} __packed;
-CHECK_OFFSET(struct model_secrets, vmpck, 0x20);
+/* Secrets page written at LAUNCH_UPDATE(SECRETS): struct snp_secrets_page
+ * (snp/guest_msg.h), version 2 (what the firmware of API 1.55 writes). */
 #define MODEL_SECRETS_VERSION 2
 
 #define API_DEFAULT_MAJOR 1
 #define API_DEFAULT_MINOR 55
 
 /* ---- helpers -------------------------------------------------------------- */
+
+static bool mem_is_zero(const void *p, size_t n)
+{
+	const u8 *b = p;
+
+	for (size_t k = 0; k < n; k++)
+		if (b[k])
+			return false;
+	return true;
+}
 
 static bool asid_dirty(const struct psp_model *m, u32 asid)
 {
@@ -141,6 +151,33 @@ static int fw_write(struct psp_model *m, u64 pa, const struct rmp_info *i)
 	if (rc)
 		pr_err("psp-model: RMP write at %#llx failed (%d)\n", (unsigned long long)pa, rc);
 	return rc;
+}
+
+/* Fresh key material: SHA-384 over the model's seed, a counter that never
+ * repeats, a label and the context address. The seed mixes the TSC at
+ * psp_model_init() with whatever psp_model_add_entropy() adds (the
+ * hypervisor: RDRAND when the CPU has it). Not a vetted DRBG: good enough
+ * for keys that an emulation must not hard-code, not for real secrets. */
+static void model_random(struct psp_model *m, const char *label, u64 gctx, u8 *out, size_t len)
+{
+	struct sha384_ctx c;
+	u8 h[SHA384_DIGEST_SIZE];
+
+	while (len) {
+		size_t n = MIN(len, sizeof(h));
+
+		sha384_init(&c);
+		sha384_update(&c, m->seed, sizeof(m->seed));
+		sha384_update(&c, &m->rand_counter, sizeof(m->rand_counter));
+		sha384_update(&c, label, strlen(label));
+		sha384_update(&c, &gctx, sizeof(gctx));
+		sha384_final(&c, h);
+		m->rand_counter++;
+		memcpy(out, h, n);
+		out += n;
+		len -= n;
+	}
+	memset(h, 0, sizeof(h));
 }
 
 /* ---- platform commands (56860 8.2-8.9) ----------------------------------- */
@@ -280,6 +317,7 @@ _Static_assert(offsetof(struct sev_data_snp_launch_start, gctx_paddr) == 0, "gct
 _Static_assert(offsetof(struct sev_data_snp_launch_update, gctx_paddr) == 0, "gctx first");
 _Static_assert(offsetof(struct sev_data_snp_launch_finish, gctx_paddr) == 0, "gctx first");
 _Static_assert(offsetof(struct sev_data_snp_activate, gctx_paddr) == 0, "gctx first");
+_Static_assert(offsetof(struct sev_data_snp_guest_request, gctx_paddr) == 0, "gctx first");
 
 static u32 cmd_launch_start(struct psp_model *m, spa_t buf)
 {
@@ -303,6 +341,8 @@ static u32 cmd_launch_start(struct psp_model *m, spa_t buf)
 		return rc;
 	g->policy = d.policy;
 	g->state = SNP_GSTATE_LAUNCH;
+	g->launch_tcb = m->cfg.tcb_version;
+	model_random(m, "report_id", d.gctx_paddr, g->report_id, sizeof(g->report_id));
 	snp_measure_init(&g->ld);
 	return SEV_RET_SUCCESS;
 }
@@ -330,20 +370,6 @@ static u32 cmd_activate(struct psp_model *m, spa_t buf)
 	set_asid_dirty(m, d.asid, true);
 	g->asid = d.asid;
 	return SEV_RET_SUCCESS;
-}
-
-static void model_vmpck(u64 gctx, unsigned idx, u8 out[32])
-{
-	struct sha384_ctx c;
-	u8 h[SHA384_DIGEST_SIZE];
-	static const char label[] = "snpvisor psp model vmpck";
-
-	sha384_init(&c);
-	sha384_update(&c, label, sizeof(label));
-	sha384_update(&c, &gctx, sizeof(gctx));
-	sha384_update(&c, &idx, sizeof(idx));
-	sha384_final(&c, h);
-	memcpy(out, h, 32);
 }
 
 /* CPUID page check (56860 "CPUID Reporting"): on a bad table the firmware
@@ -427,14 +453,18 @@ static u32 cmd_launch_update(struct psp_model *m, spa_t buf)
 		memset(page, 0, PAGE_SIZE);
 		break;
 	case SNP_PAGE_TYPE_SECRETS: {
-		struct model_secrets s;
+		struct snp_secrets_page *s = page;
 
-		memset(page, 0, PAGE_SIZE);
-		memset(&s, 0, sizeof(s));
-		s.version = MODEL_SECRETS_VERSION;
-		for (unsigned k = 0; k < 4; k++)
-			model_vmpck(d.gctx_paddr, k, s.vmpck[k]);
-		memcpy(page, &s, sizeof(s));
+		/* one secrets page per guest: a second would need a second set
+		 * of keys the firmware could not tell apart (model choice) */
+		if (g->has_secrets)
+			return SEV_RET_INVALID_PARAM;
+		memset(s, 0, PAGE_SIZE);
+		s->version = MODEL_SECRETS_VERSION;
+		model_random(m, "vmpck", d.gctx_paddr, &g->vmpck[0][0], sizeof(g->vmpck));
+		memcpy(s->vmpck, g->vmpck, sizeof(s->vmpck));
+		memset(g->msg_seqno, 0, sizeof(g->msg_seqno));
+		g->has_secrets = true;
 		break;
 	}
 	case SNP_PAGE_TYPE_CPUID:
@@ -487,6 +517,156 @@ static u32 cmd_launch_finish(struct psp_model *m, spa_t buf)
 		return SEV_RET_INVALID_PARAM;
 	memcpy(g->host_data, d.host_data, sizeof(g->host_data));
 	g->state = SNP_GSTATE_RUNNING; /* the digest is frozen from here on */
+	return SEV_RET_SUCCESS;
+}
+
+/* ---- SNP_GUEST_REQUEST (56860 8.26) --------------------------------------- */
+
+/* MSG_REPORT_REQ -> MSG_REPORT_RSP (56860 "Attestation"). The report is
+ * what the firmware would sign; the model cannot sign it with the VCEK
+ * (the chip's key, derived in the PSP), so SIGNATURE stays zero while
+ * SIGNATURE_ALGO says ECDSA P-384, as on hardware (docs/snp.md). */
+static void build_report(const struct psp_model *m, const struct model_gctx *g, unsigned vmpck,
+			 const struct snp_report_req *req, struct snp_report_resp *rsp)
+{
+	struct snp_attestation_report *r = &rsp->report;
+	static const char chip_label[] = "snpvisor psp model chip id";
+
+	memset(rsp, 0, sizeof(*rsp));
+	/* the requested VMPL must be one the requester may speak for: VMPCKn
+	 * belongs to VMPLn, which may ask for VMPL n..3 */
+	if (req->vmpl > 3 || req->vmpl < vmpck) {
+		rsp->status = SNP_REPORT_RSP_INVALID_PARAM;
+		return;
+	}
+	rsp->status = SNP_REPORT_RSP_SUCCESS;
+	rsp->report_size = sizeof(*r);
+	r->version = SNP_REPORT_VERSION;
+	r->guest_svn = 0; /* no ID block: SVN 0 */
+	r->policy = g->policy;
+	r->vmpl = req->vmpl;
+	r->signature_algo = SNP_SIG_ALGO_ECDSA_P384;
+	r->current_tcb = m->cfg.tcb_version;
+	r->platform_info = m->cfg.smt_enabled ? SNP_PLATFORM_INFO_SMT_EN : 0;
+	r->flags = (u32)FIELD_PREP(SNP_REPORT_F_SIGNING_KEY, SNP_REPORT_SIGNING_VCEK);
+	memcpy(r->report_data, req->user_data, sizeof(r->report_data));
+	memcpy(r->measurement, g->ld.digest, sizeof(r->measurement));
+	memcpy(r->host_data, g->host_data, sizeof(r->host_data));
+	/* ID_KEY_DIGEST, AUTHOR_KEY_DIGEST, FAMILY_ID, IMAGE_ID: zero, no ID block */
+	memcpy(r->report_id, g->report_id, sizeof(r->report_id));
+	memset(r->report_id_ma, 0xFF, sizeof(r->report_id_ma)); /* no migration agent */
+	r->reported_tcb = m->cfg.tcb_version;
+	/* CHIP_ID: one value per (model) chip */
+	{
+		u8 h[SHA384_DIGEST_SIZE];
+
+		sha384(chip_label, sizeof(chip_label), h);
+		memcpy(r->chip_id, h, 32);
+		sha384(h, sizeof(h), h);
+		memcpy(r->chip_id + 32, h, 32);
+	}
+	r->committed_tcb = m->cfg.tcb_version;
+	r->current_build = (u8)m->cfg.build;
+	r->current_minor = m->cfg.api_minor;
+	r->current_major = m->cfg.api_major;
+	r->committed_build = (u8)m->cfg.build;
+	r->committed_minor = m->cfg.api_minor;
+	r->committed_major = m->cfg.api_major;
+	r->launch_tcb = g->launch_tcb;
+}
+
+/* The header of a request the firmware accepts (56860 "Message Header"):
+ * AES-256-GCM, header version 1 and size 0x60, reserved fields zero, a
+ * payload that fits. */
+static u32 check_msg_hdr(const struct snp_guest_msg_hdr *h)
+{
+	static const u8 zero[sizeof(h->rsvd3)];
+
+	if (h->algo != SNP_AEAD_AES_256_GCM || h->hdr_version != SNP_MSG_HDR_VERSION ||
+	    h->hdr_sz != sizeof(*h) || h->msg_sz > SNP_MSG_PAYLOAD_MAX)
+		return SEV_RET_INVALID_PARAM;
+	if (h->rsvd2 || memcmp(h->rsvd1, zero, sizeof(h->rsvd1)) ||
+	    memcmp(h->rsvd3, zero, sizeof(h->rsvd3)) ||
+	    memcmp(h->authtag + SNP_MSG_TAG_SIZE, zero, sizeof(h->authtag) - SNP_MSG_TAG_SIZE))
+		return SEV_RET_INVALID_PARAM;
+	return SEV_RET_SUCCESS;
+}
+
+/* Rules in order (status): guest RUNNING [INVALID_GUEST_STATE]; launched
+ * with a secrets page [INVALID_GUEST_STATE]; request page hypervisor-owned
+ * [INVALID_ADDRESS / INVALID_PAGE_STATE]; response page a 4K Firmware page
+ * [INVALID_ADDRESS / INVALID_PAGE_STATE]; header [INVALID_PARAM]; MSG_VMPCK
+ * 0..3 [INVALID_KEY]; sequence number = last + 1 [INVALID_PARAM], below
+ * 2^64 - 2 [AEAD_OFLOW]; tag [BAD_SIGNATURE]; message type and version
+ * [INVALID_PARAM]. Every failure leaves the context and the response page
+ * unchanged; success advances the sequence number by two (request and
+ * response) and writes the encrypted response. Model choices where 56860
+ * is not explicit: docs/snp.md. */
+static u32 cmd_guest_request(struct psp_model *m, spa_t buf)
+{
+	static struct snp_guest_msg req, rsp; /* one command at a time */
+	static u8 plain[SNP_MSG_PAYLOAD_MAX];
+	static struct snp_report_resp report;
+	struct sev_data_snp_guest_request d;
+	struct snp_report_req rr;
+	struct model_gctx *g;
+	u8 iv[GCM_IV_SIZE];
+	unsigned k;
+	u64 seq;
+	u32 rc;
+
+	rc = guest_cmd(m, buf, &d, sizeof(d), &g);
+	if (rc)
+		return rc;
+	if (g->state != SNP_GSTATE_RUNNING || !g->has_secrets)
+		return SEV_RET_INVALID_GUEST_STATE;
+	if (!IS_ALIGNED(d.req_paddr, PAGE_SIZE))
+		return SEV_RET_INVALID_ADDRESS;
+	rc = read_buf(m, spa(d.req_paddr), &req, sizeof(req));
+	if (rc)
+		return rc;
+	rc = check_fw_page(m, d.res_paddr);
+	if (rc)
+		return rc == SEV_RET_INVALID_PAGE_SIZE ? SEV_RET_INVALID_PAGE_STATE : rc;
+	rc = check_msg_hdr(&req.hdr);
+	if (rc)
+		return rc;
+	k = req.hdr.msg_vmpck;
+	if (k >= SNP_VMPCK_COUNT)
+		return SEV_RET_INVALID_KEY;
+	seq = req.hdr.msg_seqno;
+	if (seq != g->msg_seqno[k] + 1)
+		return SEV_RET_INVALID_PARAM; /* replayed or skipped */
+	if (seq >= ~0ULL - 1)
+		return SEV_RET_AEAD_OFLOW; /* no sequence number left for the response */
+	snp_msg_iv(seq, iv);
+	if (aes256_gcm_decrypt(g->vmpck[k], iv, (const u8 *)&req.hdr + SNP_MSG_AAD_OFFSET,
+			       SNP_MSG_AAD_SIZE, req.payload, req.hdr.msg_sz, plain,
+			       req.hdr.authtag))
+		return SEV_RET_BAD_SIGNATURE;
+	if (req.hdr.msg_type != SNP_MSG_REPORT_REQ || req.hdr.msg_version != SNP_MSG_VERSION ||
+	    req.hdr.msg_sz != sizeof(rr))
+		return SEV_RET_INVALID_PARAM; /* the only message the model implements */
+	memcpy(&rr, plain, sizeof(rr));
+	if (!mem_is_zero(rr.rsvd, sizeof(rr.rsvd)))
+		return SEV_RET_INVALID_PARAM;
+
+	build_report(m, g, k, &rr, &report);
+	memset(&rsp, 0, sizeof(rsp));
+	rsp.hdr.msg_seqno = seq + 1;
+	rsp.hdr.algo = SNP_AEAD_AES_256_GCM;
+	rsp.hdr.hdr_version = SNP_MSG_HDR_VERSION;
+	rsp.hdr.hdr_sz = sizeof(rsp.hdr);
+	rsp.hdr.msg_type = SNP_MSG_REPORT_RSP;
+	rsp.hdr.msg_version = SNP_MSG_VERSION;
+	rsp.hdr.msg_sz = sizeof(report);
+	rsp.hdr.msg_vmpck = (u8)k;
+	snp_msg_iv(seq + 1, iv);
+	aes256_gcm_encrypt(g->vmpck[k], iv, (const u8 *)&rsp.hdr + SNP_MSG_AAD_OFFSET,
+			   SNP_MSG_AAD_SIZE, &report, sizeof(report), rsp.payload, rsp.hdr.authtag);
+	write_buf(spa(d.res_paddr), &rsp, sizeof(rsp));
+	g->msg_seqno[k] = seq + 1;
+	memset(plain, 0, sizeof(plain));
 	return SEV_RET_SUCCESS;
 }
 
@@ -583,6 +763,9 @@ u32 psp_model_exec(struct psp_model *m, u32 cmd, spa_t buf)
 	case SEV_CMD_SNP_LAUNCH_FINISH:
 		rc = cmd_launch_finish(m, buf);
 		break;
+	case SEV_CMD_SNP_GUEST_REQUEST:
+		rc = cmd_guest_request(m, buf);
+		break;
 	case SEV_CMD_SNP_DECOMMISSION:
 		rc = cmd_decommission(m, buf);
 		break;
@@ -623,7 +806,26 @@ int psp_model_init(struct psp_model *m, struct rmp *rmp, const struct psp_model_
 	}
 	m->regs = regs ? regs : &psp_sev_regs_v2;
 	m->state = SNP_PSTATE_UNINIT;
+	psp_model_add_entropy(m, &m, sizeof(m)); /* where the model lives */
 	return 0;
+}
+
+void psp_model_add_entropy(struct psp_model *m, const void *data, size_t len)
+{
+	struct sha384_ctx c;
+	u64 tsc = 0;
+
+#if defined(__x86_64__)
+	u32 lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	tsc = (u64)hi << 32 | lo;
+#endif
+	sha384_init(&c);
+	sha384_update(&c, m->seed, sizeof(m->seed));
+	sha384_update(&c, &tsc, sizeof(tsc));
+	sha384_update(&c, data, len);
+	sha384_final(&c, m->seed);
 }
 
 int psp_model_guest_info(const struct psp_model *m, spa_t gctx, struct psp_model_guest_info *out)

@@ -4,7 +4,8 @@
  * It implements the SNP commands the hypervisor's launch and teardown use
  * (SNP_INIT/INIT_EX, SHUTDOWN/SHUTDOWN_EX, PLATFORM_STATUS, DF_FLUSH,
  * GCTX_CREATE, LAUNCH_START, ACTIVATE, LAUNCH_UPDATE, LAUNCH_FINISH,
- * DECOMMISSION, PAGE_RECLAIM) with the state checks and status codes of the
+ * DECOMMISSION, PAGE_RECLAIM) and SNP_GUEST_REQUEST (MSG_REPORT_REQ: an
+ * unsigned attestation report) with the state checks and status codes of the
  * SNP firmware ABI (56860 chapter 8) as far as public sources state them;
  * the rules and the choices where they do not are in docs/snp.md. Every RMP
  * change the model makes goes through rmp_model_fw_write() (what the PSP may
@@ -51,7 +52,9 @@ struct psp_model {
 	u32 reg_cmdresp;
 	u32 reg_addr_lo;
 	u32 reg_addr_hi;
-	bool stall; /* tests: accept commands, never respond */
+	bool stall;	  /* tests: accept commands, never respond */
+	u8 seed[48];	  /* key material: psp_model_add_entropy() */
+	u64 rand_counter; /* never repeats while the model lives */
 	u64 commands;
 	u32 last_cmd;
 	u32 last_status;
@@ -80,6 +83,10 @@ u32 psp_model_exec(struct psp_model *m, u32 cmd, spa_t buf);
 
 /* Register file (ctx = struct psp_model *): offsets of m->regs. */
 extern const struct psp_mmio_ops psp_model_mmio_ops;
+
+/* Mixes data (and the TSC) into the seed of the keys the model makes:
+ * VMPCKs of secrets pages, REPORT_IDs (psp_model_init seeds it once). */
+void psp_model_add_entropy(struct psp_model *m, const void *data, size_t len);
 
 /* Model introspection for tests and the QEMU attestation stand-in.
  * 0, or -ENOENT when gctx is not a live guest context. */

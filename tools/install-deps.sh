@@ -14,6 +14,7 @@ gcc:/usr/bin/gcc
 make:/usr/bin/make
 binutils:/usr/bin/objcopy
 python3:/usr/bin/python3
+python3-cryptography:/usr/lib/python3/dist-packages/cryptography
 clang:/usr/bin/clang
 libclang-rt-14-dev:/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a
 xz-utils:/usr/bin/xz

@@ -937,6 +937,13 @@ int64_t snp_hypercall(uint64_t nr, uint64_t a1, uint64_t a2, uint64_t a3, uint64
 			a3 = bg + BOUNCE_DETAIL;
 		}
 		break;
+	case HC_SNP_ATTESTED:
+		n = a2 <= 48 ? a2 : 0; /* anything else: the hypervisor says HC_EFAULT */
+		if (n && !user_ok(a1, n))
+			return HC_EFAULT;
+		memcpy(b, (const void *)(uintptr_t)a1, n);
+		a1 = bg;
+		break;
 	case HC_GET_INFO:
 		out = a1;
 		out_len = a2 < sizeof(struct hc_info) ? a2 : sizeof(struct hc_info);
@@ -965,4 +972,73 @@ int64_t snp_hypercall(uint64_t nr, uint64_t a1, uint64_t a2, uint64_t a3, uint64
 	if (out_len && r >= 0)
 		memcpy((void *)(uintptr_t)out, b, out_len);
 	return r;
+}
+
+/* ---- attestation: SNP Guest Request (56421 4.1.8; 56860 8.26) ---- */
+
+/* The two shared pages the hypervisor sees: ciphertext only. */
+static uint8_t greq_page[4096] __attribute__((aligned(4096)));
+static uint8_t gresp_page[4096] __attribute__((aligned(4096)));
+static bool greq_shared;
+/* Private copies: the message is built and opened here, never in shared memory. */
+static struct snp_guest_msg greq_priv, gresp_priv;
+static struct snp_report_resp greport;
+uint64_t snp_msg_seqno; /* VMPCK0: sequence number of the last message (0: none yet) */
+uint64_t snp_guest_requests;
+
+const uint8_t *snp_vmpck0(void)
+{
+	return ((const struct snp_secrets_page *)(uintptr_t)SNP_SECRETS_GPA)->vmpck[0];
+}
+
+int snp_guest_req_raw(const struct snp_guest_msg *req, struct snp_guest_msg *resp, uint64_t *info1,
+		      uint64_t *info2)
+{
+	if (!ghcb_ready)
+		return -1;
+	if (!greq_shared) {
+		if (snp_make_shared((uint64_t)(uintptr_t)greq_page, PAGE_SIZE, false) ||
+		    snp_make_shared((uint64_t)(uintptr_t)gresp_page, PAGE_SIZE, false))
+			return -1;
+		greq_shared = true;
+	}
+	memcpy(greq_page, req, sizeof(*req));
+	memset(gresp_page, 0, sizeof(gresp_page));
+	snp_ghcb_get();
+	ghcb_reset();
+	*info1 = ghcb_exit(SNP_NAE_GUEST_REQUEST, (uint64_t)(uintptr_t)greq_page,
+			   (uint64_t)(uintptr_t)gresp_page);
+	*info2 = snp_ghcb->save.sw_exit_info_2;
+	snp_ghcb_put();
+	snp_guest_requests++;
+	memcpy(resp, gresp_page, sizeof(*resp));
+	return 0;
+}
+
+int snp_get_report(const uint8_t user_data[64], struct snp_attestation_report *out)
+{
+	struct snp_report_req r;
+	uint64_t i1, i2, seq = snp_msg_seqno + 1;
+
+	memset(&r, 0, sizeof(r));
+	memcpy(r.user_data, user_data, sizeof(r.user_data));
+	r.vmpl = 0;
+	if (snp_msg_seal(&greq_priv, snp_vmpck0(), 0, seq, SNP_MSG_REPORT_REQ, &r, sizeof(r)))
+		return SNP_REPORT_E_INTERNAL;
+	if (snp_guest_req_raw(&greq_priv, &gresp_priv, &i1, &i2))
+		return SNP_REPORT_E_INTERNAL;
+	if (i1 || i2)
+		return SNP_REPORT_E_REFUSED; /* nothing consumed: the firmware keeps its number */
+	/* the response must answer this request: sequence number + 1, VMPCK0,
+	 * MSG_REPORT_RSP, authenticated */
+	if (snp_msg_open(&gresp_priv, snp_vmpck0(), 0, seq + 1, SNP_MSG_REPORT_RSP, &greport,
+			 sizeof(greport)))
+		return SNP_REPORT_E_AUTH;
+	snp_msg_seqno = seq + 1;
+	if (greport.status != SNP_REPORT_RSP_SUCCESS ||
+	    greport.report_size != sizeof(greport.report))
+		return SNP_REPORT_E_STATUS;
+	memcpy(out, &greport.report, sizeof(*out));
+	memset(&greport, 0, sizeof(greport));
+	return 0;
 }

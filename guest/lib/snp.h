@@ -10,6 +10,7 @@
 
 #include "guest.h"
 #include "snp/ghcb.h"
+#include "snp/guest_msg.h"
 
 #define MSR_SEV_STATUS		 0xc0010131
 #define SEV_STATUS_SNP		 (1u << 2)
@@ -177,5 +178,29 @@ int64_t snp_hypercall(uint64_t nr, uint64_t a1, uint64_t a2, uint64_t a3, uint64
 int64_t snp_hypercall_raw(uint64_t nr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4);
 extern uint8_t *snp_hc_bounce;	/* the shared bounce page (NULL before snp_init) */
 extern uint64_t snp_hc_bounced; /* hypercalls that used it */
+
+/* ---- attestation reports (docs/snp-guest.md "Attestation") ----
+ * The secrets page the hypervisor launched at SNP_SECRETS_GPA holds VMPCK0.
+ * snp_get_report() builds MSG_REPORT_REQ (user data, VMPL 0) in private
+ * memory, seals it with VMPCK0 (AES-256-GCM, IV = sequence number), copies
+ * only the sealed page to a shared request page, sends the SNP Guest
+ * Request NAE (exit 0x8000_0011, SW_EXITINFO1/2 = request/response GPAs),
+ * copies the response page back to private memory and opens it: sequence
+ * number + 1, MSG_REPORT_RSP, tag. 0 and the report, or SNP_REPORT_E_*.
+ * The sequence number advances only when a response was accepted. */
+#define SNP_NAE_GUEST_REQUEST 0x80000011ULL
+#define SNP_REPORT_E_INTERNAL (-1) /* no GHCB, or the pages could not be shared */
+#define SNP_REPORT_E_REFUSED  (-2) /* the hypervisor or the firmware refused (SW_EXITINFO) */
+#define SNP_REPORT_E_AUTH     (-3) /* the response did not authenticate or answer */
+#define SNP_REPORT_E_STATUS   (-4) /* MSG_REPORT_RSP status not success */
+int snp_get_report(const uint8_t user_data[64], struct snp_attestation_report *out);
+/* One raw request: req (already sealed) to the shared request page, the
+ * NAE, the shared response page copied to resp. 0 and *info1, *info2 =
+ * SW_EXITINFO1/2 (info2: [63:32] hypervisor, [31:0] firmware error), or -1. */
+int snp_guest_req_raw(const struct snp_guest_msg *req, struct snp_guest_msg *resp, uint64_t *info1,
+		      uint64_t *info2);
+const uint8_t *snp_vmpck0(void); /* VMPCK0 in the secrets page */
+extern uint64_t snp_msg_seqno;	 /* last sequence number used with VMPCK0 */
+extern uint64_t snp_guest_requests;
 
 #endif

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -20,7 +21,9 @@
 #include "hv/vcpu.h"
 #undef MSR_AMD64_SEV_ES_GHCB
 #include "snp/ghcb.h"
+#include "snp/guest_msg.h"
 #include "snp/rmp.h"
+#include "snp/sev_fw.h"
 #include "tests/unit/host_env.h"
 
 #define WIN_SIZE (4ULL << 20)
@@ -542,6 +545,124 @@ static void test_vc_injection(void **state)
 /* The VMMCALL NAE (exit code 0x81): RAX, CPL, RBX, RCX, RDX, RSI from the
  * GHCB, RAX back; GPA arguments only in shared pages. */
 #define PRIV_GPA 0x9000 /* private in the fake backend */
+/* ---- SNP Guest Request NAE (56421 4.1.8) --------------------------------- */
+
+#define REQ_GPA	 0xb000ULL
+#define RESP_GPA 0xc000ULL
+static unsigned greq_calls;
+static int greq_ret;
+static u32 greq_fw;
+static u8 greq_seen[PAGE_SIZE];
+
+static int greq_is_shared(struct guest *g, gpa_t a)
+{
+	u64 pg = gpa_val(a) & ~(PAGE_SIZE - 1);
+
+	(void)g;
+	return pg == GHCB_GPA || pg == REQ_GPA || pg == RESP_GPA ? 0 : -EPERM;
+}
+
+/* The firmware's part, faked: records the request, answers a pattern. */
+static int greq_fake(struct guest *g, const void *req, void *resp, u32 *fw)
+{
+	(void)g;
+	greq_calls++;
+	memcpy(greq_seen, req, PAGE_SIZE);
+	memset(resp, 0xC5, PAGE_SIZE);
+	*fw = greq_fw;
+	return greq_ret;
+}
+
+static const struct snp_backend greq_be = {.name = "greq",
+					   .rmp = be_rmp,
+					   .psc = be_psc,
+					   .is_shared = greq_is_shared,
+					   .guest_request = greq_fake};
+static const struct snp_backend greq_none_be = {
+    .name = "greq-none", .rmp = be_rmp, .psc = be_psc, .is_shared = greq_is_shared};
+
+/* One NAE; returns SW_EXITINFO2, *info1 = SW_EXITINFO1. */
+static u64 greq_nae(u64 rq, u64 rs, u64 *info1)
+{
+	struct ghcb *g = gh();
+
+	memset(&g->save, 0, sizeof(g->save));
+	g->save.sw_exit_code = SVM_VMGEXIT_GUEST_REQUEST;
+	g->save.sw_exit_info_1 = rq;
+	g->save.sw_exit_info_2 = rs;
+	ghcb_set_field_valid(g, GHCB_FIELD_BIT(sw_exit_code));
+	ghcb_set_field_valid(g, GHCB_FIELD_BIT(sw_exit_info_1));
+	ghcb_set_field_valid(g, GHCB_FIELD_BIT(sw_exit_info_2));
+	assert_int_equal(exit_vmmcall(), EXIT_RESUME);
+	*info1 = g->save.sw_exit_info_1;
+	return g->save.sw_exit_info_2;
+}
+
+static bool page_is(u64 ga, u8 v)
+{
+	for (u64 k = 0; k < PAGE_SIZE; k++)
+		if (ram(ga)[k] != v)
+			return false;
+	return true;
+}
+
+static void test_guest_request_nae(void **state)
+{
+	struct snp_guest *sg = snp_guest_of(&guest);
+	u64 i1;
+
+	(void)state;
+	register_ghcb();
+	sg->be = &greq_be;
+	memset(ram(REQ_GPA), 0x3A, PAGE_SIZE);
+	memset(ram(RESP_GPA), 0, PAGE_SIZE);
+
+	/* success: the request page reaches the firmware, the answer comes back */
+	greq_calls = 0;
+	greq_ret = 0;
+	greq_fw = 0;
+	assert_int_equal(greq_nae(REQ_GPA, RESP_GPA, &i1), 0);
+	assert_int_equal(i1, 0);
+	assert_int_equal(greq_calls, 1);
+	assert_int_equal(greq_seen[0], 0x3A);
+	assert_int_equal(greq_seen[PAGE_SIZE - 1], 0x3A);
+	assert_true(page_is(RESP_GPA, 0xC5));
+
+	/* a firmware error: its status in SW_EXITINFO2[31:0], no response */
+	memset(ram(RESP_GPA), 0, PAGE_SIZE);
+	greq_ret = -EIO;
+	greq_fw = SEV_RET_BAD_SIGNATURE;
+	assert_int_equal(greq_nae(REQ_GPA, RESP_GPA, &i1), SEV_RET_BAD_SIGNATURE);
+	assert_int_equal(i1, 0);
+	assert_true(page_is(RESP_GPA, 0));
+
+	/* a hypervisor failure: SW_EXITINFO2[63:32] */
+	greq_ret = -ENOMEM;
+	greq_fw = 0;
+	assert_int_equal(greq_nae(REQ_GPA, RESP_GPA, &i1), (u64)SNP_GUEST_VMM_ERR_GENERIC << 32);
+	assert_true(page_is(RESP_GPA, 0));
+
+	/* pages that are not shared, not aligned, or the same: GHCB error,
+	 * the firmware is not asked */
+	greq_calls = 0;
+	greq_ret = 0;
+	assert_int_equal(greq_nae(0xd000, RESP_GPA, &i1), GHCB_ERR_INVALID_INPUT);
+	assert_int_equal(i1, GHCB_HV_RESP_MALFORMED_INPUT);
+	assert_int_equal(greq_nae(REQ_GPA, 0xd000, &i1), GHCB_ERR_INVALID_INPUT);
+	assert_int_equal(greq_nae(REQ_GPA + 8, RESP_GPA, &i1), GHCB_ERR_INVALID_INPUT);
+	assert_int_equal(greq_nae(REQ_GPA, RESP_GPA + 0x10, &i1), GHCB_ERR_INVALID_INPUT);
+	assert_int_equal(greq_nae(REQ_GPA, REQ_GPA, &i1), GHCB_ERR_INVALID_INPUT);
+	assert_int_equal(greq_nae(REQ_GPA, MEM_SIZE + 0x1000, &i1), GHCB_ERR_INVALID_INPUT);
+	assert_int_equal(greq_calls, 0);
+	assert_true(page_is(RESP_GPA, 0));
+
+	/* no firmware behind the backend */
+	sg->be = &greq_none_be;
+	assert_int_equal(greq_nae(REQ_GPA, RESP_GPA, &i1), (u64)SNP_GUEST_VMM_ERR_GENERIC << 32);
+	assert_int_equal(i1, 0);
+	sg->be = &fake_be;
+}
+
 static enum exit_action last_act;
 
 static u64 hc_nae(u64 nr, u64 a1, u64 a2, u64 a3, u8 cpl, bool all_valid)
@@ -567,6 +688,32 @@ static u64 hc_nae(u64 nr, u64 a1, u64 a2, u64 a3, u8 cpl, bool all_valid)
 		ghcb_set_field_valid(g, GHCB_FIELD_BIT(rsi));
 	last_act = exit_vmmcall();
 	return g->save.rax;
+}
+
+/* HC_SNP_ATTESTED: the report's MEASUREMENT against the printed digest. */
+static void test_attested_hypercall(void **state)
+{
+	u64 buf = GHCB_GPA + GHCB_SHARED_BUF_OFFSET;
+	u8 *m = ram(buf);
+
+	(void)state;
+	register_ghcb();
+	snp_guest_of(&guest)->be = &greq_be; /* shared pages by page */
+	for (unsigned k = 0; k < 48; k++) {
+		m[k] = (u8)(0xF0 + k);
+		snprintf(guest.mem.digest + 2 * k, 3, "%02x", m[k]);
+	}
+	assert_int_equal(hc_nae(HC_SNP_ATTESTED, buf, 48, 0, 0, true), 0);
+	m[47] ^= 1; /* one bit off */
+	assert_int_equal(hc_nae(HC_SNP_ATTESTED, buf, 48, 0, 0, true), 1);
+	m[47] ^= 1;
+	guest.mem.digest[0] = '\0'; /* no digest printed: nothing can match */
+	assert_int_equal(hc_nae(HC_SNP_ATTESTED, buf, 48, 0, 0, true), 1);
+	/* private memory, wrong length */
+	assert_int_equal(hc_nae(HC_SNP_ATTESTED, 0x20000, 48, 0, 0, true), (u64)HC_EFAULT);
+	assert_int_equal(hc_nae(HC_SNP_ATTESTED, buf, 32, 0, 0, true), (u64)HC_EFAULT);
+	assert_int_equal(snp_guest_of(&guest)->st.attested, 5);
+	snp_guest_of(&guest)->be = &fake_be;
 }
 
 static void test_vmmcall_nae(void **state)
@@ -722,6 +869,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_vmgexit_hw, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_vc_injection, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_vmmcall_nae, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_guest_request_nae, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_attested_hypercall, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rmp_npf, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rmp_npf_state, setup, teardown),
 	};
