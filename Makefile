@@ -67,7 +67,7 @@ UNIT_BINS := $(patsubst %,$(BUILD)/tests/unit/test_%,$(UNIT_TESTS))
 $(BUILD)/tests/unit/test_%: $(HOST_OBJ)/tests/unit/test_%.o $(HOST_ENV_OBJ) $(LIBPURE)
 	@mkdir -p $(dir $@)
 	@echo "  LINK    $@"
-	$(Q)$(HOST_CC) $(HOST_CFLAGS) $^ -lcmocka -o $@
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(filter %.o,$^) $(filter %.a,$^) -lcmocka -o $@
 
 TOOL_BINS := $(patsubst %,$(BUILD)/tools/%,$(HOST_TOOLS))
 $(BUILD)/tools/%: $(HOST_OBJ)/tools/%.o $(HOST_ENV_OBJ) $(LIBPURE)

@@ -22,12 +22,8 @@
 #include "snp/rmp.h"
 #include "snp/sev_fw.h"
 #include "tests/unit/host_env.h"
+#include "tests/unit/snp_env.h"
 
-#define WIN_BASE 0x1000000ULL
-#define WIN_SIZE 0x1000000ULL
-#define COVERED	 0x2000000ULL
-#define TBL_SIZE 0x24000ULL
-#define CMDBUF	 (WIN_BASE + 0x100000)
 #define GCTX	 (WIN_BASE + 0x101000)
 #define GCTX2	 (WIN_BASE + 0x102000)
 #define STATUSPG (WIN_BASE + 0x103000)
@@ -43,24 +39,14 @@ static struct snp_launch L;
 
 static int setup(void **state)
 {
-	u32 e;
-
 	(void)state;
-	win = aligned_alloc(HUGE_SIZE, WIN_SIZE);
-	memset(win, 0x5A, WIN_SIZE);
-	host_phys_window(win, spa(WIN_BASE), WIN_SIZE);
-	if (rmp_init_model(&rmp, spa(WIN_BASE), TBL_SIZE, COVERED) ||
-	    psp_model_init(&model, &rmp, NULL, NULL) ||
-	    psp_init(&psp, &psp_model_mmio_ops, &model, &psp_sev_regs_v2, spa(CMDBUF), 1000))
-		return -1;
-	return snp_platform_init(&psp, &e);
+	return snp_env_setup(&win, 0x5A, &rmp, &model, &psp);
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	host_phys_window(NULL, spa(0), 0);
-	free(win);
+	snp_env_teardown(&win);
 	return 0;
 }
 

@@ -22,6 +22,7 @@
 #include "snp/sev_vmcb.h"
 #include "snp/vmsa.h"
 #include "tests/unit/host_env.h"
+#include "tests/unit/snp_env.h"
 
 /* ---- ASIDs ---- */
 
@@ -82,11 +83,6 @@ static void test_asid_space(void **state)
 
 /* ---- a launched VMSA on the firmware model ---- */
 
-#define WIN_BASE 0x1000000ULL
-#define WIN_SIZE 0x1000000ULL
-#define COVERED	 0x2000000ULL
-#define TBL_SIZE 0x24000ULL
-#define CMDBUF	 (WIN_BASE + 0x100000)
 #define GCTX	 (WIN_BASE + 0x101000)
 #define VMCB_PA	 (WIN_BASE + 0x102000)
 #define HSAVE_PA (WIN_BASE + 0x103000)
@@ -107,16 +103,9 @@ static struct sev_vmrun_ctx ctx;
 static int setup(void **state)
 {
 	static u64 page[PAGE_SIZE / 8];
-	u32 e;
 
 	(void)state;
-	win = aligned_alloc(HUGE_SIZE, WIN_SIZE);
-	memset(win, 0, WIN_SIZE);
-	host_phys_window(win, spa(WIN_BASE), WIN_SIZE);
-	if (rmp_init_model(&rmp, spa(WIN_BASE), TBL_SIZE, COVERED) ||
-	    psp_model_init(&model, &rmp, NULL, NULL) ||
-	    psp_init(&psp, &psp_model_mmio_ops, &model, &psp_sev_regs_v2, spa(CMDBUF), 1000) ||
-	    snp_platform_init(&psp, &e))
+	if (snp_env_setup(&win, 0, &rmp, &model, &psp))
 		return -1;
 	/* the launch snpvisor does for a guest's vCPU (hv/guest_gmem.c) */
 	vmsa_page_build_boot64(page, 0x10000, 0x1000, SVM_SEV_FEAT_SNP_ACTIVE);
@@ -145,8 +134,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	host_phys_window(NULL, spa(0), 0);
-	free(win);
+	snp_env_teardown(&win);
 	return 0;
 }
 
