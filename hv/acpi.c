@@ -161,13 +161,17 @@ static void madt_add_cpu(struct madt_info *m, u8 type, u32 apic_id, u32 uid, u32
 }
 
 /* The structure at off needs `need` bytes of its declared length. */
-static int madt_sub_short(u32 off, u8 type, u8 length, u8 need)
+/* Copies the structure at off into e (need bytes) when its length covers
+ * them; otherwise says which structure is short. */
+static int madt_sub_read(const u8 *b, u32 off, u8 type, u8 length, void *e, u8 need)
 {
-	if (length >= need)
-		return 0;
-	pr_err("acpi: MADT structure type %u at offset %u is %u bytes, its type needs %u\n", type,
-	       off, length, need);
-	return -EINVAL;
+	if (length < need) {
+		pr_err("acpi: MADT structure type %u at offset %u is %u bytes, its type needs %u\n",
+		       type, off, length, need);
+		return -EINVAL;
+	}
+	memcpy(e, b + off, need);
+	return 0;
 }
 
 int madt_parse(const void *table, u32 len, u32 bsp_apic_id, struct madt_info *out)
@@ -208,30 +212,27 @@ int madt_parse(const void *table, u32 len, u32 bsp_apic_id, struct madt_info *ou
 		case ACPI_MADT_TYPE_LAPIC: {
 			struct acpi_madt_lapic e;
 
-			err = madt_sub_short(off, sub.type, sub.length, sizeof(e));
+			err = madt_sub_read(b, off, sub.type, sub.length, &e, sizeof(e));
 			if (err)
 				return err;
-			memcpy(&e, b + off, sizeof(e));
 			madt_add_cpu(out, sub.type, e.apic_id, e.uid, e.flags);
 			break;
 		}
 		case ACPI_MADT_TYPE_X2APIC: {
 			struct acpi_madt_x2apic e;
 
-			err = madt_sub_short(off, sub.type, sub.length, sizeof(e));
+			err = madt_sub_read(b, off, sub.type, sub.length, &e, sizeof(e));
 			if (err)
 				return err;
-			memcpy(&e, b + off, sizeof(e));
 			madt_add_cpu(out, sub.type, e.apic_id, e.uid, e.flags);
 			break;
 		}
 		case ACPI_MADT_TYPE_LAPIC_OVERRIDE: {
 			struct acpi_madt_lapic_override e;
 
-			err = madt_sub_short(off, sub.type, sub.length, sizeof(e));
+			err = madt_sub_read(b, off, sub.type, sub.length, &e, sizeof(e));
 			if (err)
 				return err;
-			memcpy(&e, b + off, sizeof(e));
 			out->lapic_addr = e.address;
 			break;
 		}
