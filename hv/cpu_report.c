@@ -52,6 +52,7 @@ void cpu_features_read(void)
 	cpu.x2apic = r.ecx & BIT(21);
 	cpu.tsc_deadline = r.ecx & BIT(24);
 	cpu.xsave = r.ecx & BIT(26);
+	cpu.rdrand = r.ecx & BIT(30); /* CPUID 1 ECX[30] RDRAND (APM vol 3, appendix E) */
 	cpu.max_ext_leaf = cpuid(0x80000000).eax;
 	read_brand();
 	r = cpuid(0x80000001);
@@ -108,10 +109,13 @@ void cpu_report(void)
 			cpu.avic ? "yes" : "no");
 	}
 	if (!cpu.sev_leaf)
-		pr_info("cpu: SEV leaf 0x8000001F: not reported (max extended leaf 0x%x); no SME/SEV/SNP\n",
+		pr_info("cpu: SEV leaf 0x8000001F: not reported (max extended leaf 0x%x); no "
+			"SME/SEV/SNP\n",
 			cpu.max_ext_leaf);
 	else
-		pr_info("cpu: SEV leaf: SME %s, SEV %s, SEV-ES %s, SNP %s, C-bit %u, %u encrypted guests, min SEV ASID %u\n",
+		pr_info("cpu: SEV leaf: SME %s, SEV %s, SEV-ES %s, SNP %s, C-bit %u, %u encrypted "
+			"guests, min SEV ASID %u\n",
 			cpu.sme ? "yes" : "no", cpu.sev ? "yes" : "no", cpu.sev_es ? "yes" : "no",
-			cpu.snp ? "yes" : "no", cpu.cbit, cpu.nr_encrypted_guests, cpu.min_sev_asid);
+			cpu.snp ? "yes" : "no", cpu.cbit, cpu.nr_encrypted_guests,
+			cpu.min_sev_asid);
 }

@@ -12,7 +12,7 @@ struct cpu_features {
 	u32 max_leaf, max_ext_leaf;
 	bool svm, npt, nrips, vmcb_clean, flush_by_asid, decode_assists, vgif, avic;
 	u32 svm_rev, nr_asids;
-	bool nx, gbpages, xsave, apic, x2apic, tsc_deadline, invariant_tsc;
+	bool nx, gbpages, xsave, apic, x2apic, tsc_deadline, invariant_tsc, rdrand;
 	u32 phys_addr_bits, virt_addr_bits;
 	/* CPUID 0x8000001F, read only when max_ext_leaf covers it. */
 	bool sev_leaf, sme, sev, sev_es, snp;

@@ -19,6 +19,7 @@
 #include "hv/snp_host.h"
 
 #include <errno.h>
+#include <string.h>
 
 #include "hv/cpufeat.h"
 #include "hv/cpuid.h"
@@ -27,6 +28,38 @@
 #include "hv/pmem.h"
 #include "hv/snp_hw.h"
 #include "snp/launch.h"
+
+/* RDRAND (APM vol 3): CF = 1 when a value was delivered; retried as the APM
+ * advises for a transiently empty generator. */
+static bool rdrand64(u64 *v)
+{
+	for (int tries = 0; tries < 10; tries++) {
+		u8 ok;
+
+		__asm__ volatile("rdrand %0; setc %1" : "=r"(*v), "=qm"(ok)::"cc");
+		if (ok)
+			return true;
+	}
+	return false;
+}
+
+/* The firmware model's keys (VMPCKs) come from its seed: mix in 384 bits of
+ * RDRAND when the CPU has it (the model mixes the TSC on its own). */
+static void model_entropy(struct psp_model *m)
+{
+	u64 r[6];
+	unsigned n = 0;
+
+	if (!cpu.rdrand) {
+		pr_warn("snp: no RDRAND: the firmware model's keys are seeded from the TSC only\n");
+		return;
+	}
+	while (n < ARRAY_SIZE(r) && rdrand64(&r[n]))
+		n++;
+	psp_model_add_entropy(m, r, n * sizeof(r[0]));
+	pr_info("snp: firmware model seeded with %u bits from RDRAND\n", n * 64);
+	memset(r, 0, sizeof(r));
+}
 
 struct snp_host snp_host;
 
@@ -54,6 +87,8 @@ static int init_emulated(void)
 		return err;
 	}
 	err = psp_model_init(&s->model, &s->rmp, NULL, NULL);
+	if (!err)
+		model_entropy(&s->model);
 	if (!err)
 		err = pmem_alloc(PMEM_ORDER_4K, s->owner, &cmdbuf);
 	if (!err)
