@@ -82,6 +82,9 @@ static void test_msr_protocol(void)
 		   (v & 0xfff) == GHCB_MSR_SEV_INFO_RESP &&
 		       FIELD_GET(GHCB_MSR_SEV_INFO_CBIT, v) == boot_info()->cbit,
 		   "response 0x%llx", (unsigned long long)v);
+	/* the hypervisor left the same response in the MSR before the first
+	 * instruction (56421 2.3.1.1, as KVM does) */
+	EXPECT_EQ("msrp.sev_info_at_entry", snp_boot.ghcb_msr_at_entry, v);
 	EXPECT_EQ("msrp.cpuid_ok", snp_msr_cpuid(CPUID_SEV_LEAF, &m), 0);
 	EXPECT_EQ("msrp.cpuid_sev_eax", m.eax & 0x1a, 0x1a);
 	EXPECT_EQ("msrp.cpuid_cbit", m.ebx & 0x3f, boot_info()->cbit);
@@ -237,7 +240,7 @@ static void test_vc_nested_twice(void)
 	snp_ghcb_get();
 	snp_vc_test_hook = nest_cpuid;
 	asm volatile("" ::: "memory"); /* the #VC handler reads the hook */
-	cpuid2(0, 0); /* #VC 1 (GHCB busy: backup) -> hook -> #VC 2: terminate */
+	cpuid2(0, 0);		       /* #VC 1 (GHCB busy: backup) -> hook -> #VC 2: terminate */
 	asm volatile("" ::: "memory");
 	snp_vc_test_hook = NULL;
 	snp_ghcb_put();

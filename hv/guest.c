@@ -84,6 +84,7 @@ static enum sev_vmrun_fault sev_es_vmcb_build(struct guest *g, struct vmcb *vmcb
 	    .iopm_pa = spa_val(svm_cpu.iopm_pa),
 	    .msrpm_pa = spa_val(svm_cpu.msrpm_sev_es_pa),
 	    .vmsa_pa = spa_val(guest_gmem_vmsa(g)),
+	    .ghcb_msr = g->ghcb_msr,
 	};
 	const struct sev_vmrun_ctx ctx = {
 	    .vmcb = vmcb,
@@ -219,6 +220,8 @@ static int guest_create(struct guest *g, const struct cfg_guest *c, u32 id,
 	g->entry = c->entry;
 	g->outcome = GUEST_RUNNING;
 	g->cpuid.snp = c->snp;
+	if (g->snp)
+		g->ghcb_msr = snp_sev_info(); /* 56421 2.3.1.1: at launch */
 	g->cpuid.host = host_cpuid;
 	if (!f) {
 		guest_finish(g, GUEST_KILLED, "image %s is not on the ESP", c->image);

@@ -476,6 +476,11 @@ static int terminate(struct snp_guest *s, unsigned set, unsigned code, const cha
 	return EXIT_STOP;
 }
 
+u64 snp_sev_info(void)
+{
+	return ghcb_msr_sev_info_resp(GHCB_PROTOCOL_MAX, GHCB_PROTOCOL_MIN, (u8)guest_cbit_pos);
+}
+
 int snp_msr_protocol(struct snp_guest *s, u64 val, u64 *resp)
 {
 	struct guest *g = s->g;
@@ -490,8 +495,7 @@ int snp_msr_protocol(struct snp_guest *s, u64 val, u64 *resp)
 	*resp = val;
 	switch (info) {
 	case GHCB_MSR_SEV_INFO_REQ:
-		*resp = ghcb_msr_sev_info_resp(GHCB_PROTOCOL_MAX, GHCB_PROTOCOL_MIN,
-					       (u8)guest_cbit_pos);
+		*resp = snp_sev_info();
 		return EXIT_RESUME;
 	case GHCB_MSR_CPUID_REQ:
 		if (ghcb_msr_cpuid_req_decode(val, &fn, &reg))

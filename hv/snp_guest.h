@@ -160,6 +160,9 @@ int snp_guest_va_walk(struct guest *g, u64 cr3, u64 va, u64 *gpa_out, unsigned *
 /* Handles one GHCB MSR-protocol request val; *resp is the new MSR value.
  * Returns an enum exit_action. */
 int snp_msr_protocol(struct snp_guest *s, u64 val, u64 *resp);
+/* The SEV information response (56421 2.3.1.1: protocol range, C-bit): the
+ * GHCB MSR value an SNP guest finds at its first instruction, as KVM sets it. */
+u64 snp_sev_info(void);
 
 /* Set by the hypervisor (TSC and its kHz) for the figures; NULL on the host. */
 extern u64 (*snp_clock)(void);

@@ -161,8 +161,10 @@ void sev_vmcb_prepare(struct vmcb *vmcb, const struct sev_vmcb_params *p)
 	    SVM_NESTED_CTL_NP_ENABLE | SVM_NESTED_CTL_SEV_ENABLE | SVM_NESTED_CTL_SEV_ES_ENABLE;
 	c->nested_cr3 = p->nested_cr3;
 	c->vmsa_pa = p->vmsa_pa;
-	c->ghcb_gpa = 0; /* the guest's GHCB MSR: the processor keeps it in the VMSA */
-	c->clean = 0;	 /* APM vol 2, 15.15.3: nothing cached, reload every field */
+	/* The guest's GHCB MSR: loaded from here at VMRUN, stored here at
+	 * VMGEXIT (APM vol 2, 15.35.6); its first value is the SEV information. */
+	c->ghcb_gpa = p->ghcb_msr;
+	c->clean = 0; /* APM vol 2, 15.15.3: nothing cached, reload every field */
 }
 
 /* MSRs the processor switches itself for an SEV-ES guest (Linux

@@ -54,11 +54,15 @@ struct sev_vmcb_params {
 	u64 msrpm_pa;	/* SPA */
 	u64 vmsa_pa;	/* SPA of the launched VMSA page (no C-bit: the CPU uses
 			 * the guest's key for it, Linux sev_es_init_vmcb) */
+	u64 ghcb_msr;	/* the guest's GHCB MSR at its first VMRUN: the SEV
+			 * information response (56421 2.3.1.1), so the guest
+			 * reads protocol range and C-bit without an exit */
 };
 
 /* Clears the whole VMCB and sets: nested_ctl NP|SEV|SEV_ES, vmsa_pa, ASID,
  * NPT root, IOPM/MSRPM, V_INTR_MASKING, TLB flush on the first run, clean
- * bits 0 (everything reloaded), ghcb_gpa 0, and the intercepts of
+ * bits 0 (everything reloaded), ghcb_gpa = p->ghcb_msr (the processor loads the
+ * guest's GHCB MSR from it at VMRUN), and the intercepts of
  * sev_vmcb_intercepts_on (not those of sev_vmcb_intercepts_off). The save
  * area stays all zero: the guest's registers live in the VMSA. */
 void sev_vmcb_prepare(struct vmcb *vmcb, const struct sev_vmcb_params *p);

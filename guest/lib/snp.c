@@ -288,6 +288,8 @@ int snp_init(void)
 	if (done)
 		return result;
 	done = 1;
+	/* RDMSR of the GHCB MSR never #VCs (the processor switches it) */
+	snp_boot.ghcb_msr_at_entry = rdmsr(MSR_AMD64_SEV_ES_GHCB);
 	snp_vc_install();
 	if (snp_cbit_init())
 		return result = -5;

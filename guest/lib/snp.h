@@ -65,7 +65,9 @@ struct snp_boot_stats {
 	uint64_t already_2m;
 	uint64_t retries_4k; /* 2M regions retried as 4K on FAIL_SIZEMISMATCH */
 	uint64_t failures;
-	uint64_t touched; /* pages whose first and last byte were touched */
+	uint64_t touched;	    /* pages whose first and last byte were touched */
+	uint64_t ghcb_msr_at_entry; /* the GHCB MSR before the library wrote it: the
+				     * hypervisor's SEV information (56421 2.3.1.1) */
 };
 extern struct snp_boot_stats snp_boot;
 /* Installs the #VC handler, PVALIDATEs [0, mem_size), negotiates the GHCB

@@ -24,6 +24,9 @@
 #include "tests/unit/host_env.h"
 #include "tests/unit/snp_env.h"
 
+/* 56421 2.3.1.1: max 2, min 1, C-bit 51, SEV information response (0x001) */
+#define SEV_INFO 0x0002000133000001ULL
+
 /* ---- ASIDs ---- */
 
 static void test_asid_layout(void **state)
@@ -116,7 +119,8 @@ static int setup(void **state)
 							  .nested_cr3 = NCR3,
 							  .iopm_pa = WIN_BASE + 0x110000,
 							  .msrpm_pa = WIN_BASE + 0x114000,
-							  .vmsa_pa = VMSA_PA});
+							  .vmsa_pa = VMSA_PA,
+							  .ghcb_msr = SEV_INFO});
 	ctx = (struct sev_vmrun_ctx){
 	    .vmcb = &vmcb,
 	    .vmcb_pa = VMCB_PA,
@@ -153,7 +157,7 @@ static void test_prepare(void **state)
 	assert_int_equal(*(const u64 *)((const u8 *)&vmcb + 0x108), VMSA_PA);
 	assert_int_equal(c->asid, ASID);
 	assert_int_equal(c->nested_cr3, NCR3);
-	assert_int_equal(c->ghcb_gpa, 0);
+	assert_int_equal(c->ghcb_gpa, SEV_INFO); /* the GHCB MSR at the first VMRUN */
 	assert_int_equal(c->clean, 0);
 	assert_int_equal(c->tlb_ctl, TLB_CONTROL_FLUSH_ALL_ASID);
 	assert_true(c->int_ctl & V_INTR_MASKING_MASK);
