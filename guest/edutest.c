@@ -178,6 +178,18 @@ int main(void)
 	if (!di.bar0_gpa)
 		hc_exit(HC_EXIT_FAIL);
 	bar = (volatile uint8_t *)(uintptr_t)di.bar0_gpa;
+	if (snp) {
+		/* Device MMIO is not guest-private memory: an SNP guest maps it
+		 * with the C-bit clear (no page-state change: it is not RAM). */
+		bool c_leaf = true, c_tables = false;
+		int level = 0;
+
+		EXPECT_EQ("snp.bar_c0", snp_pt_set_c(di.bar0_gpa, di.bar0_size, false), 0);
+		EXPECT_EQ("snp.bar_query", snp_pt_query(di.bar0_gpa, &c_leaf, &c_tables, &level),
+			  0);
+		guest_test("snp.bar_mapped_c0", !c_leaf && c_tables,
+			   "BAR0 leaf C=%d (level %d), tables C=%d", c_leaf, level, c_tables);
+	}
 	EXPECT_EQ("edu.id", rd32(EDU_ID), EDU_ID_VAL);
 	wr32(EDU_LIVE, 0x5a5a0f0f);
 	EXPECT_EQ("edu.liveness", rd32(EDU_LIVE), ~0x5a5a0f0fu);
