@@ -101,13 +101,13 @@ static void guest_new(struct gmem *g, const char *name, u32 asid, u64 mem, u64 m
 		      unsigned ndom)
 {
 	struct gmem_params p = {
-		.name = name,
-		.asid = asid,
-		.mem_size = mem,
-		.max_page = max_page,
-		.rmp = snp ? &env_rmp : NULL,
-		.flush_asid = fake_flush,
-		.flush_ctx = &env_io,
+	    .name = name,
+	    .asid = asid,
+	    .mem_size = mem,
+	    .max_page = max_page,
+	    .rmp = snp ? &env_rmp : NULL,
+	    .flush_asid = fake_flush,
+	    .flush_ctx = &env_io,
 	};
 
 	assert_int_equal(gmem_init(g, &p), 0);
@@ -188,14 +188,71 @@ static __unused u64 digest(const struct gmem *g)
 /* pmem accounting identities of a guest (outside a request). */
 static __unused void assert_accounting(const struct gmem *g)
 {
-	assert_int_equal(pmem_owner_pages(g->own_mem),
-			 g->st.private_pages + g->st.shared_pages +
-				 gmem_pending_pages(g, g->own_mem));
-	assert_int_equal(pmem_owner_pages(g->own_npt),
-			 g->npt.table_pages + g->pool_npt.count + gmem_pending_pages(g, g->own_npt));
-	assert_int_equal(pmem_owner_pages(g->own_iommu),
-			 gmem_iommu_table_pages(g) + g->pool_iommu.count +
-				 gmem_pending_pages(g, g->own_iommu));
+	assert_int_equal(pmem_owner_pages(g->own_mem), g->st.private_pages + g->st.shared_pages +
+							   gmem_pending_pages(g, g->own_mem));
+	assert_int_equal(pmem_owner_pages(g->own_npt), g->npt.table_pages + g->pool_npt.count +
+							   gmem_pending_pages(g, g->own_npt));
+	assert_int_equal(pmem_owner_pages(g->own_iommu), gmem_iommu_table_pages(g) +
+							     g->pool_iommu.count +
+							     gmem_pending_pages(g, g->own_iommu));
+}
+
+/* -ENOMEM at every allocation point leaves everything as it was: the state
+ * (dig: a digest of the tables the mode has) and the checker's verdict.
+ * Shared by test_gmem_shared.c with its own digest. */
+static __unused void enomem_sweep_dig(struct gmem *g, u64 (*dig)(const struct gmem *g),
+				      int (*op)(struct gmem *g))
+{
+	u64 d, k;
+	int rc;
+
+	for (k = 1;; k++) {
+		gmem_trim(g); /* every table page must come from pmem: more points */
+		d = dig(g);
+		g->fail_alloc = k;
+		rc = op(g);
+		if (rc == 0)
+			break;
+		assert_int_equal(rc, -ENOMEM);
+		assert_int_equal(dig(g), d);
+		assert_int_equal(check1(g), 0);
+		assert_true(k < 5000);
+	}
+	g->fail_alloc = 0;
+	assert_true(k > 1);
+	assert_int_equal(check1(g), 0);
+	assert_accounting(g);
+}
+
+static __unused int op_pop(struct gmem *g)
+{
+	return gmem_populate(g, gpa(HUGE_SIZE - 3 * PAGE_SIZE), 2 * HUGE_SIZE, GMEM_PRIVATE);
+}
+
+static __unused int op_conv(struct gmem *g)
+{
+	return gmem_convert(g, gpa(HUGE_SIZE + 0x9000), 3 * PAGE_SIZE, GMEM_SHARED);
+}
+
+static __unused int op_batch(struct gmem *g)
+{
+	struct gmem_range rs[3] = {
+	    {gpa(HUGE_SIZE - PAGE_SIZE), PAGE_SIZE, GMEM_SHARED},
+	    {gpa(2 * HUGE_SIZE + 0x1000), PAGE_SIZE, GMEM_SHARED},
+	    {gpa(HUGE_SIZE + 0x9000), PAGE_SIZE, GMEM_PRIVATE},
+	};
+
+	return gmem_convert_batch(g, rs, 3);
+}
+
+static __unused int op_rel(struct gmem *g)
+{
+	return gmem_release(g, gpa(HUGE_SIZE + 0x20000), PAGE_SIZE);
+}
+
+static __unused void enomem_sweep(struct gmem *g, int (*op)(struct gmem *g))
+{
+	enomem_sweep_dig(g, digest, op);
 }
 
 #ifndef GMEM_ENV_ONLY
@@ -297,7 +354,8 @@ static void test_populate_private_4k_2m(void **state)
 	{
 		u64 d = digest(&g);
 
-		assert_int_equal(gmem_populate(&g, gpa(HUGE_SIZE), PAGE_SIZE, GMEM_SHARED), -EEXIST);
+		assert_int_equal(gmem_populate(&g, gpa(HUGE_SIZE), PAGE_SIZE, GMEM_SHARED),
+				 -EEXIST);
 		assert_int_equal(digest(&g), d);
 	}
 	gmem_destroy(&g);
@@ -510,56 +568,6 @@ static void test_pending_until_flush(void **state)
 	gmem_destroy(&g);
 }
 
-/* -ENOMEM at every allocation point leaves everything as it was. */
-static void enomem_sweep(struct gmem *g, int (*op)(struct gmem *g))
-{
-	u64 d, k;
-	int rc;
-
-	for (k = 1;; k++) {
-		gmem_trim(g); /* every table page must come from pmem: more points */
-		d = digest(g);
-		g->fail_alloc = k;
-		rc = op(g);
-		if (rc == 0)
-			break;
-		assert_int_equal(rc, -ENOMEM);
-		assert_int_equal(digest(g), d);
-		assert_int_equal(check1(g), 0);
-		assert_true(k < 5000);
-	}
-	g->fail_alloc = 0;
-	assert_true(k > 1);
-	assert_int_equal(check1(g), 0);
-	assert_accounting(g);
-}
-
-static int op_pop(struct gmem *g)
-{
-	return gmem_populate(g, gpa(HUGE_SIZE - 3 * PAGE_SIZE), 2 * HUGE_SIZE, GMEM_PRIVATE);
-}
-
-static int op_conv(struct gmem *g)
-{
-	return gmem_convert(g, gpa(HUGE_SIZE + 0x9000), 3 * PAGE_SIZE, GMEM_SHARED);
-}
-
-static int op_batch(struct gmem *g)
-{
-	struct gmem_range rs[3] = {
-		{gpa(HUGE_SIZE - PAGE_SIZE), PAGE_SIZE, GMEM_SHARED},
-		{gpa(2 * HUGE_SIZE + 0x1000), PAGE_SIZE, GMEM_SHARED},
-		{gpa(HUGE_SIZE + 0x9000), PAGE_SIZE, GMEM_PRIVATE},
-	};
-
-	return gmem_convert_batch(g, rs, 3);
-}
-
-static int op_rel(struct gmem *g)
-{
-	return gmem_release(g, gpa(HUGE_SIZE + 0x20000), PAGE_SIZE);
-}
-
 static void test_enomem_everywhere(void **state)
 {
 	struct gmem g;
@@ -604,8 +612,12 @@ static void test_rmp_failure_consistent(void **state)
 static void test_xcheck_always(void **state)
 {
 	struct gmem g;
-	struct gmem_params p = {.name = "x", .asid = 12, .mem_size = MiB(4), .max_page = HUGE_SIZE,
-				.rmp = &env_rmp, .xcheck_always = true};
+	struct gmem_params p = {.name = "x",
+				.asid = 12,
+				.mem_size = MiB(4),
+				.max_page = HUGE_SIZE,
+				.rmp = &env_rmp,
+				.xcheck_always = true};
 
 	(void)state;
 	assert_int_equal(gmem_init(&g, &p), 0);
@@ -627,17 +639,17 @@ static void test_xcheck_always(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_init_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_populate_private_4k_2m, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_populate_shared_and_no_snp, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_convert_2m_whole_and_split, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_batch_one_round, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_input_changes_nothing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_release_and_destroy, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pending_until_flush, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_enomem_everywhere, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rmp_failure_consistent, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_xcheck_always, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_init_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_populate_private_4k_2m, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_populate_shared_and_no_snp, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_convert_2m_whole_and_split, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_batch_one_round, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_input_changes_nothing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_release_and_destroy, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pending_until_flush, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_enomem_everywhere, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rmp_failure_consistent, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_xcheck_always, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

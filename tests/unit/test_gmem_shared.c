@@ -265,51 +265,7 @@ static void test_pending_until_flush(void **state)
 
 static void sweep(struct gmem *g, int (*op)(struct gmem *g))
 {
-	u64 d, k;
-	int rc;
-
-	for (k = 1;; k++) {
-		gmem_trim(g);
-		d = sdigest(g);
-		g->fail_alloc = k;
-		rc = op(g);
-		if (rc == 0)
-			break;
-		assert_int_equal(rc, -ENOMEM);
-		assert_int_equal(sdigest(g), d);
-		assert_int_equal(check1(g), 0);
-		assert_true(k < 5000);
-	}
-	g->fail_alloc = 0;
-	assert_true(k > 1);
-	assert_int_equal(check1(g), 0);
-	assert_accounting(g);
-}
-
-static int op_pop(struct gmem *g)
-{
-	return gmem_populate(g, gpa(HUGE_SIZE - 3 * PAGE_SIZE), 2 * HUGE_SIZE, GMEM_PRIVATE);
-}
-
-static int op_conv(struct gmem *g)
-{
-	return gmem_convert(g, gpa(HUGE_SIZE + 0x9000), 3 * PAGE_SIZE, GMEM_SHARED);
-}
-
-static int op_batch(struct gmem *g)
-{
-	struct gmem_range rs[3] = {
-	    {gpa(HUGE_SIZE - PAGE_SIZE), PAGE_SIZE, GMEM_SHARED},
-	    {gpa(2 * HUGE_SIZE + 0x1000), PAGE_SIZE, GMEM_SHARED},
-	    {gpa(HUGE_SIZE + 0x9000), PAGE_SIZE, GMEM_PRIVATE},
-	};
-
-	return gmem_convert_batch(g, rs, 3);
-}
-
-static int op_rel(struct gmem *g)
-{
-	return gmem_release(g, gpa(HUGE_SIZE + 0x20000), PAGE_SIZE);
+	enomem_sweep_dig(g, sdigest, op);
 }
 
 static void test_enomem_everywhere(void **state)
