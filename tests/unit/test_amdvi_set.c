@@ -174,20 +174,33 @@ static void load(const char *name, u64 efr_extra)
 	}
 }
 
+/* One fake IOMMU register file per possible unit, and the state the
+ * callbacks keep: fresh for every test. */
+static void fakes_new(void)
+{
+	for (unsigned k = 0; k < AMDVI_SET_MAX; k++) {
+		fk[k] = calloc(1, sizeof(*fk[k]));
+		assert_non_null(fk[k]);
+	}
+	nfns = 0;
+	nmapped = 0;
+	memset(&set, 0, sizeof(set));
+}
+
+static void fakes_free(void)
+{
+	for (unsigned k = 0; k < AMDVI_SET_MAX; k++)
+		free(fk[k]);
+}
+
 static int setup(void **state)
 {
 	(void)state;
 	win = calloc(1, WIN_SIZE);
 	assert_non_null(win);
 	host_phys_window(win, spa(WIN_BASE), WIN_SIZE);
-	for (unsigned k = 0; k < AMDVI_SET_MAX; k++) {
-		fk[k] = calloc(1, sizeof(*fk[k]));
-		assert_non_null(fk[k]);
-	}
+	fakes_new();
 	bump = 0;
-	nfns = 0;
-	nmapped = 0;
-	memset(&set, 0, sizeof(set));
 	return 0;
 }
 
@@ -195,8 +208,7 @@ static int teardown(void **state)
 {
 	(void)state;
 	host_phys_window(NULL, spa(0), 0);
-	for (unsigned k = 0; k < AMDVI_SET_MAX; k++)
-		free(fk[k]);
+	fakes_free();
 	free(win);
 	return 0;
 }
@@ -839,13 +851,7 @@ static int setup_pmem(void **state)
 	assert_int_equal(pmem_init(&r, 1), 0);
 	pm_owner = (u8)pmem_owner_register("iommu");
 	pm_small = spa(0);
-	for (unsigned k = 0; k < AMDVI_SET_MAX; k++) {
-		fk[k] = calloc(1, sizeof(*fk[k]));
-		assert_non_null(fk[k]);
-	}
-	nfns = 0;
-	nmapped = 0;
-	memset(&set, 0, sizeof(set));
+	fakes_new();
 	log_level_max = LOG_ERR;
 	return 0;
 }
@@ -854,8 +860,7 @@ static int teardown_pmem(void **state)
 {
 	(void)state;
 	host_phys_window(NULL, spa(0), 0);
-	for (unsigned k = 0; k < AMDVI_SET_MAX; k++)
-		free(fk[k]);
+	fakes_free();
 	free(pm_win);
 	return 0;
 }
