@@ -335,12 +335,8 @@ const char *sev_npf_kind_name(enum sev_npf_kind k)
 struct sev_npf sev_npf_decode(u64 info1, u64 info2)
 {
 	struct sev_npf f = {
-	    .gpa = info2,
-	    .write = info1 & PFERR_WRITE_MASK,
-	    .fetch = info1 & PFERR_FETCH_MASK,
 	    .enc = info1 & PFERR_GUEST_ENC_MASK,
-	    .final = info1 & PFERR_GUEST_FINAL_MASK,
-	    .in_walk = info1 & PFERR_GUEST_PAGE_MASK,
+	    .npf = svm_npf_decode(info1, info2),
 	};
 
 	if (!(info1 & PFERR_GUEST_RMP_MASK))

@@ -138,8 +138,8 @@ enum sev_npf_kind {
 
 struct sev_npf {
 	enum sev_npf_kind kind;
-	u64 gpa;
-	bool write, fetch, enc, final, in_walk;
+	bool enc;	    /* bit 34: the access was private (C=1) */
+	struct svm_npf npf; /* the bits every NPF has (svm_npf_decode) */
 };
 
 struct sev_npf sev_npf_decode(u64 exit_info_1, u64 exit_info_2);

@@ -350,8 +350,8 @@ static void test_npf_decode(void **state)
 	(void)state;
 	f = sev_npf_decode(PFERR_GUEST_FINAL_MASK | PFERR_WRITE_MASK, 0x1234000);
 	assert_int_equal(f.kind, SEV_NPF_NOT_RMP);
-	assert_true(f.write && f.final);
-	assert_int_equal(f.gpa, 0x1234000);
+	assert_true(f.npf.write && f.npf.final);
+	assert_int_equal(f.npf.gpa, 0x1234000);
 	/* bits 31 + 35 (+ 34): PSMASH */
 	f = sev_npf_decode(BIT(31) | BIT(34) | BIT(35) | PFERR_GUEST_FINAL_MASK, 0x200000);
 	assert_int_equal(f.kind, SEV_NPF_RMP_SIZEM);
@@ -364,7 +364,7 @@ static void test_npf_decode(void **state)
 	/* C=0 access to a private page: an implicit conversion to shared */
 	f = sev_npf_decode(BIT(31) | PFERR_FETCH_MASK, 0x6000);
 	assert_int_equal(f.kind, SEV_NPF_RMP_SHARED_ON_PRIVATE);
-	assert_true(f.fetch && !f.enc);
+	assert_true(f.npf.fetch && !f.enc);
 	assert_string_equal(sev_npf_kind_name(SEV_NPF_RMP_SIZEM),
 			    "RMP size mismatch (4K access on a 2M entry)");
 }
