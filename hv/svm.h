@@ -287,6 +287,7 @@ static inline void vmcb_clr_intercept(struct vmcb_control_area *c, unsigned bit)
 	c->intercepts[bit / 32] &= ~(1U << (bit % 32));
 }
 
+
 static inline bool vmcb_is_intercept(const struct vmcb_control_area *c, unsigned bit)
 {
 	return c->intercepts[bit / 32] & (1U << (bit % 32));
@@ -315,6 +316,28 @@ static inline bool vmcb_is_intercept(const struct vmcb_control_area *c, unsigned
 #define SVM_NESTED_CTL_NP_ENABLE     BIT(0)
 #define SVM_NESTED_CTL_SEV_ENABLE    BIT(1)
 #define SVM_NESTED_CTL_SEV_ES_ENABLE BIT(2)
+
+/* What every guest's VMCB starts with, plain or SEV-ES (APM vol 2, 15.5):
+ * all fields zero, then the intercepts icpt[0..n), IOPM/MSRPM, the ASID, a
+ * TLB flush for the first run (hv/guest.c clears it), V_INTR_MASKING (guest
+ * RFLAGS.IF masks only virtual interrupts; physical ones follow the host's
+ * IF and exit with INTR, 15.21.1), nested paging on ncr3. */
+static inline void vmcb_init_common(struct vmcb *vmcb, const unsigned *icpt, unsigned n, u32 asid,
+				    u64 iopm_pa, u64 msrpm_pa, u64 ncr3)
+{
+	struct vmcb_control_area *c = &vmcb->control;
+
+	__builtin_memset(vmcb, 0, sizeof(*vmcb));
+	for (unsigned i = 0; i < n; i++)
+		vmcb_set_intercept(c, icpt[i]);
+	c->iopm_base_pa = iopm_pa;
+	c->msrpm_base_pa = msrpm_pa;
+	c->asid = asid;
+	c->tlb_ctl = TLB_CONTROL_FLUSH_ALL_ASID;
+	c->int_ctl = (u32)V_INTR_MASKING_MASK;
+	c->nested_ctl = SVM_NESTED_CTL_NP_ENABLE;
+	c->nested_cr3 = ncr3;
+}
 
 /* ---- EVENTINJ and EXITINTINFO (APM vol 2, 15.20 and 15.7.2) ----------------- */
 #define SVM_EVTINJ_VEC_MASK	  GENMASK(7, 0)

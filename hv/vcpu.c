@@ -11,7 +11,6 @@
 #include "hv/log.h"
 #include "snp/vmsa.h"
 
-
 /* Exceptions the hypervisor wants to see: #UD for the PVALIDATE emulation. */
 static const unsigned intercepts_on[] = {
     INTERCEPT_EXCEPTION_OFFSET + X86_VEC_UD,
@@ -43,22 +42,10 @@ static const unsigned intercepts_on[] = {
 
 void vmcb_init(struct vmcb *vmcb, const struct vcpu_boot *b)
 {
-	struct vmcb_control_area *c = &vmcb->control;
 	struct sev_es_save_area boot;
-	unsigned i;
 
-	memset(vmcb, 0, sizeof(*vmcb));
-	for (i = 0; i < ARRAY_SIZE(intercepts_on); i++)
-		vmcb_set_intercept(c, intercepts_on[i]);
-	c->iopm_base_pa = b->iopm_pa;
-	c->msrpm_base_pa = b->msrpm_pa;
-	c->asid = b->asid;
-	c->tlb_ctl = TLB_CONTROL_FLUSH_ALL_ASID; /* first run; guest.c clears it */
-	/* Guest RFLAGS.IF masks only virtual interrupts; physical ones follow the
-	 * host's IF and exit with INTR (APM vol 2, 15.21.1). */
-	c->int_ctl = (u32)V_INTR_MASKING_MASK;
-	c->nested_ctl = SVM_NESTED_CTL_NP_ENABLE;
-	c->nested_cr3 = b->nested_cr3;
+	vmcb_init_common(vmcb, intercepts_on, ARRAY_SIZE(intercepts_on), b->asid, b->iopm_pa,
+			 b->msrpm_pa, b->nested_cr3);
 
 	/* The boot state (docs/guest-abi.md: flat 32-bit protected mode, paging
 	 * off, RIP = entry) has one definition, the one an SNP guest's VMSA

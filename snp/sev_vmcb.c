@@ -146,20 +146,11 @@ const unsigned *sev_vmcb_intercepts_off(unsigned *n)
 void sev_vmcb_prepare(struct vmcb *vmcb, const struct sev_vmcb_params *p)
 {
 	struct vmcb_control_area *c = &vmcb->control;
-	unsigned i;
 
-	memset(vmcb, 0, sizeof(*vmcb));
-	for (i = 0; i < ARRAY_SIZE(intercepts_on); i++)
-		vmcb_set_intercept(c, intercepts_on[i]);
-	c->iopm_base_pa = p->iopm_pa;
-	c->msrpm_base_pa = p->msrpm_pa;
-	c->asid = p->asid;
-	c->tlb_ctl = TLB_CONTROL_FLUSH_ALL_ASID;
-	c->int_ctl = (u32)V_INTR_MASKING_MASK; /* physical interrupts exit (INTR) */
+	vmcb_init_common(vmcb, intercepts_on, ARRAY_SIZE(intercepts_on), p->asid, p->iopm_pa,
+			 p->msrpm_pa, p->nested_cr3);
 	/* APM vol 2, 15.35.3 (SEV-ES) / 15.34 (SEV): SEV-ES needs SEV needs NP */
-	c->nested_ctl =
-	    SVM_NESTED_CTL_NP_ENABLE | SVM_NESTED_CTL_SEV_ENABLE | SVM_NESTED_CTL_SEV_ES_ENABLE;
-	c->nested_cr3 = p->nested_cr3;
+	c->nested_ctl |= SVM_NESTED_CTL_SEV_ENABLE | SVM_NESTED_CTL_SEV_ES_ENABLE;
 	c->vmsa_pa = p->vmsa_pa;
 	/* The guest's GHCB MSR: loaded from here at VMRUN, stored here at
 	 * VMGEXIT (APM vol 2, 15.35.6); its first value is the SEV information. */
