@@ -287,7 +287,6 @@ static inline void vmcb_clr_intercept(struct vmcb_control_area *c, unsigned bit)
 	c->intercepts[bit / 32] &= ~(1U << (bit % 32));
 }
 
-
 static inline bool vmcb_is_intercept(const struct vmcb_control_area *c, unsigned bit)
 {
 	return c->intercepts[bit / 32] & (1U << (bit % 32));
