@@ -15,17 +15,13 @@
  * (V_INTR_MASKING: the host's IF decides). After #VMEXIT GIF = 0; we clear IF
  * before STGI so the interrupt stays pending for svm_host_intr_ack(). */
 #include "hv/vcpu.h"
+#include "hv/vmrun_frame.h"
 
 	.text
 	.globl	__svm_vcpu_run
 	.type	__svm_vcpu_run, @function
 __svm_vcpu_run:
-	push	%rbp
-	push	%rbx
-	push	%r12
-	push	%r13
-	push	%r14
-	push	%r15
+	HOST_CALLEE_SAVE
 	push	%rdi			/* the vcpu, for after VMRUN */
 
 	fxsave64 VCPU_HOST_FPU(%rdi)
@@ -83,12 +79,7 @@ __svm_vcpu_run:
 	fxrstor64 VCPU_HOST_FPU(%rdi)
 
 	pop	%rdi
-	pop	%r15
-	pop	%r14
-	pop	%r13
-	pop	%r12
-	pop	%rbx
-	pop	%rbp
+	HOST_CALLEE_RESTORE
 	ret
 	.size	__svm_vcpu_run, . - __svm_vcpu_run
 

@@ -31,17 +31,13 @@
  * QEMU (7.2, and every version to date) has no SEV-ES: it never executes
  * this path; it only links (tools/check-link.sh). Untested on hardware. */
 #include "hv/vcpu.h"
+#include "hv/vmrun_frame.h"
 
 	.text
 	.globl	__svm_sev_es_vcpu_run
 	.type	__svm_sev_es_vcpu_run, @function
 __svm_sev_es_vcpu_run:
-	push	%rbp
-	push	%rbx
-	push	%r12
-	push	%r13
-	push	%r14
-	push	%r15
+	HOST_CALLEE_SAVE
 	push	%rdi			/* the vcpu, for after VMRUN */
 
 	fxsave64 VCPU_HOST_FPU(%rdi)
@@ -61,12 +57,7 @@ __svm_sev_es_vcpu_run:
 	pop	%rdi
 	fxrstor64 VCPU_HOST_FPU(%rdi)
 
-	pop	%r15
-	pop	%r14
-	pop	%r13
-	pop	%r12
-	pop	%rbx
-	pop	%rbp
+	HOST_CALLEE_RESTORE
 	ret
 	.size	__svm_sev_es_vcpu_run, . - __svm_sev_es_vcpu_run
 
