@@ -491,16 +491,23 @@ static enum exit_action emulate_vmgexit(struct vcpu *v)
 /* Hypercall GPA arguments: a plain guest's through its NPT (guest_read /
  * guest_write); an SNP guest's must also be shared pages, checked before
  * anything is read or written (snp_hc_gpa_check). */
-static int hc_gpa_ok(struct vcpu *v, u64 nr, u64 ga, u64 len)
+static int hc_gpa_ok(struct guest *g, u64 nr, u64 ga, u64 len)
 {
-	if (!v->guest->snp || !len)
+	if (!g->snp || !len)
 		return 0;
-	return snp_hc_gpa_check(v->guest, nr, ga, len) ? HC_EFAULT : 0;
+	return snp_hc_gpa_check(g, nr, ga, len) ? HC_EFAULT : 0;
+}
+
+int hc_write(struct guest *g, u64 nr, u64 ga, const void *buf, u64 len)
+{
+	if (hc_gpa_ok(g, nr, ga, len) || guest_write(g, gpa(ga), buf, len))
+		return HC_EFAULT;
+	return 0;
 }
 
 static int hc_read(struct vcpu *v, u64 nr, u64 ga, void *buf, u64 len)
 {
-	if (hc_gpa_ok(v, nr, ga, len) || guest_read(v->guest, gpa(ga), buf, len))
+	if (hc_gpa_ok(v->guest, nr, ga, len) || guest_read(v->guest, gpa(ga), buf, len))
 		return HC_EFAULT;
 	return 0;
 }
@@ -512,7 +519,7 @@ static int hc_read_str(struct vcpu *v, u64 nr, u64 ga, char *buf, u64 max)
 	u64 i;
 
 	for (i = 0; i <= max; i++) {
-		if ((!i || !((ga + i) & (PAGE_SIZE - 1))) && hc_gpa_ok(v, nr, ga + i, 1))
+		if ((!i || !((ga + i) & (PAGE_SIZE - 1))) && hc_gpa_ok(v->guest, nr, ga + i, 1))
 			return HC_EFAULT;
 		if (guest_read(v->guest, gpa_add(gpa(ga), i), &buf[i], 1))
 			return HC_EFAULT;
@@ -587,27 +594,9 @@ static s64 hc_get_info(struct vcpu *v, u64 gpa_arg, u64 size)
 	u64 n = MIN(size, (u64)sizeof(info));
 
 	guest_fill_info(g, &info);
-	if (hc_gpa_ok(v, HC_GET_INFO, gpa_arg, n) || guest_write(g, gpa(gpa_arg), &info, n))
+	if (hc_write(g, HC_GET_INFO, gpa_arg, &info, n))
 		return HC_EFAULT;
 	return (s64)n;
-}
-
-/* The buffer a device hypercall writes (hv/guest_dev.c), checked here so
- * that the device code needs no SNP knowledge. */
-static s64 hc_dev(struct vcpu *v, const struct hc_call *c)
-{
-	u64 where = 0, len = 0;
-
-	if (c->nr == HC_DEV_INFO) {
-		where = c->a2;
-		len = MIN(c->a3, (u64)sizeof(struct hc_dev_info));
-	} else if (c->a1 == HC_DMA_BEGIN && c->a2) {
-		where = c->a2;
-		len = MIN(c->a3, (u64)sizeof(struct hc_dma_targets));
-	}
-	if (hc_gpa_ok(v, c->nr, where, len))
-		return HC_EFAULT;
-	return dev_hc_hook ? dev_hc_hook(v, c->nr, c->a1, c->a2, c->a3) : HC_ENOSYS;
 }
 
 s64 hc_dispatch(struct vcpu *v, const struct hc_call *c, int *act)
@@ -644,7 +633,7 @@ s64 hc_dispatch(struct vcpu *v, const struct hc_call *c, int *act)
 	case HC_DEV_INFO:
 	case HC_DMA_PHASE:
 		/* Device passthrough (hv/guest_dev.c, hv.efi only). */
-		return hc_dev(v, c);
+		return dev_hc_hook ? dev_hc_hook(v, c->nr, c->a1, c->a2, c->a3) : HC_ENOSYS;
 	default:
 		return HC_ENOSYS;
 	}

@@ -74,7 +74,7 @@ struct guest {
 	struct pt npt;
 	bool npt_ready;
 	spa_t npt_root;
-	u8 owner; /* pmem owner id of everything the guest holds */
+	u8 owner;	 /* pmem owner id of everything the guest holds */
 	bool mem_loaded; /* create() loaded the image and the boot-params page */
 	void *mem_priv;
 	/* vCPU and its pages */
@@ -102,13 +102,13 @@ struct guest {
 	 * goes (printed in the final table). */
 	struct guest_mem_summary {
 		bool valid;
-		u64 private_pages, shared_pages;   /* 4K units, gmem's ledger */
-		u64 rmp_4k, rmp_2m;                /* RMP entries assigned to the ASID */
-		u64 npt_tables, iommu_tables;      /* page-table pages */
-		u64 conversions, inv_rounds;       /* 4K pages converted; invalidation rounds */
+		u64 private_pages, shared_pages; /* 4K units, gmem's ledger */
+		u64 rmp_4k, rmp_2m;		 /* RMP entries assigned to the ASID */
+		u64 npt_tables, iommu_tables;	 /* page-table pages */
+		u64 conversions, inv_rounds;	 /* 4K pages converted; invalidation rounds */
 		u64 xcheck_runs;
 		bool xcheck_clean;
-		char digest[97];                   /* launch digest (SNP), "" otherwise */
+		char digest[97]; /* launch digest (SNP), "" otherwise */
 	} mem;
 };
 
@@ -132,6 +132,10 @@ void guest_con_flush(struct guest *g);
 /* ---- guest memory access, every GPA checked (hv/guest_mem.c) ---- */
 int guest_read(struct guest *g, gpa_t gpa, void *buf, u64 len);
 int guest_write(struct guest *g, gpa_t gpa, const void *buf, u64 len);
+/* Writes a hypercall result into the guest at GPA ga (hv/exits.c; nr names
+ * the call in the log line): for an SNP guest only into shared pages. 0, or
+ * HC_EFAULT with nothing written. */
+int hc_write(struct guest *g, u64 nr, u64 ga, const void *buf, u64 len);
 /* Reads a NUL-terminated string of at most max characters into buf
  * (max + 1 bytes). -EFAULT for a bad GPA, -ENAMETOOLONG without a NUL. */
 int guest_read_str(struct guest *g, gpa_t gpa, char *buf, u64 max);

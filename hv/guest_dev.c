@@ -241,8 +241,8 @@ int guest_dev_assign(struct guest *g)
 		if (!dom)
 			return refuse(g, d->bdf, -EIO, "lost its gmem domain");
 		/* iommu_mode = shared: a trusted domain's table is the NPT. */
-		ret = iommu_attach_table(d->bdf, id, gmem_domain_root(gm, dom),
-					 dom_levels(gm, dom));
+		ret =
+		    iommu_attach_table(d->bdf, id, gmem_domain_root(gm, dom), dom_levels(gm, dom));
 		if (ret)
 			return refuse(g, d->bdf, ret, "its DTE could not be written");
 		d->attached = true;
@@ -262,7 +262,8 @@ int guest_dev_assign(struct guest *g)
 			g->name, pci_bdf_str(d->bdf, b), d->pd->vendor, d->pd->device,
 			d->trusted ? "trusted" : "untrusted", id, dom_levels(gm, dom),
 			(unsigned long long)spa_val(gmem_domain_root(gm, dom)),
-			(unsigned long long)spa_val(d->bar), (unsigned long long)(d->bar_size >> 10),
+			(unsigned long long)spa_val(d->bar),
+			(unsigned long long)(d->bar_size >> 10),
 			(unsigned long long)gpa_val(d->bar_gpa));
 	}
 	return 0;
@@ -291,7 +292,8 @@ void guest_dev_detach(struct guest *g)
 			       pci_bdf_str(d->bdf, b));
 		blocked = iommu_is_blocked(d->bdf);
 		snprintf(name, sizeof(name), "dev.%s.%s.blocked", g->name, pci_bdf_str(d->bdf, b));
-		report_check(blocked, name, "DTE of requester 0x%04x back to the blocking form "
+		report_check(blocked, name,
+			     "DTE of requester 0x%04x back to the blocking form "
 			     "before the guest's memory is freed",
 			     iommu_requester_id(d->bdf));
 		d->attached = false;
@@ -338,7 +340,7 @@ static s64 hc_dev_info(struct guest *g, u64 n, u64 where, u64 size)
 	info.bar0_gpa = gpa_val(d->bar_gpa);
 	info.bar0_size = d->bar_size;
 	size = MIN(size, (u64)sizeof(info));
-	if (guest_write(g, gpa(where), &info, size))
+	if (hc_write(g, HC_DEV_INFO, where, &info, size))
 		return HC_EFAULT;
 	return (s64)size;
 }
@@ -451,7 +453,7 @@ static s64 hc_dma_phase(struct guest *g, u64 op, u64 where, u64 size)
 			return HC_EINVAL;
 		memset(&t, 0, sizeof(t));
 		fill_targets(g, &t);
-		if (where && guest_write(g, gpa(where), &t, MIN(size, (u64)sizeof(t))))
+		if (where && hc_write(g, HC_DMA_PHASE, where, &t, MIN(size, (u64)sizeof(t))))
 			return HC_EFAULT;
 		s->phase = true;
 		s->phase_slices = g->slices;
