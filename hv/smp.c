@@ -82,26 +82,9 @@ CHECK_OFFSET(struct smp_ap_boot, idt_limit, SMP_BOOT_IDTR);
 CHECK_OFFSET(struct smp_ap_boot, cs, SMP_BOOT_CS);
 CHECK_OFFSET(struct smp_ap_boot, ds, SMP_BOOT_DS);
 
-/* A 64-bit interrupt gate (APM vol 2 4.8.4, 8.9.1). */
-struct smp_idt_gate {
-	u16 off_lo;
-	u16 sel;
-	u8 ist;
-	u8 type; /* 0x8E: present, DPL 0, 64-bit interrupt gate */
-	u16 off_mid;
-	u32 off_hi;
-	u32 reserved;
-} __packed;
-CHECK_SIZE(struct smp_idt_gate, 16);
-
-struct smp_desc_ptr {
-	u16 limit;
-	u64 base;
-} __packed;
-
 /* Read by the assembly (hidden symbols: no dynamic relocation). */
 __attribute__((visibility("hidden"))) volatile struct smp_ap_boot smp_ap_boot __aligned(16);
-static struct smp_idt_gate smp_idt[256] __aligned(16);
+static struct idt_gate smp_idt[256] __aligned(16);
 
 extern const u8 smp_tramp_start[], smp_tramp_end[];
 extern const u8 smp_ap_fault_stubs[], smp_ap_wake_stub[];
@@ -280,13 +263,7 @@ static void idt_build(u16 cs)
 		u64 a = v < 32 ? (u64)(uintptr_t)smp_ap_fault_stubs + 16 * v
 			       : (u64)(uintptr_t)smp_ap_wake_stub;
 
-		smp_idt[v] = (struct smp_idt_gate){
-		    .off_lo = (u16)a,
-		    .sel = cs,
-		    .type = 0x8E,
-		    .off_mid = (u16)(a >> 16),
-		    .off_hi = (u32)(a >> 32),
-		};
+		smp_idt[v] = idt_gate_intr(a, cs);
 	}
 }
 
@@ -389,7 +366,7 @@ static int trampoline_setup(u64 tramp)
 
 static void boot_params_fill(void)
 {
-	struct smp_desc_ptr gdtr;
+	struct desc_ptr gdtr;
 	u16 cs, ds;
 
 	asm volatile("sgdt %0" : "=m"(gdtr));

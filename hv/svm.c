@@ -138,21 +138,6 @@ void svm_timer_disarm(void)
 }
 
 /* ---- taking a host interrupt ---- */
-struct idt_gate {
-	u16 off_lo;
-	u16 sel;
-	u8 ist;
-	u8 type; /* 0x8e: present, DPL 0, 64-bit interrupt gate */
-	u16 off_mid;
-	u32 off_hi;
-	u32 reserved;
-} __packed;
-CHECK_SIZE(struct idt_gate, 16);
-
-struct idt_ptr {
-	u16 limit;
-	u64 base;
-} __packed;
 
 extern void svm_intr_stub(void);
 static struct idt_gate svm_idt[256] __aligned(16);
@@ -164,20 +149,13 @@ static void idt_init(void)
 	unsigned i;
 
 	asm volatile("mov %%cs, %0" : "=r"(cs));
-	for (i = 0; i < ARRAY_SIZE(svm_idt); i++) {
-		svm_idt[i].off_lo = (u16)stub;
-		svm_idt[i].sel = cs;
-		svm_idt[i].ist = 0;
-		svm_idt[i].type = 0x8e;
-		svm_idt[i].off_mid = (u16)(stub >> 16);
-		svm_idt[i].off_hi = (u32)(stub >> 32);
-		svm_idt[i].reserved = 0;
-	}
+	for (i = 0; i < ARRAY_SIZE(svm_idt); i++)
+		svm_idt[i] = idt_gate_intr(stub, cs);
 }
 
 void svm_host_intr_ack(void)
 {
-	struct idt_ptr mine = {sizeof(svm_idt) - 1, (u64)(uintptr_t)svm_idt}, old;
+	struct desc_ptr mine = {sizeof(svm_idt) - 1, (u64)(uintptr_t)svm_idt}, old;
 
 	/* The hypervisor runs with IF = 0 and no IDT of its own for device
 	 * interrupts: open a window of one instruction with a private IDT
