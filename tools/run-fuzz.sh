@@ -2,7 +2,7 @@
 # make fuzz: runs each libFuzzer target for FUZZ_SECONDS with its corpus
 # (build/fuzz/corpus/<target>, kept between runs), its seeds
 # (tests/fuzz/seeds/<target>) and, for IVRS, the real tables of
-# ../shared/testdata/ivrs. Stops at the first target that finds a crash.
+# ../shared/testdata/ivrs (or their copy in tests/data/ivrs). Stops at the first target that finds a crash.
 set -eu
 secs=${FUZZ_SECONDS:-60}
 build=${BUILD:-build}
@@ -12,7 +12,9 @@ for f in "$@"; do
   mkdir -p "$corpus"
   set -- "$corpus"
   [ -d "tests/fuzz/seeds/$name" ] && set -- "$@" "tests/fuzz/seeds/$name"
-  [ "$name" = fuzz_ivrs ] && [ -d ../shared/testdata/ivrs ] && set -- "$@" ../shared/testdata/ivrs
+  if [ "$name" = fuzz_ivrs ]; then
+    if [ -d ../shared/testdata/ivrs ]; then set -- "$@" ../shared/testdata/ivrs; else set -- "$@" tests/data/ivrs; fi
+  fi
   echo "== $name: ${secs}s"
   "$f" -max_total_time="$secs" -print_final_stats=1 "$@" 2>&1 | grep -E "stat::number_of_executed_units|stat::average_exec_per_sec|ERROR|SUMMARY|Done" || true
   # libFuzzer leaves crash-* files in the working directory on a finding.

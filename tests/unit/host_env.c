@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include "hv/log.h"
 #include "hv/mem.h"
@@ -54,4 +55,19 @@ void panic(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	abort();
+}
+
+const char *host_testdata_dir(const char *sub)
+{
+	static char dir[4096];
+	const char *root = getenv("SNPV_ROOT");
+	struct stat st;
+
+	if (!root)
+		root = ".";
+	snprintf(dir, sizeof(dir), "%s/../shared/testdata/%s", root, sub);
+	if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+		return dir;
+	snprintf(dir, sizeof(dir), "%s/tests/data/%s", root, sub);
+	return dir;
 }

@@ -135,11 +135,7 @@ static const struct amdvi_set_env env = {
 
 static const char *data_dir(void)
 {
-	static char dir[4096];
-	const char *root = getenv("SNPV_ROOT");
-
-	snprintf(dir, sizeof(dir), "%s/../shared/testdata/ivrs", root ? root : ".");
-	return dir;
+	return host_testdata_dir("ivrs");
 }
 
 static void parse_file(const char *name, struct ivrs_table *t)

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "iommu/ivrs.h"
+#include "tests/unit/host_env.h"
 
 static struct ivrs_table tbl;
 
@@ -24,11 +25,7 @@ static struct ivrs_table tbl;
 
 static const char *data_dir(void)
 {
-	static char dir[4096];
-	const char *root = getenv("SNPV_ROOT");
-
-	snprintf(dir, sizeof(dir), "%s/../shared/testdata/ivrs", root ? root : ".");
-	return dir;
+	return host_testdata_dir("ivrs");
 }
 
 /* Read a file into an exactly sized heap buffer (ASan sees any over-read). */
