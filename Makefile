@@ -32,7 +32,11 @@ UNIT_TESTS :=
 HOST_TOOLS :=
 FUZZ_TARGETS :=
 GUESTS :=
-include $(sort $(wildcard hv/*.mk boot/*.mk iommu/*.mk snp/*.mk guest/*.mk tools/*.mk))
+# Shared unit-test fixtures, named before the fragments that depend on them.
+SNP_ENV_OBJ := $(BUILD)/host/tests/unit/snp_env.o
+FAKE_AMDVI_OBJ := $(BUILD)/host/tests/unit/fake_amdvi.o
+HOST_ENV_SRCS :=
+include $(sort $(shell find hv boot iommu snp guest tools -name '*.mk'))
 
 # Development aid while a module is half-written: `make ALLOW_MISSING=1`
 # drops listed sources that do not exist yet. Never used by make test.
@@ -52,7 +56,7 @@ HOST_CFLAGS := $(COMMON_CFLAGS) -O1 -DSNPV_HOST=1 $(HOST_SAN)
 HOST_OBJ := $(BUILD)/host
 HOST_PURE_OBJS := $(patsubst %.c,$(HOST_OBJ)/%.o,$(PURE_SRCS))
 LIBPURE := $(HOST_OBJ)/libpure.a
-HOST_ENV_OBJ := $(HOST_OBJ)/tests/unit/host_env.o
+HOST_ENV_OBJ := $(patsubst %.c,$(HOST_OBJ)/%.o,$(HOST_ENV_SRCS))
 
 $(HOST_OBJ)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -79,7 +83,7 @@ $(BUILD)/tools/%: $(HOST_OBJ)/tools/%.o $(HOST_ENV_OBJ) $(LIBPURE)
 FUZZ_CC ?= clang
 FUZZ_CFLAGS := $(COMMON_CFLAGS) -O1 -DSNPV_HOST=1 -DSNPV_FUZZ=1 -fsanitize=fuzzer,address,undefined
 FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
-$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/unit/host_env.c $(PURE_SRCS)
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(HOST_ENV_SRCS) $(PURE_SRCS)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZCC  $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $^ -o $@

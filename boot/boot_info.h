@@ -4,7 +4,7 @@
 #ifndef BOOT_BOOT_INFO_H
 #define BOOT_BOOT_INFO_H
 
-#include "hv/types.h"
+#include "hv/base/types.h"
 
 #define BOOT_INFO_MAGIC	   0x534e5056424f4f54ULL /* "SNPVBOOT" */
 #define BOOT_MMAP_MAX	   512

@@ -10,7 +10,7 @@
 #include "lib/snp.h"
 #include "snp/sev_fw.h"
 
-/* what snpvisor launches SNP guests with (hv/guest_gmem.c GUEST_SNP_POLICY) */
+/* what snpvisor launches SNP guests with (hv/vm/guest_gmem.c GUEST_SNP_POLICY) */
 #define POLICY (SNP_POLICY_RSVD_MBO | SNP_POLICY_SMT)
 
 static struct snp_attestation_report rep, rep2;

@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "hv/log.h"
-#include "hv/mem.h"
+#include "hv/base/log.h"
+#include "hv/base/mem.h"
 
 #define DEFAULT_LOG2	    9
 #define DEFAULT_POLL_LIMIT  10000000u

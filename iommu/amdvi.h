@@ -18,7 +18,7 @@
 #ifndef IOMMU_AMDVI_H
 #define IOMMU_AMDVI_H
 
-#include "hv/types.h"
+#include "hv/base/types.h"
 #include "iommu/amdvi_fmt.h"
 
 /* Register access; off is a byte offset in the MMIO region, always 8-aligned. */

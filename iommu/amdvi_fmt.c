@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "hv/log.h"
+#include "hv/base/log.h"
 
 #define SPA_LIMIT BIT(52) /* 2.2.2: pointers are bits 51:12 */
 

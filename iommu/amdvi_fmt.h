@@ -5,7 +5,7 @@
 #ifndef IOMMU_AMDVI_FMT_H
 #define IOMMU_AMDVI_FMT_H
 
-#include "hv/types.h"
+#include "hv/base/types.h"
 #include "iommu/amdvi_hw.h"
 
 /* 2.2.2 one device table entry, as the IOMMU reads it. */

@@ -4,12 +4,12 @@
  * Source: AMD IOMMU Specification 48882 (section numbers below); names follow
  * Linux's drivers/iommu/amd/amd_iommu_types.h where Linux has one. Unlike
  * Linux, the CONTROL_* names here are masks, not bit numbers. All fields are
- * u64 masks used with FIELD_GET/FIELD_PREP (hv/bits.h), never bitfields. */
+ * u64 masks used with FIELD_GET/FIELD_PREP (hv/base/bits.h), never bitfields. */
 #ifndef IOMMU_AMDVI_HW_H
 #define IOMMU_AMDVI_HW_H
 
-#include "hv/bits.h"
-#include "hv/types.h"
+#include "hv/base/bits.h"
+#include "hv/base/types.h"
 
 /* ---- 3.4 MMIO registers ------------------------------------------------- */
 #define MMIO_DEV_TABLE_OFFSET  0x0000

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "hv/log.h"
+#include "hv/base/log.h"
 
 /* ---- the map ------------------------------------------------------------ */
 

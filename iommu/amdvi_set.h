@@ -28,7 +28,7 @@
 #ifndef IOMMU_AMDVI_SET_H
 #define IOMMU_AMDVI_SET_H
 
-#include "hv/types.h"
+#include "hv/base/types.h"
 #include "iommu/amdvi.h"
 #include "iommu/ivrs.h"
 #include "iommu/pci.h"

@@ -3,10 +3,10 @@
 
 #include <errno.h>
 
-#include "hv/cpu.h"
-#include "hv/log.h"
-#include "hv/mem.h"
-#include "hv/paging.h"
+#include "hv/arch/x86/cpu.h"
+#include "hv/base/log.h"
+#include "hv/base/mem.h"
+#include "hv/arch/x86/paging.h"
 
 #define EDU_POLL_LIMIT 200000000ull /* fallback bound without a TSC rate */
 

@@ -14,8 +14,8 @@
 #ifndef IOMMU_EDU_H
 #define IOMMU_EDU_H
 
-#include "hv/bits.h"
-#include "hv/types.h"
+#include "hv/base/bits.h"
+#include "hv/base/types.h"
 #include "iommu/pci.h"
 
 #define EDU_VENDOR 0x1234

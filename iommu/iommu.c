@@ -9,13 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hv/acpi.h"
-#include "hv/cpu.h"
-#include "hv/hv.h"
-#include "hv/log.h"
-#include "hv/mem.h"
-#include "hv/paging.h"
-#include "hv/pmem.h"
+#include "hv/arch/x86/acpi.h"
+#include "hv/arch/x86/cpu.h"
+#include "hv/arch/x86/machine.h"
+#include "hv/base/log.h"
+#include "hv/base/mem.h"
+#include "hv/arch/x86/paging.h"
+#include "hv/mm/pmem.h"
 
 struct iommu_state iommu;
 

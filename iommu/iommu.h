@@ -7,7 +7,7 @@
  *                                its function by capability 0Fh at the IVHD's
  *                                device ID -> MMIO mapped -> amdvi_init (every
  *                                device BLOCKED); then all enabled, or none
- *   iommu_domain_alloc(levels)   an AMD IOMMU v1 I/O page table (hv/pt.h,
+ *   iommu_domain_alloc(levels)   an AMD IOMMU v1 I/O page table (hv/mm/pt.h,
  *                                pt_fmt_amdv1) plus a domain ID
  *   iommu_map/unmap              change the table; the needed invalidation is
  *                                accumulated, not sent
@@ -27,8 +27,8 @@
 #ifndef IOMMU_IOMMU_H
 #define IOMMU_IOMMU_H
 
-#include "hv/pt.h"
-#include "hv/types.h"
+#include "hv/mm/pt.h"
+#include "hv/base/types.h"
 #include "iommu/amdvi.h"
 #include "iommu/amdvi_set.h"
 #include "iommu/ivrs.h"
@@ -64,7 +64,7 @@ struct iommu_state {
 	union {
 		struct amdvi_set set;
 		/* = set.unit[0].hw, the first IOMMU: only for callers that predate
-		 * several IOMMUs (hv/snp_hw.c reads its EFR; the QEMU benchmarks
+		 * several IOMMUs (hv/platform/snp_hw.c reads its EFR; the QEMU benchmarks
 		 * drive QEMU's single IOMMU). New code goes through set. */
 		struct amdvi hw;
 	};
@@ -135,7 +135,7 @@ int iommu_read_events(void);
  * the fan-out totals. */
 void iommu_report(void);
 
-/* What the SNP hardware plan needs (hv/snp_hw.c): valid after iommu_init(),
+/* What the SNP hardware plan needs (hv/platform/snp_hw.c): valid after iommu_init(),
  * also when it failed. */
 struct iommu_snp_facts {
 	unsigned in_ivrs;  /* IOMMUs IVRS lists (0 without a valid IVRS) */
@@ -159,7 +159,7 @@ int iommu_pci_enable_master(u16 bdf);
 u64 iommu_tsc_khz(void);
 u64 iommu_ticks_to_ns(u64 ticks);
 
-/* Scenarios (hv/scenario_iommu.c), registered in hv/scenario.c. */
+/* Scenarios (hv/scenarios/iommu.c), registered in hv/scenarios/scenario.c. */
 void scenario_iommu_bringup(void);
 void scenario_iommu_dma(void);
 void scenario_iommu_invalidate(void);

@@ -1,6 +1,11 @@
-# iommu glue: PCI config space through ECAM/MCFG (pure, unit-tested against a
-# fake config space), the hypervisor's IOMMU bring-up and domain API, the
-# QEMU edu DMA driver, and the iommu scenarios (docs/iommu.md).
-PURE_SRCS += iommu/pci.c
-UNIT_TESTS += pci
-HV_SRCS += iommu/iommu.c iommu/edu.c hv/scenario_iommu.c
+# iommu: AMD-Vi formats and MMIO driver, every IOMMU of IVRS, the IVRS parser,
+# PCI config space through ECAM (all pure, unit-tested against fakes); the
+# bring-up glue and the QEMU edu DMA driver only go into hv.efi (docs/iommu.md,
+# docs/amdvi.md, docs/ivrs.md).
+PURE_SRCS += iommu/amdvi_fmt.c iommu/amdvi.c iommu/amdvi_set.c iommu/pci.c iommu/ivrs.c
+HV_SRCS += iommu/iommu.c iommu/edu.c
+UNIT_TESTS += amdvi_fmt amdvi amdvi_set pci ivrs
+HOST_TOOLS += ivrsdump
+FUZZ_TARGETS += ivrs
+# The fake IOMMU register file shared by the driver's and the IOMMU set's tests.
+$(BUILD)/tests/unit/test_amdvi $(BUILD)/tests/unit/test_amdvi_set: $(FAKE_AMDVI_OBJ)

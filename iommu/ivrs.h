@@ -6,9 +6,9 @@
 #ifndef IOMMU_IVRS_H
 #define IOMMU_IVRS_H
 
-#include "hv/acpi.h" /* struct acpi_header (ACPI 6.x, 5.2.6) */
-#include "hv/bits.h"
-#include "hv/types.h"
+#include "hv/arch/x86/acpi.h" /* struct acpi_header (ACPI 6.x, 5.2.6) */
+#include "hv/base/bits.h"
+#include "hv/base/types.h"
 
 /* ---- raw layouts (48882 section 5.2) ------------------------------------ */
 

@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "hv/log.h"
-#include "hv/mem.h"
+#include "hv/base/log.h"
+#include "hv/base/mem.h"
 
 /* ---- MCFG ----------------------------------------------------------------- */
 

@@ -13,8 +13,8 @@
 #ifndef IOMMU_PCI_H
 #define IOMMU_PCI_H
 
-#include "hv/bits.h"
-#include "hv/types.h"
+#include "hv/base/bits.h"
+#include "hv/base/types.h"
 
 /* ---- configuration header (PCIe 5.0, 7.5.1.1 common part) ---------------- */
 #define PCI_VENDOR_ID	    0x00 /* 16 bits; 0xFFFF: no function */

@@ -9,7 +9,7 @@
 #ifndef SNP_AES_GCM_H
 #define SNP_AES_GCM_H
 
-#include "hv/types.h"
+#include "hv/base/types.h"
 
 #define AES256_KEY_SIZE 32
 #define AES_BLOCK_SIZE	16

@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "hv/log.h"
+#include "hv/base/log.h"
 
 /* ---- GHCB page ------------------------------------------------------------- */
 

@@ -14,10 +14,10 @@
 
 #include <stddef.h>
 
-#include "hv/bits.h"
-#include "hv/types.h"
+#include "hv/base/bits.h"
+#include "hv/base/types.h"
 
-#include "hv/msr.h" /* MSR_AMD64_SEV_ES_GHCB 0xC0010130 */
+#include "hv/svm/msr.h" /* MSR_AMD64_SEV_ES_GHCB 0xC0010130 */
 #define SVM_EXIT_VMGEXIT      0x403
 
 /* ---- GHCB page (56421 2.6, Table 3) --------------------------------------- */

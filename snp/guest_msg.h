@@ -14,8 +14,8 @@
 #ifndef SNP_GUEST_MSG_H
 #define SNP_GUEST_MSG_H
 
-#include "hv/bits.h"
-#include "hv/types.h"
+#include "hv/base/bits.h"
+#include "hv/base/types.h"
 
 /* ---- secrets page (56860 "Secrets Page", version 2/3) ------------------ */
 /* snpvisor's launch layout (docs/guest-abi.md, docs/measure.md): the secrets

@@ -5,8 +5,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "hv/log.h"
-#include "hv/mem.h"
+#include "hv/base/log.h"
+#include "hv/base/mem.h"
 #include "snp/sev_fw.h"
 
 static int cmd(struct psp *psp, u32 id, void *buf, size_t len, u32 *fw_error)

@@ -25,7 +25,7 @@
 #ifndef SNP_LAUNCH_H
 #define SNP_LAUNCH_H
 
-#include "hv/types.h"
+#include "hv/base/types.h"
 #include "snp/measure.h"
 #include "snp/psp.h"
 #include "snp/rmp.h"

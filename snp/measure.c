@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "hv/log.h"
+#include "hv/base/log.h"
 
 static const char *const type_names[] = {
     [SNP_PAGE_TYPE_NORMAL] = "normal",	 [SNP_PAGE_TYPE_VMSA] = "vmsa",

@@ -6,7 +6,7 @@
 #ifndef SNP_MEASURE_H
 #define SNP_MEASURE_H
 
-#include "hv/types.h"
+#include "hv/base/types.h"
 #include "snp/sha384.h"
 
 #define SNP_DIGEST_SIZE	   SHA384_DIGEST_SIZE

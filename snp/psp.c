@@ -4,8 +4,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "hv/log.h"
-#include "hv/mem.h"
+#include "hv/base/log.h"
+#include "hv/base/mem.h"
 #include "snp/sev_fw.h"
 
 /* Linux sp-pci.c: sevv1 (C2PMSG_32/56/57 at 0x10500 + n*4) and sevv2

@@ -16,8 +16,8 @@
 #ifndef SNP_PSP_H
 #define SNP_PSP_H
 
-#include "hv/bits.h"
-#include "hv/types.h"
+#include "hv/base/bits.h"
+#include "hv/base/types.h"
 
 /* CMDRESP register (Linux sev-dev.h SEV_CMDRESP_*, psp.h PSP_CMDRESP_*). */
 #define PSP_CMDRESP_STS	     GENMASK(15, 0)  /* firmware status, SEV_RET_* */

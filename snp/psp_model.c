@@ -5,8 +5,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "hv/log.h"
-#include "hv/mem.h"
+#include "hv/base/log.h"
+#include "hv/base/mem.h"
 #include "snp/aes_gcm.h"
 #include "snp/guest_msg.h"
 #include "snp/sev_fw.h"

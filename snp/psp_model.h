@@ -21,7 +21,7 @@
 #ifndef SNP_PSP_MODEL_H
 #define SNP_PSP_MODEL_H
 
-#include "hv/types.h"
+#include "hv/base/types.h"
 #include "snp/measure.h"
 #include "snp/psp.h"
 #include "snp/rmp.h"

@@ -6,8 +6,8 @@
 
 #include <errno.h>
 
-#include "hv/log.h"
-#include "hv/mem.h"
+#include "hv/base/log.h"
+#include "hv/base/mem.h"
 
 void rmp_raw_decode(const struct rmp_raw *raw, struct rmp_info *info)
 {

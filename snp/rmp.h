@@ -10,8 +10,8 @@
 #ifndef SNP_RMP_H
 #define SNP_RMP_H
 
-#include "hv/bits.h"
-#include "hv/types.h"
+#include "hv/base/bits.h"
+#include "hv/base/types.h"
 
 /* ---- table layout (APM vol 2 15.36.3) ---------------------------------- */
 #define RMP_BOOKKEEPING_SIZE 0x4000ULL /* 16 KiB of CPU bookkeeping first */

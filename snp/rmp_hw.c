@@ -8,7 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "hv/log.h"
+#include "hv/base/log.h"
 
 static inline void hw_cpuid(u32 leaf, u32 *a, u32 *b, u32 *c, u32 *d)
 {

@@ -9,8 +9,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "hv/log.h"
-#include "hv/mem.h"
+#include "hv/base/log.h"
+#include "hv/base/mem.h"
 
 static void get(struct rmp *r, u64 pfn, struct rmp_info *i)
 {

@@ -10,8 +10,8 @@
 #ifndef SNP_SEV_FW_H
 #define SNP_SEV_FW_H
 
-#include "hv/bits.h"
-#include "hv/types.h"
+#include "hv/base/bits.h"
+#include "hv/base/types.h"
 
 /* ---- command ids (56860 "Command Identifiers"; Linux enum sev_cmd) ------ */
 #define SEV_CMD_SNP_INIT	    0x081

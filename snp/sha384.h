@@ -4,7 +4,7 @@
 #ifndef SNP_SHA384_H
 #define SNP_SHA384_H
 
-#include "hv/types.h"
+#include "hv/base/types.h"
 
 #define SHA384_DIGEST_SIZE 48
 #define SHA384_BLOCK_SIZE  128 /* the SHA-512 block */

@@ -24,7 +24,7 @@ static const struct {
     [SNP_HW_R_SNP_EN] = {"snp_en",
 			 "SYSCFG bit 24 SNP_EN is clear and no per-CPU facts were gathered: "
 			 "SNP_EN must be set on EVERY CPU (with MFDM, after the RMP is zeroed)",
-			 "let hv/snp_hw.c gather every CPU through hv/smp.c (docs/smp.md)",
+			 "let hv/platform/snp_hw.c gather every CPU through hv/arch/x86/smp.c (docs/smp.md)",
 			 -ENODEV},
     [SNP_HW_R_VMPL_EN] = {"vmpl_en",
 			  "SYSCFG bit 25 SNP_VMPL_EN is clear on a CPU where SNP_EN is already set "

@@ -1,5 +1,5 @@
 /* snp/snp_hw_plan: every decision of the SEV-SNP hardware bring-up, as pure
- * code. The hypervisor glue (hv/snp_hw.c) gathers facts (CPUID, MSRs, the
+ * code. The hypervisor glue (hv/platform/snp_hw.c) gathers facts (CPUID, MSRs, the
  * IOMMU's state, the enumerated PCI functions, SNP_PLATFORM_STATUS) and
  * executes the plan; this file says what to do or why not, and is
  * unit-tested against Milan/Genoa-like fact sets and every refusal
@@ -15,8 +15,8 @@
 #ifndef SNP_SNP_HW_PLAN_H
 #define SNP_SNP_HW_PLAN_H
 
-#include "hv/bits.h"
-#include "hv/types.h"
+#include "hv/base/bits.h"
+#include "hv/base/types.h"
 #include "iommu/pci.h"
 #include "snp/psp.h"
 #include "snp/rmp.h"
@@ -37,7 +37,7 @@
 #define SNP_HW_MIN_API_MINOR	 51
 #define SNP_HW_INIT_EX_API_MINOR 52
 
-/* What one CPU reports (hv/snp_hw.c reads it on every CPU through
+/* What one CPU reports (hv/platform/snp_hw.c reads it on every CPU through
  * smp_call_all; [0] is the BSP). Meaningful only when up. */
 struct snp_hw_cpu_facts {
 	u32 apic_id;
@@ -70,7 +70,7 @@ struct snp_hw_facts {
 	int pci_err;
 	const struct pci_dev *pci;
 	unsigned npci;
-	/* Every enabled CPU of the MADT, [0] the BSP (hv/smp.c). cpus_known:
+	/* Every enabled CPU of the MADT, [0] the BSP (hv/arch/x86/smp.c). cpus_known:
 	 * the MADT was read, so ncpus is every CPU the firmware will check at
 	 * SNP_INIT. cpus == NULL: no per-CPU facts (the old single-CPU view:
 	 * SNP_EN clear is then refused as snp_en). */

@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hv/cpuid.h"
+#include "hv/svm/cpuid.h"
 #include "snp/measure.h"
-#include "snp/vmsa.h"
+#include "hv/svm/vmsa.h"
 
 #define MAX_GPA (1ULL << 52) /* SNP guest physical addresses are at most 52 bits */
 
@@ -227,7 +227,7 @@ static void add_page_arg(const char *arg)
 }
 
 /* --vmsa-boot ENTRY:BOOTPARAMS[:SEVFEATURES]: one VMSA page with the boot
- * state snp/vmsa.c builds (the hypervisor's own function), measured at
+ * state hv/svm/vmsa.c builds (the hypervisor's own function), measured at
  * SNP_VMSA_GPA. SEVFEATURES defaults to SVM_SEV_FEAT_SNP_ACTIVE. */
 static void add_vmsa_boot(const char *arg, bool boot64)
 {
@@ -268,7 +268,7 @@ static void add_vmsa_boot(const char *arg, bool boot64)
 }
 
 /* --page-tables: the SNP boot page tables the hypervisor launches (NORMAL)
- * at SNP_BOOT_PT_GPA, built by snp/vmsa.c snp_boot_tables_build. */
+ * at SNP_BOOT_PT_GPA, built by hv/svm/vmsa.c snp_boot_tables_build. */
 static void add_page_tables(void)
 {
 	struct item *it = new_item("--page-tables");

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hv/hypercall.h"
+#include "hv/abi/hypercall.h"
 
 /* Each program defines main; its return value becomes HC_EXIT's status
  * (0 = pass, unless an EXPECT failed). */
@@ -32,7 +32,7 @@ int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 int snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* ---- hypercalls (hv/hypercall.h, docs/guest-abi.md "Hypercalls") ----
+/* ---- hypercalls (hv/abi/hypercall.h, docs/guest-abi.md "Hypercalls") ----
  * hypercall(): a plain guest executes VMMCALL; an SNP guest sends the
  * VMMCALL NAE event through its GHCB with every pointer argument copied
  * through the shared bounce page (guest/lib/snp.c snp_hypercall). An SNP

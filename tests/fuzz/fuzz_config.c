@@ -1,11 +1,11 @@
-/* libFuzzer target for hv/config.c: any bytes must parse or fail with an
+/* libFuzzer target for hv/base/config.c: any bytes must parse or fail with an
  * error on an existing line; a successful parse must respect every limit. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "hv/config.h"
+#include "hv/base/config.h"
 
 static int count_lines(const u8 *t, size_t n)
 {

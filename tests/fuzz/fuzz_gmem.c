@@ -1,4 +1,4 @@
-/* libFuzzer target for hv/gmem + snp/xcheck: the input is a sequence of
+/* libFuzzer target for hv/mm/gmem + hv/mm/xcheck: the input is a sequence of
  * 8-byte operations (populate / convert / batch / release / injected ENOMEM or
  * RMP failure) on two guests with a trusted and an untrusted domain each; after
  * every operation the checker must find no violation and the accounting must
@@ -7,12 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hv/gmem.h"
-#include "hv/log.h"
-#include "hv/pmem.h"
+#include "hv/mm/gmem.h"
+#include "hv/base/log.h"
+#include "hv/mm/pmem.h"
 #include "snp/rmp.h"
-#include "snp/xcheck.h"
-#include "tests/unit/host_env.h"
+#include "hv/mm/xcheck.h"
+#include "hv/arch/host/host_env.h"
 
 #define WIN_BASE (64ULL << 20)
 #define WIN_SIZE (32ULL << 20)

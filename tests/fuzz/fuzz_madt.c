@@ -1,4 +1,4 @@
-/* libFuzzer target for hv/acpi.c madt_parse: any bytes (the first 4 bytes
+/* libFuzzer target for hv/arch/x86/acpi.c madt_parse: any bytes (the first 4 bytes
  * pick the BSP's APIC ID, the rest is the table, with "APIC" and the length
  * forced so that the structure walk is reached) must parse or fail with
  * -EINVAL/-ENOENT; a successful parse must be self-consistent. */
@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hv/acpi.h"
+#include "hv/arch/x86/acpi.h"
 
 int LLVMFuzzerTestOneInput(const u8 *data, size_t size);
 

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hv/log.h"
+#include "hv/base/log.h"
 #include "tests/unit/test_pt_env.h"
 
 #define WIN_BASE  0x4000000000ULL

@@ -12,7 +12,7 @@ Layout lines: GPA[-END] TYPE [FILE [OFFSET]] [imi=N vmpl1=N vmpl2=N vmpl3=N],
 '#' starts a comment, END is the inclusive last byte, a relative FILE is
 relative to the layout file. --vmsa-boot measures one VMSA page holding the
 snpvisor boot state (docs/measure.md, "VMSA"), built here from the APM /
-Linux offsets, not from snp/vmsa.c. Prints 96 hex characters. No error checking
+Linux offsets, not from hv/svm/vmsa.c. Prints 96 hex characters. No error checking
 beyond what Python raises: it is a test oracle, not a tool.
 """
 import hashlib

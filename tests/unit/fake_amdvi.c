@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "hv/mem.h"
+#include "hv/base/mem.h"
 
 u64 *fake_amdvi_reg(struct fake_amdvi *f, u32 off)
 {

@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hv/mem.h"
+#include "hv/base/mem.h"
 #include "snp/launch.h"
-#include "tests/unit/host_env.h"
+#include "hv/arch/host/host_env.h"
 
 int snp_env_setup(u8 **win, u8 fill, struct rmp *rmp, struct psp_model *model, struct psp *psp)
 {

@@ -5,7 +5,7 @@
 #ifndef SNPV_TESTS_UNIT_SNP_ENV_H
 #define SNPV_TESTS_UNIT_SNP_ENV_H
 
-#include "hv/types.h"
+#include "hv/base/types.h"
 #include "snp/psp.h"
 #include "snp/psp_model.h"
 #include "snp/rmp.h"

@@ -1,4 +1,4 @@
-/* Unit tests of hv/acpi.c: RSDP/XSDT/RSDT discovery over tables built in a
+/* Unit tests of hv/arch/x86/acpi.c: RSDP/XSDT/RSDT discovery over tables built in a
  * fake physical memory window. */
 #include <errno.h>
 #include <setjmp.h>
@@ -10,9 +10,9 @@
 
 #include <cmocka.h>
 
-#include "hv/acpi.h"
-#include "hv/mem.h"
-#include "tests/unit/host_env.h"
+#include "hv/arch/x86/acpi.h"
+#include "hv/base/mem.h"
+#include "hv/arch/host/host_env.h"
 
 #define BASE 0x7f000000ULL
 static u8 mem[64 * 1024];

@@ -13,10 +13,10 @@
 
 #include <cmocka.h>
 
-#include "hv/mem.h"
+#include "hv/base/mem.h"
 #include "iommu/amdvi.h"
 #include "tests/unit/fake_amdvi.h"
-#include "tests/unit/host_env.h"
+#include "hv/arch/host/host_env.h"
 
 #define FAKE_BASE 0x100000000ULL
 #define FAKE_SIZE (8ULL << 20)

@@ -21,15 +21,15 @@
 
 #include <cmocka.h>
 
-#include "hv/gmem.h"
-#include "hv/log.h"
-#include "hv/mem.h"
-#include "hv/pmem.h"
+#include "hv/mm/gmem.h"
+#include "hv/base/log.h"
+#include "hv/base/mem.h"
+#include "hv/mm/pmem.h"
 #include "iommu/amdvi_set.h"
 #include "iommu/ivrs.h"
 #include "iommu/pci.h"
 #include "tests/unit/fake_amdvi.h"
-#include "tests/unit/host_env.h"
+#include "hv/arch/host/host_env.h"
 
 #define ZENITH "amd-amdtable-asus-rog-zenith-ii-extreme-alpha-trx40.bin"
 #define X399   "amd-amd-ivrs-asus-prime-x399-a.bin"
@@ -793,7 +793,7 @@ static void test_qemu72_per_iommu(void **state)
 
 /* ---- gmem feeding one domain seen by two IOMMUs ----------------------------------- */
 
-/* gmem's IOMMU ops over the set, as hv/guest_dev.c plugs them in. */
+/* gmem's IOMMU ops over the set, as hv/vm/guest_dev.c plugs them in. */
 static int g_inv(void *ctx, u16 id, u64 iova, u64 size)
 {
 	int ret = amdvi_set_inv_queue(ctx, id, iova, size);

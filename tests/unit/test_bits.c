@@ -1,4 +1,4 @@
-/* Unit tests of hv/bits.h field helpers and hv/types.h address types. */
+/* Unit tests of hv/base/bits.h field helpers and hv/base/types.h address types. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,7 +6,7 @@
 
 #include <cmocka.h>
 
-#include "hv/bits.h"
+#include "hv/base/bits.h"
 
 static void test_genmask(void **state)
 {

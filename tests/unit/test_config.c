@@ -1,4 +1,4 @@
-/* Unit tests of hv/config.c: the hv.cfg parser (format: docs/config.md). */
+/* Unit tests of hv/base/config.c: the hv.cfg parser (format: docs/config.md). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hv/config.h"
+#include "hv/base/config.h"
 
 static struct hv_config cfg;
 static struct config_error err;
@@ -154,7 +154,7 @@ static void test_defaults(void **state)
 	assert_string_equal(cfg.scenario, "demo");
 }
 
-/* [hv] smp = on|off (hv/smp.h): on by default, on/off only, once, [hv] only. */
+/* [hv] smp = on|off (hv/arch/x86/smp.h): on by default, on/off only, once, [hv] only. */
 static void test_smp_key(void **state)
 {
 	(void)state;
@@ -169,7 +169,7 @@ static void test_smp_key(void **state)
 	check_error("[guest g]\nsmp = off\n", 2, "smp");
 }
 
-/* [hv] dump = on|off (hv/dump.h): off by default, on/off only, once. */
+/* [hv] dump = on|off (hv/platform/dump.h): off by default, on/off only, once. */
 static void test_dump_key(void **state)
 {
 	(void)state;

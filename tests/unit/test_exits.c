@@ -1,4 +1,4 @@
-/* Unit tests of the exit dispatcher (hv/exits.c) on a fake VMCB and a fake
+/* Unit tests of the exit dispatcher (hv/svm/exits.c) on a fake VMCB and a fake
  * guest whose memory is a host buffer: which handler runs and what it
  * changes (registers, RIP, injected events, outcome, console, reports). */
 #include <setjmp.h>
@@ -10,12 +10,12 @@
 
 #include <cmocka.h>
 
-#include "hv/guest.h"
-#include "hv/hypercall.h"
-#include "hv/msr.h"
-#include "hv/report.h"
-#include "hv/svm.h"
-#include "hv/vcpu.h"
+#include "hv/svm/guest.h"
+#include "hv/abi/hypercall.h"
+#include "hv/svm/msr.h"
+#include "hv/base/report.h"
+#include "hv/svm/svm.h"
+#include "hv/svm/vcpu.h"
 
 #define MEM_SIZE (64 * 1024)
 

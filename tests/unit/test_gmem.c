@@ -1,5 +1,5 @@
-/* Unit tests of hv/gmem over fake physical memory: a window with pmem over
- * it and the RMP model table in its first MiB (tests/unit/host_env.h).
+/* Unit tests of hv/mm/gmem over fake physical memory: a window with pmem over
+ * it and the RMP model table in its first MiB (hv/arch/host/host_env.h).
  * The first part (the environment) is shared with test_xcheck.c,
  * test_gmem_random.c and tools' tests: they define GMEM_ENV_ONLY and include
  * this file. */
@@ -14,14 +14,14 @@
 
 #include <cmocka.h>
 
-#include "hv/gmem.h"
-#include "hv/log.h"
-#include "hv/mem.h"
-#include "hv/pmem.h"
-#include "hv/pt.h"
+#include "hv/mm/gmem.h"
+#include "hv/base/log.h"
+#include "hv/base/mem.h"
+#include "hv/mm/pmem.h"
+#include "hv/mm/pt.h"
 #include "snp/rmp.h"
-#include "snp/xcheck.h"
-#include "tests/unit/host_env.h"
+#include "hv/mm/xcheck.h"
+#include "hv/arch/host/host_env.h"
 
 #define WIN_BASE (64ULL << 20)
 #ifndef WIN_SIZE

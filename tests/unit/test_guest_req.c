@@ -20,7 +20,7 @@
 
 #include <cmocka.h>
 
-#include "hv/mem.h"
+#include "hv/base/mem.h"
 #include "snp/guest_msg.h"
 #include "snp/launch.h"
 #include "snp/measure.h"
@@ -28,7 +28,7 @@
 #include "snp/psp_model.h"
 #include "snp/rmp.h"
 #include "snp/sev_fw.h"
-#include "tests/unit/host_env.h"
+#include "hv/arch/host/host_env.h"
 #include "tests/unit/snp_env.h"
 
 #define GCTX	(WIN_BASE + 0x101000)

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "iommu/ivrs.h"
-#include "tests/unit/host_env.h"
+#include "hv/arch/host/host_env.h"
 
 static struct ivrs_table tbl;
 

@@ -1,4 +1,4 @@
-/* Unit tests of the MADT parser (hv/acpi.c madt_parse): hand-built tables
+/* Unit tests of the MADT parser (hv/arch/x86/acpi.c madt_parse): hand-built tables
  * after ACPI 6.4 5.2.12 with local APIC (type 0), x2APIC (type 9) and
  * override (type 5) entries, disabled and online-capable CPUs, duplicate
  * IDs, other entry types, the BSP lookup, and every truncation; and the
@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "hv/acpi.h"
+#include "hv/arch/x86/acpi.h"
 
 /* QEMU 7.2 q35 -smp 4: four type-0 entries (UID = APIC ID = 0..3, Enabled),
  * one IOAPIC (type 1), five interrupt source overrides (type 2), one local

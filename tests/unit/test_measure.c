@@ -18,7 +18,7 @@
 #include <cmocka.h>
 
 #include "snp/measure.h"
-#include "snp/vmsa.h"
+#include "hv/svm/vmsa.h"
 
 static u8 pattern[PAGE_SIZE];
 static char tmpdir[64];

@@ -12,9 +12,9 @@
 
 #include <cmocka.h>
 
-#include "hv/mem.h"
+#include "hv/base/mem.h"
 #include "iommu/pci.h"
-#include "tests/unit/host_env.h"
+#include "hv/arch/host/host_env.h"
 
 /* ---- the fake ------------------------------------------------------------------ */
 

@@ -1,5 +1,5 @@
 /* Unit tests of pmem, the host physical frame allocator, over a fake
- * physical memory window (tests/unit/host_env.h). */
+ * physical memory window (hv/arch/host/host_env.h). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,9 +10,9 @@
 
 #include <cmocka.h>
 
-#include "hv/mem.h"
-#include "hv/pmem.h"
-#include "tests/unit/host_env.h"
+#include "hv/base/mem.h"
+#include "hv/mm/pmem.h"
+#include "hv/arch/host/host_env.h"
 
 #define WIN_BASE 0x40000000ULL /* fake SPA of the window: 1 GiB */
 #define WIN_SIZE (32ULL << 20)

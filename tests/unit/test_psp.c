@@ -12,12 +12,12 @@
 
 #include <cmocka.h>
 
-#include "hv/mem.h"
+#include "hv/base/mem.h"
 #include "snp/psp.h"
 #include "snp/psp_model.h"
 #include "snp/rmp.h"
 #include "snp/sev_fw.h"
-#include "tests/unit/host_env.h"
+#include "hv/arch/host/host_env.h"
 
 #define WIN_BASE 0x1000000ULL /* 16 MiB */
 #define WIN_SIZE 0x1000000ULL

@@ -1,4 +1,4 @@
-/* Unit tests of the page-table engine (hv/pt.c) and its formats: golden
+/* Unit tests of the page-table engine (hv/mm/pt.c) and its formats: golden
  * encodings, map/unmap/protect/lookup over 4K/2M/1G, splitting, merging,
  * freeing, prepare/commit and -ENOMEM at every allocation point.
  * Randomized sequences are in test_pt_random.c. */
@@ -11,7 +11,7 @@
 
 #include <errno.h>
 
-#include "hv/log.h"
+#include "hv/base/log.h"
 #include "tests/unit/test_pt_env.h"
 
 #define WIN_BASE  0x123400000ULL /* fake SPA of the table pages */

@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hv/mem.h"
-#include "hv/pt.h"
-#include "tests/unit/host_env.h"
+#include "hv/base/mem.h"
+#include "hv/mm/pt.h"
+#include "hv/arch/host/host_env.h"
 
 /* Each program uses a subset of these helpers. */
 #pragma GCC diagnostic ignored "-Wunused-function"

@@ -15,7 +15,7 @@
 #include <errno.h>
 #include <time.h>
 
-#include "hv/log.h"
+#include "hv/base/log.h"
 #include "tests/unit/test_pt_env.h"
 
 #define WIN_BASE	0x2000000000ULL /* fake SPA of the table pages (128 GiB) */

@@ -1,4 +1,4 @@
-/* Unit tests of pt_fmt_npt_amdv1 (hv/pt_fmt_shared.c), the format read by
+/* Unit tests of pt_fmt_npt_amdv1 (hv/mm/pt_fmt_shared.c), the format read by
  * both the CPU's nested walk and the AMD IOMMU v1 walk:
  *   - golden encodings, and every entry is the OR of what pt_fmt_npt and
  *     pt_fmt_amdv1 write for the same table/leaf (each half decodes with its
@@ -18,8 +18,8 @@
 
 #include <errno.h>
 
-#include "hv/bits.h"
-#include "hv/log.h"
+#include "hv/base/bits.h"
+#include "hv/base/log.h"
 #include "tests/unit/test_pt_env.h"
 
 #define WIN_BASE  0x2340000000ULL /* fake SPA of the table pages */

@@ -11,7 +11,7 @@
 #include <cmocka.h>
 
 #include "snp/rmp.h"
-#include "tests/unit/host_env.h"
+#include "hv/arch/host/host_env.h"
 
 #define COVERED	 MiB(64)
 #define TBL_BASE 0x3000000ULL /* 48 MiB: inside the covered range */

@@ -1,4 +1,4 @@
-/* Unit tests of snp/sev_vmcb.c: ASID pools from CPUID facts, the SEV-ES/SNP
+/* Unit tests of hv/svm/sev_vmcb.c: ASID pools from CPUID facts, the SEV-ES/SNP
  * VMCB, the model of VMRUN's SEV-ES/SNP checks against a VMSA launched
  * through the real PSP driver and the SNP firmware model (one violation at a
  * time, each reported by name), automatic exits and the SNP #NPF decode. */
@@ -12,16 +12,16 @@
 
 #include <cmocka.h>
 
-#include "hv/mem.h"
-#include "hv/vcpu.h"
+#include "hv/base/mem.h"
+#include "hv/svm/vcpu.h"
 #include "snp/launch.h"
 #include "snp/psp.h"
 #include "snp/psp_model.h"
 #include "snp/rmp.h"
 #include "snp/sev_fw.h"
-#include "snp/sev_vmcb.h"
-#include "snp/vmsa.h"
-#include "tests/unit/host_env.h"
+#include "hv/svm/sev_vmcb.h"
+#include "hv/svm/vmsa.h"
+#include "hv/arch/host/host_env.h"
 #include "tests/unit/snp_env.h"
 
 /* 56421 2.3.1.1: max 2, min 1, C-bit 51, SEV information response (0x001) */
@@ -110,7 +110,7 @@ static int setup(void **state)
 	(void)state;
 	if (snp_env_setup(&win, 0, &rmp, &model, &psp))
 		return -1;
-	/* the launch snpvisor does for a guest's vCPU (hv/guest_gmem.c) */
+	/* the launch snpvisor does for a guest's vCPU (hv/vm/guest_gmem.c) */
 	vmsa_page_build_boot64(page, 0x10000, 0x1000, SVM_SEV_FEAT_SNP_ACTIVE);
 	if (snp_launch_begin(&L, &psp, &rmp, spa(GCTX), ASID, POLICY) ||
 	    snp_launch_vmsa(&L, spa(VMSA_PA), page) || snp_launch_finish(&L, (const u8[32]){0}))

@@ -1,4 +1,4 @@
-/* Unit tests of hv/snp_guest.c on a fake guest: instruction decode, the
+/* Unit tests of hv/svm/snp_guest.c on a fake guest: instruction decode, the
  * PVALIDATE emulation (through the #UD exit) against the RMP model, the
  * guest page-table walk through pt_lookup_xlate, VMGEXIT through VMMCALL,
  * the GHCB MSR protocol and the PSC NAE flow with a fake psc backend. */
@@ -12,19 +12,19 @@
 
 #include <cmocka.h>
 
-#include "hv/gmem.h"
-#include "hv/guest.h"
-#include "hv/hypercall.h"
-#include "hv/msr.h"
-#include "hv/snp_guest.h"
-#include "hv/svm.h"
-#include "hv/vcpu.h"
+#include "hv/mm/gmem.h"
+#include "hv/svm/guest.h"
+#include "hv/abi/hypercall.h"
+#include "hv/svm/msr.h"
+#include "hv/svm/snp_guest.h"
+#include "hv/svm/svm.h"
+#include "hv/svm/vcpu.h"
 #undef MSR_AMD64_SEV_ES_GHCB
 #include "snp/ghcb.h"
 #include "snp/guest_msg.h"
 #include "snp/rmp.h"
 #include "snp/sev_fw.h"
-#include "tests/unit/host_env.h"
+#include "hv/arch/host/host_env.h"
 
 #define WIN_SIZE (4ULL << 20)
 #define RAM_SPA	 (2ULL << 20) /* guest GPA 0 is SPA 2M */

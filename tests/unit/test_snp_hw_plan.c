@@ -236,7 +236,7 @@ static void test_fresh_boot_lists_all(void **state)
 	assert_false(p.enable_snp);
 }
 
-/* ---- every CPU (hv/smp.c gathers them) ----------------------------------- */
+/* ---- every CPU (hv/arch/x86/smp.c gathers them) ----------------------------------- */
 #define SYSCFG_FRESH (SYSCFG_MILAN & ~(SYSCFG_SNP_EN | SYSCFG_SNP_VMPL_EN | SYSCFG_MFDM))
 
 static struct snp_hw_cpu_facts cpus[4];

@@ -10,11 +10,11 @@
 
 #include <cmocka.h>
 
-#include "hv/cpuid.h"
-#include "hv/hypercall.h"
-#include "hv/msr.h"
-#include "hv/svm.h"
-#include "hv/vcpu.h"
+#include "hv/svm/cpuid.h"
+#include "hv/abi/hypercall.h"
+#include "hv/svm/msr.h"
+#include "hv/svm/svm.h"
+#include "hv/svm/vcpu.h"
 
 static void test_vmcb_layout(void **state)
 {

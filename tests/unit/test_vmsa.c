@@ -1,6 +1,6 @@
-/* Unit tests of snp/vmsa.c (the SEV-ES/SNP VMSA and the boot-state builder)
+/* Unit tests of hv/svm/vmsa.c (the SEV-ES/SNP VMSA and the boot-state builder)
  * and of snp-measure --vmsa-boot: the layout, the builder against the VMCB
- * state hv/vcpu.c gives non-SNP guests, measurement sensitivity, golden
+ * state hv/svm/vcpu.c gives non-SNP guests, measurement sensitivity, golden
  * digests from the independent tests/measure/reference.py (which builds
  * the VMSA bytes itself), and live cross-checks of the tool against it
  * through popen (skipped without python3 or the tool). */
@@ -16,10 +16,10 @@
 
 #include <cmocka.h>
 
-#include "hv/svm.h"
-#include "hv/vcpu.h"
+#include "hv/svm/svm.h"
+#include "hv/svm/vcpu.h"
 #include "snp/measure.h"
-#include "snp/vmsa.h"
+#include "hv/svm/vmsa.h"
 
 /* reference.py --vmsa-boot 0x100000:0x1000 (SEV features default 1) */
 #define GOLDEN_VMSA                                                                                \
@@ -131,7 +131,7 @@ static void test_builder_matches_vmcb(void **state)
 }
 
 /* SNP guests: the 64-bit boot VMSA and the emulated VMCB built from it
- * (hv/vcpu.c vmcb_load_vmsa) agree field by field; the boot page tables map
+ * (hv/svm/vcpu.c vmcb_load_vmsa) agree field by field; the boot page tables map
  * [0, 4 GiB) one to one. */
 static void test_builder64_matches_vmcb(void **state)
 {

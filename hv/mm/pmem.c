@@ -1,0 +1,329 @@
+/* pmem: host physical frame allocator (see hv/mm/pmem.h). Pure code. */
+#include "hv/mm/pmem.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "hv/base/log.h"
+#include "hv/base/mem.h"
+
+#define FRAMES_PER_2M (HUGE_SIZE / PAGE_SIZE)
+#define OWNER_NAME_LEN 24
+
+static struct {
+	u64 base_pfn;   /* first frame of the span, 2M aligned */
+	u64 nr_frames;  /* span length in frames, multiple of 512 */
+	u8 *owner;      /* one byte per frame */
+	u16 *blk_free;  /* free frames per 2M block */
+	u64 nr_blocks;
+	u64 cursor;     /* block where the next 4K search starts */
+	u64 total, free;
+	u64 owner_pages[PMEM_MAX_OWNERS + 1];
+	char owner_name[PMEM_MAX_OWNERS + 1][OWNER_NAME_LEN];
+	unsigned nr_owners; /* ids 0..nr_owners-1 are in use */
+	bool ready;
+} pm;
+
+static bool frame_in_span(u64 pfn) { return pm.ready && pfn >= pm.base_pfn && pfn - pm.base_pfn < pm.nr_frames; }
+
+static void set_name(unsigned id, const char *name)
+{
+	strncpy(pm.owner_name[id], name, OWNER_NAME_LEN - 1);
+	pm.owner_name[id][OWNER_NAME_LEN - 1] = 0;
+}
+
+int pmem_init(const struct pmem_region *regions, unsigned n)
+{
+	u64 lo = ~0ULL, hi = 0, best = 0, best_size = 0, meta_bytes, meta_frames;
+
+	memset(&pm, 0, sizeof(pm));
+	for (unsigned i = 0; i < n; i++) {
+		u64 b = ALIGN_UP(spa_val(regions[i].base), PAGE_SIZE);
+		u64 e = ALIGN_DOWN(spa_val(regions[i].base) + regions[i].size, PAGE_SIZE);
+
+		if (e <= b)
+			continue;
+		lo = MIN(lo, b);
+		hi = MAX(hi, e);
+		if (e - b > best_size) {
+			best = b;
+			best_size = e - b;
+		}
+	}
+	if (!best_size) {
+		pr_err("pmem: no usable memory in the %u region(s) given\n", n);
+		return -EINVAL;
+	}
+	lo = ALIGN_DOWN(lo, HUGE_SIZE);
+	hi = ALIGN_UP(hi, HUGE_SIZE);
+	pm.base_pfn = lo >> PAGE_SHIFT;
+	pm.nr_frames = (hi - lo) >> PAGE_SHIFT;
+	pm.nr_blocks = pm.nr_frames / FRAMES_PER_2M;
+	meta_bytes = ALIGN_UP(pm.nr_frames, 8) + pm.nr_blocks * sizeof(u16);
+	meta_frames = ALIGN_UP(meta_bytes, PAGE_SIZE) >> PAGE_SHIFT;
+	if (meta_frames * PAGE_SIZE >= best_size) {
+		pr_err("pmem: %llu bytes of metadata do not fit in the largest region (%llu bytes)\n",
+		       (unsigned long long)meta_bytes, (unsigned long long)best_size);
+		return -ENOMEM;
+	}
+	pm.owner = phys_ptr(spa(best));
+	pm.blk_free = (u16 *)(pm.owner + ALIGN_UP(pm.nr_frames, 8));
+	memset(pm.owner, PMEM_OWNER_NOT_RAM, pm.nr_frames);
+	memset(pm.blk_free, 0, pm.nr_blocks * sizeof(u16));
+	set_name(PMEM_OWNER_FREE, "free");
+	set_name(PMEM_OWNER_META, "pmem-metadata");
+	pm.nr_owners = 2;
+	pm.ready = true;
+
+	for (unsigned i = 0; i < n; i++) {
+		u64 b = ALIGN_UP(spa_val(regions[i].base), PAGE_SIZE) >> PAGE_SHIFT;
+		u64 e = ALIGN_DOWN(spa_val(regions[i].base) + regions[i].size, PAGE_SIZE) >> PAGE_SHIFT;
+
+		for (u64 pfn = b; pfn < e; pfn++) {
+			u64 idx = pfn - pm.base_pfn;
+
+			if (pm.owner[idx] != PMEM_OWNER_NOT_RAM)
+				continue; /* overlapping regions: count once */
+			pm.owner[idx] = PMEM_OWNER_FREE;
+			pm.blk_free[idx / FRAMES_PER_2M]++;
+			pm.total++;
+			pm.free++;
+		}
+	}
+	pm.owner_pages[PMEM_OWNER_FREE] = pm.free;
+	if (pmem_reserve(spa(best), meta_frames * PAGE_SIZE, PMEM_OWNER_META) != meta_frames) {
+		pr_err("pmem: metadata frames were not all free\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int pmem_owner_register(const char *name)
+{
+	for (unsigned i = 2; i < pm.nr_owners; i++)
+		if (!strncmp(pm.owner_name[i], name, OWNER_NAME_LEN - 1))
+			return (int)i;
+	if (pm.nr_owners >= PMEM_MAX_OWNERS) {
+		pr_err("pmem: no room for owner \"%s\" (%u owners)\n", name, pm.nr_owners);
+		return -ENOSPC;
+	}
+	set_name(pm.nr_owners, name);
+	return (int)pm.nr_owners++;
+}
+
+const char *pmem_owner_name(u8 owner)
+{
+	if (owner == PMEM_OWNER_NOT_RAM)
+		return "not-ram";
+	return owner < pm.nr_owners ? pm.owner_name[owner] : "?";
+}
+
+static bool owner_valid(u8 owner) { return owner >= PMEM_OWNER_META && owner < pm.nr_owners; }
+
+static void take(u64 idx, u8 owner)
+{
+	pm.owner[idx] = owner;
+	pm.blk_free[idx / FRAMES_PER_2M]--;
+	pm.owner_pages[PMEM_OWNER_FREE]--;
+	pm.owner_pages[owner]++;
+	pm.free--;
+}
+
+static void give_back(u64 idx)
+{
+	pm.owner_pages[pm.owner[idx]]--;
+	pm.owner[idx] = PMEM_OWNER_FREE;
+	pm.blk_free[idx / FRAMES_PER_2M]++;
+	pm.owner_pages[PMEM_OWNER_FREE]++;
+	pm.free++;
+}
+
+static spa_t idx_spa(u64 idx) { return spa((pm.base_pfn + idx) << PAGE_SHIFT); }
+
+/* A 4K frame: first a partly used block from the cursor on, then any block
+ * with a free frame (a whole free block is split only when nothing else is
+ * left, which keeps 2M blocks for 2M allocations). */
+static int alloc_4k(u8 owner, spa_t *out)
+{
+	u64 blk = pm.nr_blocks;
+
+	for (int pass = 0; pass < 2 && blk == pm.nr_blocks; pass++) {
+		for (u64 i = 0; i < pm.nr_blocks; i++) {
+			u64 b = (pm.cursor + i) % pm.nr_blocks;
+			u16 f = pm.blk_free[b];
+
+			if (f && (pass || f < FRAMES_PER_2M)) {
+				blk = b;
+				break;
+			}
+		}
+	}
+	if (blk == pm.nr_blocks)
+		return -ENOMEM;
+	pm.cursor = blk;
+	for (u64 idx = blk * FRAMES_PER_2M; idx < (blk + 1) * FRAMES_PER_2M; idx++) {
+		if (pm.owner[idx] == PMEM_OWNER_FREE) {
+			take(idx, owner);
+			*out = idx_spa(idx);
+			memset(phys_ptr(*out), 0, PAGE_SIZE);
+			return 0;
+		}
+	}
+	panic("pmem: block %llu counts free frames but has none", (unsigned long long)blk);
+}
+
+int pmem_alloc_blocks(u64 nblocks, u8 owner, spa_t *out)
+{
+	u64 run = 0;
+
+	if (!pm.ready)
+		return -ENODEV;
+	if (!owner_valid(owner) || !nblocks)
+		return -EINVAL;
+	for (u64 b = 0; b < pm.nr_blocks; b++) {
+		run = pm.blk_free[b] == FRAMES_PER_2M ? run + 1 : 0;
+		if (run < nblocks)
+			continue;
+		u64 first = b + 1 - nblocks;
+
+		for (u64 idx = first * FRAMES_PER_2M; idx < (b + 1) * FRAMES_PER_2M; idx++)
+			take(idx, owner);
+		*out = idx_spa(first * FRAMES_PER_2M);
+		memset(phys_ptr(*out), 0, nblocks * HUGE_SIZE);
+		return 0;
+	}
+	return -ENOMEM;
+}
+
+int pmem_alloc(unsigned order, u8 owner, spa_t *out)
+{
+	if (!pm.ready)
+		return -ENODEV;
+	if (!owner_valid(owner)) {
+		pr_err("pmem: alloc for unregistered owner %u\n", owner);
+		return -EINVAL;
+	}
+	if (order == PMEM_ORDER_4K)
+		return alloc_4k(owner, out);
+	if (order == PMEM_ORDER_2M)
+		return pmem_alloc_blocks(1, owner, out);
+	pr_err("pmem: order %u not supported (0 = 4K, 9 = 2M)\n", order);
+	return -EINVAL;
+}
+
+/* Checks that 2^order frames at pa all belong to owner. */
+static int check_owned(spa_t pa, unsigned order, u8 owner, const char *what)
+{
+	u64 n = 1ULL << order, pfn = spa_val(pa) >> PAGE_SHIFT;
+
+	if ((order != PMEM_ORDER_4K && order != PMEM_ORDER_2M) ||
+	    !IS_ALIGNED(spa_val(pa), PAGE_SIZE << order)) {
+		pr_err("pmem: %s of 0x%llx order %u: bad order or alignment\n", what,
+		       (unsigned long long)spa_val(pa), order);
+		return -EINVAL;
+	}
+	if (!frame_in_span(pfn) || !frame_in_span(pfn + n - 1)) {
+		pr_err("pmem: %s of 0x%llx: outside pmem\n", what, (unsigned long long)spa_val(pa));
+		return -EINVAL;
+	}
+	for (u64 i = 0; i < n; i++) {
+		u8 o = pm.owner[pfn - pm.base_pfn + i];
+
+		if (o == owner)
+			continue;
+		pr_err("pmem: %s of 0x%llx by %s: frame 0x%llx is %s%s\n", what,
+		       (unsigned long long)spa_val(pa), pmem_owner_name(owner),
+		       (unsigned long long)((pfn + i) << PAGE_SHIFT),
+		       o == PMEM_OWNER_FREE ? "already free (double free)" : "owned by ",
+		       o == PMEM_OWNER_FREE ? "" : pmem_owner_name(o));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int pmem_free(spa_t pa, unsigned order, u8 owner)
+{
+	int err;
+
+	if (!owner_valid(owner)) {
+		pr_err("pmem: free by unregistered owner %u\n", owner);
+		return -EINVAL;
+	}
+	err = check_owned(pa, order, owner, "free");
+	if (err)
+		return err;
+	memset(phys_ptr(pa), 0, PAGE_SIZE << order); /* scrub */
+	for (u64 i = 0; i < (1ULL << order); i++)
+		give_back((spa_val(pa) >> PAGE_SHIFT) - pm.base_pfn + i);
+	return 0;
+}
+
+int pmem_transfer(spa_t pa, unsigned order, u8 from, u8 to)
+{
+	int err;
+
+	if (!owner_valid(from) || !owner_valid(to))
+		return -EINVAL;
+	err = check_owned(pa, order, from, "transfer");
+	if (err)
+		return err;
+	for (u64 i = 0; i < (1ULL << order); i++) {
+		u64 idx = (spa_val(pa) >> PAGE_SHIFT) - pm.base_pfn + i;
+
+		pm.owner[idx] = to;
+		pm.owner_pages[from]--;
+		pm.owner_pages[to]++;
+	}
+	return 0;
+}
+
+u64 pmem_reserve(spa_t base, u64 size, u8 owner)
+{
+	u64 b = spa_val(base) >> PAGE_SHIFT;
+	u64 e = ALIGN_UP(spa_val(base) + size, PAGE_SIZE) >> PAGE_SHIFT;
+	u64 taken = 0;
+
+	if (!owner_valid(owner))
+		return 0;
+	for (u64 pfn = b; pfn < e; pfn++) {
+		if (!frame_in_span(pfn) || pm.owner[pfn - pm.base_pfn] != PMEM_OWNER_FREE)
+			continue;
+		take(pfn - pm.base_pfn, owner);
+		taken++;
+	}
+	return taken;
+}
+
+u8 pmem_owner_of(spa_t pa)
+{
+	u64 pfn = spa_val(pa) >> PAGE_SHIFT;
+
+	return frame_in_span(pfn) ? pm.owner[pfn - pm.base_pfn] : PMEM_OWNER_NOT_RAM;
+}
+
+u64 pmem_owner_pages(u8 owner) { return pm.owner_pages[owner]; }
+u64 pmem_free_pages(void) { return pm.free; }
+u64 pmem_total_pages(void) { return pm.total; }
+spa_t pmem_span_base(void) { return spa(pm.base_pfn << PAGE_SHIFT); }
+spa_t pmem_span_end(void) { return spa((pm.base_pfn + pm.nr_frames) << PAGE_SHIFT); }
+
+u64 pmem_free_2m_blocks(void)
+{
+	u64 n = 0;
+
+	for (u64 b = 0; b < pm.nr_blocks; b++)
+		n += pm.blk_free[b] == FRAMES_PER_2M;
+	return n;
+}
+
+void pmem_report(void)
+{
+	pr_info("pmem: %llu MiB usable in span 0x%llx-0x%llx, %llu MiB free (%llu free 2M blocks)\n",
+		(unsigned long long)(pm.total >> 8), (unsigned long long)spa_val(pmem_span_base()),
+		(unsigned long long)spa_val(pmem_span_end()), (unsigned long long)(pm.free >> 8),
+		(unsigned long long)pmem_free_2m_blocks());
+	pr_info("  %-24s %10s %10s\n", "owner", "pages", "KiB");
+	for (unsigned i = 0; i < pm.nr_owners; i++)
+		pr_info("  %-24s %10llu %10llu\n", pm.owner_name[i],
+			(unsigned long long)pm.owner_pages[i], (unsigned long long)pm.owner_pages[i] * 4);
+}

@@ -1,0 +1,782 @@
+/* xcheck: proves I1-I7 (architecture.md "Invariants") against gmem's ledger.
+ *
+ * Passes, per guest:
+ *   1. tables: pt_walk_all of the NPT and every domain with the table callback:
+ *      each table page must belong to the guest's table owner (I4), not be
+ *      free (I7: freed while still linked); every table page of every guest
+ *      goes into a set so that a leaf mapping one is caught even without pmem.
+ *   2. leaves: each leaf of each structure, 4K by 4K against the ledger:
+ *      frame owner (I4 hypervisor/other guest, I5 free), recorded at all (I5),
+ *      same SPA (I1), untrusted over private (I6), leaf size vs RMP page size
+ *      (I2: NPT <= RMP, IOMMU == RMP for private memory).
+ *   3. ledger: each record: frame owned by the guest (I5), in no other record
+ *      of any guest (I5), RMP entry (I2 private / I3 shared), mapped in the
+ *      NPT and every domain that should map it (I5; I6 for trusted+private).
+ *   4. pending list (I7): frames still owned by their owner until flushed.
+ *   5. accounting (I5): pmem owner pages == ledger + pending (+ tables + pools).
+ *   6. device MMIO (gmem_map_mmio): the only non-RAM leaves accepted, in the
+ *      NPT only, exactly as recorded, uncached and not executable, never RAM,
+ *      never in a domain (no peer-to-peer), never in two guests (I4); each
+ *      record mapped (I5).
+ * iommu_mode = shared: the NPT is walked in its own (strict) format, which
+ * refuses an entry the CPU and the IOMMU would read differently; a shared
+ * domain is walked again through the IOMMU's view of the same table
+ * (gmem_domain_view), so I1 holds by construction but is still checked leaf
+ * by leaf, and I6 (no untrusted domain over private memory) as for any domain.
+ * Cross-guest: duplicate ASIDs, frames in two guests (one hash over all
+ * ledgers). Optional full RMP scan (opts.full_rmp).
+ * Every leaf or record reports at most one violation: the first rule in the
+ * order above, so a corruption is reported once, under its own rule. */
+#include "hv/mm/xcheck.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hv/mm/gmem.h"
+#include "hv/base/log.h"
+#include "hv/mm/pmem.h"
+#include "hv/mm/pt.h"
+#include "snp/rmp.h"
+
+/* ---- a small open-addressing hash: key (nonzero) -> value ------------------ */
+
+struct hset {
+	u64 *key;
+	u64 *val;
+	u64 cap; /* power of two */
+	u64 n;
+};
+
+static int hset_init(struct hset *h, u64 expect)
+{
+	u64 cap = 64;
+
+	while (cap < 2 * expect + 16)
+		cap <<= 1;
+	h->key = calloc(cap, sizeof(u64));
+	h->val = calloc(cap, sizeof(u64));
+	h->cap = cap;
+	h->n = 0;
+	if (!h->key || !h->val) {
+		free(h->key);
+		free(h->val);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void hset_free(struct hset *h)
+{
+	free(h->key);
+	free(h->val);
+}
+
+static inline u64 hmix(u64 k)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdULL;
+	k ^= k >> 33;
+	return k;
+}
+
+static int hset_grow(struct hset *h);
+
+/* Inserts key; returns 1 and the old value in *old if it was there. */
+static int hset_put(struct hset *h, u64 key, u64 val, u64 *old)
+{
+	u64 i;
+
+	if (2 * (h->n + 1) > h->cap && hset_grow(h))
+		return -ENOMEM;
+	for (i = hmix(key) & (h->cap - 1);; i = (i + 1) & (h->cap - 1)) {
+		if (!h->key[i]) {
+			h->key[i] = key;
+			h->val[i] = val;
+			h->n++;
+			return 0;
+		}
+		if (h->key[i] == key) {
+			if (old)
+				*old = h->val[i];
+			return 1;
+		}
+	}
+}
+
+static bool hset_has(const struct hset *h, u64 key)
+{
+	for (u64 i = hmix(key) & (h->cap - 1);; i = (i + 1) & (h->cap - 1)) {
+		if (!h->key[i])
+			return false;
+		if (h->key[i] == key)
+			return true;
+	}
+}
+
+static int hset_grow(struct hset *h)
+{
+	struct hset n;
+
+	if (hset_init(&n, h->cap))
+		return -ENOMEM;
+	for (u64 i = 0; i < h->cap; i++)
+		if (h->key[i])
+			hset_put(&n, h->key[i], h->val[i], NULL);
+	hset_free(h);
+	*h = n;
+	return 0;
+}
+
+/* ---- context ---------------------------------------------------------------- */
+
+struct xc {
+	struct xcheck_report *rep;
+	const struct xcheck_opts *o;
+	const struct gmem *const *gs;
+	unsigned ng;
+	unsigned gi;
+	const struct gmem *g;
+	/* current structure */
+	u8 st;
+	const struct gmem_domain *d;
+	struct hset tables; /* table pages of every structure */
+	struct hset frames; /* frame pfn -> (guest << 48 | gpa >> 12) from every ledger */
+	int err;
+};
+
+static void vio(struct xc *c, unsigned rule, unsigned st, u64 gpa, u64 pa, const char *exp,
+		const char *fmt, ...) __printf(7, 8);
+
+static void vio(struct xc *c, unsigned rule, unsigned st, u64 gpa, u64 pa, const char *exp,
+		const char *fmt, ...)
+{
+	struct xcheck_report *r = c->rep;
+	struct xcheck_violation *v;
+	va_list ap;
+
+	r->total++;
+	if (r->n >= XCHECK_MAX_REPORT)
+		return;
+	v = &r->v[r->n++];
+	memset(v, 0, sizeof(*v));
+	v->rule = (u8)rule;
+	v->structure = (u8)st;
+	v->domain = st == XC_IOMMU && c->d ? c->d->id : 0;
+	v->guest = c->gi;
+	v->gpa = gpa;
+	v->spa = pa;
+	snprintf(v->expected, sizeof(v->expected), "%s", exp);
+	va_start(ap, fmt);
+	vsnprintf(v->found, sizeof(v->found), fmt, ap);
+	va_end(ap);
+}
+
+static u8 owner_of(const struct xc *c, u64 pa)
+{
+	return pmem_owner_of(spa(pa));
+}
+
+/* Is pa one of another guest's data frames? Returns its index or -1. */
+static int other_guest_mem(const struct xc *c, u8 owner)
+{
+	for (unsigned i = 0; i < c->ng; i++)
+		if (i != c->gi && c->gs[i]->own_mem == owner)
+			return (int)i;
+	return -1;
+}
+
+static bool in_rmp_table(const struct xc *c, u64 pa)
+{
+	const struct rmp *r = c->g->rmp;
+
+	if (r && pa >= spa_val(r->base) && pa - spa_val(r->base) < r->size)
+		return true;
+	return c->o->rmp_size && pa >= spa_val(c->o->rmp_base) &&
+	       pa - spa_val(c->o->rmp_base) < c->o->rmp_size;
+}
+
+/* ---- pass 1: table pages ------------------------------------------------------ */
+
+static int tab_collect(void *ctx, spa_t t, unsigned level, u64 va)
+{
+	struct xc *c = ctx;
+
+	if (hset_put(&c->tables, (spa_val(t) >> PAGE_SHIFT) + 1, 0, NULL) < 0)
+		c->err = -ENOMEM;
+	return 0;
+}
+
+static int tab_check(void *ctx, spa_t t, unsigned level, u64 va)
+{
+	struct xc *c = ctx;
+	/* A shared domain's tables are the NPT's pages. */
+	u8 want = c->st == XC_NPT || (c->d && c->d->shared) ? c->g->own_npt : c->g->own_iommu, own;
+
+	c->rep->tables++;
+	if (c->o->no_pmem)
+		return 0;
+	own = owner_of(c, spa_val(t));
+	if (own == want)
+		return 0;
+	if (own == PMEM_OWNER_FREE)
+		vio(c, XC_I7, c->st, va, spa_val(t), "linked table page owned",
+		    "level-%u table page free", level);
+	else
+		vio(c, XC_I4, c->st, va, spa_val(t), pmem_owner_name(want), "table owned by %s",
+		    pmem_owner_name(own));
+	return 0;
+}
+
+/* ---- pass 2: leaves --------------------------------------------------------------- */
+
+static const char *sz_name(u64 sz)
+{
+	return sz == PAGE_SIZE ? "4K" : sz == HUGE_SIZE ? "2M" : sz == GIGA_SIZE ? "1G" : "?";
+}
+
+static bool mapped(const struct pt *pt, u64 a, u64 size);
+
+/* A leaf over a recorded device MMIO range (a passed-through BAR). Returns
+ * true when the leaf was judged here (clean or a violation). */
+static bool mmio_leaf(struct xc *c, const struct pt_leaf *l)
+{
+	const struct gmem_mmio *m = gmem_mmio_find(c->g, l->va, l->size);
+	u64 pa = spa_val(l->pa), base;
+
+	if (!m)
+		return false;
+	base = gpa_val(m->gpa);
+	/* iommu_mode = shared: the NPT's MMIO leaves are for the CPU only and a
+	 * shared domain sees them as leaves that grant the device nothing. */
+	if (c->st == XC_IOMMU && c->d && c->d->shared && !(l->prot & (PT_R | PT_W)))
+		return true;
+	if (c->st == XC_NPT && c->g->iommu_mode == GMEM_IOMMU_SHARED && !(l->prot & PT_NO_DMA)) {
+		vio(c, XC_I4, XC_NPT, l->va, pa, "MMIO CPU-only in a shared NPT",
+		    "reachable by the shared domains' devices (P2P)");
+		return true;
+	}
+	if (c->st == XC_IOMMU) {
+		vio(c, XC_I4, XC_IOMMU, l->va, pa, "no MMIO in a domain", "maps device MMIO (P2P)");
+		return true;
+	}
+	if (l->va < base || l->va + l->size > base + m->size) {
+		vio(c, XC_I4, c->st, l->va, pa, "leaf inside MMIO range", "%s leaf crosses it",
+		    sz_name(l->size));
+		return true;
+	}
+	if (pa != spa_val(m->spa) + (l->va - base)) {
+		vio(c, XC_I1, c->st, l->va, pa, "recorded MMIO SPA", "SPA 0x%llx, want 0x%llx",
+		    (unsigned long long)pa,
+		    (unsigned long long)(spa_val(m->spa) + (l->va - base)));
+		return true;
+	}
+	if (!(l->prot & PT_UC) || (l->prot & PT_X)) {
+		vio(c, XC_I4, c->st, l->va, pa, "MMIO uncached, no exec", "prot 0x%x", l->prot);
+		return true;
+	}
+	if (!c->o->no_pmem)
+		for (u64 o = 0; o < l->size; o += PAGE_SIZE)
+			if (owner_of(c, pa + o) != PMEM_OWNER_NOT_RAM) {
+				vio(c, XC_I4, c->st, l->va + o, pa + o, "device MMIO, not RAM",
+				    "RAM owned by %s", pmem_owner_name(owner_of(c, pa + o)));
+				return true;
+			}
+	c->rep->leaves++;
+	return true;
+}
+
+/* Pass 6: each MMIO record mapped in the NPT; no BAR in two guests. */
+static void mmio_pass(struct xc *c)
+{
+	const struct gmem *g = c->g;
+
+	for (unsigned i = 0; i < g->nr_mmio; i++) {
+		const struct gmem_mmio *m = &g->mmio[i];
+		u64 s0 = spa_val(m->spa), s1 = s0 + m->size;
+
+		c->st = XC_NPT;
+		c->d = NULL;
+		if (!mapped(&g->npt, gpa_val(m->gpa), m->size))
+			vio(c, XC_I5, XC_NPT, gpa_val(m->gpa), s0, "MMIO mapped", "not mapped");
+		for (unsigned j = 0; j < c->gi; j++)
+			for (unsigned k = 0; k < c->gs[j]->nr_mmio; k++) {
+				const struct gmem_mmio *o = &c->gs[j]->mmio[k];
+
+				if (s0 < spa_val(o->spa) + o->size && spa_val(o->spa) < s1)
+					vio(c, XC_I4, XC_NPT, gpa_val(m->gpa), s0,
+					    "MMIO of one guest", "also guest %u's", j);
+			}
+	}
+}
+
+static int leaf_check(void *ctx, const struct pt_leaf *l)
+{
+	struct xc *c = ctx;
+	const struct gmem *g = c->g;
+	u64 pa = spa_val(l->pa), o;
+	bool any_priv = false, small_priv = false;
+
+	if (mmio_leaf(c, l))
+		return 0;
+	c->rep->leaves++;
+	c->rep->mapped_bytes += l->size;
+	/* I4 / I5: whose frame is it? */
+	for (o = 0; o < l->size; o += PAGE_SIZE) {
+		u64 f = pa + o;
+
+		if (hset_has(&c->tables, (f >> PAGE_SHIFT) + 1)) {
+			vio(c, XC_I4, c->st, l->va + o, f, "guest page", "page-table page");
+			return 0;
+		}
+		if (in_rmp_table(c, f)) {
+			vio(c, XC_I4, c->st, l->va + o, f, "guest page", "RMP table");
+			return 0;
+		}
+		if (!c->o->no_pmem) {
+			u8 own = owner_of(c, f);
+			int og;
+
+			if (own == g->own_mem)
+				continue;
+			if (own == PMEM_OWNER_FREE) {
+				vio(c, XC_I5, c->st, l->va + o, f, "guest page", "free page");
+				return 0;
+			}
+			og = other_guest_mem(c, own);
+			if (og >= 0)
+				vio(c, XC_I4, c->st, l->va + o, f, "own page", "guest %d's page", og);
+			else
+				vio(c, XC_I4, c->st, l->va + o, f, "guest page",
+				    "hypervisor page (%s)", pmem_owner_name(own));
+			return 0;
+		}
+	}
+	/* I5 / I1 against the ledger. */
+	for (o = 0; o < l->size; o += PAGE_SIZE) {
+		u64 a = l->va + o, s;
+
+		if (a >= g->mem_size || !((s = g->ledger[a >> PAGE_SHIFT]) & GMEM_L_PRESENT)) {
+			vio(c, XC_I5, c->st, a, pa + o, "unmapped (no record)", "mapped %s leaf",
+			    sz_name(l->size));
+			return 0;
+		}
+		if ((s & GMEM_L_SPA) != pa + o) {
+			vio(c, XC_I1, c->st, a, pa + o, "ledger SPA", "SPA 0x%llx, ledger 0x%llx",
+			    (unsigned long long)(pa + o), (unsigned long long)(s & GMEM_L_SPA));
+			return 0;
+		}
+		if (s & GMEM_L_PRIVATE) {
+			any_priv = true;
+			if (!(s & GMEM_L_HUGE))
+				small_priv = true;
+		}
+	}
+	if (!any_priv)
+		return 0;
+	if (c->st == XC_IOMMU && !c->d->trusted) {
+		vio(c, XC_I6, XC_IOMMU, l->va, pa, "untrusted: no private", "maps private memory");
+		return 0;
+	}
+	/* I2: the record size is the RMP page size (checked against the RMP in pass 3). */
+	if (c->st == XC_NPT) {
+		if (l->size > HUGE_SIZE || (l->size == HUGE_SIZE && small_priv))
+			vio(c, XC_I2, XC_NPT, l->va, pa, "leaf <= RMP page size", "%s leaf over 4K",
+			    sz_name(l->size));
+	} else {
+		u64 rsz = small_priv ? PAGE_SIZE : HUGE_SIZE;
+
+		if (l->size != rsz || (l->size == HUGE_SIZE && small_priv))
+			vio(c, XC_I2, XC_IOMMU, l->va, pa, "leaf == RMP page size",
+			    "%s leaf over %s RMP", sz_name(l->size), sz_name(rsz));
+	}
+	return 0;
+}
+
+static int walk(struct xc *c, const struct pt *pt, u8 st, const struct gmem_domain *d,
+		const struct pt_walk_ops *ops)
+{
+	int rc;
+
+	c->st = st;
+	c->d = d;
+	if (!pt->table_pages)
+		return 0;
+	rc = pt_walk_all(pt, ops, c);
+	if (rc == -EIO)
+		vio(c, XC_I5, st, 0, spa_val(pt->root), "readable table", "corrupt entry");
+	return 0;
+}
+
+/* ---- pass 3: ledger ---------------------------------------------------------------- */
+
+/* Is [a, a + size) mapped at all in pt? (what is mapped wrongly is pass 2's job) */
+static bool mapped(const struct pt *pt, u64 a, u64 size)
+{
+	struct pt_leaf l;
+	u64 x = a;
+
+	while (x < a + size) {
+		if (pt_lookup(pt, x, &l))
+			return false;
+		x = l.va + l.size;
+	}
+	return true;
+}
+
+static void check_rmp(struct xc *c, u64 a, u64 pa, u64 size, bool priv)
+{
+	const struct gmem *g = c->g;
+	struct rmp_info info;
+	spa_t epa;
+	u64 rsz;
+
+	if (!g->rmp)
+		return;
+	c->rep->rmp_entries++;
+	if (rmp_lookup(g->rmp, spa(pa), &info, &epa)) {
+		if (priv)
+			vio(c, XC_I2, XC_RMP, a, pa, "covered by the RMP", "not covered");
+		return;
+	}
+	if (!priv) {
+		if (info.assigned)
+			vio(c, XC_I3, XC_RMP, a, pa, "unassigned", "assigned, asid %u", info.asid);
+		/* a 2M shared record: no 4K entry inside may be assigned either */
+		for (u64 o = PAGE_SIZE; !info.assigned && o < size; o += PAGE_SIZE) {
+			if (!rmp_lookup(g->rmp, spa(pa + o), &info, NULL) && info.assigned)
+				vio(c, XC_I3, XC_RMP, a + o, pa + o, "unassigned", "assigned, asid %u",
+				    info.asid);
+		}
+		return;
+	}
+	rsz = info.pagesize == RMP_PG_SIZE_2M ? HUGE_SIZE : PAGE_SIZE;
+	if (!info.assigned)
+		vio(c, XC_I2, XC_RMP, a, pa, "assigned", "unassigned");
+	else if (info.asid != g->asid)
+		vio(c, XC_I2, XC_RMP, a, pa, "guest's ASID", "asid %u, want %u", info.asid, g->asid);
+	else if (gpa_val(info.gpa) + (pa - spa_val(epa)) != a)
+		vio(c, XC_I2, XC_RMP, a, pa, "ledger GPA", "gpa 0x%llx",
+		    (unsigned long long)(gpa_val(info.gpa) + (pa - spa_val(epa))));
+	else if (rsz != size || spa_val(epa) != pa)
+		vio(c, XC_I2, XC_RMP, a, pa, size == HUGE_SIZE ? "2M entry" : "4K entry",
+		    "%s entry", sz_name(rsz));
+}
+
+static void check_record(struct xc *c, u64 a, u64 s, u64 size)
+{
+	const struct gmem *g = c->g;
+	u64 pa = s & GMEM_L_SPA, o, old;
+	bool priv = s & GMEM_L_PRIVATE;
+	bool bad = false;
+
+	c->rep->records++;
+	/* I5: the frame is the guest's, and in no other record of any guest. */
+	for (o = 0; o < size; o += PAGE_SIZE) {
+		u64 f = pa + o;
+		int r = hset_put(&c->frames, (f >> PAGE_SHIFT) + 1,
+				 ((u64)c->gi << 48) | ((a + o) >> PAGE_SHIFT), &old);
+
+		if (r < 0) {
+			c->err = -ENOMEM;
+			return;
+		}
+		if (r == 1) {
+			vio(c, XC_I5, XC_LEDGER, a + o, f, "frame in one record",
+			    "also guest %u gpa 0x%llx", (unsigned)(old >> 48),
+			    (unsigned long long)((old & GENMASK(47, 0)) << PAGE_SHIFT));
+			bad = true;
+			break;
+		}
+	}
+	if (!bad && !c->o->no_pmem) {
+		for (o = 0; o < size; o += PAGE_SIZE) {
+			u8 own = owner_of(c, pa + o);
+
+			if (own != g->own_mem) {
+				vio(c, XC_I5, XC_PMEM, a + o, pa + o, pmem_owner_name(g->own_mem),
+				    "frame owned by %s", pmem_owner_name(own));
+				break;
+			}
+		}
+	}
+	check_rmp(c, a, pa, size, priv);
+	/* Mapped where recorded. */
+	c->st = XC_NPT;
+	c->d = NULL;
+	if (!mapped(&g->npt, a, size))
+		vio(c, XC_I5, XC_NPT, a, pa, "mapped", "not mapped");
+	for (unsigned i = 0; i < g->nr_dom; i++) {
+		const struct gmem_domain *d = &g->dom[i];
+
+		if (priv && !d->trusted)
+			continue;
+		struct pt view;
+
+		gmem_domain_view(g, d, &view);
+		c->st = XC_IOMMU;
+		c->d = d;
+		if (!mapped(&view, a, size))
+			vio(c, priv ? XC_I6 : XC_I5, XC_IOMMU, a, pa, "mapped", "not mapped");
+	}
+}
+
+static void ledger_pass(struct xc *c, u64 *npriv, u64 *nshared)
+{
+	const struct gmem *g = c->g;
+	u64 a = 0, s, size;
+
+	*npriv = *nshared = 0;
+	while (a < g->mem_size) {
+		s = g->ledger[a >> PAGE_SHIFT];
+		if (!(s & GMEM_L_PRESENT)) {
+			a += PAGE_SIZE;
+			continue;
+		}
+		size = PAGE_SIZE;
+		if ((s & GMEM_L_HUGE) && IS_ALIGNED(a, HUGE_SIZE) && a + HUGE_SIZE <= g->mem_size)
+			size = HUGE_SIZE;
+		else if (s & GMEM_L_HUGE)
+			vio(c, XC_I5, XC_LEDGER, a, s & GMEM_L_SPA, "2M record whole", "torn");
+		if (size == HUGE_SIZE) {
+			for (u64 o = PAGE_SIZE; o < HUGE_SIZE; o += PAGE_SIZE) {
+				u64 t = g->ledger[(a + o) >> PAGE_SHIFT];
+
+				if (t != s + o) {
+					vio(c, XC_I5, XC_LEDGER, a + o, t & GMEM_L_SPA,
+					    "2M record whole", "torn");
+					break;
+				}
+			}
+		}
+		check_record(c, a, s, size);
+		if (s & GMEM_L_PRIVATE)
+			*npriv += size >> PAGE_SHIFT;
+		else
+			*nshared += size >> PAGE_SHIFT;
+		a += size;
+	}
+}
+
+/* ---- pass 4 + 5: pending list and accounting ------------------------------------------- */
+
+static u64 pending_owned(struct xc *c, u8 owner)
+{
+	const struct gmem *g = c->g;
+	u64 n = 0;
+
+	for (u64 i = 0; i < g->nr_pend; i++) {
+		const struct gmem_pending *e = &g->pend[i];
+
+		if (e->owner != owner)
+			continue;
+		for (u64 o = 0; o < (PAGE_SIZE << e->order); o += PAGE_SIZE)
+			n += owner_of(c, spa_val(e->pa) + o) == owner;
+	}
+	return n;
+}
+
+static void pending_pass(struct xc *c)
+{
+	const struct gmem *g = c->g;
+
+	for (u64 i = 0; i < g->nr_pend; i++) {
+		const struct gmem_pending *e = &g->pend[i];
+
+		for (u64 o = 0; o < (PAGE_SIZE << e->order); o += PAGE_SIZE) {
+			u64 f = spa_val(e->pa) + o;
+			u8 own = owner_of(c, f);
+
+			if (own != e->owner) {
+				vio(c, XC_I7, XC_PMEM, 0, f, "kept until flush",
+				    "owned by %s, tlb %llu/%llu", pmem_owner_name(own),
+				    (unsigned long long)g->tlb_done,
+				    (unsigned long long)e->tlb_at + 1);
+				break;
+			}
+		}
+	}
+}
+
+static u64 pool_pages(const struct gmem_pool *p) { return p->count; }
+
+static void accounting(struct xc *c, u64 npriv, u64 nshared)
+{
+	const struct gmem *g = c->g;
+	u64 want, have;
+
+	if (npriv != g->st.private_pages || nshared != g->st.shared_pages)
+		vio(c, XC_I5, XC_LEDGER, 0, 0, "counters = ledger", "priv %llu/%llu sh %llu/%llu",
+		    (unsigned long long)g->st.private_pages, (unsigned long long)npriv,
+		    (unsigned long long)g->st.shared_pages, (unsigned long long)nshared);
+	if (c->o->no_pmem)
+		return;
+	want = npriv + nshared + pending_owned(c, g->own_mem);
+	have = pmem_owner_pages(g->own_mem);
+	if (want != have)
+		vio(c, XC_I5, XC_PMEM, 0, 0, "owner pages = ledger+pending", "%llu, want %llu",
+		    (unsigned long long)have, (unsigned long long)want);
+	want = g->npt.table_pages + pool_pages(&g->pool_npt) + pending_owned(c, g->own_npt);
+	have = pmem_owner_pages(g->own_npt);
+	if (want != have)
+		vio(c, XC_I5, XC_PMEM, 0, 0, "npt pages = tables+pool+pend", "%llu, want %llu",
+		    (unsigned long long)have, (unsigned long long)want);
+	want = gmem_iommu_table_pages(g) + pool_pages(&g->pool_iommu) +
+	       pending_owned(c, g->own_iommu);
+	have = pmem_owner_pages(g->own_iommu);
+	if (want != have)
+		vio(c, XC_I5, XC_PMEM, 0, 0, "iommu pages = tables+pool+pend", "%llu, want %llu",
+		    (unsigned long long)have, (unsigned long long)want);
+}
+
+/* Optional: every assigned RMP entry in the pmem span belongs to a guest's
+ * ledger (I5: no unknown private page, no free page assigned). */
+static void full_rmp_scan(struct xc *c)
+{
+	u64 pfn, first, last;
+
+	for (unsigned i = 0; i < c->ng; i++) {
+		const struct gmem *g = c->gs[i];
+		struct rmp *r = g->rmp;
+
+		if (!r)
+			continue;
+		/* once per RMP: the first guest using it */
+		for (unsigned j = 0; j < i; j++)
+			if (c->gs[j]->rmp == r)
+				r = NULL;
+		if (!r)
+			continue;
+		first = spa_val(pmem_span_base()) >> PAGE_SHIFT;
+		last = MIN(spa_val(pmem_span_end()) >> PAGE_SHIFT, r->npfns);
+		for (pfn = first; pfn < last; pfn++) {
+			struct rmp_info info;
+			u64 v;
+			int k;
+
+			rmp_raw_decode(rmp_raw_slot(r, pfn), &info);
+			if (!info.assigned || !info.asid)
+				continue; /* firmware pages (ASID 0) are the RMP's own */
+			c->rep->rmp_entries++;
+			k = -1;
+			for (unsigned j = 0; j < c->ng; j++)
+				if (c->gs[j]->rmp == r && c->gs[j]->asid == info.asid)
+					k = (int)j;
+			c->gi = k < 0 ? 0 : (unsigned)k;
+			c->st = XC_RMP;
+			if (k < 0 || !hset_put(&c->frames, pfn + 1, 0, &v)) {
+				/* not in any ledger (hset_put inserted it: fine, we report) */
+				vio(c, XC_I5, XC_RMP, gpa_val(info.gpa), pfn << PAGE_SHIFT,
+				    "in a ledger", "assigned to asid %u", info.asid);
+			}
+		}
+	}
+}
+
+static const char *const rule_names[] = {"?", "I1", "I2", "I3", "I4", "I5", "I6", "I7"};
+static const char *const struct_names[] = {"NPT", "IOMMU", "RMP", "ledger", "pmem"};
+
+const char *xcheck_rule_name(unsigned rule)
+{
+	return rule < ARRAY_SIZE(rule_names) ? rule_names[rule] : "?";
+}
+
+const char *xcheck_struct_name(unsigned s)
+{
+	return s < ARRAY_SIZE(struct_names) ? struct_names[s] : "?";
+}
+
+int xcheck_run_opts(const struct gmem *const *gs, unsigned n, const struct xcheck_opts *o,
+		    struct xcheck_report *rep)
+{
+	static const struct xcheck_opts none;
+	struct pt_walk_ops collect = {.table = tab_collect};
+	struct pt_walk_ops check = {.leaf = leaf_check, .table = tab_check};
+	struct xc c = {.rep = rep, .o = o ? o : &none, .gs = gs, .ng = n};
+	struct pt view;
+	u64 expect = 0, np, ns;
+	unsigned i, j;
+
+	if (!rep || (n && !gs))
+		return -EINVAL;
+	memset(rep, 0, sizeof(*rep));
+	for (i = 0; i < n; i++)
+		expect += gs[i]->st.private_pages + gs[i]->st.shared_pages;
+	if (hset_init(&c.tables, 256))
+		return -ENOMEM;
+	if (hset_init(&c.frames, expect)) {
+		hset_free(&c.tables);
+		return -ENOMEM;
+	}
+	/* pass 1: every table page of every guest */
+	for (i = 0; i < n; i++) {
+		c.gi = i;
+		c.g = gs[i];
+		walk(&c, &gs[i]->npt, XC_NPT, NULL, &collect);
+		for (j = 0; j < gs[i]->nr_dom; j++) {
+			gmem_domain_view(gs[i], &gs[i]->dom[j], &view);
+			walk(&c, &view, XC_IOMMU, &gs[i]->dom[j], &collect);
+		}
+	}
+	rep->total = rep->n = 0; /* corrupt entries are reported by the checking walk */
+	for (i = 0; i < n; i++) {
+		const struct gmem *g = gs[i];
+
+		c.gi = i;
+		c.g = g;
+		for (j = 0; j < i; j++)
+			if (g->rmp && gs[j]->rmp == g->rmp && gs[j]->asid == g->asid)
+				vio(&c, XC_I4, XC_RMP, 0, 0, "unique ASID", "ASID %u also guest %u",
+				    g->asid, j);
+		walk(&c, &g->npt, XC_NPT, NULL, &check);
+		for (j = 0; j < g->nr_dom; j++) {
+			gmem_domain_view(g, &g->dom[j], &view);
+			walk(&c, &view, XC_IOMMU, &g->dom[j], &check);
+		}
+		ledger_pass(&c, &np, &ns);
+		mmio_pass(&c);
+		if (!c.o->no_pmem) {
+			pending_pass(&c);
+			accounting(&c, np, ns);
+		}
+	}
+	if (c.o->full_rmp && !c.o->no_pmem)
+		full_rmp_scan(&c);
+	hset_free(&c.tables);
+	hset_free(&c.frames);
+	return c.err;
+}
+
+int xcheck_run(const struct gmem *const *gs, unsigned n, struct xcheck_report *rep)
+{
+	return xcheck_run_opts(gs, n, NULL, rep);
+}
+
+void xcheck_print(const struct xcheck_report *rep)
+{
+	pr_info("xcheck: %llu violation(s); %llu leaves, %llu tables, %llu records, %llu MiB "
+		"mapped, %llu RMP entries\n",
+		(unsigned long long)rep->total, (unsigned long long)rep->leaves,
+		(unsigned long long)rep->tables, (unsigned long long)rep->records,
+		(unsigned long long)(rep->mapped_bytes >> 20),
+		(unsigned long long)rep->rmp_entries);
+	for (unsigned i = 0; i < rep->n; i++) {
+		const struct xcheck_violation *v = &rep->v[i];
+
+		if (v->structure == XC_IOMMU)
+			pr_err("  %s guest %u IOMMU dom %u gpa 0x%llx spa 0x%llx: expected %s, found "
+			       "%s\n",
+			       xcheck_rule_name(v->rule), v->guest, v->domain,
+			       (unsigned long long)v->gpa, (unsigned long long)v->spa, v->expected,
+			       v->found);
+		else
+			pr_err("  %s guest %u %s gpa 0x%llx spa 0x%llx: expected %s, found %s\n",
+			       xcheck_rule_name(v->rule), v->guest, xcheck_struct_name(v->structure),
+			       (unsigned long long)v->gpa, (unsigned long long)v->spa, v->expected,
+			       v->found);
+	}
+	if (rep->total > rep->n)
+		pr_err("  ... %llu more\n", (unsigned long long)(rep->total - rep->n));
+}

@@ -1,0 +1,67 @@
+/* xcheck: the cross-checker proving architecture.md's invariants I1-I7 over
+ * every guest's NPT, IOMMU domains, the RMP, pmem and gmem's ledger.
+ *
+ * It walks the tables with the pt engine (pt_walk_all, leaf and table
+ * callbacks), reads the RMP through rmp_lookup and classifies frames with
+ * pmem_owner_of. Cost grows with what is mapped and recorded (tables, ledger
+ * records, pending pages), not with RAM size; see docs/gmem.md for what is
+ * and is not covered. Pure code: runs in the hypervisor (config xcheck =
+ * always / on demand), in host tests and offline on a memory dump
+ * (tools/xcheck-dump). */
+#ifndef SNP_XCHECK_H
+#define SNP_XCHECK_H
+
+#include "hv/base/types.h"
+
+struct gmem;
+
+enum xcheck_rule {
+	XC_I1 = 1, /* agreement: every structure maps a GPA to the ledger's SPA */
+	XC_I2,	   /* private: RMP assigned/ASID/GPA/size; NPT leaf <= RMP; IOMMU leaf == RMP */
+	XC_I3,	   /* shared: points at an unassigned page */
+	XC_I4,	   /* isolation: no hypervisor memory, no other guest's page */
+	XC_I5,	   /* ledger: records mapped where recorded, no extra/free/double pages */
+	XC_I6,	   /* devices: untrusted never maps private; trusted maps it */
+	XC_I7,	   /* flushes: nothing reused or freed before its flush completed */
+};
+
+enum xcheck_struct { XC_NPT, XC_IOMMU, XC_RMP, XC_LEDGER, XC_PMEM };
+
+struct xcheck_violation {
+	u8 rule;      /* enum xcheck_rule */
+	u8 structure; /* enum xcheck_struct */
+	u16 domain;   /* XC_IOMMU: domain id */
+	u32 guest;    /* index in the guests array */
+	u64 gpa;
+	u64 spa;
+	char expected[48];
+	char found[48];
+};
+
+#define XCHECK_MAX_REPORT 64
+
+struct xcheck_report {
+	u64 total;    /* violations found (the first XCHECK_MAX_REPORT are kept) */
+	unsigned n;   /* kept in v[] */
+	struct xcheck_violation v[XCHECK_MAX_REPORT];
+	/* what was looked at */
+	u64 leaves, tables, records, mapped_bytes, rmp_entries;
+};
+
+struct xcheck_opts {
+	bool no_pmem;  /* pmem state unknown (offline dump): skip owner and accounting checks */
+	bool full_rmp; /* also scan every RMP entry of the pmem span (cost: RAM size / 4K) */
+	spa_t rmp_base; /* with no_pmem: the RMP table, to treat as hypervisor memory */
+	u64 rmp_size;
+};
+
+/* Checks all guests at once (cross-guest rules need them together).
+ * Returns 0 (report filled, possibly with violations) or -ENOMEM/-EINVAL. */
+int xcheck_run(const struct gmem *const *guests, unsigned n, struct xcheck_report *rep);
+int xcheck_run_opts(const struct gmem *const *guests, unsigned n, const struct xcheck_opts *o,
+		    struct xcheck_report *rep);
+void xcheck_print(const struct xcheck_report *rep);
+const char *xcheck_rule_name(unsigned rule);
+const char *xcheck_struct_name(unsigned s);
+
+#endif

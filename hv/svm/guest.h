@@ -1,0 +1,156 @@
+/* Guests: lifecycle, scheduler and results (hv/vm/guest.c), the guest-memory
+ * interface (hv/guest_mem.c) and the per-guest helpers the exit handlers use
+ * (hv/svm/exits.c). One vCPU per guest. */
+#ifndef HV_GUEST_H
+#define HV_GUEST_H
+
+#include "hv/base/config.h"
+#include "hv/svm/cpuid.h"
+#include "hv/mm/pt.h"
+#include "hv/base/types.h"
+#include "hv/svm/vcpu.h"
+
+struct boot_info;
+
+/* A guest's result; the first six equal enum cfg_expect one for one. */
+enum guest_outcome {
+	GUEST_PASS = CFG_EXPECT_PASS,
+	GUEST_FAIL = CFG_EXPECT_FAIL,
+	GUEST_TRIPLE_FAULT = CFG_EXPECT_TRIPLE_FAULT,
+	GUEST_NPF = CFG_EXPECT_NPF,
+	GUEST_KILLED = CFG_EXPECT_KILLED,
+	GUEST_TIMEOUT = CFG_EXPECT_TIMEOUT,
+	GUEST_RUNNING,
+	GUEST_OUTCOME_NR
+};
+
+/* What the exit dispatcher tells the scheduler. */
+enum exit_action {
+	EXIT_RESUME, /* run the same vCPU again */
+	EXIT_YIELD,  /* end of this guest's time slice (HLT, HC_YIELD, timer) */
+	EXIT_STOP,   /* the guest is finished (outcome set) */
+};
+
+struct guest;
+
+/* Guest memory behind one small interface, so that gmem can replace the
+ * default (hv/guest_mem.c: pmem frames mapped into an NPT by the pt engine). */
+struct guest_mem_ops {
+	const char *name;
+	/* Backs GPA [0, g->mem_size) with RAM, builds the NPT, sets g->npt_root.
+	 * May load the image and the boot-params page itself (an SNP launch
+	 * measures them): then it sets g->mem_loaded. */
+	int (*create)(struct guest *g, const void *image, u64 image_size);
+	/* Gives back every frame and table page. */
+	void (*destroy)(struct guest *g);
+	/* SPA of gpa and the bytes contiguous in host memory from there (at
+	 * most to the end of the mapping leaf). -EFAULT if not guest RAM. */
+	int (*translate)(struct guest *g, gpa_t gpa, spa_t *out, u64 *contig);
+	/* Nested page fault routing (gmem later): 0 = resolved, retry the
+	 * access; -ENOENT = not guest memory. May be NULL. */
+	int (*fault)(struct guest *g, gpa_t gpa, u64 err);
+	/* Final per-guest memory report and checker verdict. May be NULL. */
+	void (*report)(struct guest *g);
+};
+
+/* hv/vm/guest_gmem.c: guest memory from gmem (the only allocator of guest pages). */
+extern const struct guest_mem_ops guest_mem_gmem;
+
+#define GUEST_CON_LINE	      200 /* console line buffer (longer lines are split) */
+#define GUEST_DETAIL_MAX      160
+#define GUEST_BOOT_PARAMS_GPA 0x1000ULL /* struct hc_info page (docs/guest-abi.md) */
+
+struct guest {
+	char name[CFG_NAME_MAX + 1];
+	u32 id;
+	u32 asid;
+	const struct cfg_guest *cfg;
+	bool snp;
+	u64 mem_size;
+	gpa_t load, entry;
+	u64 image_size;
+	/* memory */
+	const struct guest_mem_ops *mem_ops;
+	struct pt npt;
+	bool npt_ready;
+	spa_t npt_root;
+	u8 owner;	 /* pmem owner id of everything the guest holds */
+	bool mem_loaded; /* create() loaded the image and the boot-params page */
+	void *mem_priv;
+	/* vCPU and its pages */
+	struct vcpu *vcpu;
+	spa_t vmcb_pa, host_vmcb_pa, iopm_pa, msrpm_pa;
+	struct cpuid_policy cpuid;
+	/* emulated devices and MSRs */
+	u8 uart_lcr, uart_ier, uart_mcr, uart_scr;
+	u64 ghcb_msr;
+	char con_line[GUEST_CON_LINE + 1];
+	u32 con_len;
+	/* results */
+	enum guest_outcome outcome;
+	char detail[GUEST_DETAIL_MAX];
+	u32 checks_passed, checks_failed;
+	u64 exit_status; /* HC_EXIT argument */
+	u64 run_ticks;	 /* TSC ticks spent in the guest (hypervisor side included) */
+	u64 exits_total; /* copied from the vCPU when it is destroyed */
+	u64 exit_counts[EXIT_STAT_NR];
+	u64 slices;
+	/* make bench (HC_BENCH_MARK): round trips per second of CPUID exits
+	 * through the full dispatcher and of bare VMRUNs; 0 if not measured. */
+	u64 bench_full_per_s, bench_bare_per_s;
+	/* Memory summary taken by mem_ops->report before the guest's memory
+	 * goes (printed in the final table). */
+	struct guest_mem_summary {
+		bool valid;
+		u64 private_pages, shared_pages; /* 4K units, gmem's ledger */
+		u64 rmp_4k, rmp_2m;		 /* RMP entries assigned to the ASID */
+		u64 npt_tables, iommu_tables;	 /* page-table pages */
+		u64 conversions, inv_rounds;	 /* 4K pages converted; invalidation rounds */
+		u64 xcheck_runs;
+		bool xcheck_clean;
+		char digest[97]; /* launch digest (SNP), "" otherwise */
+	} mem;
+};
+
+/* ---- results (hv/svm/exits.c) ---- */
+const char *guest_outcome_name(enum guest_outcome o);
+/* Ends the guest with o (the first outcome set wins). */
+void guest_finish(struct guest *g, enum guest_outcome o, const char *fmt, ...) __printf(3, 4);
+static inline bool guest_done(const struct guest *g)
+{
+	return g->outcome != GUEST_RUNNING;
+}
+
+struct hc_info;
+/* The boot-params page / HC_GET_INFO contents of g. */
+void guest_fill_info(const struct guest *g, struct hc_info *info);
+
+/* ---- guest console (hv/svm/exits.c): COM1 output, line-buffered ---- */
+void guest_con_putc(struct guest *g, char c);
+void guest_con_flush(struct guest *g);
+
+/* ---- guest memory access, every GPA checked (hv/guest_mem.c) ---- */
+int guest_read(struct guest *g, gpa_t gpa, void *buf, u64 len);
+int guest_write(struct guest *g, gpa_t gpa, const void *buf, u64 len);
+/* Writes a hypercall result into the guest at GPA ga (hv/svm/exits.c; nr names
+ * the call in the log line): for an SNP guest only into shared pages. 0, or
+ * HC_EFAULT with nothing written. */
+int hc_write(struct guest *g, u64 nr, u64 ga, const void *buf, u64 len);
+/* Reads a NUL-terminated string of at most max characters into buf
+ * (max + 1 bytes). -EFAULT for a bad GPA, -ENAMETOOLONG without a NUL. */
+int guest_read_str(struct guest *g, gpa_t gpa, char *buf, u64 max);
+
+/* ---- exit handling (hv/svm/exits.c) ---- */
+enum exit_action svm_handle_exit(struct vcpu *v);
+/* Hooks for the SNP work: set to non-NULL to take over. Return as the
+ * handlers do; NULL means the default behaviour (docs/svm.md). */
+extern int (*ghcb_msr_hook)(struct vcpu *v, u64 val); /* WRMSR GHCB, 0 = handled */
+extern int (*ud_hook)(struct vcpu *v);		      /* #UD, 0 = emulated */
+
+/* ---- lifecycle and scheduler (hv/vm/guest.c, hypervisor only) ---- */
+/* Creates every guest of cfg (images from bi->files), runs them round-robin
+ * with preemption, prints the report. Returns the number of guests whose
+ * outcome differs from their expect, or a negative errno if nothing ran. */
+int guests_run(const struct hv_config *cfg, const struct boot_info *bi);
+
+#endif

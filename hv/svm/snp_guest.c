@@ -1,0 +1,1163 @@
+/* The hypervisor side of the SEV-SNP guest protocol (hv/svm/snp_guest.h):
+ * VMGEXIT (GHCB MSR protocol and GHCB-page NAE events, AMD 56421), the
+ * PVALIDATE emulation behind the #UD intercept (APM vol 3 "PVALIDATE",
+ * APM vol 2 15.36.8 "PVALIDATE"), and the interim page-state backend.
+ * Pure code: the unit tests run it on a fake guest (tests/unit/test_snp_guest.c).
+ * A misbehaving guest gets an error code, an exception, or is terminated
+ * with a report: never a panic. Choices are in docs/snp-guest.md. */
+#include "hv/svm/snp_guest.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "hv/base/bits.h"
+#include "hv/arch/x86/cpu.h"
+#include "hv/svm/cpuid.h"
+#include "hv/mm/gmem.h"
+#include "hv/svm/guest.h"
+#include "hv/abi/hypercall.h"
+#include "hv/base/log.h"
+#include "hv/base/mem.h"
+#include "hv/svm/msr.h"
+#include "hv/mm/pmem.h"
+#include "hv/base/report.h"
+#include "hv/svm/svm.h"
+#include "hv/svm/vcpu.h"
+#include "snp/ghcb.h"
+#include "snp/guest_msg.h"
+#include "snp/rmp.h"
+#include "hv/svm/sev_vmcb.h"
+
+u64 (*snp_clock)(void);
+u64 snp_clock_khz;
+
+static struct snp_guest snp_guests[CFG_MAX_GUESTS];
+
+struct snp_guest *snp_guest_of(struct guest *g)
+{
+	struct snp_guest *s;
+
+	if (!g || !g->snp || g->id >= CFG_MAX_GUESTS)
+		return NULL;
+	s = &snp_guests[g->id];
+	return s->active && s->g == g ? s : NULL;
+}
+
+static u64 now(void)
+{
+	return snp_clock ? snp_clock() : 0;
+}
+
+/* ---- instruction decode ----------------------------------------------------- */
+
+static const u8 insn_pvalidate[SNP_INSN_LEN] = {0xf2, 0x0f, 0x01, 0xff};
+static const u8 insn_vmgexit[SNP_INSN_LEN] = {0xf3, 0x0f, 0x01, 0xd9};
+
+bool snp_insn_is_pvalidate(const u8 *b, unsigned len)
+{
+	return len >= SNP_INSN_LEN && !memcmp(b, insn_pvalidate, SNP_INSN_LEN);
+}
+
+bool snp_insn_is_vmgexit(const u8 *b, unsigned len)
+{
+	return len >= SNP_INSN_LEN && !memcmp(b, insn_vmgexit, SNP_INSN_LEN);
+}
+
+/* ---- the guest's own page tables, through the one page-table engine ---------
+ * A format descriptor for tables the GUEST wrote (APM vol 2, 5.3.3): unlike
+ * pt_fmt_x86 it accepts whatever a guest may legally leave in an entry
+ * (A/D bits, AVL bits, U/S, PAT, garbage in non-present entries). Decode
+ * only: the engine never writes a guest's tables. */
+#define GPTE_P	     BIT(0)
+#define GPTE_RW	     BIT(1)
+#define GPTE_PS	     BIT(7)
+#define GPTE_NX	     BIT(63)
+#define GPTE_ADDR_4K GENMASK(51, 12)
+#define GPTE_ADDR_2M GENMASK(51, 21)
+#define GPTE_ADDR_1G GENMASK(51, 30)
+/* The C-bit (hv/svm/cpuid.h GUEST_CBIT; APM vol 2, 15.34.6): not an address bit.
+ * The decoder passes it on in the table/leaf address so that the walk can
+ * see it at every level; xlate_table and snp_guest_va_walk strip it. */
+#define GPTE_C BIT(GUEST_CBIT)
+
+static struct pt_ent guest_decode(u64 pte, unsigned level)
+{
+	u32 prot = PT_R;
+	u64 c = pte & GPTE_C;
+
+	if (!(pte & GPTE_P))
+		return (struct pt_ent){PT_NONE, {0}, 0};
+	if (pte & GPTE_RW)
+		prot |= PT_W;
+	if (!(pte & GPTE_NX))
+		prot |= PT_X;
+	if (level == 1)
+		return (struct pt_ent){PT_LEAF, spa((pte & GPTE_ADDR_4K & ~GPTE_C) | c), prot};
+	if (!(pte & GPTE_PS))
+		return (struct pt_ent){PT_TABLE, spa((pte & GPTE_ADDR_4K & ~GPTE_C) | c), 0};
+	if (level == 2)
+		return (struct pt_ent){PT_LEAF, spa((pte & GPTE_ADDR_2M & ~GPTE_C) | c), prot};
+	if (level == 3)
+		return (struct pt_ent){PT_LEAF, spa((pte & GPTE_ADDR_1G & ~GPTE_C) | c), prot};
+	return (struct pt_ent){PT_BAD, {0}, 0}; /* PS in a PML4E is reserved: #PF(RSVD) */
+}
+
+static const struct pt_fmt pt_fmt_guest_x86 = {
+    .name = "guest-x86",
+    .min_levels = 4,
+    .max_levels = 4,
+    .leaf_sizes = PT_SZ_ALL,
+    .prot_valid = PT_R | PT_W | PT_X,
+    .prot_need = PT_R,
+    .decode = guest_decode,
+};
+
+struct walk_ctx {
+	struct guest *g;
+	unsigned tables, tables_c; /* table entries followed, ... with the C-bit */
+};
+
+/* Table GPAs (C-bit stripped, counted) go through the guest's NPT. The root
+ * comes from CR3, whose C-bit is not looked at: an SEV guest's table walk
+ * is private whatever CR3 says (docs/snp-guest.md). */
+static int xlate_table(void *ctx, u64 table_gpa, spa_t *out)
+{
+	struct walk_ctx *w = ctx;
+	u64 contig;
+
+	if (w->tables++ && (table_gpa & GPTE_C))
+		w->tables_c++;
+	table_gpa &= ~GPTE_C;
+	if (w->g->mem_ops->translate(w->g, gpa(table_gpa), out, &contig) || contig < PAGE_SIZE)
+		return -EIO;
+	return 0;
+}
+
+int snp_guest_va_walk(struct guest *g, u64 cr3, u64 va, u64 *gpa_out, unsigned *cbits)
+{
+	struct walk_ctx w = {g, 0, 0};
+	struct pt_leaf leaf;
+	int ret;
+
+	ret = pt_lookup_xlate(&pt_fmt_guest_x86, cr3 & GPTE_ADDR_4K & ~GPTE_C, 4, va, xlate_table,
+			      &w, &leaf);
+	if (ret == -ENOENT)
+		return -EFAULT;
+	if (ret)
+		return ret == -EIO ? -EIO : -EFAULT;
+	*gpa_out = (spa_val(leaf.pa) & ~GPTE_C) + (va - leaf.va);
+	if (cbits)
+		*cbits = ((leaf.pte & GPTE_C) ? SNP_WALK_C_LEAF : 0) |
+			 (w.tables_c == w.tables - 1 ? SNP_WALK_C_TABLES : 0);
+	return 0;
+}
+
+int snp_guest_va_to_gpa(struct guest *g, u64 cr3, u64 va, u64 *gpa_out)
+{
+	return snp_guest_va_walk(g, cr3, va, gpa_out, NULL);
+}
+
+/* Linear address -> GPA in the guest's current mode: long mode with 4-level
+ * paging, or no paging (the 32-bit boot state: everything counts as private,
+ * SNP_WALK_C_LEAF | SNP_WALK_C_TABLES, as it does on hardware). cbits may be
+ * NULL. */
+static int va_to_gpa_c(struct vcpu *v, u64 va, u64 *out, unsigned *cbits)
+{
+	const struct vmcb_save_area *s = &v->vmcb->save;
+
+	if (!(s->cr0 & CR0_PG)) {
+		*out = va & 0xffffffffULL;
+		if (cbits)
+			*cbits = SNP_WALK_C_LEAF | SNP_WALK_C_TABLES;
+		return 0;
+	}
+	if (!(s->efer & EFER_LMA) || (s->cr4 & BIT(12) /* LA57 */))
+		return -EOPNOTSUPP; /* legacy/PAE or 5-level paging: not emulated */
+	return snp_guest_va_walk(v->guest, s->cr3, va, out, cbits);
+}
+
+static int va_to_gpa(struct vcpu *v, u64 va, u64 *out)
+{
+	return va_to_gpa_c(v, va, out, NULL);
+}
+
+static int read_guest_va(struct vcpu *v, u64 va, void *buf, unsigned len)
+{
+	u8 *p = buf;
+
+	while (len) {
+		unsigned n = MIN(len, (unsigned)(PAGE_SIZE - (va & (PAGE_SIZE - 1))));
+		u64 ga;
+		int ret = va_to_gpa(v, va, &ga);
+
+		if (ret)
+			return ret;
+		if (guest_read(v->guest, gpa(ga), p, n))
+			return -EFAULT;
+		p += n;
+		va += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static u64 guest_rip_linear(struct vcpu *v)
+{
+	const struct vmcb_save_area *s = &v->vmcb->save;
+
+	if (s->efer & EFER_LMA)
+		return s->rip;
+	return (s->cs.base + s->rip) & 0xffffffffULL;
+}
+
+/* ---- PVALIDATE emulation (APM vol 3: RAX = VA, ECX = size, EDX = validate) -- */
+
+#define RFLAGS_CF BIT(0)
+
+static void inject_pf(struct vcpu *v, u64 va)
+{
+	v->vmcb->save.cr2 = va;
+	vcpu_inject_exception(v, X86_VEC_PF, 0); /* not present, read, supervisor */
+}
+
+static int pvalidate_once(struct snp_guest *s, struct vcpu *v, u64 va, int size, bool validate,
+			  bool *cf, u64 *gpa_out)
+{
+	struct guest *g = v->guest;
+	struct rmp *r = s->be->rmp(g);
+	u64 ga, contig;
+	unsigned cbits = 0;
+	spa_t pa;
+	int ret;
+
+	ret = va_to_gpa_c(v, va, &ga, &cbits);
+	if (ret)
+		return ret;
+	*gpa_out = ga;
+	/* A C=0 mapping: PVALIDATE through it is not what the APM documents a
+	 * guest may do (only private mappings are validated; SNP hardware is
+	 * reported to raise an exception: docs/snp-guest.md "C-bit"). The
+	 * emulation still performs it and counts it: snp.<guest>.cbit fails. */
+	if (!(cbits & SNP_WALK_C_LEAF)) {
+		if (!s->st.pv_cbit0++)
+			pr_warn("snp: guest %s: PVALIDATE of va 0x%llx through a mapping without "
+				"the C-bit (bit %u): would fail on SNP hardware\n",
+				g->name, (unsigned long long)va, GUEST_CBIT);
+	}
+	if (!(cbits & SNP_WALK_C_TABLES))
+		s->st.pv_cbit0_tables++;
+	/* The GPA is page-aligned by construction of the instruction (RAX bits
+	 * 11:0 ignored on hardware?): the model checks alignment itself. */
+	if (g->mem_ops->translate(g, gpa(ga & ~(PAGE_SIZE - 1)), &pa, &contig))
+		return RMP_FAULT_NPF; /* no frame: the nested walk faults */
+	pa = spa_add(pa, ga & (PAGE_SIZE - 1));
+	if (size == RMP_PG_SIZE_2M) {
+		/* the 2M frame's base: the GPA's 2M base through the NPT */
+		spa_t base;
+
+		if (!IS_ALIGNED(ga, HUGE_SIZE))
+			return RMP_FAIL_INPUT;
+		if (g->mem_ops->translate(g, gpa(ga), &base, &contig))
+			return RMP_FAULT_NPF;
+		pa = base;
+		if (!IS_ALIGNED(spa_val(base), HUGE_SIZE)) {
+			/* Backed by 4K frames: its RMP entry cannot be a 2M entry.
+			 * This guest's page -> FAIL_SIZEMISMATCH (the guest retries
+			 * with 4K), anything else -> the RMP #NPF of the model. */
+			struct rmp_info info;
+			spa_t epa;
+
+			if (rmp_lookup(r, base, &info, &epa) || !info.assigned ||
+			    info.asid != g->asid ||
+			    gpa_val(info.gpa) + (spa_val(base) - spa_val(epa)) != ga)
+				return RMP_FAULT_NPF;
+			return RMP_FAIL_SIZEMISMATCH;
+		}
+	}
+	return rmp_model_pvalidate(r, g->asid, gpa(ga), pa, size, validate, cf);
+}
+
+/* ---- RMP nested page faults (APM vol 2, 15.36.10) -------------------------------
+ * One handler for the #NPF hardware reports with the RMP bit (EXITINFO1 bit
+ * 31) and for the one the PVALIDATE emulation models:
+ * - SIZEM (4K access or PVALIDATE on a 2M RMP entry): split the 2M entry
+ *   (PSMASH, NPT and IOMMU leaves with it: backend->split = gmem_split) and
+ *   let the guest retry;
+ * - an access in the wrong page state (C=1 to a page that is not the guest's
+ *   private page, C=0 to its private page): KVM converts such pages
+ *   implicitly; snpvisor converts only on a GHCB page-state change request,
+ *   so the guest is killed with the GPA and the page's state;
+ * - anything else (VMPL): killed with the decode. */
+#define NPF_SIZEM_PVALIDATE                                                                        \
+	(PFERR_GUEST_RMP_MASK | PFERR_GUEST_SIZEM_MASK | PFERR_GUEST_ENC_MASK |                    \
+	 PFERR_GUEST_FINAL_MASK)
+
+static const char *page_state(struct snp_guest *s, u64 ga)
+{
+	int r = s->be->is_shared ? s->be->is_shared(s->g, gpa(ga & PAGE_MASK)) : -ENOSYS;
+
+	return r == 0 ? "shared" : r == -EPERM ? "private" : "not guest memory";
+}
+
+static int rmp_npf(struct snp_guest *s, u64 info1, u64 ga)
+{
+	struct sev_npf f = sev_npf_decode(info1, ga);
+	struct guest *g = s->g;
+
+	switch (f.kind) {
+	case SEV_NPF_RMP_SIZEM:
+		if (s->be->split && !s->be->split(g, gpa(ga & ~(HUGE_SIZE - 1)))) {
+			s->st.npf_sizem++;
+			return EXIT_RESUME;
+		}
+		guest_finish(g, GUEST_KILLED,
+			     "RMP #NPF (size mismatch) at gpa 0x%llx: the 2M entry cannot be split",
+			     (unsigned long long)ga);
+		return EXIT_STOP;
+	case SEV_NPF_RMP_PRIVATE_ON_SHARED:
+	case SEV_NPF_RMP_SHARED_ON_PRIVATE:
+		guest_finish(g, GUEST_KILLED,
+			     "RMP #NPF at gpa 0x%llx: %s access to a %s page (no implicit "
+			     "conversion: use a page-state change)",
+			     (unsigned long long)ga, f.enc ? "private" : "shared",
+			     page_state(s, ga));
+		return EXIT_STOP;
+	default:
+		guest_finish(g, GUEST_KILLED, "RMP #NPF at gpa 0x%llx: %s (error 0x%llx)",
+			     (unsigned long long)ga, sev_npf_kind_name(f.kind),
+			     (unsigned long long)info1);
+		return EXIT_STOP;
+	}
+}
+
+int snp_handle_rmp_npf(struct vcpu *v)
+{
+	struct snp_guest *s = snp_guest_of(v->guest);
+	const struct vmcb_control_area *c = &v->vmcb->control;
+
+	if (!s) {
+		guest_finish(v->guest, GUEST_KILLED, "RMP #NPF at gpa 0x%llx of a non-SNP guest",
+			     (unsigned long long)c->exit_info_2);
+		return EXIT_STOP;
+	}
+	return rmp_npf(s, c->exit_info_1, c->exit_info_2);
+}
+
+static int emulate_pvalidate(struct snp_guest *s, struct vcpu *v)
+{
+	struct vmcb_save_area *sa = &v->vmcb->save;
+	struct guest *g = v->guest;
+	bool lm = sa->efer & EFER_LMA;
+	u64 va = lm ? sa->rax : (sa->rax & 0xffffffffULL);
+	u64 ecx = v->regs.rcx & 0xffffffffULL, edx = v->regs.rdx & 0xffffffffULL;
+	u64 t0 = now(), ga = 0;
+	bool cf = false;
+	int rc, tries;
+
+	s->st.pvalidate++;
+	if (!s->st.pv_first)
+		s->st.pv_first = t0;
+	if (sa->cpl) { /* CPL > 0: #GP(0) (APM vol 3) */
+		s->st.pvalidate_flt++;
+		vcpu_inject_exception(v, X86_VEC_GP, 0);
+		return 0;
+	}
+	if (ecx > 1) { /* the model says FAIL_INPUT for a bad size; so does hardware */
+		rc = RMP_FAIL_INPUT;
+		goto done;
+	}
+	for (tries = 0;; tries++) {
+		rc = pvalidate_once(s, v, va, (int)ecx, edx & 1, &cf, &ga);
+		if (rc != RMP_FAULT_NPF_SIZEM || tries)
+			break;
+		/* Hardware: #NPF with RMP|SIZEM, handled by the same code as a
+		 * real one (rmp_npf: PSMASH); the guest retries the instruction. */
+		if (rmp_npf(s, NPF_SIZEM_PVALIDATE, ga) != EXIT_RESUME)
+			return 0;
+	}
+	if (rc == -EFAULT) {
+		s->st.pvalidate_flt++;
+		inject_pf(v, va);
+		return 0;
+	}
+	if (rc == -EIO || rc == -EOPNOTSUPP || rc < 0) {
+		s->st.pvalidate_flt++;
+		guest_finish(g, GUEST_KILLED,
+			     "PVALIDATE at rip 0x%llx: cannot translate va 0x%llx (%d)",
+			     (unsigned long long)sa->rip, (unsigned long long)va, rc);
+		return 0;
+	}
+	if (rc == RMP_FAULT_NPF || rc == RMP_FAULT_NPF_SIZEM || rc == RMP_FAULT_VC_NOT_VALIDATED) {
+		/* An RMP #NPF the hypervisor does not resolve (the page is not
+		 * this guest's private page at this GPA: snptest validates a
+		 * shared page). Choice (docs/snp-guest.md): the guest gets #VC
+		 * with error code SVM_EXIT_NPF, which its #VC handler can report
+		 * or turn into a termination request; RAX and CF are unchanged. */
+		s->st.pvalidate_flt++;
+		s->st.vc_injected[SNP_VC_NPF]++;
+		vcpu_inject_exception(v, X86_VEC_VC, SVM_EXIT_NPF);
+		return 0;
+	}
+done:
+	if (cf)
+		s->st.pvalidate_cf++;
+	sa->rax = (u64)rc;
+	sa->rflags = cf ? (sa->rflags | RFLAGS_CF) : (sa->rflags & ~RFLAGS_CF);
+	sa->rip += SNP_INSN_LEN;
+	v->vmcb->control.int_state &= ~(u32)SVM_INTERRUPT_SHADOW_MASK;
+	if (snp_clock) {
+		s->st.pv_last = now();
+		s->st.tsc_pvalidate += s->st.pv_last - t0;
+	}
+	return 0;
+}
+
+int snp_handle_ud(struct vcpu *v)
+{
+	struct snp_guest *s = snp_guest_of(v->guest);
+	u8 b[SNP_INSN_LEN];
+
+	if (!s || !s->be->rmp || !s->be->rmp(v->guest))
+		return -ENOENT;
+	if (read_guest_va(v, guest_rip_linear(v), b, sizeof(b)) || !snp_insn_is_pvalidate(b, 4))
+		return -ENOENT;
+	return emulate_pvalidate(s, v);
+}
+
+/* ---- page-state changes -------------------------------------------------------- */
+
+static int do_psc(struct snp_guest *s, const struct gmem_range *r, unsigned n)
+{
+	u64 t0 = now();
+	int ret = s->be->psc(s->g, r, n);
+
+	if (snp_clock) {
+		if (!s->st.psc_first)
+			s->st.psc_first = t0;
+		s->st.psc_last = now();
+		s->st.tsc_psc += s->st.psc_last - t0;
+	}
+	return ret;
+}
+
+/* After a request the backend's checker must be clean; a rejected request
+ * must not have changed anything (fingerprint before == after). */
+static void check_after(struct snp_guest *s, bool rejected, u64 fp_before)
+{
+	if (rejected && s->be->fingerprint && s->be->fingerprint(s->g) != fp_before) {
+		pr_err("snp: guest %s: a rejected page-state change modified page states\n",
+		       s->g->name);
+		s->st.check_fail++;
+	}
+	if (!rejected && s->be->check && s->be->check(s->g)) {
+		pr_err("snp: guest %s: consistency check failed after a page-state change\n",
+		       s->g->name);
+		s->st.check_fail++;
+	}
+}
+
+static u64 fingerprint(struct snp_guest *s)
+{
+	return s->be->fingerprint ? s->be->fingerprint(s->g) : 0;
+}
+
+/* ---- GHCB MSR protocol (56421 2.3.1) --------------------------------------------- */
+
+#define GHCB_MSR_HV_FT_SNP    BIT(0)	     /* 56421 2.3.1.8: SEV-SNP supported */
+#define GHCB_MSR_REG_GPA_FAIL GENMASK(51, 0) /* GFN all ones: not registered */
+#define PSC_MSR_ERR_INVALID   1		     /* our codes in GHCBData[63:32], docs/snp-guest.md */
+#define PSC_MSR_ERR_GENERIC   0x100
+
+static int terminate(struct snp_guest *s, unsigned set, unsigned code, const char *how)
+{
+	guest_finish(s->g, GUEST_FAIL, "SNP termination request (%s): reason set %u code %u", how,
+		     set, code);
+	return EXIT_STOP;
+}
+
+u64 snp_sev_info(void)
+{
+	return ghcb_msr_sev_info_resp(GHCB_PROTOCOL_MAX, GHCB_PROTOCOL_MIN, (u8)guest_cbit_pos);
+}
+
+int snp_msr_protocol(struct snp_guest *s, u64 val, u64 *resp)
+{
+	struct guest *g = s->g;
+	unsigned info = ghcb_msr_info(val), reg, op, set, code;
+	struct cpuid_res c;
+	struct gmem_range r;
+	u64 gfn, fp;
+	u32 fn, out;
+	int ret;
+
+	s->st.msr_proto++;
+	*resp = val;
+	switch (info) {
+	case GHCB_MSR_SEV_INFO_REQ:
+		*resp = snp_sev_info();
+		return EXIT_RESUME;
+	case GHCB_MSR_CPUID_REQ:
+		if (ghcb_msr_cpuid_req_decode(val, &fn, &reg))
+			break;
+		cpuid_guest(&g->cpuid, fn, 0, &c);
+		out = reg == GHCB_CPUID_EAX   ? c.eax
+		      : reg == GHCB_CPUID_EBX ? c.ebx
+		      : reg == GHCB_CPUID_ECX ? c.ecx
+					      : c.edx;
+		*resp = ghcb_msr_cpuid_resp(out, reg);
+		return EXIT_RESUME;
+	case GHCB_MSR_HV_FT_REQ:
+		*resp = FIELD_PREP(GHCB_MSR_DATA, GHCB_MSR_HV_FT_SNP) | GHCB_MSR_HV_FT_RESP;
+		return EXIT_RESUME;
+	case GHCB_MSR_REG_GPA_REQ:
+		if (ghcb_msr_reg_gpa_req_decode(val, &gfn))
+			break;
+		/* The GHCB must be guest memory the hypervisor may touch: a
+		 * shared page (56421 2.3.1.5: all-ones GFN on refusal). */
+		if (gfn >= (g->mem_size >> PAGE_SHIFT) || !s->be->is_shared ||
+		    s->be->is_shared(g, gpa(gfn << PAGE_SHIFT))) {
+			pr_info("snp: guest %s: GHCB registration of gfn 0x%llx refused\n", g->name,
+				(unsigned long long)gfn);
+			*resp = ghcb_msr_reg_gpa_resp(GHCB_MSR_REG_GPA_FAIL);
+			return EXIT_RESUME;
+		}
+		s->ghcb_gpa = gfn << PAGE_SHIFT;
+		s->ghcb_registered = true;
+		*resp = ghcb_msr_reg_gpa_resp(gfn);
+		return EXIT_RESUME;
+	case GHCB_MSR_PSC_REQ:
+		s->st.psc_req++;
+		if (ghcb_msr_psc_req_decode(val, &gfn, &op) || op > PSC_OP_SHARED ||
+		    gfn >= (g->mem_size >> PAGE_SHIFT)) {
+			s->st.psc_rejected++;
+			*resp = ghcb_msr_psc_resp(PSC_MSR_ERR_INVALID);
+			return EXIT_RESUME;
+		}
+		r.gpa = gpa(gfn << PAGE_SHIFT);
+		r.size = PAGE_SIZE;
+		r.to = op == PSC_OP_PRIVATE ? GMEM_PRIVATE : GMEM_SHARED;
+		fp = fingerprint(s);
+		ret = do_psc(s, &r, 1);
+		if (ret) {
+			s->st.psc_rejected++;
+			*resp = ghcb_msr_psc_resp(PSC_MSR_ERR_GENERIC);
+		} else {
+			s->st.psc_pages++;
+			*resp = ghcb_msr_psc_resp(0);
+		}
+		check_after(s, ret != 0, fp);
+		return EXIT_RESUME;
+	case GHCB_MSR_TERM_REQ:
+		if (ghcb_msr_term_decode(val, &set, &code))
+			set = code = 0xff;
+		return terminate(s, set, code, "MSR protocol");
+	default:
+		break;
+	}
+	guest_finish(g, GUEST_KILLED, "unsupported or malformed GHCB MSR request 0x%llx",
+		     (unsigned long long)val);
+	return EXIT_STOP;
+}
+
+/* ---- #VC injection under the emulation (APM vol 2, 15.35.5 and 15.20) -------
+ * hv/svm/exits.c calls this for the CPUID, MSR, IOIO and VMMCALL exits that
+ * SNP hardware turns into #VC: EVENTINJ vector 29, type exception, error
+ * code valid = the exit code; RIP stays at the instruction (the guest's
+ * #VC handler advances it). QEMU TCG delivers the vector but pushes no
+ * error code for it (docs/snp-guest.md): the guest library recovers the
+ * code by decoding the instruction. */
+static int vc_reason(u32 code)
+{
+	switch (code) {
+	case SVM_EXIT_CPUID:
+		return SNP_VC_CPUID;
+	case SVM_EXIT_MSR:
+		return SNP_VC_MSR;
+	case SVM_EXIT_IOIO:
+		return SNP_VC_IOIO;
+	case SVM_EXIT_VMMCALL:
+		return SNP_VC_VMMCALL;
+	case SVM_EXIT_NPF:
+		return SNP_VC_NPF;
+	default:
+		return -1;
+	}
+}
+
+static const char *const vc_reason_names[SNP_VC_NR] = {
+    [SNP_VC_CPUID] = "cpuid",	  [SNP_VC_MSR] = "msr", [SNP_VC_IOIO] = "ioio",
+    [SNP_VC_VMMCALL] = "vmmcall", [SNP_VC_NPF] = "npf",
+};
+
+int snp_inject_vc(struct vcpu *v, u32 exit_code)
+{
+	struct snp_guest *s = snp_guest_of(v->guest);
+	int r = vc_reason(exit_code);
+
+	if (!s || r < 0 || r == SNP_VC_NPF) {
+		guest_finish(v->guest, GUEST_KILLED, "no #VC for exit 0x%x of this guest",
+			     exit_code);
+		return EXIT_STOP;
+	}
+	s->st.vc_injected[r]++;
+	s->vc_pending = exit_code;
+	vcpu_inject_exception(v, X86_VEC_VC, exit_code);
+	return EXIT_RESUME;
+}
+
+int snp_hc_gpa_check(struct guest *g, u64 nr, u64 ga, u64 len)
+{
+	struct snp_guest *s = snp_guest_of(g);
+	u64 p, end = ga + len;
+	int r = -EFAULT;
+
+	if (s && s->be->is_shared && end >= ga && end <= g->mem_size) {
+		for (p = ga & PAGE_MASK, r = 0; p < end && !r; p += PAGE_SIZE)
+			r = s->be->is_shared(g, gpa(p));
+		if (r && r != -EPERM)
+			r = -EFAULT;
+	}
+	if (!s)
+		return r;
+	if (!r) {
+		s->st.hc_gpa_shared++;
+		return 0;
+	}
+	s->st.hc_gpa_refused++;
+	pr_info("snp: guest %s: hypercall %llu: GPA range 0x%llx+0x%llx is %s, not shared: "
+		"HC_EFAULT, nothing read or written\n",
+		g->name, (unsigned long long)nr, (unsigned long long)ga, (unsigned long long)len,
+		r == -EPERM ? "private memory" : "not guest memory");
+	return r;
+}
+
+/* ---- GHCB-page NAE events (56421 4.1) --------------------------------------------- */
+
+static struct ghcb ghcb_buf; /* one vCPU at a time: the exit path is not reentrant */
+
+static void nae_error(struct ghcb *gh, u64 err)
+{
+	gh->save.sw_exit_info_1 = GHCB_HV_RESP_MALFORMED_INPUT;
+	gh->save.sw_exit_info_2 = err;
+}
+
+static void nae_ok(struct ghcb *gh)
+{
+	gh->save.sw_exit_info_1 = GHCB_HV_RESP_NO_ACTION;
+	gh->save.sw_exit_info_2 = 0;
+}
+
+#define VALID(gh, f)	 ghcb_field_valid((gh), GHCB_FIELD_BIT(f))
+#define SET_VALID(gh, f) ghcb_set_field_valid((gh), GHCB_FIELD_BIT(f))
+
+static void nae_cpuid(struct snp_guest *s, struct ghcb *gh)
+{
+	struct cpuid_res c;
+
+	if (!VALID(gh, rax) || !VALID(gh, rcx)) {
+		nae_error(gh, GHCB_ERR_MISSING_INPUT);
+		return;
+	}
+	cpuid_guest(&s->g->cpuid, (u32)gh->save.rax, (u32)gh->save.rcx, &c);
+	gh->save.rax = c.eax;
+	gh->save.rbx = c.ebx;
+	gh->save.rcx = c.ecx;
+	gh->save.rdx = c.edx;
+	SET_VALID(gh, rax);
+	SET_VALID(gh, rbx);
+	SET_VALID(gh, rcx);
+	SET_VALID(gh, rdx);
+	nae_ok(gh);
+}
+
+static void nae_msr(struct snp_guest *s, struct vcpu *v, struct ghcb *gh)
+{
+	u32 msr = (u32)gh->save.rcx;
+	bool wr = gh->save.sw_exit_info_1 == 1;
+	u64 val = 0;
+	int ret;
+
+	if (!VALID(gh, rcx) || gh->save.sw_exit_info_1 > 1 ||
+	    (wr && (!VALID(gh, rax) || !VALID(gh, rdx)))) {
+		nae_error(gh, GHCB_ERR_MISSING_INPUT);
+		return;
+	}
+	if (msr == MSR_AMD64_SEV_ES_GHCB) {
+		ret = -EPERM; /* the GHCB MSR is never reached through the GHCB */
+	} else if (wr) {
+		ret =
+		    msr_guest_write(v, msr, (gh->save.rax & 0xffffffffULL) | (gh->save.rdx << 32));
+	} else {
+		ret = msr_guest_read(v, msr, &val);
+		gh->save.rax = val & 0xffffffffULL;
+		gh->save.rdx = val >> 32;
+		SET_VALID(gh, rax);
+		SET_VALID(gh, rdx);
+	}
+	if (ret) { /* #GP(0) through the guest's #VC handler (56421 4.1) */
+		gh->save.sw_exit_info_1 = GHCB_HV_RESP_ISSUE_EXCEPTION;
+		gh->save.sw_exit_info_2 = FIELD_PREP(SVM_EVTINJ_VEC_MASK, X86_VEC_GP) |
+					  FIELD_PREP(SVM_EVTINJ_TYPE_MASK, SVM_EVTINJ_TYPE_EXEPT) |
+					  SVM_EVTINJ_VALID_ERR | SVM_EVTINJ_VALID;
+		return;
+	}
+	nae_ok(gh);
+}
+
+/* IOIO NAE (56421 4.1.2): SW_EXITINFO1 as the IOIO intercept's EXITINFO1.
+ * Only COM1 is emulated through the GHCB (what the guests use on SNP
+ * hardware); other ports read all ones and drop writes, string I/O is
+ * refused. */
+#define COM1_BASE	   0x3f8
+#define UART_LSR_THRE_TEMT 0x60
+
+static void nae_ioio(struct snp_guest *s, struct ghcb *gh)
+{
+	struct svm_ioio io = svm_ioio_decode(gh->save.sw_exit_info_1);
+	u32 val = 0xffffffffu;
+	unsigned i;
+
+	if (!io.size || io.str || (!io.in && !VALID(gh, rax))) {
+		nae_error(gh, io.str ? GHCB_ERR_INVALID_INPUT : GHCB_ERR_MISSING_INPUT);
+		return;
+	}
+	if (io.in) {
+		if (io.port == COM1_BASE + 5 && io.size == 1)
+			val = UART_LSR_THRE_TEMT;
+		else if (io.port >= COM1_BASE && io.port + io.size <= COM1_BASE + 8)
+			val = 0;
+		gh->save.rax = (gh->save.rax & ~(u64)GENMASK(8 * io.size - 1, 0)) |
+			       (val & GENMASK(8 * io.size - 1, 0));
+		SET_VALID(gh, rax);
+	} else if (io.port == COM1_BASE) {
+		for (i = 0; i < io.size; i++)
+			guest_con_putc(s->g, (char)(gh->save.rax >> (8 * i)));
+	}
+	nae_ok(gh);
+}
+
+/* The PSC NAE (56421 4.1.6). The request sits in the shared buffer at
+ * SW_SCRATCH; the validator (snp/ghcb.c) reads a snapshot and returns the
+ * remaining ranges or the error; up to SNP_PSC_ENTRIES_PER_EXIT entries go
+ * to the backend as ONE request, then cur_entry/cur_page are advanced in the
+ * guest's buffer and the guest is resumed (it loops until cur_entry passes
+ * end_entry). */
+static void nae_psc(struct snp_guest *s, struct ghcb *gh)
+{
+	static struct psc_range pr[PSC_MAX_ENTRIES];
+	static struct gmem_range gr[PSC_MAX_ENTRIES];
+	u64 scratch = gh->save.sw_scratch, off, exitinfo2, fp;
+	unsigned nr = 0, n = 0, i;
+	u8 *buf;
+	size_t len;
+	int ret;
+
+	s->st.psc_exits++;
+	if (!VALID(gh, sw_scratch) ||
+	    !ghcb_scratch_in_shared_buffer(s->ghcb_gpa, scratch, sizeof(struct psc_hdr))) {
+		nae_error(gh, GHCB_ERR_INVALID_SCRATCH);
+		s->st.psc_rejected++;
+		return;
+	}
+	off = scratch - s->ghcb_gpa;
+	buf = (u8 *)gh + off;
+	len = sizeof(*gh) - off - (sizeof(*gh) - GHCB_SHARED_BUF_OFFSET - GHCB_SHARED_BUF_SIZE);
+	fp = fingerprint(s);
+	ret = psc_validate(buf, len, s->g->mem_size, pr, &nr, &exitinfo2);
+	if (ret) {
+		s->st.psc_req++;
+		s->st.psc_rejected++;
+		gh->save.sw_exit_info_1 = 0;
+		gh->save.sw_exit_info_2 = exitinfo2;
+		check_after(s, true, fp);
+		return;
+	}
+	if (!((const struct psc_hdr *)buf)->cur_entry)
+		s->st.psc_req++; /* a request counts once, at its first exit */
+	for (i = 0; i < nr && n < SNP_PSC_ENTRIES_PER_EXIT; i++) {
+		if (pr[i].op == PSC_OP_PSMASH || pr[i].op == PSC_OP_UNSMASH)
+			continue; /* hints: gmem picks RMP page sizes itself */
+		gr[n].gpa = gpa(pr[i].gpa);
+		gr[n].size = pr[i].size;
+		gr[n].to = pr[i].op == PSC_OP_PRIVATE ? GMEM_PRIVATE : GMEM_SHARED;
+		n++;
+	}
+	ret = n ? do_psc(s, gr, n) : 0;
+	if (ret) {
+		s->st.psc_rejected++;
+		gh->save.sw_exit_info_1 = 0;
+		gh->save.sw_exit_info_2 = PSC_ERROR_GENERIC;
+		check_after(s, true, fp);
+		return;
+	}
+	/* Record progress for the entries handled (i of them, in order). */
+	for (unsigned k = 0; k < i; k++) {
+		if (psc_advance(buf, len, pr[k].entry, (u32)(pr[k].size >> PAGE_SHIFT))) {
+			nae_error(gh, GHCB_ERR_INVALID_INPUT);
+			return;
+		}
+		s->st.psc_pages += pr[k].size >> PAGE_SHIFT;
+	}
+	if (i == nr) /* all done: cur_entry = end_entry + 1 */
+		((struct psc_hdr *)buf)->cur_entry = (u16)(((struct psc_hdr *)buf)->end_entry + 1);
+	check_after(s, false, 0);
+	gh->save.sw_exit_info_1 = 0;
+	gh->save.sw_exit_info_2 = 0;
+}
+
+/* SNP Guest Request NAE (56421 4.1.8, exit 0x8000_0011): SW_EXITINFO1 and
+ * SW_EXITINFO2 are the GPAs of the guest's request and response pages,
+ * which must be page-aligned, distinct, shared pages of the guest (else
+ * GHCB_ERR_INVALID_INPUT, nothing read or written). The request (ciphertext
+ * only: the guest encrypted it with its VMPCK) is copied into a hypervisor
+ * page and SNP_GUEST_REQUEST issued through the backend (the firmware model
+ * under QEMU, the PSP on hardware: the same code); the response is copied
+ * back only on success. SW_EXITINFO2 = [63:32] hypervisor error, [31:0]
+ * firmware status (Linux SNP_GUEST_ERR). */
+static void nae_guest_request(struct snp_guest *s, struct ghcb *gh)
+{
+	static u8 req[PAGE_SIZE], resp[PAGE_SIZE]; /* one vCPU at a time */
+	struct guest *g = s->g;
+	u64 rq = gh->save.sw_exit_info_1, rs = gh->save.sw_exit_info_2;
+	u32 fw = 0;
+	int ret;
+
+	s->st.guest_req++;
+	if (!IS_ALIGNED(rq, PAGE_SIZE) || !IS_ALIGNED(rs, PAGE_SIZE) || rq == rs ||
+	    !s->be->is_shared || s->be->is_shared(g, gpa(rq)) || s->be->is_shared(g, gpa(rs)) ||
+	    guest_read(g, gpa(rq), req, PAGE_SIZE)) {
+		s->st.guest_req_bad++;
+		nae_error(gh, GHCB_ERR_INVALID_INPUT);
+		return;
+	}
+	if (!s->be->guest_request) {
+		s->st.guest_req_bad++;
+		gh->save.sw_exit_info_1 = 0;
+		gh->save.sw_exit_info_2 = FIELD_PREP(SNP_GUEST_ERR_VMM, SNP_GUEST_VMM_ERR_GENERIC);
+		return;
+	}
+	ret = s->be->guest_request(g, req, resp, &fw);
+	gh->save.sw_exit_info_1 = 0;
+	if (ret == -EIO && fw) {
+		s->st.guest_req_fw_err++;
+		gh->save.sw_exit_info_2 = FIELD_PREP(SNP_GUEST_ERR_FW, fw);
+		return;
+	}
+	if (ret || guest_write(g, gpa(rs), resp, PAGE_SIZE)) {
+		pr_err("guest %s: SNP guest request failed in the hypervisor (%d)\n", g->name, ret);
+		gh->save.sw_exit_info_2 = FIELD_PREP(SNP_GUEST_ERR_VMM, SNP_GUEST_VMM_ERR_GENERIC);
+		return;
+	}
+	gh->save.sw_exit_info_2 = 0;
+}
+
+/* HC_SNP_ATTESTED (hv/abi/hypercall.h): the guest hands back the MEASUREMENT of
+ * the attestation report it obtained; it must equal the launch digest this
+ * hypervisor printed ("@@ DIGEST", the firmware model's, or on hardware its
+ * own), closing the chain snp-measure == hypervisor == firmware report. */
+static s64 hc_attested(struct snp_guest *s, u64 where, u64 len)
+{
+	struct guest *g = s->g;
+	u8 m[48];
+	char hex[97], name[CFG_NAME_MAX + 32];
+	bool ok;
+
+	s->st.attested++;
+	if (len != sizeof(m) || !s->be->is_shared || s->be->is_shared(g, gpa(where)) ||
+	    s->be->is_shared(g, gpa(where + len - 1)) || guest_read(g, gpa(where), m, len))
+		return HC_EFAULT;
+	for (unsigned k = 0; k < sizeof(m); k++)
+		snprintf(hex + 2 * k, 3, "%02x", m[k]);
+	ok = g->mem.digest[0] && !strcmp(hex, g->mem.digest);
+	snprintf(name, sizeof(name), "snp.%s.attested_digest", g->name);
+	report_check(ok, name, "report MEASUREMENT %s %s launch digest %s", hex,
+		     ok ? "==" : "!=", g->mem.digest[0] ? g->mem.digest : "(none)");
+	return ok ? 0 : 1;
+}
+
+/* VMMCALL NAE (56421 4.1, Table of NAE events: exit code 0x81, inputs RAX
+ * and CPL; the hypervisor defines the rest): snpvisor's hypercall ABI with
+ * its argument registers RBX, RCX, RDX, RSI, all six required valid. The
+ * common dispatcher runs (hv/svm/exits.c hc_dispatch); for an SNP guest every
+ * GPA argument must be shared. Result in RAX. CPL > 0: HC_EPERM. */
+static int nae_vmmcall(struct snp_guest *s, struct vcpu *v, struct ghcb *gh)
+{
+	struct hc_call c;
+	int act = EXIT_RESUME;
+
+	if (!VALID(gh, rax) || !VALID(gh, cpl) || !VALID(gh, rbx) || !VALID(gh, rcx) ||
+	    !VALID(gh, rdx) || !VALID(gh, rsi)) {
+		nae_error(gh, GHCB_ERR_MISSING_INPUT);
+		return EXIT_RESUME;
+	}
+	s->st.hc_nae++;
+	if (gh->save.cpl) {
+		gh->save.rax = (u64)HC_EPERM;
+	} else {
+		c = (struct hc_call){gh->save.rax, gh->save.rbx, gh->save.rcx, gh->save.rdx,
+				     gh->save.rsi};
+		if (c.nr == HC_SNP_ATTESTED)
+			gh->save.rax = (u64)hc_attested(s, c.a1, c.a2);
+		else
+			gh->save.rax = (u64)hc_dispatch(v, &c, &act);
+	}
+	SET_VALID(gh, rax);
+	nae_ok(gh);
+	return act;
+}
+
+static int handle_nae(struct snp_guest *s, struct vcpu *v, u64 ghcb_gpa)
+{
+	struct guest *g = s->g;
+	struct ghcb *gh = &ghcb_buf;
+	u64 code, fp, wb = sizeof(*gh);
+	int act = EXIT_RESUME;
+
+	s->st.nae++;
+	if (!s->ghcb_registered || ghcb_gpa != s->ghcb_gpa) {
+		guest_finish(g, GUEST_KILLED, "VMGEXIT with unregistered GHCB 0x%llx",
+			     (unsigned long long)ghcb_gpa);
+		return EXIT_STOP;
+	}
+	/* The GHCB must still be shared: the hypervisor never touches private
+	 * memory (the guest may have converted it back). */
+	if (!s->be->is_shared || s->be->is_shared(g, gpa(ghcb_gpa)) ||
+	    guest_read(g, gpa(ghcb_gpa), gh, sizeof(*gh))) {
+		guest_finish(g, GUEST_KILLED, "GHCB 0x%llx is not a shared page of the guest",
+			     (unsigned long long)ghcb_gpa);
+		return EXIT_STOP;
+	}
+	code = gh->save.sw_exit_code;
+	if (gh->ghcb_usage != GHCB_USAGE_STANDARD) {
+		nae_error(gh, GHCB_ERR_INVALID_USAGE);
+		goto out;
+	}
+	if (!VALID(gh, sw_exit_code) || !VALID(gh, sw_exit_info_1) || !VALID(gh, sw_exit_info_2)) {
+		nae_error(gh, GHCB_ERR_MISSING_INPUT);
+		goto out;
+	}
+	/* the NAE event that answers the last injected #VC (emulation) */
+	if (s->vc_pending && code == s->vc_pending) {
+		int r = vc_reason((u32)code);
+
+		if (r >= 0)
+			s->st.vc_served[r]++;
+		s->vc_pending = 0;
+	}
+	switch (code) {
+	case SVM_EXIT_CPUID:
+		nae_cpuid(s, gh);
+		break;
+	case SVM_EXIT_MSR:
+		nae_msr(s, v, gh);
+		break;
+	case SVM_EXIT_IOIO:
+		nae_ioio(s, gh);
+		break;
+	case SVM_EXIT_VMMCALL:
+		act = nae_vmmcall(s, v, gh);
+		if (act == EXIT_STOP)
+			return act; /* HC_EXIT: the guest is finished */
+		/* only the save area goes back: a hypercall may have written
+		 * its result into the GHCB's shared buffer */
+		wb = sizeof(gh->save);
+		break;
+	case SVM_VMGEXIT_PSC:
+		nae_psc(s, gh);
+		break;
+	case SVM_VMGEXIT_GUEST_REQUEST:
+		nae_guest_request(s, gh);
+		break;
+	case SVM_VMGEXIT_HV_FEATURES:
+		gh->save.sw_exit_info_2 = GHCB_MSR_HV_FT_SNP;
+		gh->save.sw_exit_info_1 = 0;
+		break;
+	case SVM_VMGEXIT_TERM_REQUEST:
+		return terminate(s, (unsigned)FIELD_GET(GHCB_MSR_TERM_SET, gh->save.sw_exit_info_1),
+				 (unsigned)FIELD_GET(GHCB_MSR_TERM_CODE, gh->save.sw_exit_info_1),
+				 "GHCB");
+	default:
+		nae_error(gh, GHCB_ERR_INVALID_EVENT);
+		break;
+	}
+out:
+	(void)fp;
+	SET_VALID(gh, sw_exit_info_1);
+	SET_VALID(gh, sw_exit_info_2);
+	if (guest_write(g, gpa(ghcb_gpa), gh, wb)) {
+		guest_finish(g, GUEST_KILLED, "GHCB 0x%llx vanished", (unsigned long long)ghcb_gpa);
+		return EXIT_STOP;
+	}
+	return act;
+}
+
+/* Emulation only (hv/svm/exits.c emulate_vmgexit): is the instruction at the
+ * guest's RIP a VMGEXIT (F3 0F 01 D9), read through its page tables? */
+bool snp_vmgexit_at_rip(struct vcpu *v)
+{
+	u8 b[SNP_INSN_LEN];
+
+	return snp_guest_of(v->guest) && !read_guest_va(v, guest_rip_linear(v), b, sizeof(b)) &&
+	       snp_insn_is_vmgexit(b, sizeof(b));
+}
+
+/* Exit 0x403 (APM vol 2, 15.35.5): the guest's GHCB MSR value is in
+ * control.ghcb_gpa and the answer of an MSR-protocol request goes back
+ * there (hardware copies both ways; so does the emulation). The processor
+ * owns RIP on hardware; the emulation advanced it before calling. */
+int snp_handle_vmgexit(struct vcpu *v)
+{
+	struct snp_guest *s = snp_guest_of(v->guest);
+	struct vmcb_control_area *c = &v->vmcb->control;
+	u64 val = c->ghcb_gpa, resp = 0;
+	int act;
+
+	if (!s) {
+		guest_finish(v->guest, GUEST_KILLED, "VMGEXIT from a non-SNP guest");
+		return EXIT_STOP;
+	}
+	s->st.vmgexit++;
+	if (ghcb_msr_info(val) == 0)
+		return handle_nae(s, v, val);
+	act = snp_msr_protocol(s, val, &resp);
+	if (act != EXIT_STOP)
+		c->ghcb_gpa = resp;
+	return act;
+}
+
+/* ---- lifecycle ---------------------------------------------------------------------- */
+
+static int ud_entry(struct vcpu *v)
+{
+	return snp_handle_ud(v);
+}
+
+int snp_guest_init(struct guest *g, const struct snp_backend *be)
+{
+	struct snp_guest *s;
+
+	if (!g->snp || g->id >= CFG_MAX_GUESTS || !be || !be->psc)
+		return -EINVAL;
+	s = &snp_guests[g->id];
+	memset(s, 0, sizeof(*s));
+	s->g = g;
+	s->be = be;
+	s->active = true;
+	ud_hook = ud_entry;
+	vmgexit_hook = snp_handle_vmgexit;
+	vmgexit_emul_hook = snp_vmgexit_at_rip;
+	vc_inject_hook = snp_inject_vc;
+	rmp_npf_hook = snp_handle_rmp_npf;
+	pr_info("snp: guest %s: SNP protocol on, page states through %s\n", g->name, be->name);
+	return 0;
+}
+
+/* Events per second between the first and the last one (round trips, guest
+ * time included: meaningful for a guest that loops on them). */
+static void metric_rate(struct guest *g, const char *what, u64 count, u64 first, u64 last)
+{
+	char name[64];
+
+	if (!snp_clock_khz || count < 2 || last <= first)
+		return;
+	snprintf(name, sizeof(name), "snp.%s.%s", g->name, what);
+	report_metric(name, (count - 1) * snp_clock_khz * 1000 / (last - first), "1/s");
+}
+
+/* The #VC the emulation injected and the hypercalls through the GHCB: one
+ * line of counts (scenarios match it with expect-line) and two checks:
+ * every #VC injected for CPUID/MSR/IOIO/VMMCALL was answered by its NAE
+ * event (the guest's #VC handler ran and used the GHCB), and every GPA a
+ * hypercall passed was a shared page (refusals are counted, and expected
+ * only from a guest that tests them). */
+static void vc_report(struct guest *g, struct snp_guest *s)
+{
+	char name[64];
+	u64 inj = 0, srv = 0;
+	unsigned i;
+
+	for (i = 0; i < SNP_VC_NPF; i++) {
+		inj += s->st.vc_injected[i];
+		srv += s->st.vc_served[i];
+	}
+	pr_info("snp: guest %s: #VC injected: %s %llu/%llu, %s %llu/%llu, %s %llu/%llu, %s "
+		"%llu/%llu (injected/served), %s %llu; hypercalls through the GHCB %llu, GPA "
+		"arguments shared %llu, refused %llu\n",
+		g->name, vc_reason_names[0], (unsigned long long)s->st.vc_injected[0],
+		(unsigned long long)s->st.vc_served[0], vc_reason_names[1],
+		(unsigned long long)s->st.vc_injected[1], (unsigned long long)s->st.vc_served[1],
+		vc_reason_names[2], (unsigned long long)s->st.vc_injected[2],
+		(unsigned long long)s->st.vc_served[2], vc_reason_names[3],
+		(unsigned long long)s->st.vc_injected[3], (unsigned long long)s->st.vc_served[3],
+		vc_reason_names[4], (unsigned long long)s->st.vc_injected[4],
+		(unsigned long long)s->st.hc_nae, (unsigned long long)s->st.hc_gpa_shared,
+		(unsigned long long)s->st.hc_gpa_refused);
+	snprintf(name, sizeof(name), "snp.%s.vc_served", g->name);
+	report_check(srv == inj, name,
+		     "%llu #VC injected for CPUID/MSR/IOIO/VMMCALL, %llu answered by their NAE "
+		     "event",
+		     (unsigned long long)inj, (unsigned long long)srv);
+	if (s->st.guest_req)
+		pr_info("snp: guest %s: guest requests %llu (firmware refused %llu, hypervisor "
+			"refused %llu), attested digests %llu\n",
+			g->name, (unsigned long long)s->st.guest_req,
+			(unsigned long long)s->st.guest_req_fw_err,
+			(unsigned long long)s->st.guest_req_bad,
+			(unsigned long long)s->st.attested);
+	if (!s->st.hc_nae)
+		return;
+	snprintf(name, sizeof(name), "snp.%s.hypercalls_ghcb", g->name);
+	report_check(s->st.hc_gpa_shared > 0, name,
+		     "%llu hypercalls through the GHCB, %llu GPA arguments on shared pages, %llu "
+		     "refused",
+		     (unsigned long long)s->st.hc_nae, (unsigned long long)s->st.hc_gpa_shared,
+		     (unsigned long long)s->st.hc_gpa_refused);
+}
+
+void snp_guest_fini(struct guest *g)
+{
+	struct snp_guest *s = snp_guest_of(g);
+	char name[64];
+	int chk = 0;
+
+	if (!s)
+		return;
+	if (s->be->check)
+		chk = s->be->check(g);
+	pr_info("snp: guest %s: %llu PVALIDATE (%llu CF=1, %llu faults, %llu splits), %llu VMGEXIT "
+		"(%llu MSR protocol, %llu NAE), %llu PSC requests (%llu rejected, %llu exits, %llu "
+		"pages)\n",
+		g->name, (unsigned long long)s->st.pvalidate,
+		(unsigned long long)s->st.pvalidate_cf, (unsigned long long)s->st.pvalidate_flt,
+		(unsigned long long)s->st.npf_sizem, (unsigned long long)s->st.vmgexit,
+		(unsigned long long)s->st.msr_proto, (unsigned long long)s->st.nae,
+		(unsigned long long)s->st.psc_req, (unsigned long long)s->st.psc_rejected,
+		(unsigned long long)s->st.psc_exits, (unsigned long long)s->st.psc_pages);
+	metric_rate(g, "pvalidate_per_s", s->st.pvalidate, s->st.pv_first, s->st.pv_last);
+	metric_rate(g, "psc_per_s", s->st.psc_req - s->st.psc_rejected, s->st.psc_first,
+		    s->st.psc_last);
+	/* Every VMGEXIT went through the exit-0x403 handler (under emulation:
+	 * emulate_vmgexit) and was counted as exit 0x403. */
+	if (s->st.vmgexit) {
+		u64 n = (g->vcpu ? g->vcpu->exit_counts : g->exit_counts)[EXIT_STAT_VMGEXIT];
+
+		snprintf(name, sizeof(name), "snp.%s.vmgexit_0x403", g->name);
+		report_check(n == s->st.vmgexit, name,
+			     "%llu VMGEXITs handled, %llu exits with code 0x403",
+			     (unsigned long long)s->st.vmgexit, (unsigned long long)n);
+	}
+	vc_report(g, s);
+	snprintf(name, sizeof(name), "snp.%s.cbit", g->name);
+	report_check(!s->st.pv_cbit0, name,
+		     "%llu PVALIDATE through a leaf without the C-bit (bit %u), %llu through "
+		     "tables without it",
+		     (unsigned long long)s->st.pv_cbit0, GUEST_CBIT,
+		     (unsigned long long)s->st.pv_cbit0_tables);
+	snprintf(name, sizeof(name), "snp.%s.pagestate_check", g->name);
+	report_check(!chk && !s->st.check_fail, name, "%llu failed checks, final check %d",
+		     (unsigned long long)s->st.check_fail, chk);
+	if (s->be->fini)
+		s->be->fini(g);
+	s->active = false;
+}

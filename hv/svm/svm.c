@@ -1,0 +1,299 @@
+/* SVM on this CPU: enabling it, ASIDs, the preemption timer and taking the
+ * host interrupt that ends a time slice. Hardware access only.
+ * AMD APM vol 2: 15.4 (enabling SVM), 15.16 (ASIDs), 15.21 (interrupts),
+ * 16.4 (local APIC timer). */
+#include <errno.h>
+#include <string.h>
+
+#include "hv/arch/x86/cpu.h"
+#include "hv/arch/x86/cpufeat.h"
+#include "hv/base/log.h"
+#include "hv/base/mem.h"
+#include "hv/svm/msr.h"
+#include "hv/mm/pmem.h"
+#include "hv/svm/svm.h"
+#include "hv/svm/vcpu.h"
+#include "hv/svm/sev_vmcb.h"
+#include "hv/svm/vmsa.h"
+
+struct svm_cpu svm_cpu;
+
+#define EFER_FFXSR BIT(14) /* fast FXSAVE would skip the XMM registers at CPL 0 */
+
+/* The shared 2 MiB block (pmem hands out 4K or 2M): IOPM needs 12 KiB
+ * contiguous, so all per-CPU SVM pages live in one block. */
+#define SVM_BLOCK_IOPM	    0x0000 /* 12 KiB */
+#define SVM_BLOCK_MSRPM	    0x4000 /* 8 KiB */
+#define SVM_BLOCK_HSAVE	    0x7000
+#define SVM_BLOCK_HOST_VMCB 0x8000
+#define SVM_BLOCK_MSRPM_ES  0xa000 /* 8 KiB: SEV-ES guests (sev_es_msrpm_build) */
+
+static struct asid_space asid_space;
+
+/* ---- local APIC (APM vol 2, 16.3-16.4) ---- */
+#define MSR_APIC_BASE	 0x1b
+#define APIC_BASE_EXTD	 BIT(10)
+#define APIC_BASE_ADDR	 GENMASK(51, 12)
+#define APIC_EOI	 0x0b0
+#define APIC_SVR	 0x0f0
+#define APIC_SVR_ENABLE	 BIT(8)
+#define APIC_LVT_TIMER	 0x320
+#define APIC_LVT_MASKED	 BIT(16)
+#define APIC_TMICT	 0x380
+#define APIC_TMCCT	 0x390
+#define APIC_TDCR	 0x3e0
+#define APIC_TDCR_DIV16	 0x3
+#define SVM_TIMER_VECTOR 0xec
+
+static u64 lapic_base;
+
+static u32 lapic_read(u32 reg)
+{
+	if (svm_cpu.x2apic)
+		return (u32)rdmsr(0x800 + (reg >> 4));
+	return *(volatile u32 *)(uintptr_t)(lapic_base + reg);
+}
+
+static void lapic_write(u32 reg, u32 val)
+{
+	if (svm_cpu.x2apic)
+		wrmsr(0x800 + (reg >> 4), val);
+	else
+		*(volatile u32 *)(uintptr_t)(lapic_base + reg) = val;
+}
+
+u64 svm_rdtsc(void)
+{
+	return rdtsc();
+}
+
+/* PIT channel 2 one-shot of ~10 ms against the TSC (port 0x61 bit 5 = OUT2). */
+static u64 calibrate_tsc_khz(void)
+{
+	const u16 count = 11932; /* 1.193182 MHz * 10 ms */
+	u64 t0, t1, spins = 0;
+	u8 p61 = inb(0x61);
+
+	outb(0x61, (u8)((p61 & ~0x02) | 0x01)); /* gate on, speaker off */
+	outb(0x43, 0xb0);			/* channel 2, lo/hi, mode 0 */
+	outb(0x42, count & 0xff);
+	outb(0x42, count >> 8);
+	t0 = rdtsc();
+	while (!(inb(0x61) & 0x20) && ++spins < 100000000ULL)
+		;
+	t1 = rdtsc();
+	outb(0x61, p61);
+	if (spins >= 100000000ULL || t1 <= t0) {
+		pr_warn("svm: PIT calibration failed; assuming a 2 GHz TSC\n");
+		return 2000000;
+	}
+	return (t1 - t0) / 10;
+}
+
+static void tsc_delay_us(u64 us)
+{
+	u64 end = rdtsc() + us * svm_cpu.tsc_khz / 1000;
+
+	while (rdtsc() < end)
+		cpu_relax();
+}
+
+static void timer_init(void)
+{
+	u64 base = rdmsr(MSR_APIC_BASE);
+	u32 left;
+
+	svm_cpu.x2apic = base & APIC_BASE_EXTD;
+	lapic_base = base & APIC_BASE_ADDR;
+	svm_cpu.tsc_khz = calibrate_tsc_khz();
+	lapic_write(APIC_SVR, lapic_read(APIC_SVR) | (u32)APIC_SVR_ENABLE | 0xff);
+	lapic_write(APIC_TDCR, APIC_TDCR_DIV16);
+	lapic_write(APIC_LVT_TIMER, (u32)APIC_LVT_MASKED | SVM_TIMER_VECTOR);
+	lapic_write(APIC_TMICT, 0xffffffff);
+	tsc_delay_us(10000);
+	left = lapic_read(APIC_TMCCT);
+	lapic_write(APIC_TMICT, 0);
+	svm_cpu.lapic_khz = (0xffffffffULL - left) / 10;
+	if (!svm_cpu.lapic_khz) {
+		pr_warn("svm: local APIC timer does not count; assuming 62500 kHz\n");
+		svm_cpu.lapic_khz = 62500;
+	}
+	pr_info("svm: TSC %llu kHz, local APIC timer %llu kHz (/16), %s\n",
+		(unsigned long long)svm_cpu.tsc_khz, (unsigned long long)svm_cpu.lapic_khz,
+		svm_cpu.x2apic ? "x2APIC" : "xAPIC");
+}
+
+void svm_timer_arm(u64 us)
+{
+	u64 ticks = us * svm_cpu.lapic_khz / 1000;
+
+	lapic_write(APIC_LVT_TIMER, SVM_TIMER_VECTOR); /* one-shot, unmasked */
+	lapic_write(APIC_TMICT, (u32)MAX(1, MIN(ticks, 0xffffffffULL)));
+}
+
+void svm_timer_disarm(void)
+{
+	lapic_write(APIC_TMICT, 0);
+	lapic_write(APIC_LVT_TIMER, (u32)APIC_LVT_MASKED | SVM_TIMER_VECTOR);
+}
+
+/* ---- taking a host interrupt ---- */
+
+extern void svm_intr_stub(void);
+static struct idt_gate svm_idt[256] __aligned(16);
+
+static void idt_init(void)
+{
+	u64 stub = (u64)(uintptr_t)svm_intr_stub;
+	u16 cs;
+	unsigned i;
+
+	asm volatile("mov %%cs, %0" : "=r"(cs));
+	for (i = 0; i < ARRAY_SIZE(svm_idt); i++)
+		svm_idt[i] = idt_gate_intr(stub, cs);
+}
+
+void svm_host_intr_ack(void)
+{
+	struct desc_ptr mine = {sizeof(svm_idt) - 1, (u64)(uintptr_t)svm_idt}, old;
+
+	/* The hypervisor runs with IF = 0 and no IDT of its own for device
+	 * interrupts: open a window of one instruction with a private IDT
+	 * whose every gate just returns, then EOI. */
+	asm volatile("sidt %0" : "=m"(old));
+	asm volatile("lidt %0" ::"m"(mine));
+	asm volatile("sti; nop; cli" ::: "memory");
+	asm volatile("lidt %0" ::"m"(old));
+	lapic_write(APIC_EOI, 0);
+}
+
+/* ---- ASIDs (APM vol 2, 15.16; 15.34-15.35 for SEV): 0 is the host's ----
+ * Two pools (hv/svm/sev_vmcb.c sev_asid_layout): SEV-ES/SNP guests on hardware
+ * take ASIDs below the minimum SEV ASID (CPUID 0x8000001F EDX), every other
+ * guest one above the SEV range (ECX). Without the SEV leaf (QEMU) there is
+ * one pool [1, nr_asids - 1], which emulated SNP guests share. */
+static void asid_layout_init(void)
+{
+	u32 n = MIN(svm_cpu.nr_asids, SEV_ASID_SPACE);
+	bool sev = cpu.sev_leaf && cpu.sev && cpu.sev_es;
+	struct sev_asid_layout *l = &svm_cpu.asids;
+
+	if (sev_asid_layout(n, sev, cpu.nr_encrypted_guests, cpu.min_sev_asid, l)) {
+		pr_warn("svm: CPUID 0x8000001F ASID fields inconsistent (ECX %u, EDX %u): no "
+			"SEV-ES ASIDs\n",
+			cpu.nr_encrypted_guests, cpu.min_sev_asid);
+		sev_asid_layout(n, false, 0, 0, l);
+	}
+	if (l->es_first)
+		pr_info("svm: ASIDs %u-%u for SEV-ES/SNP guests, %u-%u for plain guests\n",
+			l->es_first, l->es_last, l->plain_first, l->plain_last);
+}
+
+u32 svm_asid_alloc(bool sev_es)
+{
+	const struct sev_asid_layout *l = &svm_cpu.asids;
+
+	if (sev_es)
+		return asid_space_alloc(&asid_space, l->es_first, l->es_last);
+	return asid_space_alloc(&asid_space, l->plain_first, l->plain_last);
+}
+
+void svm_asid_free(u32 asid)
+{
+	asid_space_free(&asid_space, asid);
+}
+
+/* ---- SEV-ES host save area (APM vol 2, 15.35.8) ----
+ * #VMEXIT from an SEV-ES guest restores, besides the VMSAVE set, XCR0, XSS
+ * and PKRU from the host save area's SEV-ES layout at VM_HSAVE_PA + 0x400
+ * ("type B": VMRUN does not save them; Linux sev_es_prepare_switch_to_guest
+ * stores the same three). Values the host does not use are given their
+ * reset value (XCR0 = x87 only) so the restore never loads garbage. */
+#define CR4_PKE		BIT(22)
+#define MSR_IA32_XSS	0x00000da0
+#define XCR0_X87	BIT(0)
+#define CPUID_D1_XSAVES BIT(3)
+
+static u64 xgetbv0(void)
+{
+	u32 lo, hi;
+
+	asm volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	return ((u64)hi << 32) | lo;
+}
+
+static u32 rdpkru(void)
+{
+	u32 pkru, edx;
+
+	asm volatile(".byte 0x0f, 0x01, 0xee" : "=a"(pkru), "=d"(edx) : "c"(0));
+	return pkru;
+}
+
+void svm_sev_es_host_state(void)
+{
+	struct sev_es_save_area *h =
+	    (struct sev_es_save_area *)((u8 *)phys_ptr(svm_cpu.hsave_pa) + SVM_HSAVE_SEV_ES_OFFSET);
+	u64 cr4 = read_cr4();
+
+	h->xcr0 = (cr4 & CR4_OSXSAVE) ? xgetbv0() : XCR0_X87;
+	h->pkru = (cr4 & CR4_PKE) ? rdpkru() : 0;
+	h->xss = svm_cpu.xsaves ? rdmsr(MSR_IA32_XSS) : 0;
+}
+
+/* ---- enabling SVM (APM vol 2, 15.4) ---- */
+int svm_enable(void)
+{
+	struct cpuid_regs r;
+	spa_t block;
+	int owner, ret;
+
+	if (svm_cpu.enabled)
+		return 0;
+	r = cpuid(0x80000001);
+	if (!(r.ecx & CPUID_8000_0001_ECX_SVM)) {
+		pr_err("svm: the processor has no SVM (CPUID 8000_0001 ECX[2] clear)\n");
+		return -ENODEV;
+	}
+	if (rdmsr(MSR_VM_CR) & SVM_VM_CR_SVM_DIS_MASK) {
+		pr_err("svm: SVM is disabled by the firmware (VM_CR.SVMDIS); enable it in setup\n");
+		return -EPERM;
+	}
+	r = cpuid(0x8000000a);
+	svm_cpu.nr_asids = r.ebx;
+	svm_cpu.nrips = r.edx & SVM_FEATURE_NRIPS;
+	asid_layout_init();
+	svm_cpu.xsaves = cpu.max_leaf >= 0xd && (cpuid_count(0xd, 1).eax & CPUID_D1_XSAVES);
+	if (!(r.edx & SVM_FEATURE_NPT)) {
+		pr_err("svm: no nested paging (CPUID 8000_000A EDX[0])\n");
+		return -ENODEV;
+	}
+	owner = pmem_owner_register("svm");
+	if (owner < 0)
+		return owner;
+	ret = pmem_alloc(PMEM_ORDER_2M, (u8)owner, &block);
+	if (ret) {
+		pr_err("svm: no memory for the host save area and permission maps\n");
+		return ret;
+	}
+	svm_cpu.iopm_pa = spa_add(block, SVM_BLOCK_IOPM);
+	svm_cpu.msrpm_pa = spa_add(block, SVM_BLOCK_MSRPM);
+	svm_cpu.hsave_pa = spa_add(block, SVM_BLOCK_HSAVE);
+	svm_cpu.host_vmcb_pa = spa_add(block, SVM_BLOCK_HOST_VMCB);
+	/* every port intercepted (the 12 KiB cover ports 0-0xffff + 3) */
+	memset(phys_ptr(svm_cpu.iopm_pa), 0xff, SVM_IOPM_SIZE);
+	msrpm_build(phys_ptr(svm_cpu.msrpm_pa));
+	svm_cpu.msrpm_sev_es_pa = spa_add(block, SVM_BLOCK_MSRPM_ES);
+	ret = sev_es_msrpm_build(phys_ptr(svm_cpu.msrpm_sev_es_pa), phys_ptr(svm_cpu.msrpm_pa));
+	if (ret)
+		return ret;
+
+	wrmsr(MSR_EFER, (rdmsr(MSR_EFER) | EFER_SVME) & ~EFER_FFXSR);
+	wrmsr(MSR_VM_HSAVE_PA, spa_val(svm_cpu.hsave_pa));
+	idt_init();
+	timer_init();
+	svm_cpu.enabled = true;
+	pr_info("svm: enabled, %u ASIDs, NRIP save %s\n", svm_cpu.nr_asids,
+		svm_cpu.nrips ? "yes" : "no (RIP advanced by instruction length)");
+	return 0;
+}

@@ -1,0 +1,9 @@
+# hv/svm: AMD SVM. Pure: the vCPU and its VMCB, the VMSA, the SEV-ES/SNP VMCB
+# with a model of VMRUN's checks, CPUID and MSR policy, exit dispatch and
+# hypercalls, and the guest-facing SNP handling (VMGEXIT, GHCB, PVALIDATE,
+# RMP #NPF). Hardware: SVM enable, ASIDs, timers, both world switches.
+PURE_SRCS += hv/svm/vcpu.c hv/svm/cpuid.c hv/svm/msr.c hv/svm/exits.c hv/svm/snp_guest.c \
+	hv/svm/sev_vmcb.c hv/svm/vmsa.c
+HV_SRCS += hv/svm/svm.c hv/svm/vmrun.S hv/svm/vmrun_sev_es.S
+UNIT_TESTS += svm exits snp_guest sev_vmcb vmsa
+$(BUILD)/tests/unit/test_sev_vmcb: $(SNP_ENV_OBJ)
