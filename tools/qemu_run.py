@@ -12,7 +12,7 @@ writes v, QEMU exits with (v << 1) | 1. hv/arch/x86/platform.h lists the v value
 Memory dumps (docs/xcheck-dump.md): with dump_dir (--dump-dir, or DUMP_DIR in
 the environment for `make run`), QEMU gets its HMP monitor on a unix socket
 and the serial console on stdio with stdin as a pipe. When the hypervisor
-([hv] dump = on, hv/platform/dump.c) prints "@@ ROOTS tag", roots lines and
+([hv] dump = on, hv/vm/dump.c) prints "@@ ROOTS tag", roots lines and
 "@@ DUMP tag", the runner writes the roots to DIR/tag.roots, sends `stop`,
 `pmemsave 0 <RAM size> DIR/tag.mem` and `cont` over the monitor (each waits
 for the monitor's prompt), then one character to the serial console so that
@@ -192,7 +192,7 @@ def dump_file_name(tag):
 
 
 class Dumper:
-    """Answers the hypervisor's "@@ DUMP tag" stops (hv/platform/dump.c).
+    """Answers the hypervisor's "@@ DUMP tag" stops (hv/vm/dump.c).
 
     tags: the tags to save (None: all); others are answered at once.
     on_dump(tag, mem_path, roots_path): called while QEMU is stopped, after

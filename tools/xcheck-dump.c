@@ -1,11 +1,11 @@
 /* xcheck-dump: the cross-checker offline, on a raw dump of machine memory
  * (QEMU monitor: `pmemsave 0 SIZE file`) and the table roots the hypervisor
- * prints (gmem_print_roots). Runs hv/mm/xcheck with the same code, pointing the
+ * prints (gmem_print_roots). Runs hv/core/xcheck with the same code, pointing the
  * fake physical window (hv/arch/host/host_env.h) at the dump.
  *
  * Usage: xcheck-dump [--no-ledger] [--corrupt-npt NAME:GPA[:alias|table]]... DUMP ROOTS
  * ROOTS, one item per line ('#' comments); the hypervisor prints them with
- * [hv] dump = on (hv/platform/dump.c, docs/xcheck-dump.md):
+ * [hv] dump = on (hv/vm/dump.c, docs/xcheck-dump.md):
  *   dump BASE                          SPA of the dump's first byte (default 0)
  *   rmp BASE SIZE NPFNS                the RMP table (optional: no SNP checks)
  *   guest NAME ASID MEM_SIZE NPT_ROOT [LEDGER_SPA]
@@ -37,12 +37,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "hv/mm/gmem.h"
+#include "hv/core/gmem.h"
 #include "hv/base/log.h"
 #include "hv/base/mem.h"
 #include "hv/mm/pt.h"
 #include "snp/rmp.h"
-#include "hv/mm/xcheck.h"
+#include "hv/core/xcheck.h"
 #include "hv/arch/host/host_env.h"
 
 #define MAX_GUESTS  16
@@ -193,7 +193,7 @@ static int parse(FILE *f, u64 *dump_base)
 
 			if (!g || !c || !IS_ALIGNED(a | b | c, PAGE_SIZE))
 				goto bad;
-			/* hv/platform/dump.c prints them while gmem_print_roots does not: once both
+			/* hv/vm/dump.c prints them while gmem_print_roots does not: once both
 			 * do, the same line comes twice */
 			for (unsigned k = 0; k < g->nr_mmio; k++)
 				dup |= gpa_val(g->mmio[k].gpa) == a &&

@@ -22,7 +22,7 @@
 #include <string.h>
 
 #include "hv/arch/x86/cpu.h"
-#include "hv/mm/gmem.h"
+#include "hv/core/gmem.h"
 #include "hv/base/log.h"
 #include "hv/base/mem.h"
 #include "hv/base/report.h"

@@ -3,7 +3,7 @@
  * blocking. Registered in hv/scenarios/scenario.c.
  *
  * The test domains below are built directly with the page-table engine
- * (through iommu_map). For guests, gmem (hv/mm/gmem.h) is the only feeder of
+ * (through iommu_map). For guests, gmem (hv/core/gmem.h) is the only feeder of
  * domain mappings; these scenarios exercise the IOMMU side alone. */
 #include <errno.h>
 #include <stdio.h>

@@ -146,7 +146,7 @@ static void scenario_demo(void)
 	    "\n"
 	    "demo: every guest page comes from gmem, which applies each change to the RMP,\n"
 	    "      the NPT and the guest's IOMMU domains as one transaction; the cross-checker\n"
-	    "      (hv/mm/xcheck.c) proves I1-I7 after every operation (xcheck = %s).\n"
+	    "      (hv/core/xcheck.c) proves I1-I7 after every operation (xcheck = %s).\n"
 	    "      SNP guests are launched and measured through the PSP %s; their page-state\n"
 	    "      changes arrive through the GHCB and go to gmem, one invalidation round each.\n"
 	    "      A trusted device's domain maps private memory, an untrusted one only "

@@ -14,7 +14,7 @@
 #include "hv/base/bits.h"
 #include "hv/arch/x86/cpu.h"
 #include "hv/svm/cpuid.h"
-#include "hv/mm/gmem.h"
+#include "hv/core/gmem.h"
 #include "hv/svm/guest.h"
 #include "hv/abi/hypercall.h"
 #include "hv/base/log.h"

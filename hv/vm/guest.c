@@ -10,7 +10,7 @@
 
 #include "boot/boot_info.h"
 #include "hv/arch/x86/cpu.h"
-#include "hv/platform/dump.h"
+#include "hv/vm/dump.h"
 #include "hv/svm/guest.h"
 #include "hv/vm/guest_dev.h"
 #include "hv/arch/x86/cpufeat.h"

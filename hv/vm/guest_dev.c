@@ -21,7 +21,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "hv/mm/gmem.h"
+#include "hv/core/gmem.h"
 #include "hv/svm/guest.h"
 #include "hv/vm/guest_gmem.h"
 #include "hv/abi/hypercall.h"

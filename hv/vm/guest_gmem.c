@@ -1,8 +1,8 @@
 /* Guest memory from gmem: the only way guests get memory (architecture.md).
  *
- * guest_mem_gmem (struct guest_mem_ops) backs a guest with hv/mm/gmem.c: every
+ * guest_mem_gmem (struct guest_mem_ops) backs a guest with hv/core/gmem.c: every
  * frame comes from gmem, every NPT and IOMMU-domain mapping is made by gmem's
- * transactions and checked by hv/mm/xcheck.
+ * transactions and checked by hv/core/xcheck.
  *
  * A plain guest (snp = off) is populated shared and its image copied in.
  * An SNP guest is launched through the PSP (snp/launch.c; the firmware model
@@ -40,7 +40,7 @@
 #include <string.h>
 
 #include "hv/svm/cpuid.h"
-#include "hv/mm/gmem.h"
+#include "hv/core/gmem.h"
 #include "hv/svm/guest.h"
 #include "hv/vm/guest_gmem.h"
 #include "hv/arch/x86/machine.h"
@@ -58,7 +58,7 @@
 #include "snp/rmp.h"
 #include "snp/sev_fw.h"
 #include "hv/svm/vmsa.h"
-#include "hv/mm/xcheck.h"
+#include "hv/core/xcheck.h"
 
 /* SNP guest policy: SMT allowed, bit 17 must be one (SNP ABI 56860, 4.3). */
 #define GUEST_SNP_POLICY (SNP_POLICY_RSVD_MBO | SNP_POLICY_SMT)

@@ -1,4 +1,4 @@
 # hv/vm: guests. Lifecycle and the round-robin scheduler, guest memory wired
 # to gmem, the SNP launch sequence, device assignment (docs/svm.md,
-# docs/devices.md).
-HV_SRCS += hv/vm/guest.c hv/vm/guest_gmem.c hv/vm/guest_dev.c
+# docs/devices.md), memory dumps for the offline checker (docs/xcheck-dump.md).
+HV_SRCS += hv/vm/guest.c hv/vm/guest_gmem.c hv/vm/guest_dev.c hv/vm/dump.c

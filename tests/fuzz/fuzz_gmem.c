@@ -1,4 +1,4 @@
-/* libFuzzer target for hv/mm/gmem + hv/mm/xcheck: the input is a sequence of
+/* libFuzzer target for hv/core/gmem + hv/core/xcheck: the input is a sequence of
  * 8-byte operations (populate / convert / batch / release / injected ENOMEM or
  * RMP failure) on two guests with a trusted and an untrusted domain each; after
  * every operation the checker must find no violation and the accounting must
@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hv/mm/gmem.h"
+#include "hv/core/gmem.h"
 #include "hv/base/log.h"
 #include "hv/mm/pmem.h"
 #include "snp/rmp.h"
-#include "hv/mm/xcheck.h"
+#include "hv/core/xcheck.h"
 #include "hv/arch/host/host_env.h"
 
 #define WIN_BASE (64ULL << 20)

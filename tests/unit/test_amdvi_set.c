@@ -21,7 +21,7 @@
 
 #include <cmocka.h>
 
-#include "hv/mm/gmem.h"
+#include "hv/core/gmem.h"
 #include "hv/base/log.h"
 #include "hv/base/mem.h"
 #include "hv/mm/pmem.h"

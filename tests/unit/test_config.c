@@ -169,7 +169,7 @@ static void test_smp_key(void **state)
 	check_error("[guest g]\nsmp = off\n", 2, "smp");
 }
 
-/* [hv] dump = on|off (hv/platform/dump.h): off by default, on/off only, once. */
+/* [hv] dump = on|off (hv/vm/dump.h): off by default, on/off only, once. */
 static void test_dump_key(void **state)
 {
 	(void)state;

@@ -1,4 +1,4 @@
-/* Unit tests of hv/mm/gmem over fake physical memory: a window with pmem over
+/* Unit tests of hv/core/gmem over fake physical memory: a window with pmem over
  * it and the RMP model table in its first MiB (hv/arch/host/host_env.h).
  * The first part (the environment) is shared with test_xcheck.c,
  * test_gmem_random.c and tools' tests: they define GMEM_ENV_ONLY and include
@@ -14,13 +14,13 @@
 
 #include <cmocka.h>
 
-#include "hv/mm/gmem.h"
+#include "hv/core/gmem.h"
 #include "hv/base/log.h"
 #include "hv/base/mem.h"
 #include "hv/mm/pmem.h"
 #include "hv/mm/pt.h"
 #include "snp/rmp.h"
-#include "hv/mm/xcheck.h"
+#include "hv/core/xcheck.h"
 #include "hv/arch/host/host_env.h"
 
 #define WIN_BASE (64ULL << 20)

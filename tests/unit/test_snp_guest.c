@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "hv/mm/gmem.h"
+#include "hv/core/gmem.h"
 #include "hv/svm/guest.h"
 #include "hv/abi/hypercall.h"
 #include "hv/svm/msr.h"

@@ -1,4 +1,4 @@
-/* Mutation tests of hv/mm/xcheck: build correct guests with gmem, corrupt one
+/* Mutation tests of hv/core/xcheck: build correct guests with gmem, corrupt one
  * structure in one way, and require the checker to report exactly that rule,
  * structure and GPA, and nothing else. */
 #define GMEM_ENV_ONLY

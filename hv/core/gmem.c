@@ -1,4 +1,4 @@
-/* gmem: guest memory transactions over RMP + NPT + IOMMU domains (hv/mm/gmem.h).
+/* gmem: guest memory transactions over RMP + NPT + IOMMU domains (hv/core/gmem.h).
  *
  * A request (populate, convert, release, batch) runs in steps:
  *   1. validate the guest's input against the ledger (no change on error);
@@ -28,7 +28,7 @@
  * Conversion is in place, as SNP does it: the RMP entry flips, the frame and
  * the GPA->SPA translation stay. Leaf sizes are exactly the record size
  * (4K or 2M): NPT leaf <= RMP page size, IOMMU leaf == RMP page size (I2). */
-#include "hv/mm/gmem.h"
+#include "hv/core/gmem.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -39,7 +39,7 @@
 #include "hv/base/mem.h"
 #include "hv/mm/pmem.h"
 #include "snp/rmp.h"
-#include "hv/mm/xcheck.h"
+#include "hv/core/xcheck.h"
 
 #define NPT_PROT (PT_R | PT_W | PT_X)
 #define IOMMU_PROT (PT_R | PT_W)

@@ -7,7 +7,7 @@
  * SPA, private or shared, 4K or 2M. Every change is one transaction over RMP +
  * NPT + every IOMMU domain, in the order of architecture.md; a failed
  * allocation leaves all of them, the ledger and pmem accounting unchanged.
- * hv/mm/xcheck.h proves I1-I7 against the ledger. See docs/gmem.md.
+ * hv/core/xcheck.h proves I1-I7 against the ledger. See docs/gmem.md.
  *
  * Not thread-safe: callers serialise per guest (one lock around every call). */
 #ifndef HV_GMEM_H
@@ -222,7 +222,7 @@ const struct gmem_mmio *gmem_mmio_find(const struct gmem *g, u64 gpa, u64 size);
 
 /* 0 and the record holding gpa, or -ENOENT. */
 int gmem_lookup(const struct gmem *g, gpa_t gpa, struct gmem_rec *out);
-/* Runs hv/mm/xcheck on this guest; 0 if clean, -EIO (violations printed). */
+/* Runs hv/core/xcheck on this guest; 0 if clean, -EIO (violations printed). */
 int gmem_check(struct gmem *g);
 void gmem_report(const struct gmem *g);
 /* Prints the guest's lines of tools/xcheck-dump's ROOTS file (NPT, domains, ledger). */

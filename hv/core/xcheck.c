@@ -27,7 +27,7 @@
  * ledgers). Optional full RMP scan (opts.full_rmp).
  * Every leaf or record reports at most one violation: the first rule in the
  * order above, so a corruption is reported once, under its own rule. */
-#include "hv/mm/xcheck.h"
+#include "hv/core/xcheck.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -35,7 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hv/mm/gmem.h"
+#include "hv/core/gmem.h"
 #include "hv/base/log.h"
 #include "hv/mm/pmem.h"
 #include "hv/mm/pt.h"

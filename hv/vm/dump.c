@@ -1,13 +1,13 @@
-/* Memory-dump stops (hv/platform/dump.h, docs/xcheck-dump.md). The receive side of
+/* Memory-dump stops (hv/vm/dump.h, docs/xcheck-dump.md). The receive side of
  * COM1 is read here directly (16550: RBR at offset 0, LSR bit 0 "data
  * ready"); hv/arch/x86/console.c only transmits. */
-#include "hv/platform/dump.h"
+#include "hv/vm/dump.h"
 
 #include <errno.h>
 #include <stdio.h>
 
 #include "hv/arch/x86/cpu.h"
-#include "hv/mm/gmem.h"
+#include "hv/core/gmem.h"
 #include "hv/svm/guest.h"
 #include "hv/vm/guest_gmem.h"
 #include "hv/arch/x86/machine.h"
