@@ -39,7 +39,6 @@
 #include "hv/base/mem.h"
 #include "hv/mm/pmem.h"
 #include "snp/rmp.h"
-#include "hv/core/xcheck.h"
 
 #define NPT_PROT (PT_R | PT_W | PT_X)
 #define IOMMU_PROT (PT_R | PT_W)
@@ -361,7 +360,8 @@ int gmem_init(struct gmem *g, const struct gmem_params *p)
 	g->max_page = p->max_page;
 	g->rmp = p->rmp;
 	g->iommu_mode = p->iommu_mode;
-	g->xcheck_always = p->xcheck_always;
+	g->check = p->check;
+	g->check_ctx = p->check_ctx;
 	g->flush_asid = p->flush_asid;
 	g->flush_ctx = p->flush_ctx;
 	g->nr_slots = p->mem_size >> PAGE_SHIFT;
@@ -870,9 +870,9 @@ static int rmp_step(struct tx *t, struct piece *p)
 
 static int run_check(struct gmem *g)
 {
-	if (!g->xcheck_always)
+	if (!g->check)
 		return 0;
-	return gmem_check(g);
+	return g->check(g->check_ctx, g);
 }
 
 /* Runs a planned convert/release transaction (pieces sorted by GPA). */
@@ -1261,25 +1261,6 @@ void gmem_destroy(struct gmem *g)
 	g->nr_dom = 0;
 	g->nr_mmio = 0;
 	g->ready = false;
-}
-
-int gmem_check(struct gmem *g)
-{
-	struct xcheck_report *rep = malloc(sizeof(*rep));
-	const struct gmem *gs[1] = {g};
-	int rc;
-
-	if (!rep)
-		return -ENOMEM;
-	g->st.xcheck_runs++;
-	rc = xcheck_run(gs, 1, rep);
-	if (rc == 0 && rep->total) {
-		g->st.xcheck_failures++;
-		xcheck_print(rep);
-		rc = -EIO;
-	}
-	free(rep);
-	return rc;
 }
 
 void gmem_print_roots(const struct gmem *g)

@@ -7,7 +7,8 @@
  * SPA, private or shared, 4K or 2M. Every change is one transaction over RMP +
  * NPT + every IOMMU domain, in the order of architecture.md; a failed
  * allocation leaves all of them, the ledger and pmem accounting unchanged.
- * hv/core/xcheck.h proves I1-I7 against the ledger. See docs/gmem.md.
+ * hv/core/xcheck.h proves I1-I7 against the ledger; gmem runs it only
+ * through the check callback its creator passes (xcheck depends on gmem). See docs/gmem.md.
  *
  * Not thread-safe: callers serialise per guest (one lock around every call). */
 #ifndef HV_GMEM_H
@@ -18,6 +19,7 @@
 #include "hv/base/types.h"
 
 struct rmp;
+struct gmem;
 
 #define GMEM_MAX_DOMAINS 4
 #define GMEM_MAX_MMIO	 8 /* device BARs mapped into the NPT (gmem_map_mmio) */
@@ -46,7 +48,11 @@ struct gmem_params {
 	u64 max_page;	  /* PAGE_SIZE or HUGE_SIZE: largest page gmem uses */
 	struct rmp *rmp;  /* NULL: no SNP, every page is plain/shared */
 	enum gmem_iommu_mode iommu_mode;
-	bool xcheck_always; /* config xcheck = always: run the checker after every op */
+	/* Runs after every operation that changed state, its error the
+	 * operation's result: xcheck_gmem_op (hv/core/xcheck.h) with config
+	 * xcheck = always. NULL: nothing runs. gmem itself knows no checker. */
+	int (*check)(void *ctx, struct gmem *g);
+	void *check_ctx;
 	/* TLB flush of every vCPU for the ASID; returns once done. NULL: nothing to flush. */
 	int (*flush_asid)(void *ctx, u32 asid);
 	void *flush_ctx;
@@ -111,7 +117,8 @@ struct gmem {
 	u32 asid;
 	u64 mem_size;
 	u64 max_page;
-	bool xcheck_always;
+	int (*check)(void *ctx, struct gmem *g);
+	void *check_ctx;
 	bool ready;
 	struct rmp *rmp;
 	enum gmem_iommu_mode iommu_mode;
@@ -222,8 +229,6 @@ const struct gmem_mmio *gmem_mmio_find(const struct gmem *g, u64 gpa, u64 size);
 
 /* 0 and the record holding gpa, or -ENOENT. */
 int gmem_lookup(const struct gmem *g, gpa_t gpa, struct gmem_rec *out);
-/* Runs hv/core/xcheck on this guest; 0 if clean, -EIO (violations printed). */
-int gmem_check(struct gmem *g);
 void gmem_report(const struct gmem *g);
 /* Prints the guest's lines of tools/xcheck-dump's ROOTS file (NPT, domains, ledger). */
 void gmem_print_roots(const struct gmem *g);

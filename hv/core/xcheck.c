@@ -780,3 +780,28 @@ void xcheck_print(const struct xcheck_report *rep)
 	if (rep->total > rep->n)
 		pr_err("  ... %llu more\n", (unsigned long long)(rep->total - rep->n));
 }
+
+int xcheck_gmem(struct gmem *g)
+{
+	struct xcheck_report *rep = malloc(sizeof(*rep));
+	const struct gmem *gs[1] = {g};
+	int rc;
+
+	if (!rep)
+		return -ENOMEM;
+	g->st.xcheck_runs++;
+	rc = xcheck_run(gs, 1, rep);
+	if (rc == 0 && rep->total) {
+		g->st.xcheck_failures++;
+		xcheck_print(rep);
+		rc = -EIO;
+	}
+	free(rep);
+	return rc;
+}
+
+int xcheck_gmem_op(void *ctx, struct gmem *g)
+{
+	(void)ctx;
+	return xcheck_gmem(g);
+}

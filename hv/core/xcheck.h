@@ -58,6 +58,12 @@ struct xcheck_opts {
 /* Checks all guests at once (cross-guest rules need them together).
  * Returns 0 (report filled, possibly with violations) or -ENOMEM/-EINVAL. */
 int xcheck_run(const struct gmem *const *guests, unsigned n, struct xcheck_report *rep);
+/* Checks one guest and counts the run in its stats (st.xcheck_runs,
+ * st.xcheck_failures); 0 if clean, -EIO (violations printed), -ENOMEM. */
+int xcheck_gmem(struct gmem *g);
+/* The same as gmem's check callback (struct gmem_params.check): config
+ * xcheck = always. ctx is unused. */
+int xcheck_gmem_op(void *ctx, struct gmem *g);
 int xcheck_run_opts(const struct gmem *const *guests, unsigned n, const struct xcheck_opts *o,
 		    struct xcheck_report *rep);
 void xcheck_print(const struct xcheck_report *rep);

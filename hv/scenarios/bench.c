@@ -23,6 +23,7 @@
 
 #include "hv/arch/x86/cpu.h"
 #include "hv/core/gmem.h"
+#include "hv/core/xcheck.h"
 #include "hv/base/log.h"
 #include "hv/base/mem.h"
 #include "hv/base/report.h"
@@ -87,7 +88,7 @@ static int guest_init(struct gmem *g, const char *name, u32 asid, u64 mem,
 	    .max_page = HUGE_SIZE,
 	    .rmp = the_rmp(),
 	    .iommu_mode = mode,
-	    .xcheck_always = xcheck,
+	    .check = xcheck ? xcheck_gmem_op : NULL,
 	    .flush_asid = bench_flush,
 	    .flush_ctx = b,
 	};
@@ -159,7 +160,7 @@ static void bench_one(enum gmem_iommu_mode mode, struct bench_res *res)
 		goto out;
 	res->convert_cyc = t1 - t0;
 	res->pages_converted = g.npt.table_pages + gmem_iommu_table_pages(&g);
-	rc = gmem_check(&g); /* not timed */
+	rc = xcheck_gmem(&g); /* not timed */
 	if (rc)
 		goto out;
 	t0 = rdtsc();
@@ -167,7 +168,7 @@ static void bench_one(enum gmem_iommu_mode mode, struct bench_res *res)
 	t1 = rdtsc();
 	res->release_cyc = t1 - t0;
 	if (!rc)
-		rc = gmem_check(&g);
+		rc = xcheck_gmem(&g);
 out:
 	res->st = g.st;
 	res->err = rc;
@@ -395,7 +396,7 @@ void scenario_iommu_shared(void)
 	if (!report_check(ret == 0, "shared.attach", "DTEs written (%d)", ret))
 		goto out;
 	shared_dma(&g, &e, have2 ? &e2 : NULL, have2 ? e2.bdf : 0);
-	report_check(gmem_check(&g) == 0 && g.st.xcheck_failures == 0, "shared.xcheck",
+	report_check(xcheck_gmem(&g) == 0 && g.st.xcheck_failures == 0, "shared.xcheck",
 		     "checker clean after %llu runs", (unsigned long long)g.st.xcheck_runs);
 	report_metric("shared.iotlb_invalidations", g.st.iotlb_invs, "commands");
 	report_metric("shared.tlb_flushes", g.st.tlb_flushes, "flushes");

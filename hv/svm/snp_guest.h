@@ -45,7 +45,7 @@ struct snp_backend {
 	/* 0 if the page at gpa is shared (hypervisor-owned): the only pages the
 	 * hypervisor may use as the guest's GHCB. */
 	int (*is_shared)(struct guest *g, gpa_t gpa);
-	/* Consistency check of the guest's RMP/NPT/IOMMU state (gmem_check);
+	/* Consistency check of the guest's RMP/NPT/IOMMU state (xcheck_gmem);
 	 * 0 = clean. May be NULL. */
 	int (*check)(struct guest *g);
 	/* A fingerprint of the guest's page states, to prove that a rejected

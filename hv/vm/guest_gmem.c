@@ -368,7 +368,7 @@ static int gg_create(struct guest *g, const void *image, u64 image_size)
 	    .rmp = g->snp ? &snp_host.rmp : NULL,
 	    .iommu_mode =
 		hv.cfg.iommu_mode == CFG_IOMMU_SHARED ? GMEM_IOMMU_SHARED : GMEM_IOMMU_DUPLICATED,
-	    .xcheck_always = hv.cfg.xcheck == CFG_XCHECK_ALWAYS,
+	    .check = hv.cfg.xcheck == CFG_XCHECK_ALWAYS ? xcheck_gmem_op : NULL,
 	    .flush_asid = flush_asid,
 	    .flush_ctx = g,
 	};
@@ -461,7 +461,7 @@ static void gg_report(struct guest *g)
 	if (!x || !x->gm.ready)
 		return;
 	s = &x->gm.st;
-	chk = gmem_check(&x->gm);
+	chk = xcheck_gmem(&x->gm);
 	m->valid = true;
 	m->private_pages = s->private_pages;
 	m->shared_pages = s->shared_pages;
@@ -599,7 +599,7 @@ static int sb_check(struct guest *g)
 {
 	struct gmem *gm = guest_gmem(g);
 
-	return gm ? gmem_check(gm) : -ENODEV;
+	return gm ? xcheck_gmem(gm) : -ENODEV;
 }
 
 /* FNV-1a over the ledger: equal before and after a rejected request. */

@@ -617,7 +617,7 @@ static void test_xcheck_always(void **state)
 				.mem_size = MiB(4),
 				.max_page = HUGE_SIZE,
 				.rmp = &env_rmp,
-				.xcheck_always = true};
+				.check = xcheck_gmem_op};
 
 	(void)state;
 	assert_int_equal(gmem_init(&g, &p), 0);
@@ -632,7 +632,7 @@ static void test_xcheck_always(void **state)
 	assert_int_equal(g.st.xcheck_failures, 1);
 	gmem_report(&g);
 	rmp_raw_slot(&env_rmp, (g.ledger[5] & GMEM_L_SPA) >> PAGE_SHIFT)->lo ^= RMP_RAW_ASID;
-	assert_int_equal(gmem_check(&g), 0);
+	assert_int_equal(xcheck_gmem(&g), 0);
 	gmem_destroy(&g);
 }
 
