@@ -61,11 +61,11 @@ static void model_entropy(struct psp_model *m)
 	memset(r, 0, sizeof(r));
 }
 
-struct snp_host snp_host;
+struct snp_platform snp_host;
 
 static int init_emulated(void)
 {
-	struct snp_host *s = &snp_host;
+	struct snp_platform *s = &snp_host;
 	u64 covered = spa_val(pmem_span_end());
 	u64 size = rmp_table_size(covered >> PAGE_SHIFT);
 	u64 blocks = ALIGN_UP(size, HUGE_SIZE) / HUGE_SIZE;

@@ -260,7 +260,7 @@ static int enable_snp(const struct snp_hw_plan *p)
 	return err;
 }
 
-static int psp_up(struct snp_host *s, const struct snp_hw_plan *p)
+static int psp_up(struct snp_platform *s, const struct snp_hw_plan *p)
 {
 	char bdf[8];
 	spa_t cmdbuf;
@@ -335,7 +335,7 @@ static int prepare_cpus_for_init(const struct snp_hw_plan *p, const struct snp_h
 	return 0;
 }
 
-static int firmware_up(struct snp_host *s, const struct snp_hw_plan *p)
+static int firmware_up(struct snp_platform *s, const struct snp_hw_plan *p)
 {
 	struct sev_snp_platform_status st;
 	struct sev_data_snp_addr addr;
@@ -409,7 +409,7 @@ static int firmware_up(struct snp_host *s, const struct snp_hw_plan *p)
 	return 0;
 }
 
-int snp_hw_init(struct snp_host *s)
+int snp_hw_init(struct snp_platform *s)
 {
 	struct snp_hw_facts f;
 	struct snp_hw_plan p;

@@ -5,12 +5,12 @@
 #ifndef HV_SNP_HW_H
 #define HV_SNP_HW_H
 
-struct snp_host;
+struct snp_platform;
 
 /* Brings the real SNP platform up into s (rmp, psp). 0, or a negative errno
  * after messages naming every missing fact and what to do; nothing panics
  * and the hypervisor goes on without SNP guests. Calls iommu_init() first:
  * the IOMMU must be enabled before SNP_INIT. */
-int snp_hw_init(struct snp_host *s);
+int snp_hw_init(struct snp_platform *s);
 
 #endif

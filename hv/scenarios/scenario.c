@@ -136,7 +136,7 @@ static void scenario_pmem(void)
 /* The guests of hv.cfg, each with its expected outcome. */
 static void scenario_guests(void)
 {
-	guests_run(&hv.cfg, hv.bi);
+	guests_run(&hv.cfg, hv.bi, &snp_host);
 }
 
 /* make run: the guests of guest/demo.cfg with a word on what to look for. */
@@ -153,7 +153,7 @@ static void scenario_demo(void)
 	    "shared.\n\n",
 	    cfg_xcheck_name(hv.cfg.xcheck),
 	    snp_host.hardware ? "firmware" : "firmware model (QEMU has no SNP)");
-	guests_run(&hv.cfg, hv.bi);
+	guests_run(&hv.cfg, hv.bi, &snp_host);
 }
 
 /* For the runner's own tests: a failing check, a panic, a hang. */

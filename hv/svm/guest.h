@@ -1,6 +1,7 @@
-/* Guests: lifecycle, scheduler and results (hv/vm/guest.c), the guest-memory
- * interface (hv/guest_mem.c) and the per-guest helpers the exit handlers use
- * (hv/svm/exits.c). One vCPU per guest. */
+/* The guest as the exit handlers see it (hv/svm/exits.c, snp_guest.c), its
+ * memory interface (struct guest_mem_ops, implemented over gmem by
+ * hv/vm/guest_gmem.c) and the entry point of its lifecycle and scheduler
+ * (hv/vm/guest.c). One vCPU per guest. */
 #ifndef HV_GUEST_H
 #define HV_GUEST_H
 
@@ -11,6 +12,7 @@
 #include "hv/svm/vcpu.h"
 
 struct boot_info;
+struct snp_platform;
 
 /* A guest's result; the first six equal enum cfg_expect one for one. */
 enum guest_outcome {
@@ -33,8 +35,8 @@ enum exit_action {
 
 struct guest;
 
-/* Guest memory behind one small interface, so that gmem can replace the
- * default (hv/guest_mem.c: pmem frames mapped into an NPT by the pt engine). */
+/* Guest memory behind one small interface: the exit handlers (hv/svm) reach
+ * guest memory only through it; hv/vm/guest_gmem.c implements it over gmem. */
 struct guest_mem_ops {
 	const char *name;
 	/* Backs GPA [0, g->mem_size) with RAM, builds the NPT, sets g->npt_root.
@@ -66,13 +68,12 @@ struct guest {
 	u32 asid;
 	const struct cfg_guest *cfg;
 	bool snp;
+	struct snp_platform *plat; /* the SNP platform it runs on (guests_run) */
 	u64 mem_size;
 	gpa_t load, entry;
 	u64 image_size;
 	/* memory */
 	const struct guest_mem_ops *mem_ops;
-	struct pt npt;
-	bool npt_ready;
 	spa_t npt_root;
 	u8 owner;	 /* pmem owner id of everything the guest holds */
 	bool mem_loaded; /* create() loaded the image and the boot-params page */
@@ -129,7 +130,7 @@ void guest_fill_info(const struct guest *g, struct hc_info *info);
 void guest_con_putc(struct guest *g, char c);
 void guest_con_flush(struct guest *g);
 
-/* ---- guest memory access, every GPA checked (hv/guest_mem.c) ---- */
+/* ---- guest memory access, every GPA checked (hv/svm/exits.c, through mem_ops) ---- */
 int guest_read(struct guest *g, gpa_t gpa, void *buf, u64 len);
 int guest_write(struct guest *g, gpa_t gpa, const void *buf, u64 len);
 /* Writes a hypercall result into the guest at GPA ga (hv/svm/exits.c; nr names
@@ -148,9 +149,10 @@ extern int (*ghcb_msr_hook)(struct vcpu *v, u64 val); /* WRMSR GHCB, 0 = handled
 extern int (*ud_hook)(struct vcpu *v);		      /* #UD, 0 = emulated */
 
 /* ---- lifecycle and scheduler (hv/vm/guest.c, hypervisor only) ---- */
-/* Creates every guest of cfg (images from bi->files), runs them round-robin
+/* Creates every guest of cfg (images from bi->files) on the SNP platform snp
+ * (snp/platform.h; SNP guests need it enabled), runs them round-robin
  * with preemption, prints the report. Returns the number of guests whose
  * outcome differs from their expect, or a negative errno if nothing ran. */
-int guests_run(const struct hv_config *cfg, const struct boot_info *bi);
+int guests_run(const struct hv_config *cfg, const struct boot_info *bi, struct snp_platform *snp);
 
 #endif

@@ -12,7 +12,7 @@
 #include "hv/vm/guest_gmem.h"
 #include "hv/arch/x86/machine.h"
 #include "hv/base/log.h"
-#include "hv/platform/snp_host.h"
+#include "snp/platform.h"
 #include "hv/svm/svm.h"
 
 #define COM1	 0x3f8
@@ -57,7 +57,8 @@ static bool tag_ok(const char *tag)
 	return n > 0 && n <= 48;
 }
 
-static void print_roots(const char *tag, struct guest *guests, unsigned n)
+static void print_roots(const char *tag, struct guest *guests, unsigned n,
+			const struct snp_platform *snp)
 {
 	enum log_level saved = log_level_max;
 	unsigned live = 0;
@@ -68,10 +69,9 @@ static void print_roots(const char *tag, struct guest *guests, unsigned n)
 	printf("@@ ROOTS %s\n", tag);
 	printf("# xcheck-dump roots at '%s' (docs/xcheck-dump.md)\n", tag);
 	printf("dump 0x0\n");
-	if (snp_host.enabled && snp_host.rmp.ops)
-		printf("rmp 0x%llx 0x%llx 0x%llx\n", (unsigned long long)spa_val(snp_host.rmp.base),
-		       (unsigned long long)snp_host.rmp.size,
-		       (unsigned long long)snp_host.rmp.npfns);
+	if (snp && snp->enabled && snp->rmp.ops)
+		printf("rmp 0x%llx 0x%llx 0x%llx\n", (unsigned long long)spa_val(snp->rmp.base),
+		       (unsigned long long)snp->rmp.size, (unsigned long long)snp->rmp.npfns);
 	for (unsigned i = 0; i < n; i++) {
 		struct gmem *gm = guest_gmem(&guests[i]);
 
@@ -91,7 +91,8 @@ static void print_roots(const char *tag, struct guest *guests, unsigned n)
 	log_level_max = saved;
 }
 
-int dump_point(const char *what, const char *name, struct guest *guests, unsigned n)
+int dump_point(const char *what, const char *name, struct guest *guests, unsigned n,
+	       const struct snp_platform *snp)
 {
 	u64 khz = svm_cpu.tsc_khz, t0, spins = 0;
 	char tag[64];
@@ -111,7 +112,7 @@ int dump_point(const char *what, const char *name, struct guest *guests, unsigne
 	stale = uart_drain();
 	if (stale)
 		pr_warn("dump %s: dropped %u character(s) already waiting on COM1\n", tag, stale);
-	print_roots(tag, guests, n);
+	print_roots(tag, guests, n, snp);
 	printf("@@ DUMP %s\n", tag);
 	fflush(stdout);
 	t0 = svm_rdtsc();

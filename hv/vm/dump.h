@@ -15,6 +15,7 @@
 #include "hv/base/types.h"
 
 struct guest;
+struct snp_platform;
 
 #define DUMP_WAIT_S 60
 
@@ -23,6 +24,7 @@ struct guest;
  * guests[0..n): the guest table; the ones whose memory is up (gmem ready)
  * are printed. Returns 0 (answered, or dump is off), -ETIMEDOUT (nobody
  * answered: logged, the hypervisor goes on) or -EINVAL (bad tag). */
-int dump_point(const char *what, const char *name, struct guest *guests, unsigned n);
+int dump_point(const char *what, const char *name, struct guest *guests, unsigned n,
+	       const struct snp_platform *snp);
 
 #endif

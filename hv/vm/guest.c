@@ -21,7 +21,7 @@
 #include "hv/mm/pmem.h"
 #include "hv/base/report.h"
 #include "hv/svm/snp_guest.h"
-#include "hv/platform/snp_host.h"
+#include "snp/platform.h"
 #include "hv/svm/svm.h"
 #include "hv/svm/vcpu.h"
 #include "hv/svm/sev_vmcb.h"
@@ -95,7 +95,7 @@ static enum sev_vmrun_fault sev_es_vmcb_build(struct guest *g, struct vmcb *vmcb
 	    .ram_end = spa_val(pmem_span_end()),
 	    .snp = true, /* the launched VMSA has SEV_FEATURES.SNP_ACTIVE */
 	    .syscfg = syscfg,
-	    .rmp = &snp_host.rmp,
+	    .rmp = &g->plat->rmp,
 	};
 
 	sev_vmcb_prepare(vmcb, &p);
@@ -132,7 +132,7 @@ static void sev_es_vmcb_model_check(struct guest *g)
 	char name[CFG_NAME_MAX + 24];
 	enum sev_vmrun_fault f;
 
-	f = sev_es_vmcb_build(g, &scratch, g->vcpu->vmcb_pa, snp_host.model.cfg.max_asid + 1,
+	f = sev_es_vmcb_build(g, &scratch, g->vcpu->vmcb_pa, g->plat->model.cfg.max_asid + 1,
 			      SYSCFG_MEM_ENCRYPT | SYSCFG_SNP_EN | SYSCFG_SNP_VMPL_EN);
 	snprintf(name, sizeof(name), "snp.%s.sev_vmcb", g->name);
 	report_check(f == SEV_VMRUN_OK, name,
@@ -151,7 +151,7 @@ static int guest_boot_vcpu(struct guest *g)
 	    .msrpm_pa = spa_val(svm_cpu.msrpm_pa),
 	};
 
-	if (g->snp && snp_host_hw_guests())
+	if (g->snp && snp_platform_hw_guests(g->plat))
 		return guest_boot_sev_es(g);
 	if (g->snp) {
 		/* emulation: a plain VMCB with the state of the launched VMSA
@@ -203,7 +203,7 @@ static void guest_destroy(struct guest *g)
 }
 
 static int guest_create(struct guest *g, const struct cfg_guest *c, u32 id,
-			const struct boot_info *bi)
+			const struct boot_info *bi, struct snp_platform *snp)
 {
 	const struct boot_file *f = find_file(bi, c->image);
 	struct hc_info info;
@@ -214,6 +214,7 @@ static int guest_create(struct guest *g, const struct cfg_guest *c, u32 id,
 	snprintf(g->name, sizeof(g->name), "%s", c->name);
 	g->id = id;
 	g->cfg = c;
+	g->plat = snp;
 	g->snp = c->snp;
 	g->mem_size = c->memory;
 	g->load = c->load;
@@ -246,10 +247,10 @@ static int guest_create(struct guest *g, const struct cfg_guest *c, u32 id,
 	 * below the minimum SEV ASID, and SNP_ACTIVATE binds exactly this one
 	 * (hv/vm/guest_gmem.c -> snp_launch_begin). Emulated SNP guests keep the
 	 * plain pool (the firmware model accepts any ASID up to its max_asid). */
-	g->asid = svm_asid_alloc(g->snp && snp_host_hw_guests());
+	g->asid = svm_asid_alloc(g->snp && snp_platform_hw_guests(g->plat));
 	if (!g->asid) {
 		pr_err("guest %s: no free ASID in the %s pool\n", g->name,
-		       g->snp && snp_host_hw_guests() ? "SEV-ES/SNP" : "plain");
+		       g->snp && snp_platform_hw_guests(g->plat) ? "SEV-ES/SNP" : "plain");
 		ret = -ENOSPC;
 		goto fail;
 	}
@@ -441,7 +442,7 @@ static void schedule(const struct hv_config *cfg)
 				pr_info("guest %s: finished: %s after %llu exits\n", g->name,
 					guest_outcome_name(g->outcome),
 					(unsigned long long)g->vcpu->exits);
-				dump_point("end", g->name, guests, nr_guests);
+				dump_point("end", g->name, guests, nr_guests, g->plat);
 				guest_destroy(g);
 			}
 		}
@@ -497,7 +498,7 @@ static void report_mem_table(void)
 	       "guest's ASID, *-pt page-table pages, inv = invalidation rounds)\n\n");
 }
 
-int guests_run(const struct hv_config *cfg, const struct boot_info *bi)
+int guests_run(const struct hv_config *cfg, const struct boot_info *bi, struct snp_platform *snp)
 {
 	u32 i, mismatches = 0;
 	u64 t0, ms;
@@ -514,9 +515,9 @@ int guests_run(const struct hv_config *cfg, const struct boot_info *bi)
 	}
 	nr_guests = cfg->n_guests;
 	for (i = 0; i < nr_guests; i++)
-		guest_create(&guests[i], &cfg->guests[i], i, bi);
+		guest_create(&guests[i], &cfg->guests[i], i, bi, snp);
 	guest_gmem_xcheck_all("all guests created");
-	dump_point("created", NULL, guests, nr_guests);
+	dump_point("created", NULL, guests, nr_guests, snp);
 	t0 = svm_rdtsc();
 	hv_time_limit_ms = cfg->time_limit_ms;
 	schedule(cfg);

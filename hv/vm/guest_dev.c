@@ -29,7 +29,7 @@
 #include "hv/base/mem.h"
 #include "hv/mm/pmem.h"
 #include "hv/base/report.h"
-#include "hv/platform/snp_host.h"
+#include "snp/platform.h"
 #include "iommu/amdvi_fmt.h"
 #include "iommu/iommu.h"
 
@@ -417,8 +417,8 @@ static unsigned fill_targets(struct guest *g, struct hc_dma_targets *t)
 	}
 	TGT(spa_val(iommu.hw.dev_table), HC_DMA_T_HV, "iommu-dev-table");
 	TGT(spa_val(iommu.hw.cmd_buf), HC_DMA_T_HV, "iommu-cmd-ring");
-	if (snp_host.enabled)
-		TGT(spa_val(snp_host.rmp.base), HC_DMA_T_HV, "rmp-table");
+	if (g->plat->enabled)
+		TGT(spa_val(g->plat->rmp.base), HC_DMA_T_HV, "rmp-table");
 	/* Other live guests: a frame of theirs by SPA, and their GPA range beyond
 	 * ours in our own address space. */
 	for (unsigned i = 0; i < CFG_MAX_GUESTS; i++) {

@@ -50,7 +50,7 @@
 #include "hv/mm/pmem.h"
 #include "hv/base/report.h"
 #include "hv/svm/snp_guest.h"
-#include "hv/platform/snp_host.h"
+#include "snp/platform.h"
 #include "hv/svm/svm.h"
 #include "snp/guest_msg.h"
 #include "snp/launch.h"
@@ -155,7 +155,7 @@ static void launch_unassign(void *ctx, spa_t pa)
 	struct gg *x = ctx;
 	u32 fw = 0;
 
-	if (snp_reclaim_page(&snp_host.psp, &snp_host.rmp, pa, &fw))
+	if (snp_reclaim_page(&x->g->plat->psp, &x->g->plat->rmp, pa, &fw))
 		pr_err("guest %s: reclaiming launch page 0x%llx failed (firmware 0x%x)\n",
 		       x->g->name, (unsigned long long)spa_val(pa), fw);
 }
@@ -270,7 +270,7 @@ static int snp_launch_guest(struct gg *x, const void *image, u64 image_size, u64
 	ret = pmem_alloc(PMEM_ORDER_4K, g->owner, &x->gctx);
 	if (ret)
 		return ret;
-	ret = snp_launch_begin(&x->launch, &snp_host.psp, &snp_host.rmp, x->gctx, g->asid,
+	ret = snp_launch_begin(&x->launch, &g->plat->psp, &g->plat->rmp, x->gctx, g->asid,
 			       GUEST_SNP_POLICY);
 	if (ret) {
 		pr_err("guest %s: SNP launch start failed (%d, firmware 0x%x)\n", g->name, ret,
@@ -306,7 +306,7 @@ static int snp_launch_guest(struct gg *x, const void *image, u64 image_size, u64
 		       x->launch.fw_error);
 		return ret;
 	}
-	if (snp_host.hardware) {
+	if (g->plat->hardware) {
 		/* The real firmware's digest is only readable from an attestation
 		 * report, which the guest requests (SNP_GUEST_REQUEST, encrypted
 		 * with its VMPCK0) and hands back (HC_SNP_ATTESTED): print our
@@ -314,7 +314,7 @@ static int snp_launch_guest(struct gg *x, const void *image, u64 image_size, u64
 		print_digest(g, x->own.digest, "hypervisor");
 		return 0;
 	}
-	ret = psp_model_guest_info(&snp_host.model, x->gctx, &fw);
+	ret = psp_model_guest_info(&g->plat->model, x->gctx, &fw);
 	if (ret)
 		return ret;
 	print_digest(g, fw.digest.digest, "firmware");
@@ -355,7 +355,6 @@ static void gg_destroy(struct guest *g)
 			pmem_free(x->greq[k], PMEM_ORDER_4K, g->owner);
 	free(x);
 	g->mem_priv = NULL;
-	g->npt_ready = false;
 }
 
 static int gg_create(struct guest *g, const void *image, u64 image_size)
@@ -365,7 +364,7 @@ static int gg_create(struct guest *g, const void *image, u64 image_size)
 	    .asid = g->asid,
 	    .mem_size = g->mem_size,
 	    .max_page = g->cfg && g->cfg->page_size == PAGE_SIZE ? PAGE_SIZE : HUGE_SIZE,
-	    .rmp = g->snp ? &snp_host.rmp : NULL,
+	    .rmp = g->snp ? &g->plat->rmp : NULL,
 	    .iommu_mode =
 		hv.cfg.iommu_mode == CFG_IOMMU_SHARED ? GMEM_IOMMU_SHARED : GMEM_IOMMU_DUPLICATED,
 	    .check = hv.cfg.xcheck == CFG_XCHECK_ALWAYS ? xcheck_gmem_op : NULL,
@@ -376,7 +375,7 @@ static int gg_create(struct guest *g, const void *image, u64 image_size)
 	u64 mem_size = 0;
 	int ret;
 
-	if (g->snp && !snp_host.enabled) {
+	if (g->snp && !g->plat->enabled) {
 		pr_err("guest %s: snp = on but the SNP platform is not up (hv.cfg [hv] snp)\n",
 		       g->name);
 		return -ENODEV;
@@ -396,7 +395,6 @@ static int gg_create(struct guest *g, const void *image, u64 image_size)
 		goto fail;
 	live_add(x);
 	g->npt_root = pt_root(&x->gm.npt);
-	g->npt_ready = true;
 	if (g->snp) {
 		ret = snp_launch_guest(x, image, image_size, mem_size);
 		g->mem_loaded = true;
@@ -540,7 +538,7 @@ int guest_gmem_xcheck_all(const char *when)
 
 static struct rmp *sb_rmp(struct guest *g)
 {
-	return snp_host.enabled ? &snp_host.rmp : NULL;
+	return g->plat->enabled ? &g->plat->rmp : NULL;
 }
 
 static int sb_psc(struct guest *g, const struct gmem_range *r, unsigned n)
@@ -588,7 +586,7 @@ static int sb_guest_request(struct guest *g, const void *req, void *resp, u32 *f
 		}
 	}
 	memcpy(phys_ptr(x->greq[0]), req, PAGE_SIZE);
-	ret = snp_guest_request(&snp_host.psp, &snp_host.rmp, x->gctx, x->greq[0], x->greq[1],
+	ret = snp_guest_request(&g->plat->psp, &g->plat->rmp, x->gctx, x->greq[0], x->greq[1],
 				fw_error);
 	if (!ret)
 		memcpy(resp, phys_ptr(x->greq[1]), PAGE_SIZE);
