@@ -130,6 +130,10 @@ def main(argv):
     root = argv[1] if len(argv) > 1 else "."
     allowed = {name: may for name, _, may in LAYERS}
     bad = []
+    # The table itself must be a layering: no cycle among the may-include sets.
+    table = {n: set(m) for n, m in allowed.items() if m is not None}
+    for comp in sccs(set(table), table):
+        bad.append("the layer table has a cycle: " + " <-> ".join(comp))
     edges = {}
     nfiles = ninc = 0
     for src in files(root):
