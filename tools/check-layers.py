@@ -4,6 +4,7 @@ layer table, and no include cycle between folders.
 
 Usage: check-layers.py [ROOT]          (ROOT defaults to the current directory)
        check-layers.py --table         prints the table (folder -> may include)
+       check-layers.py --markdown      the same as the Markdown table of docs/ARCHITECTURE.md
 
 Exit 0 when every include is allowed and the folder graph has no cycle;
 1 with one line per violation otherwise (file:line, the include, the rule).
@@ -123,6 +124,15 @@ def sccs(nodes, edges):
 
 
 def main(argv):
+    if "--folders" in argv:
+        print("\n".join(name for name, _, _ in LAYERS))
+        return 0
+    if "--markdown" in argv:
+        print("| folder | role | may include |\n|---|---|---|")
+        for name, what, may in LAYERS:
+            inc = ", ".join(f"`{m}`" for m in may) if may else ("anything" if may is None else "nothing")
+            print(f"| `{name}/` | {what} | {inc} |")
+        return 0
     if "--table" in argv:
         for name, what, may in LAYERS:
             print(f"{name:14} {what}\n{'':14} may include: {', '.join(may) if may is not None else 'anything'}")

@@ -9,6 +9,14 @@ fail() { echo "FAIL: $*"; exit 1; }
 chk=tools/check-layers.py
 out=$(python3 "$chk" .) || { echo "$out"; fail "the tree breaks the layer table"; }
 echo "$out" | tail -1
+# docs/ARCHITECTURE.md shows the table the script enforces, row for row.
+python3 "$chk" --markdown | while IFS= read -r row; do
+  grep -qxF -- "$row" docs/ARCHITECTURE.md || fail "docs/ARCHITECTURE.md lacks the row: $row"
+done
+# Every folder of the table says what lives there.
+for d in $(python3 "$chk" --folders); do
+  [ -f "$d/README.md" ] || fail "$d has no README.md saying what lives there"
+done
 
 t=$(mktemp -d)
 trap 'rm -rf "$t"' EXIT
