@@ -79,6 +79,21 @@ $(BUILD)/tools/%: $(HOST_OBJ)/tools/%.o $(HOST_ENV_OBJ) $(LIBPURE)
 	@echo "  LINK    $@"
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) $^ -o $@
 
+# ---- make bench-host: the pure core at -O2 without sanitizers ----------------
+# tools/bench-host.c against its own -O2 build of the pure sources (docs/bench.md).
+BENCH_CFLAGS := $(COMMON_CFLAGS) -O2 -DSNPV_HOST=1
+BENCH_OBJ := $(BUILD)/host-o2
+BENCH_OBJS := $(patsubst %.c,$(BENCH_OBJ)/%.o,$(PURE_SRCS) $(HOST_ENV_SRCS) tools/bench-host.c)
+
+$(BENCH_OBJ)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  HOSTO2  $<"
+	$(Q)$(HOST_CC) $(BENCH_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/bench-host: $(BENCH_OBJS)
+	@echo "  LINK    $@"
+	$(Q)$(HOST_CC) $(BENCH_CFLAGS) $^ -o $@
+
 # ---- fuzz targets (clang + libFuzzer) ---------------------------------------
 FUZZ_CC ?= clang
 FUZZ_CFLAGS := $(COMMON_CFLAGS) -O1 -DSNPV_HOST=1 -DSNPV_FUZZ=1 -fsanitize=fuzzer,address,undefined
@@ -145,12 +160,12 @@ $(BUILD)/hv.efi: $(BUILD)/hv.so
 	$(Q)objcopy -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .rela \
 		-j '.rel.*' -j '.rela.*' -j .reloc --target efi-app-x86_64 --subsystem=10 $< $@
 
-all: $(BUILD)/hv.efi host $(GUEST_IMAGES)
+all: $(BUILD)/hv.efi host $(GUEST_IMAGES) $(BUILD)/bench-host
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # ---- top-level targets -------------------------------------------------------
-.PHONY: all deps host unit tools fuzz run test debug bench clean compdb format
+.PHONY: all deps host unit tools fuzz run test debug bench bench-host clean compdb format
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -179,6 +194,11 @@ run: deps
 debug: deps
 	$(Q)$(MAKE) --no-print-directory -j$(JOBS) all
 	$(Q)python3 tools/qemu_run.py --build $(BUILD) --cfg $(CFG) --debug
+
+# BENCH_HOST_ARGS: e.g. --sizes 64M,512M or --csv build/bench-host.csv
+BENCH_HOST_ARGS ?=
+bench-host: $(BUILD)/bench-host
+	$(Q)$(BUILD)/bench-host $(BENCH_HOST_ARGS)
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory -j$(JOBS) all

@@ -1,0 +1,373 @@
+/* bench-host: the pure core (pmem, pt, gmem, the RMP model, xcheck) on the
+ * host at -O2 without sanitizers, each figure beside its physical floor
+ * measured in the same run (make bench-host; docs/bench.md).
+ *
+ * Floors: memset bandwidth for the bytes an operation must write (populate
+ * must zero every guest byte), read bandwidth for the bytes the checker must
+ * read (every table page, RMP entry, ledger word and pmem owner byte it walks).
+ * IOMMU invalidations are counted, not executed (no IOMMU on the host): these
+ * are the costs of the core itself.
+ *
+ * Usage: bench-host [--sizes 64M,512M,8G] [--csv FILE] [--quick]
+ *   --quick: 64 MiB only, one repetition (the make test smoke). */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "hv/arch/host/host_env.h"
+#include "hv/base/log.h"
+#include "hv/base/mem.h"
+#include "hv/core/gmem.h"
+#include "hv/core/xcheck.h"
+#include "hv/mm/pmem.h"
+#include "hv/mm/pt.h"
+#include "snp/rmp.h"
+
+#define MiB(x) ((u64)(x) << 20)
+#define WIN_BASE MiB(64)
+
+enum mode { M_NPT, M_DUP, M_SHARED, M_NR };
+static const char *const mode_name[M_NR] = {"npt-only", "duplicated", "shared"};
+
+static u8 *win;
+static u64 win_size;
+static struct rmp rmp;
+static FILE *csv;
+static unsigned long inv_calls, sync_calls;
+
+static double now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static int io_inv(void *ctx, u16 id, u64 iova, u64 size)
+{
+	(void)ctx, (void)id, (void)iova, (void)size;
+	inv_calls++;
+	return 0;
+}
+
+static int io_sync(void *ctx)
+{
+	(void)ctx;
+	sync_calls++;
+	return 0;
+}
+
+static int tlb_flush(void *ctx, u32 asid)
+{
+	(void)ctx, (void)asid;
+	return 0;
+}
+
+static const struct gmem_iommu_ops io_ops = {io_inv, io_sync};
+
+/* ---- floors ------------------------------------------------------------------------ */
+
+static double memset_bw, read_bw; /* bytes per second */
+
+static void measure_floors(void)
+{
+	const u64 n = MiB(256);
+	u8 *b = aligned_alloc(HUGE_SIZE, n);
+	volatile u64 sink = 0;
+	double best_w = 1e9, best_r = 1e9;
+
+	if (!b) {
+		fprintf(stderr, "bench-host: no memory for the floor buffer\n");
+		exit(1);
+	}
+	memset(b, 1, n); /* fault the pages in */
+	for (int i = 0; i < 5; i++) {
+		double t = now();
+		memset(b, i, n);
+		__asm__ volatile("" ::"r"(b) : "memory");
+		t = now() - t;
+		if (t < best_w)
+			best_w = t;
+	}
+	for (int i = 0; i < 5; i++) {
+		const u64 *w = (const u64 *)b;
+		u64 s = 0;
+		double t = now();
+		for (u64 k = 0; k < n / 8; k += 4)
+			s += w[k] ^ w[k + 1] ^ w[k + 2] ^ w[k + 3];
+		sink += s;
+		t = now() - t;
+		if (t < best_r)
+			best_r = t;
+	}
+	(void)sink;
+	memset_bw = (double)n / best_w;
+	read_bw = (double)n / best_r;
+	free(b);
+	printf("floors: memset %.2f GB/s, read %.2f GB/s (256 MiB, best of 5)\n", memset_bw / 1e9,
+	       read_bw / 1e9);
+}
+
+/* ---- environment --------------------------------------------------------------------- */
+
+/* Fake physical memory for a guest of mem bytes: the RMP model table at the
+ * window's base, pmem over the rest (guest frames, tables, ledger-free). */
+static void env_setup(u64 mem)
+{
+	u64 want = mem + mem / 8 + MiB(96);
+	u64 covered, rmp_bytes;
+	struct pmem_region r;
+
+	want = ALIGN_UP(want, HUGE_SIZE);
+	if (want > win_size) {
+		free(win);
+		win = aligned_alloc(HUGE_SIZE, want);
+		if (!win) {
+			fprintf(stderr, "bench-host: cannot allocate %llu MiB of fake memory\n",
+				(unsigned long long)(want >> 20));
+			exit(1);
+		}
+		win_size = want;
+		memset(win, 0, win_size); /* fault the pages in: no first-touch cost in a figure */
+	}
+	host_phys_window(win, spa(WIN_BASE), win_size);
+	covered = WIN_BASE + win_size;
+	rmp_bytes = ALIGN_UP(rmp_table_size(covered >> PAGE_SHIFT), HUGE_SIZE);
+	r.base = spa(WIN_BASE + rmp_bytes);
+	r.size = win_size - rmp_bytes;
+	if (pmem_init(&r, 1) || rmp_init_model(&rmp, spa(WIN_BASE), rmp_bytes, covered)) {
+		fprintf(stderr, "bench-host: pmem or RMP model set-up failed\n");
+		exit(1);
+	}
+}
+
+static void guest_init(struct gmem *g, u64 mem, u64 max_page, enum mode m)
+{
+	struct gmem_params p = {
+	    .name = "bench",
+	    .asid = 1,
+	    .mem_size = mem,
+	    .max_page = max_page,
+	    .rmp = &rmp,
+	    .iommu_mode = m == M_SHARED ? GMEM_IOMMU_SHARED : GMEM_IOMMU_DUPLICATED,
+	    .flush_asid = tlb_flush,
+	};
+
+	if (gmem_init(g, &p) ||
+	    (m != M_NPT && gmem_attach_domain(g, 1, GMEM_NPT_LEVELS, true, &io_ops, NULL))) {
+		fprintf(stderr, "bench-host: gmem_init/attach failed\n");
+		exit(1);
+	}
+}
+
+static void must(int rc, const char *what)
+{
+	if (rc) {
+		fprintf(stderr, "bench-host: %s failed (%d)\n", what, rc);
+		exit(1);
+	}
+}
+
+/* ---- one configuration ------------------------------------------------------------------ */
+
+struct result {
+	double populate_s, populate_floor_s;
+	double conv_seq_pps, conv_rnd_pps; /* pages (4K units) converted per second */
+	double split_us;		   /* per 2M split (2M guests only) */
+	double release_s;
+	double check_s, check_floor_s;
+	u64 check_bytes;
+	u64 table_pages;
+};
+
+static u64 rng = 88172645463325252ULL;
+static u64 xorshift(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+/* Converts `pages` records of size `unit` in batches of GMEM_BATCH_MAX entries,
+ * private -> shared, then back; returns 4K pages converted per second. */
+static double convert_run(struct gmem *g, u64 mem, u64 unit, bool random, u64 records)
+{
+	static struct gmem_range r[GMEM_BATCH_MAX];
+	u64 nrec = mem / unit, *order = malloc(nrec * sizeof(u64)), done = 0;
+	double t;
+
+	if (!order)
+		exit(1);
+	for (u64 i = 0; i < nrec; i++)
+		order[i] = i;
+	if (random)
+		for (u64 i = nrec - 1; i > 0; i--) {
+			u64 j = xorshift() % (i + 1), x = order[i];
+			order[i] = order[j];
+			order[j] = x;
+		}
+	if (records > nrec)
+		records = nrec;
+	t = now();
+	for (int dir = 0; dir < 2; dir++) {
+		enum gmem_state to = dir ? GMEM_PRIVATE : GMEM_SHARED;
+		for (u64 i = 0; i < records; i += GMEM_BATCH_MAX) {
+			unsigned n = 0;
+			for (u64 k = i; k < records && n < GMEM_BATCH_MAX; k++, n++) {
+				r[n].gpa = gpa(order[k] * unit);
+				r[n].size = unit;
+				r[n].to = to;
+			}
+			must(gmem_convert_batch(g, r, n), "gmem_convert_batch");
+			done += (u64)n * (unit >> PAGE_SHIFT);
+		}
+	}
+	t = now() - t;
+	free(order);
+	return (double)done / t;
+}
+
+/* Bytes the checker reads: every table page (NPT and each own IOMMU table),
+ * an RMP entry and a ledger word per guest 4K frame, pmem's owner byte per frame. */
+static u64 check_bytes(const struct gmem *g)
+{
+	u64 frames = g->mem_size >> PAGE_SHIFT;
+	u64 tables = pt_table_pages(&g->npt) + gmem_iommu_table_pages(g);
+
+	return tables * PAGE_SIZE + frames * (16 + 8 + 1);
+}
+
+static void run_config(u64 mem, u64 page, enum mode m, bool quick, struct result *res)
+{
+	struct gmem g;
+	double t;
+	u64 conv_recs = quick ? 2048 : 65536;
+
+	u64 free0;
+
+	memset(res, 0, sizeof(*res));
+	env_setup(mem);
+	free0 = pmem_free_pages();
+	guest_init(&g, mem, page, m);
+
+	t = now();
+	must(gmem_populate(&g, gpa(0), mem, GMEM_PRIVATE), "gmem_populate");
+	res->populate_s = now() - t;
+	res->populate_floor_s = (double)mem / memset_bw;
+	res->table_pages = pt_table_pages(&g.npt) + gmem_iommu_table_pages(&g);
+
+	t = now();
+	must(xcheck_gmem(&g), "xcheck_gmem");
+	res->check_s = now() - t;
+	res->check_bytes = check_bytes(&g);
+	res->check_floor_s = (double)res->check_bytes / read_bw;
+
+	res->conv_seq_pps = convert_run(&g, mem, page, false, conv_recs);
+	res->conv_rnd_pps = convert_run(&g, mem, page, true, conv_recs);
+
+	if (page == HUGE_SIZE) {
+		u64 n = mem / HUGE_SIZE < 64 ? mem / HUGE_SIZE : 64;
+		t = now();
+		for (u64 i = 0; i < n; i++)
+			must(gmem_split(&g, gpa(i * HUGE_SIZE)), "gmem_split");
+		res->split_us = (now() - t) * 1e6 / (double)n;
+	}
+
+	t = now();
+	must(gmem_release(&g, gpa(0), mem), "gmem_release");
+	res->release_s = now() - t;
+	gmem_destroy(&g);
+	if (pmem_free_pages() != free0) {
+		fprintf(stderr, "bench-host: %lld pages not back in pmem after destroy\n",
+			(long long)(free0 - pmem_free_pages()));
+		exit(1);
+	}
+}
+
+static u64 parse_size(const char *s)
+{
+	char *end;
+	u64 v = strtoull(s, &end, 10);
+
+	if (*end == 'G')
+		return v << 30;
+	if (*end == 'M')
+		return v << 20;
+	fprintf(stderr, "bench-host: size %s: use e.g. 64M or 8G\n", s);
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	u64 sizes[8] = {MiB(64), MiB(512), 8ULL << 30};
+	unsigned nsizes = 3;
+	bool quick = false;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--quick")) {
+			quick = true;
+			sizes[0] = MiB(64);
+			nsizes = 1;
+		} else if (!strcmp(argv[i], "--sizes") && i + 1 < argc) {
+			char *s = strdup(argv[++i]), *tok;
+			nsizes = 0;
+			for (tok = strtok(s, ","); tok && nsizes < 8; tok = strtok(NULL, ","))
+				sizes[nsizes++] = parse_size(tok);
+			free(s);
+		} else if (!strcmp(argv[i], "--csv") && i + 1 < argc) {
+			csv = fopen(argv[++i], "w");
+			if (!csv) {
+				perror(argv[i]);
+				return 2;
+			}
+		} else {
+			fprintf(stderr, "usage: bench-host [--sizes 64M,512M,8G] [--csv FILE] [--quick]\n");
+			return 2;
+		}
+	}
+	log_level_max = LOG_ERR;
+	measure_floors();
+	if (csv)
+		fprintf(csv, "size_mib,page,mode,populate_s,populate_floor_s,conv_seq_pps,conv_rnd_pps,"
+			     "split_us,release_s,check_s,check_floor_s,check_bytes,table_pages\n");
+	printf("%-6s %-3s %-10s | %9s %6s | %10s %10s %6s | %8s | %9s | %9s %6s\n", "guest", "pg",
+	       "mode", "populate", "xfloor", "conv seq/s", "conv rnd/s", "xnpt", "split", "release",
+	       "check", "xfloor");
+	for (unsigned si = 0; si < nsizes; si++) {
+		for (int pg = 0; pg < 2; pg++) {
+			u64 page = pg ? HUGE_SIZE : PAGE_SIZE;
+			struct result r[M_NR];
+			for (int m = 0; m < M_NR; m++) {
+				run_config(sizes[si], page, (enum mode)m, quick, &r[m]);
+				printf("%4lluM %-3s %-10s | %8.1fms %5.2fx | %9.2fM %9.2fM %5.2fx | %6.1fus | "
+				       "%7.1fms | %7.2fms %5.1fx\n",
+				       (unsigned long long)(sizes[si] >> 20), pg ? "2M" : "4K",
+				       mode_name[m], r[m].populate_s * 1e3,
+				       r[m].populate_s / r[m].populate_floor_s, r[m].conv_seq_pps / 1e6,
+				       r[m].conv_rnd_pps / 1e6, r[M_NPT].conv_seq_pps / r[m].conv_seq_pps,
+				       r[m].split_us, r[m].release_s * 1e3, r[m].check_s * 1e3,
+				       r[m].check_s / r[m].check_floor_s);
+				if (csv)
+					fprintf(csv, "%llu,%s,%s,%.6f,%.6f,%.0f,%.0f,%.3f,%.6f,%.6f,%.6f,%llu,%llu\n",
+						(unsigned long long)(sizes[si] >> 20), pg ? "2M" : "4K",
+						mode_name[m], r[m].populate_s, r[m].populate_floor_s,
+						r[m].conv_seq_pps, r[m].conv_rnd_pps, r[m].split_us,
+						r[m].release_s, r[m].check_s, r[m].check_floor_s,
+						(unsigned long long)r[m].check_bytes,
+						(unsigned long long)r[m].table_pages);
+			}
+		}
+	}
+	printf("xfloor: time / floor time (populate: memset of the guest size; check: reading the "
+	       "bytes it walks); xnpt: npt-only conversion rate / this mode's\n");
+	printf("IOMMU invalidations counted, not executed: %lu inv, %lu sync\n", inv_calls,
+	       sync_calls);
+	if (csv)
+		fclose(csv);
+	host_phys_window(NULL, spa(0), 0);
+	return 0;
+}
