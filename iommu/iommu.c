@@ -21,54 +21,6 @@ struct iommu_state iommu;
 
 #define IOMMU_INV_ALL_SIZE AMDVI_INV_ALL_SIZE
 
-/* ---- TSC calibration (PIT channel 2, 8254 mode 0) ----------------------------- */
-
-#define PIT_HZ	      1193182u
-#define PIT_CH2	      0x42
-#define PIT_MODE      0x43
-#define PIT_GATE_PORT 0x61
-#define PIT_GATE2     BIT(0)
-#define PIT_SPEAKER   BIT(1)
-#define PIT_OUT2      BIT(5)
-#define CAL_MS	      10
-
-static u64 calibrate_tsc_khz(void)
-{
-	const u32 latch = PIT_HZ * CAL_MS / 1000;
-	u8 gate = inb(PIT_GATE_PORT);
-	u64 t0, t1;
-	u32 i;
-
-	outb(PIT_GATE_PORT, (u8)((gate & ~PIT_SPEAKER) | PIT_GATE2));
-	outb(PIT_MODE, 0xB0); /* channel 2, lobyte/hibyte, mode 0, binary */
-	outb(PIT_CH2, latch & 0xff);
-	outb(PIT_CH2, (u8)(latch >> 8));
-	t0 = rdtsc();
-	for (i = 0; i < 50000000u && !(inb(PIT_GATE_PORT) & PIT_OUT2); i++)
-		;
-	t1 = rdtsc();
-	outb(PIT_GATE_PORT, gate);
-	if (i == 50000000u) {
-		pr_warn("iommu: PIT channel 2 never fired: no TSC calibration\n");
-		return 0;
-	}
-	return (t1 - t0) / CAL_MS;
-}
-
-u64 iommu_tsc_khz(void)
-{
-	if (!iommu.tsc_khz)
-		iommu.tsc_khz = calibrate_tsc_khz();
-	return iommu.tsc_khz;
-}
-
-u64 iommu_ticks_to_ns(u64 ticks)
-{
-	u64 khz = iommu_tsc_khz();
-
-	return khz ? ticks * 1000000ULL / khz : 0;
-}
-
 /* ---- PCI ------------------------------------------------------------------ */
 
 int iommu_pci_init(void)
@@ -266,7 +218,6 @@ int iommu_init(void)
 	ret = iommu_pci_init();
 	if (ret)
 		return ret;
-	iommu_tsc_khz();
 	ret = parse_ivrs();
 	if (ret)
 		return ret;

@@ -22,8 +22,8 @@
  *
  * gmem is meant to be the only feeder of guest domains: it owns a struct
  * iommu_domain per trusted device set and drives iommu_map/unmap/flush in the
- * same transaction as the RMP and NPT. Hardware-only code (HV_SRCS): MMIO, port
- * I/O for the TSC calibration. See docs/iommu.md. */
+ * same transaction as the RMP and NPT. Hardware-only code (HV_SRCS): MMIO.
+ * See docs/iommu.md. */
 #ifndef IOMMU_IOMMU_H
 #define IOMMU_IOMMU_H
 
@@ -77,7 +77,6 @@ struct iommu_state {
 		u16 bdf;
 		struct iommu_domain *dom;
 	} att[IOMMU_MAX_ATTACHED];
-	u64 tsc_khz;
 };
 
 extern struct iommu_state iommu;
@@ -155,9 +154,6 @@ u16 iommu_requester_id(u16 bdf);
 const struct pci_dev *iommu_pci_find(u16 vendor, u16 device, unsigned nth);
 /* Bus mastering on bdf and on every bridge above it. */
 int iommu_pci_enable_master(u16 bdf);
-/* TSC ticks per millisecond (PIT-calibrated once); 0 if calibration failed. */
-u64 iommu_tsc_khz(void);
-u64 iommu_ticks_to_ns(u64 ticks);
 
 /* Scenarios (hv/scenarios/iommu.c), registered in hv/scenarios/scenario.c. */
 void scenario_iommu_bringup(void);

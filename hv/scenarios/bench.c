@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "hv/arch/x86/cpu.h"
+#include "hv/arch/x86/tsc.h"
 #include "hv/core/gmem.h"
 #include "hv/base/log.h"
 #include "hv/base/mem.h"
@@ -259,7 +260,7 @@ void scenario_iommu_modes(void)
 static bool find_edu(struct edu *e, unsigned nth)
 {
 	const struct pci_dev *d = iommu_pci_find(EDU_VENDOR, EDU_DEVICE, nth);
-	int ret = d ? edu_probe(e, &iommu.pci, d, iommu_tsc_khz()) : -ENODEV;
+	int ret = d ? edu_probe(e, &iommu.pci, d, tsc_khz()) : -ENODEV;
 
 	if (!ret)
 		ret = iommu_pci_enable_master(d->bdf);

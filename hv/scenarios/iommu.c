@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "hv/arch/x86/cpu.h"
+#include "hv/arch/x86/tsc.h"
 #include "hv/arch/x86/machine.h"
 #include "hv/base/log.h"
 #include "hv/base/mem.h"
@@ -74,7 +75,7 @@ static u64 checksum(spa_t pa, u64 len)
 static bool find_edu(struct edu *e, unsigned nth)
 {
 	const struct pci_dev *d = iommu_pci_find(EDU_VENDOR, EDU_DEVICE, nth);
-	int ret = d ? edu_probe(e, &iommu.pci, d, iommu_tsc_khz()) : -ENODEV;
+	int ret = d ? edu_probe(e, &iommu.pci, d, tsc_khz()) : -ENODEV;
 	char b[8];
 
 	if (!ret)
@@ -87,7 +88,7 @@ static bool find_edu(struct edu *e, unsigned nth)
 
 static void dma_metric(const struct edu *e)
 {
-	report_metric("edu.dma_time", iommu_ticks_to_ns(e->last_ticks) / 1000, "us");
+	report_metric("edu.dma_time", tsc_ticks_to_ns(e->last_ticks) / 1000, "us");
 }
 
 /* ---- iommu-bringup ----------------------------------------------------------- */
@@ -210,10 +211,10 @@ void scenario_iommu_bringup(void)
 	t1 = rdtsc();
 	report_check(ret == 0 && u0->hw.stats.sync_timeouts == 0, "iommu.completion_wait",
 		     "%d round trips, %llu ns each, %llu commands so far", nsync,
-		     (unsigned long long)(iommu_ticks_to_ns(t1 - t0) / nsync),
+		     (unsigned long long)(tsc_ticks_to_ns(t1 - t0) / nsync),
 		     (unsigned long long)u0->hw.stats.commands);
-	report_metric("iommu.completion_wait_rt", iommu_ticks_to_ns(t1 - t0) / nsync, "ns");
-	report_metric("iommu.tsc_khz", iommu_tsc_khz(), "kHz");
+	report_metric("iommu.completion_wait_rt", tsc_ticks_to_ns(t1 - t0) / nsync, "ns");
+	report_metric("iommu.tsc_khz", tsc_khz(), "kHz");
 	report_metric("iommu.count", iommu.set.nr_enabled, "iommus");
 	t0 = rdtsc();
 	ret = 0;
@@ -221,7 +222,7 @@ void scenario_iommu_bringup(void)
 		ret = amdvi_inv_all(&iommu.set.unit[k].hw);
 	t1 = rdtsc();
 	report_check(ret == 0, "iommu.inv_all", "INVALIDATE_IOMMU_ALL + wait in %llu ns",
-		     (unsigned long long)iommu_ticks_to_ns(t1 - t0));
+		     (unsigned long long)tsc_ticks_to_ns(t1 - t0));
 	/* Event logs: enabled; QEMU 7.2 never writes them (qemu-facts.md). */
 	nev = iommu_read_events();
 	report_check(nev >= 0 && (ctrl & CONTROL_EVT_LOG_EN), "iommu.event_log",
@@ -420,8 +421,8 @@ void scenario_iommu_invalidate(void)
 	t1 = rdtsc();
 	report_check(!r && s.dom->flushes == flushes + 1 && s.dom->ndeferred == 0, "inv.flush",
 		     "1 invalidation, %u freed table page(s) released after it, %llu ns", deferred,
-		     (unsigned long long)iommu_ticks_to_ns(t1 - t0));
-	report_metric("iommu.inv_pages_wait", iommu_ticks_to_ns(t1 - t0), "ns");
+		     (unsigned long long)tsc_ticks_to_ns(t1 - t0));
+	report_metric("iommu.inv_pages_wait", tsc_ticks_to_ns(t1 - t0), "ns");
 	/* Write to page 0 again: dropped. Frame 0 keeps its contents. */
 	memset(P(fr(&s, 0)), 0x5C, PAGE_SIZE);
 	r = edu_to_ram(&e, s.iova, 0, DMA_LEN);

@@ -7,6 +7,7 @@
 
 #include "hv/arch/x86/cpu.h"
 #include "hv/arch/x86/cpufeat.h"
+#include "hv/arch/x86/tsc.h"
 #include "hv/base/log.h"
 #include "hv/base/mem.h"
 #include "hv/svm/msr.h"
@@ -67,29 +68,6 @@ u64 svm_rdtsc(void)
 	return rdtsc();
 }
 
-/* PIT channel 2 one-shot of ~10 ms against the TSC (port 0x61 bit 5 = OUT2). */
-static u64 calibrate_tsc_khz(void)
-{
-	const u16 count = 11932; /* 1.193182 MHz * 10 ms */
-	u64 t0, t1, spins = 0;
-	u8 p61 = inb(0x61);
-
-	outb(0x61, (u8)((p61 & ~0x02) | 0x01)); /* gate on, speaker off */
-	outb(0x43, 0xb0);			/* channel 2, lo/hi, mode 0 */
-	outb(0x42, count & 0xff);
-	outb(0x42, count >> 8);
-	t0 = rdtsc();
-	while (!(inb(0x61) & 0x20) && ++spins < 100000000ULL)
-		;
-	t1 = rdtsc();
-	outb(0x61, p61);
-	if (spins >= 100000000ULL || t1 <= t0) {
-		pr_warn("svm: PIT calibration failed; assuming a 2 GHz TSC\n");
-		return 2000000;
-	}
-	return (t1 - t0) / 10;
-}
-
 static void tsc_delay_us(u64 us)
 {
 	u64 end = rdtsc() + us * svm_cpu.tsc_khz / 1000;
@@ -105,7 +83,11 @@ static void timer_init(void)
 
 	svm_cpu.x2apic = base & APIC_BASE_EXTD;
 	lapic_base = base & APIC_BASE_ADDR;
-	svm_cpu.tsc_khz = calibrate_tsc_khz();
+	svm_cpu.tsc_khz = tsc_khz();
+	if (!svm_cpu.tsc_khz) {
+		pr_warn("svm: PIT calibration failed; assuming a 2 GHz TSC\n");
+		svm_cpu.tsc_khz = 2000000;
+	}
 	lapic_write(APIC_SVR, lapic_read(APIC_SVR) | (u32)APIC_SVR_ENABLE | 0xff);
 	lapic_write(APIC_TDCR, APIC_TDCR_DIV16);
 	lapic_write(APIC_LVT_TIMER, (u32)APIC_LVT_MASKED | SVM_TIMER_VECTOR);

@@ -19,8 +19,8 @@
 #include "hv/base/log.h"
 #include "hv/base/mem.h"
 #include "hv/arch/x86/paging.h"
+#include "hv/arch/x86/tsc.h"
 #include "hv/mm/pmem.h"
-#include "iommu/iommu.h"
 
 struct smp_state smp;
 
@@ -509,7 +509,7 @@ void smp_init(void)
 	smp.x2apic = base & APIC_BASE_EXTD;
 	smp.lapic_base = base & APIC_BASE_ADDR;
 	smp.trampoline = hv.bi->trampoline_base;
-	smp.tsc_khz = iommu_tsc_khz();
+	smp.tsc_khz = tsc_khz();
 	if (!smp.tsc_khz) {
 		pr_warn("smp: no TSC calibration; assuming 2 GHz for the start-up delays\n");
 		smp.tsc_khz = 2000000;
