@@ -10,7 +10,7 @@
 #include "hv/arch/x86/tsc.h"
 #include "hv/base/log.h"
 #include "hv/base/mem.h"
-#include "hv/svm/msr.h"
+#include "hv/svm/guest_msr.h"
 #include "hv/mm/pmem.h"
 #include "hv/svm/svm.h"
 #include "hv/svm/vcpu.h"
@@ -18,8 +18,6 @@
 #include "hv/svm/vmsa.h"
 
 struct svm_cpu svm_cpu;
-
-#define EFER_FFXSR BIT(14) /* fast FXSAVE would skip the XMM registers at CPL 0 */
 
 /* The shared 2 MiB block (pmem hands out 4K or 2M): IOPM needs 12 KiB
  * contiguous, so all per-CPU SVM pages live in one block. */
@@ -32,9 +30,6 @@ struct svm_cpu svm_cpu;
 static struct asid_space asid_space;
 
 /* ---- local APIC (APM vol 2, 16.3-16.4) ---- */
-#define MSR_APIC_BASE	 0x1b
-#define APIC_BASE_EXTD	 BIT(10)
-#define APIC_BASE_ADDR	 GENMASK(51, 12)
 #define APIC_EOI	 0x0b0
 #define APIC_SVR	 0x0f0
 #define APIC_SVR_ENABLE	 BIT(8)
@@ -51,14 +46,14 @@ static u64 lapic_base;
 static u32 lapic_read(u32 reg)
 {
 	if (svm_cpu.x2apic)
-		return (u32)rdmsr(0x800 + (reg >> 4));
+		return (u32)rdmsr(X2APIC_MSR(reg));
 	return *(volatile u32 *)(uintptr_t)(lapic_base + reg);
 }
 
 static void lapic_write(u32 reg, u32 val)
 {
 	if (svm_cpu.x2apic)
-		wrmsr(0x800 + (reg >> 4), val);
+		wrmsr(X2APIC_MSR(reg), val);
 	else
 		*(volatile u32 *)(uintptr_t)(lapic_base + reg) = val;
 }
@@ -78,11 +73,11 @@ static void tsc_delay_us(u64 us)
 
 static void timer_init(void)
 {
-	u64 base = rdmsr(MSR_APIC_BASE);
+	u64 base = rdmsr(MSR_IA32_APICBASE);
 	u32 left;
 
-	svm_cpu.x2apic = base & APIC_BASE_EXTD;
-	lapic_base = base & APIC_BASE_ADDR;
+	svm_cpu.x2apic = base & X2APIC_ENABLE;
+	lapic_base = base & MSR_IA32_APICBASE_BASE;
 	svm_cpu.tsc_khz = tsc_khz();
 	if (!svm_cpu.tsc_khz) {
 		pr_warn("svm: PIT calibration failed; assuming a 2 GHz TSC\n");
@@ -192,7 +187,6 @@ void svm_asid_free(u32 asid)
  * stores the same three). Values the host does not use are given their
  * reset value (XCR0 = x87 only) so the restore never loads garbage. */
 #define CR4_PKE		BIT(22)
-#define MSR_IA32_XSS	0x00000da0
 #define XCR0_X87	BIT(0)
 #define CPUID_D1_XSAVES BIT(3)
 
