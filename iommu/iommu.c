@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "hv/arch/x86/acpi.h"
-#include "hv/arch/x86/cpu.h"
 #include "hv/arch/x86/machine.h"
 #include "hv/base/log.h"
 #include "hv/base/mem.h"

@@ -132,7 +132,8 @@ int test_domain_unmap(struct test_domain *d, u64 iova, u64 size)
 	return pt_unmap(&d->pt, iova, size, &d->pending);
 }
 
-int test_domain_inv_range(struct test_domain *d, u64 iova, u64 size)
+/* Invalidate an explicit range of the domain and wait. */
+static int inv_range(struct test_domain *d, u64 iova, u64 size)
 {
 	d->flushes++;
 	return iommu_inv_domain_range(d->id, iova, size);
@@ -150,9 +151,9 @@ int test_domain_flush(struct test_domain *d)
 		need = true;
 	if (need) {
 		if (c->flags & PT_CHANGE_RANGE)
-			ret = test_domain_inv_range(d, c->start, c->last - c->start + 1);
+			ret = inv_range(d, c->start, c->last - c->start + 1);
 		else
-			ret = test_domain_inv_range(d, 0, AMDVI_INV_ALL_SIZE);
+			ret = inv_range(d, 0, AMDVI_INV_ALL_SIZE);
 	}
 	if (ret) {
 		pr_err("iommu: invalidation of domain %u failed (%d): changes stay pending\n",

@@ -35,8 +35,6 @@ int test_domain_unmap(struct test_domain *d, u64 iova, u64 size);
  * for completion; then release the deferred table pages. A no-op when
  * nothing needs it. */
 int test_domain_flush(struct test_domain *d);
-/* Invalidate an explicit range of the domain and wait. */
-int test_domain_inv_range(struct test_domain *d, u64 iova, u64 size);
 
 /* bdf's DTE -> d (iommu_attach_table); the domain it left is invalidated. */
 int test_domain_attach(u16 bdf, struct test_domain *d);
