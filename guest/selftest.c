@@ -1,11 +1,8 @@
 /* selftest: the guest-visible contract of the hypervisor (docs/guest-abi.md):
  * CPUID policy, MSR emulation and #GP, #UD delivery through the guest's own
  * IDT, the serial port, FPU/SSE state across exits, hypercalls. */
+#include "hv/arch/x86/msr.h"
 #include "lib/guest.h"
-
-#define MSR_EFER       0xc0000080
-#define MSR_SEV_STATUS 0xc0010131
-#define MSR_PAT	       0x277
 
 static void test_cpuid(bool snp)
 {
@@ -60,14 +57,16 @@ static void test_msr(bool snp)
 	EXPECT_EQ("msr.unknown_read_gp", vec, 13);
 	vec = wrmsr_safe(0x12345, 1);
 	EXPECT_EQ("msr.unknown_write_gp", vec, 13);
-	vec = rdmsr_safe(MSR_SEV_STATUS, &v);
+	vec = rdmsr_safe(MSR_AMD64_SEV, &v);
 	EXPECT_EQ("msr.sev_status_readable", vec, 0);
 	EXPECT_EQ("msr.sev_status", v, snp ? 7 : 0);
 	vec = rdmsr_safe(MSR_EFER, &v);
-	guest_test("msr.efer", vec == 0 && (v & 0x500) == 0x500 && !(v & (1u << 12)),
+	guest_test("msr.efer",
+		   vec == 0 && (v & (EFER_LME | EFER_LMA)) == (EFER_LME | EFER_LMA) &&
+		       !(v & EFER_SVME),
 		   "EFER 0x%llx (LME|LMA set, SVME hidden)", (unsigned long long)v);
-	EXPECT_EQ("msr.pat_bad_type_gp", wrmsr_safe(MSR_PAT, 0x0202020202020202ULL), 13);
-	EXPECT_EQ("msr.pat_write", wrmsr_safe(MSR_PAT, 0x0007040600070406ULL), 0);
+	EXPECT_EQ("msr.pat_bad_type_gp", wrmsr_safe(MSR_IA32_CR_PAT, 0x0202020202020202ULL), 13);
+	EXPECT_EQ("msr.pat_write", wrmsr_safe(MSR_IA32_CR_PAT, 0x0007040600070406ULL), 0);
 }
 
 static void test_exceptions(void)

@@ -120,7 +120,7 @@ static void test_vc_paths(void)
 					 f.rip == (uint64_t)(uintptr_t)insn_cpuid + 2);
 	memset(&f, 0, sizeof(f));
 	f.error = 0x7c;
-	f.rcx = MSR_SEV_STATUS;
+	f.rcx = MSR_AMD64_SEV;
 	f.rip = (uint64_t)(uintptr_t)insn_rdmsr;
 	snp_vc_handler(&f);
 	EXPECT_EQ("vc.rdmsr_sev_status", f.rax, 7);
@@ -166,7 +166,7 @@ static void test_vc_real(void)
 	memcpy(c0, snp_vc_counts, sizeof(c0));
 	r = cpuid2(0x40000000, 0);	       /* 1 CPUID */
 	gp = rdmsr_safe(0x4b564d00, &v);       /* 1 MSR: #GP through the GHCB */
-	rc = rdmsr_safe(MSR_SEV_STATUS, &v);   /* no #VC: not intercepted */
+	rc = rdmsr_safe(MSR_AMD64_SEV, &v);    /* no #VC: not intercepted */
 	lsr = inb(0x3fd);		       /* 1 IOIO */
 	y = vmmcall_raw(HC_YIELD, 0, 0, 0, 0); /* 1 VMMCALL */
 	memcpy(c1, snp_vc_counts, sizeof(c1));

@@ -1,5 +1,6 @@
-/* IOMMU glue: PCI and the AMD IOMMU brought up from ACPI (MCFG, IVRS), the
- * domain API over the page-table engine, device attach/block. See iommu.h and
+/* IOMMU glue: PCI and the AMD IOMMU brought up from ACPI (MCFG, IVRS),
+ * domain IDs, device attach (to a table someone else owns) and block,
+ * invalidation by domain ID. Owns no page tables. See iommu.h and
  * docs/iommu.md. Spec references: PCI Firmware 3.2 4.1.2 (MCFG), AMD IOMMU
  * 48882 3.2.1 (capability block), 3.3 (initialisation), 2.4.3 (page
  * invalidation), 5.2 (IVRS). */
@@ -10,7 +11,6 @@
 #include <string.h>
 
 #include "hv/arch/x86/acpi.h"
-#include "hv/arch/x86/cpu.h"
 #include "hv/arch/x86/machine.h"
 #include "hv/base/log.h"
 #include "hv/base/mem.h"
@@ -18,56 +18,6 @@
 #include "hv/mm/pmem.h"
 
 struct iommu_state iommu;
-
-#define IOMMU_INV_ALL_SIZE AMDVI_INV_ALL_SIZE
-
-/* ---- TSC calibration (PIT channel 2, 8254 mode 0) ----------------------------- */
-
-#define PIT_HZ	      1193182u
-#define PIT_CH2	      0x42
-#define PIT_MODE      0x43
-#define PIT_GATE_PORT 0x61
-#define PIT_GATE2     BIT(0)
-#define PIT_SPEAKER   BIT(1)
-#define PIT_OUT2      BIT(5)
-#define CAL_MS	      10
-
-static u64 calibrate_tsc_khz(void)
-{
-	const u32 latch = PIT_HZ * CAL_MS / 1000;
-	u8 gate = inb(PIT_GATE_PORT);
-	u64 t0, t1;
-	u32 i;
-
-	outb(PIT_GATE_PORT, (u8)((gate & ~PIT_SPEAKER) | PIT_GATE2));
-	outb(PIT_MODE, 0xB0); /* channel 2, lobyte/hibyte, mode 0, binary */
-	outb(PIT_CH2, latch & 0xff);
-	outb(PIT_CH2, (u8)(latch >> 8));
-	t0 = rdtsc();
-	for (i = 0; i < 50000000u && !(inb(PIT_GATE_PORT) & PIT_OUT2); i++)
-		;
-	t1 = rdtsc();
-	outb(PIT_GATE_PORT, gate);
-	if (i == 50000000u) {
-		pr_warn("iommu: PIT channel 2 never fired: no TSC calibration\n");
-		return 0;
-	}
-	return (t1 - t0) / CAL_MS;
-}
-
-u64 iommu_tsc_khz(void)
-{
-	if (!iommu.tsc_khz)
-		iommu.tsc_khz = calibrate_tsc_khz();
-	return iommu.tsc_khz;
-}
-
-u64 iommu_ticks_to_ns(u64 ticks)
-{
-	u64 khz = iommu_tsc_khz();
-
-	return khz ? ticks * 1000000ULL / khz : 0;
-}
 
 /* ---- PCI ------------------------------------------------------------------ */
 
@@ -266,7 +216,6 @@ int iommu_init(void)
 	ret = iommu_pci_init();
 	if (ret)
 		return ret;
-	iommu_tsc_khz();
 	ret = parse_ivrs();
 	if (ret)
 		return ret;
@@ -279,7 +228,6 @@ int iommu_init(void)
 		return -ENOMEM;
 	iommu.dom_ids[0] |= BIT(0); /* ID 0 is never handed out */
 	iommu.owner = (u8)pmem_owner_register("iommu");
-	iommu.owner_pt = (u8)pmem_owner_register("iommu-pt");
 
 	env.pci = &iommu.pci;
 	env.last_bus = iommu.ecam.end_bus;
@@ -375,48 +323,22 @@ int iommu_inv_sync(void)
 	return iommu.up ? amdvi_set_sync(&iommu.set) : -ENODEV;
 }
 
+int iommu_inv_domain_range(u16 dom_id, u64 iova, u64 size)
+{
+	return iommu.up ? amdvi_set_inv_domain(&iommu.set, dom_id, iova, size) : -ENODEV;
+}
+
 int iommu_inv_domain_id(u16 dom_id)
 {
-	return iommu.up ? amdvi_set_inv_domain(&iommu.set, dom_id, 0, AMDVI_INV_ALL_SIZE) : -ENODEV;
+	return iommu_inv_domain_range(dom_id, 0, AMDVI_INV_ALL_SIZE);
 }
 
 /* ---- domains ------------------------------------------------------------------ */
 
-static int dom_pt_alloc(void *ctx, spa_t *out)
+int iommu_domain_id_alloc(void)
 {
-	return pmem_alloc(PMEM_ORDER_4K, iommu.owner_pt, out);
-}
-
-/* The IOMMU may still walk a freed table until the next invalidation has
- * completed (architecture.md I7): keep it aside, untouched, until then. */
-static void dom_pt_free(void *ctx, spa_t pa)
-{
-	struct iommu_domain *d = ctx;
-
-	if (d->ndeferred == d->cap_deferred) {
-		unsigned cap = d->cap_deferred ? d->cap_deferred * 2 : 16;
-		spa_t *n = realloc(d->deferred, cap * sizeof(*n));
-
-		if (!n) {
-			pr_err("iommu: no memory to defer a table page: leaking 0x%llx\n",
-			       (unsigned long long)spa_val(pa));
-			return;
-		}
-		d->deferred = n;
-		d->cap_deferred = cap;
-	}
-	d->deferred[d->ndeferred++] = pa;
-}
-
-static void release_deferred(struct iommu_domain *d)
-{
-	for (unsigned i = 0; i < d->ndeferred; i++)
-		pmem_free(d->deferred[i], PMEM_ORDER_4K, iommu.owner_pt);
-	d->ndeferred = 0;
-}
-
-static int id_alloc(void)
-{
+	if (!iommu.up)
+		return -ENODEV;
 	for (u32 id = 1; id <= iommu.max_domain_id; id++)
 		if (!(iommu.dom_ids[id / 64] & BIT(id % 64))) {
 			iommu.dom_ids[id / 64] |= BIT(id % 64);
@@ -425,121 +347,10 @@ static int id_alloc(void)
 	return -ENOSPC;
 }
 
-int iommu_domain_id_alloc(void)
-{
-	if (!iommu.up)
-		return -ENODEV;
-	return id_alloc();
-}
-
 void iommu_domain_id_free(u16 id)
 {
 	if (iommu.dom_ids && id && id <= iommu.max_domain_id)
 		iommu.dom_ids[id / 64] &= ~BIT(id % 64);
-}
-
-struct iommu_domain *iommu_domain_alloc(unsigned levels)
-{
-	struct iommu_domain *d;
-	struct pt_mm mm = {dom_pt_alloc, dom_pt_free, NULL};
-	int id, ret;
-
-	if (!iommu.up) {
-		pr_err("iommu: domain_alloc before iommu_init\n");
-		return NULL;
-	}
-	d = calloc(1, sizeof(*d));
-	if (!d)
-		return NULL;
-	id = id_alloc();
-	if (id < 0) {
-		pr_err("iommu: no free domain ID (max %u)\n", iommu.max_domain_id);
-		free(d);
-		return NULL;
-	}
-	mm.ctx = d;
-	ret = pt_init(&d->pt, &pt_fmt_amdv1, levels, &mm);
-	if (ret) {
-		pr_err("iommu: cannot build a %u-level I/O page table (%d)\n", levels, ret);
-		iommu.dom_ids[id / 64] &= ~BIT(id % 64);
-		free(d);
-		return NULL;
-	}
-	d->id = (u16)id;
-	d->levels = (u8)levels;
-	return d;
-}
-
-static int inv_domain_all(u16 id)
-{
-	return amdvi_set_inv_domain(&iommu.set, id, 0, IOMMU_INV_ALL_SIZE);
-}
-
-int iommu_domain_free(struct iommu_domain *d)
-{
-	int ret;
-
-	if (!d)
-		return 0;
-	if (d->attached) {
-		pr_err("iommu: domain %u still has %u device(s) attached\n", d->id, d->attached);
-		return -EBUSY;
-	}
-	pt_destroy(&d->pt);
-	ret = inv_domain_all(d->id);
-	if (ret) {
-		/* Without a completed flush the pages may still be walked: leak. */
-		pr_err("iommu: flush of domain %u failed (%d): its %u table pages are leaked\n",
-		       d->id, ret, d->ndeferred);
-	} else {
-		release_deferred(d);
-	}
-	iommu.dom_ids[d->id / 64] &= ~BIT(d->id % 64);
-	free(d->deferred);
-	free(d);
-	return ret;
-}
-
-int iommu_map(struct iommu_domain *d, u64 iova, spa_t pa, u64 size, u32 prot)
-{
-	return pt_map(&d->pt, iova, pa, size, prot, PT_SZ_ALL, &d->pending);
-}
-
-int iommu_unmap(struct iommu_domain *d, u64 iova, u64 size)
-{
-	return pt_unmap(&d->pt, iova, size, &d->pending);
-}
-
-int iommu_inv_range(struct iommu_domain *d, u64 iova, u64 size)
-{
-	d->flushes++;
-	return amdvi_set_inv_domain(&iommu.set, d->id, iova, size);
-}
-
-int iommu_flush(struct iommu_domain *d)
-{
-	struct pt_change *c = &d->pending;
-	bool need = c->flags & PT_CHANGE_FLUSH;
-	int ret = 0;
-
-	/* With NpCache even a new translation may hide behind a cached
-	 * not-present entry (48882 3.2.1). */
-	if (iommu.np_cache && (c->flags & PT_CHANGE_RANGE))
-		need = true;
-	if (need) {
-		if (c->flags & PT_CHANGE_RANGE)
-			ret = iommu_inv_range(d, c->start, c->last - c->start + 1);
-		else
-			ret = iommu_inv_range(d, 0, IOMMU_INV_ALL_SIZE);
-	}
-	if (ret) {
-		pr_err("iommu: invalidation of domain %u failed (%d): changes stay pending\n",
-		       d->id, ret);
-		return ret;
-	}
-	release_deferred(d);
-	memset(c, 0, sizeof(*c));
-	return 0;
 }
 
 /* ---- devices ------------------------------------------------------------------ */
@@ -578,85 +389,19 @@ static int qemu72_alias(u16 bdf)
 	return alias;
 }
 
-static int att_slot(u16 bdf)
-{
-	for (int i = 0; i < IOMMU_MAX_ATTACHED; i++)
-		if (iommu.att[i].dom && iommu.att[i].bdf == bdf)
-			return i;
-	return -1;
-}
-
-struct iommu_domain *iommu_domain_of(u16 bdf)
-{
-	int s = att_slot(bdf);
-
-	return s < 0 ? NULL : iommu.att[s].dom;
-}
-
-/* After a DTE switch away from old, drop old's IOTLB entries: on hardware
- * they are tagged by domain; QEMU 7.2 tags them by device and removes them
- * only on a domain invalidation (INVALIDATE_DEVTAB_ENTRY is a no-op there). */
-static int detach_old(int slot)
-{
-	struct iommu_domain *old = iommu.att[slot].dom;
-
-	iommu.att[slot].dom = NULL;
-	old->attached--;
-	return inv_domain_all(old->id);
-}
-
-int iommu_attach(u16 bdf, struct iommu_domain *d)
-{
-	u16 rid = iommu_requester_id(bdf);
-	int s = att_slot(bdf), ret, alias = qemu72_alias(bdf);
-
-	if (!iommu.up || !d)
-		return -EINVAL;
-	if (s >= 0 && iommu.att[s].dom == d)
-		return 0;
-	if (alias == -EBUSY)
-		return alias;
-	if (s < 0) {
-		for (int i = 0; i < IOMMU_MAX_ATTACHED && s < 0; i++)
-			if (!iommu.att[i].dom)
-				s = i;
-		if (s < 0) {
-			pr_err("iommu: more than %u attached devices\n", IOMMU_MAX_ATTACHED);
-			return -ENOSPC;
-		}
-	}
-	ret = amdvi_set_attach(&iommu.set, bdf, rid, d->id, pt_root(&d->pt), d->levels);
-	if (!ret && alias >= 0)
-		ret = amdvi_set_attach(&iommu.set, bdf, (u16)alias, d->id, pt_root(&d->pt),
-				       d->levels);
-	if (ret) {
-		pr_err("iommu: attaching requester 0x%04x to domain %u failed (%d)\n", rid, d->id,
-		       ret);
-		return ret;
-	}
-	if (iommu.att[s].dom)
-		ret = detach_old(s);
-	iommu.att[s].bdf = bdf;
-	iommu.att[s].dom = d;
-	d->attached++;
-	return ret;
-}
-
 int iommu_block(u16 bdf)
 {
 	u16 rid = iommu_requester_id(bdf);
-	int s = att_slot(bdf), ret, alias = qemu72_alias(bdf);
+	int ret, alias = qemu72_alias(bdf);
 
 	if (!iommu.up)
 		return -EINVAL;
 	ret = amdvi_set_block(&iommu.set, bdf, rid);
 	if (!ret && alias >= 0)
 		ret = amdvi_set_block(&iommu.set, bdf, (u16)alias);
-	if (ret) {
+	if (ret)
 		pr_err("iommu: blocking requester 0x%04x failed (%d)\n", rid, ret);
-		return ret;
-	}
-	return s >= 0 ? detach_old(s) : 0;
+	return ret;
 }
 
 int iommu_alias_ok(u16 bdf)
@@ -673,11 +418,6 @@ int iommu_attach_table(u16 bdf, u16 dom_id, spa_t root, unsigned levels)
 		return -EINVAL;
 	if (alias == -EBUSY)
 		return alias;
-	if (att_slot(bdf) >= 0) {
-		pr_err("iommu: %02x:%02x.%x is attached to an iommu_domain already\n",
-		       pci_bdf_bus(bdf), pci_bdf_dev(bdf), pci_bdf_fn(bdf));
-		return -EBUSY;
-	}
 	/* 48882 2.2.2: V=1, TV=1, Mode = levels, IR = IW = 1, DomainID. */
 	ret = amdvi_set_attach(&iommu.set, bdf, rid, dom_id, root, levels);
 	if (!ret && alias >= 0)

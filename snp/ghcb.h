@@ -17,8 +17,8 @@
 #include "hv/base/bits.h"
 #include "hv/base/types.h"
 
-#include "hv/svm/msr.h" /* MSR_AMD64_SEV_ES_GHCB 0xC0010130 */
-#define SVM_EXIT_VMGEXIT      0x403
+#include "hv/arch/x86/msr.h" /* MSR_AMD64_SEV_ES_GHCB */
+#define SVM_EXIT_VMGEXIT 0x403
 
 /* ---- GHCB page (56421 2.6, Table 3) --------------------------------------- */
 struct ghcb_save_area {

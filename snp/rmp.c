@@ -169,15 +169,16 @@ int rmp_hw_parse(const struct rmp_hw_facts *f, struct rmp_hw_layout *out)
 		pr_info("rmp: CPUID 0x8000001F.EAX[4] clear: no SEV-SNP\n");
 		return -ENODEV;
 	}
-	if (!(f->syscfg & SYSCFG_MEM_ENCRYPT)) {
+	if (!(f->syscfg & MSR_AMD64_SYSCFG_MEM_ENCRYPT)) {
 		pr_info("rmp: SYSCFG.MEM_ENCRYPT (bit 23) clear: memory encryption off\n");
 		return -ENODEV;
 	}
-	if (!(f->syscfg & SYSCFG_SNP_EN)) {
+	if (!(f->syscfg & MSR_AMD64_SYSCFG_SNP_EN)) {
 		pr_info("rmp: SYSCFG.SNP_EN (bit 24) clear: SNP not enabled on this CPU\n");
 		return -ENODEV;
 	}
-	if ((f->sev_eax & CPUID_SEV_EAX_SEGMENTED_RMP) && (f->rmp_cfg & RMP_CFG_SEGMENTED)) {
+	if ((f->sev_eax & CPUID_SEV_EAX_SEGMENTED_RMP) &&
+	    (f->rmp_cfg & MSR_AMD64_SEG_RMP_ENABLED)) {
 		pr_err("rmp: segmented RMP enabled (RMP_CFG bit 0): not supported, refusing\n");
 		return -EOPNOTSUPP;
 	}

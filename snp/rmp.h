@@ -10,6 +10,7 @@
 #ifndef SNP_RMP_H
 #define SNP_RMP_H
 
+#include "hv/arch/x86/msr.h"
 #include "hv/base/bits.h"
 #include "hv/base/types.h"
 
@@ -138,16 +139,7 @@ u64 rmp_table_size(u64 npfns);
 int rmp_table_size_self_cover(spa_t base, u64 mem_end, u64 align, u64 *size);
 
 /* ---- hardware discovery, pure (unit-tested); rmp_hw.c feeds it ---------- */
-#define MSR_AMD64_SYSCFG	    0xC0010010
-#define MSR_AMD64_RMP_BASE	    0xC0010132
-#define MSR_AMD64_RMP_END	    0xC0010133
-#define MSR_AMD64_RMP_CFG	    0xC0010136
-#define SYSCFG_MFDM		    BIT(19)
-#define SYSCFG_MEM_ENCRYPT	    BIT(23)
-#define SYSCFG_SNP_EN		    BIT(24)
-#define SYSCFG_SNP_VMPL_EN	    BIT(25)
-#define RMP_ADDR_MASK		    GENMASK(51, 13)
-#define RMP_CFG_SEGMENTED	    BIT(0)
+/* The MSRs (SYSCFG, RMP_BASE/END/CFG) and their bits: hv/arch/x86/msr.h. */
 #define CPUID_SEV_LEAF		    0x8000001FU
 #define CPUID_SEV_EAX_SNP	    BIT(4)
 #define CPUID_SEV_EAX_RMPREAD	    BIT(21)

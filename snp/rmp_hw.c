@@ -1,27 +1,16 @@
 /* snp/rmp_hw: the RMP hardware backend (hv.efi only). Tiny wrappers around
- * CPUID, RDMSR and the RMPUPDATE/PSMASH/RMPREAD instructions; every decision
- * (is SNP on, where is the table, does it cover RAM and itself) is made by
- * rmp_hw_parse() in snp/rmp.c, which the host tests exercise.
+ * the RMPUPDATE/PSMASH/RMPREAD instructions (CPUID and RDMSR are
+ * hv/arch/x86/cpu.h's); every decision (is SNP on, where is the table, does
+ * it cover RAM and itself) is made by rmp_hw_parse() in snp/rmp.c, which the
+ * host tests exercise.
  * APM vol 2 15.36.3-4 (RMP setup), APM vol 3 (RMPUPDATE, PSMASH, RMPREAD). */
 #include "snp/rmp.h"
 
 #include <errno.h>
 #include <string.h>
 
+#include "hv/arch/x86/cpu.h"
 #include "hv/base/log.h"
-
-static inline void hw_cpuid(u32 leaf, u32 *a, u32 *b, u32 *c, u32 *d)
-{
-	asm volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "a"(leaf), "c"(0));
-}
-
-static inline u64 hw_rdmsr(u32 msr)
-{
-	u32 lo, hi;
-
-	asm volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
-	return ((u64)hi << 32) | lo;
-}
 
 /* RMPUPDATE: RAX = SPA, RCX = new state; EAX = return code. */
 static inline int hw_rmpupdate(u64 pa, const struct rmpentry *st)
@@ -96,21 +85,20 @@ static const struct rmp_ops hw_ops = {
 /* Read only the MSRs the CPU reports: RDMSR of an absent MSR raises #GP. */
 static void hw_gather(struct rmp_hw_facts *f)
 {
-	u32 a, b, c, d;
+	u32 sev_eax;
 
-	hw_cpuid(0x80000000U, &a, &b, &c, &d);
-	f->max_ext_leaf = a;
-	if (a < CPUID_SEV_LEAF)
+	f->max_ext_leaf = cpuid(0x80000000U).eax;
+	if (f->max_ext_leaf < CPUID_SEV_LEAF)
 		return; /* QEMU: leaf 0x8000001F would return another leaf's data */
-	hw_cpuid(CPUID_SEV_LEAF, &a, &b, &c, &d);
-	f->sev_eax = a;
-	if (!(a & CPUID_SEV_EAX_SNP))
+	sev_eax = cpuid(CPUID_SEV_LEAF).eax;
+	f->sev_eax = sev_eax;
+	if (!(sev_eax & CPUID_SEV_EAX_SNP))
 		return;
-	f->syscfg = hw_rdmsr(MSR_AMD64_SYSCFG);
-	f->rmp_base = hw_rdmsr(MSR_AMD64_RMP_BASE);
-	f->rmp_end = hw_rdmsr(MSR_AMD64_RMP_END);
-	if (a & CPUID_SEV_EAX_SEGMENTED_RMP)
-		f->rmp_cfg = hw_rdmsr(MSR_AMD64_RMP_CFG);
+	f->syscfg = rdmsr(MSR_AMD64_SYSCFG);
+	f->rmp_base = rdmsr(MSR_AMD64_RMP_BASE);
+	f->rmp_end = rdmsr(MSR_AMD64_RMP_END);
+	if (sev_eax & CPUID_SEV_EAX_SEGMENTED_RMP)
+		f->rmp_cfg = rdmsr(MSR_AMD64_RMP_CFG);
 }
 
 int rmp_init_hw(struct rmp *r, u64 mem_end)

@@ -21,11 +21,12 @@ static const struct {
 			      "SYSCFG (MSR 0xC0010010) bit 23 MEM_ENCRYPT (SMEE) is clear: memory "
 			      "encryption is off",
 			      "enable SME (\"SMEE\") and SEV in the BIOS", -ENODEV},
-    [SNP_HW_R_SNP_EN] = {"snp_en",
-			 "SYSCFG bit 24 SNP_EN is clear and no per-CPU facts were gathered: "
-			 "SNP_EN must be set on EVERY CPU (with MFDM, after the RMP is zeroed)",
-			 "let hv/platform/snp_hw.c gather every CPU through hv/arch/x86/smp.c (docs/smp.md)",
-			 -ENODEV},
+    [SNP_HW_R_SNP_EN] =
+	{"snp_en",
+	 "SYSCFG bit 24 SNP_EN is clear and no per-CPU facts were gathered: "
+	 "SNP_EN must be set on EVERY CPU (with MFDM, after the RMP is zeroed)",
+	 "let hv/platform/snp_hw.c gather every CPU through hv/arch/x86/smp.c (docs/smp.md)",
+	 -ENODEV},
     [SNP_HW_R_VMPL_EN] = {"vmpl_en",
 			  "SYSCFG bit 25 SNP_VMPL_EN is clear on a CPU where SNP_EN is already set "
 			  "(a previous stage enabled SNP without VMPLs)",
@@ -141,10 +142,11 @@ static void plan_cpu_rmp(const struct snp_hw_facts *f, struct snp_hw_plan *p)
 		refuse(p, SNP_HW_R_RMP_UNSET);
 		return;
 	}
-	if (!(f->syscfg & SYSCFG_MEM_ENCRYPT))
+	if (!(f->syscfg & MSR_AMD64_SYSCFG_MEM_ENCRYPT))
 		refuse(p, SNP_HW_R_MEM_ENCRYPT);
 	/* SNP_EN and VMPL_EN: plan_cpus, once the RMP layout is known. */
-	if ((f->sev_eax & CPUID_SEV_EAX_SEGMENTED_RMP) && (f->rmp_cfg & RMP_CFG_SEGMENTED)) {
+	if ((f->sev_eax & CPUID_SEV_EAX_SEGMENTED_RMP) &&
+	    (f->rmp_cfg & MSR_AMD64_SEG_RMP_ENABLED)) {
 		refuse(p, SNP_HW_R_RMP_SEGMENTED);
 		return;
 	}
@@ -170,7 +172,7 @@ static void plan_cpu_rmp(const struct snp_hw_facts *f, struct snp_hw_plan *p)
 	memset(&rf, 0, sizeof(rf));
 	rf.max_ext_leaf = f->max_ext_leaf;
 	rf.sev_eax = f->sev_eax;
-	rf.syscfg = f->syscfg | SYSCFG_MEM_ENCRYPT | SYSCFG_SNP_EN;
+	rf.syscfg = f->syscfg | MSR_AMD64_SYSCFG_MEM_ENCRYPT | MSR_AMD64_SYSCFG_SNP_EN;
 	rf.rmp_base = f->rmp_base;
 	rf.rmp_end = f->rmp_end;
 	rf.rmp_cfg = f->rmp_cfg;
@@ -272,7 +274,7 @@ static void refuse_cpu(struct snp_hw_plan *p, int r, u32 apic_id)
  * CPU must run (SNP_INIT checks them all) and agree with the BSP. */
 static void plan_cpus(const struct snp_hw_facts *f, struct snp_hw_plan *p)
 {
-	bool bsp_en = f->syscfg & SYSCFG_SNP_EN;
+	bool bsp_en = f->syscfg & MSR_AMD64_SYSCFG_SNP_EN;
 	u64 v;
 
 	if (!f->msrs_valid || rmp_refused(p))
@@ -280,7 +282,7 @@ static void plan_cpus(const struct snp_hw_facts *f, struct snp_hw_plan *p)
 	if (!f->cpus || !f->ncpus) {
 		if (!bsp_en)
 			refuse(p, SNP_HW_R_SNP_EN);
-		else if (!(f->syscfg & SYSCFG_SNP_VMPL_EN))
+		else if (!(f->syscfg & MSR_AMD64_SYSCFG_SNP_VMPL_EN))
 			refuse(p, SNP_HW_R_VMPL_EN);
 		return;
 	}
@@ -294,11 +296,11 @@ static void plan_cpus(const struct snp_hw_facts *f, struct snp_hw_plan *p)
 			continue;
 		}
 		if (c->rmp_base != f->rmp_base || c->rmp_end != f->rmp_end ||
-		    !!(c->syscfg & SYSCFG_SNP_EN) != bsp_en)
+		    !!(c->syscfg & MSR_AMD64_SYSCFG_SNP_EN) != bsp_en)
 			refuse_cpu(p, SNP_HW_R_CPU_MISMATCH, c->apic_id);
-		if (!(c->syscfg & SYSCFG_MEM_ENCRYPT))
+		if (!(c->syscfg & MSR_AMD64_SYSCFG_MEM_ENCRYPT))
 			refuse(p, SNP_HW_R_MEM_ENCRYPT);
-		if (bsp_en && !(c->syscfg & SYSCFG_SNP_VMPL_EN))
+		if (bsp_en && !(c->syscfg & MSR_AMD64_SYSCFG_SNP_VMPL_EN))
 			refuse(p, SNP_HW_R_VMPL_EN);
 		p->need_mfdm += !bsp_en && snp_hw_cpu_write(SNP_HW_PREP_MFDM, c->syscfg, &v);
 		p->need_snp_en += !bsp_en && snp_hw_cpu_write(SNP_HW_PREP_SNP_EN, c->syscfg, &v);
@@ -412,12 +414,12 @@ const char *snp_hw_prep_name(enum snp_hw_prep_step s)
 
 bool snp_hw_cpu_write(enum snp_hw_prep_step step, u64 cur, u64 *val)
 {
-	const u64 en = SYSCFG_SNP_EN | SYSCFG_SNP_VMPL_EN;
+	const u64 en = MSR_AMD64_SYSCFG_SNP_EN | MSR_AMD64_SYSCFG_SNP_VMPL_EN;
 
 	switch (step) {
 	case SNP_HW_PREP_MFDM:
-		*val = cur | SYSCFG_MFDM;
-		return !(cur & SYSCFG_MFDM);
+		*val = cur | MSR_AMD64_SYSCFG_MFDM;
+		return !(cur & MSR_AMD64_SYSCFG_MFDM);
 	case SNP_HW_PREP_SNP_EN:
 		*val = cur | en;
 		return (cur & en) != en;
@@ -432,7 +434,8 @@ bool snp_hw_cpu_write(enum snp_hw_prep_step step, u64 cur, u64 *val)
 
 bool snp_hw_cpus_ready(const struct snp_hw_cpu_facts *cpus, unsigned n, unsigned *bad)
 {
-	const u64 need = SYSCFG_MEM_ENCRYPT | SYSCFG_SNP_EN | SYSCFG_SNP_VMPL_EN | SYSCFG_MFDM;
+	const u64 need = MSR_AMD64_SYSCFG_MEM_ENCRYPT | MSR_AMD64_SYSCFG_SNP_EN |
+			 MSR_AMD64_SYSCFG_SNP_VMPL_EN | MSR_AMD64_SYSCFG_MFDM;
 
 	for (unsigned i = 0; i < n; i++)
 		if (!cpus[i].up || (cpus[i].syscfg & need) != need || cpus[i].hsave_pa) {

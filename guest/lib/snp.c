@@ -30,7 +30,7 @@ bool snp_active(void)
 	uint64_t v = 0;
 
 	if (snp_state < 0)
-		snp_state = !rdmsr_safe(MSR_SEV_STATUS, &v) && (v & SEV_STATUS_SNP);
+		snp_state = !rdmsr_safe(MSR_AMD64_SEV, &v) && (v & MSR_AMD64_SEV_SNP_ENABLED);
 	return snp_state == 1;
 }
 

@@ -9,11 +9,10 @@
 #define GUEST_LIB_SNP_H
 
 #include "guest.h"
+#include "hv/arch/x86/msr.h"
 #include "snp/ghcb.h"
 #include "snp/guest_msg.h"
 
-#define MSR_SEV_STATUS		 0xc0010131
-#define SEV_STATUS_SNP		 (1u << 2)
 #define CPUID_SEV_LEAF		 0x8000001fu
 #define SEV_EBX_COHERENCY_SFW_NO (1u << 31)
 

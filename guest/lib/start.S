@@ -12,8 +12,7 @@
  * and stack were launched as ZERO pages (validated), so the writes below come
  * before its own PVALIDATE pass without a #VC on hardware. */
 #include "guest/lib/frame.h"
-#define MSR_EFER 0xc0000080
-#define EFER_LME (1 << 8)
+#include "hv/arch/x86/msr.h"
 #define CR0_PE (1 << 0)
 #define CR0_MP (1 << 1)
 #define CR0_ET (1 << 4)

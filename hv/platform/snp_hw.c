@@ -177,11 +177,11 @@ static void report_facts(const struct snp_hw_facts *f)
 		pr_info(
 		    "snp: hardware: SYSCFG %#llx (MEM_ENCRYPT %d SNP_EN %d VMPL_EN %d), RMP_BASE "
 		    "%#llx RMP_END %#llx RMP_CFG %#llx, VM_HSAVE_PA %#llx, RAM end %#llx\n",
-		    (unsigned long long)f->syscfg, !!(f->syscfg & SYSCFG_MEM_ENCRYPT),
-		    !!(f->syscfg & SYSCFG_SNP_EN), !!(f->syscfg & SYSCFG_SNP_VMPL_EN),
-		    (unsigned long long)f->rmp_base, (unsigned long long)f->rmp_end,
-		    (unsigned long long)f->rmp_cfg, (unsigned long long)f->hsave_pa,
-		    (unsigned long long)f->mem_end);
+		    (unsigned long long)f->syscfg, !!(f->syscfg & MSR_AMD64_SYSCFG_MEM_ENCRYPT),
+		    !!(f->syscfg & MSR_AMD64_SYSCFG_SNP_EN),
+		    !!(f->syscfg & MSR_AMD64_SYSCFG_SNP_VMPL_EN), (unsigned long long)f->rmp_base,
+		    (unsigned long long)f->rmp_end, (unsigned long long)f->rmp_cfg,
+		    (unsigned long long)f->hsave_pa, (unsigned long long)f->mem_end);
 	if (f->msrs_valid) {
 		unsigned up = 0, same = 0;
 

@@ -22,12 +22,14 @@
 #include <string.h>
 
 #include "hv/arch/x86/cpu.h"
+#include "hv/arch/x86/tsc.h"
 #include "hv/core/gmem.h"
 #include "hv/core/xcheck.h"
 #include "hv/base/log.h"
 #include "hv/base/mem.h"
 #include "hv/base/report.h"
 #include "hv/scenarios/bench.h"
+#include "hv/scenarios/test_domain.h"
 #include "hv/platform/snp_host.h"
 #include "iommu/edu.h"
 #include "iommu/iommu.h"
@@ -129,7 +131,7 @@ static void bench_one(enum gmem_iommu_mode mode, struct bench_res *res)
 {
 	static struct gmem g;
 	struct bench_ctx b = {0};
-	struct iommu_domain *dom = iommu_domain_alloc(4); /* its domain ID */
+	struct test_domain *dom = test_domain_alloc(4); /* its domain ID */
 	const char *name = mode == GMEM_IOMMU_SHARED ? "bsh" : "bdup";
 	u64 t0, t1;
 	int rc;
@@ -174,7 +176,7 @@ out:
 	res->err = rc;
 	if (g.ready)
 		gmem_destroy(&g);
-	iommu_domain_free(dom);
+	test_domain_free(dom);
 }
 
 static void bench_report(const char *m, const struct bench_res *r)
@@ -260,7 +262,7 @@ void scenario_iommu_modes(void)
 static bool find_edu(struct edu *e, unsigned nth)
 {
 	const struct pci_dev *d = iommu_pci_find(EDU_VENDOR, EDU_DEVICE, nth);
-	int ret = d ? edu_probe(e, &iommu.pci, d, iommu_tsc_khz()) : -ENODEV;
+	int ret = d ? edu_probe(e, &iommu.pci, d, tsc_khz()) : -ENODEV;
 
 	if (!ret)
 		ret = iommu_pci_enable_master(d->bdf);
@@ -361,7 +363,7 @@ void scenario_iommu_shared(void)
 {
 	static struct gmem g;
 	struct bench_ctx b = {0};
-	struct iommu_domain *d1 = NULL, *d2 = NULL;
+	struct test_domain *d1 = NULL, *d2 = NULL;
 	struct edu e, e2;
 	bool have2;
 	int ret = iommu_init();
@@ -371,8 +373,8 @@ void scenario_iommu_shared(void)
 	    !find_edu(&e, 0))
 		return;
 	have2 = iommu_pci_find(EDU_VENDOR, EDU_DEVICE, 1) && find_edu(&e2, 1);
-	d1 = iommu_domain_alloc(4);
-	d2 = iommu_domain_alloc(4);
+	d1 = test_domain_alloc(4);
+	d2 = test_domain_alloc(4);
 	ret = d1 && d2 ? guest_init(&g, "sh", 15, SH_MEM, GMEM_IOMMU_SHARED, true, &b) : -ENOMEM;
 	if (!ret)
 		ret = gmem_attach_domain(&g, d1->id, GMEM_NPT_LEVELS, true, &bench_ops, &b);
@@ -401,13 +403,13 @@ void scenario_iommu_shared(void)
 	report_metric("shared.iotlb_invalidations", g.st.iotlb_invs, "commands");
 	report_metric("shared.tlb_flushes", g.st.tlb_flushes, "flushes");
 out:
-	iommu_block(e.bdf);
+	test_domain_block(e.bdf);
 	if (have2)
-		iommu_block(e2.bdf);
+		test_domain_block(e2.bdf);
 	if (g.ready)
 		gmem_destroy(&g);
 	if (d1)
-		iommu_domain_free(d1);
+		test_domain_free(d1);
 	if (d2)
-		iommu_domain_free(d2);
+		test_domain_free(d2);
 }

@@ -2,20 +2,22 @@
  * up from ACPI, DMA through it with QEMU's edu device, invalidation and
  * blocking. Registered in hv/scenarios/scenario.c.
  *
- * The test domains below are built directly with the page-table engine
- * (through iommu_map). For guests, gmem (hv/core/gmem.h) is the only feeder of
- * domain mappings; these scenarios exercise the IOMMU side alone. */
+ * The test domains below are scenario-only tables (hv/scenarios/test_domain.h)
+ * built with the page-table engine. For guests, gmem (hv/core/gmem.h) is the
+ * only owner of domain tables; these scenarios exercise the IOMMU side alone. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hv/arch/x86/cpu.h"
+#include "hv/arch/x86/tsc.h"
 #include "hv/arch/x86/machine.h"
 #include "hv/base/log.h"
 #include "hv/base/mem.h"
 #include "hv/mm/pmem.h"
 #include "hv/base/report.h"
+#include "hv/scenarios/test_domain.h"
 #include "iommu/edu.h"
 #include "iommu/iommu.h"
 
@@ -74,7 +76,7 @@ static u64 checksum(spa_t pa, u64 len)
 static bool find_edu(struct edu *e, unsigned nth)
 {
 	const struct pci_dev *d = iommu_pci_find(EDU_VENDOR, EDU_DEVICE, nth);
-	int ret = d ? edu_probe(e, &iommu.pci, d, iommu_tsc_khz()) : -ENODEV;
+	int ret = d ? edu_probe(e, &iommu.pci, d, tsc_khz()) : -ENODEV;
 	char b[8];
 
 	if (!ret)
@@ -87,7 +89,7 @@ static bool find_edu(struct edu *e, unsigned nth)
 
 static void dma_metric(const struct edu *e)
 {
-	report_metric("edu.dma_time", iommu_ticks_to_ns(e->last_ticks) / 1000, "us");
+	report_metric("edu.dma_time", tsc_ticks_to_ns(e->last_ticks) / 1000, "us");
 }
 
 /* ---- iommu-bringup ----------------------------------------------------------- */
@@ -210,10 +212,10 @@ void scenario_iommu_bringup(void)
 	t1 = rdtsc();
 	report_check(ret == 0 && u0->hw.stats.sync_timeouts == 0, "iommu.completion_wait",
 		     "%d round trips, %llu ns each, %llu commands so far", nsync,
-		     (unsigned long long)(iommu_ticks_to_ns(t1 - t0) / nsync),
+		     (unsigned long long)(tsc_ticks_to_ns(t1 - t0) / nsync),
 		     (unsigned long long)u0->hw.stats.commands);
-	report_metric("iommu.completion_wait_rt", iommu_ticks_to_ns(t1 - t0) / nsync, "ns");
-	report_metric("iommu.tsc_khz", iommu_tsc_khz(), "kHz");
+	report_metric("iommu.completion_wait_rt", tsc_ticks_to_ns(t1 - t0) / nsync, "ns");
+	report_metric("iommu.tsc_khz", tsc_khz(), "kHz");
 	report_metric("iommu.count", iommu.set.nr_enabled, "iommus");
 	t0 = rdtsc();
 	ret = 0;
@@ -221,7 +223,7 @@ void scenario_iommu_bringup(void)
 		ret = amdvi_inv_all(&iommu.set.unit[k].hw);
 	t1 = rdtsc();
 	report_check(ret == 0, "iommu.inv_all", "INVALIDATE_IOMMU_ALL + wait in %llu ns",
-		     (unsigned long long)iommu_ticks_to_ns(t1 - t0));
+		     (unsigned long long)tsc_ticks_to_ns(t1 - t0));
 	/* Event logs: enabled; QEMU 7.2 never writes them (qemu-facts.md). */
 	nev = iommu_read_events();
 	report_check(nev >= 0 && (ctrl & CONTROL_EVT_LOG_EN), "iommu.event_log",
@@ -236,7 +238,7 @@ void scenario_iommu_bringup(void)
 /* ---- iommu-dma ------------------------------------------------------------------ */
 
 struct dma_setup {
-	struct iommu_domain *dom;
+	struct test_domain *dom;
 	spa_t frames[NPAGES];
 	u64 iova;    /* IOVA of page 0 */
 	spa_t decoy; /* 2M block at SPA == iova: catches untranslated DMA */
@@ -251,7 +253,7 @@ static bool build(struct dma_setup *s, unsigned levels, u64 iova, const char *ta
 	int ret = 0;
 
 	memset(s, 0, sizeof(*s));
-	s->dom = iommu_domain_alloc(levels);
+	s->dom = test_domain_alloc(levels);
 	if (!s->dom)
 		ret = -ENOMEM;
 	if (!ret && !iova)
@@ -260,10 +262,10 @@ static bool build(struct dma_setup *s, unsigned levels, u64 iova, const char *ta
 	for (unsigned i = 0; i < NPAGES && !ret; i++)
 		ret = frame(&s->frames[i]);
 	for (unsigned i = 0; i < NPAGES && !ret; i++)
-		ret = iommu_map(s->dom, s->iova + i * PAGE_SIZE, s->frames[order[i]], PAGE_SIZE,
-				PT_R | PT_W);
+		ret = test_domain_map(s->dom, s->iova + i * PAGE_SIZE, s->frames[order[i]],
+				      PAGE_SIZE, PT_R | PT_W);
 	if (!ret)
-		ret = iommu_flush(s->dom);
+		ret = test_domain_flush(s->dom);
 	return report_check(ret == 0, tag,
 			    "%u-level domain %u: IOVA 0x%llx..+16K -> 4 scattered "
 			    "frames (%d)",
@@ -277,9 +279,9 @@ static spa_t fr(const struct dma_setup *s, unsigned page)
 
 static void teardown(struct dma_setup *s, u16 bdf)
 {
-	iommu_block(bdf);
+	test_domain_block(bdf);
 	if (s->dom)
-		iommu_domain_free(s->dom);
+		test_domain_free(s->dom);
 	for (unsigned i = 0; i < NPAGES; i++)
 		if (spa_val(s->frames[i]))
 			pmem_free(s->frames[i], PMEM_ORDER_4K, sc_owner);
@@ -297,11 +299,11 @@ void scenario_iommu_dma(void)
 
 	if (!up() || !find_edu(&e, 0))
 		return;
-	pt_pages0 = pmem_owner_pages(iommu.owner_pt);
+	pt_pages0 = test_domain_table_pages();
 	if (!build(&s, 3, 0, "dma.domain"))
 		return;
-	report_check(!iommu_attach(e.bdf, s.dom) && iommu_domain_of(e.bdf) == s.dom, "dma.attach",
-		     "edu -> domain %u (root 0x%llx, mode %u)", s.dom->id,
+	report_check(!test_domain_attach(e.bdf, s.dom) && test_domain_of(e.bdf) == s.dom,
+		     "dma.attach", "edu -> domain %u (root 0x%llx, mode %u)", s.dom->id,
 		     (unsigned long long)spa_val(pt_root(&s.dom->pt)), s.dom->levels);
 
 	/* RAM -> device from IOVA page 0, then device -> RAM into page 2. */
@@ -338,7 +340,7 @@ void scenario_iommu_dma(void)
 	 * the same IOVAs: each device's DMA lands in its own frames. */
 	have2 = iommu_pci_find(EDU_VENDOR, EDU_DEVICE, 1) != NULL;
 	if (have2 && find_edu(&e2, 1) && build(&s2, 4, s.iova, "dma.domain2")) {
-		bool ok = !iommu_attach(e2.bdf, s2.dom);
+		bool ok = !test_domain_attach(e2.bdf, s2.dom);
 
 		fill(fr(&s2, 0), PAGE_SIZE, 0x77);
 		ok = ok && !edu_to_device(&e2, s2.iova, 0, DMA_LEN) &&
@@ -361,10 +363,9 @@ void scenario_iommu_dma(void)
 		teardown(&s2, e2.bdf);
 	}
 	teardown(&s, e.bdf);
-	report_check(pmem_owner_pages(iommu.owner_pt) == pt_pages0 &&
-			 pmem_owner_pages(sc_owner) == 0,
+	report_check(test_domain_table_pages() == pt_pages0 && pmem_owner_pages(sc_owner) == 0,
 		     "dma.teardown", "I/O page-table pages back to %llu, scenario frames %llu",
-		     (unsigned long long)pmem_owner_pages(iommu.owner_pt),
+		     (unsigned long long)test_domain_table_pages(),
 		     (unsigned long long)pmem_owner_pages(sc_owner));
 }
 
@@ -382,7 +383,7 @@ void scenario_iommu_invalidate(void)
 
 	if (!up() || !find_edu(&e, 0) || !build(&s, 3, 0, "inv.domain"))
 		return;
-	iommu_attach(e.bdf, s.dom);
+	test_domain_attach(e.bdf, s.dom);
 	/* Touch page 0 (RAM -> device): QEMU caches (edu, page 0) in its IOTLB. */
 	fill(fr(&s, 0), PAGE_SIZE, 0x21);
 	r = edu_to_device(&e, s.iova, 0, DMA_LEN);
@@ -391,7 +392,7 @@ void scenario_iommu_invalidate(void)
 	/* Unmap pages 0 and 1 without invalidating. Page 0 is cached, page 1
 	 * never was. */
 	flushes = s.dom->flushes;
-	r = iommu_unmap(s.dom, s.iova, 2 * PAGE_SIZE);
+	r = test_domain_unmap(s.dom, s.iova, 2 * PAGE_SIZE);
 	report_check(!r && (s.dom->pending.flags & PT_CHANGE_FLUSH) && s.dom->flushes == flushes,
 		     "inv.unmap_pending",
 		     "unmapped 2 pages; flush pending for [0x%llx, 0x%llx], "
@@ -416,12 +417,12 @@ void scenario_iommu_invalidate(void)
 	/* Now the invalidation (one ranged INVALIDATE_IOMMU_PAGES + wait). */
 	deferred = s.dom->ndeferred;
 	t0 = rdtsc();
-	r = iommu_flush(s.dom);
+	r = test_domain_flush(s.dom);
 	t1 = rdtsc();
 	report_check(!r && s.dom->flushes == flushes + 1 && s.dom->ndeferred == 0, "inv.flush",
 		     "1 invalidation, %u freed table page(s) released after it, %llu ns", deferred,
-		     (unsigned long long)iommu_ticks_to_ns(t1 - t0));
-	report_metric("iommu.inv_pages_wait", iommu_ticks_to_ns(t1 - t0), "ns");
+		     (unsigned long long)tsc_ticks_to_ns(t1 - t0));
+	report_metric("iommu.inv_pages_wait", tsc_ticks_to_ns(t1 - t0), "ns");
 	/* Write to page 0 again: dropped. Frame 0 keeps its contents. */
 	memset(P(fr(&s, 0)), 0x5C, PAGE_SIZE);
 	r = edu_to_ram(&e, s.iova, 0, DMA_LEN);
@@ -440,7 +441,8 @@ void scenario_iommu_invalidate(void)
 		spa_t nf;
 
 		r = frame(&nf);
-		r = r || iommu_map(s.dom, s.iova, nf, PAGE_SIZE, PT_R | PT_W) || iommu_flush(s.dom);
+		r = r || test_domain_map(s.dom, s.iova, nf, PAGE_SIZE, PT_R | PT_W) ||
+		    test_domain_flush(s.dom);
 		fill(fr(&s, 3), PAGE_SIZE, 0x42);
 		r = r || edu_to_device(&e, s.iova + 3 * PAGE_SIZE, 0, DMA_LEN) ||
 		    edu_to_ram(&e, s.iova, 0, DMA_LEN);
@@ -478,10 +480,10 @@ void scenario_iommu_blocked(void)
 		return;
 	/* Load the device buffer with a known pattern through a domain, then
 	 * block the device (iommu_block also flushes the old domain). */
-	iommu_attach(e.bdf, s.dom);
+	test_domain_attach(e.bdf, s.dom);
 	fill(fr(&s, 0), PAGE_SIZE, 0x99);
 	r = edu_to_device(&e, s.iova, 0, DMA_LEN);
-	report_check(!r && !iommu_block(e.bdf) && !iommu_domain_of(e.bdf), "blk.block",
+	report_check(!r && !test_domain_block(e.bdf) && !test_domain_of(e.bdf), "blk.block",
 		     "edu loaded with a pattern, then blocked (%d)", r);
 	report_check(iommu_is_blocked(e.bdf), "blk.dte", "edu's DTE is the blocking form");
 
@@ -535,7 +537,8 @@ void scenario_iommu_blocked(void)
 	r = r || edu_to_device(&e, spa_val(secret), 0, DMA_LEN);
 	/* Reattach to read the buffer out into page 2. */
 	memset(P(fr(&s, 2)), PAT_FILL, PAGE_SIZE);
-	r = r || iommu_attach(e.bdf, s.dom) || edu_to_ram(&e, s.iova + 2 * PAGE_SIZE, 0, DMA_LEN);
+	r = r || test_domain_attach(e.bdf, s.dom) ||
+	    edu_to_ram(&e, s.iova + 2 * PAGE_SIZE, 0, DMA_LEN);
 	report_check(
 	    !r && memcmp(P(fr(&s, 2)), P(secret), 64) && memcmp(P(fr(&s, 2)), P(fr(&s, 0)), 64),
 	    "blk.read_blocked", "the blocked read of a secret frame left the device with %s",

@@ -56,7 +56,7 @@ static void scenario_boot(void)
 	report_check(!err && (leaf.prot & PT_UC), "paging.mmio_uc", "0xFED80000 prot 0x%x level %u",
 		     err ? 0 : leaf.prot, err ? 0 : leaf.level);
 	report_check(pt_lookup(&hv_pt, 0, &leaf) == -ENOENT, "paging.null_unmapped", "page 0");
-	report_check((rdmsr(MSR_EFER) & EFER_NXE) != 0, "paging.nxe", "EFER 0x%llx",
+	report_check((rdmsr(MSR_EFER) & EFER_NX) != 0, "paging.nxe", "EFER 0x%llx",
 		     (unsigned long long)rdmsr(MSR_EFER));
 	if (snp_host.enabled) {
 		enum rmp_page_state tbl = rmp_page_state(&snp_host.rmp, snp_host.rmp_base);

@@ -17,10 +17,6 @@
 #include "hv/base/report.h"
 #include "hv/arch/x86/smp.h"
 
-#define MSR_APIC_BASE	0x1B
-#define APIC_BASE_BSP	BIT(8)
-#define MSR_MTRR_CAP	0xFE
-#define MSR_TSC		0x10
 #define CALL_TIMEOUT_MS 2000
 
 struct probe {
@@ -46,9 +42,9 @@ static int probe_cpu(unsigned cpu, void *arg)
 	p->cpuid_id[cpu] = smp_this_apic_id();
 	p->lapic_id[cpu] = smp_this_lapic_id();
 	p->efer[cpu] = rdmsr(MSR_EFER);
-	p->apic_base[cpu] = rdmsr(MSR_APIC_BASE);
-	p->mtrr_cap[cpu] = rdmsr(MSR_MTRR_CAP);
-	p->pat[cpu] = rdmsr(MSR_PAT);
+	p->apic_base[cpu] = rdmsr(MSR_IA32_APICBASE);
+	p->mtrr_cap[cpu] = rdmsr(MSR_MTRRcap);
+	p->pat[cpu] = rdmsr(MSR_IA32_CR_PAT);
 	t0 = rdtsc();
 	asm volatile("wbinvd" ::: "memory");
 	p->wbinvd_ticks[cpu] = rdtsc() - t0 + 1;
@@ -59,7 +55,7 @@ static u64 apic_bases[SMP_MAX_CPUS];
 
 static int read_apic_base(unsigned cpu, void *arg)
 {
-	apic_bases[cpu] = rdmsr(MSR_APIC_BASE);
+	apic_bases[cpu] = rdmsr(MSR_IA32_APICBASE);
 	return 0;
 }
 
@@ -160,10 +156,10 @@ static void check_calls(void)
 		ids += probe.cpuid_id[i] == smp.cpu[i].apic_id &&
 		       probe.lapic_id[i] == smp.cpu[i].apic_id;
 		/* long mode with NX, the same MTRR capabilities as the BSP */
-		msrs += (probe.efer[i] & (EFER_LMA | EFER_NXE)) == (EFER_LMA | EFER_NXE) &&
+		msrs += (probe.efer[i] & (EFER_LMA | EFER_NX)) == (EFER_LMA | EFER_NX) &&
 			probe.mtrr_cap[i] == probe.mtrr_cap[0];
 		/* APIC_BASE.BSP (SDM 10.4.4): set on the BSP only */
-		bsp_flag += !!(probe.apic_base[i] & APIC_BASE_BSP) == (i == 0);
+		bsp_flag += !!(probe.apic_base[i] & MSR_IA32_APICBASE_BSP) == (i == 0);
 	}
 	report_check(err == 0 && ok == smp.ncpus, "smp.call_all",
 		     "%u of %u CPU(s) ran the probe and WBINVD (%d), %llu us", ok, smp.ncpus, err,

@@ -8,12 +8,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hv/arch/x86/msr.h"
 #include "hv/svm/guest.h"
 #include "hv/vm/guest_dev.h"
 #include "hv/abi/hypercall.h"
 #include "hv/base/log.h"
 #include "hv/base/mem.h"
-#include "hv/svm/msr.h"
+#include "hv/svm/guest_msr.h"
 #include "hv/base/report.h"
 #include "hv/svm/snp_guest.h"
 #include "hv/svm/svm.h"
@@ -176,7 +177,7 @@ static enum exit_action skip_and_resume(struct vcpu *v)
  * still handled here. */
 static bool snp_msr_native(u32 msr)
 {
-	return msr == MSR_AMD64_SEV_ES_GHCB || msr == MSR_EFER_NR || msr == MSR_IA32_CR_PAT ||
+	return msr == MSR_AMD64_SEV_ES_GHCB || msr == MSR_EFER || msr == MSR_IA32_CR_PAT ||
 	       msr == MSR_AMD64_SEV;
 }
 

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "hv/arch/x86/msr.h"
 #include "hv/base/bits.h"
 #include "hv/svm/vcpu.h"
 #include "snp/rmp.h"
@@ -163,9 +164,9 @@ void sev_vmcb_prepare(struct vmcb *vmcb, const struct sev_vmcb_params *p)
  * hardware"): an intercept would turn the guest's own access into #VC, and
  * for the GHCB MSR make the GHCB protocol impossible. */
 static const u32 sev_es_msrs_passthrough[] = {
-    0xc0010130, /* MSR_AMD64_SEV_ES_GHCB */
-    0xc0000080, /* EFER */
-    0x00000277, /* PAT */
+    MSR_AMD64_SEV_ES_GHCB,
+    MSR_EFER,
+    MSR_IA32_CR_PAT,
 };
 
 int sev_es_msrpm_build(u8 *msrpm, const u8 *base)
@@ -266,7 +267,7 @@ enum sev_vmrun_fault sev_vmrun_check(const struct sev_vmrun_ctx *c)
 		return SEV_VMRUN_VMSA_ALIAS;
 	if (!c->snp)
 		return SEV_VMRUN_OK;
-	if (!(c->syscfg & SYSCFG_SNP_EN))
+	if (!(c->syscfg & MSR_AMD64_SYSCFG_SNP_EN))
 		return SEV_VMRUN_SNP_DISABLED;
 	f = check_vmsa_rmp(c, vmsa);
 	if (f)

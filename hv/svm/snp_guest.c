@@ -12,14 +12,15 @@
 #include <string.h>
 
 #include "hv/base/bits.h"
-#include "hv/arch/x86/cpu.h"
+#include "hv/arch/x86/cpu.h" /* CR0_PG */
+#include "hv/arch/x86/msr.h"
 #include "hv/svm/cpuid.h"
 #include "hv/core/gmem.h"
 #include "hv/svm/guest.h"
 #include "hv/abi/hypercall.h"
 #include "hv/base/log.h"
 #include "hv/base/mem.h"
-#include "hv/svm/msr.h"
+#include "hv/svm/guest_msr.h"
 #include "hv/mm/pmem.h"
 #include "hv/base/report.h"
 #include "hv/svm/svm.h"

@@ -7,9 +7,10 @@
 
 #include "hv/arch/x86/cpu.h"
 #include "hv/arch/x86/cpufeat.h"
+#include "hv/arch/x86/tsc.h"
 #include "hv/base/log.h"
 #include "hv/base/mem.h"
-#include "hv/svm/msr.h"
+#include "hv/svm/guest_msr.h"
 #include "hv/mm/pmem.h"
 #include "hv/svm/svm.h"
 #include "hv/svm/vcpu.h"
@@ -17,8 +18,6 @@
 #include "hv/svm/vmsa.h"
 
 struct svm_cpu svm_cpu;
-
-#define EFER_FFXSR BIT(14) /* fast FXSAVE would skip the XMM registers at CPL 0 */
 
 /* The shared 2 MiB block (pmem hands out 4K or 2M): IOPM needs 12 KiB
  * contiguous, so all per-CPU SVM pages live in one block. */
@@ -31,9 +30,6 @@ struct svm_cpu svm_cpu;
 static struct asid_space asid_space;
 
 /* ---- local APIC (APM vol 2, 16.3-16.4) ---- */
-#define MSR_APIC_BASE	 0x1b
-#define APIC_BASE_EXTD	 BIT(10)
-#define APIC_BASE_ADDR	 GENMASK(51, 12)
 #define APIC_EOI	 0x0b0
 #define APIC_SVR	 0x0f0
 #define APIC_SVR_ENABLE	 BIT(8)
@@ -50,14 +46,14 @@ static u64 lapic_base;
 static u32 lapic_read(u32 reg)
 {
 	if (svm_cpu.x2apic)
-		return (u32)rdmsr(0x800 + (reg >> 4));
+		return (u32)rdmsr(X2APIC_MSR(reg));
 	return *(volatile u32 *)(uintptr_t)(lapic_base + reg);
 }
 
 static void lapic_write(u32 reg, u32 val)
 {
 	if (svm_cpu.x2apic)
-		wrmsr(0x800 + (reg >> 4), val);
+		wrmsr(X2APIC_MSR(reg), val);
 	else
 		*(volatile u32 *)(uintptr_t)(lapic_base + reg) = val;
 }
@@ -65,29 +61,6 @@ static void lapic_write(u32 reg, u32 val)
 u64 svm_rdtsc(void)
 {
 	return rdtsc();
-}
-
-/* PIT channel 2 one-shot of ~10 ms against the TSC (port 0x61 bit 5 = OUT2). */
-static u64 calibrate_tsc_khz(void)
-{
-	const u16 count = 11932; /* 1.193182 MHz * 10 ms */
-	u64 t0, t1, spins = 0;
-	u8 p61 = inb(0x61);
-
-	outb(0x61, (u8)((p61 & ~0x02) | 0x01)); /* gate on, speaker off */
-	outb(0x43, 0xb0);			/* channel 2, lo/hi, mode 0 */
-	outb(0x42, count & 0xff);
-	outb(0x42, count >> 8);
-	t0 = rdtsc();
-	while (!(inb(0x61) & 0x20) && ++spins < 100000000ULL)
-		;
-	t1 = rdtsc();
-	outb(0x61, p61);
-	if (spins >= 100000000ULL || t1 <= t0) {
-		pr_warn("svm: PIT calibration failed; assuming a 2 GHz TSC\n");
-		return 2000000;
-	}
-	return (t1 - t0) / 10;
 }
 
 static void tsc_delay_us(u64 us)
@@ -100,12 +73,16 @@ static void tsc_delay_us(u64 us)
 
 static void timer_init(void)
 {
-	u64 base = rdmsr(MSR_APIC_BASE);
+	u64 base = rdmsr(MSR_IA32_APICBASE);
 	u32 left;
 
-	svm_cpu.x2apic = base & APIC_BASE_EXTD;
-	lapic_base = base & APIC_BASE_ADDR;
-	svm_cpu.tsc_khz = calibrate_tsc_khz();
+	svm_cpu.x2apic = base & X2APIC_ENABLE;
+	lapic_base = base & MSR_IA32_APICBASE_BASE;
+	svm_cpu.tsc_khz = tsc_khz();
+	if (!svm_cpu.tsc_khz) {
+		pr_warn("svm: PIT calibration failed; assuming a 2 GHz TSC\n");
+		svm_cpu.tsc_khz = 2000000;
+	}
 	lapic_write(APIC_SVR, lapic_read(APIC_SVR) | (u32)APIC_SVR_ENABLE | 0xff);
 	lapic_write(APIC_TDCR, APIC_TDCR_DIV16);
 	lapic_write(APIC_LVT_TIMER, (u32)APIC_LVT_MASKED | SVM_TIMER_VECTOR);
@@ -210,7 +187,6 @@ void svm_asid_free(u32 asid)
  * stores the same three). Values the host does not use are given their
  * reset value (XCR0 = x87 only) so the restore never loads garbage. */
 #define CR4_PKE		BIT(22)
-#define MSR_IA32_XSS	0x00000da0
 #define XCR0_X87	BIT(0)
 #define CPUID_D1_XSAVES BIT(3)
 

@@ -453,9 +453,6 @@ static inline struct svm_npf svm_npf_decode(u64 info1, u64 info2)
 #define SVM_IOPM_SIZE  (3 * PAGE_SIZE) /* 12 KiB: one bit per port, 64K ports + 3 bytes */
 #define SVM_MSRPM_SIZE (2 * PAGE_SIZE) /* 8 KiB: two bits (read, write) per MSR */
 
-/* ---- VM_CR MSR (APM vol 2, 15.30.1) ------------------------------------------ */
-#define SVM_VM_CR_SVM_DIS_MASK BIT(4)
-
 /* ---- CPUID 8000_000A EDX feature bits (APM vol 3, E.4.9) ------------------- */
 #define SVM_FEATURE_NPT		  BIT(0)
 #define SVM_FEATURE_LBRV	  BIT(1)

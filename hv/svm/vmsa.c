@@ -30,7 +30,7 @@ void vmsa_build_boot(struct sev_es_save_area *v, u64 entry_gpa, u64 boot_params_
 	seg(&v->tr, 0, VMSA_SEG_TSS32_BUSY, 0xffff);
 	v->vmpl = 0;
 	v->cpl = 0;
-	v->efer = VMSA_EFER_SVME;
+	v->efer = EFER_SVME; /* VMRUN's consistency check; see docs/measure.md */
 	v->cr0 = VMSA_CR0_BOOT;
 	v->dr6 = VMSA_DR6_INIT;
 	v->dr7 = VMSA_DR7_INIT;

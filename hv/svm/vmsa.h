@@ -8,6 +8,7 @@
 #ifndef SNP_VMSA_H
 #define SNP_VMSA_H
 
+#include "hv/arch/x86/msr.h"
 #include "hv/svm/svm.h"
 #include "hv/base/types.h"
 
@@ -201,7 +202,6 @@ CHECK_OFFSET(struct sev_es_save_area, fpreg_ymm, 0x570);
 #define VMSA_SEG_LDT	    (SVM_SEG_P | 0x2)					   /* 0x082 */
 #define VMSA_SEG_TSS32_BUSY (SVM_SEG_P | 0xb)					   /* 0x08b */
 #define VMSA_CR0_BOOT	    0x31ULL /* PE | ET | NE */
-#define VMSA_EFER_SVME	    BIT(12) /* VMRUN's consistency check; see docs/measure.md */
 #define VMSA_DR6_INIT	    0xffff0ff0ULL
 #define VMSA_DR7_INIT	    0x400ULL
 #define VMSA_RFLAGS_INIT    0x2ULL
@@ -241,9 +241,9 @@ void vmsa_page_build_boot(void *page, u64 entry_gpa, u64 boot_params_gpa, u64 se
 #define SNP_BOOT_PT_PAGES  6
 #define SNP_BOOT_PT_END	   (SNP_BOOT_PT_GPA + SNP_BOOT_PT_PAGES * PAGE_SIZE)	 /* 0x8000 */
 #define VMSA_SEG_CODE64	   (SVM_SEG_G | SVM_SEG_L | SVM_SEG_P | SVM_SEG_S | 0xb) /* 0xa9b */
-#define VMSA_CR0_BOOT64	   0x80010033ULL /* PE | MP | ET | NE | WP | PG */
-#define VMSA_CR4_BOOT64	   0x620ULL	 /* PAE | OSFXSR | OSXMMEXCPT */
-#define VMSA_EFER_BOOT64   0x1500ULL	 /* LME | LMA | SVME */
+#define VMSA_CR0_BOOT64	   0x80010033ULL		     /* PE | MP | ET | NE | WP | PG */
+#define VMSA_CR4_BOOT64	   0x620ULL			     /* PAE | OSFXSR | OSXMMEXCPT */
+#define VMSA_EFER_BOOT64   (EFER_LME | EFER_LMA | EFER_SVME) /* 0x1500 */
 
 /* Fills the SNP_BOOT_PT_PAGES pages at tables (the bytes launched at
  * SNP_BOOT_PT_GPA) with the identity page tables above, the C-bit at bit

@@ -111,7 +111,7 @@ static int guest_boot_sev_es(struct guest *g)
 
 	v->sev_es = true;
 	memset(&v->regs, 0, sizeof(v->regs)); /* unused: the GPRs are in the VMSA */
-	f = sev_es_vmcb_build(g, v->vmcb, v->vmcb_pa, cpu.min_sev_asid, rdmsr(MSR_SYSCFG));
+	f = sev_es_vmcb_build(g, v->vmcb, v->vmcb_pa, cpu.min_sev_asid, rdmsr(MSR_AMD64_SYSCFG));
 	if (f) {
 		pr_err(
 		    "guest %s: the SEV-ES/SNP VMCB breaks VMRUN rule [%s] (asid %u, vmsa 0x%llx)\n",
@@ -133,7 +133,8 @@ static void sev_es_vmcb_model_check(struct guest *g)
 	enum sev_vmrun_fault f;
 
 	f = sev_es_vmcb_build(g, &scratch, g->vcpu->vmcb_pa, g->plat->model.cfg.max_asid + 1,
-			      SYSCFG_MEM_ENCRYPT | SYSCFG_SNP_EN | SYSCFG_SNP_VMPL_EN);
+			      MSR_AMD64_SYSCFG_MEM_ENCRYPT | MSR_AMD64_SYSCFG_SNP_EN |
+				  MSR_AMD64_SYSCFG_SNP_VMPL_EN);
 	snprintf(name, sizeof(name), "snp.%s.sev_vmcb", g->name);
 	report_check(f == SEV_VMRUN_OK, name,
 		     "hardware VMCB for ASID %u, VMSA 0x%llx against the VMRUN model: %s", g->asid,

@@ -12,7 +12,8 @@
 
 #include "hv/svm/guest.h"
 #include "hv/abi/hypercall.h"
-#include "hv/svm/msr.h"
+#include "hv/arch/x86/msr.h"
+#include "hv/svm/guest_msr.h"
 #include "hv/base/report.h"
 #include "hv/svm/svm.h"
 #include "hv/svm/vcpu.h"
@@ -87,7 +88,7 @@ static int setup(void **state)
 	vcpu.guest = &guest;
 	guest.vcpu = &vcpu;
 	vmcb.save.rip = 0x2000;
-	vmcb.save.efer = EFER_GUEST_SVME;
+	vmcb.save.efer = EFER_SVME;
 	fault_calls = 0;
 	ud_hook = NULL;
 	ghcb_msr_hook = NULL;
@@ -156,18 +157,18 @@ static void test_msr_exits(void **state)
 	do_exit(SVM_EXIT_MSR, 1, 0);
 	assert_int_equal(guest.ghcb_msr, 0x100005004ULL);
 	/* EFER: SVME stays set and is hidden, LMA is the processor's */
-	vcpu.regs.rcx = MSR_EFER_NR;
-	vmcb.save.rax = EFER_GUEST_LME | EFER_GUEST_LMA;
+	vcpu.regs.rcx = MSR_EFER;
+	vmcb.save.rax = EFER_LME | EFER_LMA;
 	vcpu.regs.rdx = 0;
 	do_exit(SVM_EXIT_MSR, 1, 0);
-	assert_int_equal(vmcb.save.efer, EFER_GUEST_LME | EFER_GUEST_SVME);
+	assert_int_equal(vmcb.save.efer, EFER_LME | EFER_SVME);
 	do_exit(SVM_EXIT_MSR, 0, 0);
-	assert_int_equal(vmcb.save.rax, EFER_GUEST_LME);
+	assert_int_equal(vmcb.save.rax, EFER_LME);
 	/* EFER reserved bit: #GP */
 	vmcb.save.rax = 1u << 20;
 	do_exit(SVM_EXIT_MSR, 1, 0);
 	assert_true(vmcb.control.event_inj & SVM_EVTINJ_VALID);
-	assert_int_equal(vmcb.save.efer, EFER_GUEST_LME | EFER_GUEST_SVME);
+	assert_int_equal(vmcb.save.efer, EFER_LME | EFER_SVME);
 	/* PAT: invalid type 2 -> #GP, valid kept */
 	vmcb.control.event_inj = 0;
 	vcpu.regs.rcx = MSR_IA32_CR_PAT;

@@ -196,7 +196,8 @@ static struct rmp_hw_facts good_facts(void)
 	struct rmp_hw_facts f = {
 	    .max_ext_leaf = 0x80000025,
 	    .sev_eax = CPUID_SEV_EAX_SNP | BIT(1) | BIT(0),
-	    .syscfg = SYSCFG_MEM_ENCRYPT | SYSCFG_SNP_EN | SYSCFG_MFDM,
+	    .syscfg =
+		MSR_AMD64_SYSCFG_MEM_ENCRYPT | MSR_AMD64_SYSCFG_SNP_EN | MSR_AMD64_SYSCFG_MFDM,
 	    .rmp_base = GiB(4),
 	    .rmp_end = GiB(4) + 0x2100000 - 1,
 	    .mem_end = GiB(8),
@@ -235,14 +236,14 @@ static void test_hw_parse_no_snp(void **state)
 	f.sev_eax &= ~CPUID_SEV_EAX_SNP;
 	assert_int_equal(rmp_hw_parse(&f, &l), -ENODEV);
 	f = good_facts();
-	f.syscfg &= ~SYSCFG_MEM_ENCRYPT;
+	f.syscfg &= ~MSR_AMD64_SYSCFG_MEM_ENCRYPT;
 	assert_int_equal(rmp_hw_parse(&f, &l), -ENODEV);
 	f = good_facts();
-	f.syscfg &= ~SYSCFG_SNP_EN;
+	f.syscfg &= ~MSR_AMD64_SYSCFG_SNP_EN;
 	assert_int_equal(rmp_hw_parse(&f, &l), -ENODEV);
 	f = good_facts();
 	f.sev_eax |= CPUID_SEV_EAX_SEGMENTED_RMP;
-	f.rmp_cfg = RMP_CFG_SEGMENTED;
+	f.rmp_cfg = MSR_AMD64_SEG_RMP_ENABLED;
 	assert_int_equal(rmp_hw_parse(&f, &l), -EOPNOTSUPP);
 }
 

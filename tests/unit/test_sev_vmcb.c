@@ -129,7 +129,8 @@ static int setup(void **state)
 	    .min_sev_asid = MIN_SEV,
 	    .ram_end = COVERED,
 	    .snp = true,
-	    .syscfg = SYSCFG_MEM_ENCRYPT | SYSCFG_SNP_EN | SYSCFG_SNP_VMPL_EN,
+	    .syscfg = MSR_AMD64_SYSCFG_MEM_ENCRYPT | MSR_AMD64_SYSCFG_SNP_EN |
+		      MSR_AMD64_SYSCFG_SNP_VMPL_EN,
 	    .rmp = &rmp,
 	};
 	return 0;
@@ -246,9 +247,9 @@ static void test_vmrun_checks(void **state)
 	EXPECT(vmcb.control.vmsa_pa = HSAVE_PA, SEV_VMRUN_VMSA_ALIAS);
 	/* a hypervisor page as VMSA: not assigned */
 	EXPECT(vmcb.control.vmsa_pa = WIN_BASE + 0x300000, SEV_VMRUN_VMSA_NOT_ASSIGNED);
-	ctx.syscfg &= ~SYSCFG_SNP_EN;
+	ctx.syscfg &= ~MSR_AMD64_SYSCFG_SNP_EN;
 	assert_int_equal(check(), SEV_VMRUN_SNP_DISABLED);
-	ctx.syscfg |= SYSCFG_SNP_EN;
+	ctx.syscfg |= MSR_AMD64_SYSCFG_SNP_EN;
 	ctx.ram_end = COVERED * 2;
 	EXPECT(vmcb.control.vmsa_pa = COVERED + 0x5000, SEV_VMRUN_VMSA_NOT_COVERED);
 	ctx.ram_end = COVERED;

@@ -15,7 +15,8 @@
 #include "hv/core/gmem.h"
 #include "hv/svm/guest.h"
 #include "hv/abi/hypercall.h"
-#include "hv/svm/msr.h"
+#include "hv/arch/x86/msr.h"
+#include "hv/svm/guest_msr.h"
 #include "hv/svm/snp_guest.h"
 #include "hv/svm/svm.h"
 #include "hv/svm/vcpu.h"
@@ -117,7 +118,7 @@ static int setup(void **state)
 	vcpu.guest = &guest;
 	guest.vcpu = &vcpu;
 	vmcb.save.rip = 0x1000;
-	vmcb.save.efer = EFER_GUEST_SVME; /* paging off: VA = GPA */
+	vmcb.save.efer = EFER_SVME; /* paging off: VA = GPA */
 	psc_calls = psc_ranges = 0;
 	assert_int_equal(snp_guest_init(&guest, &fake_be), 0);
 	return 0;
@@ -234,7 +235,7 @@ static void test_guest_walk(void **state)
 	pdpt[2] = 0x7ff00000 | 0x3; /* a table outside guest memory */
 	assert_int_equal(snp_guest_va_to_gpa(&guest, 0x10000, 0x80000000, &out), -EIO);
 	/* PVALIDATE in long mode with RIP and RAX through those tables */
-	vmcb.save.efer = EFER_GUEST_SVME | EFER_GUEST_LMA | EFER_GUEST_LME;
+	vmcb.save.efer = EFER_SVME | EFER_LMA | EFER_LME;
 	vmcb.save.cr0 = (1ULL << 31) | 1;
 	vmcb.save.cr3 = 0x10000;
 	put_insn(0x5000 + 0x10, pv, 4); /* VA 0x40405010 */
@@ -294,7 +295,7 @@ static void test_guest_walk_cbit(void **state)
 
 	/* PVALIDATE: through C=1 it counts nothing, through C=0 it is done (as
 	 * before) but counted */
-	vmcb.save.efer = EFER_GUEST_SVME | EFER_GUEST_LMA | EFER_GUEST_LME;
+	vmcb.save.efer = EFER_SVME | EFER_LMA | EFER_LME;
 	vmcb.save.cr0 = (1ULL << 31) | 1;
 	vmcb.save.cr3 = 0x10000;
 	put_insn(0x5000 + 0x10, pv, 4); /* VA 0x40405010 */

@@ -206,13 +206,13 @@ static void test_syscfg_bits(void **state)
 
 	(void)state;
 	milan(&f);
-	f.syscfg &= ~SYSCFG_MEM_ENCRYPT;
+	f.syscfg &= ~MSR_AMD64_SYSCFG_MEM_ENCRYPT;
 	expect_only(&f, SNP_HW_R_MEM_ENCRYPT, -ENODEV);
 	milan(&f);
-	f.syscfg &= ~SYSCFG_SNP_EN;
+	f.syscfg &= ~MSR_AMD64_SYSCFG_SNP_EN;
 	expect_only(&f, SNP_HW_R_SNP_EN, -ENODEV);
 	milan(&f);
-	f.syscfg &= ~SYSCFG_SNP_VMPL_EN;
+	f.syscfg &= ~MSR_AMD64_SYSCFG_SNP_VMPL_EN;
 	expect_only(&f, SNP_HW_R_VMPL_EN, -ENODEV);
 }
 
@@ -226,7 +226,8 @@ static void test_fresh_boot_lists_all(void **state)
 
 	(void)state;
 	milan(&f);
-	f.syscfg &= ~(SYSCFG_SNP_EN | SYSCFG_SNP_VMPL_EN | SYSCFG_MFDM);
+	f.syscfg &=
+	    ~(MSR_AMD64_SYSCFG_SNP_EN | MSR_AMD64_SYSCFG_SNP_VMPL_EN | MSR_AMD64_SYSCFG_MFDM);
 	f.iommu_err = -ENODEV;
 	f.iommu_up = false;
 	assert_int_equal(snp_hw_plan_make(&f, &p), -ENODEV);
@@ -237,7 +238,9 @@ static void test_fresh_boot_lists_all(void **state)
 }
 
 /* ---- every CPU (hv/arch/x86/smp.c gathers them) ----------------------------------- */
-#define SYSCFG_FRESH (SYSCFG_MILAN & ~(SYSCFG_SNP_EN | SYSCFG_SNP_VMPL_EN | SYSCFG_MFDM))
+#define SYSCFG_FRESH                                                                               \
+	(SYSCFG_MILAN &                                                                            \
+	 ~(MSR_AMD64_SYSCFG_SNP_EN | MSR_AMD64_SYSCFG_SNP_VMPL_EN | MSR_AMD64_SYSCFG_MFDM))
 
 static struct snp_hw_cpu_facts cpus[4];
 
@@ -283,7 +286,7 @@ static void test_fresh_boot_all_cpus(void **state)
 	milan_cpus(&f, SYSCFG_FRESH);
 	cpus[1].hsave_pa = 0x7f000000; /* a firmware leftover on two APs */
 	cpus[3].hsave_pa = 0x7f100000;
-	cpus[2].syscfg |= SYSCFG_MFDM; /* one thread already has MFDM */
+	cpus[2].syscfg |= MSR_AMD64_SYSCFG_MFDM; /* one thread already has MFDM */
 	assert_int_equal(snp_hw_plan_make(&f, &p), 0);
 	assert_int_equal(p.refused, 0);
 	assert_true(p.enable_snp);
@@ -347,7 +350,7 @@ static void test_cpu_mismatch(void **state)
 	expect_only(&f, SNP_HW_R_CPU_MISMATCH, -ENODEV);
 	/* SNP_EN on some CPUs only: a partial state, not fixed up */
 	milan_cpus(&f, SYSCFG_FRESH);
-	cpus[2].syscfg |= SYSCFG_SNP_EN | SYSCFG_SNP_VMPL_EN;
+	cpus[2].syscfg |= MSR_AMD64_SYSCFG_SNP_EN | MSR_AMD64_SYSCFG_SNP_VMPL_EN;
 	expect_only(&f, SNP_HW_R_CPU_MISMATCH, -ENODEV);
 	milan_cpus(&f, SYSCFG_MILAN);
 	cpus[1].syscfg = SYSCFG_FRESH; /* also lacks VMPL_EN: both named */
@@ -356,7 +359,7 @@ static void test_cpu_mismatch(void **state)
 	assert_int_equal(p.bad_apic_id, 2);
 	/* MEM_ENCRYPT off on one AP */
 	milan_cpus(&f, SYSCFG_FRESH);
-	cpus[3].syscfg &= ~SYSCFG_MEM_ENCRYPT;
+	cpus[3].syscfg &= ~MSR_AMD64_SYSCFG_MEM_ENCRYPT;
 	expect_only(&f, SNP_HW_R_MEM_ENCRYPT, -ENODEV);
 }
 
@@ -378,7 +381,7 @@ static void test_already_enabled(void **state)
 	assert_int_equal(p.need_hsave, 1);
 	expect_steps(&p, order, ARRAY_SIZE(order));
 	milan_cpus(&f, SYSCFG_MILAN);
-	cpus[2].syscfg &= ~SYSCFG_SNP_VMPL_EN;
+	cpus[2].syscfg &= ~MSR_AMD64_SYSCFG_SNP_VMPL_EN;
 	expect_only(&f, SNP_HW_R_VMPL_EN, -ENODEV);
 }
 
@@ -389,12 +392,13 @@ static void test_cpu_write(void **state)
 
 	(void)state;
 	assert_true(snp_hw_cpu_write(SNP_HW_PREP_MFDM, SYSCFG_FRESH, &v));
-	assert_int_equal(v, SYSCFG_FRESH | SYSCFG_MFDM);
-	assert_false(snp_hw_cpu_write(SNP_HW_PREP_MFDM, SYSCFG_FRESH | SYSCFG_MFDM, &v));
+	assert_int_equal(v, SYSCFG_FRESH | MSR_AMD64_SYSCFG_MFDM);
+	assert_false(snp_hw_cpu_write(SNP_HW_PREP_MFDM, SYSCFG_FRESH | MSR_AMD64_SYSCFG_MFDM, &v));
 	assert_true(snp_hw_cpu_write(SNP_HW_PREP_SNP_EN, SYSCFG_FRESH, &v));
-	assert_int_equal(v, SYSCFG_FRESH | SYSCFG_SNP_EN | SYSCFG_SNP_VMPL_EN);
-	assert_true(snp_hw_cpu_write(SNP_HW_PREP_SNP_EN, SYSCFG_FRESH | SYSCFG_SNP_EN, &v));
-	assert_int_equal(v, SYSCFG_FRESH | SYSCFG_SNP_EN | SYSCFG_SNP_VMPL_EN);
+	assert_int_equal(v, SYSCFG_FRESH | MSR_AMD64_SYSCFG_SNP_EN | MSR_AMD64_SYSCFG_SNP_VMPL_EN);
+	assert_true(
+	    snp_hw_cpu_write(SNP_HW_PREP_SNP_EN, SYSCFG_FRESH | MSR_AMD64_SYSCFG_SNP_EN, &v));
+	assert_int_equal(v, SYSCFG_FRESH | MSR_AMD64_SYSCFG_SNP_EN | MSR_AMD64_SYSCFG_SNP_VMPL_EN);
 	assert_false(snp_hw_cpu_write(SNP_HW_PREP_SNP_EN, SYSCFG_MILAN, &v));
 	assert_true(snp_hw_cpu_write(SNP_HW_PREP_HSAVE, 0x12345000, &v));
 	assert_int_equal(v, 0);
@@ -415,7 +419,7 @@ static void test_cpus_ready(void **state)
 	milan_cpus(&f, SYSCFG_MILAN);
 	assert_true(snp_hw_cpus_ready(cpus, 4, &bad));
 	assert_int_equal(bad, 99);
-	cpus[2].syscfg &= ~SYSCFG_MFDM;
+	cpus[2].syscfg &= ~MSR_AMD64_SYSCFG_MFDM;
 	assert_false(snp_hw_cpus_ready(cpus, 4, &bad));
 	assert_int_equal(bad, 2);
 	milan_cpus(&f, SYSCFG_MILAN);
@@ -440,14 +444,14 @@ static void test_segmented_rmp(void **state)
 	(void)state;
 	milan(&f);
 	f.sev_eax |= CPUID_SEV_EAX_SEGMENTED_RMP;
-	f.rmp_cfg = RMP_CFG_SEGMENTED;
+	f.rmp_cfg = MSR_AMD64_SEG_RMP_ENABLED;
 	expect_only(&f, SNP_HW_R_RMP_SEGMENTED, -EOPNOTSUPP);
 	/* supported but not enabled: contiguous table, fine */
 	f.rmp_cfg = 0;
 	assert_int_equal(snp_hw_plan_make(&f, &p), 0);
 	/* RMP_CFG set but CPUID does not report the feature: ignored */
 	f.sev_eax &= ~CPUID_SEV_EAX_SEGMENTED_RMP;
-	f.rmp_cfg = RMP_CFG_SEGMENTED;
+	f.rmp_cfg = MSR_AMD64_SEG_RMP_ENABLED;
 	assert_int_equal(snp_hw_plan_make(&f, &p), 0);
 }
 

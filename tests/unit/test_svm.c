@@ -12,7 +12,8 @@
 
 #include "hv/svm/cpuid.h"
 #include "hv/abi/hypercall.h"
-#include "hv/svm/msr.h"
+#include "hv/arch/x86/msr.h"
+#include "hv/svm/guest_msr.h"
 #include "hv/svm/svm.h"
 #include "hv/svm/vcpu.h"
 
@@ -109,7 +110,7 @@ static void test_vmcb_init(void **state)
 	assert_int_equal(vmcb.control.int_ctl, V_INTR_MASKING_MASK);
 	assert_int_equal(vmcb.control.event_inj, 0);
 	assert_int_equal(vmcb.save.rip, 0x100000);
-	assert_int_equal(vmcb.save.efer, EFER_GUEST_SVME);
+	assert_int_equal(vmcb.save.efer, EFER_SVME);
 	assert_int_equal(vmcb.save.cr0 & 1, 1);	  /* protected mode */
 	assert_int_equal(vmcb.save.cr0 >> 31, 0); /* paging off */
 	assert_int_equal(vmcb.save.cs.attrib, 0xc9b);
@@ -166,8 +167,8 @@ static void test_msrpm_build(void **state)
 	assert_int_equal(pm[0x820], 0x2);
 	assert_int_equal(msrpm_set(pm, 0x3000, true, true), -ERANGE);
 	msrpm_build(pm);
-	assert_true(msrpm_test(pm, MSR_EFER_NR, false));
-	assert_true(msrpm_test(pm, MSR_EFER_NR, true));
+	assert_true(msrpm_test(pm, MSR_EFER, false));
+	assert_true(msrpm_test(pm, MSR_EFER, true));
 	assert_true(msrpm_test(pm, 0x10, false)); /* TSC */
 	assert_true(msrpm_test(pm, MSR_AMD64_SEV, false));
 	assert_false(msrpm_test(pm, MSR_FS_BASE, false));

@@ -1,8 +1,10 @@
 /* x86-64 instruction wrappers for hypervisor code (hardware access only:
- * never included by pure code or host tests). AMD APM vol 2 and vol 3. */
+ * never included by pure code or host tests). AMD APM vol 2 and vol 3. MSR
+ * numbers and their bits are in hv/arch/x86/msr.h (included here). */
 #ifndef HV_CPU_H
 #define HV_CPU_H
 
+#include "hv/arch/x86/msr.h"
 #include "hv/base/types.h"
 
 struct cpuid_regs {
@@ -132,17 +134,6 @@ static inline void flush_tlb_all(void)
 	write_cr4(cr4 ^ (1ULL << 7));
 	write_cr4(cr4);
 }
-
-#define MSR_EFER	0xC0000080
-#define EFER_SCE	(1ULL << 0)
-#define EFER_LME	(1ULL << 8)
-#define EFER_LMA	(1ULL << 10)
-#define EFER_NXE	(1ULL << 11)
-#define EFER_SVME	(1ULL << 12)
-#define MSR_PAT		0x00000277
-#define MSR_VM_CR	0xC0010114
-#define MSR_VM_HSAVE_PA 0xC0010117
-#define MSR_SYSCFG	0xC0010010
 
 #define CR0_PE	       (1ULL << 0)
 #define CR0_MP	       (1ULL << 1)

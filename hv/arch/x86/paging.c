@@ -45,18 +45,22 @@ static void map_or_die(u64 base, u64 size, u32 prot, const char *what)
 		return;
 	err = pt_map(&hv_pt, base, spa(base), size, prot, leaf_sizes(), NULL);
 	if (err)
-		panic("paging: mapping %s 0x%llx+0x%llx failed (%d)", what, (unsigned long long)base,
-		      (unsigned long long)size, err);
+		panic("paging: mapping %s 0x%llx+0x%llx failed (%d)", what,
+		      (unsigned long long)base, (unsigned long long)size, err);
 }
 
-static bool is_ram(u32 kind) { return kind != BOOT_MEM_MMIO && kind != BOOT_MEM_RESERVED; }
+static bool is_ram(u32 kind)
+{
+	return kind != BOOT_MEM_MMIO && kind != BOOT_MEM_RESERVED;
+}
 
 void paging_init(void)
 {
 	const struct pt_mm mm = {pt_page_alloc, pt_page_free, NULL};
 	const struct boot_info *bi = hv.bi;
 	const u32 ram = PT_R | PT_W | PT_GLOBAL, mmio = PT_R | PT_W | PT_UC | PT_GLOBAL;
-	u64 text_lo = ALIGN_DOWN(bi->text_start, PAGE_SIZE), text_hi = ALIGN_UP(bi->text_end, PAGE_SIZE);
+	u64 text_lo = ALIGN_DOWN(bi->text_start, PAGE_SIZE),
+	    text_hi = ALIGN_UP(bi->text_end, PAGE_SIZE);
 	int err;
 
 	if (!cpu.nx)
@@ -85,13 +89,14 @@ void paging_init(void)
 	if (err)
 		panic("paging: unmapping page 0 failed (%d)", err);
 
-	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE);
+	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NX);
 	write_cr4(read_cr4() | CR4_PGE);
 	hv.cr3 = pt_root(&hv_pt);
 	write_cr3(spa_val(hv.cr3));
 	flush_tlb_all();
 	hv.paging_tables = pt_table_pages(&hv_pt);
-	pr_info("paging: own identity map loaded, CR3 0x%llx, %llu table pages; code 0x%llx-0x%llx read-only\n",
+	pr_info("paging: own identity map loaded, CR3 0x%llx, %llu table pages; code 0x%llx-0x%llx "
+		"read-only\n",
 		(unsigned long long)spa_val(hv.cr3), (unsigned long long)hv.paging_tables,
 		(unsigned long long)text_lo, (unsigned long long)text_hi);
 }
@@ -100,8 +105,8 @@ int paging_map_mmio(spa_t pa, u64 size)
 {
 	u64 lo = ALIGN_DOWN(spa_val(pa), PAGE_SIZE), hi = ALIGN_UP(spa_val(pa) + size, PAGE_SIZE);
 	struct pt_change chg = {0};
-	int err = pt_map(&hv_pt, lo, spa(lo), hi - lo, PT_R | PT_W | PT_UC | PT_GLOBAL, leaf_sizes(),
-			 &chg);
+	int err = pt_map(&hv_pt, lo, spa(lo), hi - lo, PT_R | PT_W | PT_UC | PT_GLOBAL,
+			 leaf_sizes(), &chg);
 
 	if (err)
 		pr_err("paging: cannot map MMIO 0x%llx+0x%llx (%d)\n", (unsigned long long)lo,

@@ -16,21 +16,16 @@
 #include "hv/base/bits.h"
 #include "hv/arch/x86/cpu.h"
 #include "hv/arch/x86/machine.h"
+#include "hv/arch/x86/msr.h"
 #include "hv/base/log.h"
 #include "hv/base/mem.h"
 #include "hv/arch/x86/paging.h"
+#include "hv/arch/x86/tsc.h"
 #include "hv/mm/pmem.h"
-#include "iommu/iommu.h"
 
 struct smp_state smp;
 
 /* ---- local APIC (APM vol 2 16.3; SDM vol 3A 10.4, 10.6, 10.12) ---------- */
-#define MSR_APIC_BASE	    0x1B
-#define APIC_BASE_BSP	    BIT(8)
-#define APIC_BASE_EXTD	    BIT(10) /* x2APIC mode */
-#define APIC_BASE_EN	    BIT(11)
-#define APIC_BASE_ADDR	    GENMASK(51, 12)
-#define MSR_GS_BASE	    0xC0000101
 #define APIC_ID		    0x020
 #define APIC_XAPIC_ID	    GENMASK(31, 24)
 #define APIC_TPR	    0x080
@@ -40,7 +35,6 @@ struct smp_state smp;
 #define APIC_SPURIOUS_VEC   0xFF
 #define APIC_ICR_LO	    0x300
 #define APIC_ICR_HI	    0x310
-#define X2APIC_MSR(reg)	    (0x800 + ((reg) >> 4))
 #define ICR_VECTOR	    GENMASK(7, 0)
 #define ICR_DM_FIXED	    (0ULL << 8)
 #define ICR_DM_INIT	    (5ULL << 8)
@@ -196,10 +190,10 @@ bool smp_all_online(void)
  * be accepted. x2APIC needs EN and EXTD together (SDM 10.12.5). */
 static void ap_lapic_on(void)
 {
-	u64 base = rdmsr(MSR_APIC_BASE);
+	u64 base = rdmsr(MSR_IA32_APICBASE);
 
-	if (smp.x2apic && !(base & APIC_BASE_EXTD))
-		wrmsr(MSR_APIC_BASE, base | APIC_BASE_EN | APIC_BASE_EXTD);
+	if (smp.x2apic && !(base & X2APIC_ENABLE))
+		wrmsr(MSR_IA32_APICBASE, base | MSR_IA32_APICBASE_ENABLE | X2APIC_ENABLE);
 	lapic_write(APIC_TPR, 0);
 	lapic_write(APIC_SVR, (u32)APIC_SVR_ENABLE | APIC_SPURIOUS_VEC);
 }
@@ -501,15 +495,15 @@ static void report(void)
 void smp_init(void)
 {
 	const struct acpi_table_ref *t;
-	u64 base = rdmsr(MSR_APIC_BASE);
+	u64 base = rdmsr(MSR_IA32_APICBASE);
 	u32 bsp_id;
 	int err;
 
 	memset(&smp, 0, sizeof(smp));
-	smp.x2apic = base & APIC_BASE_EXTD;
-	smp.lapic_base = base & APIC_BASE_ADDR;
+	smp.x2apic = base & X2APIC_ENABLE;
+	smp.lapic_base = base & MSR_IA32_APICBASE_BASE;
 	smp.trampoline = hv.bi->trampoline_base;
-	smp.tsc_khz = iommu_tsc_khz();
+	smp.tsc_khz = tsc_khz();
 	if (!smp.tsc_khz) {
 		pr_warn("smp: no TSC calibration; assuming 2 GHz for the start-up delays\n");
 		smp.tsc_khz = 2000000;
@@ -609,7 +603,8 @@ int smp_x2apic_switch(void)
 			smp.cpu[i].state = SMP_CPU_LOST;
 			smp.online--;
 		}
-	wrmsr(MSR_APIC_BASE, rdmsr(MSR_APIC_BASE) | APIC_BASE_EN | APIC_BASE_EXTD);
+	wrmsr(MSR_IA32_APICBASE,
+	      rdmsr(MSR_IA32_APICBASE) | MSR_IA32_APICBASE_ENABLE | X2APIC_ENABLE);
 	smp.x2apic = true;
 	smp.cpu[0].lapic_id = smp_this_lapic_id();
 	for (unsigned i = 1; i < smp.ncpus; i++)

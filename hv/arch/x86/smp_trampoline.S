@@ -20,15 +20,13 @@
  * Nothing here writes memory: the page is read-only in both page tables
  * (the GDT descriptors have their accessed bit preset for that reason). */
 #include "hv/arch/x86/smp.h"
+#include "hv/arch/x86/msr.h"
 
 #define CR0_PE	 0x00000001
 #define CR0_NW	 0x20000000
 #define CR0_CD	 0x40000000
 #define CR0_PG	 0x80000000
 #define CR4_PAE	 0x00000020
-#define MSR_EFER 0xC0000080
-#define EFER_LME 0x00000100
-#define EFER_NXE 0x00000800
 
 	.section .rodata.smp_trampoline, "a"
 	.globl	smp_tramp_start
@@ -64,7 +62,7 @@ pm32:
 	mov	%eax, %cr3
 	mov	$MSR_EFER, %ecx
 	rdmsr
-	or	$(EFER_LME | EFER_NXE), %eax
+	or	$(EFER_LME | EFER_NX), %eax
 	wrmsr
 	mov	%cr0, %eax
 	or	$(CR0_PG | CR0_PE), %eax

@@ -6,7 +6,9 @@
  * hidden); SEV_STATUS reads the guest's SNP mode; the GHCB MSR is stored
  * (and handed to ghcb_msr_hook, the SNP MSR protocol, when set). Any other
  * MSR raises #GP in the guest. */
-#include "hv/svm/msr.h"
+#include "hv/svm/guest_msr.h"
+
+#include "hv/arch/x86/msr.h"
 
 #include <errno.h>
 #include <string.h>
@@ -60,8 +62,8 @@ int msr_guest_read(struct vcpu *v, u32 msr, u64 *val)
 	struct guest *g = v->guest;
 
 	switch (msr) {
-	case MSR_EFER_NR:
-		*val = s->efer & ~EFER_GUEST_SVME;
+	case MSR_EFER:
+		*val = s->efer & ~EFER_SVME;
 		return 0;
 	case MSR_IA32_CR_PAT:
 		*val = s->g_pat;
@@ -85,14 +87,14 @@ int msr_guest_write(struct vcpu *v, u32 msr, u64 val)
 {
 	struct vmcb_save_area *s = &v->vmcb->save;
 	struct guest *g = v->guest;
-	const u64 efer_ok = EFER_GUEST_SCE | EFER_GUEST_LME | EFER_GUEST_LMA | EFER_GUEST_NXE;
+	const u64 efer_ok = EFER_SCE | EFER_LME | EFER_LMA | EFER_NX;
 
 	switch (msr) {
-	case MSR_EFER_NR:
+	case MSR_EFER:
 		if (val & ~efer_ok)
 			return -EPERM;
 		/* LMA is the processor's; SVME must stay set for VMRUN */
-		s->efer = (val & ~EFER_GUEST_LMA) | (s->efer & EFER_GUEST_LMA) | EFER_GUEST_SVME;
+		s->efer = (val & ~EFER_LMA) | (s->efer & EFER_LMA) | EFER_SVME;
 		return 0;
 	case MSR_IA32_CR_PAT:
 		if (!pat_valid(val))
