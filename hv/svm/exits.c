@@ -20,12 +20,7 @@
 #include "hv/svm/vcpu.h"
 #include "hv/svm/sev_vmcb.h"
 
-int (*ud_hook)(struct vcpu *v);
 s64 (*dev_hc_hook)(struct vcpu *v, u64 nr, u64 a1, u64 a2, u64 a3); /* hv/vm/guest_dev.c */
-int (*vmgexit_hook)(struct vcpu *v);				    /* hv/svm/snp_guest.c */
-int (*vc_inject_hook)(struct vcpu *v, u32 exit_code);		    /* hv/svm/snp_guest.c */
-bool (*vmgexit_emul_hook)(struct vcpu *v);			    /* hv/svm/snp_guest.c */
-int (*rmp_npf_hook)(struct vcpu *v);				    /* hv/svm/snp_guest.c */
 
 static const char *const outcome_names[GUEST_OUTCOME_NR] = {
     [GUEST_PASS] = "pass",	 [GUEST_FAIL] = "fail",	    [GUEST_TRIPLE_FAULT] = "triple_fault",
@@ -182,7 +177,7 @@ static bool snp_msr_native(u32 msr)
 
 static bool snp_vc_instead(struct vcpu *v, u32 code)
 {
-	if (!v->guest->snp || v->sev_es || !vc_inject_hook)
+	if (!v->guest->snp || v->sev_es)
 		return false;
 	if (code == SVM_EXIT_MSR)
 		return !snp_msr_native((u32)v->regs.rcx);
@@ -196,7 +191,7 @@ static enum exit_action handle_cpuid(struct vcpu *v)
 	struct cpuid_res r;
 
 	if (snp_vc_instead(v, SVM_EXIT_CPUID))
-		return (enum exit_action)vc_inject_hook(v, SVM_EXIT_CPUID);
+		return (enum exit_action)snp_inject_vc(v, SVM_EXIT_CPUID);
 	cpuid_guest(&v->guest->cpuid, (u32)rax(v), (u32)v->regs.rcx, &r);
 	set_rax(v, r.eax);
 	v->regs.rbx = r.ebx;
@@ -214,7 +209,7 @@ static enum exit_action handle_msr(struct vcpu *v)
 	int ret;
 
 	if (snp_vc_instead(v, SVM_EXIT_MSR))
-		return (enum exit_action)vc_inject_hook(v, SVM_EXIT_MSR);
+		return (enum exit_action)snp_inject_vc(v, SVM_EXIT_MSR);
 	if (v->vmcb->control.exit_info_1) {
 		val = (rax(v) & 0xffffffffULL) | (v->regs.rdx << 32);
 		ret = msr_guest_write(v, msr, val);
@@ -340,7 +335,7 @@ static enum exit_action handle_ioio(struct vcpu *v)
 	unsigned i;
 
 	if (snp_vc_instead(v, SVM_EXIT_IOIO))
-		return (enum exit_action)vc_inject_hook(v, SVM_EXIT_IOIO);
+		return (enum exit_action)snp_inject_vc(v, SVM_EXIT_IOIO);
 	if (!io.size) {
 		guest_finish(g, GUEST_KILLED, "IOIO exit with no valid size (info1 0x%llx)",
 			     (unsigned long long)v->vmcb->control.exit_info_1);
@@ -391,9 +386,11 @@ static enum exit_action handle_shutdown(struct vcpu *v)
 	return EXIT_STOP;
 }
 
+/* An SNP guest's PVALIDATE is emulated (hv/svm/snp_guest.c); any other #UD
+ * goes back to the guest. */
 static enum exit_action handle_ud(struct vcpu *v)
 {
-	if (ud_hook && ud_hook(v) == 0)
+	if (v->guest->snp && snp_handle_ud(v) == 0)
 		return EXIT_RESUME;
 	vcpu_inject_exception(v, X86_VEC_UD, -1);
 	return EXIT_RESUME;
@@ -415,8 +412,8 @@ static enum exit_action handle_npf(struct vcpu *v)
 	struct svm_npf f = svm_npf_decode(c->exit_info_1, c->exit_info_2);
 
 	/* SNP: the RMP check failed (APM vol 2, 15.36.10), not the NPT walk */
-	if (g->snp && rmp_npf_hook && (c->exit_info_1 & PFERR_GUEST_RMP_MASK))
-		return (enum exit_action)rmp_npf_hook(v);
+	if (g->snp && (c->exit_info_1 & PFERR_GUEST_RMP_MASK))
+		return (enum exit_action)snp_handle_rmp_npf(v);
 	if (g->mem_ops && g->mem_ops->fault &&
 	    g->mem_ops->fault(g, gpa(f.gpa), c->exit_info_1) == 0)
 		return EXIT_RESUME;
@@ -457,9 +454,9 @@ static void sanitize_text(char *s)
  * the guest's GHCB MSR in the VMSA). */
 static enum exit_action handle_vmgexit(struct vcpu *v)
 {
-	if (vmgexit_hook)
-		return (enum exit_action)vmgexit_hook(v);
-	guest_finish(v->guest, GUEST_KILLED, "VMGEXIT without SNP support");
+	if (v->guest->snp)
+		return (enum exit_action)snp_handle_vmgexit(v);
+	guest_finish(v->guest, GUEST_KILLED, "VMGEXIT from a non-SNP guest");
 	return EXIT_STOP;
 }
 
@@ -649,10 +646,10 @@ static enum exit_action handle_vmmcall(struct vcpu *v)
 	int act;
 	s64 ret;
 
-	if (g->snp && vmgexit_emul_hook && vmgexit_emul_hook(v))
+	if (g->snp && snp_vmgexit_at_rip(v))
 		return emulate_vmgexit(v);
 	if (snp_vc_instead(v, SVM_EXIT_VMMCALL))
-		return (enum exit_action)vc_inject_hook(v, SVM_EXIT_VMMCALL);
+		return (enum exit_action)snp_inject_vc(v, SVM_EXIT_VMMCALL);
 	if (skip_and_resume(v) == EXIT_STOP)
 		return EXIT_STOP;
 	c = (struct hc_call){rax(v), v->regs.rbx, v->regs.rcx, v->regs.rdx, v->regs.rsi};

@@ -141,11 +141,8 @@ int hc_write(struct guest *g, u64 nr, u64 ga, const void *buf, u64 len);
 int guest_read_str(struct guest *g, gpa_t gpa, char *buf, u64 max);
 
 /* ---- exit handling (hv/svm/exits.c) ---- */
+/* SNP guests (g->snp) go to hv/svm/snp_guest.c, called directly. */
 enum exit_action svm_handle_exit(struct vcpu *v);
-/* Hooks for the SNP work: set to non-NULL to take over. Return as the
- * handlers do; NULL means the default behaviour (docs/svm.md). */
-extern int (*ghcb_msr_hook)(struct vcpu *v, u64 val); /* WRMSR GHCB, 0 = handled */
-extern int (*ud_hook)(struct vcpu *v);		      /* #UD, 0 = emulated */
 
 /* ---- lifecycle and scheduler (hv/vm/guest.c, hypervisor only) ---- */
 /* Creates every guest of cfg (images from bi->files), runs them round-robin

@@ -89,8 +89,6 @@ static int setup(void **state)
 	vmcb.save.rip = 0x2000;
 	vmcb.save.efer = EFER_GUEST_SVME;
 	fault_calls = 0;
-	ud_hook = NULL;
-	ghcb_msr_hook = NULL;
 	return 0;
 }
 
@@ -314,20 +312,41 @@ static void test_exceptions_and_hidden(void **state)
 	assert_int_equal(guest.outcome, GUEST_RUNNING);
 }
 
-static int ud_emulated(struct vcpu *v)
+/* The SNP handlers are called for guests with g->snp, no hook involved
+ * (the PVALIDATE emulation itself: tests/unit/test_snp_guest.c). A guest
+ * marked SNP without SNP state (snp_guest_init never ran) gets nothing
+ * emulated: #UD goes back, VMGEXIT and #VC-raising exits end it. */
+static void test_snp_dispatch_without_state(void **state)
 {
-	v->vmcb->save.rip += 4;
-	return 0;
-}
+	static const u8 pvalidate[] = {0xf2, 0x0f, 0x01, 0xff};
 
-static void test_ud_hook(void **state)
-{
 	(void)state;
-	ud_hook = ud_emulated;
+	guest.snp = true;
+	memcpy(guest_ram + 0x2000, pvalidate, sizeof(pvalidate));
 	assert_int_equal(do_exit(SVM_EXIT_EXCP_UD, 0, 0), EXIT_RESUME);
-	assert_int_equal(vmcb.control.event_inj, 0);
-	assert_int_equal(vmcb.save.rip, 0x2004);
-	ud_hook = NULL;
+	assert_int_equal(vmcb.control.event_inj, SVM_EVTINJ_VALID | (3 << 8) | X86_VEC_UD);
+	assert_int_equal(vmcb.save.rip, 0x2000);
+	assert_int_equal(guest.outcome, GUEST_RUNNING);
+	/* CPUID of an SNP guest raises #VC (emulated SNP): no SNP state, killed */
+	vmcb.save.rax = 0;
+	assert_int_equal(do_exit(SVM_EXIT_CPUID, 0, 0), EXIT_STOP);
+	assert_int_equal(guest.outcome, GUEST_KILLED);
+	assert_non_null(strstr(guest.detail, "no #VC for exit 0x72"));
+	setup(NULL);
+	guest.snp = true;
+	assert_int_equal(do_exit(SVM_EXIT_VMGEXIT, 0, 0), EXIT_STOP);
+	assert_int_equal(guest.outcome, GUEST_KILLED);
+	assert_non_null(strstr(guest.detail, "VMGEXIT from a non-SNP guest"));
+	/* a plain guest's VMGEXIT never reaches the SNP code */
+	setup(NULL);
+	assert_int_equal(do_exit(SVM_EXIT_VMGEXIT, 0, 0), EXIT_STOP);
+	assert_non_null(strstr(guest.detail, "VMGEXIT from a non-SNP guest"));
+	/* a plain guest's NPF with the RMP bit is an ordinary NPF */
+	setup(NULL);
+	assert_int_equal(
+	    do_exit(SVM_EXIT_NPF, PFERR_GUEST_RMP_MASK | PFERR_GUEST_FINAL_MASK, 0x9000),
+	    EXIT_RESUME);
+	assert_int_equal(fault_calls, 1);
 }
 
 static void test_reinject(void **state)
@@ -506,7 +525,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_hlt_shutdown_intr, setup),
 	    cmocka_unit_test_setup(test_npf, setup),
 	    cmocka_unit_test_setup(test_exceptions_and_hidden, setup),
-	    cmocka_unit_test_setup(test_ud_hook, setup),
+	    cmocka_unit_test_setup(test_snp_dispatch_without_state, setup),
 	    cmocka_unit_test_setup(test_reinject, setup),
 	    cmocka_unit_test_setup(test_failed_vmrun_and_unknown, setup),
 	    cmocka_unit_test_setup(test_hc_puts, setup),
