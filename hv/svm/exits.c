@@ -9,18 +9,16 @@
 #include <string.h>
 
 #include "hv/svm/guest.h"
-#include "hv/vm/guest_dev.h"
 #include "hv/abi/hypercall.h"
 #include "hv/base/log.h"
 #include "hv/base/mem.h"
+#include "hv/svm/hc_test.h"
 #include "hv/svm/msr.h"
 #include "hv/base/report.h"
 #include "hv/svm/snp_guest.h"
 #include "hv/svm/svm.h"
 #include "hv/svm/vcpu.h"
 #include "hv/svm/sev_vmcb.h"
-
-s64 (*dev_hc_hook)(struct vcpu *v, u64 nr, u64 a1, u64 a2, u64 a3); /* hv/vm/guest_dev.c */
 
 static const char *const outcome_names[GUEST_OUTCOME_NR] = {
     [GUEST_PASS] = "pass",	 [GUEST_FAIL] = "fail",	    [GUEST_TRIPLE_FAULT] = "triple_fault",
@@ -584,6 +582,18 @@ void guest_fill_info(const struct guest *g, struct hc_info *info_out)
 	*info_out = info;
 }
 
+/* HC_DEV_INFO: the n-th device passed through, as guest_dev_assign recorded
+ * it in the guest (hv/vm/guest_dev.c). */
+static s64 hc_dev_info(struct guest *g, u64 n, u64 where, u64 size)
+{
+	if (n >= g->n_devs)
+		return HC_EINVAL;
+	size = MIN(size, (u64)sizeof(g->devs[n]));
+	if (hc_write(g, HC_DEV_INFO, where, &g->devs[n], size))
+		return HC_EFAULT;
+	return (s64)size;
+}
+
 static s64 hc_get_info(struct vcpu *v, u64 gpa_arg, u64 size)
 {
 	struct guest *g = v->guest;
@@ -621,17 +631,12 @@ s64 hc_dispatch(struct vcpu *v, const struct hc_call *c, int *act)
 		return HC_OK;
 	case HC_GET_INFO:
 		return hc_get_info(v, c->a1, c->a2);
-	case HC_BENCH_MARK:
-		/* Timed by hv/vm/guest.c, which reads the TSC (this file is pure). */
-		if (c->a1 > 2)
-			return HC_EINVAL;
-		v->bench_mark = (s32)c->a1;
-		return HC_OK;
 	case HC_DEV_INFO:
-	case HC_DMA_PHASE:
-		/* Device passthrough (hv/vm/guest_dev.c, hv.efi only). */
-		return dev_hc_hook ? dev_hc_hook(v, c->nr, c->a1, c->a2, c->a3) : HC_ENOSYS;
+		return hc_dev_info(g, c->a1, c->a2, c->a3);
 	default:
+		/* HC_DMA_PHASE, HC_BENCH_MARK: test image only (hv/svm/hc_test.h) */
+		if (hc_is_test_only(c->nr))
+			return hc_test_call(v, c);
 		return HC_ENOSYS;
 	}
 }

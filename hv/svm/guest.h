@@ -4,6 +4,7 @@
 #ifndef HV_GUEST_H
 #define HV_GUEST_H
 
+#include "hv/abi/hypercall.h"
 #include "hv/base/config.h"
 #include "hv/svm/cpuid.h"
 #include "hv/mm/pt.h"
@@ -84,6 +85,11 @@ struct guest {
 	/* emulated devices and MSRs */
 	u8 uart_lcr, uart_ier, uart_mcr, uart_scr;
 	u64 ghcb_msr;
+	/* Devices passed through (HC_DEV_INFO answers from here, hv/svm/exits.c):
+	 * filled by guest_dev_assign (hv/vm/guest_dev.c) once every device of
+	 * the guest is attached, cleared by guest_dev_put. */
+	struct hc_dev_info devs[CFG_MAX_DEVICES];
+	u32 n_devs;
 	char con_line[GUEST_CON_LINE + 1];
 	u32 con_len;
 	/* results */
@@ -95,8 +101,9 @@ struct guest {
 	u64 exits_total; /* copied from the vCPU when it is destroyed */
 	u64 exit_counts[EXIT_STAT_NR];
 	u64 slices;
-	/* make bench (HC_BENCH_MARK): round trips per second of CPUID exits
-	 * through the full dispatcher and of bare VMRUNs; 0 if not measured. */
+	/* make bench (HC_BENCH_MARK, test image only): round trips per second
+	 * of CPUID exits through the full dispatcher and of bare VMRUNs; 0 if
+	 * not measured. */
 	u64 bench_full_per_s, bench_bare_per_s;
 	/* Memory summary taken by mem_ops->report before the guest's memory
 	 * goes (printed in the final table). */
