@@ -2,10 +2,18 @@
 #
 # Modules add to the variables below from their own fragments (hv/*.mk,
 # iommu/*.mk, snp/*.mk, boot/*.mk, guest/*.mk, tools/*.mk):
-#   PURE_SRCS     pure C compiled into hv.efi AND into the host library
+#   PURE_SRCS     pure C compiled into both images AND into the host library
 #                 $(BUILD)/host/libpure.a used by unit tests, tools and fuzzers
-#   HV_SRCS       C/assembly that only goes into hv.efi (hardware access)
+#   HV_SRCS       C/assembly that goes into both images only (hardware access)
 #   BOOT_SRCS     the UEFI entry (the only code that includes GNU-EFI headers)
+#   TEST_SRCS     only in the test image hv-test.efi: test scenarios and
+#                 test-only hypercalls (hv/scenarios)
+#   HW_ONLY_SRCS  only in the hardware image hv.efi: the stand-ins for what
+#                 TEST_SRCS define in hv-test.efi
+#   HW_ONLY_PURE_SRCS  the same, pure: also in the host library
+# Two images from the same objects: $(BUILD)/hv.efi for real hardware (no
+# test code; tools/check-hw-image.sh) and $(BUILD)/hv-test.efi, which make
+# run, make test, make debug and make bench boot.
 #   UNIT_TESTS    name -> tests/unit/test_<name>.c, a cmocka program
 #   HOST_TOOLS    name -> tools/<name>.c, a host program linked with libpure
 #   FUZZ_TARGETS  name -> tests/fuzz/fuzz_<name>.c, a libFuzzer target (clang)
@@ -28,6 +36,9 @@ export QEMU MEM CPU SMP QEMU_EXTRA
 PURE_SRCS :=
 HV_SRCS :=
 BOOT_SRCS :=
+TEST_SRCS :=
+HW_ONLY_SRCS :=
+HW_ONLY_PURE_SRCS :=
 UNIT_TESTS :=
 HOST_TOOLS :=
 FUZZ_TARGETS :=
@@ -54,7 +65,7 @@ HOST_CC ?= gcc
 HOST_SAN ?= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 HOST_CFLAGS := $(COMMON_CFLAGS) -O1 -DSNPV_HOST=1 $(HOST_SAN)
 HOST_OBJ := $(BUILD)/host
-HOST_PURE_OBJS := $(patsubst %.c,$(HOST_OBJ)/%.o,$(PURE_SRCS))
+HOST_PURE_OBJS := $(patsubst %.c,$(HOST_OBJ)/%.o,$(PURE_SRCS) $(HW_ONLY_PURE_SRCS))
 LIBPURE := $(HOST_OBJ)/libpure.a
 HOST_ENV_OBJ := $(patsubst %.c,$(HOST_OBJ)/%.o,$(HOST_ENV_SRCS))
 
@@ -83,7 +94,7 @@ $(BUILD)/tools/%: $(HOST_OBJ)/tools/%.o $(HOST_ENV_OBJ) $(LIBPURE)
 # tools/bench-host.c against its own -O2 build of the pure sources (docs/bench.md).
 BENCH_CFLAGS := $(COMMON_CFLAGS) -O2 -DSNPV_HOST=1
 BENCH_OBJ := $(BUILD)/host-o2
-BENCH_OBJS := $(patsubst %.c,$(BENCH_OBJ)/%.o,$(PURE_SRCS) $(HOST_ENV_SRCS) tools/bench-host.c)
+BENCH_OBJS := $(patsubst %.c,$(BENCH_OBJ)/%.o,$(PURE_SRCS) $(HW_ONLY_PURE_SRCS) $(HOST_ENV_SRCS) tools/bench-host.c)
 
 $(BENCH_OBJ)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -98,7 +109,7 @@ $(BUILD)/bench-host: $(BENCH_OBJS)
 FUZZ_CC ?= clang
 FUZZ_CFLAGS := $(COMMON_CFLAGS) -O1 -DSNPV_HOST=1 -DSNPV_FUZZ=1 -fsanitize=fuzzer,address,undefined
 FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
-$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(HOST_ENV_SRCS) $(PURE_SRCS)
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(HOST_ENV_SRCS) $(PURE_SRCS) $(HW_ONLY_PURE_SRCS)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZCC  $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $^ -o $@
@@ -120,7 +131,11 @@ HV_CFLAGS := $(COMMON_CFLAGS) -O2 -fpic -fshort-wchar -mno-red-zone -ffreestandi
 	-nostdinc -isystem $(GCC_INC) -isystem $(NEWLIB_INC) -DSNPV_HV=1
 EFI_CFLAGS := -isystem /usr/include/efi -isystem /usr/include/efi/x86_64 -DGNU_EFI_USE_MS_ABI
 HV_OBJ := $(BUILD)/hv-obj
-HV_ALL_OBJS := $(patsubst %,$(HV_OBJ)/%.o,$(basename $(PURE_SRCS) $(HV_SRCS) $(BOOT_SRCS)))
+hv_objs = $(patsubst %,$(HV_OBJ)/%.o,$(basename $(1)))
+HV_COMMON_OBJS := $(call hv_objs,$(PURE_SRCS) $(HV_SRCS) $(BOOT_SRCS))
+# hv.efi: for hardware, no test code. hv-test.efi: the test image.
+HV_HW_OBJS := $(HV_COMMON_OBJS) $(call hv_objs,$(HW_ONLY_SRCS) $(HW_ONLY_PURE_SRCS))
+HV_TEST_OBJS := $(HV_COMMON_OBJS) $(call hv_objs,$(TEST_SRCS))
 
 $(NEWLIB_LIBC): tools/build-newlib.sh
 	$(Q)sh tools/build-newlib.sh $(NEWLIB_DIR)
@@ -146,21 +161,29 @@ $(BUILD)/efi/libefi.a: /usr/lib/libefi.a
 	@mkdir -p $(dir $@)
 	$(Q)objcopy --weaken-symbol=memcpy --weaken-symbol=memset $< $@
 
-$(BUILD)/hv.so: $(HV_ALL_OBJS) $(NEWLIB_LIBC) $(BUILD)/efi/libefi.a tools/check-link.sh
-	@echo "  LD      $@"
+# $(call link_image,NAME,OBJECTS,HW): $(BUILD)/NAME.so and its map
+# $(BUILD)/NAME.map; HW = yes: also tools/check-hw-image.sh (no test code).
+define link_image
+$(BUILD)/$(1).so: $(2) $(NEWLIB_LIBC) $(BUILD)/efi/libefi.a tools/check-link.sh \
+		$(if $(3),tools/check-hw-image.sh)
+	@echo "  LD      $$@"
 	$(Q)ld -nostdlib -znocombreloc -T $(EFI_LDS) -shared -Bsymbolic --no-undefined \
-		-z nodynamic-undefined-weak -z noexecstack $(EFI_CRT0) $(HV_ALL_OBJS) \
+		-z nodynamic-undefined-weak -z noexecstack $(EFI_CRT0) $(2) \
 		--start-group $(NEWLIB_LIBC) $(BUILD)/efi/libefi.a /usr/lib/libgnuefi.a $(LIBGCC) --end-group \
-		-Map $(BUILD)/hv.map -o $@.tmp
-	$(Q)sh tools/check-link.sh $@.tmp $(HV_ALL_OBJS)
-	$(Q)mv $@.tmp $@
+		-Map $(BUILD)/$(1).map -o $$@.tmp
+	$(Q)sh tools/check-link.sh $$@.tmp $(2)
+	$(if $(3),$(Q)sh tools/check-hw-image.sh $(BUILD)/$(1).map $$@.tmp)
+	$(Q)mv $$@.tmp $$@
+endef
+$(eval $(call link_image,hv,$(HV_HW_OBJS),yes))
+$(eval $(call link_image,hv-test,$(HV_TEST_OBJS),))
 
-$(BUILD)/hv.efi: $(BUILD)/hv.so
+$(BUILD)/%.efi: $(BUILD)/%.so
 	@echo "  EFI     $@"
 	$(Q)objcopy -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .rela \
 		-j '.rel.*' -j '.rela.*' -j .reloc --target efi-app-x86_64 --subsystem=10 $< $@
 
-all: $(BUILD)/hv.efi host $(GUEST_IMAGES) $(BUILD)/bench-host
+all: $(BUILD)/hv.efi $(BUILD)/hv-test.efi host $(GUEST_IMAGES) $(BUILD)/bench-host
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 

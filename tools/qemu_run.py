@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""Boots hv.efi under QEMU/OVMF and reads the hypervisor's serial stream.
+"""Boots the hypervisor under QEMU/OVMF and reads its serial stream.
 
 Used by `make run`, `make debug` and the QEMU scenario runner
-(tests/qemu/scenarios.py). The ESP is a plain folder (QEMU's fat: driver):
-EFI/BOOT/BOOTX64.EFI is hv.efi, and next to it hv.cfg and the guest images,
-which the UEFI loader reads from the folder it was started from.
+(tests/qemu/scenarios.py). The image booted is the test image hv-test.efi
+(every scenario; --image hv.efi boots the image for hardware, which runs only
+the guests of hv.cfg). The ESP is a plain folder (QEMU's fat: driver):
+EFI/BOOT/BOOTX64.EFI is that image, and next to it hv.cfg and the guest
+images, which the UEFI loader reads from the folder it was started from.
 
 Exit status protocol (isa-debug-exit at 0xf4, qemu-facts.md): the hypervisor
 writes v, QEMU exits with (v << 1) | 1. hv/arch/x86/platform.h lists the v values.
@@ -50,12 +52,18 @@ def guest_images_in_cfg(cfg_text):
     return re.findall(r"^\s*image\s*=\s*\"?([^\"#\s]+)", cfg_text, re.M)
 
 
-def prepare_esp(build, cfg_path, workdir):
-    """Lays out the ESP folder; returns its path."""
+TEST_IMAGE = "hv-test.efi"   # every scenario (hv/scenarios linked in)
+IMAGES = (TEST_IMAGE, "hv.efi")  # hv.efi: the image for hardware, guests only
+
+
+def prepare_esp(build, cfg_path, workdir, image=TEST_IMAGE):
+    """Lays out the ESP folder with build/<image> as BOOTX64.EFI; returns its path."""
     esp = os.path.join(workdir, "esp")
     boot = os.path.join(esp, "EFI", "BOOT")
     os.makedirs(boot, exist_ok=True)
-    hv = os.path.join(build, "hv.efi")
+    if image not in IMAGES:
+        raise SystemExit(f"qemu_run: unknown image {image} (one of {', '.join(IMAGES)})")
+    hv = os.path.join(build, image)
     if not os.path.exists(hv):
         raise SystemExit(f"qemu_run: {hv} does not exist; run: make")
     shutil.copy(hv, os.path.join(boot, "BOOTX64.EFI"))
@@ -281,14 +289,16 @@ class Dumper:
 
 
 def boot(build, cfg_path, timeout=120, echo=False, extra=None, mem=None, cpu=None, smp=None,
-         devices=None, debug=False, on_line=None, dump_dir=None, dump_tags=None, on_dump=None):
-    """Boots once; returns a Result. echo=True copies the serial stream to stdout.
+         devices=None, debug=False, on_line=None, dump_dir=None, dump_tags=None, on_dump=None,
+         image=TEST_IMAGE):
+    """Boots build/<image> once; returns a Result. echo=True copies the serial
+    stream to stdout.
 
     dump_dir: answer the hypervisor's dump stops (class Dumper); the time they
     take (QEMU stopped) does not count against timeout."""
     res = Result()
     with tempfile.TemporaryDirectory(prefix="snpv-") as work:
-        esp = prepare_esp(build, cfg_path, work)
+        esp = prepare_esp(build, cfg_path, work, image)
         vars_copy = os.path.join(work, "OVMF_VARS.fd")
         shutil.copy(find_first(OVMF_VARS_CANDIDATES, "OVMF_VARS"), vars_copy)
         dumper = None
@@ -375,9 +385,11 @@ def _line(res, raw, echo, on_line):
 
 
 def main():
-    ap = argparse.ArgumentParser(description="Boot hv.efi under QEMU with a config file")
+    ap = argparse.ArgumentParser(description="Boot the hypervisor under QEMU with a config file")
     ap.add_argument("--build", default="build")
     ap.add_argument("--cfg", default="guest/demo.cfg")
+    ap.add_argument("--image", default=TEST_IMAGE, choices=IMAGES,
+                    help="the image in build/ to boot (default: the test image)")
     ap.add_argument("--timeout", type=float, default=120)
     ap.add_argument("--debug", action="store_true",
                     help="start QEMU halted with its gdb stub on :1234")
@@ -390,7 +402,7 @@ def main():
     if args.debug:
         gdbinit = os.path.join(build, "gdbinit")
         with open(gdbinit, "w") as f:
-            f.write(GDB_SCRIPT.format(so=os.path.join(build, "hv.so")))
+            f.write(GDB_SCRIPT.format(so=os.path.join(build, args.image[:-4] + ".so")))
         print(f"qemu_run: QEMU waits for gdb on :1234. In another terminal:\n"
               f"  gdb -x {gdbinit}\n  (gdb) snpv-load 0x<image base printed by the hypervisor>\n",
               flush=True)
@@ -401,14 +413,15 @@ def main():
     d = scenarios.parse_directives(args.cfg)
     res = boot(build, args.cfg, timeout=None if args.debug else args.timeout, echo=True,
                debug=args.debug, dump_dir=os.path.abspath(args.dump_dir) if args.dump_dir else None,
-               extra=d["qemu"], mem=d["mem"], cpu=d["cpu"], smp=d["smp"], devices=d["devices"])
+               extra=d["qemu"], mem=d["mem"], cpu=d["cpu"], smp=d["smp"], devices=d["devices"],
+               image=args.image if args.image != TEST_IMAGE else d["image"])
     print_summary(res)
     hs = res.hv_status
     return hs if hs is not None else 100
 
 
 GDB_SCRIPT = """\
-# snpvisor: attach to QEMU's gdb stub and load hv.so at the image base the
+# snpvisor: attach to QEMU's gdb stub and load the image's .so at the image base the
 # hypervisor prints ("image base 0x...").
 set pagination off
 target remote :1234

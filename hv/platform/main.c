@@ -17,6 +17,7 @@
 #include "hv/mm/pmem.h"
 #include "hv/base/report.h"
 #include "hv/arch/x86/smp.h"
+#include "hv/platform/scenario.h"
 #include "hv/platform/snp_host.h"
 
 #define HEAP_SIZE (16ULL << 20)
@@ -160,8 +161,14 @@ void hv_main(struct boot_info *bi)
 		hv_exit(HV_EXIT_CONFIG);
 	}
 	if (!sc) {
-		pr_err("scenario \"%s\" does not exist; the built-in scenarios are:\n",
-		       hv.cfg.scenario);
+		if (hv_test_image)
+			pr_err("scenario \"%s\" does not exist; the built-in scenarios are:\n",
+			       hv.cfg.scenario);
+		else
+			pr_err("scenario \"%s\" is not in this image: hv.efi, the image for "
+			       "hardware, runs only the scenarios below; the test scenarios are in "
+			       "the test image hv-test.efi\n",
+			       hv.cfg.scenario);
 		scenario_list();
 		report_begin(hv.cfg.scenario);
 		report_check(false, "scenario.exists", "unknown scenario %s", hv.cfg.scenario);

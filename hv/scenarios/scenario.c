@@ -1,5 +1,7 @@
-/* Built-in scenarios, selected by `scenario =` in hv.cfg. Each reports its
- * checks through hv/base/report.h; the QEMU test runner reads them. */
+/* The test scenarios, selected by `scenario =` in hv.cfg: the test table of
+ * the test image hv-test.efi (hv/platform/scenario.h; "guests" itself is in
+ * hv/platform/scenario.c, in both images). Each reports its checks through
+ * hv/base/report.h; the QEMU test runner reads them. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,7 @@
 #include "hv/base/report.h"
 #include "hv/scenarios/bench.h"
 #include "hv/arch/x86/smp.h"
+#include "hv/platform/scenario.h"
 #include "hv/platform/snp_host.h"
 #include "iommu/iommu.h"
 
@@ -133,12 +136,6 @@ static void scenario_pmem(void)
 	free(list);
 }
 
-/* The guests of hv.cfg, each with its expected outcome. */
-static void scenario_guests(void)
-{
-	guests_run(&hv.cfg, hv.bi, &snp_host);
-}
-
 /* make run: the guests of guest/demo.cfg with a word on what to look for. */
 static void scenario_demo(void)
 {
@@ -176,7 +173,6 @@ static void scenario_hang(void)
 static const struct scenario scenarios[] = {
     {"boot", "foundation checks: memory map, pmem, heap, ACPI, CPU, own page tables",
      scenario_boot},
-    {"guests", "run the guests of hv.cfg; each must end as its expect says", scenario_guests},
     {"demo", "make run: the guests of hv.cfg with the RMP/NPT/IOMMU report", scenario_demo},
     {"pmem", "pmem over the real memory map: exhaustion, scrubbing, double free", scenario_pmem},
     {"iommu-bringup", "PCI via MCFG, IVRS, AMD IOMMU enabled, all blocked, completion wait",
@@ -199,7 +195,9 @@ static const struct scenario scenarios[] = {
     {"selftest-hang", "never ends (runner self-test of the timeout)", scenario_hang},
 };
 
-const struct scenario *scenario_find(const char *name)
+const bool hv_test_image = true;
+
+const struct scenario *test_scenario_find(const char *name)
 {
 	for (unsigned i = 0; i < ARRAY_SIZE(scenarios); i++)
 		if (!strcmp(scenarios[i].name, name))
@@ -207,7 +205,7 @@ const struct scenario *scenario_find(const char *name)
 	return NULL;
 }
 
-void scenario_list(void)
+void test_scenario_list(void)
 {
 	for (unsigned i = 0; i < ARRAY_SIZE(scenarios); i++)
 		pr_info("  %-16s %s\n", scenarios[i].name, scenarios[i].what);

@@ -10,23 +10,16 @@
 
 #include "hv/arch/x86/msr.h"
 #include "hv/svm/guest.h"
-#include "hv/vm/guest_dev.h"
 #include "hv/abi/hypercall.h"
 #include "hv/base/log.h"
 #include "hv/base/mem.h"
 #include "hv/svm/guest_msr.h"
+#include "hv/svm/hc_test.h"
 #include "hv/base/report.h"
 #include "hv/svm/snp_guest.h"
 #include "hv/svm/svm.h"
 #include "hv/svm/vcpu.h"
 #include "hv/svm/sev_vmcb.h"
-
-int (*ud_hook)(struct vcpu *v);
-s64 (*dev_hc_hook)(struct vcpu *v, u64 nr, u64 a1, u64 a2, u64 a3); /* hv/vm/guest_dev.c */
-int (*vmgexit_hook)(struct vcpu *v);				    /* hv/svm/snp_guest.c */
-int (*vc_inject_hook)(struct vcpu *v, u32 exit_code);		    /* hv/svm/snp_guest.c */
-bool (*vmgexit_emul_hook)(struct vcpu *v);			    /* hv/svm/snp_guest.c */
-int (*rmp_npf_hook)(struct vcpu *v);				    /* hv/svm/snp_guest.c */
 
 static const char *const outcome_names[GUEST_OUTCOME_NR] = {
     [GUEST_PASS] = "pass",	 [GUEST_FAIL] = "fail",	    [GUEST_TRIPLE_FAULT] = "triple_fault",
@@ -183,7 +176,7 @@ static bool snp_msr_native(u32 msr)
 
 static bool snp_vc_instead(struct vcpu *v, u32 code)
 {
-	if (!v->guest->snp || v->sev_es || !vc_inject_hook)
+	if (!v->guest->snp || v->sev_es)
 		return false;
 	if (code == SVM_EXIT_MSR)
 		return !snp_msr_native((u32)v->regs.rcx);
@@ -197,7 +190,7 @@ static enum exit_action handle_cpuid(struct vcpu *v)
 	struct cpuid_res r;
 
 	if (snp_vc_instead(v, SVM_EXIT_CPUID))
-		return (enum exit_action)vc_inject_hook(v, SVM_EXIT_CPUID);
+		return (enum exit_action)snp_inject_vc(v, SVM_EXIT_CPUID);
 	cpuid_guest(&v->guest->cpuid, (u32)rax(v), (u32)v->regs.rcx, &r);
 	set_rax(v, r.eax);
 	v->regs.rbx = r.ebx;
@@ -215,7 +208,7 @@ static enum exit_action handle_msr(struct vcpu *v)
 	int ret;
 
 	if (snp_vc_instead(v, SVM_EXIT_MSR))
-		return (enum exit_action)vc_inject_hook(v, SVM_EXIT_MSR);
+		return (enum exit_action)snp_inject_vc(v, SVM_EXIT_MSR);
 	if (v->vmcb->control.exit_info_1) {
 		val = (rax(v) & 0xffffffffULL) | (v->regs.rdx << 32);
 		ret = msr_guest_write(v, msr, val);
@@ -341,7 +334,7 @@ static enum exit_action handle_ioio(struct vcpu *v)
 	unsigned i;
 
 	if (snp_vc_instead(v, SVM_EXIT_IOIO))
-		return (enum exit_action)vc_inject_hook(v, SVM_EXIT_IOIO);
+		return (enum exit_action)snp_inject_vc(v, SVM_EXIT_IOIO);
 	if (!io.size) {
 		guest_finish(g, GUEST_KILLED, "IOIO exit with no valid size (info1 0x%llx)",
 			     (unsigned long long)v->vmcb->control.exit_info_1);
@@ -392,9 +385,11 @@ static enum exit_action handle_shutdown(struct vcpu *v)
 	return EXIT_STOP;
 }
 
+/* An SNP guest's PVALIDATE is emulated (hv/svm/snp_guest.c); any other #UD
+ * goes back to the guest. */
 static enum exit_action handle_ud(struct vcpu *v)
 {
-	if (ud_hook && ud_hook(v) == 0)
+	if (v->guest->snp && snp_handle_ud(v) == 0)
 		return EXIT_RESUME;
 	vcpu_inject_exception(v, X86_VEC_UD, -1);
 	return EXIT_RESUME;
@@ -416,8 +411,8 @@ static enum exit_action handle_npf(struct vcpu *v)
 	struct svm_npf f = svm_npf_decode(c->exit_info_1, c->exit_info_2);
 
 	/* SNP: the RMP check failed (APM vol 2, 15.36.10), not the NPT walk */
-	if (g->snp && rmp_npf_hook && (c->exit_info_1 & PFERR_GUEST_RMP_MASK))
-		return (enum exit_action)rmp_npf_hook(v);
+	if (g->snp && (c->exit_info_1 & PFERR_GUEST_RMP_MASK))
+		return (enum exit_action)snp_handle_rmp_npf(v);
 	if (g->mem_ops && g->mem_ops->fault &&
 	    g->mem_ops->fault(g, gpa(f.gpa), c->exit_info_1) == 0)
 		return EXIT_RESUME;
@@ -458,9 +453,9 @@ static void sanitize_text(char *s)
  * the guest's GHCB MSR in the VMSA). */
 static enum exit_action handle_vmgexit(struct vcpu *v)
 {
-	if (vmgexit_hook)
-		return (enum exit_action)vmgexit_hook(v);
-	guest_finish(v->guest, GUEST_KILLED, "VMGEXIT without SNP support");
+	if (v->guest->snp)
+		return (enum exit_action)snp_handle_vmgexit(v);
+	guest_finish(v->guest, GUEST_KILLED, "VMGEXIT from a non-SNP guest");
 	return EXIT_STOP;
 }
 
@@ -588,6 +583,18 @@ void guest_fill_info(const struct guest *g, struct hc_info *info_out)
 	*info_out = info;
 }
 
+/* HC_DEV_INFO: the n-th device passed through, as guest_dev_assign recorded
+ * it in the guest (hv/vm/guest_dev.c). */
+static s64 hc_dev_info(struct guest *g, u64 n, u64 where, u64 size)
+{
+	if (n >= g->n_devs)
+		return HC_EINVAL;
+	size = MIN(size, (u64)sizeof(g->devs[n]));
+	if (hc_write(g, HC_DEV_INFO, where, &g->devs[n], size))
+		return HC_EFAULT;
+	return (s64)size;
+}
+
 static s64 hc_get_info(struct vcpu *v, u64 gpa_arg, u64 size)
 {
 	struct guest *g = v->guest;
@@ -625,17 +632,12 @@ s64 hc_dispatch(struct vcpu *v, const struct hc_call *c, int *act)
 		return HC_OK;
 	case HC_GET_INFO:
 		return hc_get_info(v, c->a1, c->a2);
-	case HC_BENCH_MARK:
-		/* Timed by hv/vm/guest.c, which reads the TSC (this file is pure). */
-		if (c->a1 > 2)
-			return HC_EINVAL;
-		v->bench_mark = (s32)c->a1;
-		return HC_OK;
 	case HC_DEV_INFO:
-	case HC_DMA_PHASE:
-		/* Device passthrough (hv/vm/guest_dev.c, hv.efi only). */
-		return dev_hc_hook ? dev_hc_hook(v, c->nr, c->a1, c->a2, c->a3) : HC_ENOSYS;
+		return hc_dev_info(g, c->a1, c->a2, c->a3);
 	default:
+		/* HC_DMA_PHASE, HC_BENCH_MARK: test image only (hv/svm/hc_test.h) */
+		if (hc_is_test_only(c->nr))
+			return hc_test_call(v, c);
 		return HC_ENOSYS;
 	}
 }
@@ -650,10 +652,10 @@ static enum exit_action handle_vmmcall(struct vcpu *v)
 	int act;
 	s64 ret;
 
-	if (g->snp && vmgexit_emul_hook && vmgexit_emul_hook(v))
+	if (g->snp && snp_vmgexit_at_rip(v))
 		return emulate_vmgexit(v);
 	if (snp_vc_instead(v, SVM_EXIT_VMMCALL))
-		return (enum exit_action)vc_inject_hook(v, SVM_EXIT_VMMCALL);
+		return (enum exit_action)snp_inject_vc(v, SVM_EXIT_VMMCALL);
 	if (skip_and_resume(v) == EXIT_STOP)
 		return EXIT_STOP;
 	c = (struct hc_call){rax(v), v->regs.rbx, v->regs.rcx, v->regs.rdx, v->regs.rsi};

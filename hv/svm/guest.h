@@ -5,6 +5,7 @@
 #ifndef HV_GUEST_H
 #define HV_GUEST_H
 
+#include "hv/abi/hypercall.h"
 #include "hv/base/config.h"
 #include "hv/svm/cpuid.h"
 #include "hv/mm/pt.h"
@@ -85,6 +86,11 @@ struct guest {
 	/* emulated devices and MSRs */
 	u8 uart_lcr, uart_ier, uart_mcr, uart_scr;
 	u64 ghcb_msr;
+	/* Devices passed through (HC_DEV_INFO answers from here, hv/svm/exits.c):
+	 * filled by guest_dev_assign (hv/vm/guest_dev.c) once every device of
+	 * the guest is attached, cleared by guest_dev_put. */
+	struct hc_dev_info devs[CFG_MAX_DEVICES];
+	u32 n_devs;
 	char con_line[GUEST_CON_LINE + 1];
 	u32 con_len;
 	/* results */
@@ -96,8 +102,9 @@ struct guest {
 	u64 exits_total; /* copied from the vCPU when it is destroyed */
 	u64 exit_counts[EXIT_STAT_NR];
 	u64 slices;
-	/* make bench (HC_BENCH_MARK): round trips per second of CPUID exits
-	 * through the full dispatcher and of bare VMRUNs; 0 if not measured. */
+	/* make bench (HC_BENCH_MARK, test image only): round trips per second
+	 * of CPUID exits through the full dispatcher and of bare VMRUNs; 0 if
+	 * not measured. */
 	u64 bench_full_per_s, bench_bare_per_s;
 	/* Memory summary taken by mem_ops->report before the guest's memory
 	 * goes (printed in the final table). */
@@ -142,11 +149,8 @@ int hc_write(struct guest *g, u64 nr, u64 ga, const void *buf, u64 len);
 int guest_read_str(struct guest *g, gpa_t gpa, char *buf, u64 max);
 
 /* ---- exit handling (hv/svm/exits.c) ---- */
+/* SNP guests (g->snp) go to hv/svm/snp_guest.c, called directly. */
 enum exit_action svm_handle_exit(struct vcpu *v);
-/* Hooks for the SNP work: set to non-NULL to take over. Return as the
- * handlers do; NULL means the default behaviour (docs/svm.md). */
-extern int (*ghcb_msr_hook)(struct vcpu *v, u64 val); /* WRMSR GHCB, 0 = handled */
-extern int (*ud_hook)(struct vcpu *v);		      /* #UD, 0 = emulated */
 
 /* ---- lifecycle and scheduler (hv/vm/guest.c, hypervisor only) ---- */
 /* Creates every guest of cfg (images from bi->files) on the SNP platform snp

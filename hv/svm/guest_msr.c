@@ -3,9 +3,9 @@
  * Policy: the MSRs that the VMCB save area holds and VMLOAD/VMSAVE switch
  * (FS/GS/KernelGS bases, STAR/LSTAR/CSTAR/SFMASK, SYSENTER_*) pass through;
  * EFER and PAT are emulated on the VMCB copy (EFER.SVME stays set and is
- * hidden); SEV_STATUS reads the guest's SNP mode; the GHCB MSR is stored
- * (and handed to ghcb_msr_hook, the SNP MSR protocol, when set). Any other
- * MSR raises #GP in the guest. */
+ * hidden); SEV_STATUS reads the guest's SNP mode; the GHCB MSR of an SNP
+ * guest is stored (the MSR protocol runs at VMGEXIT, hv/svm/snp_guest.c).
+ * Any other MSR raises #GP in the guest. */
 #include "hv/svm/guest_msr.h"
 
 #include "hv/arch/x86/msr.h"
@@ -30,8 +30,6 @@ static const u32 msr_passthrough[] = {
     MSR_GS_BASE,
     MSR_KERNEL_GS_BASE,
 };
-
-int (*ghcb_msr_hook)(struct vcpu *v, u64 val);
 
 void msrpm_build(u8 *msrpm)
 {
@@ -105,8 +103,6 @@ int msr_guest_write(struct vcpu *v, u32 msr, u64 val)
 		if (!g->snp)
 			return -EPERM;
 		g->ghcb_msr = val;
-		if (ghcb_msr_hook)
-			return ghcb_msr_hook(v, val);
 		return 0;
 	default:
 		return -EPERM;

@@ -1029,11 +1029,6 @@ int snp_handle_vmgexit(struct vcpu *v)
 
 /* ---- lifecycle ---------------------------------------------------------------------- */
 
-static int ud_entry(struct vcpu *v)
-{
-	return snp_handle_ud(v);
-}
-
 int snp_guest_init(struct guest *g, const struct snp_backend *be)
 {
 	struct snp_guest *s;
@@ -1045,11 +1040,6 @@ int snp_guest_init(struct guest *g, const struct snp_backend *be)
 	s->g = g;
 	s->be = be;
 	s->active = true;
-	ud_hook = ud_entry;
-	vmgexit_hook = snp_handle_vmgexit;
-	vmgexit_emul_hook = snp_vmgexit_at_rip;
-	vc_inject_hook = snp_inject_vc;
-	rmp_npf_hook = snp_handle_rmp_npf;
 	pr_info("snp: guest %s: SNP protocol on, page states through %s\n", g->name, be->name);
 	return 0;
 }

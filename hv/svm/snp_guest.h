@@ -123,24 +123,25 @@ struct snp_guest {
 bool snp_insn_is_pvalidate(const u8 *b, unsigned len);
 bool snp_insn_is_vmgexit(const u8 *b, unsigned len);
 
-/* Sets up SNP handling for g (g->snp) with backend be: hooks ud_hook and
- * vmgexit_hook. 0 or negative errno (the guest is not started). */
+/* Sets up SNP handling for g (g->snp) with backend be; the exit handlers of
+ * hv/svm/exits.c call the snp_handle_* functions below for every guest with
+ * g->snp. 0 or negative errno (the guest is not started). */
 int snp_guest_init(struct guest *g, const struct snp_backend *be);
 /* Prints the guest's SNP figures and the final check; frees backend state. */
 void snp_guest_fini(struct guest *g);
 /* NULL for a guest without SNP state. */
 struct snp_guest *snp_guest_of(struct guest *g);
 
-/* ud_hook: 0 = PVALIDATE emulated (or an exception injected for it),
+/* #UD of an SNP guest: 0 = PVALIDATE emulated (or an exception injected for it),
  * -ENOENT = not PVALIDATE (the caller injects #UD). */
 int snp_handle_ud(struct vcpu *v);
-/* vmgexit_hook: exit 0x403 (hardware or emulate_vmgexit); an enum
+/* Exit 0x403 (hardware or emulate_vmgexit); an enum
  * exit_action. The GHCB MSR value is read from and answered in
  * vmcb->control.ghcb_gpa. */
 int snp_handle_vmgexit(struct vcpu *v);
-/* vmgexit_emul_hook (emulation): the instruction at RIP is F3 0F 01 D9. */
+/* VMMCALL exit of an SNP guest (emulation): the instruction at RIP is F3 0F 01 D9. */
 bool snp_vmgexit_at_rip(struct vcpu *v);
-/* rmp_npf_hook: a nested page fault with the RMP bit (EXITINFO1 bit 31):
+/* A nested page fault of an SNP guest with the RMP bit (EXITINFO1 bit 31):
  * SIZEM -> split (PSMASH) and resume; wrong page state or VMPL -> the guest
  * is killed with the GPA, the page's state and the decode. An enum
  * exit_action. The PVALIDATE emulation's SIZEM fault takes the same path. */
@@ -184,11 +185,5 @@ struct hc_call {
 	u64 nr, a1, a2, a3, a4; /* RAX, RBX, RCX, RDX, RSI */
 };
 s64 hc_dispatch(struct vcpu *v, const struct hc_call *c, int *act);
-
-/* Exit-dispatch hooks for VMGEXIT (hv/svm/exits.c). */
-extern int (*vc_inject_hook)(struct vcpu *v, u32 exit_code);
-extern int (*vmgexit_hook)(struct vcpu *v);
-extern bool (*vmgexit_emul_hook)(struct vcpu *v);
-extern int (*rmp_npf_hook)(struct vcpu *v);
 
 #endif

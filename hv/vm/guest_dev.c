@@ -11,10 +11,9 @@
  * BAR0 goes into the guest's NPT only (gmem_map_mmio: uncached, NX); no
  * domain maps it, so there is no peer-to-peer path.
  *
- * HC_DMA_PHASE: the hypervisor checksums every pmem frame except the running
- * guest's data frames and vCPU pages (its heap, page tables, RMP, IOMMU
- * structures, free frames, other guests' memory and tables) when the guest
- * begins its DMA phase and again when it ends it, and reports what changed. */
+ * What a guest may learn of its devices (HC_DEV_INFO) is copied into struct
+ * guest (g->devs), where hv/svm/exits.c answers it. HC_DMA_PHASE, which
+ * checksums memory around a guest's DMA, is test-only: hv/scenarios/hc_test.c. */
 #include "hv/vm/guest_dev.h"
 
 #include <errno.h>
@@ -26,10 +25,7 @@
 #include "hv/vm/guest_gmem.h"
 #include "hv/abi/hypercall.h"
 #include "hv/base/log.h"
-#include "hv/base/mem.h"
-#include "hv/mm/pmem.h"
 #include "hv/base/report.h"
-#include "snp/platform.h"
 #include "iommu/amdvi_fmt.h"
 #include "iommu/iommu.h"
 
@@ -71,9 +67,6 @@ struct gdevs {
 	unsigned n;
 	struct gdev d[CFG_MAX_DEVICES];
 	u16 dom_id[2]; /* [trusted]: 0 = none */
-	/* HC_DMA_PHASE */
-	bool phase;
-	u64 phase_slices;
 };
 
 static struct gdevs gd[CFG_MAX_GUESTS];
@@ -81,7 +74,7 @@ static struct gdevs gd[CFG_MAX_GUESTS];
  * and checksums: registered by guest_dev_assign, dropped by guest_dev_put. */
 static struct guest *known[CFG_MAX_GUESTS];
 
-static struct guest *guest_by_index(unsigned i)
+struct guest *guest_dev_live(unsigned i)
 {
 	return i < CFG_MAX_GUESTS ? known[i] : NULL;
 }
@@ -175,12 +168,29 @@ static int validate(struct guest *g, struct gdevs *s)
 	return 0;
 }
 
-static s64 dev_hc(struct vcpu *v, u64 nr, u64 a1, u64 a2, u64 a3);
-
 /* DTE Mode of a gmem domain: its own table's, or the NPT's when shared. */
 static unsigned dom_levels(const struct gmem *gm, const struct gmem_domain *dom)
 {
 	return dom->shared ? gm->npt.levels : dom->pt.levels;
+}
+
+/* What HC_DEV_INFO tells the guest (hv/svm/exits.c answers from g->devs). */
+static void record_dev_info(struct guest *g, const struct gdevs *s)
+{
+	memset(g->devs, 0, sizeof(g->devs));
+	for (unsigned i = 0; i < s->n; i++) {
+		const struct gdev *d = &s->d[i];
+		struct hc_dev_info *info = &g->devs[i];
+
+		info->bdf = d->bdf;
+		info->vendor = d->pd->vendor;
+		info->device = d->pd->device;
+		info->trusted = d->trusted;
+		info->count = s->n;
+		info->bar0_gpa = gpa_val(d->bar_gpa);
+		info->bar0_size = d->bar_size;
+	}
+	g->n_devs = s->n;
 }
 
 int guest_dev_assign(struct guest *g)
@@ -192,7 +202,6 @@ int guest_dev_assign(struct guest *g)
 
 	if (g->id < CFG_MAX_GUESTS)
 		known[g->id] = g;
-	dev_hc_hook = dev_hc;
 	if (!g->cfg || !g->cfg->n_devices)
 		return 0;
 	if (g->id >= CFG_MAX_GUESTS || !gm)
@@ -266,6 +275,7 @@ int guest_dev_assign(struct guest *g)
 			(unsigned long long)(d->bar_size >> 10),
 			(unsigned long long)gpa_val(d->bar_gpa));
 	}
+	record_dev_info(g, s);
 	return 0;
 }
 
@@ -312,208 +322,11 @@ void guest_dev_put(struct guest *g)
 
 	if (g->id < CFG_MAX_GUESTS && known[g->id] == g)
 		known[g->id] = NULL;
+	g->n_devs = 0;
 	if (!s)
 		return;
 	for (int t = 0; t < 2; t++)
 		if (s->dom_id[t])
 			iommu_domain_id_free(s->dom_id[t]);
 	memset(s, 0, sizeof(*s));
-}
-
-/* ---- hypercalls ---------------------------------------------------------------------- */
-
-static s64 hc_dev_info(struct guest *g, u64 n, u64 where, u64 size)
-{
-	struct gdevs *s = gd_of(g);
-	struct hc_dev_info info;
-	const struct gdev *d;
-
-	if (!s || n >= s->n)
-		return HC_EINVAL;
-	d = &s->d[n];
-	memset(&info, 0, sizeof(info));
-	info.bdf = d->bdf;
-	info.vendor = d->pd->vendor;
-	info.device = d->pd->device;
-	info.trusted = d->trusted;
-	info.count = s->n;
-	info.bar0_gpa = gpa_val(d->bar_gpa);
-	info.bar0_size = d->bar_size;
-	size = MIN(size, (u64)sizeof(info));
-	if (hc_write(g, HC_DEV_INFO, where, &info, size))
-		return HC_EFAULT;
-	return (s64)size;
-}
-
-/* Per pmem owner: a hash of its frames' contents and how many there are. */
-static u64 sum_before[256], sum_after[256], pages_before[256], pages_after[256];
-
-static bool phase_skips(u8 own, u8 skip_mem, u8 skip_vcpu)
-{
-	return own == PMEM_OWNER_NOT_RAM || own == skip_mem || own == skip_vcpu;
-}
-
-/* Page-table pages the CPU walks: the processor sets Accessed/Dirty (bits 5
- * and 6, APM vol 2, 5.4.1 and 15.25.5) on its own; those bits are not DMA. */
-static bool ad_masked(u8 own)
-{
-	const char *n = pmem_owner_name(own);
-	size_t l = strlen(n);
-
-	return !strcmp(n, "hv-pagetables") || (l > 4 && !strcmp(n + l - 4, "-npt"));
-}
-
-static void checksum_all(u8 skip_mem, u8 skip_vcpu, u64 *sum, u64 *pages)
-{
-	u64 end = spa_val(pmem_span_end()), mask[256];
-
-	for (unsigned o = 0; o < 256; o++)
-		mask[o] = ad_masked((u8)o) ? ~0x60ULL : ~0ULL;
-
-	memset(sum, 0, 256 * sizeof(u64));
-	memset(pages, 0, 256 * sizeof(u64));
-	for (u64 pa = spa_val(pmem_span_base()); pa < end; pa += PAGE_SIZE) {
-		u8 own = pmem_owner_of(spa(pa));
-		const u64 *w;
-		u64 h = pa;
-
-		if (phase_skips(own, skip_mem, skip_vcpu))
-			continue;
-		w = phys_ptr(spa(pa));
-		for (unsigned i = 0; i < PAGE_SIZE / 8; i += 4)
-			h = (h ^ (w[i] & mask[own]) ^ ((w[i + 1] & mask[own]) << 1) ^
-			     ((w[i + 2] & mask[own]) << 2) ^ ((w[i + 3] & mask[own]) << 3)) *
-			    0x100000001b3ULL;
-		sum[own] = (sum[own] ^ h) * 0xff51afd7ed558ccdULL + pa;
-		pages[own]++;
-	}
-}
-
-/* The addresses a guest may aim its DMA at to prove isolation: hypervisor
- * structures and another guest's frames as IOVAs (SPAs: test ABI, documented),
- * and GPAs beyond its RAM. */
-static unsigned fill_targets(struct guest *g, struct hc_dma_targets *t)
-{
-	struct gmem *gm = guest_gmem(g);
-	unsigned n = 0;
-
-#define TGT(a, k, w)                                                                               \
-	do {                                                                                       \
-		if (n < HC_DMA_TARGETS_MAX) {                                                      \
-			t->t[n].addr = (a);                                                        \
-			t->t[n].kind = (k);                                                        \
-			snprintf(t->t[n].what, sizeof(t->t[n].what), "%s", (w));                   \
-			n++;                                                                       \
-		}                                                                                  \
-	} while (0)
-	TGT(g->mem_size, HC_DMA_T_GPA, "gpa-beyond-ram");
-	TGT(g->mem_size + 7 * PAGE_SIZE, HC_DMA_T_GPA, "gpa-beyond-ram+7p");
-	if (gm) {
-		TGT(spa_val(virt_to_phys(hva_from_ptr(gm->ledger))), HC_DMA_T_HV, "hv-heap-ledger");
-		TGT(spa_val(pt_root(&gm->npt)), HC_DMA_T_HV, "own-npt-root");
-		if (gm->nr_dom)
-			TGT(spa_val(gmem_domain_root(gm, &gm->dom[0])), HC_DMA_T_HV,
-			    "own-iommu-root");
-	}
-	TGT(spa_val(iommu.hw.dev_table), HC_DMA_T_HV, "iommu-dev-table");
-	TGT(spa_val(iommu.hw.cmd_buf), HC_DMA_T_HV, "iommu-cmd-ring");
-	if (g->plat->enabled)
-		TGT(spa_val(g->plat->rmp.base), HC_DMA_T_HV, "rmp-table");
-	/* Other live guests: a frame of theirs by SPA, and their GPA range beyond
-	 * ours in our own address space. */
-	for (unsigned i = 0; i < CFG_MAX_GUESTS; i++) {
-		struct guest *og = guest_by_index(i);
-		struct gmem *ogm;
-		struct gmem_rec r;
-
-		if (!og || og == g || !(ogm = guest_gmem(og)))
-			continue;
-		if (!gmem_lookup(ogm, gpa(HUGE_SIZE), &r))
-			TGT(spa_val(r.spa), HC_DMA_T_GUEST, "other-guest-frame");
-		if (og->mem_size > g->mem_size)
-			TGT(og->mem_size - HUGE_SIZE, HC_DMA_T_GUEST, "other-guest-gpa");
-	}
-#undef TGT
-	t->n = n;
-	return n;
-}
-
-static s64 hc_dma_phase(struct guest *g, u64 op, u64 where, u64 size)
-{
-	struct gdevs *s = gd_of(g);
-	struct gmem *gm = guest_gmem(g);
-	static struct hc_dma_targets t;
-	u64 changed = 0, bytes = 0, other = 0, hvb = 0;
-	char name[64], first[64] = "";
-
-	if (!s || !gm)
-		return HC_EINVAL;
-	if (op == HC_DMA_BEGIN) {
-		if (s->phase)
-			return HC_EINVAL;
-		memset(&t, 0, sizeof(t));
-		fill_targets(g, &t);
-		if (where && hc_write(g, HC_DMA_PHASE, where, &t, MIN(size, (u64)sizeof(t))))
-			return HC_EFAULT;
-		s->phase = true;
-		s->phase_slices = g->slices;
-		/* Last: nothing the hypervisor does from here to the guest's next
-		 * exit writes the frames summed (no printing, no allocation). */
-		checksum_all(gm->own_mem, g->owner, sum_before, pages_before);
-		return (s64)t.n;
-	}
-	if (op != HC_DMA_END || !s->phase)
-		return HC_EINVAL;
-	checksum_all(gm->own_mem, g->owner, sum_after, pages_after);
-	s->phase = false;
-	for (unsigned o = 0; o < 256; o++) {
-		bool is_guest = false;
-		const char *on = pmem_owner_name((u8)o);
-
-		if (!pages_before[o] && !pages_after[o])
-			continue;
-		bytes += pages_after[o] * PAGE_SIZE;
-		/* another guest's frames or tables ("g<name>-...") or vCPU pages */
-		for (unsigned i = 0; i < CFG_MAX_GUESTS; i++) {
-			struct guest *og = guest_by_index(i);
-			struct gmem *ogm;
-
-			if (og && og != g && (ogm = guest_gmem(og)) &&
-			    (o == ogm->own_mem || o == ogm->own_npt || o == ogm->own_iommu ||
-			     o == og->owner))
-				is_guest = true;
-		}
-		if (is_guest)
-			other += pages_after[o] * PAGE_SIZE;
-		else
-			hvb += pages_after[o] * PAGE_SIZE;
-		if (sum_before[o] != sum_after[o] || pages_before[o] != pages_after[o]) {
-			changed++;
-			if (!first[0])
-				snprintf(first, sizeof(first), "%s", on);
-		}
-	}
-	snprintf(name, sizeof(name), "dev.%s.dma_phase_memory_unchanged", g->name);
-	report_check(!changed, name,
-		     "%llu KiB hypervisor/free + %llu KiB other guests checksummed around the DMA "
-		     "phase (%llu owners changed%s%s; %llu slice ends in between)",
-		     (unsigned long long)(hvb >> 10), (unsigned long long)(other >> 10),
-		     (unsigned long long)changed, first[0] ? ", first " : "", first,
-		     (unsigned long long)(g->slices - s->phase_slices));
-	report_metric("dev.dma_phase_checksum_bytes", bytes, "bytes");
-	return (s64)changed;
-}
-
-static s64 dev_hc(struct vcpu *v, u64 nr, u64 a1, u64 a2, u64 a3)
-{
-	struct guest *g = v->guest;
-
-	switch (nr) {
-	case HC_DEV_INFO:
-		return hc_dev_info(g, a1, a2, a3);
-	case HC_DMA_PHASE:
-		return hc_dma_phase(g, a1, a2, a3);
-	default:
-		return HC_ENOSYS;
-	}
 }

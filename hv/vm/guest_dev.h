@@ -13,15 +13,14 @@
  *                         DTEs blocked, each domain invalidated and waited
  *                         for, BARs unmapped from the NPT.
  *   guest_dev_put(g)      after gmem was destroyed: domain IDs freed.
- * Hypercalls HC_DEV_INFO and HC_DMA_PHASE reach dev_hc_hook (hv/svm/exits.c is
- * pure code; the hook is set by hv/vm/guest_dev.c in hv.efi only). */
+ * HC_DEV_INFO is answered by hv/svm/exits.c from g->devs, which
+ * guest_dev_assign fills; HC_DMA_PHASE is test-only (hv/scenarios/hc_test.c). */
 #ifndef HV_GUEST_DEV_H
 #define HV_GUEST_DEV_H
 
 #include "hv/base/types.h"
 
 struct guest;
-struct vcpu;
 
 /* Where a guest finds its devices' BAR0 (docs/devices.md): above 3.5 GiB,
  * or above the guest's RAM rounded up to 1 GiB when that is higher. */
@@ -35,7 +34,9 @@ int guest_dev_assign(struct guest *g);
 void guest_dev_detach(struct guest *g);
 void guest_dev_put(struct guest *g);
 
-/* hv/svm/exits.c: HC_DEV_INFO / HC_DMA_PHASE go here (NULL: HC_ENOSYS). */
-extern s64 (*dev_hc_hook)(struct vcpu *v, u64 nr, u64 a1, u64 a2, u64 a3);
+/* The live guest with id i (registered by guest_dev_assign, with or without
+ * devices, until guest_dev_put), or NULL: for HC_DMA_PHASE's cross-guest
+ * targets and checksums (hv/scenarios/hc_test.c). */
+struct guest *guest_dev_live(unsigned i);
 
 #endif

@@ -8,6 +8,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 
 # 1. The real image passes.
 sh tools/check-link.sh "$B/hv.so" || fail "check-link rejects the real hv.so"
+sh tools/check-link.sh "$B/hv-test.so" || fail "check-link rejects the real hv-test.so"
 
 # 2. An object with SSE instructions is rejected.
 printf 'double f(double a, double b) { return a * b + 1.0; }\n' > "$T/sse.c"

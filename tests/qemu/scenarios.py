@@ -1,4 +1,5 @@
-"""QEMU scenario runner: boots hv.efi once per scenario file and judges it.
+"""QEMU scenario runner: boots the test image hv-test.efi once per scenario
+file and judges it.
 
 A scenario is a file tests/qemu/<name>.cfg: an hv.cfg (docs/config.md) whose
 comment lines starting with '#!' are directives for this runner:
@@ -8,6 +9,9 @@ comment lines starting with '#!' are directives for this runner:
   #! qemu: ARGS                                extra QEMU arguments
   #! devices: DEV [DEV ...]                    -device list (default: one edu)
   #! mem: SIZE   #! smp: N   #! cpu: MODEL     machine overrides
+  #! image: hv.efi|hv-test.efi                  the image to boot (default the
+                                               test image; hv.efi: the image
+                                               for hardware, guests only)
   #! expect-check: NAME                        this check must appear (PASS,
                                                or FAIL with expect: fail)
   #! expect-line: REGEX                        a serial line must match
@@ -61,7 +65,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 def parse_directives(path):
     d = {"expect": "pass", "timeout": 120.0, "qemu": "", "devices": None, "mem": None,
          "smp": None, "cpu": None, "expect_check": [], "expect_line": [], "expect_guest": [],
-         "expect_digest": [], "xcheck_dump": []}
+         "expect_digest": [], "xcheck_dump": [], "image": qemu_run.TEST_IMAGE}
     with open(path) as f:
         for line in f:
             m = re.match(r"^#!\s*([a-z-]+)\s*:\s*(.*?)\s*$", line)
@@ -80,6 +84,10 @@ def parse_directives(path):
                 d["devices"] = v.split()
             elif k in ("mem", "smp", "cpu"):
                 d[k] = v
+            elif k == "image":
+                if v not in qemu_run.IMAGES:
+                    raise ValueError(f"{path}: unknown image '{v}'")
+                d["image"] = v
             elif k == "expect-check":
                 d["expect_check"].append(v)
             elif k == "expect-line":
@@ -317,7 +325,7 @@ def boot_with_dumps(build, name, path, d):
     try:
         return qemu_run.boot(build, path, timeout=d["timeout"], extra=d["qemu"], mem=d["mem"],
                              cpu=d["cpu"], smp=d["smp"], devices=d["devices"], dump_dir=ddir,
-                             dump_tags=tags, on_dump=on_dump)
+                             dump_tags=tags, on_dump=on_dump, image=d["image"])
     finally:
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -332,7 +340,8 @@ def run_one(build, name, path):
         res = boot_with_dumps(build, name, path, d)
     else:
         res = qemu_run.boot(build, path, timeout=d["timeout"], extra=d["qemu"], mem=d["mem"],
-                            cpu=d["cpu"], smp=d["smp"], devices=d["devices"])
+                            cpu=d["cpu"], smp=d["smp"], devices=d["devices"],
+                            image=d["image"])
     if os.environ.get("SNPV_VERBOSE"):
         print("\n".join(res.lines))
     ok, why, nchecks = judge(d, res, build)
@@ -372,7 +381,8 @@ def run_bench(build):
     for f in files:
         d = parse_directives(f)
         res = qemu_run.boot(build, f, timeout=d["timeout"], extra=d["qemu"], mem=d["mem"],
-                            cpu=d["cpu"], smp=d["smp"], devices=d["devices"])
+                            cpu=d["cpu"], smp=d["smp"], devices=d["devices"],
+                            image=d["image"])
         name = os.path.basename(f)[:-4]
         ok, why, _ = judge(d, res, build)
         print(f"== {name}: {'ok' if ok else 'FAILED: ' + why}")

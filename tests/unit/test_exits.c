@@ -90,8 +90,6 @@ static int setup(void **state)
 	vmcb.save.rip = 0x2000;
 	vmcb.save.efer = EFER_SVME;
 	fault_calls = 0;
-	ud_hook = NULL;
-	ghcb_msr_hook = NULL;
 	return 0;
 }
 
@@ -315,20 +313,41 @@ static void test_exceptions_and_hidden(void **state)
 	assert_int_equal(guest.outcome, GUEST_RUNNING);
 }
 
-static int ud_emulated(struct vcpu *v)
+/* The SNP handlers are called for guests with g->snp, no hook involved
+ * (the PVALIDATE emulation itself: tests/unit/test_snp_guest.c). A guest
+ * marked SNP without SNP state (snp_guest_init never ran) gets nothing
+ * emulated: #UD goes back, VMGEXIT and #VC-raising exits end it. */
+static void test_snp_dispatch_without_state(void **state)
 {
-	v->vmcb->save.rip += 4;
-	return 0;
-}
+	static const u8 pvalidate[] = {0xf2, 0x0f, 0x01, 0xff};
 
-static void test_ud_hook(void **state)
-{
 	(void)state;
-	ud_hook = ud_emulated;
+	guest.snp = true;
+	memcpy(guest_ram + 0x2000, pvalidate, sizeof(pvalidate));
 	assert_int_equal(do_exit(SVM_EXIT_EXCP_UD, 0, 0), EXIT_RESUME);
-	assert_int_equal(vmcb.control.event_inj, 0);
-	assert_int_equal(vmcb.save.rip, 0x2004);
-	ud_hook = NULL;
+	assert_int_equal(vmcb.control.event_inj, SVM_EVTINJ_VALID | (3 << 8) | X86_VEC_UD);
+	assert_int_equal(vmcb.save.rip, 0x2000);
+	assert_int_equal(guest.outcome, GUEST_RUNNING);
+	/* CPUID of an SNP guest raises #VC (emulated SNP): no SNP state, killed */
+	vmcb.save.rax = 0;
+	assert_int_equal(do_exit(SVM_EXIT_CPUID, 0, 0), EXIT_STOP);
+	assert_int_equal(guest.outcome, GUEST_KILLED);
+	assert_non_null(strstr(guest.detail, "no #VC for exit 0x72"));
+	setup(NULL);
+	guest.snp = true;
+	assert_int_equal(do_exit(SVM_EXIT_VMGEXIT, 0, 0), EXIT_STOP);
+	assert_int_equal(guest.outcome, GUEST_KILLED);
+	assert_non_null(strstr(guest.detail, "VMGEXIT from a non-SNP guest"));
+	/* a plain guest's VMGEXIT never reaches the SNP code */
+	setup(NULL);
+	assert_int_equal(do_exit(SVM_EXIT_VMGEXIT, 0, 0), EXIT_STOP);
+	assert_non_null(strstr(guest.detail, "VMGEXIT from a non-SNP guest"));
+	/* a plain guest's NPF with the RMP bit is an ordinary NPF */
+	setup(NULL);
+	assert_int_equal(
+	    do_exit(SVM_EXIT_NPF, PFERR_GUEST_RMP_MASK | PFERR_GUEST_FINAL_MASK, 0x9000),
+	    EXIT_RESUME);
+	assert_int_equal(fault_calls, 1);
 }
 
 static void test_reinject(void **state)
@@ -449,6 +468,52 @@ static void test_hc_exit_pass_yield_info(void **state)
 	assert_string_equal(guest_outcome_name(GUEST_TIMEOUT), "timeout");
 }
 
+/* HC_DEV_INFO from the guest's own record (filled by hv/vm/guest_dev.c). */
+static void test_hc_dev_info(void **state)
+{
+	struct hc_dev_info out;
+
+	(void)state;
+	assert_int_equal((s64)hypercall(HC_DEV_INFO, 0, 0x6000, sizeof(out), NULL), HC_EINVAL);
+	guest.n_devs = 2;
+	guest.devs[1] = (struct hc_dev_info){.bdf = 0x20,
+					     .vendor = 0x1234,
+					     .device = 0x11e8,
+					     .trusted = 1,
+					     .count = 2,
+					     .bar0_gpa = 0xe1000000ULL,
+					     .bar0_size = 0x100000};
+	assert_int_equal(hypercall(HC_DEV_INFO, 1, 0x6000, sizeof(out), NULL), sizeof(out));
+	memcpy(&out, guest_ram + 0x6000, sizeof(out));
+	assert_memory_equal(&out, &guest.devs[1], sizeof(out));
+	/* short buffer: only that many bytes */
+	memset(guest_ram + 0x7000, 0xee, 16);
+	assert_int_equal(hypercall(HC_DEV_INFO, 1, 0x7000, 4, NULL), 4);
+	assert_int_equal(guest_ram[0x7000], 0x20);
+	assert_int_equal(guest_ram[0x7004], 0xee);
+	assert_int_equal((s64)hypercall(HC_DEV_INFO, 2, 0x6000, sizeof(out), NULL), HC_EINVAL);
+	assert_int_equal((s64)hypercall(HC_DEV_INFO, 0, MEM_SIZE - 8, sizeof(out), NULL),
+			 HC_EFAULT);
+	assert_int_equal(guest.outcome, GUEST_RUNNING);
+}
+
+/* HC_DMA_PHASE and HC_BENCH_MARK are test-image only: the host library, like
+ * the hardware image, links hv/svm/hc_test_none.c (HC_ENOSYS, no effect). */
+static void test_hc_test_only(void **state)
+{
+	enum exit_action a;
+
+	(void)state;
+	vcpu.bench_mark = -1;
+	assert_int_equal((s64)hypercall(HC_BENCH_MARK, 1, 0, 0, &a), HC_ENOSYS);
+	assert_int_equal(a, EXIT_RESUME);
+	assert_int_equal(vcpu.bench_mark, -1);
+	assert_int_equal(vmcb.save.rip, 0x2003);
+	assert_int_equal((s64)hypercall(HC_DMA_PHASE, HC_DMA_BEGIN, 0x6000, 64, NULL), HC_ENOSYS);
+	assert_int_equal((s64)hypercall(HC_DMA_PHASE, HC_DMA_END, 0, 0, NULL), HC_ENOSYS);
+	assert_int_equal(guest.outcome, GUEST_RUNNING);
+}
+
 /* SEV-ES/SNP on hardware: only automatic exits are handled, RIP and the
  * GPRs are never touched, the others end the guest with a clear reason. */
 static void test_sev_es_exits(void **state)
@@ -507,12 +572,14 @@ int main(void)
 	    cmocka_unit_test_setup(test_hlt_shutdown_intr, setup),
 	    cmocka_unit_test_setup(test_npf, setup),
 	    cmocka_unit_test_setup(test_exceptions_and_hidden, setup),
-	    cmocka_unit_test_setup(test_ud_hook, setup),
+	    cmocka_unit_test_setup(test_snp_dispatch_without_state, setup),
 	    cmocka_unit_test_setup(test_reinject, setup),
 	    cmocka_unit_test_setup(test_failed_vmrun_and_unknown, setup),
 	    cmocka_unit_test_setup(test_hc_puts, setup),
 	    cmocka_unit_test_setup(test_hc_test_result_and_exit, setup),
 	    cmocka_unit_test_setup(test_hc_exit_pass_yield_info, setup),
+	    cmocka_unit_test_setup(test_hc_dev_info, setup),
+	    cmocka_unit_test_setup(test_hc_test_only, setup),
 	    cmocka_unit_test_setup(test_sev_es_exits, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -214,6 +214,26 @@ static void test_pvalidate(void **state)
 	assert_int_equal(vmcb.save.rip, 0x1000);
 }
 
+/* The #UD exit of an SNP guest reaches the PVALIDATE emulation directly
+ * (g->snp, no hook): emulated, nothing injected, RIP past the 4 bytes. The
+ * same bytes in a plain guest are an ordinary #UD. */
+static void test_ud_dispatch(void **state)
+{
+	(void)state;
+	put_insn(0x1000, pv, 4);
+	assign(0x5000);
+	assert_int_equal(exit_ud(0x5000, 0, 1), EXIT_RESUME);
+	assert_int_equal(vmcb.control.event_inj, 0);
+	assert_int_equal(vmcb.save.rip, 0x1004);
+	assert_int_equal(snp_guest_of(&guest)->st.pvalidate, 1);
+	guest.snp = false;
+	assert_int_equal(exit_ud(0x5000, 0, 1), EXIT_RESUME);
+	assert_int_equal(vmcb.control.event_inj & SVM_EVTINJ_VEC_MASK, X86_VEC_UD);
+	assert_int_equal(vmcb.save.rip, 0x1000);
+	guest.snp = true;
+	assert_int_equal(snp_guest_of(&guest)->st.pvalidate, 1);
+}
+
 /* 4-level tables in guest memory: VA 0x40201000 -> GPA 0x8000 (4K leaf),
  * VA 0x40400000 -> GPA 0 (2M leaf); A/D and AVL bits set as a guest may. */
 static void test_guest_walk(void **state)
@@ -862,6 +882,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_decode),
 	    cmocka_unit_test_setup_teardown(test_pvalidate, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ud_dispatch, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_guest_walk, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_guest_walk_cbit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_msr_protocol, setup, teardown),
