@@ -151,6 +151,7 @@ dpkg-deb -x "$bdeb" "$BROOT"
 [ -x "$BROOT/bin/busybox" ] || die "$bdeb holds no bin/busybox"
 # The top-level Makefile includes every *.d under build/ as a dependency
 # file: drop the packages' *.d folders and files (conf-hooks.d, postinst.d).
+mkdir -p "$KROOT"
 find "$KROOT" "$BROOT" -depth -name '*.d' -exec rm -rf {} +
 dpkg-deb -f "$bdeb" Version >"$OUT/busybox.version"
 say "busybox: $BUSYBOX_PKG $(cat "$OUT/busybox.version")"
