@@ -2,3 +2,7 @@
 # to gmem, the SNP launch sequence, device assignment (docs/svm.md,
 # docs/devices.md), memory dumps for the offline checker (docs/xcheck-dump.md).
 HV_SRCS += hv/vm/guest.c hv/vm/guest_gmem.c hv/vm/guest_dev.c hv/vm/dump.c
+# Pure: the bzImage loader (64-bit boot protocol, docs/linux.md).
+PURE_SRCS += hv/vm/linux_boot.c
+UNIT_TESTS += linux_boot
+FUZZ_TARGETS += linux_boot

@@ -1,0 +1,91 @@
+#!/bin/sh
+# /init of the Linux guest's initramfs (tools/fetch-linux.sh, docs/linux.md).
+# Prints result lines starting with "@@ " for tools/linux_direct.py and, later,
+# the hypervisor's runner:
+#   @@ LINUX-INIT uptime_cs=<n>                 /init started (kernel uptime, 1/100 s)
+#   @@ LINUX-UNAME <release>                    uname -r
+#   @@ NVME-NONE                                no /dev/nvme0n1
+#   @@ NVME-READ-START / NVME-READ-END bytes=<n> cs=<n>   <passes> full O_DIRECT reads
+#   @@ NVME-SHA256 <hex> <bytes>                 the whole disk's SHA-256
+#   @@ NVME-WRITE PASS|FAIL off=<n> len=<n> [why]
+#   @@ LINUX-DONE                               then poweroff -f
+# Parameters from the kernel command line: snpv.seed=<8 hex> (pattern tag),
+# snpv.wr_off=<bytes>, snpv.wr_len=<bytes> (both multiples of 4096),
+# snpv.read_passes=<n> (full reads timed, default 4).
+/bin/busybox mkdir -p /proc /sys /dev /tmp
+/bin/busybox mount -t proc proc /proc
+/bin/busybox --install -s /bin
+export PATH=/bin
+read up _ </proc/uptime
+echo "@@ LINUX-INIT uptime_cs=$(echo "$up" | tr -d .)"
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null || echo "@@ LINUX-WARN no devtmpfs"
+echo "@@ LINUX-UNAME $(uname -r)"
+
+seed=00000000
+wr_off=1048576
+wr_len=65536
+passes=4
+for a in $(cat /proc/cmdline); do
+	case $a in
+	snpv.seed=*) seed=${a#snpv.seed=} ;;
+	snpv.wr_off=*) wr_off=${a#snpv.wr_off=} ;;
+	snpv.wr_len=*) wr_len=${a#snpv.wr_len=} ;;
+	snpv.read_passes=*) passes=${a#snpv.read_passes=} ;;
+	esac
+done
+
+cs() { read u _ </proc/uptime; echo "$u" | tr -d .; }
+
+# The NVMe driver probes asynchronously: wait up to 5 s for the namespace.
+d=/dev/nvme0n1
+i=0
+while [ ! -b $d ] && [ $i -lt 50 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+
+if [ -b $d ]; then
+	bytes=$(blockdev --getsize64 $d)
+	echo "@@ NVME-READ-START bytes=$((bytes * passes))"
+	t0=$(cs)
+	p=0
+	while [ $p -lt "$passes" ]; do
+		dd if=$d of=/dev/null bs=1M iflag=direct 2>/dev/null
+		p=$((p + 1))
+	done
+	t1=$(cs)
+	echo "@@ NVME-READ-END bytes=$((bytes * passes)) cs=$((t1 - t0))"
+	sum=$(sha256sum $d | cut -d' ' -f1)
+	echo "@@ NVME-SHA256 $sum $bytes"
+
+	# The pattern: 16-byte blocks "SNPV" <seed> "-WR\n", repeated.
+	printf 'SNPV%s-WR\n' "$seed" >/tmp/pat
+	while [ "$(wc -c </tmp/pat)" -lt "$wr_len" ]; do
+		cat /tmp/pat /tmp/pat >/tmp/pat2
+		mv /tmp/pat2 /tmp/pat
+	done
+	head -c "$wr_len" /tmp/pat >/tmp/pat2
+	mv /tmp/pat2 /tmp/pat
+	why=
+	if ! dd if=/tmp/pat of=$d bs=4096 seek=$((wr_off / 4096)) oflag=direct conv=notrunc,fsync \
+		2>/tmp/dd.err; then
+		why="write: $(tail -n 1 /tmp/dd.err)"
+	fi
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	dd if=$d of=/tmp/back bs=4096 skip=$((wr_off / 4096)) count=$((wr_len / 4096)) \
+		iflag=direct 2>/dev/null
+	if [ -z "$why" ] && ! cmp -s /tmp/pat /tmp/back; then
+		why="read back differs"
+	fi
+	if [ -z "$why" ]; then
+		echo "@@ NVME-WRITE PASS off=$wr_off len=$wr_len"
+	else
+		echo "@@ NVME-WRITE FAIL off=$wr_off len=$wr_len $why"
+	fi
+else
+	echo "@@ NVME-NONE"
+fi
+echo "@@ LINUX-DONE"
+poweroff -f
