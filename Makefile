@@ -207,7 +207,7 @@ fuzz: deps $(FUZZ_BINS)
 JOBS ?= $(shell nproc)
 
 test: deps
-	$(Q)$(MAKE) --no-print-directory -j$(JOBS) all
+	$(Q)$(MAKE) --no-print-directory -j$(JOBS) all linux-assets
 	$(Q)python3 tests/run_tests.py --build $(BUILD)
 
 run: deps

@@ -15,7 +15,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "qemu"))
 
-TAP_RE = re.compile(r"^(ok|not ok) (\d+) - (.*?)(\s+#\s*(SKIP|skip).*)?$")
+# cmocka TAP: "ok N - name", "not ok N - name", and for a skipped test
+# "not ok N # SKIP name" (no " - ").
+TAP_RE = re.compile(r"^(ok|not ok) (\d+)(?: - (.*?))?(\s*#\s*(SKIP|skip)\s*(.*))?$")
 
 
 class Tally:
@@ -74,7 +76,7 @@ def run_unit(build, tally, pattern):
             m = TAP_RE.match(line.strip())
             if m:
                 seen += 1
-                name = f"unit/{suite}/{m.group(3)}"
+                name = f"unit/{suite}/{m.group(3) or m.group(6) or m.group(2)}"
                 if m.group(5):
                     tally.add("SKIP", name)
                 elif m.group(1) == "ok":
