@@ -7,6 +7,7 @@
 
 #include "hv/base/log.h"
 #include "hv/base/mem.h"
+#include "hv/mm/pmem.h"
 #include "snp/sev_fw.h"
 
 static int cmd(struct psp *psp, u32 id, void *buf, size_t len, u32 *fw_error)
@@ -274,6 +275,38 @@ static int release_page(struct snp_launch *l, spa_t pa)
 		return snp_reclaim_page(l->psp, l->rmp, pa, NULL);
 	/* Guest-Valid/Invalid or Reclaim pages are mutable: RMPUPDATE. */
 	return rmp_make_shared(l->rmp, pa, RMP_PG_SIZE_4K);
+}
+
+int snp_page_put(struct rmp *rmp, spa_t pa, u8 owner, u8 leak_owner)
+{
+	struct rmp_info i = {0};
+	int rc;
+
+	if (!spa_val(pa))
+		return 0;
+	if (pmem_owner_of(pa) != owner) {
+		pr_err("snp: page %#llx is not %s's (owner %s): not given back\n",
+		       (unsigned long long)spa_val(pa), pmem_owner_name(owner),
+		       pmem_owner_name(pmem_owner_of(pa)));
+		return -EINVAL;
+	}
+	if (!rmp || (!rmp_lookup(rmp, pa, &i, NULL) && !i.assigned))
+		return pmem_free(pa, PMEM_ORDER_4K, owner);
+	rc = pmem_transfer(pa, PMEM_ORDER_4K, owner, leak_owner);
+	if (rc)
+		return rc;
+	pr_err("snp: page %#llx is not hypervisor-owned in the RMP (assigned %d, asid %u, "
+	       "immutable %d): leaked on purpose as %s\n",
+	       (unsigned long long)spa_val(pa), i.assigned, i.asid, i.immutable,
+	       pmem_owner_name(leak_owner));
+	return 1;
+}
+
+int snp_launch_unassign(struct snp_launch *l, spa_t pa)
+{
+	if (!l || !l->rmp)
+		return -EINVAL;
+	return release_page(l, pa);
 }
 
 int snp_launch_teardown(struct snp_launch *l, const spa_t *pages, size_t n)

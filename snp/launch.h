@@ -75,6 +75,21 @@ int snp_guest_request(struct psp *psp, struct rmp *rmp, spa_t gctx, spa_t req, s
 /* SNP_PAGE_RECLAIM of one page, then RMPUPDATE to hypervisor-owned. */
 int snp_reclaim_page(struct psp *psp, struct rmp *rmp, spa_t pa, u32 *fw_error);
 
+/* One launched page back to the hypervisor during the launch (a later page
+ * of the same request failed): SNP_PAGE_RECLAIM + RMPUPDATE when still
+ * immutable (Pre-Guest), a plain RMPUPDATE shared when LAUNCH_UPDATE made it
+ * Guest-Valid (mutable: the firmware refuses to reclaim those). 0 or a
+ * negative errno (logged); the page's RMP entry tells what happened. */
+int snp_launch_unassign(struct snp_launch *l, spa_t pa);
+
+/* After teardown: gives a 4K hypervisor page the launch used (GCTX, VMSA,
+ * guest-request pages), owned by `owner`, back to pmem when its RMP entry is
+ * hypervisor-owned (unassigned). Otherwise (firmware, VMSA or guest page:
+ * a failed SNP_DECOMMISSION or reclaim) it must never be handed out again:
+ * it moves to leak_owner for good, logged. 0 freed (or pa 0), 1 leaked,
+ * negative errno (-EINVAL: not owned by owner). */
+int snp_page_put(struct rmp *rmp, spa_t pa, u8 owner, u8 leak_owner);
+
 /* Decommissions the guest (if created) and returns the n guest pages and
  * the GCTX page to the hypervisor. Pages already unassigned are skipped; a
  * page assigned to another ASID is an error (-EINVAL, left alone). Keeps

@@ -731,6 +731,12 @@ u32 psp_model_exec(struct psp_model *m, u32 cmd, spa_t buf)
 
 	m->commands++;
 	m->last_cmd = cmd;
+	if (m->fail_cmd && cmd == m->fail_cmd) {
+		m->fail_cmd = 0;
+		m->last_status = m->fail_status;
+		pr_debug("psp-model: command %#x -> %#x (injected)\n", cmd, m->fail_status);
+		return m->fail_status;
+	}
 	switch (cmd) {
 	case SEV_CMD_SNP_INIT:
 		rc = cmd_snp_init(m, buf, false);

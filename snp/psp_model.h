@@ -52,7 +52,10 @@ struct psp_model {
 	u32 reg_cmdresp;
 	u32 reg_addr_lo;
 	u32 reg_addr_hi;
-	bool stall;	  /* tests: accept commands, never respond */
+	bool stall; /* tests: accept commands, never respond */
+	/* Tests: the next command with id fail_cmd does nothing and answers
+	 * fail_status (then fail_cmd is cleared). 0: no injection. */
+	u32 fail_cmd, fail_status;
 	u8 seed[48];	  /* key material: psp_model_add_entropy() */
 	u64 rand_counter; /* never repeats while the model lives */
 	u64 commands;

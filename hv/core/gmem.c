@@ -40,16 +40,22 @@
 #include "hv/mm/pmem.h"
 #include "snp/rmp.h"
 
-#define NPT_PROT (PT_R | PT_W | PT_X)
+#define NPT_PROT   (PT_R | PT_W | PT_X)
 #define IOMMU_PROT (PT_R | PT_W)
-#define POOL_KEEP 64 /* table pages a pool keeps between requests */
+#define POOL_KEEP  64 /* table pages a pool keeps between requests */
 
 #define ST_GONE 2 /* piece state after release */
 
 /* ---- ledger -------------------------------------------------------------- */
 
-static inline u64 *slot(const struct gmem *g, u64 gpa) { return &g->ledger[gpa >> PAGE_SHIFT]; }
-static inline spa_t slot_spa(u64 s) { return spa(s & GMEM_L_SPA); }
+static inline u64 *slot(const struct gmem *g, u64 gpa)
+{
+	return &g->ledger[gpa >> PAGE_SHIFT];
+}
+static inline spa_t slot_spa(u64 s)
+{
+	return spa(s & GMEM_L_SPA);
+}
 
 int gmem_lookup(const struct gmem *g, gpa_t where, struct gmem_rec *out)
 {
@@ -70,11 +76,24 @@ int gmem_lookup(const struct gmem *g, gpa_t where, struct gmem_rec *out)
 
 /* ---- page allocation (the only place gmem asks pmem for memory) ----------- */
 
+static bool fail_injected(struct gmem *g)
+{
+	return g->fail_alloc && --g->fail_alloc == 0;
+}
+
 static int gmem_alloc(struct gmem *g, unsigned order, u8 owner, spa_t *out)
 {
-	if (g->fail_alloc && --g->fail_alloc == 0)
-		return -ENOMEM; /* injected */
+	if (fail_injected(g))
+		return -ENOMEM;
 	return pmem_alloc(order, owner, out);
+}
+
+/* gmem's heap allocations (plans, the pending list): the same test hook. */
+static void *gmem_realloc(struct gmem *g, void *p, size_t size)
+{
+	if (fail_injected(g))
+		return NULL;
+	return realloc(p, size);
 }
 
 static int pool_fill(struct gmem *g, struct gmem_pool *p, u8 owner, u64 want)
@@ -125,19 +144,75 @@ static int mm_alloc(void *ctx, spa_t *out)
 	return gmem_alloc(m->g, PMEM_ORDER_4K, m->owner, out);
 }
 
+/* Entries the pending list may need: one per page allocation the guest
+ * holds (record, table page, pool page: each can end up pending or leaked
+ * exactly once) plus those already on it, plus `extra` the caller is about to
+ * add. Every request that gains pages reserves this first (pend_reserve),
+ * where -ENOMEM still changes nothing; release and destroy only move
+ * allocations onto the list, so they never need to grow it. */
+static u64 pend_need(const struct gmem *g, u64 extra)
+{
+	return g->nr_pend + g->nr_records + g->npt.table_pages + gmem_iommu_table_pages(g) +
+	       g->pool_npt.count + g->pool_iommu.count + extra;
+}
+
+static int pend_reserve(struct gmem *g, u64 extra)
+{
+	u64 need = pend_need(g, extra), cap = g->cap_pend ? g->cap_pend : 64;
+	struct gmem_pending *n;
+
+	if (need <= g->cap_pend)
+		return 0;
+	while (cap < need)
+		cap *= 2;
+	n = gmem_realloc(g, g->pend, cap * sizeof(*n));
+	if (!n) {
+		pr_err("gmem(%s): no memory to reserve %llu pending-list entries\n", g->name,
+		       (unsigned long long)cap);
+		return -ENOMEM;
+	}
+	g->pend = n;
+	g->cap_pend = cap;
+	return 0;
+}
+
+/* Keeps 2^order frames at pa (owned by `from`) out of pmem for good: their
+ * RMP entry is not hypervisor-owned (host writes would fault, the next owner
+ * would inherit a guest or firmware page) or a flush that covers them never
+ * completed. Moved to own_leak, listed and counted; never fails silently. */
+static void leak(struct gmem *g, spa_t pa, unsigned order, u8 from, const char *why)
+{
+	u64 pages = 1ULL << order;
+	int rc = pmem_transfer(pa, order, from, g->own_leak);
+
+	if (rc) {
+		pr_err("gmem(%s): cannot keep leaked frame 0x%llx (owner %s): %d\n", g->name,
+		       (unsigned long long)spa_val(pa), pmem_owner_name(from), rc);
+		return;
+	}
+	g->st.leaked_pages += pages;
+	pr_err("gmem(%s): frame 0x%llx (%llu pages) leaked on purpose: %s\n", g->name,
+	       (unsigned long long)spa_val(pa), (unsigned long long)pages, why);
+	if (g->nr_pend == g->cap_pend) {
+		/* pend_reserve's bound was wrong: a gmem bug. Still counted and owned. */
+		pr_err("gmem(%s): pending list full: leaked frame 0x%llx not listed\n", g->name,
+		       (unsigned long long)spa_val(pa));
+		return;
+	}
+	g->pend[g->nr_pend++] = (struct gmem_pending){pa, (u8)order, g->own_leak, 0, 0};
+}
+
 static void pend_add(struct gmem *g, spa_t pa, unsigned order, u8 owner)
 {
 	struct gmem_pending *e;
 
 	if (g->nr_pend == g->cap_pend) {
-		u64 cap = g->cap_pend ? 2 * g->cap_pend : 64;
-		struct gmem_pending *n = realloc(g->pend, cap * sizeof(*n));
-
-		/* Host heap exhaustion: no way to keep the invariant. */
-		if (!n)
-			panic("gmem(%s): no memory for the pending-free list", g->name);
-		g->pend = n;
-		g->cap_pend = cap;
+		/* pend_reserve's bound was wrong (a gmem bug): the page cannot be
+		 * proven unreferenced without an entry, so it is not freed. */
+		pr_err("gmem(%s): pending list full (%llu entries)\n", g->name,
+		       (unsigned long long)g->cap_pend);
+		leak(g, pa, order, owner, "no pending-list entry for its flush");
+		return;
 	}
 	e = &g->pend[g->nr_pend++];
 	e->pa = pa;
@@ -169,7 +244,8 @@ static void pend_drain(struct gmem *g)
 	for (i = 0; i < g->nr_pend; i++) {
 		struct gmem_pending *e = &g->pend[i];
 
-		if (g->tlb_done > e->tlb_at && g->iotlb_done > e->iotlb_at) {
+		if (e->owner != g->own_leak && g->tlb_done > e->tlb_at &&
+		    g->iotlb_done > e->iotlb_at) {
 			int rc = pmem_free(e->pa, e->order, e->owner);
 
 			/* A frame on our list owned by someone else: broken invariant. */
@@ -276,7 +352,8 @@ static int tlb_round(struct gmem *g, bool needed)
 			rc = g->flush_asid(g->flush_ctx, g->asid);
 		}
 		if (rc) {
-			pr_err("gmem(%s): TLB flush of ASID %u failed (%d)\n", g->name, g->asid, rc);
+			pr_err("gmem(%s): TLB flush of ASID %u failed (%d)\n", g->name, g->asid,
+			       rc);
 			g->full_flush = true;
 			return rc;
 		}
@@ -292,7 +369,8 @@ static int req_end(struct gmem *g)
 	u64 i;
 
 	for (i = 0; i < g->nr_pend; i++)
-		if (!(g->tlb_done > g->pend[i].tlb_at && g->iotlb_done > g->pend[i].iotlb_at))
+		if (g->pend[i].owner != g->own_leak &&
+		    !(g->tlb_done > g->pend[i].tlb_at && g->iotlb_done > g->pend[i].iotlb_at))
 			break;
 	if (i < g->nr_pend) {
 		/* Something is still waiting (no flush was due, or one failed). */
@@ -321,7 +399,7 @@ static int owner_for(const char *name, const char *suffix)
 
 int gmem_init(struct gmem *g, const struct gmem_params *p)
 {
-	int m, n, io, rc;
+	int m, n, io, lk, rc;
 
 	if (!g || !p || !p->name || !p->name[0]) {
 		pr_err("gmem: init without guest or name\n");
@@ -350,11 +428,13 @@ int gmem_init(struct gmem *g, const struct gmem_params *p)
 	m = owner_for(g->name, "mem");
 	n = owner_for(g->name, "npt");
 	io = owner_for(g->name, "iommu");
-	if (m < 0 || n < 0 || io < 0)
+	lk = owner_for(g->name, "leaked");
+	if (m < 0 || n < 0 || io < 0 || lk < 0)
 		return -ENOSPC;
 	g->own_mem = (u8)m;
 	g->own_npt = (u8)n;
 	g->own_iommu = (u8)io;
+	g->own_leak = (u8)lk;
 	g->asid = p->asid;
 	g->mem_size = p->mem_size;
 	g->max_page = p->max_page;
@@ -374,8 +454,15 @@ int gmem_init(struct gmem *g, const struct gmem_params *p)
 	g->mm_iommu = (struct gmem_mmctx){g, g->own_iommu, &g->pool_iommu};
 	/* Shared mode: NPT entries the AMD IOMMU can walk too (hv/mm/pt_fmt_shared.c). */
 	rc = pt_init(&g->npt, g->iommu_mode == GMEM_IOMMU_SHARED ? &pt_fmt_npt_amdv1 : &pt_fmt_npt,
-		     GMEM_NPT_LEVELS,
-		     &(struct pt_mm){mm_alloc, mm_free, &g->mm_npt});
+		     GMEM_NPT_LEVELS, &(struct pt_mm){mm_alloc, mm_free, &g->mm_npt});
+	if (!rc) {
+		rc = pend_reserve(g, 0);
+		if (rc) {
+			g->free_direct = true;
+			pt_destroy(&g->npt);
+			g->free_direct = false;
+		}
+	}
 	if (rc) {
 		free(g->ledger);
 		g->ledger = NULL;
@@ -384,6 +471,8 @@ int gmem_init(struct gmem *g, const struct gmem_params *p)
 	g->ready = true;
 	return 0;
 }
+
+static u64 table_bound(unsigned levels, u64 a, u64 b);
 
 static int map_rec(struct pt *pt, u64 gpa, spa_t pa, u64 size, u32 prot, struct pt_change *chg)
 {
@@ -440,6 +529,10 @@ int gmem_attach_domain(struct gmem *g, u16 domain_id, unsigned levels, bool trus
 		 * not walk it (I6). It gets a duplicated table of shared pages. */
 		pr_info("gmem(%s): untrusted domain %u gets its own table (shared pages only)\n",
 			g->name, domain_id);
+	/* Every table page the new table can take may later wait for a flush. */
+	rc = pend_reserve(g, 1 + table_bound(levels, 0, g->mem_size));
+	if (rc)
+		return rc;
 	rc = pt_init(&d->pt, &pt_fmt_amdv1, levels,
 		     &(struct pt_mm){mm_alloc, mm_free, &g->mm_iommu});
 	if (rc)
@@ -524,6 +617,9 @@ int gmem_map_mmio(struct gmem *g, gpa_t where, spa_t pa, u64 size)
 			       pmem_owner_name(pmem_owner_of(spa_add(pa, o))));
 			return -EINVAL;
 		}
+	rc = pend_reserve(g, table_bound(g->npt.levels, a, a + size));
+	if (rc)
+		return rc;
 	/* Not present -> present: nothing cached to flush (APM vol 2, 15.16). */
 	/* Shared mode: the trusted devices walk this table too; the BAR is for
 	 * the vCPU only (IR = IW = 0), else it would be peer-to-peer DMA. */
@@ -600,14 +696,13 @@ struct tx {
 	u64 n, cap;
 	int err;
 	u64 pool_npt0, pool_io0; /* pool sizes before the request (restored on failure) */
-	bool release;
 };
 
 static int tx_add(struct tx *t, u64 gpa, u64 size, spa_t pa, u8 old, u8 new, bool split)
 {
 	if (t->n == t->cap) {
 		u64 cap = t->cap ? 2 * t->cap : 64;
-		struct piece *n = realloc(t->p, cap * sizeof(*n));
+		struct piece *n = gmem_realloc(t->g, t->p, cap * sizeof(*n));
 
 		if (!n)
 			return -ENOMEM;
@@ -618,9 +713,12 @@ static int tx_add(struct tx *t, u64 gpa, u64 size, spa_t pa, u8 old, u8 new, boo
 	return 0;
 }
 
-static u8 final_state(const struct piece *p) { return p->done ? p->new : p->old; }
+static u8 final_state(const struct piece *p)
+{
+	return p->done ? p->new : p->old;
+}
 
-/* Plans a convert (to = GMEM_SHARED/PRIVATE) or a release (ST_GONE) of [a, b). */
+/* Plans a convert (to = GMEM_SHARED/PRIVATE) of [a, b). */
 static int plan_range(struct tx *t, u64 a, u64 b, u8 to)
 {
 	struct gmem *g = t->g;
@@ -632,10 +730,6 @@ static int plan_range(struct tx *t, u64 a, u64 b, u8 to)
 		u8 cur = s & GMEM_L_PRIVATE ? GMEM_PRIVATE : GMEM_SHARED;
 
 		if (!(s & GMEM_L_PRESENT)) {
-			if (to == ST_GONE) {
-				x += PAGE_SIZE;
-				continue;
-			}
 			pr_err("gmem(%s): convert of unpopulated GPA 0x%llx\n", g->name,
 			       (unsigned long long)x);
 			return -ENOENT;
@@ -690,8 +784,8 @@ static int rmp_agrees(struct gmem *g, const struct piece *p)
 		bool huge = (*slot(g, p->gpa) & GMEM_L_HUGE) != 0;
 		u64 off = spa_val(p->pa) - spa_val(epa);
 
-		if (info.assigned && info.asid == g->asid &&
-		    gpa_val(info.gpa) + off == p->gpa && rsz == (huge ? HUGE_SIZE : PAGE_SIZE))
+		if (info.assigned && info.asid == g->asid && gpa_val(info.gpa) + off == p->gpa &&
+		    rsz == (huge ? HUGE_SIZE : PAGE_SIZE))
 			return 0;
 	} else if (p->old == GMEM_SHARED || p->old == ST_GONE) {
 		if (!info.assigned)
@@ -853,15 +947,9 @@ static int rmp_step(struct tx *t, struct piece *p)
 		if (rc)
 			return -EIO;
 	}
-	if (p->new == ST_GONE) {
-		/* Scrub after the RMP made it shared (host writes to assigned pages fault). */
-		memset(phys_ptr(p->pa), 0, p->size);
-		pend_add(g, p->pa, p->size == HUGE_SIZE ? PMEM_ORDER_2M : PMEM_ORDER_4K,
-			 g->own_mem);
-	}
 	count_state(g, p->old, -(s64)(p->size >> PAGE_SHIFT));
 	count_state(g, p->new, (s64)(p->size >> PAGE_SHIFT));
-	if (p->new != ST_GONE && p->old != p->new)
+	if (p->old != p->new)
 		g->st.conversions += p->size >> PAGE_SHIFT;
 	ledger_set(g, p->gpa, p->size, p->pa, p->new);
 	p->done = true;
@@ -875,7 +963,7 @@ static int run_check(struct gmem *g)
 	return g->check(g->check_ctx, g);
 }
 
-/* Runs a planned convert/release transaction (pieces sorted by GPA). */
+/* Runs a planned convert/split transaction (pieces sorted by GPA). */
 static int tx_commit(struct tx *t)
 {
 	struct gmem *g = t->g;
@@ -888,6 +976,13 @@ static int tx_commit(struct tx *t)
 			return rc;
 	}
 	rc = tx_reserve(t);
+	if (!rc) {
+		u64 splits = 0;
+
+		for (i = 0; i < t->n; i++)
+			splits += t->p[i].split;
+		rc = pend_reserve(g, splits * (HUGE_SIZE / PAGE_SIZE - 1));
+	}
 	if (rc) {
 		pool_trim(&g->pool_npt, g->own_npt, t->pool_npt0);
 		pool_trim(&g->pool_iommu, g->own_iommu, t->pool_io0);
@@ -921,6 +1016,7 @@ static int tx_commit(struct tx *t)
 		}
 		for (u64 o = 0; o < HUGE_SIZE; o += PAGE_SIZE)
 			*slot(g, base + o) &= ~GMEM_L_HUGE;
+		g->nr_records += HUGE_SIZE / PAGE_SIZE - 1;
 	}
 	t->n = cut;
 
@@ -954,14 +1050,13 @@ static int tx_commit(struct tx *t)
 		if (rc)
 			t->err = flush_failed = rc;
 	}
-	if (flush_failed && !t->release) {
+	if (flush_failed) {
 		/* A flush failed: the old translations may still be cached, so the
-		 * RMP must not change. Map everything back as it was. A release goes
-		 * on: its frames stay pending until a full flush succeeds. */
+		 * RMP must not change. Map everything back as it was. */
 		tx_map_all(t);
 		goto out;
 	}
-	/* RMP, scrub, pending free. */
+	/* RMP. */
 	for (i = 0; i < t->n; i++) {
 		if (rmp_step(t, &t->p[i])) {
 			pr_err("gmem(%s): RMPUPDATE of GPA 0x%llx failed; stopping the request\n",
@@ -981,15 +1076,14 @@ out:
 	return t->err ? t->err : rc;
 }
 
-static int do_convert(struct gmem *g, const struct gmem_range *r, unsigned n, bool release)
+static int do_convert(struct gmem *g, const struct gmem_range *r, unsigned n)
 {
-	struct tx t = {.g = g, .release = release};
+	struct tx t = {.g = g};
 	int rc = 0;
 
 	req_begin(g);
 	for (unsigned i = 0; i < n && !rc; i++)
-		rc = plan_range(&t, gpa_val(r[i].gpa), gpa_val(r[i].gpa) + r[i].size,
-				release ? ST_GONE : (u8)r[i].to);
+		rc = plan_range(&t, gpa_val(r[i].gpa), gpa_val(r[i].gpa) + r[i].size, (u8)r[i].to);
 	if (!rc && t.n)
 		rc = tx_commit(&t);
 	free(t.p);
@@ -1017,7 +1111,8 @@ int gmem_split(struct gmem *g, gpa_t where)
 	 * invalidation round and maps 4K leaves back. */
 	req_begin(g);
 	for (u64 o = 0; o < HUGE_SIZE && !rc; o += PAGE_SIZE)
-		rc = tx_add(&t, base + o, PAGE_SIZE, slot_spa(*slot(g, base + o)), cur, cur, o == 0);
+		rc =
+		    tx_add(&t, base + o, PAGE_SIZE, slot_spa(*slot(g, base + o)), cur, cur, o == 0);
 	if (!rc)
 		rc = tx_commit(&t);
 	free(t.p);
@@ -1054,7 +1149,7 @@ int gmem_convert_batch(struct gmem *g, const struct gmem_range *ranges, unsigned
 		       GMEM_BATCH_MAX);
 		return -EINVAL;
 	}
-	s = malloc(n * sizeof(*s));
+	s = gmem_realloc(g, NULL, n * sizeof(*s));
 	if (!s)
 		return -ENOMEM;
 	memcpy(s, ranges, n * sizeof(*s));
@@ -1075,14 +1170,220 @@ int gmem_convert_batch(struct gmem *g, const struct gmem_range *ranges, unsigned
 			}
 	}
 	if (!rc)
-		rc = do_convert(g, s, n, false);
+		rc = do_convert(g, s, n);
 	free(s);
 	return rc;
 }
 
+/* ---- release ------------------------------------------------------------------ */
+
+/* Is every 4K of [pa, pa + size) hypervisor-owned (unassigned) in the RMP? */
+static bool rmp_hv_owned(const struct gmem *g, spa_t pa, u64 size)
+{
+	struct rmp_info info;
+
+	if (!g->rmp)
+		return true;
+	for (u64 o = 0; o < size; o += PAGE_SIZE)
+		if (rmp_lookup(g->rmp, spa_add(pa, o), &info, NULL) || info.assigned)
+			return false;
+	return true;
+}
+
+/* The 2M record that [a, b) cuts at x (x inside it, not its base), or ~0. */
+static u64 cut_record(const struct gmem *g, u64 x)
+{
+	if (x >= g->mem_size || IS_ALIGNED(x, HUGE_SIZE) || !(*slot(g, x) & GMEM_L_HUGE))
+		return ~0ULL;
+	return ALIGN_DOWN(x, HUGE_SIZE);
+}
+
+/* Splits the 2M record at base into 512 4K records in the ledger (PSMASH
+ * first when private); the NPT and domain leaves are split by the unmap
+ * that follows, from the pool. -EIO if PSMASH failed (nothing changed). */
+static int split_ledger(struct gmem *g, u64 base)
+{
+	u64 s = *slot(g, base);
+
+	if ((s & GMEM_L_PRIVATE) && g->rmp) {
+		g->st.psmash++;
+		if (psmash(g->rmp, slot_spa(s))) {
+			pr_err("gmem(%s): PSMASH of GPA 0x%llx failed: its 2M record is kept\n",
+			       g->name, (unsigned long long)base);
+			return -EIO;
+		}
+	}
+	for (u64 o = 0; o < HUGE_SIZE; o += PAGE_SIZE)
+		*slot(g, base + o) &= ~GMEM_L_HUGE;
+	g->nr_records += HUGE_SIZE / PAGE_SIZE - 1;
+	return 0;
+}
+
+/* Releases every record in [a, b) as one request (architecture.md, "A
+ * private page's life" 4): IOMMU unmap + invalidation, NPT unmap + TLB
+ * flush, then per record RMP back to hypervisor-owned, scrub, pending free
+ * (I7). Holes are skipped. Allocates only when [a, b) cuts a 2M record (the
+ * split's table pages, reserved first: -ENOMEM changes nothing); whole
+ * records need no table page (leaves are exactly records) and no pending
+ * entry beyond the ones pend_reserve set aside when the pages came in. A
+ * record whose RMP entry is not hypervisor-owned afterwards (RMPUPDATE
+ * failed, or a firmware/immutable page) is leaked on purpose, never freed.
+ * force (destroy): no RMP precheck, no check callback. */
+static int release_range(struct gmem *g, u64 a, u64 b, bool force)
+{
+	u64 cut[2] = {cut_record(g, a), cut_record(g, b)}, x, n = 0, npt0, io0;
+	unsigned nsplit = 0, ndup = 0;
+	struct pt_change chg = {0};
+	int rc, err = 0, flush_err = 0;
+	bool sh = false;
+
+	if (cut[1] == cut[0])
+		cut[1] = ~0ULL;
+	/* Plan: what the ledger holds in [a, b) and what the RMP says of it. */
+	for (x = a; x < b;) {
+		u64 s = *slot(g, x), base = x, size = PAGE_SIZE;
+
+		if (!(s & GMEM_L_PRESENT)) {
+			x += PAGE_SIZE;
+			continue;
+		}
+		if (s & GMEM_L_HUGE) {
+			base = ALIGN_DOWN(x, HUGE_SIZE);
+			size = HUGE_SIZE;
+		}
+		if (!force) {
+			struct piece p = {.gpa = base,
+					  .size = size,
+					  .pa = slot_spa(*slot(g, base)),
+					  .old = s & GMEM_L_PRIVATE ? GMEM_PRIVATE : GMEM_SHARED,
+					  .new = ST_GONE};
+
+			rc = rmp_agrees(g, &p);
+			if (rc)
+				return rc;
+		}
+		n++;
+		x = base + size;
+	}
+	if (!n)
+		return 0;
+	for (unsigned i = 0; i < 2; i++)
+		nsplit += cut[i] != ~0ULL;
+	for (unsigned d = 0; d < g->nr_dom; d++) {
+		if (g->dom[d].shared)
+			sh = true;
+		else
+			ndup++;
+	}
+	/* Reserve (splits only): one leaf table per cut 2M record and table,
+	 * and pending entries for the 511 records each split adds. */
+	npt0 = g->pool_npt.count;
+	io0 = g->pool_iommu.count;
+	if (nsplit) {
+		rc = pool_fill(g, &g->pool_npt, g->own_npt, npt0 + nsplit);
+		if (!rc)
+			rc = pool_fill(g, &g->pool_iommu, g->own_iommu, io0 + nsplit * ndup);
+		if (!rc)
+			rc = pend_reserve(g, nsplit * (HUGE_SIZE / PAGE_SIZE - 1));
+		if (rc) {
+			pool_trim(&g->pool_npt, g->own_npt, npt0);
+			pool_trim(&g->pool_iommu, g->own_iommu, io0);
+			return rc;
+		}
+	}
+	/* Nothing can run out of memory from here on. */
+	g->in_commit = true;
+	g->st.requests++;
+	for (unsigned i = 0; i < 2; i++) {
+		if (cut[i] == ~0ULL || !split_ledger(g, cut[i]))
+			continue;
+		/* The record stays whole and mapped: release around it. */
+		err = -EIO;
+		if (a > cut[i])
+			a = cut[i] + HUGE_SIZE;
+		else
+			b = cut[i];
+	}
+	/* IOMMU first (unmap, one invalidation + completion wait per domain),
+	 * then the NPT (unmap, one TLB flush); with shared domains the NPT is
+	 * their table, so its unmap comes first. Whole leaves: no table page. */
+	g->st.inv_rounds++;
+	for (unsigned d = 0; a < b && d < g->nr_dom; d++) {
+		if (g->dom[d].shared)
+			continue;
+		rc = pt_unmap(&g->dom[d].pt, a, b - a, &g->dom[d].chg);
+		if (rc) {
+			pr_err("gmem(%s): release: unmap [0x%llx, 0x%llx) from domain %u failed "
+			       "(%d)\n",
+			       g->name, (unsigned long long)a, (unsigned long long)b, g->dom[d].id,
+			       rc);
+			err = -EIO;
+		}
+	}
+	if (sh && a < b && (rc = pt_unmap(&g->npt, a, b - a, &chg))) {
+		pr_err("gmem(%s): release: NPT unmap failed (%d)\n", g->name, rc);
+		err = -EIO;
+	}
+	for (unsigned d = 0; sh && d < g->nr_dom; d++)
+		if (g->dom[d].shared)
+			g->dom[d].chg = chg;
+	rc = iotlb_round(g, false);
+	if (rc)
+		flush_err = rc;
+	if (!sh && a < b && (rc = pt_unmap(&g->npt, a, b - a, &chg))) {
+		pr_err("gmem(%s): release: NPT unmap failed (%d)\n", g->name, rc);
+		err = -EIO;
+	}
+	rc = tlb_round(g, chg.flags & PT_CHANGE_FLUSH);
+	if (rc)
+		flush_err = rc;
+	/* RMP, scrub, pending free; a failed flush keeps the frames pending
+	 * until a later full round succeeds (I7). */
+	for (x = a; x < b;) {
+		u64 s = *slot(g, x), size = s & GMEM_L_HUGE ? HUGE_SIZE : PAGE_SIZE;
+		unsigned order = size == HUGE_SIZE ? PMEM_ORDER_2M : PMEM_ORDER_4K;
+		u8 st = s & GMEM_L_PRIVATE ? GMEM_PRIVATE : GMEM_SHARED;
+		spa_t pa = slot_spa(s);
+		bool ok = true;
+
+		if (!(s & GMEM_L_PRESENT)) {
+			x += PAGE_SIZE;
+			continue;
+		}
+		if (g->rmp && st == GMEM_PRIVATE) {
+			g->st.rmpupdates++;
+			if (rmp_make_shared(g->rmp, pa,
+					    size == HUGE_SIZE ? RMP_PG_SIZE_2M : RMP_PG_SIZE_4K)) {
+				pr_err("gmem(%s): RMPUPDATE to shared of GPA 0x%llx failed\n",
+				       g->name, (unsigned long long)x);
+				ok = false;
+			}
+		}
+		ok = ok && rmp_hv_owned(g, pa, size);
+		count_state(g, st, -(s64)(size >> PAGE_SHIFT));
+		ledger_set(g, x, size, pa, ST_GONE);
+		g->nr_records--;
+		if (ok) {
+			/* Scrub once hypervisor-owned (host writes to assigned pages fault). */
+			memset(phys_ptr(pa), 0, size);
+			pend_add(g, pa, order, g->own_mem);
+		} else {
+			leak(g, pa, order, g->own_mem,
+			     "RMP entry not hypervisor-owned after release");
+			err = -EIO;
+		}
+		x += size;
+	}
+	g->in_commit = false;
+	rc = req_end(g);
+	if (!err)
+		err = flush_err ? flush_err : rc;
+	rc = force ? 0 : run_check(g);
+	return err ? err : rc;
+}
+
 int gmem_release(struct gmem *g, gpa_t where, u64 size)
 {
-	struct gmem_range r = {where, size, GMEM_SHARED};
 	int rc;
 
 	if (!g || !g->ready)
@@ -1090,25 +1391,39 @@ int gmem_release(struct gmem *g, gpa_t where, u64 size)
 	rc = check_range(g, gpa_val(where), size, "release");
 	if (rc)
 		return rc;
-	return do_convert(g, &r, 1, true);
+	req_begin(g);
+	return release_range(g, gpa_val(where), gpa_val(where) + size, false);
 }
 
 /* ---- populate ------------------------------------------------------------------ */
 
+/* Gives a failed populate's frames back: those it assigned are unassigned
+ * first (fill->unassign, the firmware reclaim, or RMPUPDATE shared). A frame
+ * whose RMP entry is still not hypervisor-owned afterwards (the reclaim or
+ * the RMPUPDATE failed; a fill that failed half-way) is leaked on purpose,
+ * never freed: the pending list's room for it was reserved (pend_reserve). */
 static void populate_undo(struct tx *t, const struct gmem_fill *fill)
 {
 	struct gmem *g = t->g;
 
 	for (u64 i = 0; i < t->n; i++) {
 		struct piece *p = &t->p[i];
+		unsigned order = p->size == HUGE_SIZE ? PMEM_ORDER_2M : PMEM_ORDER_4K;
 
 		if (p->done && fill)
 			fill->unassign(fill->ctx, p->pa);
-		else if (p->done)
-			BUG_ON(rmp_make_shared(g->rmp, p->pa, p->size == HUGE_SIZE ?
-						       RMP_PG_SIZE_2M : RMP_PG_SIZE_4K));
-		BUG_ON(pmem_free(p->pa, p->size == HUGE_SIZE ? PMEM_ORDER_2M : PMEM_ORDER_4K,
-				 g->own_mem));
+		else if (p->done &&
+			 rmp_make_shared(g->rmp, p->pa,
+					 p->size == HUGE_SIZE ? RMP_PG_SIZE_2M : RMP_PG_SIZE_4K))
+			pr_err("gmem(%s): undoing populate: RMPUPDATE to shared of 0x%llx failed\n",
+			       g->name, (unsigned long long)spa_val(p->pa));
+		if (!rmp_hv_owned(g, p->pa, p->size)) {
+			leak(g, p->pa, order, g->own_mem,
+			     "RMP entry not hypervisor-owned after a "
+			     "failed populate");
+			continue;
+		}
+		BUG_ON(pmem_free(p->pa, order, g->own_mem));
 	}
 }
 
@@ -1120,7 +1435,8 @@ int gmem_populate(struct gmem *g, gpa_t gpa_, u64 size, enum gmem_state st)
 int gmem_populate_fill(struct gmem *g, gpa_t gpa_, u64 size, enum gmem_state st,
 		       const struct gmem_fill *fill)
 {
-	struct tx t = {.g = g, .pool_npt0 = g ? g->pool_npt.count : 0,
+	struct tx t = {.g = g,
+		       .pool_npt0 = g ? g->pool_npt.count : 0,
 		       .pool_io0 = g ? g->pool_iommu.count : 0};
 	u64 a = gpa_val(gpa_), b = a + size, x;
 	spa_t pa;
@@ -1154,8 +1470,8 @@ int gmem_populate_fill(struct gmem *g, gpa_t gpa_, u64 size, enum gmem_state st,
 	/* Frames: 2M where the policy and the alignment allow and pmem has a whole
 	 * block, 4K otherwise (scrubbed by pmem). */
 	for (x = a; x < b;) {
-		if (!fill && g->max_page == HUGE_SIZE && IS_ALIGNED(x, HUGE_SIZE) && b - x >= HUGE_SIZE &&
-		    gmem_alloc(g, PMEM_ORDER_2M, g->own_mem, &pa) == 0) {
+		if (!fill && g->max_page == HUGE_SIZE && IS_ALIGNED(x, HUGE_SIZE) &&
+		    b - x >= HUGE_SIZE && gmem_alloc(g, PMEM_ORDER_2M, g->own_mem, &pa) == 0) {
 			rc = tx_add(&t, x, HUGE_SIZE, pa, ST_GONE, (u8)st, false);
 			if (rc) {
 				pmem_free(pa, PMEM_ORDER_2M, g->own_mem);
@@ -1180,6 +1496,8 @@ int gmem_populate_fill(struct gmem *g, gpa_t gpa_, u64 size, enum gmem_state st,
 			goto fail;
 	}
 	rc = tx_reserve(&t);
+	if (!rc)
+		rc = pend_reserve(g, t.n);
 	if (rc)
 		goto fail;
 	/* RMP assign: the only step that can fail now; undone exactly. */
@@ -1207,6 +1525,7 @@ int gmem_populate_fill(struct gmem *g, gpa_t gpa_, u64 size, enum gmem_state st,
 		p->done = true;
 		ledger_set(g, p->gpa, p->size, p->pa, (u8)st);
 		count_state(g, (u8)st, (s64)(p->size >> PAGE_SHIFT));
+		g->nr_records++;
 	}
 	/* NPT, then the domains (trusted only for private memory). */
 	tx_map_all(&t);
@@ -1232,35 +1551,86 @@ void gmem_trim(struct gmem *g)
 
 /* ---- destroy / report ------------------------------------------------------------ */
 
-void gmem_destroy(struct gmem *g)
+int gmem_destroy(struct gmem *g)
 {
-	if (!g || !g->ready)
-		return;
-	gmem_release(g, gpa(0), g->mem_size);
+	u64 leaked0, kept = 0;
+	int rc, err = 0;
+
+	if (!g || !g->ready) {
+		pr_err("gmem: destroy of a guest that is not live\n");
+		return -EINVAL;
+	}
+	leaked0 = g->st.leaked_pages;
+	/* Every record, as one release (no split: the range is whole records). */
 	req_begin(g);
+	rc = release_range(g, 0, g->mem_size, true);
+	if (rc) {
+		pr_err("gmem(%s): destroy: releasing guest memory failed (%d); frames that did "
+		       "not go back are leaked on purpose\n",
+		       g->name, rc);
+		err = rc;
+	}
+	/* Every table (MMIO leaves included) to the pending list: room reserved. */
+	req_begin(g);
+	g->in_commit = true;
 	for (unsigned d = 0; d < g->nr_dom; d++)
 		if (!g->dom[d].shared)
 			pt_destroy(&g->dom[d].pt);
 	pt_destroy(&g->npt);
-	/* Every table went to the pending list: one last full round. */
+	g->in_commit = false;
+	/* One last full round, then everything pending may go back (I7). */
 	g->hold_pending = false;
 	g->full_flush = true;
-	iotlb_round(g, true);
-	tlb_round(g, true);
+	g->st.inv_rounds++;
+	rc = iotlb_round(g, true);
+	if (rc) {
+		pr_err("gmem(%s): destroy: final IOTLB invalidation failed (%d)\n", g->name, rc);
+		err = err ? err : rc;
+	}
+	rc = tlb_round(g, true);
+	if (rc) {
+		pr_err("gmem(%s): destroy: final TLB flush failed (%d)\n", g->name, rc);
+		err = err ? err : rc;
+	}
 	pend_drain(g);
-	if (g->nr_pend)
-		pr_err("gmem(%s): %llu pages still wait for a flush at destroy (leaked)\n",
-		       g->name, (unsigned long long)g->nr_pend);
+	/* What still waits can never be proven unreferenced: kept for good. */
+	for (u64 i = 0; i < g->nr_pend; i++) {
+		struct gmem_pending *e = &g->pend[i];
+
+		if (e->owner == g->own_leak)
+			continue;
+		if (pmem_transfer(e->pa, e->order, e->owner, g->own_leak)) {
+			pr_err("gmem(%s): destroy: pending frame 0x%llx not owned by %s\n", g->name,
+			       (unsigned long long)spa_val(e->pa), pmem_owner_name(e->owner));
+			err = err ? err : -EIO;
+			continue;
+		}
+		g->st.leaked_pages += 1ULL << e->order;
+		kept += 1ULL << e->order;
+	}
+	if (kept)
+		pr_err("gmem(%s): destroy: %llu pages still wait for a flush that failed: leaked "
+		       "on purpose (a TLB or IOTLB may still reach them)\n",
+		       g->name, (unsigned long long)kept);
 	pool_trim(&g->pool_npt, g->own_npt, 0);
 	pool_trim(&g->pool_iommu, g->own_iommu, 0);
+	if (g->st.leaked_pages > leaked0)
+		pr_err("gmem(%s): destroy: %llu pages leaked on purpose, kept as %s for good "
+		       "(%llu in the guest's life)\n",
+		       g->name, (unsigned long long)(g->st.leaked_pages - leaked0),
+		       pmem_owner_name(g->own_leak), (unsigned long long)g->st.leaked_pages);
 	free(g->pend);
 	free(g->ledger);
 	g->pend = NULL;
 	g->ledger = NULL;
 	g->nr_pend = g->cap_pend = 0;
+	g->nr_records = 0;
 	g->nr_dom = 0;
 	g->nr_mmio = 0;
 	g->ready = false;
+	if (!err && g->st.leaked_pages > leaked0)
+		err = -EIO;
+	return err;
 }
 
 void gmem_print_roots(const struct gmem *g)
@@ -1282,10 +1652,15 @@ void gmem_report(const struct gmem *g)
 		g->asid, (unsigned long long)(g->mem_size >> 20),
 		g->max_page == HUGE_SIZE ? "2M" : "4K", g->rmp ? "on" : "off", g->nr_dom,
 		g->iommu_mode == GMEM_IOMMU_SHARED ? "shared" : "duplicated");
-	pr_info("  pages: private %llu shared %llu, tables: npt %llu iommu %llu, pending %llu\n",
+	pr_info("  pages: private %llu shared %llu, tables: npt %llu iommu %llu, pending %llu, "
+		"leaked %llu\n",
 		(unsigned long long)s->private_pages, (unsigned long long)s->shared_pages,
 		(unsigned long long)g->npt.table_pages,
-		(unsigned long long)gmem_iommu_table_pages(g), (unsigned long long)g->nr_pend);
+		(unsigned long long)gmem_iommu_table_pages(g),
+		(unsigned long long)(gmem_pending_pages(g, g->own_mem) +
+				     gmem_pending_pages(g, g->own_npt) +
+				     gmem_pending_pages(g, g->own_iommu)),
+		(unsigned long long)s->leaked_pages);
 	pr_info("  requests %llu conversions %llu inv-rounds %llu tlb-flushes %llu iotlb-invs "
 		"%llu psmash %llu rmpupdates %llu xcheck %llu/%llu failed\n",
 		(unsigned long long)s->requests, (unsigned long long)s->conversions,

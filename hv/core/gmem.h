@@ -22,10 +22,10 @@ struct rmp;
 struct gmem;
 
 #define GMEM_MAX_DOMAINS 4
-#define GMEM_MAX_MMIO	 8 /* device BARs mapped into the NPT (gmem_map_mmio) */
-#define GMEM_BATCH_MAX 253	   /* GHCB page-state-change request: at most 253 entries */
-#define GMEM_NPT_LEVELS 4	   /* 48-bit guest-physical space */
-#define GMEM_MAX_MEM (1ULL << 46) /* largest guest (ledger is dense: 8 bytes per 4K) */
+#define GMEM_MAX_MMIO	 8	      /* device BARs mapped into the NPT (gmem_map_mmio) */
+#define GMEM_BATCH_MAX	 253	      /* GHCB page-state-change request: at most 253 entries */
+#define GMEM_NPT_LEVELS	 4	      /* 48-bit guest-physical space */
+#define GMEM_MAX_MEM	 (1ULL << 46) /* largest guest (ledger is dense: 8 bytes per 4K) */
 
 enum gmem_state { GMEM_SHARED = 0, GMEM_PRIVATE = 1 };
 
@@ -44,9 +44,9 @@ struct gmem_iommu_ops {
 struct gmem_params {
 	const char *name; /* owners "g<name>-mem", "g<name>-npt", "g<name>-iommu" */
 	u32 asid;
-	u64 mem_size;	  /* guest-physical [0, mem_size), 4K aligned */
-	u64 max_page;	  /* PAGE_SIZE or HUGE_SIZE: largest page gmem uses */
-	struct rmp *rmp;  /* NULL: no SNP, every page is plain/shared */
+	u64 mem_size;	 /* guest-physical [0, mem_size), 4K aligned */
+	u64 max_page;	 /* PAGE_SIZE or HUGE_SIZE: largest page gmem uses */
+	struct rmp *rmp; /* NULL: no SNP, every page is plain/shared */
 	enum gmem_iommu_mode iommu_mode;
 	/* Runs after every operation that changed state, its error the
 	 * operation's result: xcheck_gmem_op (hv/core/xcheck.h) with config
@@ -68,7 +68,12 @@ struct gmem_domain {
 	struct pt_change chg; /* changes since the last invalidation */
 };
 
-/* A page waiting for its flushes before it goes back to pmem (I7). */
+/* A page waiting for its flushes before it goes back to pmem (I7), or, with
+ * owner == own_leak, a frame leaked on purpose: its RMP entry could not be
+ * made hypervisor-owned (or a flush it needs never completed), so it is kept
+ * under "g<name>-leaked" for good and never handed out again. The list's
+ * capacity is reserved whenever the guest gains pages (records, table
+ * pages, pool pages), so release and destroy never allocate to grow it. */
 struct gmem_pending {
 	spa_t pa;
 	u8 order;
@@ -79,14 +84,15 @@ struct gmem_pending {
 struct gmem_stats {
 	u64 private_pages, shared_pages; /* 4K units, from the ledger */
 	u64 conversions;		 /* 4K pages converted */
-	u64 requests;			 /* populate/convert/release/batch calls that changed state */
-	u64 inv_rounds;			 /* invalidation rounds (one per request at most) */
+	u64 requests;	/* populate/convert/release/batch calls that changed state */
+	u64 inv_rounds; /* invalidation rounds (one per request at most) */
 	u64 tlb_flushes;
 	u64 iotlb_invs; /* inv_range calls */
 	u64 iotlb_syncs;
 	u64 psmash;
 	u64 rmpupdates;
 	u64 xcheck_runs, xcheck_failures;
+	u64 leaked_pages; /* 4K units kept on purpose under own_leak (never freed) */
 };
 
 /* Page-table page pool (pages of one owner, chained through their first 8 bytes). */
@@ -123,6 +129,7 @@ struct gmem {
 	struct rmp *rmp;
 	enum gmem_iommu_mode iommu_mode;
 	u8 own_mem, own_npt, own_iommu;
+	u8 own_leak; /* "g<name>-leaked": frames whose RMP state is not hypervisor-owned */
 
 	struct pt npt;
 	struct gmem_domain dom[GMEM_MAX_DOMAINS];
@@ -135,11 +142,12 @@ struct gmem {
 	/* The ledger: one u64 per guest 4K frame (GMEM_L_* below). */
 	u64 *ledger;
 	u64 nr_slots;
+	u64 nr_records; /* ledger records (4K or 2M): bounds the pending list */
 
 	/* I7: flush generations and the pages waiting for them. */
-	u64 tlb_done, iotlb_done;	    /* completed rounds */
+	u64 tlb_done, iotlb_done;     /* completed rounds */
 	u64 cur_tlb_at, cur_iotlb_at; /* snapshot for pages freed by the current request */
-	bool full_flush;	    /* a flush failed: next round invalidates everything */
+	bool full_flush;	      /* a flush failed: next round invalidates everything */
 	struct gmem_pending *pend;
 	u64 nr_pend, cap_pend;
 
@@ -149,7 +157,8 @@ struct gmem {
 	bool free_direct;
 
 	struct gmem_stats st;
-	/* Test hook: when nonzero, the fail_alloc-th page allocation from now fails. */
+	/* Test hook: when nonzero, the fail_alloc-th allocation from now fails
+	 * (pmem pages and gmem's own heap allocations alike). */
 	u64 fail_alloc;
 	/* Test hook: skip draining the pending list (I7 tests). */
 	bool hold_pending;
@@ -158,8 +167,8 @@ struct gmem {
 /* Ledger slot encoding (per 4K of guest-physical memory). */
 #define GMEM_L_PRESENT BIT(0)
 #define GMEM_L_PRIVATE BIT(1)
-#define GMEM_L_HUGE BIT(2) /* part of a 2M record (2M frame, 2M RMP entry when private) */
-#define GMEM_L_SPA GENMASK(51, 12)
+#define GMEM_L_HUGE    BIT(2) /* part of a 2M record (2M frame, 2M RMP entry when private) */
+#define GMEM_L_SPA     GENMASK(51, 12)
 
 /* One ledger record, as gmem_lookup reports it. */
 struct gmem_rec {
@@ -208,9 +217,19 @@ int gmem_convert_batch(struct gmem *g, const struct gmem_range *ranges, unsigned
  * domain, one invalidation round (a 4K PVALIDATE on a 2M RMP entry: the
  * hypervisor's answer to #NPF with SIZEM). 0 also when already 4K. */
 int gmem_split(struct gmem *g, gpa_t gpa);
-/* Unpopulated pages inside the range are skipped. */
+/* Unpopulated pages inside the range are skipped. Allocates nothing unless
+ * the range cuts a 2M record (one table page per table for its split;
+ * -ENOMEM then changes nothing). A record whose RMP entry cannot be made
+ * hypervisor-owned is leaked on purpose (own_leak, st.leaked_pages), never
+ * freed: the rest is released and -EIO returned. */
 int gmem_release(struct gmem *g, gpa_t gpa, u64 size);
-void gmem_destroy(struct gmem *g);
+/* Releases every page, frees every table, waits for one last full flush.
+ * Never allocates. 0 when every frame went back to pmem hypervisor-owned;
+ * -EIO (each cause logged) when frames had to be leaked on purpose: RMP
+ * state not hypervisor-owned, or a flush that did not complete; -EINVAL
+ * when g is not live. The guest's owners then hold nothing but the leaked
+ * frames ("g<name>-leaked"), which stay out of pmem's free pool for good. */
+int gmem_destroy(struct gmem *g);
 /* Gives the cached table pages (up to 64 per pool) back to pmem. */
 void gmem_trim(struct gmem *g);
 

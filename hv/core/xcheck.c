@@ -12,8 +12,11 @@
  *   3. ledger: each record: frame owned by the guest (I5), in no other record
  *      of any guest (I5), RMP entry (I2 private / I3 shared), mapped in the
  *      NPT and every domain that should map it (I5; I6 for trusted+private).
- *   4. pending list (I7): frames still owned by their owner until flushed.
- *   5. accounting (I5): pmem owner pages == ledger + pending (+ tables + pools).
+ *   4. pending list (I7): frames still owned by their owner until flushed;
+ *      frames leaked on purpose (RMP state not hypervisor-owned) still owned
+ *      by the guest's "-leaked" owner, never back in pmem (I5).
+ *   5. accounting (I5): pmem owner pages == ledger + pending (+ tables + pools);
+ *      leaked owner pages == gmem's leaked count.
  *   6. device MMIO (gmem_map_mmio): the only non-RAM leaves accepted, in the
  *      NPT only, exactly as recorded, uncached and not executable, never RAM,
  *      never in a domain (no peer-to-peer), never in two guests (I4); each
@@ -269,8 +272,7 @@ static bool mmio_leaf(struct xc *c, const struct pt_leaf *l)
 	}
 	if (pa != spa_val(m->spa) + (l->va - base)) {
 		vio(c, XC_I1, c->st, l->va, pa, "recorded MMIO SPA", "SPA 0x%llx, want 0x%llx",
-		    (unsigned long long)pa,
-		    (unsigned long long)(spa_val(m->spa) + (l->va - base)));
+		    (unsigned long long)pa, (unsigned long long)(spa_val(m->spa) + (l->va - base)));
 		return true;
 	}
 	if (!(l->prot & PT_UC) || (l->prot & PT_X)) {
@@ -341,13 +343,19 @@ static int leaf_check(void *ctx, const struct pt_leaf *l)
 
 			if (own == g->own_mem)
 				continue;
+			if (own == g->own_leak) {
+				vio(c, XC_I5, c->st, l->va + o, f, "not mapped (leaked)",
+				    "leaked frame mapped");
+				return 0;
+			}
 			if (own == PMEM_OWNER_FREE) {
 				vio(c, XC_I5, c->st, l->va + o, f, "guest page", "free page");
 				return 0;
 			}
 			og = other_guest_mem(c, own);
 			if (og >= 0)
-				vio(c, XC_I4, c->st, l->va + o, f, "own page", "guest %d's page", og);
+				vio(c, XC_I4, c->st, l->va + o, f, "own page", "guest %d's page",
+				    og);
 			else
 				vio(c, XC_I4, c->st, l->va + o, f, "guest page",
 				    "hypervisor page (%s)", pmem_owner_name(own));
@@ -447,8 +455,8 @@ static void check_rmp(struct xc *c, u64 a, u64 pa, u64 size, bool priv)
 		/* a 2M shared record: no 4K entry inside may be assigned either */
 		for (u64 o = PAGE_SIZE; !info.assigned && o < size; o += PAGE_SIZE) {
 			if (!rmp_lookup(g->rmp, spa(pa + o), &info, NULL) && info.assigned)
-				vio(c, XC_I3, XC_RMP, a + o, pa + o, "unassigned", "assigned, asid %u",
-				    info.asid);
+				vio(c, XC_I3, XC_RMP, a + o, pa + o, "unassigned",
+				    "assigned, asid %u", info.asid);
 		}
 		return;
 	}
@@ -456,7 +464,8 @@ static void check_rmp(struct xc *c, u64 a, u64 pa, u64 size, bool priv)
 	if (!info.assigned)
 		vio(c, XC_I2, XC_RMP, a, pa, "assigned", "unassigned");
 	else if (info.asid != g->asid)
-		vio(c, XC_I2, XC_RMP, a, pa, "guest's ASID", "asid %u, want %u", info.asid, g->asid);
+		vio(c, XC_I2, XC_RMP, a, pa, "guest's ASID", "asid %u, want %u", info.asid,
+		    g->asid);
 	else if (gpa_val(info.gpa) + (pa - spa_val(epa)) != a)
 		vio(c, XC_I2, XC_RMP, a, pa, "ledger GPA", "gpa 0x%llx",
 		    (unsigned long long)(gpa_val(info.gpa) + (pa - spa_val(epa))));
@@ -589,6 +598,11 @@ static void pending_pass(struct xc *c)
 			u64 f = spa_val(e->pa) + o;
 			u8 own = owner_of(c, f);
 
+			if (own != e->owner && e->owner == g->own_leak) {
+				vio(c, XC_I5, XC_PMEM, 0, f, "leaked: kept for good", "owned by %s",
+				    own == PMEM_OWNER_FREE ? "pmem (free)" : pmem_owner_name(own));
+				break;
+			}
 			if (own != e->owner) {
 				vio(c, XC_I7, XC_PMEM, 0, f, "kept until flush",
 				    "owned by %s, tlb %llu/%llu", pmem_owner_name(own),
@@ -600,7 +614,10 @@ static void pending_pass(struct xc *c)
 	}
 }
 
-static u64 pool_pages(const struct gmem_pool *p) { return p->count; }
+static u64 pool_pages(const struct gmem_pool *p)
+{
+	return p->count;
+}
 
 static void accounting(struct xc *c, u64 npriv, u64 nshared)
 {
@@ -623,16 +640,32 @@ static void accounting(struct xc *c, u64 npriv, u64 nshared)
 	if (want != have)
 		vio(c, XC_I5, XC_PMEM, 0, 0, "npt pages = tables+pool+pend", "%llu, want %llu",
 		    (unsigned long long)have, (unsigned long long)want);
-	want = gmem_iommu_table_pages(g) + pool_pages(&g->pool_iommu) +
-	       pending_owned(c, g->own_iommu);
+	want =
+	    gmem_iommu_table_pages(g) + pool_pages(&g->pool_iommu) + pending_owned(c, g->own_iommu);
 	have = pmem_owner_pages(g->own_iommu);
 	if (want != have)
 		vio(c, XC_I5, XC_PMEM, 0, 0, "iommu pages = tables+pool+pend", "%llu, want %llu",
 		    (unsigned long long)have, (unsigned long long)want);
+	want = g->st.leaked_pages;
+	have = pmem_owner_pages(g->own_leak);
+	if (want != have)
+		vio(c, XC_I5, XC_PMEM, 0, 0, "leaked pages kept", "%llu, want %llu",
+		    (unsigned long long)have, (unsigned long long)want);
+}
+
+/* A "g<name>-leaked" owner (gmem's frames kept on purpose, of a live or a
+ * destroyed guest). */
+static bool leaked_owner(u8 own)
+{
+	const char *n = pmem_owner_name(own);
+	size_t l = strlen(n);
+
+	return n[0] == 'g' && l > 7 && !strcmp(n + l - 7, "-leaked");
 }
 
 /* Optional: every assigned RMP entry in the pmem span belongs to a guest's
- * ledger (I5: no unknown private page, no free page assigned). */
+ * ledger or is a frame leaked on purpose (I5: no unknown private page, no
+ * free page assigned). */
 static void full_rmp_scan(struct xc *c)
 {
 	u64 pfn, first, last;
@@ -659,6 +692,8 @@ static void full_rmp_scan(struct xc *c)
 			rmp_raw_decode(rmp_raw_slot(r, pfn), &info);
 			if (!info.assigned || !info.asid)
 				continue; /* firmware pages (ASID 0) are the RMP's own */
+			if (leaked_owner(pmem_owner_of(spa(pfn << PAGE_SHIFT))))
+				continue; /* kept on purpose: never free, never mapped */
 			c->rep->rmp_entries++;
 			k = -1;
 			for (unsigned j = 0; j < c->ng; j++)
@@ -766,16 +801,17 @@ void xcheck_print(const struct xcheck_report *rep)
 		const struct xcheck_violation *v = &rep->v[i];
 
 		if (v->structure == XC_IOMMU)
-			pr_err("  %s guest %u IOMMU dom %u gpa 0x%llx spa 0x%llx: expected %s, found "
-			       "%s\n",
-			       xcheck_rule_name(v->rule), v->guest, v->domain,
-			       (unsigned long long)v->gpa, (unsigned long long)v->spa, v->expected,
-			       v->found);
+			pr_err(
+			    "  %s guest %u IOMMU dom %u gpa 0x%llx spa 0x%llx: expected %s, found "
+			    "%s\n",
+			    xcheck_rule_name(v->rule), v->guest, v->domain,
+			    (unsigned long long)v->gpa, (unsigned long long)v->spa, v->expected,
+			    v->found);
 		else
 			pr_err("  %s guest %u %s gpa 0x%llx spa 0x%llx: expected %s, found %s\n",
-			       xcheck_rule_name(v->rule), v->guest, xcheck_struct_name(v->structure),
-			       (unsigned long long)v->gpa, (unsigned long long)v->spa, v->expected,
-			       v->found);
+			       xcheck_rule_name(v->rule), v->guest,
+			       xcheck_struct_name(v->structure), (unsigned long long)v->gpa,
+			       (unsigned long long)v->spa, v->expected, v->found);
 	}
 	if (rep->total > rep->n)
 		pr_err("  ... %llu more\n", (unsigned long long)(rep->total - rep->n));

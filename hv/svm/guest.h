@@ -115,6 +115,7 @@ struct guest {
 		u64 npt_tables, iommu_tables;	 /* page-table pages */
 		u64 conversions, inv_rounds;	 /* 4K pages converted; invalidation rounds */
 		u64 xcheck_runs;
+		u64 leaked_pages; /* kept on purpose at teardown: RMP not hypervisor-owned */
 		bool xcheck_clean;
 		char digest[97]; /* launch digest (SNP), "" otherwise */
 	} mem;

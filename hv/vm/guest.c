@@ -480,23 +480,33 @@ static void report_mem_table(void)
 {
 	u32 i;
 
-	printf("%-15s %9s %9s %8s %8s %7s %7s %8s %7s %-8s %s\n", "guest", "private", "shared",
-	       "rmp-4k", "rmp-2m", "npt-pt", "iom-pt", "convert", "inv", "xcheck", "launch digest");
+	u64 leaked = 0;
+
+	printf("%-15s %9s %9s %8s %8s %7s %7s %8s %7s %7s %-8s %s\n", "guest", "private", "shared",
+	       "rmp-4k", "rmp-2m", "npt-pt", "iom-pt", "convert", "inv", "leaked", "xcheck",
+	       "launch digest");
 	for (i = 0; i < nr_guests; i++) {
 		const struct guest_mem_summary *m = &guests[i].mem;
 
 		if (!m->valid)
 			continue;
-		printf("%-15s %9llu %9llu %8llu %8llu %7llu %7llu %8llu %7llu %-8s %.16s%s\n",
+		printf("%-15s %9llu %9llu %8llu %8llu %7llu %7llu %8llu %7llu %7llu %-8s %.16s%s\n",
 		       guests[i].name, (unsigned long long)m->private_pages,
 		       (unsigned long long)m->shared_pages, (unsigned long long)m->rmp_4k,
 		       (unsigned long long)m->rmp_2m, (unsigned long long)m->npt_tables,
 		       (unsigned long long)m->iommu_tables, (unsigned long long)m->conversions,
-		       (unsigned long long)m->inv_rounds, m->xcheck_clean ? "clean" : "VIOLATED",
-		       m->digest[0] ? m->digest : "-", m->digest[0] ? "..." : "");
+		       (unsigned long long)m->inv_rounds, (unsigned long long)m->leaked_pages,
+		       m->xcheck_clean ? "clean" : "VIOLATED", m->digest[0] ? m->digest : "-",
+		       m->digest[0] ? "..." : "");
+		leaked += m->leaked_pages;
 	}
 	printf("(pages are 4 KiB; private/shared from gmem's ledger, rmp-* entries assigned to the "
-	       "guest's ASID, *-pt page-table pages, inv = invalidation rounds)\n\n");
+	       "guest's ASID, *-pt page-table pages, inv = invalidation rounds, leaked = kept at "
+	       "teardown, never reused)\n");
+	if (leaked)
+		printf("leaked %llu pages (RMP state not hypervisor)\n",
+		       (unsigned long long)leaked);
+	printf("\n");
 }
 
 int guests_run(const struct hv_config *cfg, const struct boot_info *bi, struct snp_platform *snp)

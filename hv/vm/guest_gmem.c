@@ -150,14 +150,17 @@ static int launch_assign(void *ctx, spa_t pa, gpa_t where)
 	return 0;
 }
 
+/* A launched page of a request that failed later: Guest-Valid pages are
+ * mutable (RMPUPDATE), only Pre-Guest ones need SNP_PAGE_RECLAIM. gmem
+ * leaks the frame on purpose if its RMP entry is still assigned after this. */
 static void launch_unassign(void *ctx, spa_t pa)
 {
 	struct gg *x = ctx;
-	u32 fw = 0;
+	int ret = snp_launch_unassign(&x->launch, pa);
 
-	if (snp_reclaim_page(&x->g->plat->psp, &x->g->plat->rmp, pa, &fw))
-		pr_err("guest %s: reclaiming launch page 0x%llx failed (firmware 0x%x)\n",
-		       x->g->name, (unsigned long long)spa_val(pa), fw);
+	if (ret)
+		pr_err("guest %s: giving launch page 0x%llx back failed (%d, firmware 0x%x)\n",
+		       x->g->name, (unsigned long long)spa_val(pa), ret, x->launch.fw_error);
 }
 
 static int populate_private(struct gg *x, u64 a, u64 b)
@@ -328,31 +331,56 @@ static int snp_launch_guest(struct gg *x, const void *image, u64 image_size, u64
 
 /* ---- guest_mem_ops ----------------------------------------------------------------- */
 
+/* Gives one of the guest's own SNP pages (GCTX, VMSA, request pages) back,
+ * or keeps it as leaked when its RMP entry is not hypervisor-owned. */
+static void put_page(struct gg *x, spa_t pa, const char *what)
+{
+	struct guest *g = x->g;
+	int rc;
+
+	if (!spa_val(pa) || pmem_owner_of(pa) != g->owner)
+		return; /* never allocated, or not one the guest still holds */
+	rc = snp_page_put(x->gm.rmp, pa, g->owner, x->gm.own_leak);
+	if (rc == 1)
+		g->mem.leaked_pages++;
+	else if (rc < 0)
+		pr_err("guest %s: giving back its %s page 0x%llx failed (%d)\n", g->name, what,
+		       (unsigned long long)spa_val(pa), rc);
+}
+
 static void gg_destroy(struct guest *g)
 {
 	struct gg *x = gg_of(g);
+	int ret;
 
 	if (!x)
 		return;
 	live_del(x);
 	if (x->launched) {
 		/* DECOMMISSION first: then every page may go back (snp/launch.h);
-		 * the VMSA page is reclaimed with it. */
-		if (snp_launch_teardown(&x->launch, spa_val(x->vmsa) ? &x->vmsa : NULL,
-					spa_val(x->vmsa) ? 1 : 0))
-			pr_err("guest %s: SNP teardown failed (firmware 0x%x)\n", g->name,
-			       x->launch.fw_error);
+		 * the VMSA page is reclaimed with it. A page the firmware still
+		 * holds afterwards is leaked on purpose below, never freed. */
+		ret = snp_launch_teardown(&x->launch, spa_val(x->vmsa) ? &x->vmsa : NULL,
+					  spa_val(x->vmsa) ? 1 : 0);
+		if (ret)
+			pr_err("guest %s: SNP teardown failed (%d, firmware 0x%x): pages the "
+			       "firmware still holds are leaked on purpose\n",
+			       g->name, ret, x->launch.fw_error);
 		x->launched = false;
 	}
-	if (x->gm.ready)
-		gmem_destroy(&x->gm);
-	if (spa_val(x->gctx) && pmem_owner_of(x->gctx) == g->owner)
-		pmem_free(x->gctx, PMEM_ORDER_4K, g->owner);
-	if (spa_val(x->vmsa) && pmem_owner_of(x->vmsa) == g->owner)
-		pmem_free(x->vmsa, PMEM_ORDER_4K, g->owner);
+	if (x->gm.ready) {
+		ret = gmem_destroy(&x->gm);
+		if (ret)
+			pr_err("guest %s: memory teardown incomplete (%d): %llu pages leaked on "
+			       "purpose as %s\n",
+			       g->name, ret, (unsigned long long)x->gm.st.leaked_pages,
+			       pmem_owner_name(x->gm.own_leak));
+		g->mem.leaked_pages = x->gm.st.leaked_pages;
+	}
+	put_page(x, x->gctx, "GCTX");
+	put_page(x, x->vmsa, "VMSA");
 	for (int k = 0; k < 2; k++)
-		if (spa_val(x->greq[k]) && pmem_owner_of(x->greq[k]) == g->owner)
-			pmem_free(x->greq[k], PMEM_ORDER_4K, g->owner);
+		put_page(x, x->greq[k], "guest-request");
 	free(x);
 	g->mem_priv = NULL;
 }

@@ -245,9 +245,22 @@ static __unused int op_batch(struct gmem *g)
 	return gmem_convert_batch(g, rs, 3);
 }
 
+/* A release that cuts a 2M record (op_rel_prep makes it): the split's table
+ * pages are release's only allocation point. Releasing whole records
+ * allocates nothing (test_gmem_teardown.c sweeps that). */
+#define REL_2M MiB(8)
+static __unused void op_rel_prep(struct gmem *g)
+{
+	struct gmem_rec r;
+
+	assert_int_equal(gmem_populate(g, gpa(REL_2M), HUGE_SIZE, GMEM_PRIVATE), 0);
+	assert_int_equal(gmem_lookup(g, gpa(REL_2M + 0x20000), &r), 0);
+	assert_int_equal(r.size, HUGE_SIZE);
+}
+
 static __unused int op_rel(struct gmem *g)
 {
-	return gmem_release(g, gpa(HUGE_SIZE + 0x20000), PAGE_SIZE);
+	return gmem_release(g, gpa(REL_2M + 0x20000), PAGE_SIZE);
 }
 
 static __unused void enomem_sweep(struct gmem *g, int (*op)(struct gmem *g))
@@ -577,6 +590,7 @@ static void test_enomem_everywhere(void **state)
 	enomem_sweep(&g, op_pop);
 	enomem_sweep(&g, op_conv);
 	enomem_sweep(&g, op_batch);
+	op_rel_prep(&g);
 	enomem_sweep(&g, op_rel);
 	gmem_destroy(&g);
 	/* 4K policy: every allocation is a 4K frame */

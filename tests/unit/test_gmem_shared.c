@@ -277,6 +277,7 @@ static void test_enomem_everywhere(void **state)
 	sweep(&g, op_pop);
 	sweep(&g, op_conv);
 	sweep(&g, op_batch);
+	op_rel_prep(&g);
 	sweep(&g, op_rel);
 	gmem_destroy(&g);
 	sguest_new(&g, "m4", 2, MiB(16), PAGE_SIZE, 1);
