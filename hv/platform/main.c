@@ -50,8 +50,17 @@ static void memmap_init(void)
 
 		if (r->kind <= BOOT_MEM_RESERVED)
 			bytes[r->kind] += r->pages * PAGE_SIZE;
-		if (r->kind == BOOT_MEM_USABLE)
-			usable[n++] = (struct pmem_region){spa(r->base), r->pages * PAGE_SIZE};
+		if (r->kind != BOOT_MEM_USABLE)
+			continue;
+		usable[n] = (struct pmem_region){spa(r->base), r->pages * PAGE_SIZE};
+		/* Page 0 stays unmapped in our tables (a NULL dereference faults), so
+		 * it can never be handed out: the OVMF of QEMU 11.1 (edk2 2025)
+		 * reports it usable, and a page table placed there faulted. */
+		if (!r->base) {
+			usable[n].base = spa(PAGE_SIZE);
+			usable[n].size -= MIN(usable[n].size, PAGE_SIZE);
+		}
+		n += usable[n].size != 0;
 	}
 	pr_info("memory map: %u ranges%s:", hv.bi->nr_mem,
 		hv.bi->nr_mem == BOOT_MMAP_MAX ? " (truncated)" : "");
