@@ -18,6 +18,7 @@
 #include "hv/base/report.h"
 #include "hv/arch/x86/smp.h"
 #include "hv/platform/snp_host.h"
+#include "hv/vm/guest_dev.h"
 
 #define HEAP_SIZE (16ULL << 20)
 #define VERSION	  "0.1"
@@ -187,6 +188,7 @@ void hv_main(struct boot_info *bi)
 			     cfg_snp_mode_name(hv.cfg.snp), snp_err);
 	else
 		sc->run();
+	guest_dev_events_report();
 	pmem_report();
 	failed = report_end();
 	printf("snpvisor: scenario %s %s\n", sc->name, failed ? "FAILED" : "passed");

@@ -35,6 +35,11 @@ int guest_dev_assign(struct guest *g);
 void guest_dev_detach(struct guest *g);
 void guest_dev_put(struct guest *g);
 
+/* The final IOMMU event table (48882 2.5): every log drained, events per
+ * (guest, device) and type, METRIC lines iommu.events.<guest>[.<bdf>].<TYPE>
+ * and iommu.events.total. Nothing when the IOMMU is not up. */
+void guest_dev_events_report(void);
+
 /* hv/svm/exits.c: HC_DEV_INFO / HC_DMA_PHASE go here (NULL: HC_ENOSYS). */
 extern s64 (*dev_hc_hook)(struct vcpu *v, u64 nr, u64 a1, u64 a2, u64 a3);
 
