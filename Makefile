@@ -185,15 +185,21 @@ $(BUILD)/%.efi: $(BUILD)/%.so
 
 all: $(BUILD)/hv.efi $(BUILD)/hv-test.efi host $(GUEST_IMAGES) $(BUILD)/bench-host
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# (not into build/qemu-11: a whole Debian tree, with folders named *.d)
+-include $(shell find $(BUILD) -path $(BUILD)/qemu-11 -prune -o -name '*.d' -type f -print 2>/dev/null)
 
 # ---- top-level targets -------------------------------------------------------
-.PHONY: all deps host unit tools fuzz run test debug bench bench-host clean compdb format
+.PHONY: all deps qemu11 host unit tools fuzz run test debug bench bench-host clean compdb format
 .DEFAULT_GOAL := all
 .SECONDARY:
 
 deps:
 	$(Q)sh tools/install-deps.sh
+
+# QEMU 11.1 + OVMF from Debian trixie-backports in $(BUILD)/qemu-11 (host
+# untouched), the second test platform: make run QEMU=$(BUILD)/qemu-11/qemu-system-x86_64
+qemu11:
+	$(Q)sh tools/install-qemu11.sh $(BUILD)/qemu-11
 
 host: $(LIBPURE) $(UNIT_BINS) $(TOOL_BINS)
 unit: deps host
@@ -207,6 +213,7 @@ fuzz: deps $(FUZZ_BINS)
 JOBS ?= $(shell nproc)
 
 test: deps
+	$(Q)sh tools/install-qemu11.sh $(BUILD)/qemu-11 || echo "make test: going on; the qemu11/ scenarios will be skipped"
 	$(Q)$(MAKE) --no-print-directory -j$(JOBS) all linux-assets
 	$(Q)python3 tests/run_tests.py --build $(BUILD)
 

@@ -599,7 +599,7 @@ static void print_event(void *ctx, const struct amdvi_event *ev)
 
 static void read_entry(const struct amdvi *m, u32 idx, struct amdvi_evt_entry *e)
 {
-	const volatile u64 *p = qwords(spa_add(m->evt_log, (u64)idx * EVENT_ENTRY_SIZE));
+	volatile u64 *p = qwords(spa_add(m->evt_log, (u64)idx * EVENT_ENTRY_SIZE));
 	unsigned tries;
 
 	/* Erratum 732 (Linux): the tail can move before the entry is visible;
@@ -608,9 +608,13 @@ static void read_entry(const struct amdvi *m, u32 idx, struct amdvi_evt_entry *e
 		e->data[0] = p[0];
 		e->data[1] = p[1];
 		if (FIELD_GET(EVENT_TYPE_MASK, e->data[0]))
-			return;
+			break;
 		relax(m);
 	}
+	/* Consumed: zeroed, so that after the log wraps an entry the IOMMU has
+	 * not written yet reads as code 0 again, never as last lap's event. */
+	p[0] = 0;
+	p[1] = 0;
 }
 
 /* 3.4.10: after an overflow the IOMMU stops logging; restart it once the

@@ -9,7 +9,14 @@
  * are the costs of the core itself.
  *
  * Usage: bench-host [--sizes 64M,512M,8G] [--csv FILE] [--quick]
- *   --quick: 64 MiB only, one repetition (the make test smoke). */
+ *          every configuration: sizes x {4K, 2M} x {npt-only, duplicated, shared}
+ *        bench-host --one SIZE PAGE MODE [--csv FILE]
+ *          one configuration, one CSV row (tools/experiment.py)
+ *        bench-host --splinter SIZE MODE STEPS [--csv FILE]
+ *          a guest of 2M private records hit by random 4K conversions, one
+ *          253-entry request at a time: after each of STEPS rounds, the splits
+ *          (PSMASH), the table pages and the 4K/2M private records so far
+ *   --quick: 64 MiB only (the make test smoke). */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -181,6 +188,7 @@ struct result {
 	double check_s, check_floor_s;
 	u64 check_bytes;
 	u64 table_pages;
+	u64 inv_rounds; /* invalidation rounds of the conversion runs */
 };
 
 static u64 rng = 88172645463325252ULL;
@@ -266,8 +274,10 @@ static void run_config(u64 mem, u64 page, enum mode m, bool quick, struct result
 	res->check_bytes = check_bytes(&g);
 	res->check_floor_s = (double)res->check_bytes / read_bw;
 
+	res->inv_rounds = g.st.inv_rounds;
 	res->conv_seq_pps = convert_run(&g, mem, page, false, conv_recs);
 	res->conv_rnd_pps = convert_run(&g, mem, page, true, conv_recs);
+	res->inv_rounds = g.st.inv_rounds - res->inv_rounds;
 
 	if (page == HUGE_SIZE) {
 		u64 n = mem / HUGE_SIZE < 64 ? mem / HUGE_SIZE : 64;
@@ -280,12 +290,122 @@ static void run_config(u64 mem, u64 page, enum mode m, bool quick, struct result
 	t = now();
 	must(gmem_release(&g, gpa(0), mem), "gmem_release");
 	res->release_s = now() - t;
-	gmem_destroy(&g);
+	must(gmem_destroy(&g), "gmem_destroy");
 	if (pmem_free_pages() != free0) {
 		fprintf(stderr, "bench-host: %lld pages not back in pmem after destroy\n",
 			(long long)(free0 - pmem_free_pages()));
 		exit(1);
 	}
+}
+
+static const char CSV_HEAD[] =
+    "size_mib,page,mode,populate_s,populate_floor_s,conv_seq_pps,conv_rnd_pps,split_us,"
+    "release_s,check_s,check_floor_s,check_bytes,table_pages,inv_rounds,memset_gbs,read_gbs\n";
+
+static void print_row(u64 size, u64 page, enum mode m, const struct result *r, double npt_pps)
+{
+	printf("%4lluM %-3s %-10s | %8.1fms %5.2fx | %9.2fM %9.2fM %5.2fx | %6.1fus | %7.1fms | "
+	       "%7.2fms %5.1fx\n",
+	       (unsigned long long)(size >> 20), page == HUGE_SIZE ? "2M" : "4K", mode_name[m],
+	       r->populate_s * 1e3, r->populate_s / r->populate_floor_s, r->conv_seq_pps / 1e6,
+	       r->conv_rnd_pps / 1e6, npt_pps / r->conv_seq_pps, r->split_us, r->release_s * 1e3,
+	       r->check_s * 1e3, r->check_s / r->check_floor_s);
+	if (csv)
+		fprintf(csv, "%llu,%s,%s,%.6f,%.6f,%.0f,%.0f,%.3f,%.6f,%.6f,%.6f,%llu,%llu,%llu,%.3f,%.3f\n",
+			(unsigned long long)(size >> 20), page == HUGE_SIZE ? "2M" : "4K", mode_name[m],
+			r->populate_s, r->populate_floor_s, r->conv_seq_pps, r->conv_rnd_pps, r->split_us,
+			r->release_s, r->check_s, r->check_floor_s, (unsigned long long)r->check_bytes,
+			(unsigned long long)r->table_pages, (unsigned long long)r->inv_rounds,
+			memset_bw / 1e9, read_bw / 1e9);
+}
+
+static void print_head(void)
+{
+	printf("%-6s %-3s %-10s | %9s %6s | %10s %10s %6s | %8s | %9s | %9s %6s\n", "guest", "pg",
+	       "mode", "populate", "xfloor", "conv seq/s", "conv rnd/s", "xnpt", "split", "release",
+	       "check", "xfloor");
+}
+
+/* Private 4K records and 2M records in the ledger. */
+static void count_records(const struct gmem *g, u64 *r4k, u64 *r2m)
+{
+	*r4k = *r2m = 0;
+	for (u64 i = 0; i < g->nr_slots; i++) {
+		u64 w = g->ledger[i];
+		if (!(w & GMEM_L_PRESENT) || !(w & GMEM_L_PRIVATE))
+			continue;
+		if (!(w & GMEM_L_HUGE))
+			(*r4k)++;
+		else if (!(i & (HUGE_SIZE / PAGE_SIZE - 1)))
+			(*r2m)++;
+	}
+}
+
+/* Experiment 2 (docs/experiments/splinter): random 4K conversions over 2M
+ * private memory, one full request (253 entries) per round. */
+static void splinter(u64 mem, enum mode m, unsigned steps)
+{
+	static struct gmem_range r[GMEM_BATCH_MAX];
+	u64 frames = mem >> PAGE_SHIFT, free0, r4k, r2m;
+	struct gmem g;
+
+	env_setup(mem);
+	free0 = pmem_free_pages();
+	guest_init(&g, mem, HUGE_SIZE, m);
+	must(gmem_populate(&g, gpa(0), mem, GMEM_PRIVATE), "gmem_populate");
+	if (csv)
+		fprintf(csv, "size_mib,mode,round,pages_converted,psmash,npt_tables,iommu_tables,"
+			     "rmp_4k_records,rmp_2m_records,round_us\n");
+	printf("%6s %10s %8s %10s %10s %10s %10s %9s\n", "round", "converted", "psmash", "npt-pt",
+	       "iommu-pt", "4K-priv", "2M-priv", "round_us");
+	for (unsigned k = 0; k <= steps; k++) {
+		double t = 0;
+		if (k) {
+			for (unsigned i = 0; i < GMEM_BATCH_MAX; i++) {
+				bool dup;
+				do { /* entries of one request may not overlap */
+					r[i].gpa = gpa((xorshift() % frames) << PAGE_SHIFT);
+					dup = false;
+					for (unsigned j = 0; j < i && !dup; j++)
+						dup = gpa_val(r[j].gpa) == gpa_val(r[i].gpa);
+				} while (dup);
+				r[i].size = PAGE_SIZE;
+				r[i].to = GMEM_SHARED;
+			}
+			t = now();
+			must(gmem_convert_batch(&g, r, GMEM_BATCH_MAX), "gmem_convert_batch");
+			t = now() - t;
+		}
+		count_records(&g, &r4k, &r2m);
+		printf("%6u %10llu %8llu %10llu %10llu %10llu %10llu %9.1f\n", k,
+		       (unsigned long long)g.st.conversions, (unsigned long long)g.st.psmash,
+		       (unsigned long long)pt_table_pages(&g.npt),
+		       (unsigned long long)gmem_iommu_table_pages(&g), (unsigned long long)r4k,
+		       (unsigned long long)r2m, t * 1e6);
+		if (csv)
+			fprintf(csv, "%llu,%s,%u,%llu,%llu,%llu,%llu,%llu,%llu,%.1f\n",
+				(unsigned long long)(mem >> 20), mode_name[m], k,
+				(unsigned long long)g.st.conversions, (unsigned long long)g.st.psmash,
+				(unsigned long long)pt_table_pages(&g.npt),
+				(unsigned long long)gmem_iommu_table_pages(&g), (unsigned long long)r4k,
+				(unsigned long long)r2m, t * 1e6);
+	}
+	must(xcheck_gmem(&g), "xcheck_gmem");
+	must(gmem_release(&g, gpa(0), mem), "gmem_release");
+	must(gmem_destroy(&g), "gmem_destroy");
+	if (pmem_free_pages() != free0) {
+		fprintf(stderr, "bench-host: pages not back in pmem after destroy\n");
+		exit(1);
+	}
+}
+
+static enum mode parse_mode(const char *s)
+{
+	for (int m = 0; m < M_NR; m++)
+		if (!strcmp(s, mode_name[m]))
+			return (enum mode)m;
+	fprintf(stderr, "bench-host: mode %s: use npt-only, duplicated or shared\n", s);
+	exit(2);
 }
 
 static u64 parse_size(const char *s)
@@ -301,11 +421,21 @@ static u64 parse_size(const char *s)
 	exit(2);
 }
 
+static void usage(void)
+{
+	fprintf(stderr, "usage: bench-host [--sizes 64M,512M,8G] [--csv FILE] [--quick]\n"
+			"       bench-host --one SIZE 4K|2M npt-only|duplicated|shared [--csv FILE]\n"
+			"       bench-host --splinter SIZE MODE STEPS [--csv FILE]\n");
+	exit(2);
+}
+
 int main(int argc, char **argv)
 {
 	u64 sizes[8] = {MiB(64), MiB(512), 8ULL << 30};
-	unsigned nsizes = 3;
-	bool quick = false;
+	unsigned nsizes = 3, steps = 0;
+	bool quick = false, one = false, split_exp = false;
+	u64 one_page = PAGE_SIZE;
+	enum mode one_mode = M_NPT;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--quick")) {
@@ -318,47 +448,59 @@ int main(int argc, char **argv)
 			for (tok = strtok(s, ","); tok && nsizes < 8; tok = strtok(NULL, ","))
 				sizes[nsizes++] = parse_size(tok);
 			free(s);
+		} else if (!strcmp(argv[i], "--one") && i + 3 < argc) {
+			one = true;
+			sizes[0] = parse_size(argv[++i]);
+			nsizes = 1;
+			i++;
+			if (strcmp(argv[i], "4K") && strcmp(argv[i], "2M"))
+				usage();
+			one_page = strcmp(argv[i], "2M") ? PAGE_SIZE : HUGE_SIZE;
+			one_mode = parse_mode(argv[++i]);
+		} else if (!strcmp(argv[i], "--splinter") && i + 3 < argc) {
+			split_exp = true;
+			sizes[0] = parse_size(argv[++i]);
+			one_mode = parse_mode(argv[++i]);
+			steps = (unsigned)strtoul(argv[++i], NULL, 10);
 		} else if (!strcmp(argv[i], "--csv") && i + 1 < argc) {
-			csv = fopen(argv[++i], "w");
+			csv = !strcmp(argv[i + 1], "-") ? stdout : fopen(argv[i + 1], "w");
+			i++;
 			if (!csv) {
 				perror(argv[i]);
 				return 2;
 			}
 		} else {
-			fprintf(stderr, "usage: bench-host [--sizes 64M,512M,8G] [--csv FILE] [--quick]\n");
-			return 2;
+			usage();
 		}
 	}
 	log_level_max = LOG_ERR;
+	if (csv == stdout) {
+		fprintf(stderr, "bench-host: --csv - only with --one or --splinter\n");
+		if (!one && !split_exp)
+			return 2;
+	}
 	measure_floors();
+	if (split_exp) {
+		splinter(sizes[0], one_mode, steps);
+		if (csv && csv != stdout)
+			fclose(csv);
+		return 0;
+	}
 	if (csv)
-		fprintf(csv, "size_mib,page,mode,populate_s,populate_floor_s,conv_seq_pps,conv_rnd_pps,"
-			     "split_us,release_s,check_s,check_floor_s,check_bytes,table_pages\n");
-	printf("%-6s %-3s %-10s | %9s %6s | %10s %10s %6s | %8s | %9s | %9s %6s\n", "guest", "pg",
-	       "mode", "populate", "xfloor", "conv seq/s", "conv rnd/s", "xnpt", "split", "release",
-	       "check", "xfloor");
-	for (unsigned si = 0; si < nsizes; si++) {
+		fputs(CSV_HEAD, csv);
+	print_head();
+	if (one) {
+		struct result r;
+		run_config(sizes[0], one_page, one_mode, quick, &r);
+		print_row(sizes[0], one_page, one_mode, &r, r.conv_seq_pps);
+	}
+	for (unsigned si = 0; !one && si < nsizes; si++) {
 		for (int pg = 0; pg < 2; pg++) {
 			u64 page = pg ? HUGE_SIZE : PAGE_SIZE;
 			struct result r[M_NR];
 			for (int m = 0; m < M_NR; m++) {
 				run_config(sizes[si], page, (enum mode)m, quick, &r[m]);
-				printf("%4lluM %-3s %-10s | %8.1fms %5.2fx | %9.2fM %9.2fM %5.2fx | %6.1fus | "
-				       "%7.1fms | %7.2fms %5.1fx\n",
-				       (unsigned long long)(sizes[si] >> 20), pg ? "2M" : "4K",
-				       mode_name[m], r[m].populate_s * 1e3,
-				       r[m].populate_s / r[m].populate_floor_s, r[m].conv_seq_pps / 1e6,
-				       r[m].conv_rnd_pps / 1e6, r[M_NPT].conv_seq_pps / r[m].conv_seq_pps,
-				       r[m].split_us, r[m].release_s * 1e3, r[m].check_s * 1e3,
-				       r[m].check_s / r[m].check_floor_s);
-				if (csv)
-					fprintf(csv, "%llu,%s,%s,%.6f,%.6f,%.0f,%.0f,%.3f,%.6f,%.6f,%.6f,%llu,%llu\n",
-						(unsigned long long)(sizes[si] >> 20), pg ? "2M" : "4K",
-						mode_name[m], r[m].populate_s, r[m].populate_floor_s,
-						r[m].conv_seq_pps, r[m].conv_rnd_pps, r[m].split_us,
-						r[m].release_s, r[m].check_s, r[m].check_floor_s,
-						(unsigned long long)r[m].check_bytes,
-						(unsigned long long)r[m].table_pages);
+				print_row(sizes[si], page, (enum mode)m, &r[m], r[M_NPT].conv_seq_pps);
 			}
 		}
 	}
@@ -366,7 +508,7 @@ int main(int argc, char **argv)
 	       "bytes it walks); xnpt: npt-only conversion rate / this mode's\n");
 	printf("IOMMU invalidations counted, not executed: %lu inv, %lu sync\n", inv_calls,
 	       sync_calls);
-	if (csv)
+	if (csv && csv != stdout)
 		fclose(csv);
 	host_phys_window(NULL, spa(0), 0);
 	return 0;

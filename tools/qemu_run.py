@@ -36,6 +36,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OVMF_CODE_CANDIDATES = ["/usr/share/OVMF/OVMF_CODE.fd", "/usr/share/OVMF/OVMF_CODE_4M.fd"]
 OVMF_VARS_CANDIDATES = ["/usr/share/OVMF/OVMF_VARS.fd", "/usr/share/OVMF/OVMF_VARS_4M.fd"]
 
+# The second test platform (tools/install-qemu11.sh, `make qemu11`): its wrapper
+# script, relative to the build folder.
+QEMU11_REL = os.path.join("qemu-11", "qemu-system-x86_64")
+
 HV_STATUS = {0: "ok", 1: "a check failed", 2: "panic", 3: "bad configuration"}
 ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Za-z0-9]|\x1b[=>c]")
 RECORD_RE = re.compile(r"@@ (\w+)(?: (.*))?$")
@@ -46,6 +50,53 @@ def find_first(paths, what):
         if os.path.exists(p):
             return p
     raise SystemExit(f"qemu_run: {what} not found (tried {', '.join(paths)}); run: make deps")
+
+
+_versions = {}
+
+
+def qemu_version(qemu=None):
+    """(major, minor, micro) of `qemu -version`, cached per binary; raises
+    SystemExit when it does not run."""
+    qemu = qemu or os.environ.get("QEMU", "qemu-system-x86_64")
+    if qemu not in _versions:
+        try:
+            p = subprocess.run([qemu, "-version"], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, timeout=60)
+            out = p.stdout.decode(errors="replace")
+        except (OSError, subprocess.TimeoutExpired) as e:
+            raise SystemExit(f"qemu_run: {qemu} -version failed: {e}; run: make deps")
+        m = re.search(r"version (\d+)\.(\d+)(?:\.(\d+))?", out)
+        if p.returncode != 0 or not m:
+            raise SystemExit(f"qemu_run: cannot read the version of {qemu}: {out.strip()[:200]}")
+        _versions[qemu] = tuple(int(x or 0) for x in m.groups())
+    return _versions[qemu]
+
+
+def qemu_machine(qemu=None):
+    """What a QEMU needs to run the hypervisor, by version and location:
+    {"qemu", "version", "iommu" (the -device value), "code", "vars"}.
+    - amd-iommu translates DMA from QEMU 10.0 on only with dma-remap=on;
+      without it every device bypasses the IOMMU (qemu-facts.md).
+    - a QEMU with OVMF_CODE_4M.fd/OVMF_VARS_4M.fd beside it (the prefix of
+      tools/install-qemu11.sh) boots that firmware, others the system's
+      (OVMF_CODE/OVMF_VARS in the environment override both)."""
+    qemu = qemu or os.environ.get("QEMU", "qemu-system-x86_64")
+    ver = qemu_version(qemu)
+    iommu = "amd-iommu" + (",dma-remap=on" if ver >= (10, 0) else "")
+    path = shutil.which(qemu) or qemu
+    here = os.path.dirname(os.path.abspath(path))
+    code_c, vars_c = OVMF_CODE_CANDIDATES, OVMF_VARS_CANDIDATES
+    if os.path.exists(os.path.join(here, "OVMF_CODE_4M.fd")):
+        code_c = [os.path.join(here, "OVMF_CODE_4M.fd")]
+        vars_c = [os.path.join(here, "OVMF_VARS_4M.fd")]
+    code = os.environ.get("OVMF_CODE") or find_first(code_c, "OVMF_CODE")
+    vars_ = os.environ.get("OVMF_VARS") or find_first(vars_c, "OVMF_VARS")
+    return {"qemu": qemu, "version": ver, "iommu": iommu, "code": code, "vars": vars_}
+
+
+def version_str(ver):
+    return ".".join(str(x) for x in ver)
 
 
 def guest_images_in_cfg(cfg_text):
@@ -94,18 +145,19 @@ def mem_bytes(mem):
 
 
 def qemu_command(esp, vars_copy, mem=None, cpu=None, smp=None, extra="", debug=False,
-                 devices=None, monitor=None):
-    qemu = os.environ.get("QEMU", "qemu-system-x86_64")
+                 devices=None, monitor=None, machine=None):
+    machine = machine or qemu_machine()
+    qemu = machine["qemu"]
     mem = mem or os.environ.get("MEM", "512M")
     cpu = cpu or os.environ.get("CPU", "EPYC")
     smp = smp or os.environ.get("SMP", "1")
-    code = find_first(OVMF_CODE_CANDIDATES, "OVMF_CODE")
+    code = machine["code"]
     cmd = [qemu, "-machine", "q35", "-accel", "tcg", "-cpu", cpu, "-m", mem, "-smp", str(smp),
            "-nographic", "-no-reboot", "-net", "none",
            "-drive", f"if=pflash,format=raw,readonly=on,file={code}",
            "-drive", f"if=pflash,format=raw,file={vars_copy}",
            "-drive", f"format=raw,file=fat:rw:{esp}",
-           "-device", "amd-iommu",
+           "-device", machine["iommu"],
            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
     for d in (devices if devices is not None else ["edu,dma_mask=0xffffffffff"]):
         cmd += ["-device", d]
@@ -131,6 +183,7 @@ class Result:
         self.elapsed = 0.0
         self.stderr = ""
         self.dumps = []          # one dict per "@@ DUMP" stop (see Dumper)
+        self.qemu_version = None  # (major, minor, micro) of the QEMU that ran
 
     @property
     def hv_status(self):
@@ -290,17 +343,20 @@ class Dumper:
 
 def boot(build, cfg_path, timeout=120, echo=False, extra=None, mem=None, cpu=None, smp=None,
          devices=None, debug=False, on_line=None, dump_dir=None, dump_tags=None, on_dump=None,
-         image=TEST_IMAGE):
+         image=TEST_IMAGE, qemu=None):
     """Boots build/<image> once; returns a Result. echo=True copies the serial
-    stream to stdout.
+    stream to stdout. qemu: the QEMU binary (default: $QEMU or
+    qemu-system-x86_64); what its version needs is added (qemu_machine).
 
     dump_dir: answer the hypervisor's dump stops (class Dumper); the time they
     take (QEMU stopped) does not count against timeout."""
     res = Result()
     with tempfile.TemporaryDirectory(prefix="snpv-") as work:
         esp = prepare_esp(build, cfg_path, work, image)
+        machine = qemu_machine(qemu)
+        res.qemu_version = machine["version"]
         vars_copy = os.path.join(work, "OVMF_VARS.fd")
-        shutil.copy(find_first(OVMF_VARS_CANDIDATES, "OVMF_VARS"), vars_copy)
+        shutil.copy(machine["vars"], vars_copy)
         dumper = None
         if dump_dir:
             os.makedirs(dump_dir, exist_ok=True)
@@ -308,7 +364,7 @@ def boot(build, cfg_path, timeout=120, echo=False, extra=None, mem=None, cpu=Non
             dumper = Dumper(dump_dir, mon, mem_bytes(mem or os.environ.get("MEM", "512M")),
                             dump_tags, on_dump, echo)
         cmd = qemu_command(esp, vars_copy, mem, cpu, smp, extra, debug, devices,
-                           monitor=dumper.monitor_path if dumper else None)
+                           monitor=dumper.monitor_path if dumper else None, machine=machine)
         if echo:
             print("qemu_run: " + " ".join(cmd), flush=True)
         t0 = time.time()
@@ -410,7 +466,7 @@ def main():
     # for make run too: e.g. guest/demo.cfg asks for two edu devices.
     sys.path.insert(0, os.path.join(ROOT, "tests", "qemu"))
     import scenarios
-    d = scenarios.parse_directives(args.cfg)
+    d = scenarios.parse_directives(args.cfg, qemu_version())
     res = boot(build, args.cfg, timeout=None if args.debug else args.timeout, echo=True,
                debug=args.debug, dump_dir=os.path.abspath(args.dump_dir) if args.dump_dir else None,
                extra=d["qemu"], mem=d["mem"], cpu=d["cpu"], smp=d["smp"], devices=d["devices"],

@@ -19,6 +19,7 @@
 #include "hv/arch/x86/smp.h"
 #include "hv/platform/scenario.h"
 #include "hv/platform/snp_host.h"
+#include "hv/vm/guest_dev.h"
 
 #define HEAP_SIZE (16ULL << 20)
 #define VERSION	  "0.1"
@@ -51,8 +52,17 @@ static void memmap_init(void)
 
 		if (r->kind <= BOOT_MEM_RESERVED)
 			bytes[r->kind] += r->pages * PAGE_SIZE;
-		if (r->kind == BOOT_MEM_USABLE)
-			usable[n++] = (struct pmem_region){spa(r->base), r->pages * PAGE_SIZE};
+		if (r->kind != BOOT_MEM_USABLE)
+			continue;
+		usable[n] = (struct pmem_region){spa(r->base), r->pages * PAGE_SIZE};
+		/* Page 0 stays unmapped in our tables (a NULL dereference faults), so
+		 * it can never be handed out: the OVMF of QEMU 11.1 (edk2 2025)
+		 * reports it usable, and a page table placed there faulted. */
+		if (!r->base) {
+			usable[n].base = spa(PAGE_SIZE);
+			usable[n].size -= MIN(usable[n].size, PAGE_SIZE);
+		}
+		n += usable[n].size != 0;
 	}
 	pr_info("memory map: %u ranges%s:", hv.bi->nr_mem,
 		hv.bi->nr_mem == BOOT_MMAP_MAX ? " (truncated)" : "");
@@ -185,6 +195,7 @@ void hv_main(struct boot_info *bi)
 			     cfg_snp_mode_name(hv.cfg.snp), snp_err);
 	else
 		sc->run();
+	guest_dev_events_report();
 	pmem_report();
 	failed = report_end();
 	printf("snpvisor: scenario %s %s\n", sc->name, failed ? "FAILED" : "passed");

@@ -67,7 +67,7 @@ static void checksum_all(u8 skip_mem, u8 skip_vcpu, u64 *sum, u64 *pages)
 		const u64 *w;
 		u64 h = pa;
 
-		if (phase_skips(own, skip_mem, skip_vcpu))
+		if (phase_skips(own, skip_mem, skip_vcpu) || guest_dev_in_event_log(pa))
 			continue;
 		w = phys_ptr(spa(pa));
 		for (unsigned i = 0; i < PAGE_SIZE / 8; i += 4)
@@ -133,8 +133,9 @@ static s64 hc_dma_phase(struct guest *g, u64 op, u64 where, u64 size)
 	struct dma_phase *s = g->id < CFG_MAX_GUESTS ? &phases[g->id] : NULL;
 	struct gmem *gm = guest_gmem(g);
 	static struct hc_dma_targets t;
-	u64 changed = 0, bytes = 0, other = 0, hvb = 0;
+	u64 changed = 0, bytes = 0, other = 0, hvb = 0, ev_own = 0, ev_other = 0;
 	char name[64], first[64] = "";
+	int nev;
 
 	if (!s || !g->n_devs || !gm)
 		return HC_EINVAL;
@@ -158,6 +159,7 @@ static s64 hc_dma_phase(struct guest *g, u64 op, u64 where, u64 size)
 		return HC_EINVAL;
 	checksum_all(gm->own_mem, g->owner, sum_after, pages_after);
 	s->phase = false;
+	nev = guest_dev_events_drain(g, &ev_own, &ev_other);
 	for (unsigned o = 0; o < 256; o++) {
 		bool is_guest = false;
 		const char *on = pmem_owner_name((u8)o);
@@ -188,10 +190,20 @@ static s64 hc_dma_phase(struct guest *g, u64 op, u64 where, u64 size)
 	snprintf(name, sizeof(name), "dev.%s.dma_phase_memory_unchanged", g->name);
 	report_check(!changed, name,
 		     "%llu KiB hypervisor/free + %llu KiB other guests checksummed around the DMA "
-		     "phase (%llu owners changed%s%s; %llu slice ends in between)",
+		     "phase (%llu owners changed%s%s; %llu slice ends in between; the IOMMU "
+		     "event log, %llu KiB, not summed)",
 		     (unsigned long long)(hvb >> 10), (unsigned long long)(other >> 10),
 		     (unsigned long long)changed, first[0] ? ", first " : "", first,
-		     (unsigned long long)(g->slices - s->phase_slices));
+		     (unsigned long long)(g->slices - s->phase_slices),
+		     (unsigned long long)(guest_dev_event_log_bytes() >> 10));
+	/* 48882 2.5: what the IOMMU logged while only this guest ran DMA must
+	 * name this guest's devices. */
+	snprintf(name, sizeof(name), "dev.%s.dma_phase_events_own", g->name);
+	report_check(nev >= 0 && !ev_other, name,
+		     "%llu IOMMU events during the phase from the guest's devices, %llu from "
+		     "others (drain %d)%s",
+		     (unsigned long long)ev_own, (unsigned long long)ev_other, nev,
+		     guest_dev_event_log_dead() ? "; QEMU 7.2 never writes its event log" : "");
 	report_metric("dev.dma_phase_checksum_bytes", bytes, "bytes");
 	return (s64)changed;
 }

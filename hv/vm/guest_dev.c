@@ -13,7 +13,12 @@
  *
  * What a guest may learn of its devices (HC_DEV_INFO) is copied into struct
  * guest (g->devs), where hv/svm/exits.c answers it. HC_DMA_PHASE, which
- * checksums memory around a guest's DMA, is test-only: hv/scenarios/hc_test.c. */
+ * checksums memory around a guest's DMA, is test-only: hv/scenarios/hc_test.c.
+ *
+ * IOMMU events (48882 2.5: ILLEGAL_DEV_TABLE_ENTRY, IO_PAGE_FAULT, ...) are
+ * drained at the end of every DMA phase (hc_test.c), before a guest's devices
+ * are released and at the end of the run, and counted per device (DeviceID ->
+ * the BDF holding that requester ID) and per guest holding the device. */
 #include "hv/vm/guest_dev.h"
 
 #include <errno.h>
@@ -168,6 +173,9 @@ static int validate(struct guest *g, struct gdevs *s)
 	return 0;
 }
 
+struct evt_phase;
+static int evt_drain(struct evt_phase *ph);
+
 /* DTE Mode of a gmem domain: its own table's, or the NPT's when shared. */
 static unsigned dom_levels(const struct gmem *gm, const struct gmem_domain *dom)
 {
@@ -287,6 +295,9 @@ void guest_dev_detach(struct guest *g)
 
 	if (!s)
 		return;
+	/* events while the devices still name their guest */
+	if (evt_drain(NULL) < 0)
+		pr_err("guest %s: an IOMMU event log could not be read\n", g->name);
 	for (unsigned i = 0; i < s->n; i++) {
 		struct gdev *d = &s->d[i];
 		bool blocked;
@@ -329,4 +340,202 @@ void guest_dev_put(struct guest *g)
 		if (s->dom_id[t])
 			iommu_domain_id_free(s->dom_id[t]);
 	memset(s, 0, sizeof(*s));
+}
+
+/* ---- IOMMU events (48882 2.5) ----------------------------------------------------- */
+
+#define EVT_ROWS  16 /* (guest, device) pairs counted; more go to the last row */
+#define EVT_SHOW  4  /* the first events are printed decoded */
+#define EVT_TYPES 16 /* event codes are 4 bits (2.5, bits 63:60) */
+
+struct evt_row {
+	u16 devid; /* the device's BDF when a guest holds it, else the requester ID */
+	char guest[CFG_NAME_MAX + 1]; /* "hv": no guest held the device */
+	u64 n[EVT_TYPES];
+};
+
+static struct {
+	struct evt_row row[EVT_ROWS];
+	unsigned nrows;
+	u64 total, shown;
+} evt;
+
+/* The guest holding the device whose requester ID is devid (the BDF itself
+ * or its IVRS / QEMU 7.2 alias), and that device's BDF. */
+static struct guest *evt_owner(u16 devid, u16 *bdf)
+{
+	for (unsigned i = 0; i < CFG_MAX_GUESTS; i++) {
+		if (!gd[i].g)
+			continue;
+		for (unsigned k = 0; k < gd[i].n; k++) {
+			u16 b = gd[i].d[k].bdf;
+
+			if (b == devid || iommu_requester_id(b) == devid) {
+				*bdf = b;
+				return gd[i].g;
+			}
+		}
+	}
+	*bdf = devid;
+	return NULL;
+}
+
+/* A DMA phase's drain: events of the phase's guest's devices and of others. */
+struct evt_phase {
+	const struct guest *g;
+	u64 own, other;
+};
+
+static void evt_one(void *ctx, const struct amdvi_unit *u, const struct amdvi_event *ev)
+{
+	struct evt_phase *ph = ctx; /* NULL outside a DMA phase */
+	u16 bdf;
+	struct guest *g = evt_owner(ev->devid, &bdf);
+	const char *who = g ? g->name : "hv";
+	struct evt_row *r = NULL;
+	char line[160], b[8];
+
+	for (unsigned i = 0; i < evt.nrows && !r; i++)
+		if (evt.row[i].devid == bdf && !strcmp(evt.row[i].guest, who))
+			r = &evt.row[i];
+	if (!r && evt.nrows < EVT_ROWS) {
+		r = &evt.row[evt.nrows++];
+		r->devid = bdf;
+		snprintf(r->guest, sizeof(r->guest), "%s", who);
+	}
+	if (!r)
+		r = &evt.row[EVT_ROWS - 1];
+	r->n[ev->type & (EVT_TYPES - 1)]++;
+	evt.total++;
+	if (ph && g == ph->g)
+		ph->own++;
+	else if (ph)
+		ph->other++;
+	if (evt.shown < EVT_SHOW) {
+		evt.shown++;
+		amdvi_event_format(ev, line, sizeof(line));
+		pr_info("iommu %s: event %s -> %s %s\n", pci_bdf_str(u->bdf, b), line,
+			g ? "guest" : "no guest", who);
+	}
+}
+
+/* Drains every IOMMU's event log into the table; returns the events read
+ * (< 0: a log could not be read). */
+static int evt_drain(struct evt_phase *ph)
+{
+	if (!iommu.up)
+		return 0;
+	return amdvi_set_read_events(&iommu.set, evt_one, ph);
+}
+
+/* The page at pa belongs to an IOMMU event log: the IOMMU writes it itself
+ * when it blocks a DMA (QEMU >= 10, hardware), so a DMA phase may change it. */
+bool guest_dev_in_event_log(u64 pa)
+{
+	for (unsigned k = 0; k < iommu.set.n; k++) {
+		const struct amdvi *m = &iommu.set.unit[k].hw;
+		u64 b = spa_val(m->evt_log), len = (u64)m->evt_entries * EVENT_ENTRY_SIZE;
+
+		if (b && pa >= ALIGN_DOWN(b, PAGE_SIZE) && pa < b + len)
+			return true;
+	}
+	return false;
+}
+
+/* QEMU 7.2's IOMMU never writes its event log (qemu-facts.md). It is told
+ * by its EFR (0x29D3) AND an IVHD of type 10h: QEMU 11.1 reports the same
+ * EFR but describes its IOMMU with an IVHD 11h, and does write the log. */
+bool guest_dev_event_log_dead(void)
+{
+	for (unsigned k = 0; k < iommu.set.n; k++) {
+		const struct amdvi_unit *u = &iommu.set.unit[k];
+
+		if (u->qemu72 && u->ivhd && u->ivhd->type == 0x10)
+			return true;
+	}
+	return false;
+}
+
+u64 guest_dev_event_log_bytes(void)
+{
+	u64 n = 0;
+
+	for (unsigned k = 0; k < iommu.set.n; k++)
+		n += ALIGN_UP((u64)iommu.set.unit[k].hw.evt_entries * EVENT_ENTRY_SIZE, PAGE_SIZE);
+	return n;
+}
+
+static const char *const evt_short[EVT_TYPES] = {
+    [EVENT_TYPE_ILL_DEV] = "ill-dte",	  [EVENT_TYPE_IO_FAULT] = "io-pf",
+    [EVENT_TYPE_DEV_TAB_ERR] = "dte-hw",  [EVENT_TYPE_PAGE_TAB_ERR] = "pt-hw",
+    [EVENT_TYPE_ILL_CMD] = "ill-cmd",	  [EVENT_TYPE_CMD_HARD_ERR] = "cmd-hw",
+    [EVENT_TYPE_IOTLB_INV_TO] = "inv-to", [EVENT_TYPE_INV_DEV_REQ] = "dev-req",
+};
+
+void guest_dev_events_report(void)
+{
+	u64 per_guest[EVT_ROWS][EVT_TYPES];
+	char name[96], b[8];
+	int ret;
+
+	if (!iommu.up)
+		return;
+	ret = evt_drain(NULL);
+	if (ret < 0)
+		pr_err("iommu: an event log could not be read (%d)\n", ret);
+	printf("\n%-15s %-8s", "iommu events", "device");
+	for (unsigned t = 1; t <= EVENT_TYPE_INV_DEV_REQ; t++)
+		printf(" %7s", evt_short[t]);
+	printf(" %7s\n", "other");
+	memset(per_guest, 0, sizeof(per_guest));
+	for (unsigned i = 0; i < evt.nrows; i++) {
+		const struct evt_row *r = &evt.row[i];
+		u64 other = 0;
+		unsigned gi = i;
+
+		printf("%-15s %-8s", r->guest, pci_bdf_str(r->devid, b));
+		for (unsigned t = 1; t < EVT_TYPES; t++) {
+			if (t <= EVENT_TYPE_INV_DEV_REQ)
+				printf(" %7llu", (unsigned long long)r->n[t]);
+			else
+				other += r->n[t];
+		}
+		printf(" %7llu\n", (unsigned long long)(other + r->n[0]));
+		/* the guest's first row carries its totals */
+		for (unsigned k = 0; k < i; k++)
+			if (!strcmp(evt.row[k].guest, r->guest)) {
+				gi = k;
+				break;
+			}
+		for (unsigned t = 0; t < EVT_TYPES; t++) {
+			per_guest[gi][t] += r->n[t];
+			if (!r->n[t])
+				continue;
+			snprintf(name, sizeof(name), "iommu.events.%s.%s.%s", r->guest,
+				 pci_bdf_str(r->devid, b), amdvi_event_name(t));
+			report_metric(name, r->n[t], "events");
+		}
+	}
+	for (unsigned i = 0; i < evt.nrows; i++)
+		for (unsigned t = 0; t < EVT_TYPES; t++) {
+			if (!per_guest[i][t])
+				continue;
+			snprintf(name, sizeof(name), "iommu.events.%s.%s", evt.row[i].guest,
+				 amdvi_event_name(t));
+			report_metric(name, per_guest[i][t], "events");
+		}
+	printf("(%llu events from %u IOMMU(s)%s; \"hv\": a device no guest held)\n\n",
+	       (unsigned long long)evt.total, iommu.set.n,
+	       guest_dev_event_log_dead() ? "; QEMU 7.2 never writes its event log" : "");
+	report_metric("iommu.events.total", evt.total, "events");
+}
+
+int guest_dev_events_drain(const struct guest *g, u64 *own, u64 *other)
+{
+	struct evt_phase ph = {.g = g};
+	int n = evt_drain(&ph);
+
+	*own = ph.own;
+	*other = ph.other;
+	return n;
 }

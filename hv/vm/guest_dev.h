@@ -39,4 +39,18 @@ void guest_dev_put(struct guest *g);
  * targets and checksums (hv/scenarios/hc_test.c). */
 struct guest *guest_dev_live(unsigned i);
 
+/* The final IOMMU event table (48882 2.5): every log drained, events per
+ * (guest, device) and type, METRIC lines iommu.events.<guest>[.<bdf>].<TYPE>
+ * and iommu.events.total. Nothing when the IOMMU is not up. */
+void guest_dev_events_report(void);
+/* Drains every event log now; own/other: events of g's devices and of any
+ * other device (the DMA-phase check of hv/scenarios/hc_test.c). Returns the
+ * events read, < 0 if a log could not be read. */
+int guest_dev_events_drain(const struct guest *g, u64 *own, u64 *other);
+/* The page at pa holds an IOMMU event log (the IOMMU writes it itself). */
+bool guest_dev_in_event_log(u64 pa);
+u64 guest_dev_event_log_bytes(void);
+/* QEMU 7.2's IOMMU: its event log is never written (qemu-facts.md). */
+bool guest_dev_event_log_dead(void);
+
 #endif

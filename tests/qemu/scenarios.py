@@ -16,6 +16,10 @@ comment lines starting with '#!' are directives for this runner:
                                                or FAIL with expect: fail)
   #! expect-line: REGEX                        a serial line must match
   #! expect-guest: NAME OUTCOME                an @@ GUEST record must say so
+  #! expect-metric: NAME OP N                  an @@ METRIC NAME must exist and
+                                               compare so (OP: >= <= == != > <)
+  #! skip: REASON                              the scenario cannot run here
+                                               (with a qemu condition, below)
   #! expect-digest: NAME ARGS...               the guest's "@@ DIGEST NAME hex" must
                                                equal what build/tools/snp-measure ARGS
                                                prints (image names resolve in
@@ -34,6 +38,15 @@ comment lines starting with '#!' are directives for this runner:
                                                Several lines may name one TAG. Dumps are
                                                deleted after the check unless
                                                SNPV_KEEP_DUMPS=DIR (kept in DIR/<scenario>)
+
+A directive may be conditional on the QEMU version: "#! qemu>=10 expect-metric:
+..." applies only when QEMU is 10.0 or later ("qemu<10", "qemu>=10.2", "qemu==7.2"
+likewise); elsewhere it is not checked, and the PASS line says so.
+
+Every scenario runs on each test platform (run_all): qemu/NAME on the host's
+QEMU ($QEMU, Debian 12's 7.2) and qemu11/NAME on QEMU 11.1 from
+build/qemu-11 (tools/install-qemu11.sh; $QEMU11 overrides). A platform that is
+not installed, or a "skip:" that applies, counts the scenario as skipped.
 
 Judgement (docs/test-protocol.md):
   pass    @@ END seen, no failed check, no panic, hypervisor exit 0
@@ -62,16 +75,40 @@ import qemu_run
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def parse_directives(path):
+COND_RE = re.compile(r"^qemu(>=|<=|==|!=|>|<)(\d+(?:\.\d+){0,2})$")
+METRIC_WANT_RE = re.compile(r"^(\S+?)\s*(>=|<=|==|!=|>|<)\s*(\d+)$")
+OPS = {">=": lambda a, b: a >= b, "<=": lambda a, b: a <= b, "==": lambda a, b: a == b,
+       "!=": lambda a, b: a != b, ">": lambda a, b: a > b, "<": lambda a, b: a < b}
+
+
+def cond_holds(path, cond, version):
+    m = COND_RE.match(cond)
+    if not m:
+        raise ValueError(f"{path}: cannot read the condition '{cond}' (e.g. qemu>=10)")
+    want = tuple(int(x) for x in m.group(2).split("."))
+    have = tuple(version[:len(want)])
+    return OPS[m.group(1)](have, want)
+
+
+def parse_directives(path, version=None):
+    """version: (major, minor, micro) of the QEMU the scenario runs on; the
+    conditional directives that do not hold for it (all, when None) land in
+    d["not_here"] as (condition, directive, value)."""
     d = {"expect": "pass", "timeout": 120.0, "qemu": "", "devices": None, "mem": None,
          "smp": None, "cpu": None, "expect_check": [], "expect_line": [], "expect_guest": [],
-         "expect_digest": [], "xcheck_dump": [], "image": qemu_run.TEST_IMAGE}
+         "expect_digest": [], "xcheck_dump": [], "image": qemu_run.TEST_IMAGE,
+         "expect_metric": [], "skip": None, "not_here": []}
     with open(path) as f:
         for line in f:
-            m = re.match(r"^#!\s*([a-z-]+)\s*:\s*(.*?)\s*$", line)
+            m = re.match(r"^#!\s*(?:(qemu\S+)\s+)?([a-z-]+)\s*:\s*(.*?)\s*$", line)
             if not m:
                 continue
-            k, v = m.group(1), m.group(2)
+            cond, k, v = m.group(1), m.group(2), m.group(3)
+            if cond and (version is None or not cond_holds(path, cond, version)):
+                if version is None:
+                    cond_holds(path, cond, (0, 0, 0))  # still reject a bad condition
+                d["not_here"].append((cond, k, v))
+                continue
             if k == "expect":
                 if v not in ("pass", "fail", "panic", "timeout", "config"):
                     raise ValueError(f"{path}: unknown expect '{v}'")
@@ -98,6 +135,13 @@ def parse_directives(path):
                 d["expect_digest"].append(v.split())
             elif k == "xcheck-dump":
                 d["xcheck_dump"].append(parse_xcheck_dump(path, v))
+            elif k == "expect-metric":
+                mm = METRIC_WANT_RE.match(v)
+                if not mm:
+                    raise ValueError(f"{path}: expect-metric: want 'NAME OP N', got '{v}'")
+                d["expect_metric"].append((mm.group(1), mm.group(2), int(mm.group(3))))
+            elif k == "skip":
+                d["skip"] = v or "skipped"
             else:
                 raise ValueError(f"{path}: unknown directive '{k}'")
     return d
@@ -267,6 +311,15 @@ def judge(d, res, build=None):
         if not any(g[:2] == [name, outcome] for g in guests):
             seen = [g[:2] for g in guests if g and g[0] == name]
             why.append(f"guest {name} should end {outcome}, got {seen or 'no record'}")
+    metrics = {}
+    for k, t in res.records:
+        if k == "METRIC" and len(t.split()) >= 2 and re.fullmatch(r"-?\d+", t.split()[1]):
+            metrics[t.split()[0]] = int(t.split()[1])
+    for name, op, want in d["expect_metric"]:
+        if name not in metrics:
+            why.append(f"no @@ METRIC {name} (wanted {op} {want})")
+        elif not OPS[op](metrics[name], want):
+            why.append(f"metric {name} = {metrics[name]}, wanted {op} {want}")
     digests = dict(t.split()[:2] for k, t in res.records if k == "DIGEST" and len(t.split()) >= 2)
     for spec in d["expect_digest"]:
         name, args = spec[0], spec[1:]
@@ -285,7 +338,7 @@ def judge(d, res, build=None):
     return (not why), "; ".join(why), len(checks)
 
 
-def scenario_files(pattern, broken):
+def scenario_files(pattern, broken, prefix="qemu"):
     files = sorted(glob.glob(os.path.join(HERE, "*.cfg")))
     # the make run demo is a scenario too (qemu/demo)
     demo = os.path.join(os.path.dirname(os.path.dirname(HERE)), "guest", "demo.cfg")
@@ -296,14 +349,14 @@ def scenario_files(pattern, broken):
     out = []
     for f in files:
         rel = os.path.relpath(f, HERE)[:-4] if f.startswith(HERE) else os.path.basename(f)[:-4]
-        name = "qemu/" + rel
+        name = prefix + "/" + rel
         if pattern and not re.search(pattern, name):
             continue
         out.append((name, f))
     return out
 
 
-def boot_with_dumps(build, name, path, d):
+def boot_with_dumps(build, name, path, d, qemu=None):
     """Boots a scenario with xcheck-dump directives: each dump is checked while
     QEMU is stopped, then deleted (or kept under $SNPV_KEEP_DUMPS/<name>)."""
     keep = os.environ.get("SNPV_KEEP_DUMPS")
@@ -325,49 +378,95 @@ def boot_with_dumps(build, name, path, d):
     try:
         return qemu_run.boot(build, path, timeout=d["timeout"], extra=d["qemu"], mem=d["mem"],
                              cpu=d["cpu"], smp=d["smp"], devices=d["devices"], dump_dir=ddir,
-                             dump_tags=tags, on_dump=on_dump, image=d["image"])
+                             dump_tags=tags, on_dump=on_dump, image=d["image"], qemu=qemu)
     finally:
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def run_one(build, name, path):
+def not_here_note(d, version):
+    """What the runner did not check on this QEMU (conditional directives)."""
+    # QEMU 7.2's "no event at all" is no loss elsewhere: not worth a note
+    left = [x for x in d["not_here"] if not re.fullmatch(r"iommu\.events\.total\s*==\s*0", x[2])]
+    if not left:
+        return ""
+    ver = qemu_run.version_str(version[:2])
+    if any("iommu.events" in v for _, _, v in left):
+        rest = len([1 for _, _, v in left if "iommu.events" not in v])
+        return (f"event log not checked on QEMU {ver} (7.2 never writes it)"
+                + (f", {rest} more directive(s) not for this QEMU" if rest else ""))
+    conds = sorted({c for c, _, _ in left})
+    return f"{len(left)} directive(s) for {', '.join(conds)} not checked on QEMU {ver}"
+
+
+def run_one(build, name, path, qemu=None, version=None):
+    """Returns (name, status PASS/FAIL/SKIP, why, checks, seconds, note)."""
     try:
-        d = parse_directives(path)
+        d = parse_directives(path, version)
     except ValueError as e:
-        return name, False, str(e), 0, 0.0, ""
+        return name, "FAIL", str(e), 0, 0.0, ""
+    if d["skip"]:
+        return name, "SKIP", d["skip"], 0, 0.0, ""
     if d["xcheck_dump"]:
-        res = boot_with_dumps(build, name, path, d)
+        res = boot_with_dumps(build, name, path, d, qemu)
     else:
         res = qemu_run.boot(build, path, timeout=d["timeout"], extra=d["qemu"], mem=d["mem"],
                             cpu=d["cpu"], smp=d["smp"], devices=d["devices"],
-                            image=d["image"])
+                            image=d["image"], qemu=qemu)
     if os.environ.get("SNPV_VERBOSE"):
         print("\n".join(res.lines))
     ok, why, nchecks = judge(d, res, build)
-    if ok and d["expect_digest"]:
-        nchecks += len(d["expect_digest"])
-    note = ""
+    if ok:
+        nchecks += len(d["expect_digest"]) + len(d["expect_metric"])
+    notes = []
     if d["xcheck_dump"]:
         if ok:
             nchecks += len(d["xcheck_dump"])
-        note = judge_xcheck_dump(d, res)[1]
-    return name, ok, why, nchecks, res.elapsed, note
+        notes.append(judge_xcheck_dump(d, res)[1])
+    notes.append(not_here_note(d, version or res.qemu_version or (0, 0, 0)))
+    return name, "PASS" if ok else "FAIL", why, nchecks, res.elapsed, "; ".join(n for n in notes if n)
+
+
+def platforms(build):
+    """The test platforms: (prefix, QEMU binary, version, reason it cannot run)."""
+    out = []
+    host = os.environ.get("QEMU", "qemu-system-x86_64")
+    q11 = os.environ.get("QEMU11") or os.path.join(build, qemu_run.QEMU11_REL)
+    for prefix, qemu, missing in (
+            ("qemu", host, "run: make deps"),
+            ("qemu11", q11, f"QEMU 11.1 is not installed in {os.path.dirname(q11)} "
+                            "(make qemu11; see its error)")):
+        try:
+            out.append((prefix, qemu, qemu_run.qemu_version(qemu), ""))
+        except SystemExit as e:
+            out.append((prefix, qemu, None, missing if not shutil.which(qemu) else str(e)))
+    return out
 
 
 def run_all(build, tally, pattern=""):
     broken = os.environ.get("BROKEN") == "1"
     jobs = int(os.environ.get("SNPV_JOBS", "2"))
-    todo = scenario_files(pattern, broken)
+    todo = []
+    for prefix, qemu, ver, missing in platforms(build):
+        for n, p in scenario_files(pattern, broken, prefix):
+            todo.append((n, p, qemu, ver, missing))
+    if todo:
+        for prefix, qemu, ver, missing in platforms(build):
+            print(f"{prefix}/: " + (f"QEMU {qemu_run.version_str(ver)} ({qemu})" if ver
+                                    else f"not run: {missing}"), flush=True)
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as ex:
-        futs = [ex.submit(run_one, build, n, p) for n, p in todo]
-        for fu in futs:
-            name, ok, why, nchecks, elapsed, note = fu.result()
-            if ok:
+        futs = [ex.submit(run_one, build, n, p, q, v) if v else None
+                for n, p, q, v, _ in todo]
+        for (n, _, _, _, missing), fu in zip(todo, futs):
+            if fu is None:
+                tally.add("SKIP", n, missing)
+                continue
+            name, status, why, nchecks, elapsed, note = fu.result()
+            if status == "PASS":
                 tally.add("PASS", f"{name} ({nchecks} checks, {elapsed:.1f} s"
                           + (f"; {note}" if note else "") + ")")
             else:
-                tally.add("FAIL", name, why)
+                tally.add(status, name, why)
 
 
 def run_bench(build):
@@ -379,7 +478,7 @@ def run_bench(build):
     print("bench: figures measured under QEMU TCG (software emulation). They compare "
           "snpvisor's own paths with each other; they are NOT hardware figures.")
     for f in files:
-        d = parse_directives(f)
+        d = parse_directives(f, qemu_run.qemu_version())
         res = qemu_run.boot(build, f, timeout=d["timeout"], extra=d["qemu"], mem=d["mem"],
                             cpu=d["cpu"], smp=d["smp"], devices=d["devices"],
                             image=d["image"])

@@ -536,6 +536,43 @@ static void test_events_decoded_head_advanced(void **state)
 	assert_int_equal(amdvi_read_events(&m, NULL, NULL), 1);
 }
 
+static void test_events_consumed_entries_zeroed(void **state)
+{
+	static struct seen s;
+	struct amdvi m;
+	struct amdvi_config cfg = {.evt_log2 = 8};
+	const u64 *log;
+	unsigned i;
+
+	(void)state;
+	s.n = 0;
+	init_enable(&m, 0x3F, &cfg);
+	log = phys_ptr(m.evt_log);
+	assert_true(fake_push_event(EVENT_TYPE_IO_FAULT, 0x18, 1, 0, 0x1000));
+	assert_true(fake_push_event(EVENT_TYPE_ILL_DEV, 0x20, 0, 0, 0x2000));
+	assert_int_equal(amdvi_read_events(&m, collect, &s), 2);
+	for (i = 0; i < 4; i++)
+		assert_int_equal(log[i], 0);
+	/* One lap later (head back at entry 0), the tail moves over entry 0
+	 * before the IOMMU wrote it (erratum 732): the read gives code 0 after
+	 * the bounded re-reads, not the IO_PAGE_FAULT of the first lap. */
+	for (i = 0; i < 254; i++) {
+		assert_true(fake_push_event(EVENT_TYPE_IO_FAULT, 1, 2, 0, i));
+		if (i == 200) {
+			s.n = 0;
+			assert_int_equal(amdvi_read_events(&m, collect, &s), 201);
+		}
+	}
+	s.n = 0;
+	assert_int_equal(amdvi_read_events(&m, collect, &s), 53);
+	assert_int_equal(m.evt_head, 0);
+	*R(MMIO_EVT_TAIL_OFFSET) = 16;
+	s.n = 0;
+	assert_int_equal(amdvi_read_events(&m, collect, &s), 1);
+	assert_int_equal(s.ev[0].type, 0);
+	assert_int_equal(s.ev[0].raw[0], 0);
+}
+
 static void test_events_wrap(void **state)
 {
 	static struct seen s;
@@ -665,6 +702,7 @@ int main(void)
 	    T(test_stalled_iommu_never_overwrites),
 	    T(test_inv_pages_ranged),
 	    T(test_events_decoded_head_advanced),
+	    T(test_events_consumed_entries_zeroed),
 	    T(test_events_wrap),
 	    T(test_events_overflow),
 	    T(test_events_stuck_status_no_spin),
