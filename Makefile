@@ -189,7 +189,7 @@ all: $(BUILD)/hv.efi $(BUILD)/hv-test.efi host $(GUEST_IMAGES) $(BUILD)/bench-ho
 -include $(shell find $(BUILD) -path $(BUILD)/qemu-11 -prune -o -name '*.d' -type f -print 2>/dev/null)
 
 # ---- top-level targets -------------------------------------------------------
-.PHONY: all deps qemu11 host unit tools fuzz run test debug bench bench-host clean compdb format
+.PHONY: all deps qemu11 host unit tools fuzz run test debug bench bench-host experiment experiments clean compdb format
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -229,6 +229,15 @@ debug: deps
 BENCH_HOST_ARGS ?=
 bench-host: $(BUILD)/bench-host
 	$(Q)$(BUILD)/bench-host $(BENCH_HOST_ARGS)
+
+# make experiment NAME=iommu-modes: runs tools/experiments/NAME.toml, writes
+# docs/experiments/NAME/ (CSV, plots, report); make experiments: all but smoke.
+EXPERIMENTS := $(filter-out smoke,$(basename $(notdir $(wildcard tools/experiments/*.toml))))
+experiment: deps $(BUILD)/bench-host
+	$(Q)test -n "$(NAME)" || { echo "make experiment NAME=<one of: $(EXPERIMENTS)>"; exit 2; }
+	$(Q)/usr/bin/python3 tools/experiment.py run $(NAME) --build $(BUILD)
+experiments: deps $(BUILD)/bench-host
+	$(Q)for e in $(EXPERIMENTS); do /usr/bin/python3 tools/experiment.py run $$e --build $(BUILD) || exit 1; done
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory -j$(JOBS) all

@@ -43,6 +43,7 @@ static u8 *win;
 static u64 win_size;
 static struct rmp rmp;
 static FILE *csv;
+static FILE *human; /* the table: stdout, or stderr when the CSV goes to stdout */
 static unsigned long inv_calls, sync_calls;
 
 static double now(void)
@@ -114,7 +115,7 @@ static void measure_floors(void)
 	memset_bw = (double)n / best_w;
 	read_bw = (double)n / best_r;
 	free(b);
-	printf("floors: memset %.2f GB/s, read %.2f GB/s (256 MiB, best of 5)\n", memset_bw / 1e9,
+	fprintf(human, "floors: memset %.2f GB/s, read %.2f GB/s (256 MiB, best of 5)\n", memset_bw / 1e9,
 	       read_bw / 1e9);
 }
 
@@ -304,7 +305,7 @@ static const char CSV_HEAD[] =
 
 static void print_row(u64 size, u64 page, enum mode m, const struct result *r, double npt_pps)
 {
-	printf("%4lluM %-3s %-10s | %8.1fms %5.2fx | %9.2fM %9.2fM %5.2fx | %6.1fus | %7.1fms | "
+	fprintf(human, "%4lluM %-3s %-10s | %8.1fms %5.2fx | %9.2fM %9.2fM %5.2fx | %6.1fus | %7.1fms | "
 	       "%7.2fms %5.1fx\n",
 	       (unsigned long long)(size >> 20), page == HUGE_SIZE ? "2M" : "4K", mode_name[m],
 	       r->populate_s * 1e3, r->populate_s / r->populate_floor_s, r->conv_seq_pps / 1e6,
@@ -321,7 +322,7 @@ static void print_row(u64 size, u64 page, enum mode m, const struct result *r, d
 
 static void print_head(void)
 {
-	printf("%-6s %-3s %-10s | %9s %6s | %10s %10s %6s | %8s | %9s | %9s %6s\n", "guest", "pg",
+	fprintf(human, "%-6s %-3s %-10s | %9s %6s | %10s %10s %6s | %8s | %9s | %9s %6s\n", "guest", "pg",
 	       "mode", "populate", "xfloor", "conv seq/s", "conv rnd/s", "xnpt", "split", "release",
 	       "check", "xfloor");
 }
@@ -356,7 +357,7 @@ static void splinter(u64 mem, enum mode m, unsigned steps)
 	if (csv)
 		fprintf(csv, "size_mib,mode,round,pages_converted,psmash,npt_tables,iommu_tables,"
 			     "rmp_4k_records,rmp_2m_records,round_us\n");
-	printf("%6s %10s %8s %10s %10s %10s %10s %9s\n", "round", "converted", "psmash", "npt-pt",
+	fprintf(human, "%6s %10s %8s %10s %10s %10s %10s %9s\n", "round", "converted", "psmash", "npt-pt",
 	       "iommu-pt", "4K-priv", "2M-priv", "round_us");
 	for (unsigned k = 0; k <= steps; k++) {
 		double t = 0;
@@ -377,7 +378,7 @@ static void splinter(u64 mem, enum mode m, unsigned steps)
 			t = now() - t;
 		}
 		count_records(&g, &r4k, &r2m);
-		printf("%6u %10llu %8llu %10llu %10llu %10llu %10llu %9.1f\n", k,
+		fprintf(human, "%6u %10llu %8llu %10llu %10llu %10llu %10llu %9.1f\n", k,
 		       (unsigned long long)g.st.conversions, (unsigned long long)g.st.psmash,
 		       (unsigned long long)pt_table_pages(&g.npt),
 		       (unsigned long long)gmem_iommu_table_pages(&g), (unsigned long long)r4k,
@@ -474,6 +475,7 @@ int main(int argc, char **argv)
 		}
 	}
 	log_level_max = LOG_ERR;
+	human = csv == stdout ? stderr : stdout;
 	if (csv == stdout) {
 		fprintf(stderr, "bench-host: --csv - only with --one or --splinter\n");
 		if (!one && !split_exp)
@@ -504,9 +506,9 @@ int main(int argc, char **argv)
 			}
 		}
 	}
-	printf("xfloor: time / floor time (populate: memset of the guest size; check: reading the "
+	fprintf(human, "xfloor: time / floor time (populate: memset of the guest size; check: reading the "
 	       "bytes it walks); xnpt: npt-only conversion rate / this mode's\n");
-	printf("IOMMU invalidations counted, not executed: %lu inv, %lu sync\n", inv_calls,
+	fprintf(human, "IOMMU invalidations counted, not executed: %lu inv, %lu sync\n", inv_calls,
 	       sync_calls);
 	if (csv && csv != stdout)
 		fclose(csv);

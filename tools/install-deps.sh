@@ -15,6 +15,7 @@ make:/usr/bin/make
 binutils:/usr/bin/objcopy
 python3:/usr/bin/python3
 python3-cryptography:/usr/lib/python3/dist-packages/cryptography
+python3-matplotlib:/usr/lib/python3/dist-packages/matplotlib
 clang:/usr/bin/clang
 libclang-rt-14-dev:/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a
 xz-utils:/usr/bin/xz

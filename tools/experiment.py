@@ -1,0 +1,322 @@
+#!/usr/bin/python3
+"""The experiment runner: sweeps the parameters an experiment file declares,
+runs each point, writes the results to CSV (with the commit, the QEMU version
+and the machine), draws the plots (PNG and SVG, matplotlib) and a short
+Markdown report with the plots and a table (docs/experiments.md).
+
+    tools/experiment.py run NAME [--out DIR] [--set key=v1,v2 ...]
+    tools/experiment.py report NAME [--out DIR]     (plots + report from the CSV)
+    tools/experiment.py list
+
+NAME is tools/experiments/NAME.toml; the results go to docs/experiments/NAME/
+unless --out says otherwise. `make experiment NAME=...` runs one,
+`make experiments` all of them (their reports are committed).
+
+An experiment file (TOML):
+    title = "..."              question = "..."           notes = "..."
+    runner = "bench-host-one" | "bench-host-splinter" | "qemu"
+    [sweep]                    parameter -> list of values (the cross product is run)
+    [fixed]                    parameter -> value
+    [[plot]]                   name, x, y (list), series (parameters that split lines),
+                               title, xlabel, ylabel, logx, logy, kind = "line" | "bar"
+    table = [columns of the CSV shown in the report]
+
+Runners:
+    bench-host-one       build/bench-host --one SIZE PAGE MODE: one CSV row per point
+    bench-host-splinter  build/bench-host --splinter SIZE MODE STEPS: one row per round
+    qemu                 boots a configuration (cfg template with {param} fields) with
+                         tools/qemu_run.py and keeps the METRIC lines it prints
+This file runs with Debian's /usr/bin/python3 (python3-matplotlib).
+"""
+import argparse
+import csv
+import datetime
+import io
+import itertools
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import tomllib
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+EXP_DIR = os.path.join(ROOT, "tools", "experiments")
+
+
+def die(msg):
+    print(f"experiment: {msg}", file=sys.stderr)
+    sys.exit(1)
+
+
+def load(name):
+    path = os.path.join(EXP_DIR, name + ".toml")
+    if not os.path.exists(path):
+        die(f"no experiment {name}: expected {os.path.relpath(path, ROOT)} "
+            f"(tools/experiment.py list shows them)")
+    with open(path, "rb") as f:
+        try:
+            e = tomllib.load(f)
+        except tomllib.TOMLDecodeError as err:
+            die(f"{os.path.relpath(path, ROOT)}: {err}")
+    for key in ("title", "runner", "sweep"):
+        if key not in e:
+            die(f"{os.path.relpath(path, ROOT)}: missing '{key}'")
+    if e["runner"] not in RUNNERS:
+        die(f"{os.path.relpath(path, ROOT)}: runner '{e['runner']}' unknown "
+            f"(one of {', '.join(RUNNERS)})")
+    e["name"] = name
+    return e
+
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, capture_output=True, text=True, **kw)
+
+
+def metadata(build):
+    commit = sh(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]).stdout.strip() or "?"
+    dirty = sh(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"]).stdout.strip()
+    cpu = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    qemu = os.environ.get("QEMU", "qemu-system-x86_64")
+    qv = sh([qemu, "-version"]).stdout.splitlines()[:1] if sh(["which", qemu]).returncode == 0 \
+        else []
+    return {
+        "commit": commit + ("+dirty" if dirty else ""),
+        "qemu": (qv[0].replace("QEMU emulator version ", "") if qv else "none"),
+        "machine": f"{cpu}, {os.cpu_count()} CPUs, {platform.machine()}",
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+# ---- runners: each returns a list of dicts (CSV rows) for one sweep point -------------
+
+def bench_host(build):
+    exe = os.path.join(build, "bench-host")
+    if not os.access(exe, os.X_OK):
+        die(f"{exe} is missing: run make {os.path.relpath(exe, ROOT)}")
+    return exe
+
+
+def run_csv(cmd):
+    p = sh(cmd)
+    if p.returncode:
+        die(f"{' '.join(cmd)} failed ({p.returncode}): {p.stderr.strip() or p.stdout[-400:]}")
+    text = p.stdout
+    i = text.find("size_mib,")
+    if i < 0:
+        die(f"{' '.join(cmd)} printed no CSV")
+    return list(csv.DictReader(io.StringIO(text[i:])))
+
+
+def run_bench_one(point, build):
+    rows = run_csv([bench_host(build), "--one", str(point["size"]), str(point["page"]),
+                    str(point["mode"]), "--csv", "-"])
+    return rows[-1:]
+
+
+def run_bench_splinter(point, build):
+    return run_csv([bench_host(build), "--splinter", str(point["size"]), str(point["mode"]),
+                    str(point.get("steps", 20)), "--csv", "-"])
+
+
+METRIC = re.compile(r"^@@ METRIC (\S+) (\S+)")
+
+
+def run_qemu(point, build):
+    tmpl = point.get("cfg")
+    if not tmpl:
+        die("a qemu experiment needs a 'cfg' template in [fixed]")
+    with open(os.path.join(ROOT, tmpl)) as f:
+        text = f.read().format(**point)
+    with tempfile.NamedTemporaryFile("w", suffix=".cfg", delete=False, dir=build) as f:
+        f.write(text)
+        cfg = f.name
+    try:
+        p = sh(["python3", os.path.join(ROOT, "tools", "qemu_run.py"),
+                "--build", build, "--cfg", cfg, "--timeout", str(point.get("timeout", 300))])
+    finally:
+        os.unlink(cfg)
+    row = {}
+    for line in p.stdout.splitlines():
+        m = METRIC.match(line.strip())
+        if m:
+            row[m.group(1)] = m.group(2)
+    if p.returncode or not row:
+        die(f"the QEMU run of {tmpl} failed ({p.returncode}); last lines:\n"
+            + "\n".join(p.stdout.splitlines()[-8:]))
+    return [row]
+
+
+RUNNERS = {"bench-host-one": run_bench_one, "bench-host-splinter": run_bench_splinter,
+           "qemu": run_qemu}
+
+
+def points(e, overrides):
+    sweep = dict(e["sweep"])
+    for o in overrides:
+        k, _, v = o.partition("=")
+        if not v:
+            die(f"--set {o}: use key=v1,v2")
+        sweep[k] = v.split(",")
+    keys = list(sweep)
+    for combo in itertools.product(*(sweep[k] for k in keys)):
+        p = dict(e.get("fixed", {}))
+        p.update(zip(keys, combo))
+        yield p
+
+
+def run(e, out, build, overrides):
+    os.makedirs(out, exist_ok=True)
+    meta = metadata(build)
+    rows = []
+    pts = list(points(e, overrides))
+    for i, p in enumerate(pts, 1):
+        desc = ", ".join(f"{k}={v}" for k, v in p.items() if k in e["sweep"] or k in
+                         [o.partition("=")[0] for o in overrides])
+        print(f"experiment {e['name']}: point {i}/{len(pts)}: {desc}", flush=True)
+        for r in RUNNERS[e["runner"]](p, build):
+            row = {f"p_{k}": v for k, v in p.items() if not isinstance(v, (dict, list))}
+            row.update(r)
+            row.update(meta)
+            rows.append(row)
+    fields = []
+    for r in rows:
+        for k in r:
+            if k not in fields:
+                fields.append(k)
+    path = os.path.join(out, "results.csv")
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=fields)
+        w.writeheader()
+        w.writerows(rows)
+    print(f"experiment {e['name']}: {len(rows)} rows -> {os.path.relpath(path, ROOT)}")
+    return path
+
+
+# ---- report --------------------------------------------------------------------------
+
+def num(v):
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def plot(e, rows, out):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    made = []
+    for pl in e.get("plot", []):
+        x = pl["x"]
+        ys = pl["y"] if isinstance(pl["y"], list) else [pl["y"]]
+        series = pl.get("series", [])
+        fig, axes = plt.subplots(1, len(ys), figsize=(5.2 * len(ys), 3.8), squeeze=False)
+        for ax, y in zip(axes[0], ys):
+            groups = {}
+            for r in rows:
+                key = tuple(r.get(s, "") for s in series)
+                xv, yv = num(r.get(x)), num(r.get(y))
+                if xv is None or yv is None:
+                    continue
+                groups.setdefault(key, []).append((xv, yv))
+            if not groups:
+                die(f"plot {pl['name']}: no numeric {x}/{y} in the results")
+            cats = sorted({p[0] for pts in groups.values() for p in pts})
+            width = 0.8 / len(groups)
+            for gi, (key, pts) in enumerate(sorted(groups.items())):
+                pts.sort()
+                label = " ".join(key) if key else y
+                if pl.get("kind") == "bar":  # grouped: one bar per series at each x
+                    ax.bar([cats.index(p[0]) + (gi - (len(groups) - 1) / 2) * width for p in pts],
+                           [p[1] for p in pts], width=width, label=label)
+                    ax.set_xticks(range(len(cats)), [f"{c:g}" for c in cats])
+                else:
+                    ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=label)
+            if pl.get("logx"):
+                ax.set_xscale("log", base=2)
+            if pl.get("logy"):
+                ax.set_yscale("log")
+            ax.set_xlabel(pl.get("xlabel", x))
+            ax.set_ylabel(pl.get("ylabels", {}).get(y, y))
+            ax.grid(True, alpha=0.3)
+            if len(groups) > 1 or series:
+                ax.legend(fontsize=8)
+        fig.suptitle(pl.get("title", e["title"]), fontsize=11)
+        fig.tight_layout()
+        for ext in ("png", "svg"):
+            fig.savefig(os.path.join(out, f"{pl['name']}.{ext}"), dpi=110)
+        plt.close(fig)
+        made.append(pl)
+    return made
+
+
+def report(e, out):
+    path = os.path.join(out, "results.csv")
+    if not os.path.exists(path):
+        die(f"{os.path.relpath(path, ROOT)} is missing: run tools/experiment.py run {e['name']}")
+    with open(path) as f:
+        rows = list(csv.DictReader(f))
+    if not rows:
+        die(f"{os.path.relpath(path, ROOT)} has no rows")
+    made = plot(e, rows, out)
+    cols = e.get("table") or [k for k in rows[0] if k not in ("commit", "qemu", "machine", "date")]
+    md = [f"# {e['title']}", ""]
+    if e.get("question"):
+        md += [e["question"].strip(), ""]
+    r0 = rows[0]
+    md += [f"Run: commit `{r0.get('commit', '?')}`, {r0.get('date', '?')}, {r0.get('machine', '?')}; "
+           f"QEMU {r0.get('qemu', '?')}. Runner `{e['runner']}`; "
+           f"regenerate with `make experiment NAME={e['name']}`.", ""]
+    sweep = ", ".join(f"`{k}` in {{{', '.join(map(str, v))}}}" for k, v in e["sweep"].items())
+    md += [f"Sweep: {sweep}.", ""]
+    if e.get("notes"):
+        md += [e["notes"].strip(), ""]
+    for pl in made:
+        md += [f"![{pl.get('title', pl['name'])}]({pl['name']}.svg)", ""]
+    md += ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for r in rows:
+        md.append("| " + " | ".join(str(r.get(c, "")) for c in cols) + " |")
+    md += ["", f"Data: [`results.csv`](results.csv) ({len(rows)} rows)."]
+    with open(os.path.join(out, "README.md"), "w") as f:
+        f.write("\n".join(md) + "\n")
+    print(f"experiment {e['name']}: report -> {os.path.relpath(os.path.join(out, 'README.md'), ROOT)}"
+          f" with {len(made)} plot(s)")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("cmd", choices=["run", "report", "list"])
+    ap.add_argument("name", nargs="?")
+    ap.add_argument("--out")
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--set", action="append", default=[], help="override a sweep: key=v1,v2")
+    a = ap.parse_args()
+    if a.cmd == "list":
+        for f in sorted(os.listdir(EXP_DIR)):
+            if f.endswith(".toml"):
+                e = load(f[:-5])
+                print(f"{e['name']:24} {e['title']}")
+        return 0
+    if not a.name:
+        die("name an experiment (tools/experiment.py list)")
+    e = load(a.name)
+    out = a.out or os.path.join(ROOT, "docs", "experiments", a.name)
+    if a.cmd == "run":
+        run(e, out, a.build, a.set)
+    report(e, out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
