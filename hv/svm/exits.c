@@ -635,9 +635,21 @@ s64 hc_dispatch(struct vcpu *v, const struct hc_call *c, int *act)
 	case HC_DEV_INFO:
 		return hc_dev_info(g, c->a1, c->a2, c->a3);
 	default:
-		/* HC_DMA_PHASE, HC_BENCH_MARK: test image only (hv/svm/hc_test.h) */
-		if (hc_is_test_only(c->nr))
+		/* HC_DMA_PHASE, HC_BENCH_MARK: the test ABI, only for a guest whose
+		 * [guest] section says test_abi = on (HC_DMA_PHASE hands out host
+		 * physical addresses and checksums all of memory in one call),
+		 * and only in the test image (hv/svm/hc_test.h) */
+		if (hc_is_test_only(c->nr)) {
+			if (!g->cfg || !g->cfg->test_abi) {
+				if (!g->test_abi_refused++)
+					pr_warn("guest %s: hypercall %llu is part of the test ABI, "
+						"not enabled for this guest (test_abi = on in its "
+						"[guest] section); HC_EPERM\n",
+						g->name, (unsigned long long)c->nr);
+				return HC_EPERM;
+			}
 			return hc_test_call(v, c);
+		}
 		return HC_ENOSYS;
 	}
 }
