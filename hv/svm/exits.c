@@ -112,9 +112,17 @@ int guest_read(struct guest *g, gpa_t a, void *buf, u64 len)
 	return guest_copy(g, a, buf, len, false);
 }
 
+/* The ONE path of every hypervisor write into guest memory (hypercall
+ * results through hc_write, the GHCB write-back, guest-request responses,
+ * the image and boot-params page of a plain guest). For an SNP guest every
+ * page must be shared at the moment of the write (snp_hv_write_check: the
+ * page state as gmem's ledger has it now, after whatever the exit changed);
+ * otherwise nothing is written and -EPERM/-EFAULT returned. */
 int guest_write(struct guest *g, gpa_t a, const void *buf, u64 len)
 {
-	return guest_copy(g, a, (void *)buf, len, true);
+	int ret = g->snp ? snp_hv_write_check(g, gpa_val(a), len) : 0;
+
+	return ret ? ret : guest_copy(g, a, (void *)buf, len, true);
 }
 
 int guest_read_str(struct guest *g, gpa_t a, char *buf, u64 max)
