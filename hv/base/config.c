@@ -251,6 +251,7 @@ enum guest_key {
 	GK_MEMORY,
 	GK_PAGE_SIZE,
 	GK_SNP,
+	GK_TEST_ABI,
 	GK_DEVICE,
 	GK_ARGS,
 	GK_EXPECT,
@@ -282,6 +283,9 @@ static const struct key_desc guest_keys[GK_N] = {
 		      .type = KT_PAGE_SIZE,
 		      .off = offsetof(struct cfg_guest, page_size)},
     [GK_SNP] = {.name = "snp", .type = KT_BOOL, .off = offsetof(struct cfg_guest, snp)},
+    [GK_TEST_ABI] = {.name = "test_abi",
+		     .type = KT_BOOL,
+		     .off = offsetof(struct cfg_guest, test_abi)},
     [GK_DEVICE] = {.name = "device", .type = KT_DEVICE, .repeat = true},
     [GK_ARGS] = {.name = "args",
 		 .type = KT_STRING,
@@ -1163,5 +1167,8 @@ void config_print(const struct hv_config *cfg)
 		}
 		if (g->args[0])
 			pr_info("config: guest %s: args \"%s\"\n", g->name, g->args);
+		if (g->test_abi)
+			pr_info("config: guest %s: test ABI on (HC_DMA_PHASE, HC_BENCH_MARK)\n",
+				g->name);
 	}
 }

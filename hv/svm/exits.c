@@ -112,9 +112,17 @@ int guest_read(struct guest *g, gpa_t a, void *buf, u64 len)
 	return guest_copy(g, a, buf, len, false);
 }
 
+/* The ONE path of every hypervisor write into guest memory (hypercall
+ * results through hc_write, the GHCB write-back, guest-request responses,
+ * the image and boot-params page of a plain guest). For an SNP guest every
+ * page must be shared at the moment of the write (snp_hv_write_check: the
+ * page state as gmem's ledger has it now, after whatever the exit changed);
+ * otherwise nothing is written and -EPERM/-EFAULT returned. */
 int guest_write(struct guest *g, gpa_t a, const void *buf, u64 len)
 {
-	return guest_copy(g, a, (void *)buf, len, true);
+	int ret = g->snp ? snp_hv_write_check(g, gpa_val(a), len) : 0;
+
+	return ret ? ret : guest_copy(g, a, (void *)buf, len, true);
 }
 
 int guest_read_str(struct guest *g, gpa_t a, char *buf, u64 max)
@@ -635,9 +643,21 @@ s64 hc_dispatch(struct vcpu *v, const struct hc_call *c, int *act)
 	case HC_DEV_INFO:
 		return hc_dev_info(g, c->a1, c->a2, c->a3);
 	default:
-		/* HC_DMA_PHASE, HC_BENCH_MARK: test image only (hv/svm/hc_test.h) */
-		if (hc_is_test_only(c->nr))
+		/* HC_DMA_PHASE, HC_BENCH_MARK: the test ABI, only for a guest whose
+		 * [guest] section says test_abi = on (HC_DMA_PHASE hands out host
+		 * physical addresses and checksums all of memory in one call),
+		 * and only in the test image (hv/svm/hc_test.h) */
+		if (hc_is_test_only(c->nr)) {
+			if (!g->cfg || !g->cfg->test_abi) {
+				if (!g->test_abi_refused++)
+					pr_warn("guest %s: hypercall %llu is part of the test ABI, "
+						"not enabled for this guest (test_abi = on in its "
+						"[guest] section); HC_EPERM\n",
+						g->name, (unsigned long long)c->nr);
+				return HC_EPERM;
+			}
 			return hc_test_call(v, c);
+		}
 		return HC_ENOSYS;
 	}
 }

@@ -91,6 +91,7 @@ struct guest {
 	 * the guest is attached, cleared by guest_dev_put. */
 	struct hc_dev_info devs[CFG_MAX_DEVICES];
 	u32 n_devs;
+	u32 test_abi_refused; /* test-only hypercalls refused (no test_abi = on) */
 	char con_line[GUEST_CON_LINE + 1];
 	u32 con_len;
 	/* results */

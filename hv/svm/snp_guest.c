@@ -470,6 +470,8 @@ static u64 fingerprint(struct snp_guest *s)
 #define PSC_MSR_ERR_INVALID   1		     /* our codes in GHCBData[63:32], docs/snp-guest.md */
 #define PSC_MSR_ERR_GENERIC   0x100
 
+static const char *psc_protected(struct snp_guest *s, u64 ga, u64 size, unsigned op, bool via_ghcb);
+
 static int terminate(struct snp_guest *s, unsigned set, unsigned code, const char *how)
 {
 	guest_finish(s->g, GUEST_FAIL, "SNP termination request (%s): reason set %u code %u", how,
@@ -532,6 +534,16 @@ int snp_msr_protocol(struct snp_guest *s, u64 val, u64 *resp)
 		if (ghcb_msr_psc_req_decode(val, &gfn, &op) || op > PSC_OP_SHARED ||
 		    gfn >= (g->mem_size >> PAGE_SHIFT)) {
 			s->st.psc_rejected++;
+			*resp = ghcb_msr_psc_resp(PSC_MSR_ERR_INVALID);
+			return EXIT_RESUME;
+		}
+		if (psc_protected(s, gfn << PAGE_SHIFT, PAGE_SIZE, op, false)) {
+			pr_info("snp: guest %s: MSR-protocol page-state change of gfn 0x%llx "
+				"covers %s: refused, nothing changed\n",
+				g->name, (unsigned long long)gfn,
+				psc_protected(s, gfn << PAGE_SHIFT, PAGE_SIZE, op, false));
+			s->st.psc_rejected++;
+			s->st.psc_protected++;
 			*resp = ghcb_msr_psc_resp(PSC_MSR_ERR_INVALID);
 			return EXIT_RESUME;
 		}
@@ -630,6 +642,36 @@ int snp_hc_gpa_check(struct guest *g, u64 nr, u64 ga, u64 len)
 		"HC_EFAULT, nothing read or written\n",
 		g->name, (unsigned long long)nr, (unsigned long long)ga, (unsigned long long)len,
 		r == -EPERM ? "private memory" : "not guest memory");
+	return r;
+}
+
+int snp_hv_write_check(struct guest *g, u64 ga, u64 len)
+{
+	struct snp_guest *s = snp_guest_of(g);
+	u64 p, end = ga + len;
+	int r = -EFAULT;
+
+	if (!len)
+		return 0;
+	/* Every page, now: a page-state change earlier in the same exit (the
+	 * PSC NAE before the GHCB write-back) must be seen. */
+	if (s && s->be->is_shared && end > ga && end <= g->mem_size) {
+		for (p = ga & PAGE_MASK, r = 0; p < end && !r; p += PAGE_SIZE)
+			r = s->be->is_shared(g, gpa(p));
+		if (r && r != -EPERM)
+			r = -EFAULT;
+	}
+	if (!s)
+		return r;
+	if (!r) {
+		s->st.hv_writes++;
+		return 0;
+	}
+	s->st.hv_write_refused++;
+	pr_err("snp: guest %s: hypervisor write of 0x%llx+0x%llx refused: %s; nothing written\n",
+	       g->name, (unsigned long long)ga, (unsigned long long)len,
+	       r == -EPERM ? "a private page, not shared (an RMP #PF of the host on SNP hardware)"
+			   : "not guest memory");
 	return r;
 }
 
@@ -738,6 +780,64 @@ static void nae_ioio(struct snp_guest *s, struct ghcb *gh)
 	nae_ok(gh);
 }
 
+/* Pages a page-state change may not touch (docs/snp-guest.md "Page-state
+ * change"): through the GHCB (via_ghcb), a conversion of the registered GHCB
+ * to private, whose answer the hypervisor writes into that very page at the
+ * end of the exit (56421 2.3.1.5 and 4.1.6: the GHCB is a shared page; the
+ * entry is refused with PSC_ERROR_INVALID_ENTRY, nothing done); and, in both
+ * protocols, the secrets page to shared (SNP ABI 56860 8.17.1, page type
+ * SECRETS: it holds the VMPCKs, which the emulation does not encrypt). The
+ * reason, or NULL. */
+static const char *psc_protected(struct snp_guest *s, u64 ga, u64 size, unsigned op, bool via_ghcb)
+{
+	if (op == PSC_OP_PRIVATE && via_ghcb && s->ghcb_registered && s->ghcb_gpa >= ga &&
+	    s->ghcb_gpa - ga < size)
+		return "the registered GHCB (the hypervisor writes its answer there)";
+	if (op == PSC_OP_SHARED && SNP_SECRETS_GPA >= ga && SNP_SECRETS_GPA - ga < size)
+		return "the secrets page (VMPCKs)";
+	return NULL;
+}
+
+static bool page_in_state(struct snp_guest *s, u64 ga, unsigned op)
+{
+	int r = s->be->is_shared ? s->be->is_shared(s->g, gpa(ga)) : -ENOSYS;
+
+	return op == PSC_OP_PRIVATE ? r == -EPERM : r == 0;
+}
+
+/* The backend stopped part-way (gmem_convert_batch keeps the pieces it
+ * converted, in GPA order, and fails): report what was done as 56421 4.1.6
+ * defines it. In entry order: an entry whose pages all are in the target
+ * state now is complete (cur_page = its pages, cur_entry moves past it); at
+ * the first one that is not, cur_page = its leading pages in the target
+ * state (4K steps of a 2M entry) and cur_entry = that entry. Later entries
+ * are left as they are (the backend may have reached some of their pages:
+ * sending them again is harmless, pages already in the target state are
+ * left alone). Entries are pr[0..n) of this exit. */
+static void psc_record_partial(struct snp_guest *s, u8 *buf, size_t len, const struct psc_range *pr,
+			       unsigned n)
+{
+	struct psc_hdr *h = (struct psc_hdr *)buf;
+
+	for (unsigned k = 0; k < n; k++) {
+		u64 total = pr[k].size >> PAGE_SHIFT, done = 0;
+
+		if (pr[k].op == PSC_OP_PRIVATE || pr[k].op == PSC_OP_SHARED)
+			while (done < total &&
+			       page_in_state(s, pr[k].gpa + done * PAGE_SIZE, pr[k].op))
+				done++;
+		else
+			done = total; /* a hint: nothing to do */
+		if (done && psc_advance(buf, len, pr[k].entry, (u32)done))
+			return;
+		s->st.psc_pages += done;
+		if (done < total) {
+			h->cur_entry = pr[k].entry;
+			return;
+		}
+	}
+}
+
 /* The PSC NAE (56421 4.1.6). The request sits in the shared buffer at
  * SW_SCRATCH; the validator (snp/ghcb.c) reads a snapshot and returns the
  * remaining ranges or the error; up to SNP_PSC_ENTRIES_PER_EXIT entries go
@@ -774,6 +874,24 @@ static void nae_psc(struct snp_guest *s, struct ghcb *gh)
 		check_after(s, true, fp);
 		return;
 	}
+	for (i = 0; i < nr; i++) {
+		const char *why = psc_protected(s, pr[i].gpa, pr[i].size, pr[i].op, true);
+
+		if (!why)
+			continue;
+		pr_info("snp: guest %s: page-state change entry %u (gpa 0x%llx+0x%llx to %s) "
+			"covers %s: refused, nothing changed\n",
+			s->g->name, pr[i].entry, (unsigned long long)pr[i].gpa,
+			(unsigned long long)pr[i].size,
+			pr[i].op == PSC_OP_PRIVATE ? "private" : "shared", why);
+		s->st.psc_req++;
+		s->st.psc_rejected++;
+		s->st.psc_protected++;
+		gh->save.sw_exit_info_1 = 0;
+		gh->save.sw_exit_info_2 = PSC_ERROR_INVALID_ENTRY;
+		check_after(s, true, fp);
+		return;
+	}
 	if (!((const struct psc_hdr *)buf)->cur_entry)
 		s->st.psc_req++; /* a request counts once, at its first exit */
 	for (i = 0; i < nr && n < SNP_PSC_ENTRIES_PER_EXIT; i++) {
@@ -786,10 +904,21 @@ static void nae_psc(struct snp_guest *s, struct ghcb *gh)
 	}
 	ret = n ? do_psc(s, gr, n) : 0;
 	if (ret) {
+		/* Stopped, maybe part-way: progress in cur_entry/cur_page; what
+		 * changed must pass the checker, nothing changed the fingerprint. */
+		bool moved = fingerprint(s) != fp;
+
+		psc_record_partial(s, buf, len, pr, i);
 		s->st.psc_rejected++;
+		if (moved)
+			s->st.psc_partial++;
+		pr_err("snp: guest %s: page-state change failed in the backend (%d)%s; cur_entry "
+		       "%u\n",
+		       s->g->name, ret, moved ? " part-way" : "",
+		       ((const struct psc_hdr *)buf)->cur_entry);
 		gh->save.sw_exit_info_1 = 0;
 		gh->save.sw_exit_info_2 = PSC_ERROR_GENERIC;
-		check_after(s, true, fp);
+		check_after(s, !moved, fp);
 		return;
 	}
 	/* Record progress for the entries handled (i of them, in order). */
@@ -986,8 +1115,12 @@ out:
 	(void)fp;
 	SET_VALID(gh, sw_exit_info_1);
 	SET_VALID(gh, sw_exit_info_2);
+	/* Through the one checked write path: if the GHCB stopped being a
+	 * shared page during this exit, nothing is written and the guest ends. */
 	if (guest_write(g, gpa(ghcb_gpa), gh, wb)) {
-		guest_finish(g, GUEST_KILLED, "GHCB 0x%llx vanished", (unsigned long long)ghcb_gpa);
+		guest_finish(g, GUEST_KILLED,
+			     "GHCB 0x%llx is no longer a shared page: the answer cannot be written",
+			     (unsigned long long)ghcb_gpa);
 		return EXIT_STOP;
 	}
 	return act;
@@ -1125,6 +1258,11 @@ void snp_guest_fini(struct guest *g)
 		(unsigned long long)s->st.msr_proto, (unsigned long long)s->st.nae,
 		(unsigned long long)s->st.psc_req, (unsigned long long)s->st.psc_rejected,
 		(unsigned long long)s->st.psc_exits, (unsigned long long)s->st.psc_pages);
+	pr_info("snp: guest %s: hypervisor writes into guest memory %llu (refused, page not "
+		"shared: %llu); PSC refused for protected pages %llu, stopped part-way %llu\n",
+		g->name, (unsigned long long)s->st.hv_writes,
+		(unsigned long long)s->st.hv_write_refused, (unsigned long long)s->st.psc_protected,
+		(unsigned long long)s->st.psc_partial);
 	metric_rate(g, "pvalidate_per_s", s->st.pvalidate, s->st.pv_first, s->st.pv_last);
 	metric_rate(g, "psc_per_s", s->st.psc_req - s->st.psc_rejected, s->st.psc_first,
 		    s->st.psc_last);

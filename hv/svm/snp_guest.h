@@ -100,6 +100,10 @@ struct snp_stats {
 	u64 guest_req_fw_err; /* ... the firmware refused */
 	u64 guest_req_bad;    /* ... refused by the hypervisor (pages not shared) */
 	u64 attested;	      /* HC_SNP_ATTESTED calls */
+	u64 hv_writes;	      /* hypervisor writes into guest memory (snp_hv_write_check) */
+	u64 hv_write_refused; /* ... refused: a page not shared at the moment of the write */
+	u64 psc_protected;    /* PSC requests refused for a protected page (GHCB, secrets) */
+	u64 psc_partial;      /* PSC requests the backend stopped part-way (progress reported) */
 };
 
 /* Per-guest SNP state (one vCPU per guest). */
@@ -178,6 +182,14 @@ int snp_inject_vc(struct vcpu *v, u32 exit_code);
  * [gpa, gpa + len) is a shared page of the guest, else -EPERM (private) or
  * -EFAULT (not guest memory), with a log line naming call and GPA. */
 int snp_hc_gpa_check(struct guest *g, u64 nr, u64 gpa, u64 len);
+/* The page-state check of the ONE hypervisor write path into an SNP guest's
+ * memory (hv/svm/exits.c guest_write, which hc_write, the GHCB write-back and
+ * the guest-request response go through): 0 if every page of
+ * [gpa, gpa + len) is shared (hypervisor-owned in the RMP) right now, else
+ * -EPERM (a private page: on SNP hardware the write would be an RMP #PF of
+ * the host) or -EFAULT (not guest memory), counted and logged; the caller
+ * then writes nothing. */
+int snp_hv_write_check(struct guest *g, u64 gpa, u64 len);
 
 /* The hypercall dispatcher (hv/svm/exits.c): raw VMMCALL of a plain guest and
  * the VMMCALL NAE of an SNP guest. Returns RAX; *act is the enum exit_action to take next. */

@@ -185,6 +185,26 @@ static void test_dump_key(void **state)
 	config_print(&cfg);
 }
 
+/* [guest NAME] test_abi = on|off (the test-only hypercalls, docs/guest-abi.md):
+ * off by default, per guest, on/off only, once, not in [hv]. */
+static void test_test_abi_key(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("[guest a]\nimage = a.bin\nmemory = 2M\n"
+			       "[guest b]\nimage = b.bin\nmemory = 2M\ntest_abi = on\n"),
+			 0);
+	assert_false(config_find_guest(&cfg, "a")->test_abi);
+	assert_true(config_find_guest(&cfg, "b")->test_abi);
+	assert_int_equal(parse("[guest a]\nimage = a.bin\nmemory = 2M\ntest_abi = \"off\"\n"), 0);
+	assert_false(cfg.guests[0].test_abi);
+	check_error("[guest a]\nimage = a.bin\nmemory = 2M\ntest_abi = yes\n", 4,
+		    "test_abi: \"yes\"");
+	check_error("[guest a]\nimage = a.bin\ntest_abi = on\ntest_abi = off\nmemory = 2M\n", 4,
+		    "test_abi");
+	check_error("[hv]\ntest_abi = on\n", 2, "test_abi");
+	config_print(&cfg);
+}
+
 static void test_empty(void **state)
 {
 	(void)state;
@@ -505,6 +525,7 @@ static void test_demo_cfg(void **state)
 	assert_int_equal(b->n_devices, 1);
 	assert_int_equal(b->devices[0].bdf, 0x0020);
 	assert_false(b->devices[0].trusted);
+	assert_true(a->test_abi && b->test_abi); /* edutest's HC_DMA_PHASE */
 	config_print(&cfg);
 }
 
@@ -647,7 +668,7 @@ int main(void)
 	    cmocka_unit_test(test_null_err_logs), cmocka_unit_test(test_enum_helpers),
 	    cmocka_unit_test(test_demo_cfg),	  cmocka_unit_test(test_every_prefix),
 	    cmocka_unit_test(test_mutations),	  cmocka_unit_test(test_dump_key),
-	    cmocka_unit_test(test_smp_key),
+	    cmocka_unit_test(test_smp_key),	  cmocka_unit_test(test_test_abi_key),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -505,10 +505,18 @@ static void test_hc_test_only(void **state)
 
 	(void)state;
 	vcpu.bench_mark = -1;
+	/* without test_abi = on: refused, nothing done, one log line */
+	assert_int_equal((s64)hypercall(HC_BENCH_MARK, 1, 0, 0, &a), HC_EPERM);
+	assert_int_equal(a, EXIT_RESUME);
+	assert_int_equal((s64)hypercall(HC_DMA_PHASE, HC_DMA_BEGIN, 0x6000, 64, NULL), HC_EPERM);
+	assert_int_equal(guest.test_abi_refused, 2);
+	assert_int_equal(vcpu.bench_mark, -1);
+	/* with it: the image decides (the host library has the stand-in) */
+	gcfg.test_abi = true;
 	assert_int_equal((s64)hypercall(HC_BENCH_MARK, 1, 0, 0, &a), HC_ENOSYS);
 	assert_int_equal(a, EXIT_RESUME);
 	assert_int_equal(vcpu.bench_mark, -1);
-	assert_int_equal(vmcb.save.rip, 0x2003);
+	assert_int_equal(vmcb.save.rip, 0x2009); /* three hypercalls */
 	assert_int_equal((s64)hypercall(HC_DMA_PHASE, HC_DMA_BEGIN, 0x6000, 64, NULL), HC_ENOSYS);
 	assert_int_equal((s64)hypercall(HC_DMA_PHASE, HC_DMA_END, 0, 0, NULL), HC_ENOSYS);
 	assert_int_equal(guest.outcome, GUEST_RUNNING);

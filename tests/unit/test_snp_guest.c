@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -877,6 +878,248 @@ static void test_rmp_npf_state(void **state)
 	assert_int_equal(guest.outcome, GUEST_NPF);
 }
 
+/* ---- a stateful backend: page states, conversions in GPA order that can
+ * stop part-way (as gmem_convert_batch does when an RMP step fails) ---- */
+#define ST_MEM (4ULL << 20) /* room for 2M entries (the PSC path reads no RAM) */
+static u8 st_private[ST_MEM >> 12];
+static long st_budget; /* pages the backend converts before failing; < 0: no limit */
+
+static int st_cmp(const void *a, const void *b)
+{
+	const struct gmem_range *x = a, *y = b;
+
+	return gpa_val(x->gpa) < gpa_val(y->gpa) ? -1 : gpa_val(x->gpa) > gpa_val(y->gpa);
+}
+
+static int st_psc(struct guest *g, const struct gmem_range *r, unsigned n)
+{
+	struct gmem_range s[PSC_MAX_ENTRIES];
+
+	(void)g;
+	psc_calls++;
+	memcpy(s, r, n * sizeof(*r));
+	qsort(s, n, sizeof(*s), st_cmp);
+	for (unsigned i = 0; i < n; i++)
+		for (u64 a = gpa_val(s[i].gpa); a < gpa_val(s[i].gpa) + s[i].size; a += PAGE_SIZE) {
+			u8 want = s[i].to == GMEM_PRIVATE;
+
+			if (st_private[a >> 12] == want)
+				continue;
+			if (!st_budget)
+				return -EIO; /* what was converted stays converted */
+			if (st_budget > 0)
+				st_budget--;
+			st_private[a >> 12] = want;
+		}
+	return 0;
+}
+
+static int st_is_shared(struct guest *g, gpa_t a)
+{
+	(void)g;
+	if (gpa_val(a) >= ST_MEM)
+		return -EFAULT;
+	return st_private[gpa_val(a) >> 12] ? -EPERM : 0;
+}
+
+static u64 st_fingerprint(struct guest *g)
+{
+	u64 h = 1469598103934665603ULL;
+
+	(void)g;
+	for (unsigned k = 0; k < sizeof(st_private); k++)
+		h = (h ^ st_private[k]) * 1099511628211ULL;
+	return h;
+}
+
+static const struct snp_backend st_be = {.name = "stateful",
+					 .rmp = be_rmp,
+					 .psc = st_psc,
+					 .is_shared = st_is_shared,
+					 .fingerprint = st_fingerprint};
+
+static struct psc_desc *st_setup(void)
+{
+	memset(st_private, 0, sizeof(st_private));
+	st_budget = -1;
+	snp_guest_of(&guest)->be = &st_be;
+	register_ghcb();
+	memset(gh()->shared_buffer, 0, sizeof(gh()->shared_buffer));
+	return (struct psc_desc *)gh()->shared_buffer;
+}
+
+static unsigned cur_page(const struct psc_desc *d, unsigned k)
+{
+	return (unsigned)FIELD_GET(PSC_ENTRY_CUR_PAGE, d->entries[k]);
+}
+
+/* Item 2: a PSC through the GHCB that would make the GHCB itself private is
+ * refused (PSC_ERROR_INVALID_ENTRY, nothing converted): the hypervisor's
+ * answer lands in a page that is still shared. */
+static void test_psc_ghcb_private_refused(void **state)
+{
+	struct psc_desc *d = st_setup();
+	struct snp_guest *sg = snp_guest_of(&guest);
+
+	(void)state;
+	d->hdr.end_entry = 1;
+	d->entries[0] = psc_entry(0x20, PSC_OP_PRIVATE, false, 0);
+	d->entries[1] = psc_entry(GHCB_GPA >> 12, PSC_OP_PRIVATE, false, 0);
+	assert_int_equal(psc_nae(), PSC_ERROR_INVALID_ENTRY);
+	assert_int_equal(gh()->save.sw_exit_info_1, 0);
+	assert_int_equal(st_private[GHCB_GPA >> 12], 0);
+	assert_int_equal(st_private[0x20], 0); /* the whole request refused */
+	assert_int_equal(psc_calls, 0);
+	assert_int_equal(d->hdr.cur_entry, 0);
+	assert_int_equal(sg->st.psc_protected, 1);
+	assert_int_equal(sg->st.hv_write_refused, 0);
+	assert_int_equal(guest.outcome, GUEST_RUNNING);
+	/* a 2M entry over the GHCB too (ST_MEM lets it be in memory) */
+	guest.mem_size = ST_MEM;
+	d->hdr.cur_entry = 0;
+	d->hdr.end_entry = 0;
+	d->entries[0] = psc_entry(0, PSC_OP_PRIVATE, true, 0);
+	assert_int_equal(psc_nae(), PSC_ERROR_INVALID_ENTRY);
+	assert_int_equal(st_private[GHCB_GPA >> 12], 0);
+	/* to shared is fine, and the GHCB keeps working */
+	d->entries[0] = psc_entry(GHCB_GPA >> 12, PSC_OP_SHARED, false, 0);
+	assert_int_equal(psc_nae(), 0);
+	assert_int_equal(d->hdr.cur_entry, 1);
+	/* the secrets page may not become shared (VMPCKs), through either protocol */
+	st_private[SNP_SECRETS_GPA >> 12] = 1;
+	d->hdr.cur_entry = 0;
+	d->entries[0] = psc_entry(SNP_SECRETS_GPA >> 12, PSC_OP_SHARED, false, 0);
+	assert_int_equal(psc_nae(), PSC_ERROR_INVALID_ENTRY);
+	assert_int_equal(st_private[SNP_SECRETS_GPA >> 12], 1);
+	guest.ghcb_msr = ghcb_msr_psc_req(SNP_SECRETS_GPA >> 12, PSC_OP_SHARED);
+	put_insn(0x1000, vmgexit_b, 4);
+	exit_vmmcall();
+	assert_int_equal(guest.ghcb_msr >> 32, 1);
+	assert_int_equal(st_private[SNP_SECRETS_GPA >> 12], 1);
+	assert_int_equal(sg->st.psc_protected, 4);
+	guest.mem_size = MEM_SIZE;
+}
+
+/* Item 2: every hypervisor write into an SNP guest goes through guest_write,
+ * which checks the page state at the moment of the write. */
+static void test_hv_write_checked(void **state)
+{
+	struct snp_guest *sg;
+	u8 pat[16];
+	u64 before;
+
+	(void)state;
+	st_setup();
+	sg = snp_guest_of(&guest);
+	memset(pat, 0x77, sizeof(pat));
+	memset(ram(0x20000), 0x11, PAGE_SIZE);
+	st_private[0x20] = 1;
+	assert_int_equal(guest_write(&guest, gpa(0x20000), pat, sizeof(pat)), -EPERM);
+	assert_true(page_is(0x20000, 0x11));
+	/* crossing from a shared page into a private one: nothing written */
+	assert_int_equal(guest_write(&guest, gpa(0x1fff8), pat, sizeof(pat)), -EPERM);
+	assert_int_equal(ram(0x1fff8)[0], 0);
+	assert_int_equal(hc_write(&guest, HC_GET_INFO, 0x20000, pat, 8), HC_EFAULT);
+	assert_true(page_is(0x20000, 0x11));
+	/* past the end of memory */
+	assert_int_equal(guest_write(&guest, gpa(MEM_SIZE - 8), pat, sizeof(pat)), -EFAULT);
+	/* shared now: written */
+	st_private[0x20] = 0;
+	assert_int_equal(guest_write(&guest, gpa(0x20000), pat, sizeof(pat)), 0);
+	assert_int_equal(ram(0x20000)[0], 0x77);
+	assert_int_equal(sg->st.hv_write_refused, 3);
+	/* The GHCB made private through the MSR protocol (allowed: the answer
+	 * goes in the MSR); the next NAE neither reads nor writes it. */
+	guest.ghcb_msr = ghcb_msr_psc_req(GHCB_GPA >> 12, PSC_OP_PRIVATE);
+	put_insn(0x1000, vmgexit_b, 4);
+	exit_vmmcall();
+	assert_int_equal(guest.ghcb_msr >> 32, 0);
+	assert_int_equal(st_private[GHCB_GPA >> 12], 1);
+	guest.ghcb_msr = GHCB_GPA;
+	before = gh()->save.sw_exit_info_2 = 0x1234;
+	gh()->save.sw_exit_code = SVM_VMGEXIT_HV_FEATURES;
+	assert_int_equal(exit_vmmcall(), EXIT_STOP);
+	assert_int_equal(guest.outcome, GUEST_KILLED);
+	assert_int_equal(gh()->save.sw_exit_info_2, before);
+}
+
+/* Item 4: a request the backend stops part-way reports its progress as
+ * 56421 4.1.6 defines it: complete entries passed (cur_entry), the 4K steps
+ * of a 2M entry in its cur_page. */
+static void test_psc_partial_progress(void **state)
+{
+	struct psc_desc *d = st_setup();
+	struct snp_guest *sg = snp_guest_of(&guest);
+
+	(void)state;
+	guest.mem_size = ST_MEM;
+	/* three 4K entries, the backend stops after two pages */
+	d->hdr.end_entry = 2;
+	d->entries[0] = psc_entry(0x20, PSC_OP_PRIVATE, false, 0);
+	d->entries[1] = psc_entry(0x21, PSC_OP_PRIVATE, false, 0);
+	d->entries[2] = psc_entry(0x30, PSC_OP_PRIVATE, false, 0);
+	st_budget = 2;
+	assert_int_equal(psc_nae(), PSC_ERROR_GENERIC);
+	assert_int_equal(d->hdr.cur_entry, 2);
+	assert_int_equal(cur_page(d, 0), 1);
+	assert_int_equal(cur_page(d, 1), 1);
+	assert_int_equal(cur_page(d, 2), 0);
+	assert_int_equal(sg->st.psc_partial, 1);
+	/* the guest sends it again: only the rest is done */
+	st_budget = -1;
+	assert_int_equal(psc_nae(), 0);
+	assert_int_equal(d->hdr.cur_entry, 3);
+	assert_int_equal(cur_page(d, 2), 1);
+	assert_int_equal(st_private[0x30], 1);
+
+	/* a 2M entry after a 4K one: stopped 100 pages into the 2M entry */
+	memset(d, 0, sizeof(*d));
+	d->hdr.end_entry = 1;
+	d->entries[0] = psc_entry(0x40, PSC_OP_PRIVATE, false, 0);
+	d->entries[1] = psc_entry(0x200, PSC_OP_PRIVATE, true, 0);
+	st_budget = 101;
+	assert_int_equal(psc_nae(), PSC_ERROR_GENERIC);
+	assert_int_equal(d->hdr.cur_entry, 1);
+	assert_int_equal(cur_page(d, 0), 1);
+	assert_int_equal(cur_page(d, 1), 100);
+	/* again, from cur_page 100: stopped after 50 more */
+	st_budget = 50;
+	assert_int_equal(psc_nae(), PSC_ERROR_GENERIC);
+	assert_int_equal(d->hdr.cur_entry, 1);
+	assert_int_equal(cur_page(d, 1), 150);
+	st_budget = -1;
+	assert_int_equal(psc_nae(), 0);
+	assert_int_equal(d->hdr.cur_entry, 2);
+	assert_int_equal(cur_page(d, 1), 512);
+	for (unsigned k = 0; k < 512; k++)
+		assert_int_equal(st_private[0x200 + k], 1);
+
+	/* entry order is not GPA order: the backend (GPA order) reached entry
+	 * 1's page only; entry 0 is where the request stands, entry 1 is left
+	 * as it was (sending it again is harmless) */
+	memset(d, 0, sizeof(*d));
+	d->hdr.end_entry = 1;
+	d->entries[0] = psc_entry(0x60, PSC_OP_PRIVATE, false, 0);
+	d->entries[1] = psc_entry(0x50, PSC_OP_PRIVATE, false, 0);
+	st_budget = 1;
+	assert_int_equal(psc_nae(), PSC_ERROR_GENERIC);
+	assert_int_equal(d->hdr.cur_entry, 0);
+	assert_int_equal(cur_page(d, 0), 0);
+	assert_int_equal(st_private[0x50], 1);
+	st_budget = -1;
+	assert_int_equal(psc_nae(), 0);
+	assert_int_equal(d->hdr.cur_entry, 2);
+
+	/* nothing done at all: header untouched */
+	memset(d, 0, sizeof(*d));
+	d->entries[0] = psc_entry(0x70, PSC_OP_PRIVATE, false, 0);
+	st_budget = 0;
+	assert_int_equal(psc_nae(), PSC_ERROR_GENERIC);
+	assert_int_equal(d->hdr.cur_entry, 0);
+	assert_int_equal(cur_page(d, 0), 0);
+	guest.mem_size = MEM_SIZE;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -895,6 +1138,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_attested_hypercall, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rmp_npf, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rmp_npf_state, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_psc_ghcb_private_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_hv_write_checked, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_psc_partial_progress, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
