@@ -1222,6 +1222,7 @@ void config_print(const struct hv_config *cfg)
 			pr_info("config: guest %s: args \"%s\"\n", g->name, g->args);
 		if (g->kernel[0])
 			pr_info("config: guest %s: Linux kernel %s, initrd %s, cmdline \"%s\"\n",
-				g->name, g->kernel, g->initrd[0] ? g->initrd : "(none)", g->cmdline);
+				g->name, g->kernel, g->initrd[0] ? g->initrd : "(none)",
+				g->cmdline);
 	}
 }

@@ -104,8 +104,8 @@ struct hv_config {
 	enum cfg_snp_mode snp;		     /* default auto */
 	u64 timeslice_us;		     /* default 10000 */
 	u64 max_exits;			     /* default 1000000; 0 = no limit */
-	bool dump;			     /* default off: stop for a memory dump (hv/vm/dump.h) */
-	bool smp;			     /* default on: start the APs (hv/arch/x86/smp.h) */
+	bool dump;	   /* default off: stop for a memory dump (hv/vm/dump.h) */
+	bool smp;	   /* default on: start the APs (hv/arch/x86/smp.h) */
 	u64 time_limit_ms; /* default 10000: a guest's own run time before "timeout" */
 	u32 n_guests;
 	struct cfg_guest guests[CFG_MAX_GUESTS]; /* in file order */

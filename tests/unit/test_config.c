@@ -192,12 +192,10 @@ static void test_linux_keys(void **state)
 	assert_string_equal(cfg.guests[0].cmdline, "");
 	assert_true(cfg.guests[1].snp);
 	assert_string_equal(cfg.guests[1].kernel, "");
-	check_error("[guest a]\nkernel = k\nimage = x\nmemory = 2M\n", 3,
-		    "either image or kernel");
+	check_error("[guest a]\nkernel = k\nimage = x\nmemory = 2M\n", 3, "either image or kernel");
 	check_error("[guest a]\nkernel = k\nmemory = 2M\nload = 0x100000\n", 4,
 		    "placed by the bzImage loader");
-	check_error("[guest a]\nkernel = k\nentry = 0x200\nmemory = 2M\n", 3,
-		    "64-bit entry");
+	check_error("[guest a]\nkernel = k\nentry = 0x200\nmemory = 2M\n", 3, "64-bit entry");
 	check_error("[guest a]\nkernel = k\nsnp = on\nmemory = 2M\n", 3,
 		    "a Linux guest runs plain");
 	check_error("[guest a]\nimage = x\ninitrd = i\nmemory = 2M\n", 3,
