@@ -35,7 +35,7 @@ mount -t sysfs sysfs /sys
 case " $(cat /proc/cmdline) " in
 *" snpv.mode=panic "*)
 	echo "@@ LINUX-PANIC-NOW"
-	echo c >/proc/sysrq-trigger
+	printf c >/proc/sysrq-trigger
 	;;
 esac
 echo "@@ LINUX-UNAME $(uname -r)"
@@ -91,7 +91,7 @@ if [ -b $d ]; then
 		why="write: $(tail -n 1 /tmp/dd.err)"
 	fi
 	sync
-	echo 3 >/proc/sys/vm/drop_caches
+	printf 3 >/proc/sys/vm/drop_caches
 	dd if=$d of=/tmp/back bs=4096 skip=$((wr_off / 4096)) count=$((wr_len / 4096)) \
 		iflag=direct 2>/dev/null
 	if [ -z "$why" ] && ! cmp -s /tmp/pat /tmp/back; then

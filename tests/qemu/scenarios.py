@@ -12,6 +12,10 @@ comment lines starting with '#!' are directives for this runner:
   #! image: hv.efi|hv-test.efi                  the image to boot (default the
                                                test image; hv.efi: the image
                                                for hardware, guests only)
+  #! esp-file: NAME SRC [truncate=N] | NAME zeros=N
+                                               a file made for the ESP (bad
+                                               inputs): SRC under the build
+                                               folder cut to N bytes, or N zeros
   #! expect-check: NAME                        this check must appear (PASS,
                                                or FAIL with expect: fail)
   #! expect-line: REGEX                        a serial line must match
@@ -98,6 +102,8 @@ def parse_directives(path):
                 d["expect_digest"].append(v.split())
             elif k == "xcheck-dump":
                 d["xcheck_dump"].append(parse_xcheck_dump(path, v))
+            elif k == "esp-file":
+                pass  # made by qemu_run.prepare_esp from the config text
             else:
                 raise ValueError(f"{path}: unknown directive '{k}'")
     return d
