@@ -100,7 +100,32 @@ def version_str(ver):
 
 
 def guest_images_in_cfg(cfg_text):
-    return re.findall(r"^\s*image\s*=\s*\"?([^\"#\s]+)", cfg_text, re.M)
+    """ESP files a config names: image, kernel and initrd values."""
+    return re.findall(r"^\s*(?:image|kernel|initrd)\s*=\s*\"?([^\"#\s]+)", cfg_text, re.M)
+
+
+def esp_files_in_cfg(cfg_text):
+    """'#! esp-file: NAME SRC [truncate=BYTES]' or '#! esp-file: NAME zeros=BYTES':
+    a file made for the ESP (bad-input scenarios): SRC (a path under the build
+    folder) cut to BYTES, or BYTES zero bytes."""
+    out = []
+    for m in re.finditer(r"^#!\s*esp-file\s*:\s*(.*?)\s*$", cfg_text, re.M):
+        words = m.group(1).split()
+        opts = dict(w.split("=", 1) for w in words[1:] if "=" in w)
+        srcs = [w for w in words[1:] if "=" not in w]
+        out.append((words[0], srcs[0] if srcs else None, opts))
+    return out
+
+
+def find_esp_source(build, cfg_path, img):
+    """build/guests/IMG, then next to the config, then build/linux/IMG (the
+    Linux guest's vmlinuz and initramfs.cpio from make linux-assets)."""
+    for d in (os.path.join(build, "guests"), os.path.dirname(os.path.abspath(cfg_path)),
+              os.path.join(build, "linux")):
+        src = os.path.join(d, img)
+        if os.path.isfile(src):
+            return src
+    return None
 
 
 TEST_IMAGE = "hv-test.efi"   # every scenario (hv/scenarios linked in)
@@ -123,16 +148,28 @@ def prepare_esp(build, cfg_path, workdir, image=TEST_IMAGE):
     # Scenario files carry runner directives in '#!' comment lines: fine in hv.cfg.
     with open(os.path.join(boot, "hv.cfg"), "w") as f:
         f.write(cfg)
+    made = set()
+    for name, src, opts in esp_files_in_cfg(cfg):
+        if "zeros" in opts:
+            data = bytes(int(opts["zeros"], 0))
+        else:
+            with open(os.path.join(build, src), "rb") as f:
+                data = f.read()
+            if "truncate" in opts:
+                data = data[:int(opts["truncate"], 0)]
+        with open(os.path.join(boot, name), "wb") as f:
+            f.write(data)
+        made.add(name)
     for img in guest_images_in_cfg(cfg):
-        src = os.path.join(build, "guests", img)
-        if not os.path.exists(src):
-            src = os.path.join(os.path.dirname(os.path.abspath(cfg_path)), img)
-        if os.path.exists(src):
+        if img in made:
+            continue
+        src = find_esp_source(build, cfg_path, img)
+        if src:
             shutil.copy(src, os.path.join(boot, img))
         else:
-            print(f"qemu_run: warning: image {img} named in {cfg_path} not found in "
-                  f"{build}/guests or next to the config; the hypervisor will report it",
-                  file=sys.stderr)
+            print(f"qemu_run: warning: file {img} named in {cfg_path} not found in "
+                  f"{build}/guests, next to the config or in {build}/linux (make "
+                  f"linux-assets); the hypervisor will report it", file=sys.stderr)
     return esp
 
 

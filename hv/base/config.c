@@ -255,6 +255,9 @@ enum guest_key {
 	GK_DEVICE,
 	GK_ARGS,
 	GK_EXPECT,
+	GK_KERNEL,
+	GK_INITRD,
+	GK_CMDLINE,
 	GK_N
 };
 
@@ -292,6 +295,18 @@ static const struct key_desc guest_keys[GK_N] = {
 		 .off = offsetof(struct cfg_guest, args),
 		 .size = sizeof(((struct cfg_guest *)0)->args)},
     [GK_EXPECT] = ENUM_ROW("expect", struct cfg_guest, expect, expect_names),
+    [GK_KERNEL] = {.name = "kernel",
+		   .type = KT_FILE,
+		   .off = offsetof(struct cfg_guest, kernel),
+		   .size = sizeof(((struct cfg_guest *)0)->kernel)},
+    [GK_INITRD] = {.name = "initrd",
+		   .type = KT_FILE,
+		   .off = offsetof(struct cfg_guest, initrd),
+		   .size = sizeof(((struct cfg_guest *)0)->initrd)},
+    [GK_CMDLINE] = {.name = "cmdline",
+		    .type = KT_STRING,
+		    .off = offsetof(struct cfg_guest, cmdline),
+		    .size = sizeof(((struct cfg_guest *)0)->cmdline)},
 };
 
 _Static_assert(HK_N <= 32 && GK_N <= 32, "seen masks are u32");
@@ -726,6 +741,39 @@ void config_defaults(struct hv_config *out)
 	out->smp = true;
 }
 
+/* A Linux guest (kernel = FILE): the bzImage loader places everything, the
+ * guest runs plain (docs/linux.md): snp defaults to off, and image, load,
+ * entry and snp = on do not go with it. */
+static int finish_linux_guest(struct parser *p, struct cfg_guest *g, const struct guest_lines *gl)
+{
+	static const struct {
+		enum guest_key k;
+		const char *why;
+	} clash[] = {
+	    {GK_IMAGE, "image: a guest has either image or kernel, not both"},
+	    {GK_LOAD, "load: a Linux guest is placed by the bzImage loader (remove load)"},
+	    {GK_ENTRY, "entry: a Linux guest starts at its kernel's 64-bit entry (remove entry)"},
+	};
+	struct msg *m;
+
+	for (unsigned i = 0; i < ARRAY_SIZE(clash); i++) {
+		if (!gl->key[clash[i].k])
+			continue;
+		m = fail_at(p, gl->key[clash[i].k]);
+		m_s(m, clash[i].why);
+		return -EINVAL;
+	}
+	if (gl->key[GK_SNP] && g->snp) {
+		m = fail_at(p, gl->key[GK_SNP]);
+		m_s(m, "snp: a Linux guest runs plain for now (remove snp or set snp = off)");
+		return -EINVAL;
+	}
+	g->snp = false; /* a Linux guest's default, whatever [hv] snp says */
+	g->load = gpa(0);
+	g->entry = gpa(0);
+	return 0;
+}
+
 /* Checks that need the whole [guest] section. */
 static int finish_guest(struct parser *p)
 {
@@ -733,13 +781,22 @@ static int finish_guest(struct parser *p)
 	const struct guest_lines *gl = &p->gl[p->cfg->n_guests - 1];
 	struct msg *m;
 
-	if (!gl->key[GK_IMAGE] || !gl->key[GK_MEMORY]) {
+	if ((!gl->key[GK_IMAGE] && !gl->key[GK_KERNEL]) || !gl->key[GK_MEMORY]) {
 		m = fail_at(p, g->line);
 		m_s(m, "[guest ");
 		m_s(m, g->name);
 		m_s(m, "]: missing ");
-		m_s(m, !gl->key[GK_IMAGE] ? "\"image = FILE\" (the guest binary on the ESP)"
-					  : "\"memory = SIZE\" (e.g. memory = 16M)");
+		m_s(m, !gl->key[GK_MEMORY] ? "\"memory = SIZE\" (e.g. memory = 16M)"
+					   : "\"image = FILE\" (the guest binary on the ESP) or "
+					     "\"kernel = FILE\" (a bzImage)");
+		return -EINVAL;
+	}
+	if (gl->key[GK_KERNEL])
+		return finish_linux_guest(p, g, gl);
+	if (gl->key[GK_INITRD] || gl->key[GK_CMDLINE]) {
+		m = fail_at(p, gl->key[gl->key[GK_INITRD] ? GK_INITRD : GK_CMDLINE]);
+		m_s(m, gl->key[GK_INITRD] ? "initrd" : "cmdline");
+		m_s(m, ": only a Linux guest has one (add \"kernel = FILE\" instead of image)");
 		return -EINVAL;
 	}
 	if (!gl->key[GK_ENTRY])
@@ -1170,5 +1227,9 @@ void config_print(const struct hv_config *cfg)
 		if (g->test_abi)
 			pr_info("config: guest %s: test ABI on (HC_DMA_PHASE, HC_BENCH_MARK)\n",
 				g->name);
+		if (g->kernel[0])
+			pr_info("config: guest %s: Linux kernel %s, initrd %s, cmdline \"%s\"\n",
+				g->name, g->kernel, g->initrd[0] ? g->initrd : "(none)",
+				g->cmdline);
 	}
 }

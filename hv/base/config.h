@@ -18,6 +18,7 @@
 #define CFG_SCENARIO_MAX 31	   /* scenario word [a-z0-9_-]{1,31} */
 #define CFG_IMAGE_MAX	 64	   /* image file name on the ESP */
 #define CFG_ARGS_MAX	 128	   /* guest argument string */
+#define CFG_CMDLINE_MAX	 240	   /* Linux command line from hv.cfg (the line limit is 256) */
 #define CFG_MEM_MIN	 HUGE_SIZE /* guest memory: multiple of 2M in [2M, 64G] */
 #define CFG_MEM_MAX	 GiB(64)
 
@@ -87,6 +88,11 @@ struct cfg_guest {
 	u32 n_devices;
 	struct cfg_device devices[CFG_MAX_DEVICES];
 	char args[CFG_ARGS_MAX + 1]; /* "" when absent */
+	/* A Linux guest (docs/linux.md): kernel names a bzImage on the ESP
+	 * instead of image; initrd and cmdline only go with it. "" when absent. */
+	char kernel[CFG_IMAGE_MAX + 1];
+	char initrd[CFG_IMAGE_MAX + 1];
+	char cmdline[CFG_CMDLINE_MAX + 1];
 	enum cfg_expect expect;
 	int line; /* line of the [guest NAME] header, for later messages */
 };

@@ -3,7 +3,8 @@
  * What the guest must not see: SVM (8000_0001 ECX[2], leaf 8000_000A) since
  * nested virtualisation is not offered; XSAVE/AVX (the hypervisor swaps only
  * the legacy FXSAVE area and intercepts XSETBV); VMX, MONITOR, x2APIC, the
- * TSC deadline timer and the local APIC (no virtual APIC exists). What it
+ * TSC deadline timer and the local APIC (no virtual APIC exists; a Linux
+ * guest, p->lapic, has one and sees APIC, TSC-deadline and ARAT). What it
  * sees in addition: the hypervisor bit (1 ECX[31]) and the vendor leaves
  * 0x40000000/1 (hv/abi/hypercall.h); for an SNP guest the SEV leaf 0x8000001F
  * with SEV, SEV-ES and SNP set and the C-bit at GUEST_CBIT (APM vol 3,
@@ -34,12 +35,21 @@ static void filter_basic(const struct cpuid_policy *p, u32 leaf, u32 sub, struct
 				 CPUID_1_ECX_OSXSAVE | CPUID_1_ECX_AVX);
 		r->ecx |= (u32)CPUID_1_ECX_HYPERVISOR;
 		r->edx &= ~(u32)CPUID_1_EDX_APIC;
+		if (p->lapic) {
+			r->ecx |= (u32)CPUID_1_ECX_TSC_DEADLINE;
+			r->edx |= (u32)CPUID_1_EDX_APIC;
+			r->edx &= ~(u32)(CPUID_1_EDX_MCE | CPUID_1_EDX_MCA | CPUID_1_EDX_MTRR);
+		}
 		/* one logical processor, initial APIC ID 0 */
 		r->ebx &= 0x0000ffffu;
 		r->ebx |= 1u << 16;
 		break;
+	case 6: /* power management: only ARAT, for the virtual APIC */
+		memset(r, 0, sizeof(*r));
+		if (p->lapic)
+			r->eax = (u32)CPUID_6_EAX_ARAT;
+		break;
 	case 5:	  /* MONITOR/MWAIT */
-	case 6:	  /* power management */
 	case 0xa: /* performance monitoring */
 	case 0xb: /* x2APIC topology */
 	case 0xd: /* XSAVE */
@@ -74,6 +84,10 @@ static void filter_ext(const struct cpuid_policy *p, u32 leaf, u32 sub, struct c
 		break;
 	case 0x80000001:
 		r->ecx &= ~(u32)BIT(2); /* SVM */
+		if (p->lapic) {
+			r->ecx &= ~(u32)CPUID_80000001_ECX_EXTAPIC;
+			r->edx &= ~(u32)CPUID_80000001_EDX_RDTSCP;
+		}
 		break;
 	case 0x8000000a: /* SVM features */
 	case 0x80000019: /* 1G TLB: harmless but reveals nothing useful */

@@ -39,15 +39,21 @@ extern unsigned guest_cbit_pos;
 #define GUEST_MAX_EXT_LEAF_SNP 0x8000001f
 
 /* CPUID 1 ECX bits (APM vol 3, E.3.2) */
-#define CPUID_1_ECX_MONITOR	 BIT(3)
-#define CPUID_1_ECX_VMX		 BIT(5)
-#define CPUID_1_ECX_X2APIC	 BIT(21)
-#define CPUID_1_ECX_TSC_DEADLINE BIT(24)
-#define CPUID_1_ECX_XSAVE	 BIT(26)
-#define CPUID_1_ECX_OSXSAVE	 BIT(27)
-#define CPUID_1_ECX_AVX		 BIT(28)
-#define CPUID_1_ECX_HYPERVISOR	 BIT(31)
-#define CPUID_1_EDX_APIC	 BIT(9)
+#define CPUID_1_ECX_MONITOR	   BIT(3)
+#define CPUID_1_ECX_VMX		   BIT(5)
+#define CPUID_1_ECX_X2APIC	   BIT(21)
+#define CPUID_1_ECX_TSC_DEADLINE   BIT(24)
+#define CPUID_1_ECX_XSAVE	   BIT(26)
+#define CPUID_1_ECX_OSXSAVE	   BIT(27)
+#define CPUID_1_ECX_AVX		   BIT(28)
+#define CPUID_1_ECX_HYPERVISOR	   BIT(31)
+#define CPUID_1_EDX_APIC	   BIT(9)
+#define CPUID_1_EDX_MCE		   BIT(7)
+#define CPUID_1_EDX_MTRR	   BIT(12)
+#define CPUID_1_EDX_MCA		   BIT(14)
+#define CPUID_6_EAX_ARAT	   BIT(2) /* APIC timer always running */
+#define CPUID_80000001_ECX_EXTAPIC BIT(3)
+#define CPUID_80000001_EDX_RDTSCP  BIT(27)
 /* CPUID 7.0 EBX */
 #define CPUID_7_EBX_AVX2 BIT(5)
 #define CPUID_7_EBX_AVX512_MASK                                                                    \
@@ -62,6 +68,10 @@ extern unsigned guest_cbit_pos;
 
 struct cpuid_policy {
 	bool snp; /* present leaf 0x8000001F as an SNP guest would see it */
+	/* A Linux guest's platform (docs/linux.md): the virtual xAPIC with
+	 * TSC-deadline (1 ECX[24]) and ARAT (6 EAX[2]); no MCE/MCA, MTRR,
+	 * RDTSCP, extended APIC space, whose MSRs are not emulated. */
+	bool lapic;
 	cpuid_host_fn host;
 };
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hv/arch/x86/cpu.h"
 #include "hv/arch/x86/msr.h"
 #include "hv/svm/guest.h"
 #include "hv/abi/hypercall.h"
@@ -20,6 +21,8 @@
 #include "hv/svm/svm.h"
 #include "hv/svm/vcpu.h"
 #include "hv/svm/sev_vmcb.h"
+#include "hv/svm/mmio_insn.h"
+#include "hv/svm/vlapic.h"
 
 static const char *const outcome_names[GUEST_OUTCOME_NR] = {
     [GUEST_PASS] = "pass",	 [GUEST_FAIL] = "fail",	    [GUEST_TRIPLE_FAULT] = "triple_fault",
@@ -230,6 +233,7 @@ static enum exit_action handle_msr(struct vcpu *v)
 	if (ret) {
 		pr_debug("guest %s: %s of MSR 0x%x: #GP\n", v->guest->name,
 			 v->vmcb->control.exit_info_1 ? "WRMSR" : "RDMSR", msr);
+		v->guest->msr_gp++;
 		vcpu_inject_exception(v, X86_VEC_GP, 0);
 		return EXIT_RESUME;
 	}
@@ -250,6 +254,7 @@ static enum exit_action handle_msr(struct vcpu *v)
 #define UART_LCR_DLAB	   0x80
 #define UART_LSR_THRE_TEMT 0x60 /* transmitter holding register and shift register empty */
 #define UART_IIR_NO_INT	   0x01
+#define UART_MCR_LOOP	   0x10
 
 /* Ports whose use ends the guest: resetting or exiting the machine, PCI
  * configuration, the interrupt controllers and timers the hypervisor owns. */
@@ -262,12 +267,23 @@ static const struct {
     {0x0f4, 4, "isa-debug-exit"}, {0x0cf8, 8, "PCI config/reset"},
 };
 
-static const char *port_forbidden(u16 port, u8 size)
+/* A Linux guest probes the PIC, PIT, i8042, CMOS and PCI configuration
+ * ports at boot (linux-guest-facts.md): for it they read as absent (all
+ * ones) and writes vanish; reset and exit ports stay forbidden. */
+static bool port_absent_for_linux(u16 first)
+{
+	return first != 0x092 && first != 0x0f4;
+}
+
+static const char *port_forbidden(const struct guest *g, u16 port, u8 size)
 {
 	unsigned i;
 
 	for (i = 0; i < ARRAY_SIZE(forbidden_ports); i++) {
 		u32 a = forbidden_ports[i].first, b = a + forbidden_ports[i].count;
+
+		if (g->is_linux && port_absent_for_linux(forbidden_ports[i].first))
+			continue;
 
 		if ((u32)port < b && (u32)port + size > a)
 			return forbidden_ports[i].what;
@@ -290,7 +306,14 @@ static u32 uart_in(struct guest *g, unsigned reg)
 		return g->uart_mcr;
 	case UART_SCR:
 		return g->uart_scr;
-	default: /* RBR: no input; MSR: no modem lines */
+	case UART_MSR:
+		/* Loopback (MCR bit 4): DTR->DSR, RTS->CTS, OUT1->RI, OUT2->DCD
+		 * (16550 data sheet, MCR bit 4); Linux's 8250 probe tests it. */
+		if (g->uart_mcr & UART_MCR_LOOP)
+			return ((g->uart_mcr & 0x01u) << 5) | ((g->uart_mcr & 0x02u) << 3) |
+			       ((g->uart_mcr & 0x04u) << 4) | ((g->uart_mcr & 0x08u) << 4);
+		return 0;
+	default: /* RBR: no input */
 		return 0;
 	}
 }
@@ -348,7 +371,7 @@ static enum exit_action handle_ioio(struct vcpu *v)
 			     (unsigned long long)v->vmcb->control.exit_info_1);
 		return EXIT_STOP;
 	}
-	what = port_forbidden(io.port, io.size);
+	what = port_forbidden(g, io.port, io.size);
 	if (what) {
 		guest_finish(g, GUEST_KILLED, "forbidden port 0x%x (%s) %s size %u at rip 0x%llx",
 			     io.port, what, io.in ? "read" : "write", io.size,
@@ -379,11 +402,63 @@ static enum exit_action handle_ioio(struct vcpu *v)
 
 /* ---- HLT, SHUTDOWN, INTR, exceptions -------------------------------------------- */
 
+#define X86_RFLAGS_IF BIT(9)
+
+/* HLT: end of the slice. A Linux guest sleeps until its APIC has an
+ * interrupt for it (guest_irq_sync); HLT with IF = 0 can never be woken
+ * (no NMI source exists): that is how Linux ends `poweroff -f` without an
+ * ACPI PM1 block, so the guest is finished as powered off (docs/linux.md). */
 static enum exit_action handle_hlt(struct vcpu *v)
 {
+	struct guest *g = v->guest;
 	enum exit_action a = skip_and_resume(v);
 
-	return a == EXIT_STOP ? a : EXIT_YIELD;
+	if (a == EXIT_STOP)
+		return a;
+	if (g->is_linux) {
+		if (!(v->vmcb->save.rflags & X86_RFLAGS_IF)) {
+			guest_finish(g, GUEST_PASS,
+				     "powered off: HLT with interrupts off at rip 0x%llx",
+				     (unsigned long long)v->vmcb->save.rip - 1);
+			return EXIT_STOP;
+		}
+		g->halted = true;
+	}
+	return EXIT_YIELD;
+}
+
+/* The guest can take the interrupt V_IRQ announced (APM vol 2, 15.21.4):
+ * drop the request; guest_irq_sync injects it before the next VMRUN. */
+static enum exit_action handle_vintr(struct vcpu *v)
+{
+	v->vmcb->control.int_ctl &= ~(u32)(V_IRQ_MASK | V_INTR_PRIO_MASK | V_IGN_TPR_MASK);
+	vmcb_clr_intercept(&v->vmcb->control, INTERCEPT_VINTR);
+	return EXIT_RESUME;
+}
+
+void guest_irq_sync(struct vcpu *v, u64 now)
+{
+	struct guest *g = v->guest;
+	struct vmcb_control_area *c = &v->vmcb->control;
+	int vec;
+
+	vlapic_tick(&g->lapic, now);
+	vec = vlapic_pending(&g->lapic);
+	if (vec < 0)
+		return;
+	g->halted = false;
+	if (!(c->event_inj & SVM_EVTINJ_VALID) && (v->vmcb->save.rflags & X86_RFLAGS_IF) &&
+	    !(c->int_state & SVM_INTERRUPT_SHADOW_MASK)) {
+		c->event_inj = (u32)(FIELD_PREP(SVM_EVTINJ_VEC_MASK, (u32)vec) |
+				     FIELD_PREP(SVM_EVTINJ_TYPE_MASK, SVM_EVTINJ_TYPE_INTR) |
+				     SVM_EVTINJ_VALID);
+		vlapic_accept(&g->lapic, (u8)vec);
+		g->irqs_injected++;
+		return;
+	}
+	/* not now: exit as soon as the guest can take it */
+	c->int_ctl |= (u32)(V_IRQ_MASK | V_IGN_TPR_MASK | FIELD_PREP(V_INTR_PRIO_MASK, 0xf));
+	vmcb_set_intercept(c, INTERCEPT_VINTR);
 }
 
 static enum exit_action handle_shutdown(struct vcpu *v)
@@ -410,6 +485,93 @@ static enum exit_action handle_hidden_insn(struct vcpu *v)
 	return EXIT_RESUME;
 }
 
+/* ---- the xAPIC page of a Linux guest (hv/svm/vlapic.c) --------------------------------
+ * The page is not in the NPT: every access is a nested page fault with the
+ * GPA, and the instruction is fetched and decoded here (no decode assists
+ * under QEMU TCG: hv/svm/mmio_insn.h). */
+
+/* GPRs in x86 encoding order: RAX and RSP live in the VMCB save area. */
+static u64 *gpr_slot(struct vcpu *v, unsigned reg)
+{
+	u64 *r[16] = {
+	    NULL,	  &v->regs.rcx, &v->regs.rdx, &v->regs.rbx, NULL,	  &v->regs.rbp,
+	    &v->regs.rsi, &v->regs.rdi, &v->regs.r8,  &v->regs.r9,  &v->regs.r10, &v->regs.r11,
+	    &v->regs.r12, &v->regs.r13, &v->regs.r14, &v->regs.r15,
+	};
+
+	return r[reg & 15];
+}
+
+static u64 gpr_get(struct vcpu *v, unsigned reg)
+{
+	if ((reg & 15) == 0)
+		return v->vmcb->save.rax;
+	if ((reg & 15) == 4)
+		return v->vmcb->save.rsp;
+	return *gpr_slot(v, reg);
+}
+
+static void gpr_set(struct vcpu *v, unsigned reg, u64 val)
+{
+	if ((reg & 15) == 0)
+		v->vmcb->save.rax = val;
+	else if ((reg & 15) == 4)
+		v->vmcb->save.rsp = val;
+	else
+		*gpr_slot(v, reg) = val;
+}
+
+/* Reads up to MMIO_INSN_MAX bytes at the guest's RIP (through its page
+ * tables in long mode); returns how many could be read. */
+static unsigned fetch_insn(struct vcpu *v, u8 *buf)
+{
+	const struct vmcb_save_area *s = &v->vmcb->save;
+	u64 rip = s->cs.base + s->rip;
+	unsigned n;
+
+	for (n = 0; n < MMIO_INSN_MAX; n++) {
+		u64 ga = rip + n;
+
+		if ((s->cr0 & CR0_PG) && snp_guest_va_to_gpa(v->guest, s->cr3, rip + n, &ga))
+			break;
+		if (guest_read(v->guest, gpa(ga), &buf[n], 1))
+			break;
+	}
+	return n;
+}
+
+static enum exit_action handle_lapic_mmio(struct vcpu *v, u32 off)
+{
+	struct guest *g = v->guest;
+	const struct vmcb_save_area *s = &v->vmcb->save;
+	struct mmio_insn in;
+	u8 bytes[MMIO_INSN_MAX];
+	unsigned n = fetch_insn(v, bytes);
+	bool long64 = (s->efer & EFER_LMA) && (s->cs.attrib & SVM_SEG_L);
+	u32 val;
+	int ret = mmio_insn_decode(bytes, n, long64, &in);
+
+	g->mmio_exits++;
+	if (ret || (off & 3)) {
+		guest_finish(g, GUEST_KILLED,
+			     "APIC page access at offset 0x%x by an instruction that is not "
+			     "emulated (%d; bytes %02x %02x %02x %02x, rip 0x%llx)",
+			     off, ret, bytes[0], bytes[1], bytes[2], bytes[3],
+			     (unsigned long long)s->rip);
+		return EXIT_STOP;
+	}
+	if (in.write) {
+		val = in.has_imm ? in.imm : (u32)gpr_get(v, in.reg);
+		vlapic_write(&g->lapic, off, val, g->now);
+	} else {
+		vlapic_read(&g->lapic, off, g->now, &val);
+		gpr_set(v, in.reg, val); /* a 32-bit load zero-extends */
+	}
+	v->vmcb->save.rip += in.len;
+	v->vmcb->control.int_state &= ~(u32)SVM_INTERRUPT_SHADOW_MASK;
+	return EXIT_RESUME;
+}
+
 /* ---- nested page fault (APM vol 2, 15.25.6) ---------------------------------------- */
 
 static enum exit_action handle_npf(struct vcpu *v)
@@ -424,6 +586,9 @@ static enum exit_action handle_npf(struct vcpu *v)
 	if (g->mem_ops && g->mem_ops->fault &&
 	    g->mem_ops->fault(g, gpa(f.gpa), c->exit_info_1) == 0)
 		return EXIT_RESUME;
+	if (g->is_linux && f.gpa >= VLAPIC_BASE && f.gpa < VLAPIC_BASE + VLAPIC_PAGE_SIZE &&
+	    !f.in_walk)
+		return handle_lapic_mmio(v, f.gpa - VLAPIC_BASE);
 	guest_finish(g, GUEST_NPF, "nested page fault gpa 0x%llx rip 0x%llx err 0x%llx (%s %s%s)",
 		     (unsigned long long)f.gpa, (unsigned long long)v->vmcb->save.rip,
 		     (unsigned long long)c->exit_info_1, f.in_walk ? "guest page walk" : "access",
@@ -795,6 +960,8 @@ enum exit_action svm_handle_exit(struct vcpu *v)
 		return handle_ioio(v);
 	case SVM_EXIT_HLT:
 		return handle_hlt(v);
+	case SVM_EXIT_VINTR:
+		return handle_vintr(v);
 	case SVM_EXIT_INTR:
 		return EXIT_YIELD; /* preemption tick: the scheduler acknowledges it */
 	case SVM_EXIT_SHUTDOWN:

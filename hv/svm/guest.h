@@ -11,6 +11,7 @@
 #include "hv/mm/pt.h"
 #include "hv/base/types.h"
 #include "hv/svm/vcpu.h"
+#include "hv/svm/vlapic.h"
 
 struct boot_info;
 struct snp_platform;
@@ -85,6 +86,15 @@ struct guest {
 	struct cpuid_policy cpuid;
 	/* emulated devices and MSRs */
 	u8 uart_lcr, uart_ier, uart_mcr, uart_scr;
+	/* A Linux guest (hv.cfg kernel =, hv/vm/guest_linux.c): the virtual
+	 * platform of docs/linux.md (xAPIC page, legacy ports absent, MSR
+	 * list); halted = HLT with IF = 1, asleep until the APIC has an
+	 * interrupt for it. */
+	bool is_linux;
+	bool halted;
+	u64 now; /* TSC at the last exit (the scheduler sets it) */
+	struct vlapic lapic;
+	u64 mmio_exits, irqs_injected, msr_gp;
 	u64 ghcb_msr;
 	/* Devices passed through (HC_DEV_INFO answers from here, hv/svm/exits.c):
 	 * filled by guest_dev_assign (hv/vm/guest_dev.c) once every device of
@@ -149,6 +159,14 @@ int hc_write(struct guest *g, u64 nr, u64 ga, const void *buf, u64 len);
 /* Reads a NUL-terminated string of at most max characters into buf
  * (max + 1 bytes). -EFAULT for a bad GPA, -ENAMETOOLONG without a NUL. */
 int guest_read_str(struct guest *g, gpa_t gpa, char *buf, u64 max);
+
+/* ---- virtual interrupts of a Linux guest (hv/svm/exits.c) ---- */
+/* Before VMRUN: fires the APIC timer if due (now = TSC) and injects the
+ * highest pending interrupt through EVENTINJ when the guest can take it
+ * (RFLAGS.IF, no interrupt shadow, no event pending), else asks for a VINTR
+ * exit (V_IRQ + the VINTR intercept, APM vol 2, 15.21.4) at the moment it
+ * can. Clears g->halted when an interrupt is pending. */
+void guest_irq_sync(struct vcpu *v, u64 now);
 
 /* ---- exit handling (hv/svm/exits.c) ---- */
 /* SNP guests (g->snp) go to hv/svm/snp_guest.c, called directly. */

@@ -54,11 +54,70 @@ static bool pat_valid(u64 pat)
 	return true;
 }
 
+/* ---- a Linux guest's MSRs (docs/svm.md "MSR policy of Linux guests") ----
+ * IA32_APIC_BASE and IA32_TSC_DEADLINE belong to the virtual APIC
+ * (hv/svm/vlapic.c). A short list of model-specific MSRs Linux reads
+ * without a fault handler on AMD family 17h reads as the value below and
+ * ignores writes; every other MSR raises #GP as for any guest. */
+#define MSR_IA32_TSC_DEADLINE 0x000006e0
+#define MSR_AMD64_PATCH_LEVEL 0x0000008b
+#define MSR_K8_SYSCFG	      0xc0010010
+#define MSR_K7_HWCR	      0xc0010015
+#define MSR_K7_HWCR_TSC_P0    BIT(24) /* the TSC counts at the P0 frequency */
+#define MSR_AMD64_OSVW_ID_LEN 0xc0010140
+#define MSR_AMD64_OSVW_STATUS 0xc0010141
+#define MSR_AMD64_LS_CFG      0xc0011020
+#define MSR_AMD64_DE_CFG      0xc0011029
+
+static const struct {
+	u32 msr;
+	u64 val;
+} linux_msr_fixed[] = {
+    {MSR_AMD64_PATCH_LEVEL, 0}, {MSR_K8_SYSCFG, 0},	    {MSR_K7_HWCR, MSR_K7_HWCR_TSC_P0},
+    {MSR_AMD64_OSVW_ID_LEN, 0}, {MSR_AMD64_OSVW_STATUS, 0}, {MSR_AMD64_LS_CFG, 0},
+    {MSR_AMD64_DE_CFG, 0},
+};
+
+/* 1 = not a Linux-platform MSR (fall through to the common policy). */
+static int linux_msr(struct guest *g, u32 msr, bool write, u64 *val)
+{
+	unsigned i;
+
+	switch (msr) {
+	case MSR_IA32_APICBASE:
+		if (!write) {
+			*val = g->lapic.apic_base;
+			return 0;
+		}
+		/* no relocation, no x2APIC (EXTD), no disabling */
+		return *val == g->lapic.apic_base ? 0 : -EPERM;
+	case MSR_IA32_TSC_DEADLINE:
+		if (write)
+			vlapic_write_tsc_deadline(&g->lapic, *val);
+		else
+			*val = vlapic_read_tsc_deadline(&g->lapic);
+		return 0;
+	default:
+		break;
+	}
+	for (i = 0; i < ARRAY_SIZE(linux_msr_fixed); i++) {
+		if (linux_msr_fixed[i].msr != msr)
+			continue;
+		if (!write)
+			*val = linux_msr_fixed[i].val;
+		return 0;
+	}
+	return 1;
+}
+
 int msr_guest_read(struct vcpu *v, u32 msr, u64 *val)
 {
 	struct vmcb_save_area *s = &v->vmcb->save;
 	struct guest *g = v->guest;
+	int ret = g->is_linux ? linux_msr(g, msr, false, val) : 1;
 
+	if (ret <= 0)
+		return ret;
 	switch (msr) {
 	case MSR_EFER:
 		*val = s->efer & ~EFER_SVME;
@@ -86,7 +145,10 @@ int msr_guest_write(struct vcpu *v, u32 msr, u64 val)
 	struct vmcb_save_area *s = &v->vmcb->save;
 	struct guest *g = v->guest;
 	const u64 efer_ok = EFER_SCE | EFER_LME | EFER_LMA | EFER_NX;
+	int ret = g->is_linux ? linux_msr(g, msr, true, &val) : 1;
 
+	if (ret <= 0)
+		return ret;
 	switch (msr) {
 	case MSR_EFER:
 		if (val & ~efer_ok)

@@ -144,6 +144,24 @@ void svm_host_intr_ack(void)
 	lapic_write(APIC_EOI, 0);
 }
 
+void svm_host_idle_until(u64 tsc)
+{
+	struct desc_ptr mine = {sizeof(svm_idt) - 1, (u64)(uintptr_t)svm_idt}, old;
+	u64 now = rdtsc(), us;
+
+	if (tsc <= now)
+		return;
+	/* at most 100 ms at a time: the caller re-checks */
+	us = MIN((tsc - now) * 1000 / svm_cpu.tsc_khz, 100000ULL);
+	svm_timer_arm(MAX(us, 1ULL));
+	asm volatile("sidt %0" : "=m"(old));
+	asm volatile("lidt %0" ::"m"(mine));
+	asm volatile("sti; hlt; cli" ::: "memory"); /* STI's shadow covers HLT */
+	asm volatile("lidt %0" ::"m"(old));
+	svm_timer_disarm();
+	lapic_write(APIC_EOI, 0);
+}
+
 /* ---- ASIDs (APM vol 2, 15.16; 15.34-15.35 for SEV): 0 is the host's ----
  * Two pools (hv/svm/sev_vmcb.c sev_asid_layout): SEV-ES/SNP guests on hardware
  * take ASIDs below the minimum SEV ASID (CPUID 0x8000001F EDX), every other

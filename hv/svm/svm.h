@@ -589,6 +589,9 @@ void svm_timer_disarm(void);
  * for a few instructions) and sends EOI. */
 void svm_host_intr_ack(void);
 u64 svm_rdtsc(void);
+/* Sleeps (HLT with the preemption timer armed) until the TSC reaches tsc or
+ * at most 100 ms: all guests are halted (hv/vm/guest.c). */
+void svm_host_idle_until(u64 tsc);
 
 /* hv/svm/vmrun.S: FXSAVE host / FXRSTOR guest, VMSAVE host, CLGI, VMLOAD, load
  * guest GPRs, VMRUN, store guest GPRs, VMSAVE guest, VMLOAD host, STGI (host

@@ -15,6 +15,7 @@
 #include "hv/vm/guest_dev.h"
 #include "hv/arch/x86/cpufeat.h"
 #include "hv/vm/guest_gmem.h"
+#include "hv/vm/guest_linux.h"
 #include "hv/abi/hypercall.h"
 #include "hv/base/log.h"
 #include "hv/base/mem.h"
@@ -165,11 +166,15 @@ static int guest_boot_vcpu(struct guest *g)
 		return 0;
 	}
 	vcpu_init(g->vcpu, &b);
+	if (g->is_linux)
+		guest_linux_boot_vcpu(g);
 	return 0;
 }
 
 static void guest_destroy(struct guest *g)
 {
+	if (g->is_linux)
+		guest_linux_report(g);
 	if (g->vcpu) {
 		const struct vcpu *v = g->vcpu;
 
@@ -206,7 +211,8 @@ static void guest_destroy(struct guest *g)
 static int guest_create(struct guest *g, const struct cfg_guest *c, u32 id,
 			const struct boot_info *bi, struct snp_platform *snp)
 {
-	const struct boot_file *f = find_file(bi, c->image);
+	const struct boot_file *f = c->kernel[0] ? NULL : find_file(bi, c->image);
+	struct boot_file none = {.addr = 0, .size = 0};
 	struct hc_info info;
 	spa_t pa;
 	int ret;
@@ -225,13 +231,22 @@ static int guest_create(struct guest *g, const struct cfg_guest *c, u32 id,
 	if (g->snp)
 		g->ghcb_msr = snp_sev_info(); /* 56421 2.3.1.1: at launch */
 	g->cpuid.host = host_cpuid;
-	if (!f) {
+	if (c->kernel[0]) {
+		/* a Linux guest: checked and placed before anything is allocated */
+		ret = guest_linux_prepare(g, c, bi);
+		if (ret)
+			return ret;
+		f = &none;
+	} else if (!f) {
 		guest_finish(g, GUEST_KILLED, "image %s is not on the ESP", c->image);
 		return -ENOENT;
 	}
-	g->image_size = f->size;
-	if (gpa_val(g->load) < GUEST_BOOT_PARAMS_GPA + PAGE_SIZE ||
-	    gpa_val(g->load) + f->size > g->mem_size || gpa_val(g->entry) >= g->mem_size) {
+	if (!g->is_linux)
+		g->image_size = f->size;
+	if (g->is_linux) {
+		/* placed by the loader (guest_linux_prepare) */
+	} else if (gpa_val(g->load) < GUEST_BOOT_PARAMS_GPA + PAGE_SIZE ||
+		   gpa_val(g->load) + f->size > g->mem_size || gpa_val(g->entry) >= g->mem_size) {
 		guest_finish(
 		    g, GUEST_KILLED,
 		    "image %s (%llu bytes at 0x%llx, entry 0x%llx) does not fit in %llu MiB "
@@ -256,12 +271,16 @@ static int guest_create(struct guest *g, const struct cfg_guest *c, u32 id,
 		goto fail;
 	}
 	g->mem_ops = &guest_mem_gmem;
-	ret = g->mem_ops->create(g, phys_ptr(spa(f->addr)), f->size);
+	ret = g->mem_ops->create(g, g->is_linux ? NULL : phys_ptr(spa(f->addr)), f->size);
 	if (ret) {
 		g->mem_ops = NULL;
 		goto fail;
 	}
-	if (!g->mem_loaded) {
+	if (g->is_linux) {
+		ret = guest_linux_load(g);
+		if (ret)
+			goto fail;
+	} else if (!g->mem_loaded) {
 		ret = guest_write(g, g->load, phys_ptr(spa(f->addr)), f->size);
 		if (ret)
 			goto fail;
@@ -301,10 +320,11 @@ static int guest_create(struct guest *g, const struct cfg_guest *c, u32 id,
 		sev_es_vmcb_model_check(g);
 	pr_info("guest %s: %llu MiB, image %s (%llu bytes) at 0x%llx, entry 0x%llx, ASID %u, "
 		"NPT root 0x%llx, SNP %s\n",
-		g->name, (unsigned long long)(g->mem_size >> 20), c->image,
-		(unsigned long long)f->size, (unsigned long long)gpa_val(g->load),
-		(unsigned long long)gpa_val(g->entry), g->asid,
-		(unsigned long long)spa_val(g->npt_root),
+		g->name, (unsigned long long)(g->mem_size >> 20),
+		g->is_linux ? c->kernel : c->image,
+		(unsigned long long)(g->is_linux ? g->image_size : f->size),
+		(unsigned long long)gpa_val(g->load), (unsigned long long)gpa_val(g->entry),
+		g->asid, (unsigned long long)spa_val(g->npt_root),
 		!g->snp		  ? "off"
 		: g->vcpu->sev_es ? "hardware (SEV-ES world switch)"
 				  : "emulated");
@@ -379,6 +399,10 @@ static void guest_slice(struct guest *g, u64 slice_us, u64 max_exits)
 
 	svm_timer_arm(slice_us);
 	for (;;) {
+		if (g->is_linux) {
+			g->now = svm_rdtsc();
+			guest_irq_sync(v, g->now);
+		}
 		if (v->sev_es) {
 			svm_sev_es_host_state();
 			__svm_sev_es_vcpu_run(v);
@@ -390,6 +414,7 @@ static void guest_slice(struct guest *g, u64 slice_us, u64 max_exits)
 			continue;
 		if (v->vmcb->control.exit_code == SVM_EXIT_INTR)
 			svm_host_intr_ack();
+		g->now = svm_rdtsc();
 		a = svm_handle_exit(v);
 		if (v->bench_mark >= 0)
 			bench_mark(v);
@@ -424,6 +449,35 @@ static void guest_slice(struct guest *g, u64 slice_us, u64 max_exits)
 	g->slices++;
 }
 
+/* A Linux guest halted with IF = 1: runnable again once its APIC has an
+ * interrupt for it. Else *wake becomes the earliest TSC deadline among the
+ * sleepers; one with nothing armed can never wake and is finished. */
+static bool linux_wakes(struct guest *g, u64 *wake)
+{
+	u64 next;
+
+	g->now = svm_rdtsc();
+	vlapic_tick(&g->lapic, g->now);
+	if (vlapic_pending(&g->lapic) >= 0) {
+		g->halted = false;
+		return true;
+	}
+	next = vlapic_next_event(&g->lapic);
+	if (!next) {
+		guest_finish(g, GUEST_KILLED,
+			     "HLT with interrupts on but no timer armed: it can never wake "
+			     "(rip 0x%llx)",
+			     (unsigned long long)g->vcpu->vmcb->save.rip);
+		pr_info("guest %s: finished: killed after %llu exits\n", g->name,
+			(unsigned long long)g->vcpu->exits);
+		guest_destroy(g);
+		return false;
+	}
+	if (!*wake || next < *wake)
+		*wake = next;
+	return false;
+}
+
 static void schedule(const struct hv_config *cfg)
 {
 	u64 slice = cfg->timeslice_us ? cfg->timeslice_us : DEFAULT_SLICE_US;
@@ -431,6 +485,9 @@ static void schedule(const struct hv_config *cfg)
 	u32 i;
 
 	do {
+		u64 wake = 0;
+		bool ran = false;
+
 		any = false;
 		for (i = 0; i < nr_guests; i++) {
 			struct guest *g = &guests[i];
@@ -438,6 +495,9 @@ static void schedule(const struct hv_config *cfg)
 			if (guest_done(g))
 				continue;
 			any = true;
+			if (g->halted && !linux_wakes(g, &wake))
+				continue;
+			ran = true;
 			guest_slice(g, slice, cfg->max_exits);
 			if (guest_done(g)) {
 				pr_info("guest %s: finished: %s after %llu exits\n", g->name,
@@ -447,6 +507,8 @@ static void schedule(const struct hv_config *cfg)
 				guest_destroy(g);
 			}
 		}
+		if (any && !ran && wake)
+			svm_host_idle_until(wake); /* every guest sleeps in HLT */
 	} while (any);
 }
 

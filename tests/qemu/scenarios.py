@@ -12,6 +12,10 @@ comment lines starting with '#!' are directives for this runner:
   #! image: hv.efi|hv-test.efi                  the image to boot (default the
                                                test image; hv.efi: the image
                                                for hardware, guests only)
+  #! esp-file: NAME SRC [truncate=N] | NAME zeros=N
+                                               a file made for the ESP (bad
+                                               inputs): SRC under the build
+                                               folder cut to N bytes, or N zeros
   #! expect-check: NAME                        this check must appear (PASS,
                                                or FAIL with expect: fail)
   #! expect-line: REGEX                        a serial line must match
@@ -142,6 +146,8 @@ def parse_directives(path, version=None):
                 d["expect_metric"].append((mm.group(1), mm.group(2), int(mm.group(3))))
             elif k == "skip":
                 d["skip"] = v or "skipped"
+            elif k == "esp-file":
+                pass  # made by qemu_run.prepare_esp from the config text
             else:
                 raise ValueError(f"{path}: unknown directive '{k}'")
     return d

@@ -169,6 +169,44 @@ static void test_smp_key(void **state)
 	check_error("[guest g]\nsmp = off\n", 2, "smp");
 }
 
+/* A Linux guest: kernel instead of image, initrd and cmdline only with it,
+ * snp off by default, no load/entry/image beside it (docs/config.md). */
+static void test_linux_keys(void **state)
+{
+	const struct cfg_guest *g = &cfg.guests[0];
+
+	(void)state;
+	assert_int_equal(parse("[guest lx]\nkernel = vmlinuz\ninitrd = initramfs.cpio\n"
+			       "cmdline = \"console=ttyS0 # kept\"\nmemory = 1G\n"),
+			 0);
+	assert_string_equal(g->kernel, "vmlinuz");
+	assert_string_equal(g->initrd, "initramfs.cpio");
+	assert_string_equal(g->cmdline, "console=ttyS0 # kept");
+	assert_string_equal(g->image, "");
+	assert_false(g->snp);
+	assert_int_equal(parse("[hv]\nsnp = emulated\n[guest lx]\nkernel = k\nmemory = 64M\n"
+			       "snp = off\n[guest b]\nimage = b.bin\nmemory = 2M\n"),
+			 0);
+	assert_false(cfg.guests[0].snp);
+	assert_string_equal(cfg.guests[0].initrd, "");
+	assert_string_equal(cfg.guests[0].cmdline, "");
+	assert_true(cfg.guests[1].snp);
+	assert_string_equal(cfg.guests[1].kernel, "");
+	check_error("[guest a]\nkernel = k\nimage = x\nmemory = 2M\n", 3, "either image or kernel");
+	check_error("[guest a]\nkernel = k\nmemory = 2M\nload = 0x100000\n", 4,
+		    "placed by the bzImage loader");
+	check_error("[guest a]\nkernel = k\nentry = 0x200\nmemory = 2M\n", 3, "64-bit entry");
+	check_error("[guest a]\nkernel = k\nsnp = on\nmemory = 2M\n", 3,
+		    "a Linux guest runs plain");
+	check_error("[guest a]\nimage = x\ninitrd = i\nmemory = 2M\n", 3,
+		    "initrd: only a Linux guest");
+	check_error("[guest a]\nimage = x\nmemory = 2M\ncmdline = quiet\n", 4,
+		    "cmdline: only a Linux guest");
+	check_error("[guest a]\nkernel = .hidden\nmemory = 2M\n", 2, "kernel");
+	check_error("[guest a]\nkernel = k\nkernel = k\nmemory = 2M\n", 3, "duplicate key");
+	check_error("[guest a]\nmemory = 2M\n", 1, "or \"kernel = FILE\"");
+}
+
 /* [hv] dump = on|off (hv/vm/dump.h): off by default, on/off only, once. */
 static void test_dump_key(void **state)
 {
@@ -669,6 +707,7 @@ int main(void)
 	    cmocka_unit_test(test_demo_cfg),	  cmocka_unit_test(test_every_prefix),
 	    cmocka_unit_test(test_mutations),	  cmocka_unit_test(test_dump_key),
 	    cmocka_unit_test(test_smp_key),	  cmocka_unit_test(test_test_abi_key),
+	    cmocka_unit_test(test_linux_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
