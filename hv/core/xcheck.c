@@ -20,7 +20,8 @@
  *   6. device MMIO (gmem_map_mmio): the only non-RAM leaves accepted, in the
  *      NPT only, exactly as recorded, uncached and not executable, never RAM,
  *      never in a domain (no peer-to-peer), never in two guests (I4); each
- *      record mapped (I5).
+ *      record mapped (I5) and inside a BAR the device layer validated for a
+ *      device of that guest (I4; xcheck_bar_add, not gmem's own record).
  * iommu_mode = shared: the NPT is walked in its own (strict) format, which
  * refuses an entry the CPU and the IOMMU would read differently; a shared
  * domain is walked again through the IOMMU's view of the same table
@@ -290,7 +291,61 @@ static bool mmio_leaf(struct xc *c, const struct pt_leaf *l)
 	return true;
 }
 
-/* Pass 6: each MMIO record mapped in the NPT; no BAR in two guests. */
+/* ---- validated device BARs (registered by the device layer) ---------------------- */
+
+static struct xcheck_bar vbars[XCHECK_MAX_BARS];
+static unsigned nr_vbars;
+
+int xcheck_bar_add(const struct gmem *g, u16 bdf, u8 index, spa_t spa, u64 size)
+{
+	if (!g || !size || spa_val(spa) + size < spa_val(spa))
+		return -EINVAL;
+	if (nr_vbars == XCHECK_MAX_BARS)
+		return -ENOSPC;
+	vbars[nr_vbars++] = (struct xcheck_bar){g, bdf, index, spa, size};
+	return 0;
+}
+
+void xcheck_bar_drop(const struct gmem *g)
+{
+	for (unsigned i = 0; i < nr_vbars;)
+		if (vbars[i].g == g)
+			vbars[i] = vbars[--nr_vbars];
+		else
+			i++;
+}
+
+unsigned xcheck_bar_list(const struct gmem *g, struct xcheck_bar *out, unsigned n)
+{
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < nr_vbars; i++)
+		if (vbars[i].g == g && k < n)
+			out[k++] = vbars[i];
+	return k;
+}
+
+/* The validated BAR of guest g holding [s0, s1), else the first one of any
+ * guest overlapping it (*other set), else NULL. */
+static const struct xcheck_bar *vbar_find(const struct gmem *g, u64 s0, u64 s1, bool *other)
+{
+	const struct xcheck_bar *o = NULL;
+
+	*other = false;
+	for (unsigned i = 0; i < nr_vbars; i++) {
+		u64 b0 = spa_val(vbars[i].spa), b1 = b0 + vbars[i].size;
+
+		if (vbars[i].g == g && s0 >= b0 && s1 <= b1)
+			return &vbars[i];
+		if (!o && vbars[i].g != g && s0 < b1 && b0 < s1)
+			o = &vbars[i];
+	}
+	*other = o != NULL;
+	return o;
+}
+
+/* Pass 6: each MMIO record mapped in the NPT, inside a BAR validated for one
+ * of the guest's devices; no BAR in two guests. */
 static void mmio_pass(struct xc *c)
 {
 	const struct gmem *g = c->g;
@@ -298,11 +353,20 @@ static void mmio_pass(struct xc *c)
 	for (unsigned i = 0; i < g->nr_mmio; i++) {
 		const struct gmem_mmio *m = &g->mmio[i];
 		u64 s0 = spa_val(m->spa), s1 = s0 + m->size;
+		bool other;
 
 		c->st = XC_NPT;
 		c->d = NULL;
-		if (!mapped(&g->npt, gpa_val(m->gpa), m->size))
+		/* One violation per record: the first of these rules. */
+		if (!mapped(&g->npt, gpa_val(m->gpa), m->size)) {
 			vio(c, XC_I5, XC_NPT, gpa_val(m->gpa), s0, "MMIO mapped", "not mapped");
+			continue;
+		}
+		if (!c->o->no_bars && (!vbar_find(g, s0, s1, &other) || other)) {
+			vio(c, XC_I4, XC_NPT, gpa_val(m->gpa), s0, "MMIO in a validated BAR",
+			    other ? "another guest's BAR" : "no validated BAR");
+			continue;
+		}
 		for (unsigned j = 0; j < c->gi; j++)
 			for (unsigned k = 0; k < c->gs[j]->nr_mmio; k++) {
 				const struct gmem_mmio *o = &c->gs[j]->mmio[k];

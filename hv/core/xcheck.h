@@ -53,7 +53,30 @@ struct xcheck_opts {
 	bool full_rmp; /* also scan every RMP entry of the pmem span (cost: RAM size / 4K) */
 	spa_t rmp_base; /* with no_pmem: the RMP table, to treat as hypervisor memory */
 	u64 rmp_size;
+	/* validated BARs unknown (offline dump): skip the BAR rule */
+	bool no_bars;
 };
+
+/* Validated device BARs, per guest: the device layer (hv/vm/guest_dev.c)
+ * registers each BAR it validated for a guest's device before gmem maps it,
+ * and drops the guest's BARs when its devices go. This is xcheck's own record,
+ * kept apart from gmem's MMIO records (gmem knows nothing of it): every MMIO
+ * record of a guest must lie inside one of that guest's validated BARs (I4;
+ * skipped with opts.no_bars). -EINVAL for an empty or wrapping range,
+ * -ENOSPC beyond XCHECK_MAX_BARS. */
+#define XCHECK_MAX_BARS 64
+struct xcheck_bar {
+	const struct gmem *g;
+	u16 bdf;
+	u8 index;
+	spa_t spa;
+	u64 size;
+};
+int xcheck_bar_add(const struct gmem *g, u16 bdf, u8 index, spa_t spa, u64 size);
+/* Drops every BAR registered for g. */
+void xcheck_bar_drop(const struct gmem *g);
+/* The validated BARs registered for g, n at most; returns how many. */
+unsigned xcheck_bar_list(const struct gmem *g, struct xcheck_bar *out, unsigned n);
 
 /* Checks all guests at once (cross-guest rules need them together).
  * Returns 0 (report filled, possibly with violations) or -ENOMEM/-EINVAL. */

@@ -153,6 +153,46 @@ static void scenario_demo(void)
 	guests_run(&hv.cfg, hv.bi, &snp_host);
 }
 
+/* A device or firmware that places a BAR badly (docs/devices.md "Which BAR
+ * addresses are accepted"): before any guest exists, the first edu's BAR0 is
+ * moved over the hypervisor image and the third edu's over BAR0 of the VGA
+ * (QEMU's 1234:1111, a device no guest has), memory decode off on both; then
+ * the guests of hv.cfg run. The guests given those two edus must be refused
+ * with the BDF, the BAR and what it overlaps; the guest with the second edu
+ * must pass. */
+static void scenario_dev_bar_moved(void)
+{
+	const struct pci_dev *e0 = NULL, *e2 = NULL, *vga = NULL;
+	u64 over_image = ALIGN_DOWN(hv.bi->image_base, MiB(1));
+	char b[8], c[8];
+
+	if (!iommu_pci_init()) {
+		e0 = iommu_pci_find(0x1234, 0x11e8, 0);
+		e2 = iommu_pci_find(0x1234, 0x11e8, 2);
+		vga = iommu_pci_find(0x1234, 0x1111, 0);
+	}
+	if (!e0 || !e2 || !vga || !e0->nbars || !vga->nbars || e0->bars[0].index ||
+	    vga->bars[0].index || e0->bars[0].size != MiB(1) ||
+	    !IS_ALIGNED(vga->bars[0].addr, MiB(1))) {
+		report_check(false, "dev.bar_moved.setup",
+			     "three edus with a 1M BAR0 and QEMU's VGA are needed");
+		return;
+	}
+	pci_command_update(&iommu.pci, e0->bdf, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER, 0);
+	pci_write32(&iommu.pci, e0->bdf, PCI_BAR0, (u32)over_image);
+	pr_info("dev-bar-moved: %s BAR0 0x%llx -> 0x%llx (over the hypervisor image at 0x%llx)\n",
+		pci_bdf_str(e0->bdf, b), (unsigned long long)e0->bars[0].addr,
+		(unsigned long long)pci_read32(&iommu.pci, e0->bdf, PCI_BAR0),
+		(unsigned long long)hv.bi->image_base);
+	pci_command_update(&iommu.pci, e2->bdf, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER, 0);
+	pci_write32(&iommu.pci, e2->bdf, PCI_BAR0, (u32)vga->bars[0].addr);
+	pr_info("dev-bar-moved: %s BAR0 0x%llx -> 0x%llx (over BAR0 of %s)\n",
+		pci_bdf_str(e2->bdf, b), (unsigned long long)e2->bars[0].addr,
+		(unsigned long long)pci_read32(&iommu.pci, e2->bdf, PCI_BAR0),
+		pci_bdf_str(vga->bdf, c));
+	guests_run(&hv.cfg, hv.bi, &snp_host);
+}
+
 /* For the runner's own tests: a failing check, a panic, a hang. */
 static void scenario_fail(void)
 {
@@ -187,6 +227,10 @@ static const struct scenario scenarios[] = {
      scenario_iommu_modes},
     {"iommu-shared", "edu DMA through a shared-mode guest NPT (trusted), untrusted own table",
      scenario_iommu_shared},
+    {"dev-bar-moved",
+     "guests of hv.cfg after edu BAR0s were moved over the hypervisor image "
+     "and over the VGA's BAR0",
+     scenario_dev_bar_moved},
     {"smp", "APs from the MADT: each up once with its APIC ID, smp_call_all on every CPU",
      scenario_smp},
     {"smp-x2apic", "smp after switching the BSP and every AP to x2APIC mode", scenario_smp_x2apic},

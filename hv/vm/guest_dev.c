@@ -9,7 +9,12 @@
  * IR=IW=1); gmem invalidates through gmem_amdvi_ops (48882 2.4.3
  * INVALIDATE_IOMMU_PAGES queued per domain, 2.4.1 COMPLETION_WAIT as sync).
  * BAR0 goes into the guest's NPT only (gmem_map_mmio: uncached, NX); no
- * domain maps it, so there is no peer-to-peer path.
+ * domain maps it, so there is no peer-to-peer path. Before that, BAR0 as its
+ * register reads at assignment must lie inside a PCI window and clear of
+ * everything the hypervisor or firmware owns and of every other BAR
+ * (iommu/bar_policy.h, the policy built once from the memory map, ACPI, MCFG,
+ * IVRS and the PCI list); it is read again after memory decode is enabled,
+ * and registered with xcheck as validated for this guest.
  *
  * What a guest may learn of its devices (HC_DEV_INFO) is copied into struct
  * guest (g->devs), where hv/svm/exits.c answers it. HC_DMA_PHASE, which
@@ -25,14 +30,21 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "boot/boot_info.h"
+#include "hv/arch/x86/acpi.h"
+#include "hv/arch/x86/cpufeat.h"
+#include "hv/arch/x86/machine.h"
 #include "hv/core/gmem.h"
+#include "hv/core/xcheck.h"
 #include "hv/svm/guest.h"
 #include "hv/vm/guest_gmem.h"
 #include "hv/abi/hypercall.h"
 #include "hv/base/log.h"
 #include "hv/base/report.h"
 #include "iommu/amdvi_fmt.h"
+#include "iommu/bar_policy.h"
 #include "iommu/iommu.h"
+#include "snp/psp.h"
 
 /* ---- gmem -> AMD-Vi ----------------------------------------------------------------- */
 
@@ -62,6 +74,7 @@ struct gdev {
 	bool trusted;
 	bool attached, mapped;
 	const struct pci_dev *pd;
+	struct pci_bar vbar; /* BAR0 as validated (live address) */
 	spa_t bar;
 	u64 bar_size;
 	gpa_t bar_gpa;
@@ -110,6 +123,126 @@ static struct guest *holder_of(u16 bdf, const struct guest *g)
 	return NULL;
 }
 
+/* ---- where a BAR may lie (docs/devices.md "Which BAR addresses are accepted") ------ */
+
+static struct bar_policy policy;
+static bool policy_built;
+static struct pci_dev live[IOMMU_MAX_PCI_DEVS];
+
+/* UEFI 2.9 7.2 memory types, folded by the loader (boot/boot_info.h). */
+static const char *mem_what(u32 kind, bool *ram)
+{
+	*ram = kind == BOOT_MEM_USABLE || kind == BOOT_MEM_LOADER || kind == BOOT_MEM_RUNTIME ||
+	       kind == BOOT_MEM_ACPI;
+	switch (kind) {
+	case BOOT_MEM_USABLE:
+		return "RAM (conventional memory)";
+	case BOOT_MEM_LOADER:
+		return "loader/boot-services memory";
+	case BOOT_MEM_RUNTIME:
+		return "UEFI runtime memory";
+	case BOOT_MEM_ACPI:
+		return "ACPI reclaim/NVS memory";
+	case BOOT_MEM_MMIO:
+		return "firmware MMIO (memory map)";
+	default:
+		return "reserved memory";
+	}
+}
+
+static void own(u64 base, u64 size, bool ram, const char *what)
+{
+	if (bar_policy_own(&policy, base, size, ram, what) == -ENOSPC)
+		pr_err("devices: the BAR policy is full at %s: every BAR will be refused\n", what);
+}
+
+/* Built once, at the first assignment (the IOMMU is up: MCFG, IVRS and the
+ * PCI list are known). Specific names first: the first owned range a BAR
+ * touches names it in the refusal. */
+static void build_policy(void)
+{
+	const struct boot_info *bi = hv.bi;
+	u64 sp = (u64)(uintptr_t)__builtin_frame_address(0);
+	char what[BAR_WHAT_LEN], b[8];
+	bool ram;
+
+	if (policy_built)
+		return;
+	bar_policy_init(&policy);
+	own(bi->image_base, bi->image_size, true, "the hypervisor image");
+	own(bi->boot_data_base, bi->boot_data_pages * PAGE_SIZE, true, "the boot info");
+	for (unsigned i = 0; i < bi->nr_mem; i++)
+		if (sp >= bi->mem[i].base && sp - bi->mem[i].base < bi->mem[i].pages * PAGE_SIZE)
+			own(bi->mem[i].base, bi->mem[i].pages * PAGE_SIZE, true,
+			    "the hypervisor stack");
+	for (unsigned i = 0; hv.acpi_ok && i < hv.acpi.nr_tables; i++) {
+		snprintf(what, sizeof(what), "ACPI table %s", hv.acpi.tables[i].sig);
+		own(spa_val(hv.acpi.tables[i].addr), hv.acpi.tables[i].length, false, what);
+	}
+	/* PCI Firmware 3.2 4.1.2: each MCFG entry decodes 1 MiB per bus. */
+	for (unsigned i = 0; i < iommu.mcfg.n; i++) {
+		const struct pci_ecam *e = &iommu.mcfg.ecam[i];
+
+		snprintf(what, sizeof(what), "PCI ECAM (MCFG) seg %u buses %02x-%02x", e->segment,
+			 e->start_bus, e->end_bus);
+		own(spa_val(e->base) + ((u64)e->start_bus << 20),
+		    ((u64)e->end_bus - e->start_bus + 1) << 20, false, what);
+	}
+	/* AMD IOMMU 48882 3.4: the register file; 512 KiB is the most any IVHD
+	 * type decodes (Linux MMIO_REG_END_OFFSET), 16 KiB the least. */
+	for (unsigned i = 0; iommu.ivrs && i < iommu.ivrs->nr_ivhds; i++) {
+		snprintf(what, sizeof(what), "IOMMU MMIO of %s (IVRS)",
+			 pci_bdf_str(iommu.ivrs->ivhds[i].devid, b));
+		own(iommu.ivrs->ivhds[i].base, KiB(512), false, what);
+	}
+	/* The PSP's SEV mailbox is a BAR of an AMD function (snp/psp.h). */
+	for (unsigned i = 0; i < iommu.ndevs; i++) {
+		const struct pci_dev *d = &iommu.devs[i];
+
+		if (!psp_sev_regs_for_pci(d->vendor, d->device))
+			continue;
+		for (unsigned k = 0; k < d->nbars; k++) {
+			if (d->bars[k].kind == PCI_BAR_IO)
+				continue;
+			snprintf(what, sizeof(what), "PSP MMIO (BAR%u of %s)", d->bars[k].index,
+				 pci_bdf_str(d->bdf, b));
+			own(d->bars[k].addr, d->bars[k].size, false, what);
+		}
+	}
+	/* Architectural defaults (Intel SDM / APM: LAPIC at 0xFEE00000, the MSI
+	 * address window 0xFEExxxxx; the first IOAPIC at 0xFEC00000). */
+	own(0xFEE00000ULL, MiB(1), false, "the LAPIC / MSI window");
+	own(0xFEC00000ULL, KiB(4), false, "the IOAPIC");
+	for (unsigned i = 0; i < bi->nr_mem; i++) {
+		const char *w = mem_what(bi->mem[i].kind, &ram);
+
+		own(bi->mem[i].base, bi->mem[i].pages * PAGE_SIZE, ram, w);
+	}
+	bar_policy_holes(&policy, cpu.phys_addr_bits ? cpu.phys_addr_bits : 36);
+	for (unsigned i = 0; i < policy.nwin; i++)
+		pr_info("devices: BAR window %s [0x%llx, 0x%llx)\n", policy.win[i].what,
+			(unsigned long long)policy.win[i].base,
+			(unsigned long long)policy.win[i].end);
+	pr_info("devices: %u owned range(s) no BAR may touch%s\n", policy.nowned,
+		policy.overflow ? " (overflowed: every BAR is refused)" : "");
+	policy_built = true;
+}
+
+/* The enumeration with every BAR's address as its register reads now (a
+ * function whose BAR changed type keeps the enumerated value). */
+static void refresh_live(void)
+{
+	for (unsigned i = 0; i < iommu.ndevs && i < IOMMU_MAX_PCI_DEVS; i++) {
+		live[i] = iommu.devs[i];
+		for (unsigned k = 0; k < live[i].nbars; k++) {
+			struct pci_bar now;
+
+			if (!bar_read(&iommu.pci, live[i].bdf, &iommu.devs[i].bars[k], &now))
+				live[i].bars[k] = now;
+		}
+	}
+}
+
 static u64 bar_window(const struct guest *g)
 {
 	return MAX(GUEST_DEV_BAR_BASE, ALIGN_UP(g->mem_size, GIGA_SIZE));
@@ -129,13 +262,17 @@ static int refuse(struct guest *g, u16 bdf, int err, const char *why)
 static int validate(struct guest *g, struct gdevs *s)
 {
 	const struct cfg_guest *c = g->cfg;
-	char why[96];
+	char why[192];
 
+	build_policy();
+	refresh_live();
 	for (unsigned i = 0; i < c->n_devices; i++) {
 		u16 bdf = c->devices[i].bdf;
 		const struct pci_dev *pd = find_pci(bdf);
 		const struct pci_bar *bar = NULL;
+		struct pci_bar now;
 		struct guest *h;
+		int ret;
 
 		for (unsigned k = 0; k < i; k++)
 			if (c->devices[k].bdf == bdf)
@@ -161,12 +298,24 @@ static int validate(struct guest *g, struct gdevs *s)
 		    !IS_ALIGNED(bar->addr, PAGE_SIZE))
 			return refuse(g, bdf, -EINVAL,
 				      "BAR0 is not a page-aligned memory BAR of 4K..16M");
+		/* The register as it reads now, not as it was enumerated, against
+		 * the policy and against every other BAR as enumerated and as it
+		 * reads now. */
+		if (bar_read(&iommu.pci, bdf, bar, &now))
+			return refuse(g, bdf, -EIO, "BAR0 changed its type since enumeration");
+		ret = bar_check(&policy, iommu.devs, iommu.ndevs, bdf, &now, why, sizeof(why));
+		if (!ret)
+			ret = bar_check(&policy, live, MIN(iommu.ndevs, IOMMU_MAX_PCI_DEVS), bdf,
+					&now, why, sizeof(why));
+		if (ret)
+			return refuse(g, bdf, ret, why);
 		s->d[i] = (struct gdev){
 		    .bdf = bdf,
 		    .trusted = c->devices[i].trusted,
 		    .pd = pd,
-		    .bar = spa(bar->addr),
-		    .bar_size = bar->size,
+		    .vbar = now,
+		    .bar = spa(now.addr),
+		    .bar_size = now.size,
 		    .bar_gpa = gpa(bar_window(g) + i * GUEST_DEV_BAR_SLOT),
 		};
 	}
@@ -205,7 +354,7 @@ int guest_dev_assign(struct guest *g)
 {
 	struct gmem *gm = guest_gmem(g);
 	struct gdevs *s;
-	char b[8];
+	char b[8], why[192];
 	int ret;
 
 	if (g->id < CFG_MAX_GUESTS)
@@ -267,12 +416,21 @@ int guest_dev_assign(struct guest *g)
 		ret = iommu_inv_domain_id(id);
 		if (ret)
 			return refuse(g, d->bdf, ret, "the domain invalidation failed");
+		/* Memory decode on, BAR0 read again: a device that moved it is
+		 * refused with decode off, before anything maps it. */
+		ret = bar_enable_decode(&iommu.pci, d->bdf, &d->vbar, why, sizeof(why));
+		if (ret)
+			return refuse(g, d->bdf, ret, why);
+		/* xcheck's own record of what was validated for this guest. */
+		ret = xcheck_bar_add(gm, d->bdf, d->vbar.index, d->bar, d->bar_size);
+		if (ret)
+			return refuse(g, d->bdf, ret, "BAR0 could not be registered with xcheck");
 		ret = gmem_map_mmio(gm, d->bar_gpa, d->bar, d->bar_size);
 		if (ret)
 			return refuse(g, d->bdf, ret, "BAR0 could not be mapped into the NPT");
 		d->mapped = true;
-		/* Memory decode for the BAR, bus mastering on it and every bridge above. */
-		pci_command_update(&iommu.pci, d->bdf, 0, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+		/* Bus mastering on the device and every bridge above. */
+		pci_command_update(&iommu.pci, d->bdf, 0, PCI_COMMAND_MASTER);
 		iommu_pci_enable_master(d->bdf);
 		pr_info("guest %s: device %s (%04x:%04x) %s, domain %u (%u levels, root 0x%llx), "
 			"BAR0 0x%llx/%lluK at GPA 0x%llx (uncached, NX)\n",
@@ -322,6 +480,8 @@ void guest_dev_detach(struct guest *g)
 			gmem_unmap_mmio(gm, d->bar_gpa);
 		d->mapped = false;
 	}
+	if (gm)
+		xcheck_bar_drop(gm); /* after the BARs left the NPT */
 	for (int t = 0; t < 2; t++)
 		if (s->dom_id[t] && iommu_inv_domain_id(s->dom_id[t]))
 			pr_err("guest %s: invalidating domain %u failed\n", g->name, s->dom_id[t]);

@@ -22,6 +22,9 @@ static int setup(void **state)
 	assert_int_equal(gmem_populate(&ga, gpa(0), MiB(4), GMEM_PRIVATE), 0);
 	assert_int_equal(gmem_populate(&ga, gpa(MiB(4)), MiB(2), GMEM_SHARED), 0);
 	assert_int_equal(gmem_populate(&gb, gpa(0), MiB(8), GMEM_SHARED), 0);
+	/* The device layer validated A's BAR and B's (the next MiB) first. */
+	assert_int_equal(xcheck_bar_add(&ga, 0x18, 0, spa(BAR_SPA), BAR_SZ), 0);
+	assert_int_equal(xcheck_bar_add(&gb, 0x20, 0, spa(BAR_SPA + MiB(1)), BAR_SZ), 0);
 	assert_int_equal(gmem_map_mmio(&ga, gpa(BAR_GPA), spa(BAR_SPA), BAR_SZ), 0);
 	assert_int_equal(check_all(gs2, 2, &rep), 0);
 	return 0;
@@ -30,6 +33,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
+	xcheck_bar_drop(&ga);
+	xcheck_bar_drop(&gb);
 	free(ga.ledger);
 	free(gb.ledger);
 	free(ga.pend);
@@ -163,6 +168,47 @@ static void test_xcheck_mmio_two_guests_and_missing(void **s)
 	assert_int_equal(rep.v[1].guest, 1);
 }
 
+/* An MMIO record (mapped exactly as gmem_map_mmio would) whose SPA lies in no
+ * BAR validated for the guest's devices: I4, once per record. */
+static void test_xcheck_mmio_outside_validated_bar(void **s)
+{
+	struct xcheck_opts o = {.no_bars = true};
+	struct xcheck_bar l[4];
+
+	(void)s;
+	assert_int_equal(xcheck_bar_list(&ga, l, 4), 1);
+	assert_int_equal(spa_val(l[0].spa), BAR_SPA);
+	/* the MiB after B's BAR: another device's MMIO, or firmware's */
+	assert_int_equal(pt_map(&ga.npt, BAR_GPA + MiB(4), spa(BAR_SPA + MiB(2)), PAGE_SIZE,
+				PT_R | PT_W | PT_UC, PT_SZ_4K, NULL),
+			 0);
+	ga.mmio[ga.nr_mmio++] =
+	    (struct gmem_mmio){gpa(BAR_GPA + MiB(4)), spa(BAR_SPA + MiB(2)), PAGE_SIZE};
+	assert_int_equal(nviol(XC_I4, XC_NPT, BAR_GPA + MiB(4)), 1);
+	assert_int_equal(rep.total, 1);
+	assert_string_equal(rep.v[0].found, "no validated BAR");
+	/* B's validated BAR mapped into A: another guest's BAR */
+	ga.mmio[ga.nr_mmio - 1].spa = spa(BAR_SPA + MiB(1));
+	assert_int_equal(pt_unmap(&ga.npt, BAR_GPA + MiB(4), PAGE_SIZE, NULL), 0);
+	assert_int_equal(pt_map(&ga.npt, BAR_GPA + MiB(4), spa(BAR_SPA + MiB(1)), PAGE_SIZE,
+				PT_R | PT_W | PT_UC, PT_SZ_4K, NULL),
+			 0);
+	assert_int_equal(nviol(XC_I4, XC_NPT, BAR_GPA + MiB(4)), 1);
+	assert_int_equal(rep.total, 1);
+	assert_string_equal(rep.v[0].found, "another guest's BAR");
+	/* gone again: clean; then A's own BAR once its validation is dropped */
+	ga.nr_mmio--;
+	assert_int_equal(pt_unmap(&ga.npt, BAR_GPA + MiB(4), PAGE_SIZE, NULL), 0);
+	assert_int_equal(nviol(XC_I4, XC_NPT, BAR_GPA + MiB(4)), 0);
+	assert_int_equal(rep.total, 0);
+	xcheck_bar_drop(&ga);
+	assert_int_equal(nviol(XC_I4, XC_NPT, BAR_GPA), 1);
+	assert_int_equal(rep.total, 1);
+	/* the offline checker, which has no device layer, skips the rule */
+	assert_int_equal(xcheck_run_opts((const struct gmem *const *)gs2, 2, &o, &rep), 0);
+	assert_int_equal(rep.total, 0);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -173,6 +219,7 @@ int main(void)
 		T(test_xcheck_mmio_wrong_spa),
 		T(test_xcheck_unrecorded_mmio),
 		T(test_xcheck_mmio_two_guests_and_missing),
+		T(test_xcheck_mmio_outside_validated_bar),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

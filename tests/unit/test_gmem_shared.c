@@ -361,6 +361,7 @@ static void test_mmio_cpu_only(void **state)
 	(void)state;
 	sguest_new(&g, "io", 12, MiB(8), HUGE_SIZE, 1);
 	assert_int_equal(gmem_populate(&g, gpa(0), MiB(2), GMEM_PRIVATE), 0);
+	assert_int_equal(xcheck_bar_add(&g, 0x18, 0, spa(BAR_SPA), MiB(1)), 0);
 	assert_int_equal(gmem_map_mmio(&g, gpa(BAR_GPA), spa(BAR_SPA), MiB(1)), 0);
 	assert_int_equal(npt_lookup(&g.npt, gpa(BAR_GPA + 0x1000), &l), 0);
 	assert_int_equal(l.prot, PT_R | PT_W | PT_UC | PT_NO_DMA);
@@ -377,6 +378,7 @@ static void test_mmio_cpu_only(void **state)
 	*e = old;
 	assert_int_equal(gmem_unmap_mmio(&g, gpa(BAR_GPA)), 0);
 	assert_int_equal(check_all(gs, 1, &rep), 0);
+	xcheck_bar_drop(&g);
 	gmem_destroy(&g);
 }
 

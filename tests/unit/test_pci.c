@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "hv/base/mem.h"
+#include "iommu/bar_policy.h"
 #include "iommu/pci.h"
 #include "hv/arch/host/host_env.h"
 
@@ -28,6 +29,11 @@ struct ffn {
 
 static struct ffn fns[MAX_FNS];
 static unsigned nfns, ones_while_decoding, writes;
+/* A device that moves a BAR once memory decode is enabled. */
+static struct {
+	u16 bdf, reg;
+	u32 val;
+} move_on_decode;
 
 static struct ffn *lookup(u16 bdf)
 {
@@ -83,6 +89,8 @@ static void fake_write(void *ctx, u16 bdf, u16 reg, unsigned size, u32 val)
 	if (size == 4 && reg >= PCI_BAR0 && reg < PCI_BAR0 + 24 && val == 0xFFFFFFFFu &&
 	    (cmd & (PCI_COMMAND_MEMORY | PCI_COMMAND_IO)))
 		ones_while_decoding++;
+	if (move_on_decode.reg && f->bdf == move_on_decode.bdf && (cmd & PCI_COMMAND_MEMORY))
+		put32(f, move_on_decode.reg, move_on_decode.val);
 }
 
 static const struct pci_cfg_ops fake_ops = {fake_read, fake_write};
@@ -137,6 +145,7 @@ static int reset(void **state)
 {
 	(void)state;
 	nfns = 0;
+	memset(&move_on_decode, 0, sizeof(move_on_decode));
 	ones_while_decoding = 0;
 	writes = 0;
 	return 0;
@@ -457,6 +466,236 @@ static void test_format(void **state)
 	assert_int_equal(strlen(buf), 9);
 }
 
+/* ---- BAR placement policy (iommu/bar_policy.c) ------------------------------------ */
+
+#define HV_IMAGE 0x1E113000ULL
+#define ACPI_TBL 0x1FB7E000ULL
+
+/* A small q35-like platform: RAM below 512 MiB and at [4G, 6G), the
+ * hypervisor image and an ACPI table in it, ECAM at 0xB0000000, an IOMMU and
+ * a PSP mailbox inside the 32-bit hole (as on AMD parts), firmware flash. */
+static void platform(struct bar_policy *p)
+{
+	bar_policy_init(p);
+	assert_int_equal(bar_policy_own(p, HV_IMAGE, 0xC4000, true, "the hypervisor image"), 0);
+	assert_int_equal(bar_policy_own(p, ACPI_TBL, 0x100, false, "ACPI table FACP"), 0);
+	assert_int_equal(bar_policy_own(p, 0xB0000000, MiB(256), false, "PCI ECAM (MCFG)"), 0);
+	assert_int_equal(bar_policy_own(p, 0xFD200000, KiB(512), false, "IOMMU MMIO of 00:00.2"),
+			 0);
+	assert_int_equal(bar_policy_own(p, 0xFD100000, MiB(1), false, "PSP MMIO (BAR2 of 00:08.1)"),
+			 0);
+	assert_int_equal(bar_policy_own(p, 0xFEE00000, MiB(1), false, "the LAPIC / MSI window"), 0);
+	assert_int_equal(bar_policy_own(p, 0xFEC00000, KiB(4), false, "the IOAPIC"), 0);
+	assert_int_equal(bar_policy_own(p, 0, MiB(512), true, "RAM (conventional memory)"), 0);
+	assert_int_equal(bar_policy_own(p, GiB(4), GiB(2), true, "RAM (conventional memory)"), 0);
+	assert_int_equal(bar_policy_own(p, 0xFFC00000, MiB(4), false, "firmware MMIO"), 0);
+	assert_int_equal(bar_policy_holes(p, 40), 2);
+}
+
+/* 00:03.0 (BAR0 mem32 1M), 00:04.0 (BAR0 mem32 1M, BAR2 mem64 1M at 32 GiB),
+ * enumerated and sized through the fake. */
+static void two_devices(struct pci_dev *devs, unsigned *n)
+{
+	struct ffn *a = add_fn(pci_bdf(0, 3, 0), 0x1234, 0x11e8, 0x00ff00, 0);
+	struct ffn *b = add_fn(pci_bdf(0, 4, 0), 0x1234, 0x11e8, 0x00ff00, 0);
+
+	add_bar32(a, 0, MiB(1), 0, 0xC1000000);
+	add_bar32(b, 0, MiB(1), 0, 0xC1100000);
+	add_bar64(b, 2, MiB(1), 0, GiB(32));
+	assert_int_equal(pci_enumerate(&fake, 0, 0, true, devs, 8, n, NULL), 0);
+	assert_int_equal(*n, 2);
+	assert_int_equal(devs[1].nbars, 2);
+	assert_int_equal(devs[1].bars[1].kind, PCI_BAR_MEM64);
+}
+
+/* Moves bdf's BAR `bar` to addr in config space, reads it back live (as
+ * guest_dev does) and returns bar_check's verdict. */
+static int move_and_check(const struct bar_policy *p, const struct pci_dev *devs, unsigned n,
+			  unsigned di, unsigned bi, u64 addr, char *why)
+{
+	const struct pci_bar *sized = &devs[di].bars[bi];
+	u16 reg = (u16)(PCI_BAR0 + 4 * sized->index);
+	struct pci_bar now;
+
+	pci_write32(&fake, devs[di].bdf, reg,
+		    (u32)addr | (sized->kind == PCI_BAR_MEM64 ? PCI_BAR_MEM_TYPE_64 << 1 : 0));
+	if (sized->kind == PCI_BAR_MEM64)
+		pci_write32(&fake, devs[di].bdf, reg + 4, (u32)(addr >> 32));
+	assert_int_equal(bar_read(&fake, devs[di].bdf, sized, &now), 0);
+	assert_int_equal(now.addr, addr);
+	assert_int_equal(now.size, sized->size);
+	return bar_check(p, devs, n, devs[di].bdf, &now, why, 192);
+}
+
+static void test_bar_policy_holes(void **state)
+{
+	static struct bar_policy p;
+
+	(void)state;
+	platform(&p);
+	assert_int_equal(p.nwin, 2);
+	assert_int_equal(p.win[0].base, MiB(512));
+	assert_int_equal(p.win[0].end, BAR_HOLE32_END);
+	assert_int_equal(p.win[1].base, GiB(6));
+	assert_int_equal(p.win[1].end, 1ULL << 40);
+	/* RAM up to 4 GiB: no 32-bit hole; phys_bits clamped */
+	bar_policy_init(&p);
+	assert_int_equal(bar_policy_own(&p, 0, GiB(4) + MiB(1), true, "RAM"), 0);
+	assert_int_equal(bar_policy_holes(&p, 99), 1);
+	assert_int_equal(p.win[0].base, GiB(5));
+	assert_int_equal(p.win[0].end, 1ULL << 52);
+	/* empty and wrapping ranges are refused; a full policy refuses everything */
+	assert_int_equal(bar_policy_own(&p, 5, 0, false, "x"), -EINVAL);
+	assert_int_equal(bar_policy_own(&p, ~0ULL - 5, 4096, false, "x"), -EINVAL);
+	while (bar_policy_own(&p, GiB(64), PAGE_SIZE, false, "filler") == 0)
+		;
+	assert_true(p.overflow);
+	{
+		struct pci_bar b = {PCI_BAR_MEM64, false, 0, GiB(128), MiB(1)};
+		char why[192];
+
+		assert_int_equal(bar_check(&p, NULL, 0, 0x18, &b, why, sizeof(why)), -ENOSPC);
+	}
+}
+
+static void test_bar_check_accepts(void **state)
+{
+	static struct bar_policy p;
+	struct pci_dev devs[8];
+	unsigned n;
+	char why[192];
+
+	(void)state;
+	platform(&p);
+	two_devices(devs, &n);
+	/* as firmware placed them, 32- and 64-bit */
+	assert_int_equal(move_and_check(&p, devs, n, 0, 0, 0xC1000000, why), 0);
+	assert_int_equal(move_and_check(&p, devs, n, 1, 0, 0xC1100000, why), 0);
+	assert_int_equal(move_and_check(&p, devs, n, 1, 1, GiB(32), why), 0);
+	/* a 64-bit BAR anywhere in the 64-bit hole, and in the 32-bit one */
+	assert_int_equal(move_and_check(&p, devs, n, 1, 1, GiB(512) + MiB(7), why), 0);
+	assert_int_equal(move_and_check(&p, devs, n, 1, 1, 0xD0000000, why), 0);
+}
+
+static void test_bar_check_overlaps(void **state)
+{
+	static const struct {
+		unsigned dev, bar;
+		u64 addr;
+		int err;
+		const char *what;
+	} cases[] = {
+	    {0, 0, 0x1E100000, -EEXIST, "overlaps the hypervisor image [0x1e113000, 0x1e1d7000)"},
+	    {0, 0, 0x1FB00000, -EEXIST, "overlaps ACPI table FACP"},
+	    {0, 0, 0x10000000, -EEXIST, "overlaps RAM (conventional memory) [0x0, 0x20000000)"},
+	    {0, 0, 0xB7F00000, -EEXIST, "overlaps PCI ECAM (MCFG)"},
+	    {0, 0, 0xFD200000, -EEXIST, "overlaps IOMMU MMIO of 00:00.2"},
+	    {0, 0, 0xFD100000, -EEXIST, "overlaps PSP MMIO (BAR2 of 00:08.1)"},
+	    {0, 0, 0xFEE00000, -EEXIST, "overlaps the LAPIC / MSI window"},
+	    {0, 0, 0xFEC00000, -EEXIST, "overlaps the IOAPIC"},
+	    {0, 0, 0xFFD00000, -EEXIST, "overlaps firmware MMIO"},
+	    {0, 0, 0xC1100000, -EEXIST, "overlaps BAR0 of 00:04.0 [0xc1100000, 0xc1200000)"},
+	    {1, 0, 0xC1000000, -EEXIST, "overlaps BAR0 of 00:03.0"},
+	    {1, 1, 0xC1000000, -EEXIST, "BAR2 [0xc1000000, 0xc1100000) overlaps BAR0 of 00:03.0"},
+	    {1, 1, 0xC1100000, -EEXIST, "BAR2 [0xc1100000, 0xc1200000) overlaps BAR0 of 00:04.0"},
+	    {1, 1, GiB(5), -EEXIST, "overlaps RAM (conventional memory) [0x100000000,"},
+	    {1, 1, 1ULL << 41, -ERANGE,
+	     "BAR2 [0x20000000000, 0x20000100000) is outside the PCI "
+	     "windows"},
+	    {0, 0, 0xFED00000, -ERANGE, "BAR0 [0xfed00000, 0xfee00000) is outside the PCI windows"},
+	    {0, 0, 0xFEB00000, 0, ""},
+	};
+	static struct bar_policy p;
+	struct pci_dev devs[8];
+	unsigned n;
+	char why[192];
+
+	(void)state;
+	platform(&p);
+	two_devices(devs, &n);
+	for (unsigned i = 0; i < ARRAY_SIZE(cases); i++) {
+		int r = move_and_check(&p, devs, n, cases[i].dev, cases[i].bar, cases[i].addr, why);
+
+		print_message("%#llx: %d %s\n", (unsigned long long)cases[i].addr, r, why);
+		assert_int_equal(r, cases[i].err);
+		assert_non_null(strstr(why, cases[i].what));
+		/* put it back where firmware had it */
+		move_and_check(&p, devs, n, cases[i].dev, cases[i].bar,
+			       cases[i].dev == 0 ? 0xC1000000
+			       : cases[i].bar	 ? GiB(32)
+						 : 0xC1100000,
+			       why);
+	}
+	/* a window that covers the chipset range still refuses LAPIC and IOAPIC */
+	assert_int_equal(bar_policy_window(&p, 0xC0000000, GiB(1), "the whole top GiB"), 0);
+	assert_int_equal(move_and_check(&p, devs, n, 0, 0, 0xFEE00000, why), -EEXIST);
+	/* and a hand-made BAR that is not naturally aligned, I/O, or tiny */
+	{
+		struct pci_bar b = {PCI_BAR_MEM32, false, 0, 0xC2080000, MiB(1)};
+
+		assert_int_equal(bar_check(&p, devs, n, devs[0].bdf, &b, why, sizeof(why)),
+				 -EINVAL);
+		b.addr = 0xC2000000;
+		b.kind = PCI_BAR_IO;
+		assert_int_equal(bar_check(&p, devs, n, devs[0].bdf, &b, why, sizeof(why)),
+				 -EINVAL);
+		b.kind = PCI_BAR_MEM32;
+		b.size = 0x800;
+		assert_int_equal(bar_check(&p, devs, n, devs[0].bdf, &b, why, sizeof(why)),
+				 -EINVAL);
+		b.size = MiB(1);
+		assert_int_equal(bar_check(&p, devs, n, devs[0].bdf, &b, why, sizeof(why)), 0);
+	}
+}
+
+static void test_bar_read_type_change(void **state)
+{
+	struct pci_dev devs[8];
+	struct pci_bar now;
+	unsigned n;
+
+	(void)state;
+	two_devices(devs, &n);
+	/* firmware (or the device) turned the 64-bit BAR2 into a 32-bit one */
+	put32(lookup(devs[1].bdf), PCI_BAR0 + 8, 0xC3000000);
+	assert_int_equal(bar_read(&fake, devs[1].bdf, &devs[1].bars[1], &now), -EIO);
+	/* or BAR0 into an I/O BAR */
+	put32(lookup(devs[0].bdf), PCI_BAR0, 0x6001);
+	assert_int_equal(bar_read(&fake, devs[0].bdf, &devs[0].bars[0], &now), -EIO);
+}
+
+static void test_bar_moves_after_decode(void **state)
+{
+	struct pci_dev devs[8];
+	struct pci_bar v;
+	unsigned n;
+	char why[192];
+
+	(void)state;
+	two_devices(devs, &n);
+	v = devs[0].bars[0];
+	/* a well-behaved device: decode on, BAR unchanged */
+	assert_int_equal(bar_enable_decode(&fake, devs[0].bdf, &v, why, sizeof(why)), 0);
+	assert_true(pci_read16(&fake, devs[0].bdf, PCI_COMMAND) & PCI_COMMAND_MEMORY);
+	/* one that moves BAR0 over the hypervisor once it decodes */
+	pci_command_update(&fake, devs[0].bdf, PCI_COMMAND_MEMORY, PCI_COMMAND_MASTER);
+	move_on_decode.bdf = devs[0].bdf;
+	move_on_decode.reg = PCI_BAR0;
+	move_on_decode.val = 0x1E100000;
+	assert_int_equal(bar_enable_decode(&fake, devs[0].bdf, &v, why, sizeof(why)), -EIO);
+	assert_non_null(strstr(why, "BAR0 moved from 0xc1000000 to 0x1e100000"));
+	assert_int_equal(pci_read16(&fake, devs[0].bdf, PCI_COMMAND) &
+			     (PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_IO),
+			 0);
+	/* the upper half of a 64-bit BAR moving counts too */
+	v = devs[1].bars[1];
+	move_on_decode.bdf = devs[1].bdf;
+	move_on_decode.reg = PCI_BAR0 + 12;
+	move_on_decode.val = 9;
+	assert_int_equal(bar_enable_decode(&fake, devs[1].bdf, &v, why, sizeof(why)), -EIO);
+	assert_non_null(strstr(why, "to 0x900000000"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -468,6 +707,11 @@ int main(void)
 	    cmocka_unit_test_setup(test_caps, reset),
 	    cmocka_unit_test_setup(test_enumerate, reset),
 	    cmocka_unit_test_setup(test_format, reset),
+	    cmocka_unit_test_setup(test_bar_policy_holes, reset),
+	    cmocka_unit_test_setup(test_bar_check_accepts, reset),
+	    cmocka_unit_test_setup(test_bar_check_overlaps, reset),
+	    cmocka_unit_test_setup(test_bar_read_type_change, reset),
+	    cmocka_unit_test_setup(test_bar_moves_after_decode, reset),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
