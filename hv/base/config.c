@@ -729,7 +729,7 @@ static void guest_defaults(struct cfg_guest *g)
 void config_defaults(struct hv_config *out)
 {
 	memset(out, 0, sizeof(*out));
-	memcpy(out->scenario, "demo", 5);
+	memcpy(out->scenario, "guests", 7); /* the production path: both images have it */
 	out->log = LOG_INFO;
 	out->xcheck = CFG_XCHECK_ALWAYS;
 	out->iommu_mode = CFG_IOMMU_DUPLICATED;

@@ -121,7 +121,7 @@ static void test_defaults(void **state)
 
 	(void)state;
 	assert_int_equal(parse("[guest g]\nimage = a.bin\nmemory = 2M\n"), 0);
-	assert_string_equal(cfg.scenario, "demo");
+	assert_string_equal(cfg.scenario, "guests");
 	assert_int_equal(cfg.log, LOG_INFO);
 	assert_int_equal(cfg.xcheck, CFG_XCHECK_ALWAYS);
 	assert_int_equal(cfg.iommu_mode, CFG_IOMMU_DUPLICATED);
@@ -151,7 +151,7 @@ static void test_defaults(void **state)
 	memset(&cfg, 0x77, sizeof(cfg));
 	config_defaults(&cfg);
 	assert_int_equal(cfg.n_guests, 0);
-	assert_string_equal(cfg.scenario, "demo");
+	assert_string_equal(cfg.scenario, "guests");
 }
 
 /* [hv] smp = on|off (hv/arch/x86/smp.h): on by default, on/off only, once, [hv] only. */
@@ -248,7 +248,7 @@ static void test_empty(void **state)
 	(void)state;
 	assert_int_equal(config_parse("", 0, &cfg, &err), 0);
 	assert_int_equal(cfg.n_guests, 0);
-	assert_string_equal(cfg.scenario, "demo");
+	assert_string_equal(cfg.scenario, "guests");
 	assert_int_equal(parse("\n\n   \n\t\n# just a comment\n"), 0);
 	assert_int_equal(cfg.n_guests, 0);
 	assert_int_equal(parse("[hv]\n"), 0);
