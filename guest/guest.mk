@@ -1,7 +1,7 @@
 # Guest programs: flat binaries linked at their load GPA (guest/lib/guest.ld),
 # built with the host gcc, SSE allowed. $(BUILD)/guests/<name>.bin.
 GUESTS += cbitprobe hello selftest triple npf badport spin cpuidbench snptest psctest edutest attest
-GUESTS += malicious
+GUESTS += malicious costbench
 
 GUEST_CC ?= $(HOST_CC)
 GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -I. \

@@ -98,6 +98,8 @@ def main():
                     help="disk content and pattern seed (default: random)")
     ap.add_argument("--wr-off", type=int, default=MiB(3) + 4096 * 5)
     ap.add_argument("--wr-len", type=int, default=64 * 1024)
+    ap.add_argument("--append-extra", default="",
+                    help="more kernel arguments (make bench: the ones linux-boot.cfg passes)")
     ap.add_argument("--timeout", type=float, default=300)
     ap.add_argument("--log", help="write the console here")
     ap.add_argument("--json", help="write the figures here")
@@ -135,6 +137,8 @@ def main():
         before = open(disk, "rb").read()
         append = ("console=ttyS0 panic=-1 loglevel=4 rdinit=/init "
                   f"snpv.seed={tag} snpv.wr_off={a.wr_off} snpv.wr_len={a.wr_len}")
+        if a.append_extra:
+            append += " " + a.append_extra
         cmd = [a.qemu, "-machine", "q35", "-accel", "tcg", "-cpu", a.cpu, "-m", a.mem,
                "-smp", "1", "-nographic", "-no-reboot", "-net", "none",
                "-kernel", kernel, "-initrd", initrd, "-append", append,

@@ -225,6 +225,8 @@ static const struct scenario scenarios[] = {
      scenario_iommu_blocked},
     {"iommu-modes", "bench: gmem with a trusted device, duplicated vs shared IOMMU table",
      scenario_iommu_modes},
+    {"bench-costs", "bench: IOMMU invalidation and edu DMA costs, then the guests of hv.cfg",
+     scenario_bench_costs},
     {"iommu-shared", "edu DMA through a shared-mode guest NPT (trusted), untrusted own table",
      scenario_iommu_shared},
     {"dev-bar-moved",

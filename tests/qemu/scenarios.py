@@ -476,22 +476,37 @@ def run_all(build, tally, pattern=""):
 
 
 def run_bench(build):
-    """`make bench`: boots tests/qemu/bench/*.cfg and prints their METRIC lines."""
+    """`make bench`: boots tests/qemu/bench/*.cfg and prints their METRIC lines;
+    costs.cfg boots SNPV_BENCH_RUNS times (default 2) and ends in the table of
+    guest-visible costs, then the Linux boot comparison (tools/bench_tables.py,
+    docs/bench.md)."""
+    import bench_tables
+    runs = max(1, int(os.environ.get("SNPV_BENCH_RUNS", "2")))
     files = sorted(glob.glob(os.path.join(HERE, "bench", "*.cfg")))
     if not files:
         print("bench: no benchmark scenarios in tests/qemu/bench/")
         return
     print("bench: figures measured under QEMU TCG (software emulation). They compare "
           "snpvisor's own paths with each other; they are NOT hardware figures.")
+    costs = []
     for f in files:
         d = parse_directives(f, qemu_run.qemu_version())
-        res = qemu_run.boot(build, f, timeout=d["timeout"], extra=d["qemu"], mem=d["mem"],
-                            cpu=d["cpu"], smp=d["smp"], devices=d["devices"],
-                            image=d["image"])
         name = os.path.basename(f)[:-4]
-        ok, why, _ = judge(d, res, build)
-        print(f"== {name}: {'ok' if ok else 'FAILED: ' + why}")
-        for k, t in res.records:
-            if k == "METRIC":
-                parts = t.split()
-                print(f"  {parts[0]:<40} {parts[1]:>14} {' '.join(parts[2:])}")
+        for i in range(runs if name == "costs" else 1):
+            res = qemu_run.boot(build, f, timeout=d["timeout"], extra=d["qemu"], mem=d["mem"],
+                                cpu=d["cpu"], smp=d["smp"], devices=d["devices"],
+                                image=d["image"])
+            ok, why, _ = judge(d, res, build)
+            print(f"== {name}{' boot ' + str(i + 1) if name == 'costs' else ''}: "
+                  f"{'ok' if ok else 'FAILED: ' + why}")
+            if name == "costs":
+                if ok:
+                    costs.append(bench_tables.parse_costs(res))
+                continue
+            for k, t in res.records:
+                if k == "METRIC":
+                    parts = t.split()
+                    print(f"  {parts[0]:<40} {parts[1]:>14} {' '.join(parts[2:])}")
+    if costs:
+        bench_tables.costs_table(costs)
+    bench_tables.linux_bench(build, sys.modules[__name__], qemu_run, runs)
