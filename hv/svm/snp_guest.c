@@ -451,7 +451,7 @@ static void check_after(struct snp_guest *s, bool rejected, u64 fp_before)
 		       s->g->name);
 		s->st.check_fail++;
 	}
-	if (!rejected && s->be->check && s->be->check(s->g)) {
+	if (!rejected && s->be->check_request && s->be->check_request(s->g)) {
 		pr_err("snp: guest %s: consistency check failed after a page-state change\n",
 		       s->g->name);
 		s->st.check_fail++;

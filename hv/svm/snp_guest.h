@@ -46,8 +46,13 @@ struct snp_backend {
 	 * hypervisor may use as the guest's GHCB. */
 	int (*is_shared)(struct guest *g, gpa_t gpa);
 	/* Consistency check of the guest's RMP/NPT/IOMMU state (xcheck_gmem);
-	 * 0 = clean. May be NULL. */
+	 * 0 = clean. Run when the guest ends. May be NULL. */
 	int (*check)(struct guest *g);
+	/* The same after each accepted page-state-change request. NULL when the
+	 * backend checks every change itself: gmem runs xcheck after each of its
+	 * operations with xcheck = always (hv/vm/guest_gmem.c), so a second full
+	 * check per request would only double the cost. */
+	int (*check_request)(struct guest *g);
 	/* A fingerprint of the guest's page states, to prove that a rejected
 	 * request changed nothing. May be NULL. */
 	u64 (*fingerprint)(struct guest *g);
