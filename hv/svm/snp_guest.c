@@ -1354,10 +1354,15 @@ static void vc_report(struct guest *g, struct snp_guest *s)
 	u64 inj = 0, srv = 0;
 	unsigned i;
 
-	for (i = 0; i < SNP_VC_NPF; i++) {
+	/* A Linux guest answers CPUID from its CPUID page (and the MSR
+	 * protocol), not through the CPUID NAE: its CPUID #VCs are not counted. */
+	for (i = g->is_linux ? 1 : 0; i < SNP_VC_NPF; i++) {
 		inj += s->st.vc_injected[i];
 		srv += s->st.vc_served[i];
 	}
+	if (s->st.rmpadjust || s->st.mmio_nae)
+		pr_info("snp: guest %s: RMPADJUST %llu, MMIO NAE events %llu\n", g->name,
+			(unsigned long long)s->st.rmpadjust, (unsigned long long)s->st.mmio_nae);
 	pr_info("snp: guest %s: #VC injected: %s %llu/%llu, %s %llu/%llu, %s %llu/%llu, %s "
 		"%llu/%llu (injected/served), %s %llu; hypercalls through the GHCB %llu, GPA "
 		"arguments shared %llu, refused %llu\n",
