@@ -376,7 +376,72 @@ static u32 cmd_activate(struct psp_model *m, spa_t buf)
  * writes the corrected table back and fails with INVALID_PARAM (as KVM
  * relies on). The model checks the structure only (count, reserved fields);
  * it does not compare values with the CPU. */
-static u32 check_cpuid_page(void *page)
+/* The model's policy per register (56860 "CPUID Reporting" leaves the exact
+ * table to the firmware): feature registers may only report a subset of the
+ * platform's bits, the maximum-leaf values may not exceed the platform's,
+ * the C-bit position must equal it; other registers are not checked. The
+ * corrected value is written back into the page. */
+enum cpuid_rule { CR_NONE, CR_SUBSET, CR_MAX, CR_CBIT };
+
+static enum cpuid_rule cpuid_rule(u32 fn, u32 idx, unsigned reg)
+{
+	switch (fn) {
+	case 0x0:
+	case 0x80000000:
+		return reg == 0 ? CR_MAX : CR_NONE;
+	case 0x1:
+	case 0x80000001:
+		return reg >= 2 ? CR_SUBSET : CR_NONE; /* ECX, EDX */
+	case 0x7:
+		return idx == 0 && reg >= 1 ? CR_SUBSET : CR_NONE; /* EBX, ECX, EDX */
+	case 0x8000001f:
+		return reg == 0 ? CR_SUBSET : reg == 1 ? CR_CBIT : CR_NONE;
+	default:
+		return CR_NONE;
+	}
+}
+
+/* Leaf 1 ECX bits a hypervisor emulates for its guests and the firmware
+ * lets through: TSC-deadline (24, the virtual APIC's), hypervisor present (31). */
+#define CPUID1_ECX_FREE ((1u << 24) | (1u << 31))
+
+static bool check_cpuid_values(struct psp_model *m, struct snp_cpuid_fn *f)
+{
+	u32 val[4] = {f->eax, f->ebx, f->ecx, f->edx}, plat[4];
+	bool bad = false;
+
+	m->platform_cpuid(f->eax_in, f->ecx_in, plat);
+	for (unsigned r = 0; r < 4; r++) {
+		u32 allowed = plat[r], want = val[r];
+
+		switch (cpuid_rule(f->eax_in, f->ecx_in, r)) {
+		case CR_SUBSET:
+			if (f->eax_in == 1 && r == 2)
+				allowed |= CPUID1_ECX_FREE;
+			want &= allowed;
+			break;
+		case CR_MAX:
+			want = MIN(want, allowed);
+			break;
+		case CR_CBIT:
+			want = (want & ~0x3fu) | (allowed & 0x3fu);
+			break;
+		default:
+			break;
+		}
+		if (want != val[r]) {
+			val[r] = want;
+			bad = true;
+		}
+	}
+	f->eax = val[0];
+	f->ebx = val[1];
+	f->ecx = val[2];
+	f->edx = val[3];
+	return bad;
+}
+
+static u32 check_cpuid_page(struct psp_model *m, void *page)
 {
 	struct snp_cpuid_table *t = page;
 	bool bad = false;
@@ -393,6 +458,10 @@ static u32 check_cpuid_page(void *page)
 	for (u32 k = 0; k < t->count; k++) {
 		if (t->fn[k].reserved) {
 			t->fn[k].reserved = 0;
+			bad = true;
+		}
+		if (m->platform_cpuid && check_cpuid_values(m, &t->fn[k])) {
+			m->cpuid_refused++;
 			bad = true;
 		}
 	}
@@ -468,7 +537,7 @@ static u32 cmd_launch_update(struct psp_model *m, spa_t buf)
 		break;
 	}
 	case SNP_PAGE_TYPE_CPUID:
-		rc = check_cpuid_page(page);
+		rc = check_cpuid_page(m, page);
 		if (rc)
 			return rc; /* page stays Pre-Guest: the hypervisor reclaims it */
 		break;

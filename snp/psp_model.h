@@ -61,6 +61,11 @@ struct psp_model {
 	u64 commands;
 	u32 last_cmd;
 	u32 last_status;
+	/* The platform's CPUID (fn, index -> eax, ebx, ecx, edx) that a CPUID
+	 * page is checked against (docs/snp.md "CPUID page"); NULL: structure
+	 * checks only. */
+	void (*platform_cpuid)(u32 fn, u32 idx, u32 out[4]);
+	u32 cpuid_refused; /* CPUID-page entries corrected since init */
 };
 
 /* What the model knows about one guest (what an attestation report would

@@ -42,7 +42,7 @@ LAYERS = [
       "hv/vm", "hv/platform"]),
     ("guest", "guest programs and their library", ["hv/abi", "snp", "hv/base", "hv/arch/x86"]),
     ("tools", "host tools", ["hv/base", "hv/abi", "hv/mm", "hv/arch/host", "iommu", "snp",
-                             "hv/core", "hv/svm"]),
+                             "hv/core", "hv/svm", "hv/vm"]),
     ("tests", "unit tests, fuzz targets, fixtures", None),  # None: anything
 ]
 

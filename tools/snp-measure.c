@@ -12,6 +12,8 @@
 #include "hv/svm/cpuid.h"
 #include "snp/measure.h"
 #include "hv/svm/vmsa.h"
+#include "hv/vm/linux_boot.h"
+#include "hv/vm/linux_snp.h"
 
 #define MAX_GPA (1ULL << 52) /* SNP guest physical addresses are at most 52 bits */
 
@@ -53,6 +55,8 @@ static void usage(FILE *f)
 	      "                   [--vmsa-boot ENTRY:BOOTPARAMS[:SEVFEATURES]]...\n"
 	      "                   [--page-tables] [--cbit N] [--vmsa-boot64 "
 	      "ENTRY:BOOTPARAMS[:SEVFEATURES]]\n"
+	      "       snp-measure --linux BZIMAGE [--initrd FILE] [--cmdline STR] --memory SIZE\n"
+	      "  --linux: an SNP Linux guest as snpvisor launches it (docs/linux.md)\n"
 	      "  --cbit: C-bit of the --page-tables entries (default 52, snpvisor's; 0: none)\n"
 	      "  TYPE: normal | vmsa | zero | unmeasured | secrets | cpuid\n"
 	      "  Pages are measured in command-line order; END is the inclusive last byte.\n"
@@ -519,8 +523,88 @@ static void measure_item(struct snp_measure *m, const struct item *it, unsigned 
 	free(data);
 }
 
+/* --linux: the launch of an SNP Linux guest, measured from the same layout
+ * the hypervisor launches (hv/vm/linux_snp.c): every range in GPA order,
+ * then the VMSA. */
+struct lmeasure {
+	struct snp_measure *m;
+	unsigned long step;
+};
+
+static int measure_range(void *ctx, const struct linux_snp_seg *r)
+{
+	struct lmeasure *lm = ctx;
+	u8 page[PAGE_SIZE];
+
+	if (r->type == LINUX_SNP_HOLE)
+		return 0;
+	for (u64 off = 0; off < r->len; off += PAGE_SIZE) {
+		const void *contents = NULL;
+
+		if (r->type == SNP_PAGE_TYPE_NORMAL) {
+			u64 n = off < r->src_len ? MIN(r->src_len - off, PAGE_SIZE) : 0;
+
+			memset(page, 0, sizeof(page));
+			if (n)
+				memcpy(page, (const u8 *)r->src + off, n);
+			contents = page;
+		}
+		snp_measure_page(lm->m, r->gpa + off, (enum snp_page_type)r->type, contents, 0, 0,
+				 0, 0);
+		if (verbose)
+			fprintf(stderr, "%lu: gpa 0x%llx %s\n", lm->step,
+				(unsigned long long)(r->gpa + off),
+				snp_page_type_name((enum snp_page_type)r->type));
+		lm->step++;
+	}
+	return 0;
+}
+
+static int measure_linux(const char *kernel, const char *initrd, const char *cmdline, u64 memory,
+			 unsigned cbit)
+{
+	static struct linux_snp_layout L;
+	struct linux_mem_region mem[3];
+	struct linux_boot_config cfg;
+	struct linux_boot_plan plan;
+	struct linux_setup_item cc;
+	struct linux_image img;
+	struct snp_measure m;
+	struct lmeasure lm = {&m, 0};
+	char why[LINUX_BOOT_ERR_LEN > 96 ? LINUX_BOOT_ERR_LEN : 96] = "";
+	char hex[SNP_DIGEST_HEX_LEN + 1];
+	size_t klen, ilen = 0;
+	u8 *k, *rd = NULL;
+
+	if (!memory)
+		fail("--linux needs --memory SIZE");
+	k = read_file(kernel, &klen, "--linux");
+	if (initrd)
+		rd = read_file(initrd, &ilen, "--initrd");
+	if (linux_image_parse(k, klen, &img, why))
+		fail("--linux %s: %s", kernel, why);
+	linux_guest_boot_config(&cfg, mem, memory, cmdline ? cmdline : "", ilen);
+	linux_snp_setup_item(&L, &cc);
+	cfg.setup = &cc;
+	cfg.nr_setup = 1;
+	if (linux_boot_plan(&img, &cfg, &plan, why))
+		fail("--linux %s: cannot be placed in %llu MiB: %s", kernel,
+		     (unsigned long long)(memory >> 20), why);
+	if (linux_snp_layout_build(&L, &img, &cfg, &plan, rd, NULL, cbit, memory, why))
+		fail("--linux %s: layout: %s", kernel, why);
+	snp_measure_init(&m);
+	linux_snp_walk(&L, measure_range, &lm);
+	snp_measure_page(&m, 0, SNP_PAGE_TYPE_VMSA, L.vmsa, 0, 0, 0, 0);
+	snp_measure_hex(&m, hex);
+	puts(hex);
+	free(k);
+	free(rd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	const char *linux_k = NULL, *linux_rd = NULL, *linux_cl = NULL;
 	const char *image = NULL, *load = NULL;
 	u64 memory = 0;
 	size_t image_item = 0;
@@ -534,7 +618,9 @@ int main(int argc, char **argv)
 		bool has_val = !strcmp(a, "--page") || !strcmp(a, "--layout") ||
 			       !strcmp(a, "--image") || !strcmp(a, "--load") ||
 			       !strcmp(a, "--memory") || !strcmp(a, "--vmsa-boot") ||
-			       !strcmp(a, "--vmsa-boot64") || !strcmp(a, "--cbit");
+			       !strcmp(a, "--vmsa-boot64") || !strcmp(a, "--cbit") ||
+			       !strcmp(a, "--linux") || !strcmp(a, "--initrd") ||
+			       !strcmp(a, "--cmdline");
 
 		if (has_val && i + 1 >= argc)
 			fail("%s needs a value", a);
@@ -566,11 +652,24 @@ int main(int argc, char **argv)
 			cbit = parse_cbit(argv[++i]);
 		} else if (!strcmp(a, "--memory")) {
 			memory = parse_size(argv[++i]);
+		} else if (!strcmp(a, "--linux")) {
+			linux_k = argv[++i];
+		} else if (!strcmp(a, "--initrd")) {
+			linux_rd = argv[++i];
+		} else if (!strcmp(a, "--cmdline")) {
+			linux_cl = argv[++i];
 		} else {
 			usage(stderr);
 			fail("unknown argument '%s'", a);
 		}
 	}
+	if (linux_k) {
+		if (nitems || image)
+			fail("--linux measures a whole Linux guest: no --page, --image or --vmsa-*");
+		return measure_linux(linux_k, linux_rd, linux_cl, memory, cbit);
+	}
+	if (linux_rd || linux_cl)
+		fail("--initrd and --cmdline go with --linux");
 	if (image || load) {
 		struct item *it = &items[image_item];
 		char origin[300];

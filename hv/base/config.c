@@ -20,6 +20,7 @@ static const char *const snp_names[] = {"off", "emulated", "hardware", "auto"};
 static const char *const expect_names[] = {"pass", "fail",   "triple_fault",
 					   "npf",  "killed", "timeout"};
 static const char *const bool_names[] = {"off", "on"};
+static const char *const snp_test_names[] = {"none", "cpuid-forbidden", "no-cc-blob"};
 static const char *const trust_names[] = {"untrusted", "trusted"};
 
 _Static_assert(ARRAY_SIZE(log_names) == LOG_DEBUG + 1, "log names");
@@ -258,6 +259,7 @@ enum guest_key {
 	GK_KERNEL,
 	GK_INITRD,
 	GK_CMDLINE,
+	GK_SNP_TEST,
 	GK_N
 };
 
@@ -307,6 +309,7 @@ static const struct key_desc guest_keys[GK_N] = {
 		    .type = KT_STRING,
 		    .off = offsetof(struct cfg_guest, cmdline),
 		    .size = sizeof(((struct cfg_guest *)0)->cmdline)},
+    [GK_SNP_TEST] = ENUM_ROW("snp_test", struct cfg_guest, snp_test, snp_test_names),
 };
 
 _Static_assert(HK_N <= 32 && GK_N <= 32, "seen masks are u32");
@@ -763,12 +766,13 @@ static int finish_linux_guest(struct parser *p, struct cfg_guest *g, const struc
 		m_s(m, clash[i].why);
 		return -EINVAL;
 	}
-	if (gl->key[GK_SNP] && g->snp) {
-		m = fail_at(p, gl->key[GK_SNP]);
-		m_s(m, "snp: a Linux guest runs plain for now (remove snp or set snp = off)");
+	if (!gl->key[GK_SNP])
+		g->snp = false; /* a Linux guest's default, whatever [hv] snp says */
+	if (gl->key[GK_SNP_TEST] && !g->snp) {
+		m = fail_at(p, gl->key[GK_SNP_TEST]);
+		m_s(m, "snp_test: only for a Linux guest with snp = on");
 		return -EINVAL;
 	}
-	g->snp = false; /* a Linux guest's default, whatever [hv] snp says */
 	g->load = gpa(0);
 	g->entry = gpa(0);
 	return 0;

@@ -47,6 +47,10 @@ enum cfg_snp_mode {
 };
 
 /* [guest] expect: the outcome the test runner and the hypervisor expect. */
+/* snp_test = ... of an SNP Linux guest (docs/config.md): none; a CPUID page
+ * with a value the platform forbids; no CC blob in setup_data. */
+enum cfg_snp_test { CFG_SNP_TEST_NONE, CFG_SNP_TEST_CPUID_FORBIDDEN, CFG_SNP_TEST_NO_CC_BLOB };
+
 enum cfg_expect {
 	CFG_EXPECT_PASS,
 	CFG_EXPECT_FAIL,
@@ -94,6 +98,7 @@ struct cfg_guest {
 	char initrd[CFG_IMAGE_MAX + 1];
 	char cmdline[CFG_CMDLINE_MAX + 1];
 	enum cfg_expect expect;
+	enum cfg_snp_test snp_test; /* SNP Linux guests: a deliberate bad input (tests) */
 	int line; /* line of the [guest NAME] header, for later messages */
 };
 

@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "hv/arch/x86/cpu.h"
 #include "hv/arch/x86/cpufeat.h"
 #include "hv/svm/cpuid.h"
 #include "hv/arch/x86/machine.h"
@@ -45,6 +46,29 @@ static bool rdrand64(u64 *v)
 
 /* The firmware model's keys (VMPCKs) come from its seed: mix in 384 bits of
  * RDRAND when the CPU has it (the model mixes the TSC on its own). */
+/* The emulated SNP platform's CPUID, which the firmware model checks CPUID
+ * pages against: the host CPU as this hypervisor presents it to SNP guests
+ * (hv/svm/cpuid.c with the SEV leaf 0x8000001F and the Linux platform's
+ * APIC bits). On hardware the firmware checks against the real CPU. */
+static void host_leaf(u32 leaf, u32 sub, struct cpuid_res *out)
+{
+	struct cpuid_regs r = cpuid_count(leaf, sub);
+
+	*out = (struct cpuid_res){r.eax, r.ebx, r.ecx, r.edx};
+}
+
+static void model_platform_cpuid(u32 fn, u32 idx, u32 out[4])
+{
+	const struct cpuid_policy p = {.snp = true, .lapic = true, .host = host_leaf};
+	struct cpuid_res r;
+
+	cpuid_guest(&p, fn, idx, &r);
+	out[0] = r.eax;
+	out[1] = r.ebx;
+	out[2] = r.ecx;
+	out[3] = r.edx;
+}
+
 static void model_entropy(struct psp_model *m)
 {
 	u64 r[6];
@@ -89,6 +113,7 @@ static int init_emulated(void)
 	err = psp_model_init(&s->model, &s->rmp, NULL, NULL);
 	if (!err)
 		model_entropy(&s->model);
+	s->model.platform_cpuid = model_platform_cpuid;
 	if (!err)
 		err = pmem_alloc(PMEM_ORDER_4K, s->owner, &cmdbuf);
 	if (!err)

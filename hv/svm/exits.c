@@ -191,7 +191,8 @@ static bool snp_vc_instead(struct vcpu *v, u32 code)
 		return false;
 	if (code == SVM_EXIT_MSR)
 		return !snp_msr_native((u32)v->regs.rcx);
-	return code == SVM_EXIT_CPUID || code == SVM_EXIT_IOIO || code == SVM_EXIT_VMMCALL;
+	return code == SVM_EXIT_CPUID || code == SVM_EXIT_IOIO || code == SVM_EXIT_VMMCALL ||
+	       (code == SVM_EXIT_NPF && v->guest->is_linux);
 }
 
 /* ---- CPUID ------------------------------------------------------------------ */
@@ -361,8 +362,7 @@ static enum exit_action handle_ioio(struct vcpu *v)
 	struct guest *g = v->guest;
 	struct svm_ioio io = svm_ioio_decode(v->vmcb->control.exit_info_1);
 	const char *what;
-	u32 val = 0;
-	unsigned i;
+	u32 val;
 
 	if (snp_vc_instead(v, SVM_EXIT_IOIO))
 		return (enum exit_action)snp_inject_vc(v, SVM_EXIT_IOIO);
@@ -382,22 +382,34 @@ static enum exit_action handle_ioio(struct vcpu *v)
 		vcpu_inject_exception(v, X86_VEC_GP, 0);
 		return EXIT_RESUME;
 	}
-	if (io.port >= COM1_BASE && io.port + io.size <= COM1_BASE + 8) {
-		if (io.in) {
-			for (i = 0; i < io.size; i++)
-				val |= uart_in(g, io.port - COM1_BASE + i) << (8 * i);
-			set_in_result(v, io.size, val);
+	val = (u32)rax(v);
+	guest_pio(g, io.port, io.size, io.in, &val);
+	if (io.in)
+		set_in_result(v, io.size, val);
+	return skip_and_resume(v);
+}
+
+void guest_pio(struct guest *g, u16 port, u8 size, bool in, u32 *val)
+{
+	u32 out = *val;
+	unsigned i;
+
+	if (port >= COM1_BASE && port + size <= COM1_BASE + 8) {
+		if (in) {
+			*val = 0;
+			for (i = 0; i < size; i++)
+				*val |= uart_in(g, port - COM1_BASE + i) << (8 * i);
 		} else {
-			for (i = 0; i < io.size; i++)
-				uart_out(g, io.port - COM1_BASE + i, (u8)(rax(v) >> (8 * i)));
+			for (i = 0; i < size; i++)
+				uart_out(g, port - COM1_BASE + i, (u8)(out >> (8 * i)));
 		}
 	} else {
 		/* No device: reads float high, writes vanish (docs/svm.md). */
-		v->ignored_io++;
-		if (io.in)
-			set_in_result(v, io.size, 0xffffffffu);
+		if (g->vcpu)
+			g->vcpu->ignored_io++;
+		if (in)
+			*val = 0xffffffffu;
 	}
-	return skip_and_resume(v);
 }
 
 /* ---- HLT, SHUTDOWN, INTR, exceptions -------------------------------------------- */
@@ -587,8 +599,13 @@ static enum exit_action handle_npf(struct vcpu *v)
 	    g->mem_ops->fault(g, gpa(f.gpa), c->exit_info_1) == 0)
 		return EXIT_RESUME;
 	if (g->is_linux && f.gpa >= VLAPIC_BASE && f.gpa < VLAPIC_BASE + VLAPIC_PAGE_SIZE &&
-	    !f.in_walk)
+	    !f.in_walk) {
+		/* SNP: an MMIO #NPF is a #VC with SVM_EXIT_NPF; the guest's
+		 * handler sends the MMIO NAE (56421 4.1.5, docs/snp-guest.md) */
+		if (snp_vc_instead(v, SVM_EXIT_NPF))
+			return (enum exit_action)snp_inject_vc(v, SVM_EXIT_NPF);
 		return handle_lapic_mmio(v, f.gpa - VLAPIC_BASE);
+	}
 	guest_finish(g, GUEST_NPF, "nested page fault gpa 0x%llx rip 0x%llx err 0x%llx (%s %s%s)",
 		     (unsigned long long)f.gpa, (unsigned long long)v->vmcb->save.rip,
 		     (unsigned long long)c->exit_info_1, f.in_walk ? "guest page walk" : "access",

@@ -152,6 +152,9 @@ void guest_con_flush(struct guest *g);
 /* ---- guest memory access, every GPA checked (hv/svm/exits.c, through mem_ops) ---- */
 int guest_read(struct guest *g, gpa_t gpa, void *buf, u64 len);
 int guest_write(struct guest *g, gpa_t gpa, const void *buf, u64 len);
+/* Port I/O on the guest's platform (COM1 model; absent ports read all ones,
+ * writes vanish): the IOIO exit and the IOIO NAE of an SNP Linux guest. */
+void guest_pio(struct guest *g, u16 port, u8 size, bool in, u32 *val);
 /* Writes a hypercall result into the guest at GPA ga (hv/svm/exits.c; nr names
  * the call in the log line): for an SNP guest only into shared pages. 0, or
  * HC_EFAULT with nothing written. */

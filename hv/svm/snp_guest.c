@@ -29,6 +29,8 @@
 #include "snp/guest_msg.h"
 #include "snp/rmp.h"
 #include "hv/svm/sev_vmcb.h"
+#include "hv/svm/snp_vc.h"
+#include "hv/svm/vlapic.h"
 
 u64 (*snp_clock)(void);
 u64 snp_clock_khz;
@@ -54,6 +56,7 @@ static u64 now(void)
 
 static const u8 insn_pvalidate[SNP_INSN_LEN] = {0xf2, 0x0f, 0x01, 0xff};
 static const u8 insn_vmgexit[SNP_INSN_LEN] = {0xf3, 0x0f, 0x01, 0xd9};
+static const u8 insn_rmpadjust[SNP_INSN_LEN] = {0xf3, 0x0f, 0x01, 0xfe};
 
 bool snp_insn_is_pvalidate(const u8 *b, unsigned len)
 {
@@ -345,6 +348,8 @@ int snp_handle_rmp_npf(struct vcpu *v)
 	return rmp_npf(s, c->exit_info_1, c->exit_info_2);
 }
 
+static int vc_deliver(struct vcpu *v, u32 code, char *why, size_t len);
+
 static int emulate_pvalidate(struct snp_guest *s, struct vcpu *v)
 {
 	struct vmcb_save_area *sa = &v->vmcb->save;
@@ -395,9 +400,13 @@ static int emulate_pvalidate(struct snp_guest *s, struct vcpu *v)
 		 * shared page). Choice (docs/snp-guest.md): the guest gets #VC
 		 * with error code SVM_EXIT_NPF, which its #VC handler can report
 		 * or turn into a termination request; RAX and CF are unchanged. */
+		char why[160];
+
 		s->st.pvalidate_flt++;
 		s->st.vc_injected[SNP_VC_NPF]++;
-		vcpu_inject_exception(v, X86_VEC_VC, SVM_EXIT_NPF);
+		if (vc_deliver(v, SVM_EXIT_NPF, why, sizeof(why)))
+			guest_finish(g, GUEST_KILLED, "#VC (exit 0x400) cannot be delivered: %s",
+				     why);
 		return 0;
 	}
 done:
@@ -414,6 +423,58 @@ done:
 	return 0;
 }
 
+/* RMPADJUST (APM vol 3 "RMPADJUST"; APM vol 2 15.36.7): RAX = VA, RCX =
+ * page size, RDX = target VMPL (7:0), permissions (15:8), VMSA (16). The
+ * guest runs at VMPL0 (the emulation has no other VMPL), so a target VMPL
+ * 1-3 on its validated private page succeeds (RAX 0) and VMPL0 itself fails
+ * with FAIL_PERMISSION: Linux's running_at_vmpl0() check. The permissions
+ * are recorded in the RMP model; no lower VMPL ever runs to use them. */
+static int emulate_rmpadjust(struct snp_guest *s, struct vcpu *v)
+{
+	struct vmcb_save_area *sa = &v->vmcb->save;
+	struct guest *g = v->guest;
+	u64 va = sa->rax, ecx = v->regs.rcx & 0xffffffffULL, edx = v->regs.rdx;
+	u64 ga, contig;
+	unsigned cbits = 0;
+	spa_t pa;
+	int rc;
+
+	s->st.rmpadjust++;
+	if (sa->cpl) {
+		vcpu_inject_exception(v, X86_VEC_GP, 0);
+		return 0;
+	}
+	rc = va_to_gpa_c(v, va, &ga, &cbits);
+	if (rc == -EFAULT) {
+		inject_pf(v, va);
+		return 0;
+	}
+	if (rc || g->mem_ops->translate(g, gpa(ga & PAGE_MASK), &pa, &contig)) {
+		guest_finish(g, GUEST_KILLED, "RMPADJUST at rip 0x%llx: va 0x%llx not translatable",
+			     (unsigned long long)sa->rip, (unsigned long long)va);
+		return 0;
+	}
+	rc = ecx > 1 ? RMP_FAIL_INPUT
+		     : rmp_model_rmpadjust(s->be->rmp(g), g->asid, 0, gpa(ga & PAGE_MASK), pa,
+					   (int)ecx, (int)(edx & 0xff), (u8)(edx >> 8),
+					   edx & BIT(16));
+	if (rc < 0 || rc == RMP_FAULT_NPF || rc == RMP_FAULT_NPF_SIZEM ||
+	    rc == RMP_FAULT_VC_NOT_VALIDATED) {
+		guest_finish(g, GUEST_KILLED,
+			     "RMPADJUST at rip 0x%llx of gpa 0x%llx: %s (%d): fatal for the guest",
+			     (unsigned long long)sa->rip, (unsigned long long)ga,
+			     rc == RMP_FAULT_VC_NOT_VALIDATED ? "page not validated (#VC)"
+							      : "RMP #NPF",
+			     rc);
+		return 0;
+	}
+	sa->rax = (u64)rc;
+	sa->rflags &= ~RFLAGS_CF; /* RMPADJUST clears the arithmetic flags' CF, ZF... */
+	sa->rip += SNP_INSN_LEN;
+	v->vmcb->control.int_state &= ~(u32)SVM_INTERRUPT_SHADOW_MASK;
+	return 0;
+}
+
 int snp_handle_ud(struct vcpu *v)
 {
 	struct snp_guest *s = snp_guest_of(v->guest);
@@ -421,7 +482,11 @@ int snp_handle_ud(struct vcpu *v)
 
 	if (!s || !s->be->rmp || !s->be->rmp(v->guest))
 		return -ENOENT;
-	if (read_guest_va(v, guest_rip_linear(v), b, sizeof(b)) || !snp_insn_is_pvalidate(b, 4))
+	if (read_guest_va(v, guest_rip_linear(v), b, sizeof(b)))
+		return -ENOENT;
+	if (!memcmp(b, insn_rmpadjust, SNP_INSN_LEN))
+		return emulate_rmpadjust(s, v);
+	if (!snp_insn_is_pvalidate(b, 4))
 		return -ENOENT;
 	return emulate_pvalidate(s, v);
 }
@@ -580,6 +645,20 @@ int snp_msr_protocol(struct snp_guest *s, u64 val, u64 *resp)
  * #VC handler advances it). QEMU TCG delivers the vector but pushes no
  * error code for it (docs/snp-guest.md): the guest library recovers the
  * code by decoding the instruction. */
+/* The processor's delivery (hv/svm/snp_vc.c: the frame with the error code,
+ * built by the hypervisor because QEMU TCG pushes none for vector 29) in
+ * 64-bit mode; EVENTINJ otherwise (the 32-bit entry of the test guests). */
+static int vc_deliver(struct vcpu *v, u32 code, char *why, size_t len)
+{
+	const struct vmcb_save_area *sa = &v->vmcb->save;
+
+	if (!(sa->efer & EFER_LMA) || !(sa->cs.attrib & SVM_SEG_L)) {
+		vcpu_inject_exception(v, X86_VEC_VC, code);
+		return 0;
+	}
+	return snp_vc_deliver(v, code, why, len);
+}
+
 static int vc_reason(u32 code)
 {
 	switch (code) {
@@ -608,14 +687,20 @@ int snp_inject_vc(struct vcpu *v, u32 exit_code)
 	struct snp_guest *s = snp_guest_of(v->guest);
 	int r = vc_reason(exit_code);
 
-	if (!s || r < 0 || r == SNP_VC_NPF) {
+	char why[160];
+
+	if (!s || r < 0) {
 		guest_finish(v->guest, GUEST_KILLED, "no #VC for exit 0x%x of this guest",
 			     exit_code);
 		return EXIT_STOP;
 	}
+	if (vc_deliver(v, exit_code, why, sizeof(why))) {
+		guest_finish(v->guest, GUEST_KILLED, "#VC (exit 0x%x) cannot be delivered: %s",
+			     exit_code, why);
+		return EXIT_STOP;
+	}
 	s->st.vc_injected[r]++;
 	s->vc_pending = exit_code;
-	vcpu_inject_exception(v, X86_VEC_VC, exit_code);
 	return EXIT_RESUME;
 }
 
@@ -765,6 +850,17 @@ static void nae_ioio(struct snp_guest *s, struct ghcb *gh)
 		nae_error(gh, io.str ? GHCB_ERR_INVALID_INPUT : GHCB_ERR_MISSING_INPUT);
 		return;
 	}
+	if (s->g->is_linux) { /* the Linux platform's ports (docs/linux.md) */
+		val = (u32)gh->save.rax;
+		guest_pio(s->g, io.port, io.size, io.in, &val);
+		if (io.in) {
+			gh->save.rax = (gh->save.rax & ~(u64)GENMASK(8 * io.size - 1, 0)) |
+				       (val & GENMASK(8 * io.size - 1, 0));
+			SET_VALID(gh, rax);
+		}
+		nae_ok(gh);
+		return;
+	}
 	if (io.in) {
 		if (io.port == COM1_BASE + 5 && io.size == 1)
 			val = UART_LSR_THRE_TEMT;
@@ -776,6 +872,59 @@ static void nae_ioio(struct snp_guest *s, struct ghcb *gh)
 	} else if (io.port == COM1_BASE) {
 		for (i = 0; i < io.size; i++)
 			guest_con_putc(s->g, (char)(gh->save.rax >> (8 * i)));
+	}
+	nae_ok(gh);
+}
+
+/* MMIO NAE (56421 4.1.5): SW_EXITINFO1 = GPA, SW_EXITINFO2 = bytes (1-8),
+ * SW_SCRATCH = GPA of the data, which must lie in a shared page of the guest
+ * (the hypervisor reads/writes it through guest_read/guest_write). The only
+ * MMIO of a Linux guest is the xAPIC page (hv/svm/vlapic.c: aligned 32-bit
+ * registers); other addresses outside guest RAM read all ones and drop
+ * writes, as absent ports do; guest RAM is refused (INVALID_INPUT). */
+static void nae_mmio(struct snp_guest *s, struct ghcb *gh, bool write)
+{
+	struct guest *g = s->g;
+	u64 ga = gh->save.sw_exit_info_1, len = gh->save.sw_exit_info_2;
+	u64 scratch = gh->save.sw_scratch, data = ~0ULL;
+	u32 val;
+
+	s->st.mmio_nae++;
+	if (!VALID(gh, sw_scratch)) {
+		nae_error(gh, GHCB_ERR_MISSING_INPUT);
+		return;
+	}
+	if (!len || len > 8 || ga < g->mem_size || ga + len < ga) {
+		nae_error(gh, GHCB_ERR_INVALID_INPUT);
+		return;
+	}
+	if (write && guest_read(g, gpa(scratch), &data, len)) {
+		nae_error(gh, GHCB_ERR_INVALID_SCRATCH);
+		return;
+	}
+	if (!s->be->is_shared || s->be->is_shared(g, gpa(scratch & PAGE_MASK)) ||
+	    (scratch & PAGE_MASK) != ((scratch + len - 1) & PAGE_MASK)) {
+		nae_error(gh, GHCB_ERR_INVALID_SCRATCH);
+		return;
+	}
+	if (g->is_linux && ga >= VLAPIC_BASE && ga + len <= VLAPIC_BASE + VLAPIC_PAGE_SIZE) {
+		u32 off = (u32)(ga - VLAPIC_BASE);
+
+		g->mmio_exits++;
+		if (len != 4 || (off & 3)) {
+			nae_error(gh, GHCB_ERR_INVALID_INPUT);
+			return;
+		}
+		if (write) {
+			vlapic_write(&g->lapic, off, (u32)data, g->now);
+		} else {
+			vlapic_read(&g->lapic, off, g->now, &val);
+			data = val;
+		}
+	}
+	if (!write && guest_write(g, gpa(scratch), &data, len)) {
+		nae_error(gh, GHCB_ERR_INVALID_SCRATCH);
+		return;
 	}
 	nae_ok(gh);
 }
@@ -1096,6 +1245,10 @@ static int handle_nae(struct snp_guest *s, struct vcpu *v, u64 ghcb_gpa)
 	case SVM_VMGEXIT_PSC:
 		nae_psc(s, gh);
 		break;
+	case SVM_VMGEXIT_MMIO_READ:
+	case SVM_VMGEXIT_MMIO_WRITE:
+		nae_mmio(s, gh, code == SVM_VMGEXIT_MMIO_WRITE);
+		break;
 	case SVM_VMGEXIT_GUEST_REQUEST:
 		nae_guest_request(s, gh);
 		break;
@@ -1201,10 +1354,15 @@ static void vc_report(struct guest *g, struct snp_guest *s)
 	u64 inj = 0, srv = 0;
 	unsigned i;
 
-	for (i = 0; i < SNP_VC_NPF; i++) {
+	/* A Linux guest answers CPUID from its CPUID page (and the MSR
+	 * protocol), not through the CPUID NAE: its CPUID #VCs are not counted. */
+	for (i = g->is_linux ? 1 : 0; i < SNP_VC_NPF; i++) {
 		inj += s->st.vc_injected[i];
 		srv += s->st.vc_served[i];
 	}
+	if (s->st.rmpadjust || s->st.mmio_nae)
+		pr_info("snp: guest %s: RMPADJUST %llu, MMIO NAE events %llu\n", g->name,
+			(unsigned long long)s->st.rmpadjust, (unsigned long long)s->st.mmio_nae);
 	pr_info("snp: guest %s: #VC injected: %s %llu/%llu, %s %llu/%llu, %s %llu/%llu, %s "
 		"%llu/%llu (injected/served), %s %llu; hypercalls through the GHCB %llu, GPA "
 		"arguments shared %llu, refused %llu\n",

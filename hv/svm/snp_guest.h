@@ -109,6 +109,8 @@ struct snp_stats {
 	u64 hv_write_refused; /* ... refused: a page not shared at the moment of the write */
 	u64 psc_protected;    /* PSC requests refused for a protected page (GHCB, secrets) */
 	u64 psc_partial;      /* PSC requests the backend stopped part-way (progress reported) */
+	u64 rmpadjust;	      /* RMPADJUST emulations */
+	u64 mmio_nae;	      /* MMIO NAE events (56421 4.1.5) */
 };
 
 /* Per-guest SNP state (one vCPU per guest). */

@@ -160,9 +160,15 @@ static int guest_boot_vcpu(struct guest *g)
 		 * (hv/vm/guest_gmem.c) */
 		static u64 page[PAGE_SIZE / 8];
 
-		vmsa_page_build_boot64(page, gpa_val(g->entry), GUEST_BOOT_PARAMS_GPA,
-				       SVM_SEV_FEAT_SNP_ACTIVE);
+		if (g->is_linux) { /* the launched page: Linux's entry (hv/vm/linux_snp.c) */
+			memcpy(page, phys_ptr(guest_gmem_vmsa(g)), PAGE_SIZE);
+		} else {
+			vmsa_page_build_boot64(page, gpa_val(g->entry), GUEST_BOOT_PARAMS_GPA,
+					       SVM_SEV_FEAT_SNP_ACTIVE);
+		}
 		vcpu_init_from_vmsa(g->vcpu, &b, (const struct sev_es_save_area *)page);
+		if (g->is_linux)
+			guest_linux_boot_vcpu(g); /* the same state; the APIC reset */
 		return 0;
 	}
 	vcpu_init(g->vcpu, &b);

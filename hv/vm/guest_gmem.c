@@ -58,6 +58,8 @@
 #include "snp/rmp.h"
 #include "snp/sev_fw.h"
 #include "hv/svm/vmsa.h"
+#include "hv/vm/guest_linux.h"
+#include "hv/vm/linux_snp.h"
 #include "hv/core/xcheck.h"
 
 /* SNP guest policy: SMT allowed, bit 17 must be one (SNP ABI 56860, 4.3). */
@@ -121,6 +123,28 @@ static int flush_asid(void *ctx, u32 asid)
 
 /* ---- SNP launch as a gmem fill ------------------------------------------------------ */
 
+/* The firmware refused the CPUID page and returned the corrected one (56860
+ * "CPUID Reporting"): name every entry it changed. */
+static void cpuid_refused(struct gg *x, const struct snp_cpuid_table *fixed,
+			  const struct snp_cpuid_table *sent)
+{
+	static const char *const reg[4] = {"eax", "ebx", "ecx", "edx"};
+
+	for (u32 k = 0; k < sent->count && k < SNP_CPUID_COUNT_MAX; k++) {
+		const u32 a[4] = {sent->fn[k].eax, sent->fn[k].ebx, sent->fn[k].ecx,
+				  sent->fn[k].edx};
+		const u32 b[4] = {fixed->fn[k].eax, fixed->fn[k].ebx, fixed->fn[k].ecx,
+				  fixed->fn[k].edx};
+
+		for (int r = 0; r < 4; r++)
+			if (a[r] != b[r])
+				pr_err("guest %s: CPUID page refused by the firmware: leaf 0x%x.%u %s "
+				       "0x%08x is outside the platform's policy, corrected to 0x%08x\n",
+				       x->g->name, sent->fn[k].eax_in, sent->fn[k].ecx_in, reg[r],
+				       a[r], b[r]);
+	}
+}
+
 static int launch_assign(void *ctx, spa_t pa, gpa_t where)
 {
 	struct gg *x = ctx;
@@ -130,12 +154,15 @@ static int launch_assign(void *ctx, spa_t pa, gpa_t where)
 	u8 page[PAGE_SIZE];
 	int ret;
 
-	if (x->type == SNP_PAGE_TYPE_NORMAL || x->type == SNP_PAGE_TYPE_UNMEASURED) {
+	if (x->type == SNP_PAGE_TYPE_NORMAL || x->type == SNP_PAGE_TYPE_UNMEASURED ||
+	    x->type == SNP_PAGE_TYPE_CPUID) {
 		off = (gpa_val(where) & PAGE_MASK) - x->launch_base;
 		src = x->src + off;
 		len = off < x->src_len ? MIN(x->src_len - off, PAGE_SIZE) : 0;
 	}
 	ret = snp_launch_page(&x->launch, pa, gpa_val(where), x->type, src, len, 0, 0, 0);
+	if (ret && x->type == SNP_PAGE_TYPE_CPUID && src)
+		cpuid_refused(x, phys_ptr(pa), (const void *)src);
 	if (ret) {
 		pr_err("guest %s: SNP_LAUNCH_UPDATE of GPA 0x%llx failed (%d, firmware 0x%x)\n",
 		       x->g->name, (unsigned long long)gpa_val(where), ret, x->launch.fw_error);
@@ -183,7 +210,7 @@ static int launch_range(struct gg *x, u64 a, u64 len, enum snp_page_type type, c
 /* The vCPU's VMSA: the boot state of docs/guest-abi.md, SNP active. The
  * frame must not be 2M aligned (erratum, snp-facts.md): a 2M-aligned frame
  * is kept aside while another one is taken. */
-static int launch_vmsa(struct gg *x)
+static int launch_vmsa(struct gg *x, const void *page)
 {
 	struct guest *g = x->g;
 	spa_t pa, aligned = spa(0);
@@ -198,8 +225,11 @@ static int launch_vmsa(struct gg *x)
 		pmem_free(aligned, PMEM_ORDER_4K, g->owner);
 	if (ret)
 		return ret;
-	vmsa_page_build_boot64(x->page, gpa_val(g->entry), GUEST_BOOT_PARAMS_GPA,
-			       SVM_SEV_FEAT_SNP_ACTIVE);
+	if (page)
+		memcpy(x->page, page, PAGE_SIZE);
+	else
+		vmsa_page_build_boot64(x->page, gpa_val(g->entry), GUEST_BOOT_PARAMS_GPA,
+				       SVM_SEV_FEAT_SNP_ACTIVE);
 	ret = snp_launch_vmsa(&x->launch, pa, x->page);
 	if (ret) {
 		pr_err("guest %s: SNP_LAUNCH_UPDATE of the VMSA failed (%d, firmware 0x%x)\n",
@@ -251,26 +281,14 @@ static int snp_image_check(struct guest *g, const void *image, u64 image_size, u
 	return 0;
 }
 
-static int snp_launch_guest(struct gg *x, const void *image, u64 image_size, u64 mem_size)
+static int launch_end(struct gg *x, int ret);
+
+/* Launch start: the GCTX page, SNP_LAUNCH_START + ACTIVATE. */
+static int launch_start(struct gg *x)
 {
 	struct guest *g = x->g;
-	u64 load = gpa_val(g->load), file_end = ALIGN_UP(load + image_size, PAGE_SIZE),
-	    img_end = ALIGN_UP(load + mem_size, PAGE_SIZE);
-	struct psp_model_guest_info fw;
-	struct hc_info info;
-	char name[CFG_NAME_MAX + 24];
-	static u8 tables[SNP_BOOT_PT_PAGES * PAGE_SIZE];
-	int ret;
+	int ret = pmem_alloc(PMEM_ORDER_4K, g->owner, &x->gctx);
 
-	_Static_assert(SNP_SECRETS_GPA == SNP_BOOT_PT_END, "secrets page after the page tables");
-	if (load < SNP_GUEST_LOAD_MIN) {
-		pr_err("guest %s: an SNP guest's image must load at or above 0x%llx (boot page "
-		       "tables and secrets page, docs/guest-abi.md)\n",
-		       g->name, (unsigned long long)SNP_GUEST_LOAD_MIN);
-		return -EINVAL;
-	}
-	snp_boot_tables_build(tables, guest_cbit_pos);
-	ret = pmem_alloc(PMEM_ORDER_4K, g->owner, &x->gctx);
 	if (ret)
 		return ret;
 	ret = snp_launch_begin(&x->launch, &g->plat->psp, &g->plat->rmp, x->gctx, g->asid,
@@ -282,6 +300,70 @@ static int snp_launch_guest(struct gg *x, const void *image, u64 image_size, u64
 	}
 	x->launched = true;
 	snp_measure_init(&x->own);
+	return 0;
+}
+
+static int linux_range(void *ctx, const struct linux_snp_seg *r)
+{
+	struct gg *x = ctx;
+
+	if (r->type == LINUX_SNP_HOLE)
+		return populate_private(x, r->gpa, r->gpa + r->len);
+	return launch_range(x, r->gpa, r->len, (enum snp_page_type)r->type, r->src, r->src_len);
+}
+
+/* An SNP Linux guest (docs/linux.md "Linux as an SNP guest"): the layout of
+ * hv/vm/linux_snp.c, every e820 RAM page launched (measured contents, ZERO
+ * or the CPUID/secrets types), holes private and not validated, then the
+ * VMSA with Linux's entry state. tools/snp-measure --linux walks the same
+ * layout. */
+static int snp_launch_linux(struct gg *x)
+{
+	struct guest *g = x->g;
+	struct linux_snp_layout *L;
+	static struct snp_cpuid_table cpuid;
+	char why[96] = "";
+	int ret;
+
+	guest_linux_cpuid_page(g, &cpuid);
+	ret = guest_linux_snp_layout(g, &cpuid, guest_cbit_pos, &L, why);
+	if (ret) {
+		pr_err("guest %s: SNP launch layout: %s\n", g->name, why);
+		guest_linux_snp_done(g);
+		return ret;
+	}
+	ret = launch_start(x);
+	if (!ret)
+		ret = linux_snp_walk(L, linux_range, x);
+	if (!ret)
+		ret = launch_vmsa(x, L->vmsa);
+	guest_linux_snp_done(g);
+	if (ret && x->launch.fw_error)
+		pr_err("guest %s: not started: the SNP firmware refused the launch (status 0x%x)\n",
+		       g->name, x->launch.fw_error);
+	return launch_end(x, ret);
+}
+
+static int snp_launch_guest(struct gg *x, const void *image, u64 image_size, u64 mem_size)
+{
+	struct guest *g = x->g;
+	u64 load = gpa_val(g->load), file_end = ALIGN_UP(load + image_size, PAGE_SIZE),
+	    img_end = ALIGN_UP(load + mem_size, PAGE_SIZE);
+	struct hc_info info;
+	static u8 tables[SNP_BOOT_PT_PAGES * PAGE_SIZE];
+	int ret;
+
+	_Static_assert(SNP_SECRETS_GPA == SNP_BOOT_PT_END, "secrets page after the page tables");
+	if (load < SNP_GUEST_LOAD_MIN) {
+		pr_err("guest %s: an SNP guest's image must load at or above 0x%llx (boot page "
+		       "tables and secrets page, docs/guest-abi.md)\n",
+		       g->name, (unsigned long long)SNP_GUEST_LOAD_MIN);
+		return -EINVAL;
+	}
+	snp_boot_tables_build(tables, guest_cbit_pos);
+	ret = launch_start(x);
+	if (ret)
+		return ret;
 	guest_fill_info(g, &info);
 	ret = populate_private(x, 0, GUEST_BOOT_PARAMS_GPA);
 	if (!ret)
@@ -301,7 +383,17 @@ static int snp_launch_guest(struct gg *x, const void *image, u64 image_size, u64
 	if (!ret)
 		ret = populate_private(x, img_end, g->mem_size);
 	if (!ret)
-		ret = launch_vmsa(x);
+		ret = launch_vmsa(x, NULL);
+	return launch_end(x, ret);
+}
+
+/* SNP_LAUNCH_FINISH and the digest check, after the VMSA (ret: so far). */
+static int launch_end(struct gg *x, int ret)
+{
+	struct guest *g = x->g;
+	struct psp_model_guest_info fw;
+	char name[CFG_NAME_MAX + 24];
+
 	if (!ret)
 		ret = snp_launch_finish(&x->launch, (const u8[32]){0});
 	if (ret) {
@@ -408,7 +500,7 @@ static int gg_create(struct guest *g, const void *image, u64 image_size)
 		       g->name);
 		return -ENODEV;
 	}
-	if (g->snp) {
+	if (g->snp && !g->is_linux) {
 		ret = snp_image_check(g, image, image_size, &mem_size);
 		if (ret)
 			return ret;
@@ -424,7 +516,8 @@ static int gg_create(struct guest *g, const void *image, u64 image_size)
 	live_add(x);
 	g->npt_root = pt_root(&x->gm.npt);
 	if (g->snp) {
-		ret = snp_launch_guest(x, image, image_size, mem_size);
+		ret = g->is_linux ? snp_launch_linux(x)
+				  : snp_launch_guest(x, image, image_size, mem_size);
 		g->mem_loaded = true;
 	} else {
 		ret = gmem_populate(&x->gm, gpa(0), g->mem_size, GMEM_SHARED);

@@ -5,6 +5,7 @@
 #include "hv/vm/guest_linux.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -16,6 +17,8 @@
 #include "hv/svm/vmsa.h"
 #include "hv/vm/acpi_guest.h"
 #include "hv/vm/linux_boot.h"
+#include "hv/vm/linux_snp.h"
+#include "snp/guest_msg.h"
 
 /* GDT descriptors (APM vol 2, 4.8): flat 64-bit code (L = 1) and data. */
 #define GDT_CODE64 0x00af9b000000ffffULL
@@ -30,12 +33,19 @@ struct lx {
 	struct linux_boot_plan plan;
 	char cmdline[LINUX_CMDLINE_MAX];
 	const void *initrd;
+	struct linux_snp_layout *snp; /* SNP guests: the launch layout (until launched) */
+	struct linux_setup_item cc_item;
 };
 
 static struct lx lxs[CFG_MAX_GUESTS];
+static void *lx_snp_free; /* a layout left behind by a guest that failed early */
 
 _Static_assert(LINUX_PT_GPA == SNP_BOOT_PT_GPA, "the identity tables are SNP's boot tables");
 _Static_assert(LINUX_PT_GPA + SNP_BOOT_PT_PAGES * PAGE_SIZE <= LINUX_BOOT_AREA_GPA, "layout");
+_Static_assert(LINUX_BOOT_AREA_GPA == LINUX_SNP_BOOT_GPA && LINUX_ACPI_GPA == LINUX_SNP_ACPI_GPA &&
+		   LINUX_GDT_GPA == LINUX_SNP_GDT_GPA && LINUX_PT_GPA == LINUX_SNP_PT_GPA &&
+		   LINUX_SNP_SECRETS_GPA == SNP_SECRETS_GPA,
+	       "one layout for plain and SNP Linux guests");
 
 static const struct boot_file *file_named(const struct boot_info *bi, const char *name)
 {
@@ -68,22 +78,20 @@ int guest_linux_prepare(struct guest *g, const struct cfg_guest *c, const struct
 	}
 	snprintf(x->cmdline, sizeof(x->cmdline), "%s%stsc_early_khz=%llu", c->cmdline,
 		 c->cmdline[0] ? " " : "", (unsigned long long)svm_cpu.tsc_khz);
-	x->mem[0] = (struct linux_mem_region){gpa(0), LINUX_ACPI_GPA, LINUX_E820_RAM};
-	x->mem[1] = (struct linux_mem_region){gpa(LINUX_ACPI_GPA),
-					      LINUX_LOW_RAM_END - LINUX_ACPI_GPA, LINUX_E820_ACPI};
-	x->mem[2] = (struct linux_mem_region){gpa(LINUX_HIGH_RAM), g->mem_size - LINUX_HIGH_RAM,
-					      LINUX_E820_RAM};
-	x->cfg = (struct linux_boot_config){
-	    .mem = x->mem,
-	    .nr_mem = 3,
-	    .boot_area = gpa(LINUX_BOOT_AREA_GPA),
-	    .boot_area_size = LINUX_BOOT_AREA_LEN,
-	    .cmdline = x->cmdline,
-	    .initrd_size = rd ? rd->size : 0,
-	    .initrd_limit = MIN(g->mem_size, GiB(4)),
-	    .acpi_rsdp = gpa(LINUX_ACPI_GPA),
-	};
+	linux_guest_boot_config(&x->cfg, x->mem, g->mem_size, x->cmdline, rd ? rd->size : 0);
 	x->initrd = rd ? phys_ptr(spa(rd->addr)) : NULL;
+	if (c->snp) { /* the CC blob in setup_data (docs/linux.md "Linux as an SNP guest") */
+		free(lx_snp_free);
+		lx_snp_free = NULL;
+		x->snp = calloc(1, sizeof(*x->snp));
+		if (!x->snp) {
+			guest_finish(g, GUEST_KILLED, "no memory for the SNP launch layout");
+			return -ENOMEM;
+		}
+		linux_snp_setup_item(x->snp, &x->cc_item);
+		x->cfg.setup = &x->cc_item;
+		x->cfg.nr_setup = c->snp_test == CFG_SNP_TEST_NO_CC_BLOB ? 0 : 1;
+	}
 	ret = linux_boot_plan(&x->img, &x->cfg, &x->plan, why);
 	if (ret) {
 		guest_finish(g, GUEST_KILLED, "kernel %s cannot be placed in %llu MiB: %s",
@@ -109,6 +117,28 @@ static int write_cb(void *ctx, gpa_t a, const void *src, u64 len)
 	return guest_write(ctx, a, src, len);
 }
 
+int guest_linux_snp_layout(struct guest *g, const void *cpuid, unsigned cbit,
+			   struct linux_snp_layout **out, char *why)
+{
+	struct lx *x = &lxs[g->id];
+
+	if (!x->snp) {
+		snprintf(why, 96, "not an SNP Linux guest");
+		return -EINVAL;
+	}
+	*out = x->snp;
+	return linux_snp_layout_build(x->snp, &x->img, &x->cfg, &x->plan, x->initrd, cpuid, cbit,
+				      g->mem_size, why);
+}
+
+void guest_linux_snp_done(struct guest *g)
+{
+	struct lx *x = &lxs[g->id];
+
+	free(x->snp);
+	x->snp = NULL;
+}
+
 int guest_linux_load(struct guest *g)
 {
 	struct lx *x = &lxs[g->id];
@@ -118,6 +148,8 @@ int guest_linux_load(struct guest *g)
 	int ret;
 
 	_Static_assert(LINUX_BOOT_CS == 2 * 8 && LINUX_BOOT_DS == 3 * 8, "GDT slots");
+	if (g->snp)
+		return 0; /* launched with its memory (hv/vm/guest_gmem.c, linux_snp.c) */
 	ret = linux_boot_write(&x->img, &x->cfg, &x->plan, x->initrd, write_cb, g);
 	if (ret)
 		return ret;

@@ -30,6 +30,17 @@ int guest_linux_load(struct guest *g);
  * Protocol"): long mode, identity paging, CS 0x10, DS/ES/SS 0x18, RSI =
  * zero page, RIP = kernel + 0x200, interrupts off. */
 void guest_linux_boot_vcpu(struct guest *g);
+struct linux_snp_layout;
+/* SNP: builds the launch layout (hv/vm/linux_snp.c) with the CPUID page
+ * contents `cpuid` and the C-bit `cbit`; *out stays valid until
+ * guest_linux_snp_done. 0 or a negative errno with the reason in why. */
+int guest_linux_snp_layout(struct guest *g, const void *cpuid, unsigned cbit,
+			   struct linux_snp_layout **out, char *why);
+void guest_linux_snp_done(struct guest *g);
+/* The CPUID page (SNP_PAGE_TYPE_CPUID) of an SNP Linux guest: the leaves
+ * Linux reads, standard maximum capped at 0xB (hv/vm/guest_linux_snp.c). */
+struct snp_cpuid_table;
+void guest_linux_cpuid_page(struct guest *g, struct snp_cpuid_table *t);
 /* One log line with the platform's counters when the guest ends. */
 void guest_linux_report(const struct guest *g);
 

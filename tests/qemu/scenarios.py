@@ -248,13 +248,34 @@ def tail(res, n=8):
     return " | ".join(lines[-n:])
 
 
-def measure(build, args):
-    """Runs tools/snp-measure; returns (digest or None, error)."""
+def logged_cmdline(lines, name):
+    """The command line the hypervisor gave Linux guest `name` (its log line
+    'guest NAME: Linux ... cmdline "..."'; it appends tsc_early_khz=)."""
+    pat = re.compile(r'guest ' + re.escape(name) + r': Linux .* cmdline "(.*)"\s*$')
+    for ln in lines:
+        m = pat.search(ln)
+        if m:
+            return m.group(1)
+    return None
+
+
+def measure(build, args, lines=(), name=None):
+    """Runs tools/snp-measure; returns (digest or None, error). For a Linux
+    guest, --cmdline-from-log becomes --cmdline with the logged command line
+    and --linux/--initrd files are looked up in build/linux."""
     tool = os.path.join(build, "tools", "snp-measure")
     out = []
     for i, a in enumerate(args):
         if i > 0 and args[i - 1] == "--image" and not os.path.isabs(a):
             a = os.path.join(build, "guests", a)
+        if i > 0 and args[i - 1] in ("--linux", "--initrd") and not os.path.isabs(a):
+            a = os.path.join(build, "linux", a)
+        if a == "--cmdline-from-log":
+            cl = logged_cmdline(lines, name)
+            if cl is None:
+                return None, f"no logged command line for guest {name}"
+            out += ["--cmdline", cl]
+            continue
         out.append(a)
     try:
         p = subprocess.run([tool] + out, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -329,7 +350,7 @@ def judge(d, res, build=None):
     digests = dict(t.split()[:2] for k, t in res.records if k == "DIGEST" and len(t.split()) >= 2)
     for spec in d["expect_digest"]:
         name, args = spec[0], spec[1:]
-        want, err = measure(build, args)
+        want, err = measure(build, args, res.lines, name)
         if err:
             why.append(err)
         elif name not in digests:

@@ -196,8 +196,10 @@ static void test_linux_keys(void **state)
 	check_error("[guest a]\nkernel = k\nmemory = 2M\nload = 0x100000\n", 4,
 		    "placed by the bzImage loader");
 	check_error("[guest a]\nkernel = k\nentry = 0x200\nmemory = 2M\n", 3, "64-bit entry");
-	check_error("[guest a]\nkernel = k\nsnp = on\nmemory = 2M\n", 3,
-		    "a Linux guest runs plain");
+	check_error("[guest a]\nkernel = k\nmemory = 2M\nsnp_test = no-cc-blob\n", 4,
+		    "snp_test: only for a Linux guest with snp = on");
+	check_error("[guest a]\nkernel = k\nsnp = off\nmemory = 2M\nsnp_test = cpuid-forbidden\n",
+		    5, "snp_test: only for a Linux guest");
 	check_error("[guest a]\nimage = x\ninitrd = i\nmemory = 2M\n", 3,
 		    "initrd: only a Linux guest");
 	check_error("[guest a]\nimage = x\nmemory = 2M\ncmdline = quiet\n", 4,
