@@ -357,10 +357,15 @@ static void vmrun_failed(struct guest *g)
 		       (unsigned long long)vmcb->control.vmsa_pa);
 		return;
 	}
-	pr_err("guest %s: VMRUN failed (exit code 0x%x): efer 0x%llx cr0 0x%llx cr4 0x%llx "
-	       "asid %u\n",
+	pr_err("guest %s: VMRUN failed (exit code 0x%x): efer 0x%llx cr0 0x%llx cr3 0x%llx cr4 "
+	       "0x%llx dr6 0x%llx dr7 0x%llx rflags 0x%llx rip 0x%llx cs %04x/%04x ss %04x/%04x "
+	       "event_inj 0x%x/0x%x int_ctl 0x%x asid %u\n",
 	       g->name, vmcb->control.exit_code, (unsigned long long)s->efer,
-	       (unsigned long long)s->cr0, (unsigned long long)s->cr4, vmcb->control.asid);
+	       (unsigned long long)s->cr0, (unsigned long long)s->cr3, (unsigned long long)s->cr4,
+	       (unsigned long long)s->dr6, (unsigned long long)s->dr7,
+	       (unsigned long long)s->rflags, (unsigned long long)s->rip, s->cs.selector,
+	       s->cs.attrib, s->ss.selector, s->ss.attrib, vmcb->control.event_inj,
+	       vmcb->control.event_inj_err, vmcb->control.int_ctl, vmcb->control.asid);
 	guest_boot_vcpu(g);
 }
 
