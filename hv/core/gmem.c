@@ -811,6 +811,44 @@ static u64 table_bound(unsigned levels, u64 a, u64 b)
 	return n;
 }
 
+/* A GPA outside every run of the request that stays mapped through it: a
+ * populated slot (the ledger is what the NPT and every trusted domain map, I5). */
+static bool keeps_tables(const struct gmem *g, u64 x)
+{
+	return x < g->mem_size && (*slot(g, x) & GMEM_L_PRESENT);
+}
+
+/* Table pages an unmap + a map back of the already mapped records [a, b) can
+ * take in a table that maps every populated record (the NPT, a trusted
+ * domain), `splits` 2M records of which are cut into 4K: the unmap frees
+ * only tables that it leaves empty, i.e. tables whose span lies inside
+ * [a, b) or that stick out only where nothing is populated (a-4K and b are
+ * outside every run: runs are maximal), and the map needs back only those,
+ * plus one leaf table per split record. Every other table on the path
+ * exists (the records are mapped) and stays. */
+static u64 table_need_mapped(const struct gmem *g, unsigned levels, u64 a, u64 b, u64 splits)
+{
+	bool left = a >= PAGE_SIZE && keeps_tables(g, a - PAGE_SIZE), right = keeps_tables(g, b);
+	u64 n = splits;
+
+	for (unsigned k = 1; k < levels; k++) {
+		u64 span = pt_level_size(k + 1), lo = ALIGN_UP(a, span), hi = ALIGN_DOWN(b, span);
+		bool lpart = a & (span - 1), rpart = b & (span - 1);
+
+		n += hi > lo ? (hi - lo) / span : 0;
+		if (lpart && rpart && ALIGN_DOWN(a, span) == ALIGN_DOWN(b - 1, span))
+			n += !left && !right; /* one table holds both ends */
+		else
+			n += (lpart && !left) + (rpart && !right);
+	}
+	return n;
+}
+
+/* Reserves what the request's table operations can take, per maximal run of
+ * contiguous pieces: table_need_mapped for runs of mapped records in the NPT
+ * and trusted domains; table_bound (every table spanning the run + a split
+ * at each end per level) for new records (populate) and untrusted domains,
+ * where a record that becomes shared is mapped for the first time. */
 static int tx_reserve(struct tx *t)
 {
 	struct gmem *g = t->g;
@@ -823,15 +861,25 @@ static int tx_reserve(struct tx *t)
 	/* pieces are sorted by GPA */
 	i = 0;
 	while (i < t->n) {
-		u64 a = t->p[i].gpa, b;
+		u64 a = t->p[i].gpa, b, splits = t->p[i].split;
+		bool fresh = t->p[i].old == ST_GONE;
 
-		for (j = i + 1; j < t->n && t->p[j].gpa == t->p[j - 1].gpa + t->p[j - 1].size; j++)
-			;
+		for (j = i + 1; j < t->n && t->p[j].gpa == t->p[j - 1].gpa + t->p[j - 1].size; j++) {
+			splits += t->p[j].split;
+			fresh |= t->p[j].old == ST_GONE;
+		}
 		b = t->p[j - 1].gpa + t->p[j - 1].size;
-		need_npt += table_bound(g->npt.levels, a, b);
-		for (unsigned d = 0; d < g->nr_dom; d++)
-			if (!g->dom[d].shared)
-				need_io += table_bound(g->dom[d].pt.levels, a, b);
+		need_npt += fresh ? table_bound(g->npt.levels, a, b)
+				  : table_need_mapped(g, g->npt.levels, a, b, splits);
+		for (unsigned d = 0; d < g->nr_dom; d++) {
+			const struct gmem_domain *dm = &g->dom[d];
+
+			if (dm->shared)
+				continue;
+			need_io += fresh || !dm->trusted
+				       ? table_bound(dm->pt.levels, a, b)
+				       : table_need_mapped(g, dm->pt.levels, a, b, splits);
+		}
 		i = j;
 	}
 	rc = pool_fill(g, &g->pool_npt, g->own_npt, need_npt);
