@@ -570,6 +570,7 @@ int gmem_attach_domain(struct gmem *g, u16 domain_id, unsigned levels, bool trus
 #define MMIO_PROT (PT_R | PT_W | PT_UC)
 
 static int run_check(struct gmem *g);
+static int run_check_span(struct gmem *g, const struct gmem_span *sp, unsigned n);
 
 const struct gmem_mmio *gmem_mmio_find(const struct gmem *g, u64 a, u64 size)
 {
@@ -1004,11 +1005,52 @@ static int rmp_step(struct tx *t, struct piece *p)
 	return 0;
 }
 
-static int run_check(struct gmem *g)
+static int run_check_span(struct gmem *g, const struct gmem_span *sp, unsigned n)
 {
+	struct gmem_touched t = {sp, n};
+
 	if (!g->check)
 		return 0;
-	return g->check(g->check_ctx, g);
+	return g->check(g->check_ctx, g, sp ? &t : NULL);
+}
+
+static int run_check(struct gmem *g)
+{
+	return run_check_span(g, NULL, 0);
+}
+
+/* The check after a convert/split/populate transaction: every maximal run of
+ * pieces, and the whole 2M block of every split record (its 512 records
+ * and the leaf tables that replaced its leaves). */
+static int run_check_tx(struct tx *t)
+{
+	struct gmem *g = t->g;
+	struct gmem_span *sp;
+	unsigned n = 0;
+	u64 i = 0, j, cap = 0;
+	int rc;
+
+	if (!g->check)
+		return 0;
+	for (i = 0; i < t->n; i++)
+		cap += 1 + t->p[i].split;
+	sp = malloc((cap ? cap : 1) * sizeof(*sp));
+	if (!sp)
+		return run_check(g); /* no memory for the list: check everything */
+	i = 0;
+	while (i < t->n) {
+		for (j = i + 1; j < t->n && t->p[j].gpa == t->p[j - 1].gpa + t->p[j - 1].size; j++)
+			;
+		sp[n++] = (struct gmem_span){t->p[i].gpa,
+					     t->p[j - 1].gpa + t->p[j - 1].size - t->p[i].gpa};
+		i = j;
+	}
+	for (i = 0; i < t->n; i++)
+		if (t->p[i].split)
+			sp[n++] = (struct gmem_span){ALIGN_DOWN(t->p[i].gpa, HUGE_SIZE), HUGE_SIZE};
+	rc = run_check_span(g, sp, n);
+	free(sp);
+	return rc;
 }
 
 /* Runs a planned convert/split transaction (pieces sorted by GPA). */
@@ -1120,7 +1162,7 @@ out:
 	rc = req_end(g);
 	if (!t->err)
 		t->err = rc;
-	rc = run_check(g);
+	rc = run_check_tx(t);
 	return t->err ? t->err : rc;
 }
 
@@ -1426,7 +1468,15 @@ static int release_range(struct gmem *g, u64 a, u64 b, bool force)
 	rc = req_end(g);
 	if (!err)
 		err = flush_err ? flush_err : rc;
-	rc = force ? 0 : run_check(g);
+	if (!force) {
+		/* the range, and whole the 2M records it cut at either end */
+		struct gmem_span sp = {ALIGN_DOWN(a, HUGE_SIZE),
+				       MIN(ALIGN_UP(b, HUGE_SIZE), g->mem_size) - ALIGN_DOWN(a, HUGE_SIZE)};
+
+		rc = run_check_span(g, &sp, 1);
+	} else {
+		rc = 0;
+	}
 	return err ? err : rc;
 }
 
@@ -1582,7 +1632,11 @@ int gmem_populate_fill(struct gmem *g, gpa_t gpa_, u64 size, enum gmem_state st,
 	free(t.p);
 	if (t.err)
 		return t.err;
-	return rc ? rc : run_check(g);
+	{
+		struct gmem_span sp = {a, size};
+
+		return rc ? rc : run_check_span(g, &sp, 1);
+	}
 fail:
 	populate_undo(&t, fill);
 	free(t.p);
