@@ -184,6 +184,8 @@ static void must(int rc, const char *what)
 struct result {
 	double populate_s, populate_floor_s;
 	double conv_seq_pps, conv_rnd_pps; /* pages (4K units) converted per second */
+	double conv_rnd_inc_pps;	   /* the same with the incremental check after each request */
+	double conv_rnd_full_pps;	   /* ... and with the full check (small guests only) */
 	double split_us;		   /* per 2M split (2M guests only) */
 	double release_s;
 	double check_s, check_floor_s;
@@ -279,6 +281,15 @@ static void run_config(u64 mem, u64 page, enum mode m, bool quick, struct result
 	res->conv_seq_pps = convert_run(&g, mem, page, false, conv_recs);
 	res->conv_rnd_pps = convert_run(&g, mem, page, true, conv_recs);
 	res->inv_rounds = g.st.inv_rounds - res->inv_rounds;
+	/* xcheck = always: the incremental check after every request (what the
+	 * hypervisor runs), and the full one where it is affordable */
+	g.check = xcheck_gmem_op;
+	res->conv_rnd_inc_pps = convert_run(&g, mem, page, true, quick ? 2048 : 8192);
+	if (mem <= MiB(64)) {
+		g.check = xcheck_gmem_op_full;
+		res->conv_rnd_full_pps = convert_run(&g, mem, page, true, 2 * GMEM_BATCH_MAX);
+	}
+	g.check = NULL;
 
 	if (page == HUGE_SIZE) {
 		u64 n = mem / HUGE_SIZE < 64 ? mem / HUGE_SIZE : 64;
@@ -301,30 +312,35 @@ static void run_config(u64 mem, u64 page, enum mode m, bool quick, struct result
 
 static const char CSV_HEAD[] =
     "size_mib,page,mode,populate_s,populate_floor_s,conv_seq_pps,conv_rnd_pps,split_us,"
-    "release_s,check_s,check_floor_s,check_bytes,table_pages,inv_rounds,memset_gbs,read_gbs\n";
+    "release_s,check_s,check_floor_s,check_bytes,table_pages,inv_rounds,memset_gbs,read_gbs,"
+    "conv_rnd_inc_pps,conv_rnd_full_pps\n";
 
-static void print_row(u64 size, u64 page, enum mode m, const struct result *r, double npt_pps)
+static void print_row(u64 size, u64 page, enum mode m, const struct result *r, double npt_pps,
+		      double npt_rnd_pps)
 {
-	fprintf(human, "%4lluM %-3s %-10s | %8.1fms %5.2fx | %9.2fM %9.2fM %5.2fx | %6.1fus | %7.1fms | "
-	       "%7.2fms %5.1fx\n",
+	fprintf(human, "%4lluM %-3s %-10s | %8.1fms %5.2fx | %9.2fM %9.2fM %5.2fx %5.2fx | %6.1fus | "
+	       "%7.1fms | %7.2fms %5.1fx | %8.3fM %4.0f%% %8.4fM\n",
 	       (unsigned long long)(size >> 20), page == HUGE_SIZE ? "2M" : "4K", mode_name[m],
 	       r->populate_s * 1e3, r->populate_s / r->populate_floor_s, r->conv_seq_pps / 1e6,
-	       r->conv_rnd_pps / 1e6, npt_pps / r->conv_seq_pps, r->split_us, r->release_s * 1e3,
-	       r->check_s * 1e3, r->check_s / r->check_floor_s);
+	       r->conv_rnd_pps / 1e6, npt_pps / r->conv_seq_pps, npt_rnd_pps / r->conv_rnd_pps,
+	       r->split_us, r->release_s * 1e3, r->check_s * 1e3, r->check_s / r->check_floor_s,
+	       r->conv_rnd_inc_pps / 1e6, 100.0 * r->conv_rnd_inc_pps / r->conv_rnd_pps,
+	       r->conv_rnd_full_pps / 1e6);
 	if (csv)
-		fprintf(csv, "%llu,%s,%s,%.6f,%.6f,%.0f,%.0f,%.3f,%.6f,%.6f,%.6f,%llu,%llu,%llu,%.3f,%.3f\n",
+		fprintf(csv, "%llu,%s,%s,%.6f,%.6f,%.0f,%.0f,%.3f,%.6f,%.6f,%.6f,%llu,%llu,%llu,%.3f,%.3f,"
+			     "%.0f,%.0f\n",
 			(unsigned long long)(size >> 20), page == HUGE_SIZE ? "2M" : "4K", mode_name[m],
 			r->populate_s, r->populate_floor_s, r->conv_seq_pps, r->conv_rnd_pps, r->split_us,
 			r->release_s, r->check_s, r->check_floor_s, (unsigned long long)r->check_bytes,
 			(unsigned long long)r->table_pages, (unsigned long long)r->inv_rounds,
-			memset_bw / 1e9, read_bw / 1e9);
+			memset_bw / 1e9, read_bw / 1e9, r->conv_rnd_inc_pps, r->conv_rnd_full_pps);
 }
 
 static void print_head(void)
 {
-	fprintf(human, "%-6s %-3s %-10s | %9s %6s | %10s %10s %6s | %8s | %9s | %9s %6s\n", "guest", "pg",
-	       "mode", "populate", "xfloor", "conv seq/s", "conv rnd/s", "xnpt", "split", "release",
-	       "check", "xfloor");
+	fprintf(human, "%-6s %-3s %-10s | %9s %6s | %10s %10s %6s %6s | %8s | %9s | %9s %6s | %9s %5s %9s\n",
+	       "guest", "pg", "mode", "populate", "xfloor", "conv seq/s", "conv rnd/s", "xnpt", "xnptr",
+	       "split", "release", "check", "xfloor", "rnd+inc/s", "%rnd", "rnd+full/s");
 }
 
 /* Private 4K records and 2M records in the ledger. */
@@ -494,7 +510,7 @@ int main(int argc, char **argv)
 	if (one) {
 		struct result r;
 		run_config(sizes[0], one_page, one_mode, quick, &r);
-		print_row(sizes[0], one_page, one_mode, &r, r.conv_seq_pps);
+		print_row(sizes[0], one_page, one_mode, &r, r.conv_seq_pps, r.conv_rnd_pps);
 	}
 	for (unsigned si = 0; !one && si < nsizes; si++) {
 		for (int pg = 0; pg < 2; pg++) {
@@ -502,12 +518,15 @@ int main(int argc, char **argv)
 			struct result r[M_NR];
 			for (int m = 0; m < M_NR; m++) {
 				run_config(sizes[si], page, (enum mode)m, quick, &r[m]);
-				print_row(sizes[si], page, (enum mode)m, &r[m], r[M_NPT].conv_seq_pps);
+				print_row(sizes[si], page, (enum mode)m, &r[m], r[M_NPT].conv_seq_pps,
+					  r[M_NPT].conv_rnd_pps);
 			}
 		}
 	}
 	fprintf(human, "xfloor: time / floor time (populate: memset of the guest size; check: reading the "
-	       "bytes it walks); xnpt: npt-only conversion rate / this mode's\n");
+	       "bytes it walks); xnpt, xnptr: npt-only conversion rate / this mode's (sequential, "
+	       "random); rnd+inc/s: random conversions with the incremental check after each "
+	       "request (%%rnd: of the rate without), rnd+full/s: with the full check (<= 64M)\n");
 	fprintf(human, "IOMMU invalidations counted, not executed: %lu inv, %lu sync\n", inv_calls,
 	       sync_calls);
 	if (csv && csv != stdout)

@@ -570,6 +570,7 @@ int gmem_attach_domain(struct gmem *g, u16 domain_id, unsigned levels, bool trus
 #define MMIO_PROT (PT_R | PT_W | PT_UC)
 
 static int run_check(struct gmem *g);
+static int run_check_span(struct gmem *g, const struct gmem_span *sp, unsigned n);
 
 const struct gmem_mmio *gmem_mmio_find(const struct gmem *g, u64 a, u64 size)
 {
@@ -811,6 +812,44 @@ static u64 table_bound(unsigned levels, u64 a, u64 b)
 	return n;
 }
 
+/* A GPA outside every run of the request that stays mapped through it: a
+ * populated slot (the ledger is what the NPT and every trusted domain map, I5). */
+static bool keeps_tables(const struct gmem *g, u64 x)
+{
+	return x < g->mem_size && (*slot(g, x) & GMEM_L_PRESENT);
+}
+
+/* Table pages an unmap + a map back of the already mapped records [a, b) can
+ * take in a table that maps every populated record (the NPT, a trusted
+ * domain), `splits` 2M records of which are cut into 4K: the unmap frees
+ * only tables that it leaves empty, i.e. tables whose span lies inside
+ * [a, b) or that stick out only where nothing is populated (a-4K and b are
+ * outside every run: runs are maximal), and the map needs back only those,
+ * plus one leaf table per split record. Every other table on the path
+ * exists (the records are mapped) and stays. */
+static u64 table_need_mapped(const struct gmem *g, unsigned levels, u64 a, u64 b, u64 splits)
+{
+	bool left = a >= PAGE_SIZE && keeps_tables(g, a - PAGE_SIZE), right = keeps_tables(g, b);
+	u64 n = splits;
+
+	for (unsigned k = 1; k < levels; k++) {
+		u64 span = pt_level_size(k + 1), lo = ALIGN_UP(a, span), hi = ALIGN_DOWN(b, span);
+		bool lpart = a & (span - 1), rpart = b & (span - 1);
+
+		n += hi > lo ? (hi - lo) / span : 0;
+		if (lpart && rpart && ALIGN_DOWN(a, span) == ALIGN_DOWN(b - 1, span))
+			n += !left && !right; /* one table holds both ends */
+		else
+			n += (lpart && !left) + (rpart && !right);
+	}
+	return n;
+}
+
+/* Reserves what the request's table operations can take, per maximal run of
+ * contiguous pieces: table_need_mapped for runs of mapped records in the NPT
+ * and trusted domains; table_bound (every table spanning the run + a split
+ * at each end per level) for new records (populate) and untrusted domains,
+ * where a record that becomes shared is mapped for the first time. */
 static int tx_reserve(struct tx *t)
 {
 	struct gmem *g = t->g;
@@ -823,15 +862,25 @@ static int tx_reserve(struct tx *t)
 	/* pieces are sorted by GPA */
 	i = 0;
 	while (i < t->n) {
-		u64 a = t->p[i].gpa, b;
+		u64 a = t->p[i].gpa, b, splits = t->p[i].split;
+		bool fresh = t->p[i].old == ST_GONE;
 
-		for (j = i + 1; j < t->n && t->p[j].gpa == t->p[j - 1].gpa + t->p[j - 1].size; j++)
-			;
+		for (j = i + 1; j < t->n && t->p[j].gpa == t->p[j - 1].gpa + t->p[j - 1].size; j++) {
+			splits += t->p[j].split;
+			fresh |= t->p[j].old == ST_GONE;
+		}
 		b = t->p[j - 1].gpa + t->p[j - 1].size;
-		need_npt += table_bound(g->npt.levels, a, b);
-		for (unsigned d = 0; d < g->nr_dom; d++)
-			if (!g->dom[d].shared)
-				need_io += table_bound(g->dom[d].pt.levels, a, b);
+		need_npt += fresh ? table_bound(g->npt.levels, a, b)
+				  : table_need_mapped(g, g->npt.levels, a, b, splits);
+		for (unsigned d = 0; d < g->nr_dom; d++) {
+			const struct gmem_domain *dm = &g->dom[d];
+
+			if (dm->shared)
+				continue;
+			need_io += fresh || !dm->trusted
+				       ? table_bound(dm->pt.levels, a, b)
+				       : table_need_mapped(g, dm->pt.levels, a, b, splits);
+		}
 		i = j;
 	}
 	rc = pool_fill(g, &g->pool_npt, g->own_npt, need_npt);
@@ -956,11 +1005,52 @@ static int rmp_step(struct tx *t, struct piece *p)
 	return 0;
 }
 
-static int run_check(struct gmem *g)
+static int run_check_span(struct gmem *g, const struct gmem_span *sp, unsigned n)
 {
+	struct gmem_touched t = {sp, n};
+
 	if (!g->check)
 		return 0;
-	return g->check(g->check_ctx, g);
+	return g->check(g->check_ctx, g, sp ? &t : NULL);
+}
+
+static int run_check(struct gmem *g)
+{
+	return run_check_span(g, NULL, 0);
+}
+
+/* The check after a convert/split/populate transaction: every maximal run of
+ * pieces, and the whole 2M block of every split record (its 512 records
+ * and the leaf tables that replaced its leaves). */
+static int run_check_tx(struct tx *t)
+{
+	struct gmem *g = t->g;
+	struct gmem_span *sp;
+	unsigned n = 0;
+	u64 i = 0, j, cap = 0;
+	int rc;
+
+	if (!g->check)
+		return 0;
+	for (i = 0; i < t->n; i++)
+		cap += 1 + t->p[i].split;
+	sp = malloc((cap ? cap : 1) * sizeof(*sp));
+	if (!sp)
+		return run_check(g); /* no memory for the list: check everything */
+	i = 0;
+	while (i < t->n) {
+		for (j = i + 1; j < t->n && t->p[j].gpa == t->p[j - 1].gpa + t->p[j - 1].size; j++)
+			;
+		sp[n++] = (struct gmem_span){t->p[i].gpa,
+					     t->p[j - 1].gpa + t->p[j - 1].size - t->p[i].gpa};
+		i = j;
+	}
+	for (i = 0; i < t->n; i++)
+		if (t->p[i].split)
+			sp[n++] = (struct gmem_span){ALIGN_DOWN(t->p[i].gpa, HUGE_SIZE), HUGE_SIZE};
+	rc = run_check_span(g, sp, n);
+	free(sp);
+	return rc;
 }
 
 /* Runs a planned convert/split transaction (pieces sorted by GPA). */
@@ -1072,7 +1162,7 @@ out:
 	rc = req_end(g);
 	if (!t->err)
 		t->err = rc;
-	rc = run_check(g);
+	rc = run_check_tx(t);
 	return t->err ? t->err : rc;
 }
 
@@ -1378,7 +1468,15 @@ static int release_range(struct gmem *g, u64 a, u64 b, bool force)
 	rc = req_end(g);
 	if (!err)
 		err = flush_err ? flush_err : rc;
-	rc = force ? 0 : run_check(g);
+	if (!force) {
+		/* the range, and whole the 2M records it cut at either end */
+		struct gmem_span sp = {ALIGN_DOWN(a, HUGE_SIZE),
+				       MIN(ALIGN_UP(b, HUGE_SIZE), g->mem_size) - ALIGN_DOWN(a, HUGE_SIZE)};
+
+		rc = run_check_span(g, &sp, 1);
+	} else {
+		rc = 0;
+	}
 	return err ? err : rc;
 }
 
@@ -1534,7 +1632,11 @@ int gmem_populate_fill(struct gmem *g, gpa_t gpa_, u64 size, enum gmem_state st,
 	free(t.p);
 	if (t.err)
 		return t.err;
-	return rc ? rc : run_check(g);
+	{
+		struct gmem_span sp = {a, size};
+
+		return rc ? rc : run_check_span(g, &sp, 1);
+	}
 fail:
 	populate_undo(&t, fill);
 	free(t.p);

@@ -41,6 +41,17 @@ struct gmem_iommu_ops {
 	int (*sync)(void *ctx); /* returns once every queued invalidation completed */
 };
 
+/* What one operation touched, for the check callback: GPA spans (sorted or
+ * not, possibly overlapping), each covering whole records, the tables on
+ * their paths, their RMP entries and ledger words. */
+struct gmem_span {
+	u64 gpa, size;
+};
+struct gmem_touched {
+	const struct gmem_span *span;
+	unsigned n;
+};
+
 struct gmem_params {
 	const char *name; /* owners "g<name>-mem", "g<name>-npt", "g<name>-iommu" */
 	u32 asid;
@@ -50,8 +61,10 @@ struct gmem_params {
 	enum gmem_iommu_mode iommu_mode;
 	/* Runs after every operation that changed state, its error the
 	 * operation's result: xcheck_gmem_op (hv/core/xcheck.h) with config
-	 * xcheck = always. NULL: nothing runs. gmem itself knows no checker. */
-	int (*check)(void *ctx, struct gmem *g);
+	 * xcheck = always. t: what the operation touched; NULL when it is not
+	 * tracked (attach, MMIO map/unmap): check everything. NULL callback:
+	 * nothing runs. gmem itself knows no checker. */
+	int (*check)(void *ctx, struct gmem *g, const struct gmem_touched *t);
 	void *check_ctx;
 	/* TLB flush of every vCPU for the ASID; returns once done. NULL: nothing to flush. */
 	int (*flush_asid)(void *ctx, u32 asid);
@@ -92,6 +105,7 @@ struct gmem_stats {
 	u64 psmash;
 	u64 rmpupdates;
 	u64 xcheck_runs, xcheck_failures;
+	u64 xcheck_inc_runs; /* of xcheck_runs: incremental (xcheck_gmem_touched) */
 	u64 leaked_pages; /* 4K units kept on purpose under own_leak (never freed) */
 };
 
@@ -123,7 +137,7 @@ struct gmem {
 	u32 asid;
 	u64 mem_size;
 	u64 max_page;
-	int (*check)(void *ctx, struct gmem *g);
+	int (*check)(void *ctx, struct gmem *g, const struct gmem_touched *t);
 	void *check_ctx;
 	bool ready;
 	struct rmp *rmp;

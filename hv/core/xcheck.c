@@ -149,6 +149,11 @@ struct xc {
 	struct hset tables; /* table pages of every structure */
 	struct hset frames; /* frame pfn -> (guest << 48 | gpa >> 12) from every ledger */
 	int err;
+	/* incremental (xcheck_run_touched): walks of spans, each leaf and table once */
+	bool inc;
+	unsigned sidx;	  /* structure: 0 NPT, 1 + domain index */
+	u64 leaf_end;	  /* end of the last leaf judged in this structure */
+	struct hset seen; /* (sidx, table) pairs judged */
 };
 
 static void vio(struct xc *c, unsigned rule, unsigned st, u64 gpa, u64 pa, const char *exp,
@@ -219,6 +224,15 @@ static int tab_check(void *ctx, spa_t t, unsigned level, u64 va)
 	/* A shared domain's tables are the NPT's pages. */
 	u8 want = c->st == XC_NPT || (c->d && c->d->shared) ? c->g->own_npt : c->g->own_iommu, own;
 
+	if (c->inc) { /* a table on the paths of several spans: judged once */
+		int r = hset_put(&c->seen, ((u64)c->sidx << 52 | spa_val(t) >> PAGE_SHIFT) + 1, 0,
+				 NULL);
+
+		if (r < 0)
+			c->err = -ENOMEM;
+		if (r)
+			return 0;
+	}
 	c->rep->tables++;
 	if (c->o->no_pmem)
 		return 0;
@@ -385,6 +399,11 @@ static int leaf_check(void *ctx, const struct pt_leaf *l)
 	u64 pa = spa_val(l->pa), o;
 	bool any_priv = false, small_priv = false;
 
+	if (c->inc) { /* spans are sorted: a leaf over several is judged once */
+		if (l->va + l->size <= c->leaf_end)
+			return 0;
+		c->leaf_end = l->va + l->size;
+	}
 	if (mmio_leaf(c, l))
 		return 0;
 	c->rep->leaves++;
@@ -596,41 +615,63 @@ static void check_record(struct xc *c, u64 a, u64 s, u64 size)
 	}
 }
 
-static void ledger_pass(struct xc *c, u64 *npriv, u64 *nshared)
+/* The ledger record at a (a record boundary), checked and counted; returns
+ * the bytes it covers. */
+static u64 ledger_one(struct xc *c, u64 a, u64 *npriv, u64 *nshared)
 {
 	const struct gmem *g = c->g;
-	u64 a = 0, s, size;
+	u64 s = g->ledger[a >> PAGE_SHIFT], size;
 
-	*npriv = *nshared = 0;
-	while (a < g->mem_size) {
-		s = g->ledger[a >> PAGE_SHIFT];
-		if (!(s & GMEM_L_PRESENT)) {
-			a += PAGE_SIZE;
-			continue;
-		}
-		size = PAGE_SIZE;
-		if ((s & GMEM_L_HUGE) && IS_ALIGNED(a, HUGE_SIZE) && a + HUGE_SIZE <= g->mem_size)
-			size = HUGE_SIZE;
-		else if (s & GMEM_L_HUGE)
-			vio(c, XC_I5, XC_LEDGER, a, s & GMEM_L_SPA, "2M record whole", "torn");
-		if (size == HUGE_SIZE) {
-			for (u64 o = PAGE_SIZE; o < HUGE_SIZE; o += PAGE_SIZE) {
-				u64 t = g->ledger[(a + o) >> PAGE_SHIFT];
+	if (!(s & GMEM_L_PRESENT))
+		return PAGE_SIZE;
+	size = PAGE_SIZE;
+	if ((s & GMEM_L_HUGE) && IS_ALIGNED(a, HUGE_SIZE) && a + HUGE_SIZE <= g->mem_size)
+		size = HUGE_SIZE;
+	else if (s & GMEM_L_HUGE)
+		vio(c, XC_I5, XC_LEDGER, a, s & GMEM_L_SPA, "2M record whole", "torn");
+	if (size == HUGE_SIZE) {
+		for (u64 o = PAGE_SIZE; o < HUGE_SIZE; o += PAGE_SIZE) {
+			u64 t = g->ledger[(a + o) >> PAGE_SHIFT];
 
-				if (t != s + o) {
-					vio(c, XC_I5, XC_LEDGER, a + o, t & GMEM_L_SPA,
-					    "2M record whole", "torn");
-					break;
-				}
+			if (t != s + o) {
+				vio(c, XC_I5, XC_LEDGER, a + o, t & GMEM_L_SPA, "2M record whole",
+				    "torn");
+				break;
 			}
 		}
-		check_record(c, a, s, size);
-		if (s & GMEM_L_PRIVATE)
-			*npriv += size >> PAGE_SHIFT;
-		else
-			*nshared += size >> PAGE_SHIFT;
-		a += size;
 	}
+	check_record(c, a, s, size);
+	if (s & GMEM_L_PRIVATE)
+		*npriv += size >> PAGE_SHIFT;
+	else
+		*nshared += size >> PAGE_SHIFT;
+	return size;
+}
+
+static void ledger_pass(struct xc *c, u64 *npriv, u64 *nshared)
+{
+	u64 a = 0;
+
+	*npriv = *nshared = 0;
+	while (a < c->g->mem_size)
+		a += ledger_one(c, a, npriv, nshared);
+}
+
+/* The records overlapping [a, b), from the boundary the full pass would
+ * reach them at (every 2M-aligned address is one; inside a 2M block, the
+ * block's base when it holds a 2M record, else every 4K), none before *next. */
+static void ledger_span(struct xc *c, u64 a, u64 b, u64 *next)
+{
+	const struct gmem *g = c->g;
+	u64 base = ALIGN_DOWN(a, HUGE_SIZE), s = g->ledger[base >> PAGE_SHIFT], np = 0, ns = 0;
+
+	if ((s & GMEM_L_PRESENT) && (s & GMEM_L_HUGE) && base + HUGE_SIZE <= g->mem_size)
+		a = base;
+	a = MAX(a, *next);
+	b = MIN(b, g->mem_size);
+	while (a < b)
+		a += ledger_one(c, a, &np, &ns);
+	*next = MAX(*next, a);
 }
 
 /* ---- pass 4 + 5: pending list and accounting ------------------------------------------- */
@@ -848,6 +889,147 @@ int xcheck_run_opts(const struct gmem *const *gs, unsigned n, const struct xchec
 	return c.err;
 }
 
+static int cmp_span(const void *x, const void *y)
+{
+	const struct gmem_span *a = x, *b = y;
+
+	return a->gpa < b->gpa ? -1 : a->gpa > b->gpa;
+}
+
+/* The spans sorted, merged, clipped to the guest: a new array (free it) or NULL. */
+static struct gmem_span *spans_norm(const struct gmem *g, const struct gmem_touched *t,
+				    unsigned *n)
+{
+	struct gmem_span *sp = malloc((t->n ? t->n : 1) * sizeof(*sp));
+	unsigned k = 0;
+
+	if (!sp)
+		return NULL;
+	for (unsigned i = 0; i < t->n; i++) {
+		u64 a = ALIGN_DOWN(t->span[i].gpa, PAGE_SIZE);
+		u64 b = ALIGN_UP(t->span[i].gpa + t->span[i].size, PAGE_SIZE);
+
+		b = MIN(b, g->mem_size);
+		if (a < b)
+			sp[k++] = (struct gmem_span){a, b - a};
+	}
+	qsort(sp, k, sizeof(*sp), cmp_span);
+	*n = 0;
+	for (unsigned i = 0; i < k; i++) {
+		struct gmem_span *l = *n ? &sp[*n - 1] : NULL;
+
+		if (l && sp[i].gpa <= l->gpa + l->size)
+			l->size = MAX(l->gpa + l->size, sp[i].gpa + sp[i].size) - l->gpa;
+		else
+			sp[(*n)++] = sp[i];
+	}
+	return sp;
+}
+
+static void walk_spans(struct xc *c, const struct pt *pt, u8 st, const struct gmem_domain *d,
+		       unsigned sidx, const struct pt_walk_ops *ops, const struct gmem_span *sp,
+		       unsigned n)
+{
+	c->st = st;
+	c->d = d;
+	c->sidx = sidx;
+	c->leaf_end = 0;
+	if (!pt->table_pages)
+		return;
+	for (unsigned i = 0; i < n; i++) {
+		if (pt_walk(pt, sp[i].gpa, sp[i].size, ops, c) == -EIO) {
+			/* as the full walk: once per structure, at its root */
+			vio(c, XC_I5, st, 0, spa_val(pt->root), "readable table", "corrupt entry");
+			return;
+		}
+		c->st = st;
+		c->d = d;
+	}
+}
+
+int xcheck_run_touched(const struct gmem *const *gs, unsigned n,
+		       const struct gmem_touched *const *touched, struct xcheck_report *rep)
+{
+	static const struct xcheck_opts none;
+	struct pt_walk_ops collect = {.table = tab_collect};
+	struct pt_walk_ops check = {.leaf = leaf_check, .table = tab_check};
+	struct xc c = {.rep = rep, .o = &none, .gs = gs, .ng = n, .inc = true};
+	struct gmem_span *sp[XCHECK_MAX_TOUCHED] = {0};
+	unsigned nsp[XCHECK_MAX_TOUCHED] = {0}, i, j;
+	u64 expect = 0;
+	struct pt view;
+
+	if (!rep || (n && (!gs || !touched)) || n > XCHECK_MAX_TOUCHED)
+		return -EINVAL;
+	memset(rep, 0, sizeof(*rep));
+	for (i = 0; i < n; i++) {
+		if (!touched[i])
+			continue;
+		sp[i] = spans_norm(gs[i], touched[i], &nsp[i]);
+		if (!sp[i]) {
+			c.err = -ENOMEM;
+			goto out;
+		}
+		for (j = 0; j < nsp[i]; j++)
+			expect += sp[i][j].size >> PAGE_SHIFT;
+	}
+	if (hset_init(&c.tables, 256)) {
+		c.err = -ENOMEM;
+		goto out;
+	}
+	if (hset_init(&c.frames, expect) || hset_init(&c.seen, 256)) {
+		hset_free(&c.tables);
+		hset_free(&c.frames);
+		c.err = -ENOMEM;
+		goto out;
+	}
+	/* pass 1: the table pages on the touched paths */
+	for (i = 0; i < n; i++) {
+		if (!sp[i])
+			continue;
+		c.gi = i;
+		c.g = gs[i];
+		walk_spans(&c, &gs[i]->npt, XC_NPT, NULL, 0, &collect, sp[i], nsp[i]);
+		for (j = 0; j < gs[i]->nr_dom; j++) {
+			gmem_domain_view(gs[i], &gs[i]->dom[j], &view);
+			walk_spans(&c, &view, XC_IOMMU, &gs[i]->dom[j], 1 + j, &collect, sp[i],
+				   nsp[i]);
+		}
+	}
+	rep->total = rep->n = 0;
+	for (i = 0; i < n; i++) {
+		const struct gmem *g = gs[i];
+		u64 next = 0;
+
+		if (!sp[i])
+			continue;
+		c.gi = i;
+		c.g = g;
+		for (j = 0; j < i; j++)
+			if (g->rmp && gs[j]->rmp == g->rmp && gs[j]->asid == g->asid)
+				vio(&c, XC_I4, XC_RMP, 0, 0, "unique ASID", "ASID %u also guest %u",
+				    g->asid, j);
+		walk_spans(&c, &g->npt, XC_NPT, NULL, 0, &check, sp[i], nsp[i]);
+		for (j = 0; j < g->nr_dom; j++) {
+			gmem_domain_view(g, &g->dom[j], &view);
+			walk_spans(&c, &view, XC_IOMMU, &g->dom[j], 1 + j, &check, sp[i], nsp[i]);
+		}
+		for (j = 0; j < nsp[i]; j++)
+			ledger_span(&c, sp[i][j].gpa, sp[i][j].gpa + sp[i][j].size, &next);
+		mmio_pass(&c);
+		pending_pass(&c);
+		/* the counters stand for the ledger (only the full pass counts it) */
+		accounting(&c, g->st.private_pages, g->st.shared_pages);
+	}
+	hset_free(&c.tables);
+	hset_free(&c.frames);
+	hset_free(&c.seen);
+out:
+	for (i = 0; i < n; i++)
+		free(sp[i]);
+	return c.err;
+}
+
 int xcheck_run(const struct gmem *const *gs, unsigned n, struct xcheck_report *rep)
 {
 	return xcheck_run_opts(gs, n, NULL, rep);
@@ -881,16 +1063,8 @@ void xcheck_print(const struct xcheck_report *rep)
 		pr_err("  ... %llu more\n", (unsigned long long)(rep->total - rep->n));
 }
 
-int xcheck_gmem(struct gmem *g)
+static int report_gmem(struct gmem *g, int rc, struct xcheck_report *rep)
 {
-	struct xcheck_report *rep = malloc(sizeof(*rep));
-	const struct gmem *gs[1] = {g};
-	int rc;
-
-	if (!rep)
-		return -ENOMEM;
-	g->st.xcheck_runs++;
-	rc = xcheck_run(gs, 1, rep);
 	if (rc == 0 && rep->total) {
 		g->st.xcheck_failures++;
 		xcheck_print(rep);
@@ -900,8 +1074,41 @@ int xcheck_gmem(struct gmem *g)
 	return rc;
 }
 
-int xcheck_gmem_op(void *ctx, struct gmem *g)
+int xcheck_gmem(struct gmem *g)
+{
+	struct xcheck_report *rep = malloc(sizeof(*rep));
+	const struct gmem *gs[1] = {g};
+
+	if (!rep)
+		return -ENOMEM;
+	g->st.xcheck_runs++;
+	return report_gmem(g, xcheck_run(gs, 1, rep), rep);
+}
+
+int xcheck_gmem_touched(struct gmem *g, const struct gmem_touched *t)
+{
+	struct xcheck_report *rep;
+	const struct gmem *gs[1] = {g};
+	const struct gmem_touched *ts[1] = {t};
+
+	if (!t)
+		return xcheck_gmem(g);
+	rep = malloc(sizeof(*rep));
+	if (!rep)
+		return -ENOMEM;
+	g->st.xcheck_runs++;
+	g->st.xcheck_inc_runs++;
+	return report_gmem(g, xcheck_run_touched(gs, 1, ts, rep), rep);
+}
+
+int xcheck_gmem_op(void *ctx, struct gmem *g, const struct gmem_touched *t)
 {
 	(void)ctx;
+	return xcheck_gmem_touched(g, t);
+}
+
+int xcheck_gmem_op_full(void *ctx, struct gmem *g, const struct gmem_touched *t)
+{
+	(void)ctx, (void)t;
 	return xcheck_gmem(g);
 }

@@ -14,6 +14,7 @@
 #include "hv/base/types.h"
 
 struct gmem;
+struct gmem_touched;
 
 enum xcheck_rule {
 	XC_I1 = 1, /* agreement: every structure maps a GPA to the ledger's SPA */
@@ -84,9 +85,28 @@ int xcheck_run(const struct gmem *const *guests, unsigned n, struct xcheck_repor
 /* Checks one guest and counts the run in its stats (st.xcheck_runs,
  * st.xcheck_failures); 0 if clean, -EIO (violations printed), -ENOMEM. */
 int xcheck_gmem(struct gmem *g);
-/* The same as gmem's check callback (struct gmem_params.check): config
- * xcheck = always. ctx is unused. */
-int xcheck_gmem_op(void *ctx, struct gmem *g);
+/* Incremental: only what an operation touched (t's GPA spans): the tables
+ * on their paths and the leaves over them in the NPT and every domain, the
+ * ledger records overlapping them (frame owner, RMP entry, mapped where
+ * recorded), plus the cheap global passes (MMIO records, pending list,
+ * pmem accounting against gmem's counters). Finds what the full check finds
+ * inside the spans (tests/unit/test_xcheck.c runs every mutation through
+ * both). Not covered: anything outside the spans, e.g. a frame recorded
+ * twice at two GPAs when only one is in a span (the pmem owner and, when
+ * private, the RMP GPA still catch most), counters that disagree with the
+ * whole ledger, full_rmp. guests[i] with touched[i] NULL is skipped. */
+#define XCHECK_MAX_TOUCHED 16
+int xcheck_run_touched(const struct gmem *const *guests, unsigned n,
+		       const struct gmem_touched *const *touched, struct xcheck_report *rep);
+/* xcheck_run_touched on one guest, counted like xcheck_gmem (and in
+ * st.xcheck_inc_runs); t NULL: the full check. */
+int xcheck_gmem_touched(struct gmem *g, const struct gmem_touched *t);
+/* gmem's check callback (struct gmem_params.check) for config xcheck =
+ * always: incremental after each operation (full when the operation gives
+ * no spans). ctx is unused. */
+int xcheck_gmem_op(void *ctx, struct gmem *g, const struct gmem_touched *t);
+/* The same callback, but the full check after every operation. */
+int xcheck_gmem_op_full(void *ctx, struct gmem *g, const struct gmem_touched *t);
 int xcheck_run_opts(const struct gmem *const *guests, unsigned n, const struct xcheck_opts *o,
 		    struct xcheck_report *rep);
 void xcheck_print(const struct xcheck_report *rep);

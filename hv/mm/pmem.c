@@ -15,6 +15,9 @@ static struct {
 	u64 nr_frames;  /* span length in frames, multiple of 512 */
 	u8 *owner;      /* one byte per frame */
 	u16 *blk_free;  /* free frames per 2M block */
+	u64 *blk_part;  /* bit per block: 0 < free frames < 512 */
+	u64 *blk_whole; /* bit per block: every frame free */
+	u64 *zeroed;    /* bit per frame: free and known to hold zeroes */
 	u64 nr_blocks;
 	u64 cursor;     /* block where the next 4K search starts */
 	u64 total, free;
@@ -25,6 +28,49 @@ static struct {
 } pm;
 
 static bool frame_in_span(u64 pfn) { return pm.ready && pfn >= pm.base_pfn && pfn - pm.base_pfn < pm.nr_frames; }
+
+#define BITMAP_BYTES(bits) (ALIGN_UP((u64)(bits), 64) / 8)
+
+static inline bool bit_test(const u64 *m, u64 i) { return (m[i / 64] >> (i % 64)) & 1; }
+static inline void bit_set(u64 *m, u64 i) { m[i / 64] |= 1ULL << (i % 64); }
+static inline void bit_clear(u64 *m, u64 i) { m[i / 64] &= ~(1ULL << (i % 64)); }
+
+/* Files block b under "partly used" or "whole" from its free count. */
+static void blk_index(u64 b)
+{
+	u16 f = pm.blk_free[b];
+
+	if (f && f < FRAMES_PER_2M)
+		bit_set(pm.blk_part, b);
+	else
+		bit_clear(pm.blk_part, b);
+	if (f == FRAMES_PER_2M)
+		bit_set(pm.blk_whole, b);
+	else
+		bit_clear(pm.blk_whole, b);
+}
+
+/* First set bit at or after `from` (wrapping), or nbits: a word at a time. */
+static u64 bit_find(const u64 *m, u64 nbits, u64 from)
+{
+	u64 words = (nbits + 63) / 64;
+
+	for (u64 k = 0; k <= words; k++) {
+		u64 wi = (from / 64 + k) % words, w = m[wi];
+
+		if (k == 0)
+			w &= ~0ULL << (from % 64);
+		else if (k == words)
+			w &= (1ULL << (from % 64)) - 1;
+		if (w) {
+			u64 i = wi * 64 + (u64)__builtin_ctzll(w);
+
+			if (i < nbits)
+				return i;
+		}
+	}
+	return nbits;
+}
 
 static void set_name(unsigned id, const char *name)
 {
@@ -59,7 +105,8 @@ int pmem_init(const struct pmem_region *regions, unsigned n)
 	pm.base_pfn = lo >> PAGE_SHIFT;
 	pm.nr_frames = (hi - lo) >> PAGE_SHIFT;
 	pm.nr_blocks = pm.nr_frames / FRAMES_PER_2M;
-	meta_bytes = ALIGN_UP(pm.nr_frames, 8) + pm.nr_blocks * sizeof(u16);
+	meta_bytes = ALIGN_UP(pm.nr_frames, 8) + ALIGN_UP(pm.nr_blocks * sizeof(u16), 8) +
+		     2 * BITMAP_BYTES(pm.nr_blocks) + BITMAP_BYTES(pm.nr_frames);
 	meta_frames = ALIGN_UP(meta_bytes, PAGE_SIZE) >> PAGE_SHIFT;
 	if (meta_frames * PAGE_SIZE >= best_size) {
 		pr_err("pmem: %llu bytes of metadata do not fit in the largest region (%llu bytes)\n",
@@ -68,8 +115,12 @@ int pmem_init(const struct pmem_region *regions, unsigned n)
 	}
 	pm.owner = phys_ptr(spa(best));
 	pm.blk_free = (u16 *)(pm.owner + ALIGN_UP(pm.nr_frames, 8));
+	pm.blk_part = (u64 *)((u8 *)pm.blk_free + ALIGN_UP(pm.nr_blocks * sizeof(u16), 8));
+	pm.blk_whole = pm.blk_part + BITMAP_BYTES(pm.nr_blocks) / 8;
+	pm.zeroed = pm.blk_whole + BITMAP_BYTES(pm.nr_blocks) / 8;
 	memset(pm.owner, PMEM_OWNER_NOT_RAM, pm.nr_frames);
 	memset(pm.blk_free, 0, pm.nr_blocks * sizeof(u16));
+	memset(pm.blk_part, 0, 2 * BITMAP_BYTES(pm.nr_blocks) + BITMAP_BYTES(pm.nr_frames));
 	set_name(PMEM_OWNER_FREE, "free");
 	set_name(PMEM_OWNER_META, "pmem-metadata");
 	pm.nr_owners = 2;
@@ -90,6 +141,8 @@ int pmem_init(const struct pmem_region *regions, unsigned n)
 			pm.free++;
 		}
 	}
+	for (u64 b = 0; b < pm.nr_blocks; b++)
+		blk_index(b);
 	pm.owner_pages[PMEM_OWNER_FREE] = pm.free;
 	if (pmem_reserve(spa(best), meta_frames * PAGE_SIZE, PMEM_OWNER_META) != meta_frames) {
 		pr_err("pmem: metadata frames were not all free\n");
@@ -122,8 +175,12 @@ static bool owner_valid(u8 owner) { return owner >= PMEM_OWNER_META && owner < p
 
 static void take(u64 idx, u8 owner)
 {
+	u16 f = pm.blk_free[idx / FRAMES_PER_2M]--;
+
+	if (f == FRAMES_PER_2M || f == 1)
+		blk_index(idx / FRAMES_PER_2M);
+	/* the zero bit stays: alloc reads it and zeroes what is not known zero */
 	pm.owner[idx] = owner;
-	pm.blk_free[idx / FRAMES_PER_2M]--;
 	pm.owner_pages[PMEM_OWNER_FREE]--;
 	pm.owner_pages[owner]++;
 	pm.free--;
@@ -134,42 +191,65 @@ static void give_back(u64 idx)
 	pm.owner_pages[pm.owner[idx]]--;
 	pm.owner[idx] = PMEM_OWNER_FREE;
 	pm.blk_free[idx / FRAMES_PER_2M]++;
+	if (pm.blk_free[idx / FRAMES_PER_2M] == 1 || pm.blk_free[idx / FRAMES_PER_2M] == FRAMES_PER_2M)
+		blk_index(idx / FRAMES_PER_2M);
 	pm.owner_pages[PMEM_OWNER_FREE]++;
 	pm.free++;
 }
 
 static spa_t idx_spa(u64 idx) { return spa((pm.base_pfn + idx) << PAGE_SHIFT); }
 
-/* A 4K frame: first a partly used block from the cursor on, then any block
- * with a free frame (a whole free block is split only when nothing else is
- * left, which keeps 2M blocks for 2M allocations). */
+/* Zeroes the frames [idx, idx + n) that are not known to be zero (frames
+ * scrubbed by pmem_free are) and clears their zero bits: they are owned now. */
+static void zero_frames(u64 idx, u64 n)
+{
+	u64 i = idx, end = idx + n;
+
+	while (i < end) {
+		u64 j;
+
+		if (bit_test(pm.zeroed, i)) {
+			bit_clear(pm.zeroed, i++);
+			continue;
+		}
+		for (j = i + 1; j < end && !bit_test(pm.zeroed, j); j++)
+			;
+		memset(phys_ptr(idx_spa(i)), 0, (j - i) * PAGE_SIZE);
+		i = j;
+	}
+}
+
+/* A free frame of block blk: the owner bytes 8 at a time (free = 0). */
+static u64 free_in_block(u64 blk)
+{
+	const u64 *w = (const u64 *)(pm.owner + blk * FRAMES_PER_2M);
+
+	for (u64 k = 0; k < FRAMES_PER_2M / 8; k++) {
+		u64 z = (w[k] - 0x0101010101010101ULL) & ~w[k] & 0x8080808080808080ULL;
+
+		if (z)
+			return blk * FRAMES_PER_2M + k * 8 + (u64)__builtin_ctzll(z) / 8;
+	}
+	panic("pmem: block %llu counts free frames but has none", (unsigned long long)blk);
+}
+
+/* A 4K frame: first a partly used block from the cursor on, then a whole
+ * free block (split only when no partly used block is left, which keeps 2M
+ * blocks for 2M allocations). Both searches go through the block bitmaps. */
 static int alloc_4k(u8 owner, spa_t *out)
 {
-	u64 blk = pm.nr_blocks;
+	u64 blk = bit_find(pm.blk_part, pm.nr_blocks, pm.cursor), idx;
 
-	for (int pass = 0; pass < 2 && blk == pm.nr_blocks; pass++) {
-		for (u64 i = 0; i < pm.nr_blocks; i++) {
-			u64 b = (pm.cursor + i) % pm.nr_blocks;
-			u16 f = pm.blk_free[b];
-
-			if (f && (pass || f < FRAMES_PER_2M)) {
-				blk = b;
-				break;
-			}
-		}
-	}
+	if (blk == pm.nr_blocks)
+		blk = bit_find(pm.blk_whole, pm.nr_blocks, pm.cursor);
 	if (blk == pm.nr_blocks)
 		return -ENOMEM;
 	pm.cursor = blk;
-	for (u64 idx = blk * FRAMES_PER_2M; idx < (blk + 1) * FRAMES_PER_2M; idx++) {
-		if (pm.owner[idx] == PMEM_OWNER_FREE) {
-			take(idx, owner);
-			*out = idx_spa(idx);
-			memset(phys_ptr(*out), 0, PAGE_SIZE);
-			return 0;
-		}
-	}
-	panic("pmem: block %llu counts free frames but has none", (unsigned long long)blk);
+	idx = free_in_block(blk);
+	take(idx, owner);
+	zero_frames(idx, 1);
+	*out = idx_spa(idx);
+	return 0;
 }
 
 int pmem_alloc_blocks(u64 nblocks, u8 owner, spa_t *out)
@@ -180,6 +260,17 @@ int pmem_alloc_blocks(u64 nblocks, u8 owner, spa_t *out)
 		return -ENODEV;
 	if (!owner_valid(owner) || !nblocks)
 		return -EINVAL;
+	if (nblocks == 1) {
+		u64 b = bit_find(pm.blk_whole, pm.nr_blocks, 0);
+
+		if (b == pm.nr_blocks)
+			return -ENOMEM;
+		for (u64 idx = b * FRAMES_PER_2M; idx < (b + 1) * FRAMES_PER_2M; idx++)
+			take(idx, owner);
+		zero_frames(b * FRAMES_PER_2M, FRAMES_PER_2M);
+		*out = idx_spa(b * FRAMES_PER_2M);
+		return 0;
+	}
 	for (u64 b = 0; b < pm.nr_blocks; b++) {
 		run = pm.blk_free[b] == FRAMES_PER_2M ? run + 1 : 0;
 		if (run < nblocks)
@@ -188,8 +279,8 @@ int pmem_alloc_blocks(u64 nblocks, u8 owner, spa_t *out)
 
 		for (u64 idx = first * FRAMES_PER_2M; idx < (b + 1) * FRAMES_PER_2M; idx++)
 			take(idx, owner);
+		zero_frames(first * FRAMES_PER_2M, nblocks * FRAMES_PER_2M);
 		*out = idx_spa(first * FRAMES_PER_2M);
-		memset(phys_ptr(*out), 0, nblocks * HUGE_SIZE);
 		return 0;
 	}
 	return -ENOMEM;
@@ -252,9 +343,13 @@ int pmem_free(spa_t pa, unsigned order, u8 owner)
 	err = check_owned(pa, order, owner, "free");
 	if (err)
 		return err;
-	memset(phys_ptr(pa), 0, PAGE_SIZE << order); /* scrub */
-	for (u64 i = 0; i < (1ULL << order); i++)
-		give_back((spa_val(pa) >> PAGE_SHIFT) - pm.base_pfn + i);
+	memset(phys_ptr(pa), 0, PAGE_SIZE << order); /* scrub: no data lingers in free memory */
+	for (u64 i = 0; i < (1ULL << order); i++) {
+		u64 idx = (spa_val(pa) >> PAGE_SHIFT) - pm.base_pfn + i;
+
+		give_back(idx);
+		bit_set(pm.zeroed, idx); /* so the next allocation need not zero it again */
+	}
 	return 0;
 }
 
@@ -289,6 +384,7 @@ u64 pmem_reserve(spa_t base, u64 size, u8 owner)
 		if (!frame_in_span(pfn) || pm.owner[pfn - pm.base_pfn] != PMEM_OWNER_FREE)
 			continue;
 		take(pfn - pm.base_pfn, owner);
+		bit_clear(pm.zeroed, pfn - pm.base_pfn); /* the new owner may write it */
 		taken++;
 	}
 	return taken;
@@ -311,8 +407,8 @@ u64 pmem_free_2m_blocks(void)
 {
 	u64 n = 0;
 
-	for (u64 b = 0; b < pm.nr_blocks; b++)
-		n += pm.blk_free[b] == FRAMES_PER_2M;
+	for (u64 w = 0; w < BITMAP_BYTES(pm.nr_blocks) / 8; w++)
+		n += (u64)__builtin_popcountll(pm.blk_whole[w]);
 	return n;
 }
 

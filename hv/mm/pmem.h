@@ -4,8 +4,12 @@
  * Hands out scrubbed 4 KiB (order 0) and 2 MiB (order 9) frames, keeps one
  * owner byte per frame (accounting by owner, double-free and wrong-owner
  * detection) and a free count per 2 MiB block (4K allocations prefer
- * partly used blocks so that whole 2M blocks stay available). Frees scrub
- * the frame so that no guest data lingers in free memory.
+ * partly used blocks so that whole 2M blocks stay available; two bitmaps
+ * index the partly used and the whole free blocks). Frees scrub the frame
+ * so that no guest data lingers in free memory; a bit per frame remembers
+ * that a free frame is known zero, so an allocation zeroes only frames that
+ * were never scrubbed (free at boot). This relies on nothing writing a free
+ * frame (I7: xcheck proves that no free frame is mapped or linked).
  * Metadata lives in the first frames of the largest usable region. */
 #ifndef HV_PMEM_H
 #define HV_PMEM_H

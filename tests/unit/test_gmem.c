@@ -623,7 +623,11 @@ static void test_rmp_failure_consistent(void **state)
 	gmem_destroy(&g);
 }
 
-static void test_xcheck_always(void **state)
+/* xcheck = always: mode full checks everything after each operation;
+ * the incremental callback checks what the operation touched. */
+typedef int (*xcheck_fn)(void *, struct gmem *, const struct gmem_touched *);
+
+static void xcheck_always(xcheck_fn fn, bool full)
 {
 	struct gmem g;
 	struct gmem_params p = {.name = "x",
@@ -631,23 +635,43 @@ static void test_xcheck_always(void **state)
 				.mem_size = MiB(4),
 				.max_page = HUGE_SIZE,
 				.rmp = &env_rmp,
-				.check = xcheck_gmem_op};
+				.check = fn};
 
-	(void)state;
 	assert_int_equal(gmem_init(&g, &p), 0);
 	assert_int_equal(gmem_attach_domain(&g, 1, 3, true, &fake_ops, &env_io), 0);
 	assert_int_equal(gmem_populate(&g, gpa(0), MiB(4), GMEM_PRIVATE), 0);
 	assert_int_equal(gmem_convert(&g, gpa(0x3000), PAGE_SIZE, GMEM_SHARED), 0);
 	assert_int_equal(g.st.xcheck_runs, 2);
+	assert_int_equal(g.st.xcheck_inc_runs, full ? 0 : 2);
 	assert_int_equal(g.st.xcheck_failures, 0);
-	/* corrupt the RMP behind gmem's back: the next operation reports it */
+	/* corrupt the RMP behind gmem's back: the next operation reports it (the
+	 * incremental check when the operation touches that page) */
 	rmp_raw_slot(&env_rmp, (g.ledger[5] & GMEM_L_SPA) >> PAGE_SHIFT)->lo ^= RMP_RAW_ASID;
-	assert_int_equal(gmem_convert(&g, gpa(0x3000), PAGE_SIZE, GMEM_PRIVATE), -EIO);
-	assert_int_equal(g.st.xcheck_failures, 1);
+	assert_int_equal(gmem_convert(&g, gpa(0x3000), PAGE_SIZE, GMEM_PRIVATE), full ? -EIO : 0);
+	assert_int_equal(g.st.xcheck_failures, full ? 1 : 0);
+	if (!full) {
+		/* outside the touched page: seen by the full check on demand */
+		assert_int_equal(xcheck_gmem(&g), -EIO);
+		assert_int_equal(g.st.xcheck_failures, 1);
+		/* and by gmem's own RMP precheck once an operation reaches it */
+		assert_int_equal(gmem_convert(&g, gpa(0x4000), 2 * PAGE_SIZE, GMEM_SHARED), -EIO);
+	}
 	gmem_report(&g);
 	rmp_raw_slot(&env_rmp, (g.ledger[5] & GMEM_L_SPA) >> PAGE_SHIFT)->lo ^= RMP_RAW_ASID;
 	assert_int_equal(xcheck_gmem(&g), 0);
 	gmem_destroy(&g);
+}
+
+static void test_xcheck_always(void **state)
+{
+	(void)state;
+	xcheck_always(xcheck_gmem_op_full, true);
+}
+
+static void test_xcheck_always_incremental(void **state)
+{
+	(void)state;
+	xcheck_always(xcheck_gmem_op, false);
 }
 
 int main(void)
@@ -664,6 +688,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_enomem_everywhere, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rmp_failure_consistent, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_xcheck_always, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_xcheck_always_incremental, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

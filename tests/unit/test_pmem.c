@@ -272,6 +272,46 @@ static void test_random_alloc_free(void **state)
 	assert_int_equal(pmem_free_pages(), free0);
 }
 
+/* Zero tracking: a frame scrubbed by pmem_free is handed out again without a
+ * second memset, a frame never scrubbed (dirty at boot) or taken by
+ * pmem_reserve and written is zeroed on allocation; every allocation,
+ * 4K or 2M, reads zero. */
+static void test_known_zero_frames(void **state)
+{
+	spa_t a, b, c;
+	int o;
+
+	(void)state;
+	init_one(0, 8 << 20);
+	o = pmem_owner_register("zero");
+	assert_int_equal(pmem_alloc(PMEM_ORDER_4K, (u8)o, &a), 0);
+	assert_true(all_zero(a, PAGE_SIZE)); /* dirty at boot: zeroed on allocation */
+	memset(phys_ptr(a), 0x5A, PAGE_SIZE);
+	assert_int_equal(pmem_free(a, PMEM_ORDER_4K, (u8)o), 0);
+	assert_true(all_zero(a, PAGE_SIZE)); /* scrubbed on free */
+	assert_int_equal(pmem_alloc(PMEM_ORDER_4K, (u8)o, &b), 0);
+	assert_int_equal(spa_val(b), spa_val(a)); /* the partly used block first */
+	assert_true(all_zero(b, PAGE_SIZE));
+	/* a 2M block, then written, freed as 4K frames, reserved, written, freed */
+	assert_int_equal(pmem_alloc(PMEM_ORDER_2M, (u8)o, &c), 0);
+	assert_true(all_zero(c, HUGE_SIZE));
+	memset(phys_ptr(c), 0x77, HUGE_SIZE);
+	for (u64 off = 0; off < HUGE_SIZE; off += PAGE_SIZE)
+		assert_int_equal(pmem_free(spa_add(c, off), PMEM_ORDER_4K, (u8)o), 0);
+	assert_int_equal(pmem_reserve(spa_add(c, PAGE_SIZE), PAGE_SIZE, (u8)o), 1);
+	memset(phys_ptr(spa_add(c, PAGE_SIZE)), 0x33, PAGE_SIZE);
+	assert_int_equal(pmem_transfer(spa_add(c, PAGE_SIZE), PMEM_ORDER_4K, (u8)o, (u8)o), 0);
+	assert_int_equal(pmem_free(spa_add(c, PAGE_SIZE), PMEM_ORDER_4K, (u8)o), 0);
+	assert_int_equal(pmem_reserve(spa_add(c, 2 * PAGE_SIZE), PAGE_SIZE, (u8)o), 1);
+	memset(phys_ptr(spa_add(c, 2 * PAGE_SIZE)), 0x44, 16);
+	assert_int_equal(pmem_alloc(PMEM_ORDER_2M, (u8)o, &a), 0);
+	assert_true(all_zero(a, HUGE_SIZE));
+	/* the block with the reserved frame is partly used: 4K comes from it and is zero */
+	while (pmem_alloc(PMEM_ORDER_4K, (u8)o, &b) == 0)
+		assert_true(all_zero(b, PAGE_SIZE));
+	assert_true(!all_zero(spa_add(c, 2 * PAGE_SIZE), 16)); /* still the owner's data */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -284,6 +324,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_holes_and_reserve, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_memory, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_random_alloc_free, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_known_zero_frames, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

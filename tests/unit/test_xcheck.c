@@ -19,11 +19,19 @@
 
 static struct gmem ga, gb;
 static struct gmem *gs[2] = {&ga, &gb};
-static struct xcheck_report rep;
+static struct xcheck_report rep, rep_inc;
+
+/* The GPA spans an operation that made the corruption would have touched
+ * (each test names them with TOUCH): every full run is repeated with the
+ * incremental checker over them and must report the same violations. */
+static struct gmem_span tspan[2][8];
+static unsigned tn[2];
+#define TOUCH(gi, a, sz) (tspan[gi][tn[gi]++] = (struct gmem_span){(a), (sz)})
 
 static int setup(void **state)
 {
 	(void)state;
+	tn[0] = tn[1] = 0;
 	env_init();
 	guest_new(&ga, "A", 5, MiB(16), HUGE_SIZE, true, 2);
 	guest_new(&gb, "B", 6, MiB(8), HUGE_SIZE, true, 2);
@@ -88,6 +96,52 @@ static u64 *entry_of(const struct pt *pt, u64 a, unsigned level)
 	return f.entry;
 }
 
+static int vcmp(const void *x, const void *y)
+{
+	const struct xcheck_violation *a = x, *b = y;
+	u64 ka[] = {a->rule, a->structure, a->structure == XC_IOMMU ? a->domain : 0, a->guest,
+		    a->gpa, a->spa};
+	u64 kb[] = {b->rule, b->structure, b->structure == XC_IOMMU ? b->domain : 0, b->guest,
+		    b->gpa, b->spa};
+
+	for (unsigned i = 0; i < ARRAY_SIZE(ka); i++)
+		if (ka[i] != kb[i])
+			return ka[i] < kb[i] ? -1 : 1;
+	return 0;
+}
+
+/* The full check into rep; then the incremental one over the TOUCHed spans
+ * must find the same rule/structure/domain/guest/GPA/SPA set. */
+static int run_both(void)
+{
+	struct gmem_touched t[2] = {{tspan[0], tn[0]}, {tspan[1], tn[1]}};
+	const struct gmem_touched *tp[2] = {tn[0] ? &t[0] : NULL, tn[1] ? &t[1] : NULL};
+	static struct xcheck_violation a[XCHECK_MAX_REPORT], b[XCHECK_MAX_REPORT];
+	int rc = xcheck_run((const struct gmem *const *)gs, 2, &rep);
+
+	assert_true(tn[0] + tn[1] > 0); /* every mutation test names its spans */
+	assert_int_equal(xcheck_run_touched((const struct gmem *const *)gs, 2, tp, &rep_inc), 0);
+	if (rep_inc.total != rep.total) {
+		xcheck_print(&rep);
+		xcheck_print(&rep_inc);
+	}
+	assert_int_equal(rep_inc.total, rep.total);
+	assert_int_equal(rep_inc.n, rep.n);
+	memcpy(a, rep.v, rep.n * sizeof(*a));
+	memcpy(b, rep_inc.v, rep.n * sizeof(*b));
+	qsort(a, rep.n, sizeof(*a), vcmp);
+	qsort(b, rep.n, sizeof(*b), vcmp);
+	for (unsigned i = 0; i < rep.n; i++)
+		if (vcmp(&a[i], &b[i]))
+			fail_msg("incremental differs: full %s %s gpa 0x%llx spa 0x%llx, incremental "
+				 "%s %s gpa 0x%llx spa 0x%llx",
+				 xcheck_rule_name(a[i].rule), xcheck_struct_name(a[i].structure),
+				 (unsigned long long)a[i].gpa, (unsigned long long)a[i].spa,
+				 xcheck_rule_name(b[i].rule), xcheck_struct_name(b[i].structure),
+				 (unsigned long long)b[i].gpa, (unsigned long long)b[i].spa);
+	return rc;
+}
+
 struct exp {
 	u8 rule, st;
 	u16 dom;
@@ -98,7 +152,7 @@ struct exp {
 /* The report holds exactly these violations (any order). */
 static void expect(const struct exp *e, unsigned n)
 {
-	assert_int_equal(xcheck_run((const struct gmem *const *)gs, 2, &rep), 0);
+	assert_int_equal(run_both(), 0);
 	xcheck_print(&rep);
 	assert_int_equal(rep.total, n);
 	for (unsigned i = 0; i < n; i++) {
@@ -134,6 +188,7 @@ static void set_addr(u64 *pte, spa_t pa)
 static void test_npt_wrong_spa(void **s)
 {
 	(void)s;
+	TOUCH(0, A_P4K + 0x3000, PAGE_SIZE);
 	set_addr(entry_of(&ga.npt, A_P4K + 0x3000, 1), spa_of(&ga, A_P4K + 0x4000));
 	EXPECT({XC_I1, XC_NPT, 0, 0, A_P4K + 0x3000});
 }
@@ -141,6 +196,7 @@ static void test_npt_wrong_spa(void **s)
 static void test_npt_2m_over_4k_rmp(void **s)
 {
 	(void)s;
+	TOUCH(0, A_P4K, PAGE_SIZE);
 	/* one 2M leaf over the 512 4K private records (contiguous frames: I1 holds) */
 	*entry_of(&ga.npt, A_P4K, 2) = pt_fmt_npt.leaf_entry(spa_of(&ga, A_P4K), 2, PT_R | PT_W | PT_X);
 	EXPECT({XC_I2, XC_NPT, 0, 0, A_P4K});
@@ -149,6 +205,7 @@ static void test_npt_2m_over_4k_rmp(void **s)
 static void test_npt_missing(void **s)
 {
 	(void)s;
+	TOUCH(0, A_P4K + 0x5000, PAGE_SIZE);
 	*entry_of(&ga.npt, A_P4K + 0x5000, 1) = 0;
 	EXPECT({XC_I5, XC_NPT, 0, 0, A_P4K + 0x5000});
 }
@@ -156,6 +213,7 @@ static void test_npt_missing(void **s)
 static void test_npt_extra(void **s)
 {
 	(void)s;
+	TOUCH(0, MiB(12), PAGE_SIZE);
 	assert_int_equal(pt_map(&ga.npt, MiB(12), spa_of(&ga, A_S4K), PAGE_SIZE, PT_R, PT_SZ_4K,
 				NULL),
 			 0);
@@ -168,6 +226,7 @@ static void test_npt_maps_hypervisor_memory(void **s)
 	struct pt_walk_ops ops = {.table = find_tab};
 
 	(void)s;
+	TOUCH(0, A_S4K + 0x1000, 2 * PAGE_SIZE);
 	/* a page-table page of the guest's own IOMMU domain */
 	pt_walk(&ga.dom[0].pt, A_S4K, PAGE_SIZE, &ops, &f);
 	set_addr(entry_of(&ga.npt, A_S4K + 0x1000, 1), f.table);
@@ -179,8 +238,9 @@ static void test_npt_maps_hypervisor_memory(void **s)
 static void test_npt_corrupt_entry(void **s)
 {
 	(void)s;
+	TOUCH(0, A_S4K, PAGE_SIZE);
 	*entry_of(&ga.npt, A_S4K, 1) |= GENMASK(62, 52) & ~GENMASK(58, 52) ; /* reserved bits */
-	assert_int_equal(xcheck_run((const struct gmem *const *)gs, 2, &rep), 0);
+	assert_int_equal(run_both(), 0);
 	assert_true(rep.total >= 1);
 	assert_int_equal(rep.v[0].structure, XC_NPT);
 }
@@ -190,6 +250,7 @@ static void test_npt_corrupt_entry(void **s)
 static void test_iommu_wrong_spa(void **s)
 {
 	(void)s;
+	TOUCH(0, A_S4K + 0x1000, PAGE_SIZE);
 	set_addr(entry_of(&ga.dom[1].pt, A_S4K + 0x1000, 1), spa_of(&ga, A_S4K + 0x2000));
 	EXPECT({XC_I1, XC_IOMMU, 2, 0, A_S4K + 0x1000});
 }
@@ -197,6 +258,7 @@ static void test_iommu_wrong_spa(void **s)
 static void test_iommu_2m_over_4k_rmp(void **s)
 {
 	(void)s;
+	TOUCH(0, A_P4K, PAGE_SIZE);
 	*entry_of(&ga.dom[0].pt, A_P4K, 2) = pt_fmt_amdv1.leaf_entry(spa_of(&ga, A_P4K), 2, PT_R | PT_W);
 	EXPECT({XC_I2, XC_IOMMU, 1, 0, A_P4K});
 }
@@ -204,9 +266,10 @@ static void test_iommu_2m_over_4k_rmp(void **s)
 static void test_iommu_4k_over_2m_rmp(void **s)
 {
 	(void)s;
+	TOUCH(0, 0, HUGE_SIZE);
 	/* split the trusted domain's 2M leaf at 0 into 512 4K leaves (same translations) */
 	assert_int_equal(pt_protect(&ga.dom[0].pt, 0, PAGE_SIZE, PT_R, NULL), 0);
-	assert_int_equal(xcheck_run((const struct gmem *const *)gs, 2, &rep), 0);
+	assert_int_equal(run_both(), 0);
 	assert_int_equal(rep.total, 512);
 	for (unsigned i = 0; i < rep.n; i++) {
 		assert_int_equal(rep.v[i].rule, XC_I2);
@@ -219,6 +282,8 @@ static void test_iommu_4k_over_2m_rmp(void **s)
 static void test_iommu_missing(void **s)
 {
 	(void)s;
+	TOUCH(0, A_P4K + 0x7000, PAGE_SIZE);
+	TOUCH(0, A_S4K + 0x7000, PAGE_SIZE);
 	*entry_of(&ga.dom[0].pt, A_P4K + 0x7000, 1) = 0; /* trusted, private: policy */
 	*entry_of(&ga.dom[1].pt, A_S4K + 0x7000, 1) = 0; /* untrusted, shared */
 	EXPECT({XC_I6, XC_IOMMU, 1, 0, A_P4K + 0x7000}, {XC_I5, XC_IOMMU, 2, 0, A_S4K + 0x7000});
@@ -227,6 +292,8 @@ static void test_iommu_missing(void **s)
 static void test_iommu_extra(void **s)
 {
 	(void)s;
+	TOUCH(0, A_P4K + 0x9000, PAGE_SIZE);
+	TOUCH(0, MiB(12), PAGE_SIZE);
 	/* untrusted domain maps a private page at its own GPA */
 	assert_int_equal(pt_map(&ga.dom[1].pt, A_P4K + 0x9000, spa_of(&ga, A_P4K + 0x9000),
 				PAGE_SIZE, PT_R | PT_W, PT_SZ_4K, NULL),
@@ -250,6 +317,7 @@ static void test_rmp_wrong_asid(void **s)
 	struct rmp_raw *r = raw_of(&ga, A_P4K + 0x1000);
 
 	(void)s;
+	TOUCH(0, A_P4K + 0x1000, PAGE_SIZE);
 	r->lo = FIELD_SET(RMP_RAW_ASID, r->lo, 6);
 	EXPECT({XC_I2, XC_RMP, 0, 0, A_P4K + 0x1000});
 }
@@ -259,6 +327,7 @@ static void test_rmp_wrong_gpa(void **s)
 	struct rmp_raw *r = raw_of(&ga, HUGE_SIZE);
 
 	(void)s;
+	TOUCH(0, HUGE_SIZE + 0x5000, PAGE_SIZE); /* inside the 2M record */
 	r->lo = FIELD_SET(RMP_RAW_GPA, r->lo, MiB(10) >> PAGE_SHIFT);
 	EXPECT({XC_I2, XC_RMP, 0, 0, HUGE_SIZE});
 }
@@ -266,6 +335,8 @@ static void test_rmp_wrong_gpa(void **s)
 static void test_rmp_wrong_size(void **s)
 {
 	(void)s;
+	TOUCH(0, 0x1000, PAGE_SIZE);
+	TOUCH(0, A_P4K + 0x2000, PAGE_SIZE);
 	raw_of(&ga, 0)->lo &= ~RMP_RAW_PAGESIZE;	      /* 2M record, 4K entry */
 	raw_of(&ga, A_P4K + 0x2000)->lo |= RMP_RAW_PAGESIZE; /* 4K record, 2M entry */
 	EXPECT({XC_I2, XC_RMP, 0, 0, 0}, {XC_I2, XC_RMP, 0, 0, A_P4K + 0x2000});
@@ -274,6 +345,8 @@ static void test_rmp_wrong_size(void **s)
 static void test_rmp_assigned_bit(void **s)
 {
 	(void)s;
+	TOUCH(0, A_P4K + 0x6000, PAGE_SIZE);
+	TOUCH(0, A_S4K + 0x6000, PAGE_SIZE);
 	raw_of(&ga, A_P4K + 0x6000)->lo &= ~RMP_RAW_ASSIGNED; /* private, unassigned */
 	raw_of(&ga, A_S4K + 0x6000)->lo |= RMP_RAW_ASSIGNED;  /* shared, assigned */
 	EXPECT({XC_I2, XC_RMP, 0, 0, A_P4K + 0x6000}, {XC_I3, XC_RMP, 0, 0, A_S4K + 0x6000});
@@ -285,6 +358,7 @@ static void test_rmp_unknown_assigned_full_scan(void **s)
 	spa_t pa;
 
 	(void)s;
+	TOUCH(0, MiB(14), PAGE_SIZE);
 	/* a free frame assigned to A's ASID behind gmem's back */
 	assert_int_equal(pmem_alloc(PMEM_ORDER_4K, PMEM_OWNER_META, &pa), 0);
 	assert_int_equal(pmem_free(pa, PMEM_ORDER_4K, PMEM_OWNER_META), 0);
@@ -304,6 +378,7 @@ static void test_rmp_unknown_assigned_full_scan(void **s)
 static void test_page_in_two_guests(void **s)
 {
 	(void)s;
+	TOUCH(1, MiB(6), PAGE_SIZE);
 	/* B's NPT maps one of A's pages at an unpopulated GPA of B */
 	assert_int_equal(pt_map(&gb.npt, MiB(6), spa_of(&ga, A_S4K), PAGE_SIZE, PT_R, PT_SZ_4K,
 				NULL),
@@ -314,11 +389,13 @@ static void test_page_in_two_guests(void **s)
 static void test_ledger_double_booking(void **s)
 {
 	(void)s;
+	TOUCH(0, A_S4K + 0x3000, PAGE_SIZE);
+	TOUCH(1, 0x3000, PAGE_SIZE);
 	/* A's ledger records B's frame too (the tables still map A's own frame) */
 	u64 *sl = &ga.ledger[(A_S4K + 0x3000) >> PAGE_SHIFT];
 
 	*sl = (*sl & ~GMEM_L_SPA) | spa_val(spa_of(&gb, 0x3000));
-	assert_int_equal(xcheck_run((const struct gmem *const *)gs, 2, &rep), 0);
+	assert_int_equal(run_both(), 0);
 	xcheck_print(&rep);
 	/* every report is I5 (ledger) or I1 (the tables no longer agree with it) */
 	for (unsigned i = 0; i < rep.n; i++)
@@ -335,8 +412,9 @@ static void test_ledger_double_booking(void **s)
 static void test_same_asid(void **s)
 {
 	(void)s;
+	TOUCH(1, 0, MiB(4));
 	gb.asid = ga.asid;
-	assert_int_equal(xcheck_run((const struct gmem *const *)gs, 2, &rep), 0);
+	assert_int_equal(run_both(), 0);
 	xcheck_print(&rep);
 	assert_true(rep.total >= 1);
 	assert_int_equal(rep.v[0].rule, XC_I4);
@@ -349,8 +427,9 @@ static void test_freed_page_still_mapped(void **s)
 	spa_t pa = spa_of(&ga, A_S4K + 0x4000);
 
 	(void)s;
+	TOUCH(0, A_S4K + 0x4000, PAGE_SIZE);
 	assert_int_equal(pmem_free(pa, PMEM_ORDER_4K, ga.own_mem), 0);
-	assert_int_equal(xcheck_run((const struct gmem *const *)gs, 2, &rep), 0);
+	assert_int_equal(run_both(), 0);
 	xcheck_print(&rep);
 	/* NPT and both domains map a free page; the ledger's frame is not owned; the
 	 * owner count is one short: all I5, nothing else */
@@ -368,6 +447,7 @@ static void test_frame_reused_before_flush(void **s)
 	int o = pmem_owner_register("thief");
 
 	(void)s;
+	TOUCH(0, A_S4K + 0x8000, PAGE_SIZE);
 	ga.hold_pending = true; /* the flush "has not completed" */
 	assert_int_equal(gmem_release(&ga, gpa(A_S4K + 0x8000), PAGE_SIZE), 0);
 	assert_true(ga.nr_pend >= 1);
@@ -385,9 +465,10 @@ static void test_table_page_freed_while_linked(void **s)
 	struct pt_walk_ops ops = {.table = find_tab};
 
 	(void)s;
+	TOUCH(1, 0, PAGE_SIZE);
 	pt_walk(&gb.dom[1].pt, 0, PAGE_SIZE, &ops, &f);
 	assert_int_equal(pmem_free(f.table, PMEM_ORDER_4K, gb.own_iommu), 0);
-	assert_int_equal(xcheck_run((const struct gmem *const *)gs, 2, &rep), 0);
+	assert_int_equal(run_both(), 0);
 	xcheck_print(&rep);
 	/* I7 for the table; pmem scrubbed it, so B's shared 2M at 0 is gone from the
 	 * domain (I5), and the owner count of the IOMMU tables is short (I5) */
