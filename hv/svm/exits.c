@@ -383,6 +383,16 @@ static enum exit_action handle_ioio(struct vcpu *v)
 		return EXIT_RESUME;
 	}
 	val = (u32)rax(v);
+	if (g->is_linux && io.size == 1 &&
+	    (io.port == VRTC_INDEX_PORT || io.port == VRTC_DATA_PORT)) {
+		u8 b = (u8)val;
+
+		vrtc_io(&g->rtc, io.port, io.in, &b,
+			g->rtc.tsc_khz ? g->now / (g->rtc.tsc_khz * 1000) : 0);
+		if (io.in)
+			set_in_result(v, 1, b);
+		return skip_and_resume(v);
+	}
 	if (g->dev_ops && !g->dev_ops->pio(g, io.port, io.size, io.in, &val)) {
 		if (io.in)
 			set_in_result(v, io.size, val);

@@ -12,6 +12,7 @@
 #include "hv/base/types.h"
 #include "hv/svm/vcpu.h"
 #include "hv/svm/vlapic.h"
+#include "hv/svm/vrtc.h"
 
 struct boot_info;
 struct snp_platform;
@@ -108,6 +109,7 @@ struct guest {
 	const struct guest_dev_ops *dev_ops;
 	u64 now; /* TSC at the last exit (the scheduler sets it) */
 	struct vlapic lapic;
+	struct vrtc rtc; /* ports 0x70/0x71 of a Linux guest */
 	u64 mmio_exits, irqs_injected, msr_gp;
 	u64 ghcb_msr;
 	/* Devices passed through (HC_DEV_INFO answers from here, hv/svm/exits.c):
