@@ -7,4 +7,4 @@ HV_SRCS += hv/vm/guest.c hv/vm/guest_gmem.c hv/vm/guest_dev.c hv/vm/dump.c hv/vm
 # tables, the virtual PCI + MSI-X model (docs/devices.md).
 PURE_SRCS += hv/vm/linux_boot.c hv/vm/acpi_guest.c hv/vm/vpci.c
 UNIT_TESTS += linux_boot acpi_guest vpci
-FUZZ_TARGETS += linux_boot
+FUZZ_TARGETS += linux_boot vpci
