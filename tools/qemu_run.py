@@ -32,6 +32,8 @@ import sys
 import tempfile
 import time
 
+import nvme_disk
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OVMF_CODE_CANDIDATES = ["/usr/share/OVMF/OVMF_CODE.fd", "/usr/share/OVMF/OVMF_CODE_4M.fd"]
 OVMF_VARS_CANDIDATES = ["/usr/share/OVMF/OVMF_VARS.fd", "/usr/share/OVMF/OVMF_VARS_4M.fd"]
@@ -132,8 +134,9 @@ TEST_IMAGE = "hv-test.efi"   # every scenario (hv/scenarios linked in)
 IMAGES = (TEST_IMAGE, "hv.efi")  # hv.efi: the image for hardware, guests only
 
 
-def prepare_esp(build, cfg_path, workdir, image=TEST_IMAGE):
-    """Lays out the ESP folder with build/<image> as BOOTX64.EFI; returns its path."""
+def prepare_esp(build, cfg_path, workdir, image=TEST_IMAGE, subst=None):
+    """Lays out the ESP folder with build/<image> as BOOTX64.EFI; returns its path.
+    subst: {token: value} replaced in the hv.cfg copy (tools/nvme_disk.py)."""
     esp = os.path.join(workdir, "esp")
     boot = os.path.join(esp, "EFI", "BOOT")
     os.makedirs(boot, exist_ok=True)
@@ -146,6 +149,8 @@ def prepare_esp(build, cfg_path, workdir, image=TEST_IMAGE):
     with open(cfg_path) as f:
         cfg = f.read()
     # Scenario files carry runner directives in '#!' comment lines: fine in hv.cfg.
+    for k, v in (subst or {}).items():
+        cfg = cfg.replace(k, v)
     with open(os.path.join(boot, "hv.cfg"), "w") as f:
         f.write(cfg)
     made = set()
@@ -219,6 +224,7 @@ class Result:
         self.timed_out = False
         self.elapsed = 0.0
         self.stderr = ""
+        self.nvme_why, self.nvme_note = [], ""  # tools/nvme_disk.py
         self.dumps = []          # one dict per "@@ DUMP" stop (see Dumper)
         self.qemu_version = None  # (major, minor, micro) of the QEMU that ran
 
@@ -380,16 +386,22 @@ class Dumper:
 
 def boot(build, cfg_path, timeout=120, echo=False, extra=None, mem=None, cpu=None, smp=None,
          devices=None, debug=False, on_line=None, dump_dir=None, dump_tags=None, on_dump=None,
-         image=TEST_IMAGE, qemu=None):
+         image=TEST_IMAGE, qemu=None, nvme=None):
     """Boots build/<image> once; returns a Result. echo=True copies the serial
     stream to stdout. qemu: the QEMU binary (default: $QEMU or
     qemu-system-x86_64); what its version needs is added (qemu_machine).
 
     dump_dir: answer the hypervisor's dump stops (class Dumper); the time they
-    take (QEMU stopped) does not count against timeout."""
+    take (QEMU stopped) does not count against timeout.
+
+    nvme: a "#! nvme:" spec (tools/nvme_disk.py): an NVMe disk image is made
+    and judged after QEMU exits (res.nvme_why, res.nvme_note)."""
     res = Result()
     with tempfile.TemporaryDirectory(prefix="snpv-") as work:
-        esp = prepare_esp(build, cfg_path, work, image)
+        disk = nvme_disk.prepare(nvme, work) if nvme else None
+        esp = prepare_esp(build, cfg_path, work, image, disk["subst"] if disk else None)
+        if disk:
+            extra = ((extra or "") + " " + " ".join(disk["args"])).strip()
         machine = qemu_machine(qemu)
         res.qemu_version = machine["version"]
         vars_copy = os.path.join(work, "OVMF_VARS.fd")
@@ -460,6 +472,8 @@ def boot(build, cfg_path, timeout=120, echo=False, extra=None, mem=None, cpu=Non
         res.qemu_status = None if res.timed_out else p.returncode
         res.elapsed = time.time() - t0
         res.stderr = err.decode(errors="replace")
+        if disk:
+            res.nvme_why, res.nvme_note = nvme_disk.judge(disk, res.lines)
     return res
 
 
@@ -507,8 +521,11 @@ def main():
     res = boot(build, args.cfg, timeout=None if args.debug else args.timeout, echo=True,
                debug=args.debug, dump_dir=os.path.abspath(args.dump_dir) if args.dump_dir else None,
                extra=d["qemu"], mem=d["mem"], cpu=d["cpu"], smp=d["smp"], devices=d["devices"],
-               image=args.image if args.image != TEST_IMAGE else d["image"])
+               image=args.image if args.image != TEST_IMAGE else d["image"], nvme=d["nvme"])
     print_summary(res)
+    if d["nvme"]:
+        print("nvme: " + ("; ".join(res.nvme_why) or "image checks passed")
+              + (f"; {res.nvme_note}" if res.nvme_note else ""))
     hs = res.hv_status
     return hs if hs is not None else 100
 

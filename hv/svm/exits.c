@@ -389,11 +389,23 @@ static enum exit_action handle_ioio(struct vcpu *v)
 	return skip_and_resume(v);
 }
 
+/* The port model of a guest, for IOIO exits and the IOIO NAE of SNP guests. */
 void guest_pio(struct guest *g, u16 port, u8 size, bool in, u32 *val)
 {
 	u32 out = *val;
 	unsigned i;
 
+	if (g->is_linux && size == 1 && (port == VRTC_INDEX_PORT || port == VRTC_DATA_PORT)) {
+		u8 b = (u8)*val;
+
+		vrtc_io(&g->rtc, port, in, &b,
+			g->rtc.tsc_khz ? g->now / (g->rtc.tsc_khz * 1000) : 0);
+		if (in)
+			*val = b;
+		return;
+	}
+	if (g->dev_ops && !g->dev_ops->pio(g, port, size, in, val))
+		return;
 	if (port >= COM1_BASE && port + size <= COM1_BASE + 8) {
 		if (in) {
 			*val = 0;
@@ -552,8 +564,11 @@ static unsigned fetch_insn(struct vcpu *v, u8 *buf)
 	return n;
 }
 
-static enum exit_action handle_lapic_mmio(struct vcpu *v, u32 off)
+/* An access to emulated MMIO at gpa: the APIC page (lapic) or a trapped
+ * page of a passed-through device (g->dev_ops). */
+static enum exit_action emulate_mmio(struct vcpu *v, u64 gpa, bool lapic)
 {
+	u32 off = (u32)(gpa & (PAGE_SIZE - 1));
 	struct guest *g = v->guest;
 	const struct vmcb_save_area *s = &v->vmcb->save;
 	struct mmio_insn in;
@@ -566,17 +581,23 @@ static enum exit_action handle_lapic_mmio(struct vcpu *v, u32 off)
 	g->mmio_exits++;
 	if (ret || (off & 3)) {
 		guest_finish(g, GUEST_KILLED,
-			     "APIC page access at offset 0x%x by an instruction that is not "
+			     "%s access at 0x%llx by an instruction that is not "
 			     "emulated (%d; bytes %02x %02x %02x %02x, rip 0x%llx)",
-			     off, ret, bytes[0], bytes[1], bytes[2], bytes[3],
-			     (unsigned long long)s->rip);
+			     lapic ? "APIC page" : "device MMIO", (unsigned long long)gpa, ret,
+			     bytes[0], bytes[1], bytes[2], bytes[3], (unsigned long long)s->rip);
 		return EXIT_STOP;
 	}
 	if (in.write) {
 		val = in.has_imm ? in.imm : (u32)gpr_get(v, in.reg);
-		vlapic_write(&g->lapic, off, val, g->now);
+		if (lapic)
+			vlapic_write(&g->lapic, off, val, g->now);
+		else
+			g->dev_ops->mmio(g, gpa, true, &val);
 	} else {
-		vlapic_read(&g->lapic, off, g->now, &val);
+		if (lapic)
+			vlapic_read(&g->lapic, off, g->now, &val);
+		else
+			g->dev_ops->mmio(g, gpa, false, &val);
 		gpr_set(v, in.reg, val); /* a 32-bit load zero-extends */
 	}
 	v->vmcb->save.rip += in.len;
@@ -604,8 +625,10 @@ static enum exit_action handle_npf(struct vcpu *v)
 		 * handler sends the MMIO NAE (56421 4.1.5, docs/snp-guest.md) */
 		if (snp_vc_instead(v, SVM_EXIT_NPF))
 			return (enum exit_action)snp_inject_vc(v, SVM_EXIT_NPF);
-		return handle_lapic_mmio(v, f.gpa - VLAPIC_BASE);
+		return emulate_mmio(v, f.gpa, true);
 	}
+	if (g->dev_ops && !f.in_walk && g->dev_ops->mmio_claims(g, f.gpa))
+		return emulate_mmio(v, f.gpa, false);
 	guest_finish(g, GUEST_NPF, "nested page fault gpa 0x%llx rip 0x%llx err 0x%llx (%s %s%s)",
 		     (unsigned long long)f.gpa, (unsigned long long)v->vmcb->save.rip,
 		     (unsigned long long)c->exit_info_1, f.in_walk ? "guest page walk" : "access",

@@ -12,6 +12,7 @@
 #include "hv/base/types.h"
 #include "hv/svm/vcpu.h"
 #include "hv/svm/vlapic.h"
+#include "hv/svm/vrtc.h"
 
 struct boot_info;
 struct snp_platform;
@@ -57,6 +58,19 @@ struct guest_mem_ops {
 	void (*report)(struct guest *g);
 };
 
+/* The emulated side of a Linux guest's passed-through devices (hv/vm/
+ * guest_vpci.c): the exit handlers hand it PCI configuration port I/O and
+ * the trapped MMIO pages (MSI-X table and PBA). NULL when the guest has
+ * none. */
+struct guest_dev_ops {
+	/* Ports 0xCF8-0xCFF: 0 handled (*val in or out), -ENOENT not its port. */
+	int (*pio)(struct guest *g, u16 port, unsigned size, bool in, u32 *val);
+	/* True when gpa is a trapped page of one of its devices. */
+	bool (*mmio_claims)(struct guest *g, u64 gpa);
+	/* An aligned 32-bit access there. */
+	void (*mmio)(struct guest *g, u64 gpa, bool write, u32 *val);
+};
+
 /* hv/vm/guest_gmem.c: guest memory from gmem (the only allocator of guest pages). */
 extern const struct guest_mem_ops guest_mem_gmem;
 
@@ -92,8 +106,10 @@ struct guest {
 	 * interrupt for it. */
 	bool is_linux;
 	bool halted;
+	const struct guest_dev_ops *dev_ops;
 	u64 now; /* TSC at the last exit (the scheduler sets it) */
 	struct vlapic lapic;
+	struct vrtc rtc; /* ports 0x70/0x71 of a Linux guest */
 	u64 mmio_exits, irqs_injected, msr_gp;
 	u64 ghcb_msr;
 	/* Devices passed through (HC_DEV_INFO answers from here, hv/svm/exits.c):

@@ -31,6 +31,7 @@ static struct asid_space asid_space;
 
 /* ---- local APIC (APM vol 2, 16.3-16.4) ---- */
 #define APIC_EOI	 0x0b0
+#define APIC_ISR	 0x100 /* 8 registers, 0x10 apart */
 #define APIC_SVR	 0x0f0
 #define APIC_SVR_ENABLE	 BIT(8)
 #define APIC_LVT_TIMER	 0x320
@@ -130,18 +131,64 @@ static void idt_init(void)
 		svm_idt[i] = idt_gate_intr(stub, cs);
 }
 
+/* Vectors taken from devices (MSI of passed-through functions) and not yet
+ * handed out by svm_host_irq_take: one bit per vector. */
+static u64 host_irqs[4];
+
+/* The stub returns without EOI, so what was delivered is in the ISR (APM
+ * vol 2, 16.6.2): record every vector in service but the timer's, and EOI
+ * each. Returns how many were in service. */
+static unsigned take_in_service(void)
+{
+	unsigned n;
+
+	for (n = 0; n < 256; n++) {
+		int vec = -1;
+
+		for (int i = 7; i >= 0 && vec < 0; i--) {
+			u32 isr = lapic_read(APIC_ISR + (u32)i * 0x10);
+
+			if (isr)
+				vec = i * 32 + 31 - __builtin_clz(isr);
+		}
+		if (vec < 0)
+			break;
+		if (vec != SVM_TIMER_VECTOR)
+			host_irqs[vec / 64] |= BIT(vec % 64);
+		lapic_write(APIC_EOI, 0);
+	}
+	return n;
+}
+
+bool svm_host_irq_take(u8 *vec)
+{
+	for (unsigned i = 0; i < ARRAY_SIZE(host_irqs); i++)
+		if (host_irqs[i]) {
+			unsigned b = (unsigned)__builtin_ctzll(host_irqs[i]);
+
+			host_irqs[i] &= ~BIT(b);
+			*vec = (u8)(i * 64 + b);
+			return true;
+		}
+	return false;
+}
+
 void svm_host_intr_ack(void)
 {
 	struct desc_ptr mine = {sizeof(svm_idt) - 1, (u64)(uintptr_t)svm_idt}, old;
 
 	/* The hypervisor runs with IF = 0 and no IDT of its own for device
 	 * interrupts: open a window of one instruction with a private IDT
-	 * whose every gate just returns, then EOI. */
-	asm volatile("sidt %0" : "=m"(old));
-	asm volatile("lidt %0" ::"m"(mine));
-	asm volatile("sti; nop; cli" ::: "memory");
-	asm volatile("lidt %0" ::"m"(old));
-	lapic_write(APIC_EOI, 0);
+	 * whose every gate just returns, then EOI what was taken; again while
+	 * something was (a lower-priority request waits for the EOI). */
+	for (unsigned k = 0; k < 8; k++) {
+		asm volatile("sidt %0" : "=m"(old));
+		asm volatile("lidt %0" ::"m"(mine));
+		asm volatile("sti; nop; cli" ::: "memory");
+		asm volatile("lidt %0" ::"m"(old));
+		if (!take_in_service())
+			break;
+	}
 }
 
 void svm_host_idle_until(u64 tsc)
@@ -159,7 +206,8 @@ void svm_host_idle_until(u64 tsc)
 	asm volatile("sti; hlt; cli" ::: "memory"); /* STI's shadow covers HLT */
 	asm volatile("lidt %0" ::"m"(old));
 	svm_timer_disarm();
-	lapic_write(APIC_EOI, 0);
+	take_in_service();
+	svm_host_intr_ack(); /* anything that became pending meanwhile */
 }
 
 /* ---- ASIDs (APM vol 2, 15.16; 15.34-15.35 for SEV): 0 is the host's ----

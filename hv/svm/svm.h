@@ -585,9 +585,12 @@ void svm_asid_free(u32 asid);
  * the guest exit with SVM_EXIT_INTR (V_INTR_MASKING). */
 void svm_timer_arm(u64 us);
 void svm_timer_disarm(void);
-/* Takes a pending host interrupt after an INTR exit (through a private IDT
- * for a few instructions) and sends EOI. */
+/* Takes pending host interrupts after an INTR exit (through a private IDT
+ * for a few instructions) and sends EOI for each; vectors other than the
+ * preemption timer's (device MSIs, hv/vm/guest_vpci.c) are recorded. */
 void svm_host_intr_ack(void);
+/* The next recorded device vector (and forgets it); false when none. */
+bool svm_host_irq_take(u8 *vec);
 u64 svm_rdtsc(void);
 /* Sleeps (HLT with the preemption timer armed) until the TSC reaches tsc or
  * at most 100 ms: all guests are halted (hv/vm/guest.c). */

@@ -14,6 +14,7 @@
 #include "hv/svm/guest.h"
 #include "hv/vm/guest_dev.h"
 #include "hv/arch/x86/cpufeat.h"
+#include "hv/vm/guest_vpci.h"
 #include "hv/vm/guest_gmem.h"
 #include "hv/vm/guest_linux.h"
 #include "hv/abi/hypercall.h"
@@ -411,6 +412,7 @@ static void guest_slice(struct guest *g, u64 slice_us, u64 max_exits)
 	svm_timer_arm(slice_us);
 	for (;;) {
 		if (g->is_linux) {
+			guest_vpci_poll(); /* device MSIs taken since the last exit */
 			g->now = svm_rdtsc();
 			guest_irq_sync(v, g->now);
 		}
@@ -467,6 +469,7 @@ static bool linux_wakes(struct guest *g, u64 *wake)
 {
 	u64 next;
 
+	guest_vpci_poll();
 	g->now = svm_rdtsc();
 	vlapic_tick(&g->lapic, g->now);
 	if (vlapic_pending(&g->lapic) >= 0) {
@@ -474,6 +477,8 @@ static bool linux_wakes(struct guest *g, u64 *wake)
 		return true;
 	}
 	next = vlapic_next_event(&g->lapic);
+	if (!next && guest_vpci_can_wake(g)) /* its device may still interrupt */
+		next = g->now + 100 * svm_cpu.tsc_khz;
 	if (!next) {
 		guest_finish(g, GUEST_KILLED,
 			     "HLT with interrupts on but no timer armed: it can never wake "

@@ -38,6 +38,7 @@
 #include "hv/core/xcheck.h"
 #include "hv/svm/guest.h"
 #include "hv/vm/guest_gmem.h"
+#include "hv/vm/guest_vpci.h"
 #include "hv/abi/hypercall.h"
 #include "hv/base/log.h"
 #include "hv/base/report.h"
@@ -425,13 +426,25 @@ int guest_dev_assign(struct guest *g)
 		ret = xcheck_bar_add(gm, d->bdf, d->vbar.index, d->bar, d->bar_size);
 		if (ret)
 			return refuse(g, d->bdf, ret, "BAR0 could not be registered with xcheck");
-		ret = gmem_map_mmio(gm, d->bar_gpa, d->bar, d->bar_size);
-		if (ret)
-			return refuse(g, d->bdf, ret, "BAR0 could not be mapped into the NPT");
-		d->mapped = true;
+		/* A Linux guest finds it on its virtual PCI bus and programs BAR0,
+		 * bus mastering and MSI-X itself (hv/vm/guest_vpci.c). */
+		if (!g->is_linux) {
+			ret = gmem_map_mmio(gm, d->bar_gpa, d->bar, d->bar_size);
+			if (ret)
+				return refuse(g, d->bdf, ret,
+					      "BAR0 could not be mapped into the NPT");
+			d->mapped = true;
+		}
 		/* Bus mastering on the device and every bridge above. */
 		pci_command_update(&iommu.pci, d->bdf, 0, PCI_COMMAND_MASTER);
 		iommu_pci_enable_master(d->bdf);
+		if (g->is_linux) {
+			ret = guest_vpci_add(g, d->bdf, &d->vbar, d->bar_gpa, bar_window(g),
+					     bar_window(g) + CFG_MAX_DEVICES * GUEST_DEV_BAR_SLOT,
+					     why, sizeof(why));
+			if (ret)
+				return refuse(g, d->bdf, ret, why);
+		}
 		pr_info("guest %s: device %s (%04x:%04x) %s, domain %u (%u levels, root 0x%llx), "
 			"BAR0 0x%llx/%lluK at GPA 0x%llx (uncached, NX)\n",
 			g->name, pci_bdf_str(d->bdf, b), d->pd->vendor, d->pd->device,
@@ -456,6 +469,7 @@ void guest_dev_detach(struct guest *g)
 	/* events while the devices still name their guest */
 	if (evt_drain(NULL) < 0)
 		pr_err("guest %s: an IOMMU event log could not be read\n", g->name);
+	guest_vpci_remove(g); /* real MSI-X off, BAR ranges out of the NPT */
 	for (unsigned i = 0; i < s->n; i++) {
 		struct gdev *d = &s->d[i];
 		bool blocked;

@@ -199,6 +199,8 @@ void guest_linux_boot_vcpu(struct guest *g)
 	memset(&v->regs, 0, sizeof(v->regs));
 	v->regs.rsi = gpa_val(x->plan.zero_page);
 	vlapic_reset(&g->lapic, 0);
+	vrtc_reset(&g->rtc);
+	g->rtc.tsc_khz = svm_cpu.tsc_khz;
 	g->halted = false;
 }
 

@@ -22,6 +22,13 @@ comment lines starting with '#!' are directives for this runner:
   #! expect-guest: NAME OUTCOME                an @@ GUEST record must say so
   #! expect-metric: NAME OP N                  an @@ METRIC NAME must exist and
                                                compare so (OP: >= <= == != > <)
+  #! nvme: SIZE [wr_off=N] [wr_len=N]          an NVMe disk of SIZE seeded random bytes
+                                               (tools/nvme_disk.py); @NVME_SEED@,
+                                               @NVME_WR_OFF@, @NVME_WR_LEN@ in the cfg
+                                               are replaced; after QEMU exits the guest's
+                                               SHA-256, its write check and the image
+                                               file (pattern written, rest unchanged)
+                                               are judged
   #! skip: REASON                              the scenario cannot run here
                                                (with a qemu condition, below)
   #! expect-digest: NAME ARGS...               the guest's "@@ DIGEST NAME hex" must
@@ -101,7 +108,7 @@ def parse_directives(path, version=None):
     d = {"expect": "pass", "timeout": 120.0, "qemu": "", "devices": None, "mem": None,
          "smp": None, "cpu": None, "expect_check": [], "expect_line": [], "expect_guest": [],
          "expect_digest": [], "xcheck_dump": [], "image": qemu_run.TEST_IMAGE,
-         "expect_metric": [], "skip": None, "not_here": []}
+         "expect_metric": [], "skip": None, "not_here": [], "nvme": None}
     with open(path) as f:
         for line in f:
             m = re.match(r"^#!\s*(?:(qemu\S+)\s+)?([a-z-]+)\s*:\s*(.*?)\s*$", line)
@@ -146,6 +153,8 @@ def parse_directives(path, version=None):
                 d["expect_metric"].append((mm.group(1), mm.group(2), int(mm.group(3))))
             elif k == "skip":
                 d["skip"] = v or "skipped"
+            elif k == "nvme":
+                d["nvme"] = qemu_run.nvme_disk.parse(path, v)
             elif k == "esp-file":
                 pass  # made by qemu_run.prepare_esp from the config text
             else:
@@ -360,6 +369,8 @@ def judge(d, res, build=None):
     if d["xcheck_dump"]:
         xwhy, _ = judge_xcheck_dump(d, res)
         why += xwhy
+    if d.get("nvme"):
+        why += res.nvme_why
     if why and exp == "pass" and not res.timed_out:
         why.append("last lines: " + tail(res))
     return (not why), "; ".join(why), len(checks)
@@ -439,7 +450,7 @@ def run_one(build, name, path, qemu=None, version=None):
     else:
         res = qemu_run.boot(build, path, timeout=d["timeout"], extra=d["qemu"], mem=d["mem"],
                             cpu=d["cpu"], smp=d["smp"], devices=d["devices"],
-                            image=d["image"], qemu=qemu)
+                            image=d["image"], qemu=qemu, nvme=d["nvme"])
     if os.environ.get("SNPV_VERBOSE"):
         print("\n".join(res.lines))
     ok, why, nchecks = judge(d, res, build)
@@ -450,6 +461,8 @@ def run_one(build, name, path, qemu=None, version=None):
         if ok:
             nchecks += len(d["xcheck_dump"])
         notes.append(judge_xcheck_dump(d, res)[1])
+    if d["nvme"]:
+        notes.append(res.nvme_note)
     notes.append(not_here_note(d, version or res.qemu_version or (0, 0, 0)))
     return name, "PASS" if ok else "FAIL", why, nchecks, res.elapsed, "; ".join(n for n in notes if n)
 
