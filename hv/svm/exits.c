@@ -605,6 +605,44 @@ static enum exit_action emulate_mmio(struct vcpu *v, u64 gpa, bool lapic)
 	return EXIT_RESUME;
 }
 
+/* ---- CR3 of an emulated SNP guest (snp_cr3_write, docs/snp-guest.md "CR3") ----------
+ * No decode assists: the MOV is fetched and decoded here. A read returns
+ * the value written (C-bit included); a write loads it without the C-bit
+ * and flushes the guest's TLB entries, as MOV to CR3 does. */
+static enum exit_action handle_cr3(struct vcpu *v, bool write)
+{
+	struct vmcb_save_area *s = &v->vmcb->save;
+	struct mov_cr_insn in;
+	u8 bytes[MMIO_INSN_MAX];
+	unsigned n = fetch_insn(v, bytes);
+	bool lma = s->efer & EFER_LMA;
+	bool long64 = lma && (s->cs.attrib & SVM_SEG_L);
+	int ret = mov_cr_decode(bytes, n, long64, &in);
+	u64 hw;
+
+	if (!v->cr3_emul || ret || in.cr != 3 || in.write != write) {
+		guest_finish(v->guest, GUEST_KILLED,
+			     "CR3 %s by an instruction that is not emulated (%d; bytes %02x %02x "
+			     "%02x %02x, rip 0x%llx)",
+			     write ? "write" : "read", ret, bytes[0], bytes[1], bytes[2], bytes[3],
+			     (unsigned long long)s->rip);
+		return EXIT_STOP;
+	}
+	if (!write) {
+		gpr_set(v, in.reg, long64 ? v->guest_cr3 : (u32)v->guest_cr3);
+	} else if (snp_cr3_write(gpr_get(v, in.reg), lma, s->cr4 & CR4_PCIDE, v->phys_bits,
+				 guest_cbit_pos, &v->guest_cr3, &hw)) {
+		vcpu_inject_exception(v, X86_VEC_GP, 0);
+		return EXIT_RESUME;
+	} else {
+		s->cr3 = hw;
+		v->vmcb->control.tlb_ctl = TLB_CONTROL_FLUSH_ALL_ASID;
+	}
+	s->rip += in.len;
+	v->vmcb->control.int_state &= ~(u32)SVM_INTERRUPT_SHADOW_MASK;
+	return EXIT_RESUME;
+}
+
 /* ---- nested page fault (APM vol 2, 15.25.6) ---------------------------------------- */
 
 static enum exit_action handle_npf(struct vcpu *v)
@@ -1014,6 +1052,10 @@ enum exit_action svm_handle_exit(struct vcpu *v)
 		return handle_ud(v);
 	case SVM_EXIT_VMGEXIT: /* SNP hardware; emulate_vmgexit() under QEMU */
 		return handle_vmgexit(v);
+	case SVM_EXIT_READ_CR3:
+		return handle_cr3(v, false);
+	case SVM_EXIT_WRITE_CR3:
+		return handle_cr3(v, true);
 	case SVM_EXIT_INVD: /* would drop the host's dirty cache lines: a no-op */
 		return skip_and_resume(v);
 	case SVM_EXIT_VMRUN:

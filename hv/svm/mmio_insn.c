@@ -108,3 +108,24 @@ int mmio_insn_decode(const u8 *b, unsigned n, bool long64, struct mmio_insn *out
 	out->len = (u8)i;
 	return 0;
 }
+
+int mov_cr_decode(const u8 *b, unsigned n, bool long64, struct mov_cr_insn *out)
+{
+	unsigned i = 0;
+	u8 rex = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (n > MMIO_INSN_MAX)
+		n = MMIO_INSN_MAX;
+	if (i < n && long64 && (b[i] & 0xf0) == 0x40)
+		rex = b[i++];
+	if (n - i < 3)
+		return -EINVAL;
+	if (b[i] != 0x0f || (b[i + 1] != 0x20 && b[i + 1] != 0x22))
+		return -ENOTSUP;
+	out->write = b[i + 1] == 0x22;
+	out->cr = (u8)(MODRM_REG(b[i + 2]) | ((rex & REX_R) ? 8 : 0));
+	out->reg = (u8)(MODRM_RM(b[i + 2]) | ((rex & REX_B) ? 8 : 0));
+	out->len = (u8)(i + 3);
+	return 0;
+}

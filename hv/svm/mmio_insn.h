@@ -32,4 +32,19 @@ struct mmio_insn {
  * form), -EINVAL (truncated). */
 int mmio_insn_decode(const u8 *bytes, unsigned n, bool long64, struct mmio_insn *out);
 
+/* MOV to/from a control register (AMD APM vol 3, "MOV CRn"): 0F 22 /r
+ * (write CRn from a GPR) and 0F 20 /r (read CRn into a GPR); the ModRM mod
+ * field is ignored (always a register operand); REX.R and REX.B extend CRn
+ * and the GPR (64-bit mode only). Intercepted CR accesses have no decode
+ * assists under QEMU TCG either (EXITINFO1 is 0). LOCK (F0, CR8 on AMD) and
+ * every other prefix are -ENOTSUP; truncated: -EINVAL. */
+struct mov_cr_insn {
+	bool write; /* MOV CRn, reg */
+	u8 cr;	    /* 0..15 */
+	u8 reg;	    /* 0 = RAX ... 15 = R15 */
+	u8 len;
+};
+
+int mov_cr_decode(const u8 *bytes, unsigned n, bool long64, struct mov_cr_insn *out);
+
 #endif

@@ -112,6 +112,29 @@ void vcpu_init(struct vcpu *v, const struct vcpu_boot *b)
 	vmcb_init(v->vmcb, b);
 	v->bench_mark = -1;
 	v->bench_bare = v->bench_cached = false;
+	v->cr3_emul = false;
+}
+
+int snp_cr3_write(u64 val, bool lma, bool pcide, unsigned phys_bits, unsigned cbit, u64 *guest_cr3,
+		  u64 *hw_cr3)
+{
+	u64 reserved = 0;
+
+	if (!lma) {
+		val &= 0xffffffffULL;
+	} else {
+		if (pcide)
+			val &= ~BIT(63);
+		if (phys_bits < 64)
+			reserved = ~0ULL << phys_bits;
+		if (cbit < 64)
+			reserved &= ~BIT(cbit);
+		if (val & reserved)
+			return -EINVAL;
+	}
+	*guest_cr3 = val;
+	*hw_cr3 = cbit < 64 ? val & ~BIT(cbit) : val;
+	return 0;
 }
 
 int svm_next_rip(const struct vmcb *vmcb, bool nrips, u64 *next)

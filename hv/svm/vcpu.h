@@ -73,6 +73,12 @@ struct vcpu {
 	 * registers cannot be read: exits go to the SEV-ES dispatcher. */
 	bool sev_es;
 	u64 sev_es_efer, sev_es_cr0, sev_es_cr4, sev_es_cr8; /* from the write traps */
+	/* SNP emulation: CR3 reads and writes are intercepted (snp_cr3_write);
+	 * guest_cr3 is the value the guest wrote, C-bit included, the VMCB's
+	 * CR3 the same without it. */
+	bool cr3_emul;
+	u64 guest_cr3;
+	unsigned phys_bits; /* the processor's physical address width */
 	bool nrips; /* the processor writes next_rip (CPUID 8000_000A EDX[3]) */
 	u64 exits;
 	u64 exit_counts[EXIT_STAT_NR];
@@ -127,6 +133,19 @@ int svm_next_rip(const struct vmcb *vmcb, bool nrips, u64 *next);
 /* Advances guest RIP past the intercepted instruction and clears the
  * interrupt shadow. */
 int vcpu_skip_insn(struct vcpu *v);
+
+/* MOV to CR3 of an SNP guest under the emulation (docs/snp-guest.md "CR3"):
+ * the guest puts the C-bit into CR3 as Linux does (sme_me_mask), but the
+ * emulated C-bit (cbit, 52) lies above the processor's physical address
+ * width (phys_bits, 40 under QEMU), where CR3 bits are reserved: QEMU TCG
+ * ends the guest with VMEXIT_INVALID on such a write. On hardware the C-bit
+ * is below MAXPHYADDR and is a legal CR3 bit. Rules (APM vol 2, 3.1.2):
+ * outside long mode CR3 is 32 bits; with CR4.PCIDE bit 63 is the no-flush
+ * hint and is not stored; in long mode any other bit at or above phys_bits
+ * is reserved: -EINVAL (#GP(0)). 0 with *guest_cr3 = what a read returns
+ * and *hw_cr3 = the same without the C-bit (the VMCB's CR3). Pure. */
+int snp_cr3_write(u64 val, bool lma, bool pcide, unsigned phys_bits, unsigned cbit, u64 *guest_cr3,
+		  u64 *hw_cr3);
 
 /* Injects an exception (APM vol 2, 15.20). err < 0: no error code. */
 void vcpu_inject_exception(struct vcpu *v, u8 vector, s64 err);

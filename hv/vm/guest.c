@@ -143,6 +143,18 @@ static void sev_es_vmcb_model_check(struct guest *g)
 		     (unsigned long long)scratch.control.vmsa_pa, sev_vmrun_fault_name(f));
 }
 
+/* Emulated SNP: the guest may write its C-bit into CR3 (Linux does), a
+ * reserved bit for this processor (snp_cr3_write, docs/snp-guest.md "CR3"):
+ * CR3 reads and writes exit and are emulated (hv/svm/exits.c). */
+static void snp_emul_cr3_intercept(struct vcpu *v)
+{
+	v->cr3_emul = true;
+	v->guest_cr3 = v->vmcb->save.cr3;
+	v->phys_bits = cpu.phys_addr_bits;
+	vmcb_set_intercept(&v->vmcb->control, INTERCEPT_CR3_READ);
+	vmcb_set_intercept(&v->vmcb->control, INTERCEPT_CR3_WRITE);
+}
+
 static int guest_boot_vcpu(struct guest *g)
 {
 	struct vcpu_boot b = {
@@ -170,6 +182,7 @@ static int guest_boot_vcpu(struct guest *g)
 		vcpu_init_from_vmsa(g->vcpu, &b, (const struct sev_es_save_area *)page);
 		if (g->is_linux)
 			guest_linux_boot_vcpu(g); /* the same state; the APIC reset */
+		snp_emul_cr3_intercept(g->vcpu);
 		return 0;
 	}
 	vcpu_init(g->vcpu, &b);

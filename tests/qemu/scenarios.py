@@ -259,8 +259,10 @@ def tail(res, n=8):
 
 def logged_cmdline(lines, name):
     """The command line the hypervisor gave Linux guest `name` (its log line
-    'guest NAME: Linux ... cmdline "..."'; it appends tsc_early_khz=)."""
-    pat = re.compile(r'guest ' + re.escape(name) + r': Linux .* cmdline "(.*)"\s*$')
+    'guest NAME: Linux ... cmdline "..."'; it appends tsc_early_khz=). Anchored
+    at the line's start: the configuration echo 'config: guest NAME: Linux
+    kernel ..., cmdline "..."' carries the command line without that suffix."""
+    pat = re.compile(r'^guest ' + re.escape(name) + r': Linux .* cmdline "(.*)"\s*$')
     for ln in lines:
         m = pat.search(ln)
         if m:

@@ -84,11 +84,40 @@ static void test_refused(void **state)
 	assert_int_equal(mmio_insn_decode(rexw, sizeof(rexw), false, &in), -ENOTSUP);
 }
 
+/* MOV to/from CR3 as Linux compiles it, and what is refused. */
+static void test_mov_cr(void **state)
+{
+	static const u8 wr_rax[] = {0x0f, 0x22, 0xd8};	     /* mov %rax,%cr3 */
+	static const u8 rd_rax[] = {0x0f, 0x20, 0xd8};	     /* mov %cr3,%rax */
+	static const u8 wr_r12[] = {0x41, 0x0f, 0x22, 0xdc}; /* mov %r12,%cr3 */
+	static const u8 rd_cr8[] = {0x44, 0x0f, 0x20, 0xc1}; /* mov %cr8,%rcx */
+	static const u8 lock[] = {0xf0, 0x0f, 0x22, 0xc0};   /* lock mov %eax,%cr0 = CR8 */
+	static const u8 other[] = {0x0f, 0x01, 0xd9};
+	struct mov_cr_insn in;
+
+	(void)state;
+	assert_int_equal(mov_cr_decode(wr_rax, sizeof(wr_rax), true, &in), 0);
+	assert_true(in.write && in.cr == 3 && in.reg == 0 && in.len == 3);
+	assert_int_equal(mov_cr_decode(rd_rax, sizeof(rd_rax), true, &in), 0);
+	assert_true(!in.write && in.cr == 3 && in.reg == 0 && in.len == 3);
+	assert_int_equal(mov_cr_decode(wr_r12, sizeof(wr_r12), true, &in), 0);
+	assert_true(in.write && in.cr == 3 && in.reg == 12 && in.len == 4);
+	assert_int_equal(mov_cr_decode(rd_cr8, sizeof(rd_cr8), true, &in), 0);
+	assert_true(!in.write && in.cr == 8 && in.reg == 1 && in.len == 4);
+	/* REX is an INC/DEC outside 64-bit mode */
+	assert_int_equal(mov_cr_decode(wr_r12, sizeof(wr_r12), false, &in), -ENOTSUP);
+	assert_int_equal(mov_cr_decode(lock, sizeof(lock), true, &in), -ENOTSUP);
+	assert_int_equal(mov_cr_decode(other, sizeof(other), true, &in), -ENOTSUP);
+	assert_int_equal(mov_cr_decode(wr_rax, 2, true, &in), -EINVAL);
+	assert_int_equal(mov_cr_decode(wr_r12, 3, true, &in), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_forms),
 	    cmocka_unit_test(test_refused),
+	    cmocka_unit_test(test_mov_cr),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

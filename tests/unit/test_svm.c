@@ -399,6 +399,36 @@ static void test_cpuid_snp(void **state)
 	fake_max_ext = 0x8000001e;
 }
 
+/* MOV to CR3 under the SNP emulation: the C-bit (52) is legal although it
+ * lies above the 40-bit physical address width; other high bits #GP. */
+static void test_snp_cr3_write(void **state)
+{
+	const u64 c = 1ULL << 52;
+	u64 g = 0, hw = 0;
+
+	(void)state;
+	/* Linux's startup_64: early_top_pgt | sme_me_mask */
+	assert_int_equal(snp_cr3_write(0x47bc000 | c, true, false, 40, 52, &g, &hw), 0);
+	assert_true(g == (0x47bc000 | c));
+	assert_true(hw == 0x47bc000);
+	/* without the C-bit (native_flush_tlb_local writes back what it read) */
+	assert_int_equal(snp_cr3_write(0x2000, true, false, 40, 52, &g, &hw), 0);
+	assert_true(g == 0x2000 && hw == 0x2000);
+	/* reserved bits: 40, 51, 53, 63 without PCIDE */
+	assert_int_equal(snp_cr3_write(1ULL << 40, true, false, 40, 52, &g, &hw), -EINVAL);
+	assert_int_equal(snp_cr3_write(1ULL << 51, true, false, 40, 52, &g, &hw), -EINVAL);
+	assert_int_equal(snp_cr3_write(1ULL << 53, true, false, 40, 52, &g, &hw), -EINVAL);
+	assert_int_equal(snp_cr3_write(1ULL << 63, true, false, 40, 52, &g, &hw), -EINVAL);
+	assert_true(g == 0x2000 && hw == 0x2000); /* unchanged on #GP */
+	/* PCIDE: bit 63 is the no-flush hint, not stored; PCID bits kept */
+	assert_int_equal(snp_cr3_write((1ULL << 63) | c | 0x3000 | 5, true, true, 40, 52, &g, &hw),
+			 0);
+	assert_true(g == (c | 0x3000 | 5) && hw == (0x3000 | 5));
+	/* outside long mode: 32 bits, nothing above is looked at */
+	assert_int_equal(snp_cr3_write(c | 0x1000, false, false, 40, 52, &g, &hw), 0);
+	assert_true(g == 0x1000 && hw == 0x1000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -407,7 +437,7 @@ int main(void)
 	    cmocka_unit_test(test_msrpm_build), cmocka_unit_test(test_iopm),
 	    cmocka_unit_test(test_next_rip),	cmocka_unit_test(test_ioio_decode),
 	    cmocka_unit_test(test_npf_decode),	cmocka_unit_test(test_cpuid_policy),
-	    cmocka_unit_test(test_cpuid_snp),
+	    cmocka_unit_test(test_cpuid_snp),	cmocka_unit_test(test_snp_cr3_write),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

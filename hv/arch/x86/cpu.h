@@ -145,6 +145,7 @@ static inline void flush_tlb_all(void)
 #define CR4_PGE	       (1ULL << 7)
 #define CR4_OSFXSR     (1ULL << 9)
 #define CR4_OSXMMEXCPT (1ULL << 10)
+#define CR4_PCIDE      (1ULL << 17)
 #define CR4_OSXSAVE    (1ULL << 18)
 
 /* A 64-bit interrupt gate (APM vol 2, 4.8.4 and 8.9.1) and the GDTR/IDTR
