@@ -704,18 +704,28 @@ int snp_inject_vc(struct vcpu *v, u32 exit_code)
 	return EXIT_RESUME;
 }
 
-int snp_hc_gpa_check(struct guest *g, u64 nr, u64 ga, u64 len)
+/* 0 if every page of [ga, ga + len) is shared now; -EPERM if one is
+ * private; -EFAULT outside guest memory (or no SNP state). An empty range
+ * counts as inside when allow_empty. */
+static int range_shared(struct snp_guest *s, struct guest *g, u64 ga, u64 len, bool allow_empty)
 {
-	struct snp_guest *s = snp_guest_of(g);
 	u64 p, end = ga + len;
 	int r = -EFAULT;
 
-	if (s && s->be->is_shared && end >= ga && end <= g->mem_size) {
+	if (s && s->be->is_shared && (allow_empty ? end >= ga : end > ga) && end <= g->mem_size) {
 		for (p = ga & PAGE_MASK, r = 0; p < end && !r; p += PAGE_SIZE)
 			r = s->be->is_shared(g, gpa(p));
 		if (r && r != -EPERM)
 			r = -EFAULT;
 	}
+	return r;
+}
+
+int snp_hc_gpa_check(struct guest *g, u64 nr, u64 ga, u64 len)
+{
+	struct snp_guest *s = snp_guest_of(g);
+	int r = range_shared(s, g, ga, len, true);
+
 	if (!s)
 		return r;
 	if (!r) {
@@ -733,19 +743,13 @@ int snp_hc_gpa_check(struct guest *g, u64 nr, u64 ga, u64 len)
 int snp_hv_write_check(struct guest *g, u64 ga, u64 len)
 {
 	struct snp_guest *s = snp_guest_of(g);
-	u64 p, end = ga + len;
-	int r = -EFAULT;
+	int r;
 
 	if (!len)
 		return 0;
 	/* Every page, now: a page-state change earlier in the same exit (the
 	 * PSC NAE before the GHCB write-back) must be seen. */
-	if (s && s->be->is_shared && end > ga && end <= g->mem_size) {
-		for (p = ga & PAGE_MASK, r = 0; p < end && !r; p += PAGE_SIZE)
-			r = s->be->is_shared(g, gpa(p));
-		if (r && r != -EPERM)
-			r = -EFAULT;
-	}
+	r = range_shared(s, g, ga, len, false);
 	if (!s)
 		return r;
 	if (!r) {
