@@ -87,6 +87,14 @@ int snp_guest_request(struct psp *psp, struct rmp *rmp, spa_t gctx, spa_t req, s
 		pr_err("snp: guest request needs two distinct page-aligned pages\n");
 		return -EINVAL;
 	}
+	/* Only a hypervisor page may be written (and then made Firmware): the
+	 * memset below on a Firmware or guest page would be an RMP #PF of the
+	 * host on hardware, and corrupts it under the model (fuzz_guest_req). */
+	if (rmp_page_state(rmp, resp) != RMP_PS_HYPERVISOR) {
+		pr_err("snp: guest request: response page %#llx is not a hypervisor page\n",
+		       (unsigned long long)spa_val(resp));
+		return -EINVAL;
+	}
 	memset(phys_ptr(resp), 0, PAGE_SIZE); /* nothing stale on failure */
 	rc = make_firmware(rmp, resp);
 	if (rc)
