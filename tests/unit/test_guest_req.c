@@ -235,12 +235,13 @@ static void test_tampered_and_replayed(void **state)
 }
 
 /* Regression (fuzz_guest_req): a response page that is not a hypervisor page
- * (the RMP table, the GCTX, a guest page) is refused before the hypervisor
+ * (the RMP table, the GCTX, a guest page) or the PSP driver's command
+ * buffer is refused before the hypervisor
  * writes it: its contents and every RMP entry stay as they were. */
 static void test_resp_not_hypervisor_page(void **state)
 {
 	static u8 before[PAGE_SIZE], rmp_before[TBL_SIZE];
-	const u64 bad[] = {WIN_BASE + 0x14000, GCTX, SECRETS, GUEST + PAGE_SIZE};
+	const u64 bad[] = {WIN_BASE + 0x14000, GCTX, SECRETS, GUEST + PAGE_SIZE, CMDBUF};
 	u8 key[32];
 	u32 fw;
 
