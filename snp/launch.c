@@ -87,6 +87,17 @@ int snp_guest_request(struct psp *psp, struct rmp *rmp, spa_t gctx, spa_t req, s
 		pr_err("snp: guest request needs two distinct page-aligned pages\n");
 		return -EINVAL;
 	}
+	/* Only a hypervisor page may be written (and then made Firmware): the
+	 * memset below on a Firmware or guest page would be an RMP #PF of the
+	 * host on hardware, and corrupts it under the model (fuzz_guest_req).
+	 * Not the driver's command buffer either: made Firmware, the command
+	 * and the reclaim would fail and leak it. */
+	if (rmp_page_state(rmp, resp) != RMP_PS_HYPERVISOR ||
+	    spa_val(resp) == spa_val(psp->cmdbuf)) {
+		pr_err("snp: guest request: response page %#llx is not a hypervisor page\n",
+		       (unsigned long long)spa_val(resp));
+		return -EINVAL;
+	}
 	memset(phys_ptr(resp), 0, PAGE_SIZE); /* nothing stale on failure */
 	rc = make_firmware(rmp, resp);
 	if (rc)

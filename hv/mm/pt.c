@@ -695,6 +695,7 @@ static int walk_table(const struct pt *pt, spa_t t, unsigned level, u64 va, u64 
 {
 	unsigned span = pt_level_shift(level) + 9;
 	u64 a = va, b, esz = pt_level_size(level), raw;
+	const u64 *p = tbl(t);
 	struct pt_leaf leaf;
 	struct pt_ent e;
 	int rc;
@@ -706,8 +707,10 @@ static int walk_table(const struct pt *pt, spa_t t, unsigned level, u64 va, u64 
 	}
 	for (;;) {
 		b = MIN(last, ALIGN_DOWN(a, esz) + (esz - 1));
-		raw = tbl(t)[pt_index(a, level)];
-		e = pt->fmt->decode(raw, level);
+		raw = p[pt_index(a, level)];
+		/* Every format decodes 0 as PT_NONE: most entries of a sparse
+		 * table are 0, and xcheck walks every table after each change. */
+		e = raw ? pt->fmt->decode(raw, level) : (struct pt_ent){PT_NONE, {0}, 0};
 		rc = 0;
 		if (e.kind == PT_LEAF && ops->leaf) {
 			fill_leaf(&leaf, a, level, &e, raw);

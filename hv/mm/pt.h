@@ -73,6 +73,7 @@ struct pt_fmt {
 	u32 prot_need;	/* a leaf's prot needs at least one of these */
 	u64 (*table_entry)(spa_t table, unsigned level);
 	u64 (*leaf_entry)(spa_t pa, unsigned level, u32 prot);
+	/* decode(0, level) must be PT_NONE: the walker skips 0 entries */
 	struct pt_ent (*decode)(u64 pte, unsigned level);
 };
 

@@ -40,7 +40,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 
 		if (g->n_devices > CFG_MAX_DEVICES || g->memory < CFG_MEM_MIN ||
 		    g->memory > CFG_MEM_MAX || gpa_val(g->load) >= g->memory ||
-		    gpa_val(g->entry) >= g->memory || !g->name[0] || !g->image[0] ||
+		    gpa_val(g->entry) >= g->memory || !g->name[0] || !g->image[0] == !g->kernel[0] ||
 		    strlen(g->args) > CFG_ARGS_MAX)
 			abort();
 		for (u32 j = 0; j < i; j++)

@@ -4,6 +4,7 @@
  * every operation the checker must find no violation and the accounting must
  * hold. Any error return is fine; a violation or a crash is a bug. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,11 +14,18 @@
 #include "snp/rmp.h"
 #include "hv/core/xcheck.h"
 #include "hv/arch/host/host_env.h"
+#include "tests/fuzz/fuzz_common.h"
 
-#define WIN_BASE (64ULL << 20)
-#define WIN_SIZE (32ULL << 20)
-#define RMP_AREA (1ULL << 20)
-#define GMEM_MEM (4ULL << 20) /* small: each input rebuilds everything */
+/* Small on purpose: pmem and the RMP model are rebuilt for every input (so
+ * that each input runs from the same state), at a cost that grows with the
+ * window: 2M..32M leaves room for both guests fully populated, 2M pages
+ * included, and their tables. */
+#define WIN_BASE (2ULL << 20)
+#define WIN_SIZE (30ULL << 20)
+#define RMP_AREA (256ULL << 10)
+/* Guest 0: 2M pages, two of them (splits, 2M boundaries); guest 1: 4K pages
+ * only. Each check walks every leaf and record: small guests keep it fast. */
+static const u64 gmem_mem[2] = {4ULL << 20, 1ULL << 20};
 
 static u8 *win;
 static struct rmp rmp;
@@ -29,7 +37,7 @@ static const struct gmem_iommu_ops ops = {f_inv, f_sync};
 
 static void die(const char *what)
 {
-	pr_err("fuzz_gmem: %s\n", what);
+	fprintf(stderr, "fuzz_gmem: %s\n", what);
 	abort();
 }
 
@@ -38,7 +46,7 @@ static void check(struct gmem **gs, unsigned n)
 	static struct xcheck_report rep;
 
 	if (xcheck_run((const struct gmem *const *)gs, n, &rep) || rep.total) {
-		xcheck_print(&rep);
+		fuzz_print_violations(&rep);
 		die("violation");
 	}
 	for (unsigned i = 0; i < n; i++) {
@@ -61,13 +69,13 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 
 	if (!win) {
 		win = aligned_alloc(HUGE_SIZE, WIN_SIZE);
-		log_level_max = LOG_ERR; /* errors are expected: keep only those */
+		fuzz_quiet(); /* errors are expected */
 	}
 	host_phys_window(win, spa(WIN_BASE), WIN_SIZE);
 	if (pmem_init(&r, 1) || rmp_init_model(&rmp, spa(WIN_BASE), RMP_AREA, WIN_BASE + WIN_SIZE))
 		die("env");
 	for (unsigned i = 0; i < 2; i++) {
-		struct gmem_params p = {.name = i ? "f1" : "f0", .asid = 1 + i, .mem_size = GMEM_MEM,
+		struct gmem_params p = {.name = i ? "f1" : "f0", .asid = 1 + i, .mem_size = gmem_mem[i],
 					.max_page = i ? PAGE_SIZE : HUGE_SIZE, .rmp = &rmp,
 					.flush_asid = f_flush};
 
@@ -79,7 +87,8 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	for (off = 0; off + 8 <= size && off < 8 * 32; off += 8) {
 		const u8 *o = data + off;
 		struct gmem *x = &g[o[0] & 1];
-		u64 a = ((u64)(o[2] | o[3] << 8) % (GMEM_MEM >> PAGE_SHIFT)) << PAGE_SHIFT;
+		u64 mem = gmem_mem[o[0] & 1];
+		u64 a = ((u64)(o[2] | o[3] << 8) % (mem >> PAGE_SHIFT)) << PAGE_SHIFT;
 		u64 len = ((u64)(o[4] | o[5] << 8) % 128 + 1) << PAGE_SHIFT; /* 2M via the 0x40 flag */
 		enum gmem_state st = o[1] & 1 ? GMEM_PRIVATE : GMEM_SHARED;
 
@@ -103,7 +112,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 			unsigned n = 1 + (o[7] & 7);
 
 			for (unsigned i = 0; i < n; i++) {
-				u64 b = (a + (u64)i * (o[7] | 1) * 0x11000) % GMEM_MEM;
+				u64 b = (a + (u64)i * (o[7] | 1) * 0x11000) % mem;
 
 				rs[i] = (struct gmem_range){gpa(ALIGN_DOWN(b, PAGE_SIZE)),
 							    PAGE_SIZE << (i & 1),

@@ -234,6 +234,37 @@ static void test_tampered_and_replayed(void **state)
 	assert_int_equal(r.status, 0);
 }
 
+/* Regression (fuzz_guest_req): a response page that is not a hypervisor page
+ * (the RMP table, the GCTX, a guest page) or the PSP driver's command
+ * buffer is refused before the hypervisor
+ * writes it: its contents and every RMP entry stay as they were. */
+static void test_resp_not_hypervisor_page(void **state)
+{
+	static u8 before[PAGE_SIZE], rmp_before[TBL_SIZE];
+	const u64 bad[] = {WIN_BASE + 0x14000, GCTX, SECRETS, GUEST + PAGE_SIZE, CMDBUF};
+	u8 key[32];
+	u32 fw;
+
+	(void)state;
+	launch(&L, GCTX, ASID, GUEST, true, true);
+	memcpy(key, secrets()->vmpck[0], 32);
+	for (unsigned k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		seal_report_req(key, 0, 1, 0, 1);
+		memcpy(before, phys_ptr(spa(bad[k])), PAGE_SIZE);
+		memcpy(rmp_before, phys_ptr(spa(WIN_BASE)), TBL_SIZE);
+		fw = 0xDEAD;
+		assert_int_equal(snp_guest_request(&psp, &rmp, spa(GCTX), spa(REQPG), spa(bad[k]),
+						   &fw),
+				 -EINVAL);
+		assert_int_equal(fw, 0);
+		assert_memory_equal(before, phys_ptr(spa(bad[k])), PAGE_SIZE);
+		assert_memory_equal(rmp_before, phys_ptr(spa(WIN_BASE)), TBL_SIZE);
+	}
+	/* the request was not consumed: sequence number 1 still works */
+	seal_report_req(key, 0, 1, 0, 1);
+	assert_int_equal(send(), 0);
+}
+
 static void test_message_errors(void **state)
 {
 	static struct snp_report_resp r;
@@ -377,6 +408,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_pages_and_states, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_no_secrets_page, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_fresh_keys, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_resp_not_hypervisor_page, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

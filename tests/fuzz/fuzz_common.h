@@ -1,0 +1,35 @@
+/* Helpers shared by the libFuzzer targets that drive gmem and xcheck. */
+#ifndef TESTS_FUZZ_COMMON_H
+#define TESTS_FUZZ_COMMON_H
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "hv/base/log.h"
+#include "hv/core/xcheck.h"
+
+/* Product code logs to stdout; most fuzz inputs are refused with an error
+ * line. Silence it (libFuzzer reports on stderr) unless FUZZ_VERBOSE is set,
+ * e.g. to replay a crash: FUZZ_VERBOSE=1 build/fuzz/fuzz_gmem crash-... */
+static inline void fuzz_quiet(void)
+{
+	log_level_max = LOG_ERR;
+	if (!getenv("FUZZ_VERBOSE") && !freopen("/dev/null", "w", stdout))
+		abort();
+}
+
+/* The violations of rep on stderr (xcheck_print writes to stdout). */
+static inline void fuzz_print_violations(const struct xcheck_report *rep)
+{
+	fprintf(stderr, "xcheck: %llu violation(s)\n", (unsigned long long)rep->total);
+	for (unsigned i = 0; i < rep->n; i++) {
+		const struct xcheck_violation *v = &rep->v[i];
+
+		fprintf(stderr, "  %s %s guest %u domain %u gpa 0x%llx spa 0x%llx: expected %s, found %s\n",
+			xcheck_rule_name(v->rule), xcheck_struct_name(v->structure), v->guest,
+			v->domain, (unsigned long long)v->gpa, (unsigned long long)v->spa,
+			v->expected, v->found);
+	}
+}
+
+#endif

@@ -1,0 +1,487 @@
+/* libFuzzer target for the hypervisor side of the GHCB (hv/svm/snp_guest.c):
+ * an SNP guest whose memory is a real gmem (RMP model, NPT, a trusted and an
+ * untrusted IOMMU domain) sends any sequence of VMGEXITs: GHCB pages with any
+ * contents and exit code (CPUID, MSR, IOIO, VMMCALL, PSC, guest request, HV
+ * features, termination, unknown codes), MSR-protocol values (raw or built),
+ * PSC requests, RMP #NPFs and PVALIDATE #UDs. The backend is the one of
+ * hv/vm/guest_gmem.c rebuilt over the fuzzer's gmem: page-state changes are
+ * gmem_convert_batch, splits gmem_split, "shared" is the ledger's word.
+ *
+ * After every exit: xcheck finds no violation (I1-I7), pmem's accounting
+ * matches gmem's ledger, snp_guest.c's own checks (a refused page-state
+ * change left the ledger's fingerprint unchanged; the checker clean after an
+ * accepted one) counted no failure, and a page the hypervisor wrote is
+ * shared. At the end of the input the guest is torn down and every frame is
+ * back in pmem. Any error answer to the guest is fine; a crash, a sanitizer
+ * report or one of these checks failing is a bug. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hv/arch/host/host_env.h"
+#include "tests/fuzz/fuzz_common.h"
+#include "hv/arch/x86/msr.h"
+#include "hv/base/log.h"
+#include "hv/base/mem.h"
+#include "hv/core/gmem.h"
+#include "hv/core/xcheck.h"
+#include "hv/mm/pmem.h"
+#include "hv/svm/guest.h"
+#include "hv/svm/snp_guest.h"
+#include "hv/svm/svm.h"
+#include "hv/svm/vcpu.h"
+#undef MSR_AMD64_SEV_ES_GHCB
+#include "snp/ghcb.h"
+#include "snp/guest_msg.h"
+#include "snp/rmp.h"
+
+#define WIN_BASE (2ULL << 20)
+#define WIN_SIZE (14ULL << 20)
+#define RMP_AREA (128ULL << 10)
+#define MEM_SIZE (4ULL << 20) /* [0, 2M) private, [2M, 4M) shared at the start */
+#define GHCB_GPA 0xa000ULL
+#define ASID	 5
+#define MAX_OPS	 24
+
+static u8 *win;
+static struct rmp rmp;
+static struct gmem gm;
+static struct vmcb vmcb;
+static struct vcpu vcpu;
+static struct guest guest;
+static struct cfg_guest gcfg;
+
+static void die(const char *what)
+{
+	fprintf(stderr, "fuzz_ghcb: %s\n", what);
+	abort();
+}
+
+/* ---- the backend of hv/vm/guest_gmem.c, over this gmem ---- */
+
+static int f_inv(void *c, u16 id, u64 iova, u64 size) { return 0; }
+static int f_sync(void *c) { return 0; }
+static int f_flush(void *c, u32 asid) { return 0; }
+static const struct gmem_iommu_ops iops = {f_inv, f_sync};
+
+static struct rmp *be_rmp(struct guest *g) { return &rmp; }
+
+static int be_psc(struct guest *g, const struct gmem_range *r, unsigned n)
+{
+	return gmem_convert_batch(&gm, r, n);
+}
+
+static int be_split(struct guest *g, gpa_t a) { return gmem_split(&gm, a); }
+
+static int be_is_shared(struct guest *g, gpa_t a)
+{
+	struct gmem_rec r;
+
+	if (gmem_lookup(&gm, a, &r))
+		return -EFAULT;
+	return r.priv ? -EPERM : 0;
+}
+
+static int be_check(struct guest *g) { return xcheck_gmem(&gm); }
+
+static u64 be_fingerprint(struct guest *g)
+{
+	u64 h = 0xcbf29ce484222325ULL;
+
+	for (u64 i = 0; i < gm.nr_slots; i++)
+		h = (h ^ gm.ledger[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+/* The firmware is fuzz_guest_req's business: here a stand-in whose answer
+ * the request's first byte picks (response, firmware error, hypervisor error). */
+static int be_guest_request(struct guest *g, const void *req, void *resp, u32 *fw_error)
+{
+	const u8 *q = req;
+
+	*fw_error = 0;
+	switch (q[0] & 3) {
+	case 0:
+		memset(resp, q[1], PAGE_SIZE);
+		return 0;
+	case 1:
+		*fw_error = q[1] | 1;
+		return -EIO;
+	case 2:
+		return -ENOMEM;
+	default:
+		return -EIO; /* -EIO without a firmware status */
+	}
+}
+
+static const struct snp_backend be = {
+    .name = "fuzz-gmem",
+    .rmp = be_rmp,
+    .psc = be_psc,
+    .split = be_split,
+    .is_shared = be_is_shared,
+    .check = be_check,
+    .fingerprint = be_fingerprint,
+    .guest_request = be_guest_request,
+};
+
+static int mem_translate(struct guest *g, gpa_t a, spa_t *out, u64 *contig)
+{
+	struct gmem_rec r;
+	u64 off;
+
+	if (gmem_lookup(&gm, a, &r))
+		return -EFAULT;
+	off = gpa_val(a) - gpa_val(r.gpa);
+	*out = spa_add(r.spa, off);
+	*contig = r.size - off;
+	return 0;
+}
+
+static const struct guest_mem_ops mem_ops = {.name = "fuzz-gmem", .translate = mem_translate};
+
+static void fake_host(u32 leaf, u32 sub, struct cpuid_res *r)
+{
+	memset(r, 0, sizeof(*r));
+	if (leaf == 0x80000000)
+		r->eax = 0x8000001f;
+	if (leaf == 0x8000001f)
+		r->eax = 0x1f, r->ebx = 51;
+}
+
+/* ---- the input ---- */
+
+struct in {
+	const u8 *p;
+	size_t n;
+};
+
+static u64 take(struct in *in, unsigned bytes)
+{
+	u64 v = 0;
+
+	for (unsigned i = 0; i < bytes; i++)
+		if (in->n) {
+			v |= (u64)in->p[0] << (8 * i);
+			in->p++;
+			in->n--;
+		}
+	return v;
+}
+
+/* The guest's own view of a page (it may write any of its memory). */
+static u8 *guest_page(u64 ga)
+{
+	spa_t pa;
+	u64 contig;
+
+	if (mem_translate(&guest, gpa(ga & PAGE_MASK), &pa, &contig))
+		return NULL;
+	return phys_ptr(pa);
+}
+
+static u64 cur_ghcb(void)
+{
+	struct snp_guest *s = snp_guest_of(&guest);
+
+	return s && s->ghcb_registered ? s->ghcb_gpa : GHCB_GPA;
+}
+
+static const u64 nae_codes[] = {
+    SVM_EXIT_CPUID,	       SVM_EXIT_MSR,		 SVM_EXIT_IOIO,
+    SVM_EXIT_VMMCALL,	       SVM_VMGEXIT_PSC,		 SVM_VMGEXIT_GUEST_REQUEST,
+    SVM_VMGEXIT_HV_FEATURES,   SVM_VMGEXIT_TERM_REQUEST, SVM_VMGEXIT_MMIO_READ,
+    SVM_VMGEXIT_AP_CREATION,   SVM_VMGEXIT_EXT_GUEST_REQUEST, SVM_VMGEXIT_UNSUPPORTED_EVENT,
+};
+
+#define VB(gh, f) ghcb_set_field_valid((gh), GHCB_FIELD_BIT(f))
+
+static bool nae_exit; /* the last exit was a GHCB-page NAE event */
+
+static int vmgexit(u64 msr)
+{
+	nae_exit = !ghcb_msr_info(msr);
+	vmcb.control.ghcb_gpa = msr;
+	vmcb.control.exit_code = SVM_EXIT_VMGEXIT;
+	return snp_handle_vmgexit(&vcpu);
+}
+
+/* A GHCB NAE event: header fields from the input, valid bits set for every
+ * field unless the input clears them; the shared buffer keeps what earlier
+ * ops wrote. */
+static void op_nae(struct in *in)
+{
+	u64 ga = cur_ghcb();
+	struct ghcb *gh = (struct ghcb *)guest_page(ga);
+	u8 sel = (u8)take(in, 1), inval = (u8)take(in, 1);
+
+	if (!gh)
+		return;
+	memset(&gh->save, 0, sizeof(gh->save));
+	gh->save.sw_exit_code =
+	    sel & 0x80 ? take(in, 8) : nae_codes[sel % (sizeof(nae_codes) / sizeof(nae_codes[0]))];
+	gh->save.sw_exit_info_1 = take(in, sel & 0x40 ? 8 : 1);
+	gh->save.sw_exit_info_2 = take(in, sel & 0x20 ? 8 : 1);
+	gh->save.sw_scratch = ga + GHCB_SHARED_BUF_OFFSET + (s8)take(in, 1) * 8;
+	gh->save.rax = take(in, sel & 0x10 ? 8 : 4);
+	gh->save.rcx = take(in, 4);
+	gh->save.rdx = take(in, 2);
+	gh->save.rbx = take(in, 2) << 12;
+	gh->save.rsi = take(in, 2);
+	gh->save.cpl = inval & 0x80 ? 3 : 0;
+	gh->ghcb_usage = inval & 0x40 ? (u32)take(in, 1) : GHCB_USAGE_STANDARD;
+	gh->protocol_version = GHCB_PROTOCOL_MAX;
+	if (!(inval & 1))
+		VB(gh, sw_exit_code);
+	if (!(inval & 2))
+		VB(gh, sw_exit_info_1);
+	if (!(inval & 4))
+		VB(gh, sw_exit_info_2);
+	if (!(inval & 8))
+		VB(gh, sw_scratch);
+	if (!(inval & 16))
+		VB(gh, rax), VB(gh, rbx), VB(gh, cpl);
+	if (!(inval & 32))
+		VB(gh, rcx), VB(gh, rdx), VB(gh, rsi);
+	vmgexit(inval & 0x40 && sel & 1 ? ga + PAGE_SIZE : ga);
+}
+
+/* A PSC request in the shared buffer, sent the way a guest loops on it
+ * (until cur_entry passes end_entry, an error, or 4 exits). */
+static void op_psc(struct in *in)
+{
+	u64 ga = cur_ghcb();
+	struct ghcb *gh = (struct ghcb *)guest_page(ga);
+	struct psc_desc *d;
+	unsigned n = 1 + (unsigned)take(in, 1) % 32, flags = (unsigned)take(in, 1);
+
+	if (!gh)
+		return;
+	d = (struct psc_desc *)gh->shared_buffer;
+	d->hdr.cur_entry = flags & 1 ? (u16)take(in, 1) : 0;
+	d->hdr.end_entry = flags & 2 ? (u16)take(in, 2) : (u16)(n - 1);
+	d->hdr.reserved = flags & 4 ? (u32)take(in, 1) : 0;
+	for (unsigned i = 0; i < n; i++) {
+		u64 w = take(in, 3);
+		u64 gfn = (w & 0xfff) % ((MEM_SIZE >> PAGE_SHIFT) + 2);
+		unsigned op = (unsigned)(w >> 12) & 7;
+		bool huge = w & BIT(15);
+
+		if (huge)
+			gfn &= ~0x1ffULL;
+		d->entries[i] = flags & 8 ? (w << 40) ^ take(in, 5)
+					  : psc_entry(gfn, op ? op : PSC_OP_PRIVATE, huge,
+						      (unsigned)(w >> 16) & (huge ? 0x3ff : 1));
+	}
+	for (int k = 0; k < 4 && guest.outcome == GUEST_RUNNING; k++) {
+		memset(&gh->save, 0, sizeof(gh->save));
+		gh->ghcb_usage = GHCB_USAGE_STANDARD;
+		gh->save.sw_exit_code = SVM_VMGEXIT_PSC;
+		gh->save.sw_scratch = ga + GHCB_SHARED_BUF_OFFSET;
+		VB(gh, sw_exit_code);
+		VB(gh, sw_exit_info_1);
+		VB(gh, sw_exit_info_2);
+		VB(gh, sw_scratch);
+		vmgexit(ga);
+		gh = (struct ghcb *)guest_page(ga);
+		if (!gh || guest.outcome != GUEST_RUNNING || gh->save.sw_exit_info_2 ||
+		    gh->save.sw_exit_info_1 || d->hdr.cur_entry > d->hdr.end_entry)
+			break;
+	}
+}
+
+static void op_msr(struct in *in)
+{
+	u8 sel = (u8)take(in, 1);
+	u64 gfn = take(in, 2) % ((MEM_SIZE >> PAGE_SHIFT) + 1);
+
+	switch (sel & 7) {
+	case 0:
+		vmgexit(take(in, 8) | (sel & 8 ? 0 : 1)); /* raw (info 0 only now and then) */
+		break;
+	case 1:
+		vmgexit(ghcb_msr_reg_gpa_req(gfn));
+		break;
+	case 2:
+	case 3:
+		vmgexit(ghcb_msr_psc_req(gfn, (sel >> 3) & 3));
+		break;
+	case 4:
+		vmgexit(ghcb_msr_cpuid_req((u32)take(in, 4), (sel >> 3) & 3));
+		break;
+	case 5:
+		vmgexit(sel & 8 ? GHCB_MSR_HV_FT_REQ : GHCB_MSR_SEV_INFO_REQ);
+		break;
+	case 6:
+		if (sel & 0x78)
+			vmgexit(ghcb_msr_reg_gpa_req(GHCB_GPA >> PAGE_SHIFT));
+		else
+			vmgexit(ghcb_msr_term_req(sel >> 4, (unsigned)gfn));
+		break;
+	default:
+		vmgexit(cur_ghcb()); /* NAE with whatever the page holds */
+		break;
+	}
+}
+
+/* The guest writes into the GHCB page or its shared buffer (or anywhere in
+ * its memory: it may scribble on the page it uses as GHCB). */
+static void op_poke(struct in *in)
+{
+	u8 sel = (u8)take(in, 1);
+	u64 ga = sel & 1 ? (take(in, 2) << PAGE_SHIFT) % MEM_SIZE : cur_ghcb();
+	unsigned off = (unsigned)take(in, 2) & (PAGE_SIZE - 1), len = (unsigned)take(in, 1) % 64;
+	u8 *p = guest_page(ga);
+
+	if (!p)
+		return;
+	for (unsigned i = 0; i < len && off + i < PAGE_SIZE; i++)
+		p[off + i] = (u8)take(in, 1);
+}
+
+/* An RMP #NPF (hardware, or the PVALIDATE emulation's SIZEM). */
+static void op_npf(struct in *in)
+{
+	u64 bits = take(in, 1);
+
+	vmcb.control.exit_code = SVM_EXIT_NPF;
+	vmcb.control.exit_info_1 = BIT(31) | (bits & 0x1f) | (bits & 0x20 ? BIT(35) : 0) |
+				   (bits & 0x40 ? BIT(36) : 0) | (bits & 0x80 ? BIT(32) : 0);
+	vmcb.control.exit_info_2 = (take(in, 2) << PAGE_SHIFT) % (MEM_SIZE + HUGE_SIZE);
+	snp_handle_rmp_npf(&vcpu);
+}
+
+/* PVALIDATE at RIP (paging off: VA = GPA), through the #UD intercept. */
+static void op_pvalidate(struct in *in)
+{
+	static const u8 pv[] = {0xf2, 0x0f, 0x01, 0xff};
+	u8 sel = (u8)take(in, 1);
+	u64 rip = 0x1000 + (take(in, 1) << 4);
+	u8 *p = guest_page(rip);
+
+	if (!p)
+		return;
+	memcpy(p + (rip & (PAGE_SIZE - 1)), pv, sizeof(pv));
+	vmcb.save.rip = rip;
+	vmcb.save.rax = (take(in, 2) << PAGE_SHIFT) % (MEM_SIZE + PAGE_SIZE);
+	if (sel & 1)
+		vmcb.save.rax &= ~(HUGE_SIZE - 1);
+	vcpu.regs.rcx = sel & 2 ? 1 : (sel & 4 ? take(in, 8) : 0);
+	vcpu.regs.rdx = (sel >> 3) & 1;
+	vmcb.control.event_inj = 0;
+	vmcb.control.exit_code = SVM_EXIT_EXCP_UD;
+	snp_handle_ud(&vcpu);
+}
+
+/* ---- invariants ---- */
+
+static void check(void)
+{
+	static struct xcheck_report rep;
+	const struct gmem *gs[1] = {&gm};
+	struct snp_guest *s = snp_guest_of(&guest);
+
+	if (xcheck_run(gs, 1, &rep) || rep.total) {
+		fuzz_print_violations(&rep);
+		die("xcheck violation");
+	}
+	if (pmem_owner_pages(gm.own_mem) !=
+	    gm.st.private_pages + gm.st.shared_pages + gmem_pending_pages(&gm, gm.own_mem))
+		die("mem accounting");
+	if (s->st.check_fail)
+		die("snp_guest.c's own check failed (a refused request changed page states, or "
+		    "the checker after an accepted one)");
+	/* The MSR protocol may make the GHCB private (the answer goes in the
+	 * MSR); a NAE event the guest survived was answered in a shared page. */
+	if (nae_exit && guest.outcome == GUEST_RUNNING && be_is_shared(&guest, gpa(s->ghcb_gpa)))
+		die("the GHCB is not shared after a NAE event the hypervisor answered in it");
+}
+
+static void setup(void)
+{
+	struct pmem_region r = {{WIN_BASE + RMP_AREA}, WIN_SIZE - RMP_AREA};
+	struct gmem_params p = {.name = "fz", .asid = ASID, .mem_size = MEM_SIZE,
+				.max_page = HUGE_SIZE, .rmp = &rmp, .flush_asid = f_flush};
+
+	if (!win) {
+		win = aligned_alloc(HUGE_SIZE, WIN_SIZE);
+		fuzz_quiet();
+	}
+	host_phys_window(win, spa(WIN_BASE), WIN_SIZE);
+	if (pmem_init(&r, 1) || rmp_init_model(&rmp, spa(WIN_BASE), RMP_AREA, WIN_BASE + WIN_SIZE))
+		die("env");
+	if (gmem_init(&gm, &p) || gmem_attach_domain(&gm, 1, 3, true, &iops, NULL) ||
+	    gmem_attach_domain(&gm, 2, 3, false, &iops, NULL) ||
+	    gmem_populate(&gm, gpa(0), HUGE_SIZE, GMEM_PRIVATE) ||
+	    gmem_populate(&gm, gpa(HUGE_SIZE), MEM_SIZE - HUGE_SIZE, GMEM_SHARED) ||
+	    gmem_convert(&gm, gpa(GHCB_GPA), PAGE_SIZE, GMEM_SHARED))
+		die("gmem");
+	memset(&vmcb, 0, sizeof(vmcb));
+	memset(&vcpu, 0, sizeof(vcpu));
+	memset(&guest, 0, sizeof(guest));
+	strcpy(guest.name, "fz");
+	guest.cfg = &gcfg;
+	guest.snp = true;
+	guest.asid = ASID;
+	guest.mem_size = MEM_SIZE;
+	guest.mem_ops = &mem_ops;
+	guest.outcome = GUEST_RUNNING;
+	guest.cpuid.host = fake_host;
+	guest.cpuid.snp = true;
+	guest.vcpu = &vcpu;
+	vcpu.vmcb = &vmcb;
+	vcpu.guest = &guest;
+	vmcb.save.rip = 0x1000;
+	vmcb.save.efer = EFER_SVME;
+	if (snp_guest_init(&guest, &be))
+		die("snp_guest_init");
+}
+
+int LLVMFuzzerTestOneInput(const u8 *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
+{
+	struct in in = {data, size};
+	u8 mem_owner, npt_owner, io_owner;
+
+	setup();
+	for (unsigned k = 0; k < MAX_OPS && in.n && guest.outcome == GUEST_RUNNING; k++) {
+		u8 op = (u8)take(&in, 1);
+
+		vmcb.control.exit_code = 0;
+		nae_exit = false;
+		switch (op % 8) {
+		case 0:
+		case 1:
+			op_nae(&in);
+			break;
+		case 2:
+			op_psc(&in);
+			break;
+		case 3:
+		case 4:
+			op_msr(&in);
+			break;
+		case 5:
+			op_poke(&in);
+			break;
+		case 6:
+			op_npf(&in);
+			break;
+		default:
+			op_pvalidate(&in);
+			break;
+		}
+		check();
+	}
+	snp_guest_fini(&guest);
+	mem_owner = gm.own_mem;
+	npt_owner = gm.own_npt;
+	io_owner = gm.own_iommu;
+	gmem_destroy(&gm);
+	if (pmem_owner_pages(mem_owner) || pmem_owner_pages(npt_owner) ||
+	    pmem_owner_pages(io_owner))
+		die("leak after destroy");
+	return 0;
+}
