@@ -1,4 +1,4 @@
-/* Helpers shared by the libFuzzer targets that drive gmem and xcheck. */
+/* Helpers shared by the libFuzzer targets (gmem, xcheck, GHCB, guest requests). */
 #ifndef TESTS_FUZZ_COMMON_H
 #define TESTS_FUZZ_COMMON_H
 
@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "hv/base/log.h"
+#include "hv/base/types.h"
 #include "hv/core/xcheck.h"
 
 /* Product code logs to stdout; most fuzz inputs are refused with an error
@@ -30,6 +31,26 @@ static inline void fuzz_print_violations(const struct xcheck_report *rep)
 			v->domain, (unsigned long long)v->gpa, (unsigned long long)v->spa,
 			v->expected, v->found);
 	}
+}
+
+/* The fuzz input, read front to back; past its end, reads give zeros. */
+struct fuzz_in {
+	const u8 *p;
+	size_t n;
+};
+
+/* The next `bytes` bytes as a little-endian number. */
+static inline u64 fuzz_take(struct fuzz_in *in, unsigned bytes)
+{
+	u64 v = 0;
+
+	for (unsigned i = 0; i < bytes; i++)
+		if (in->n) {
+			v |= (u64)in->p[0] << (8 * i);
+			in->p++;
+			in->n--;
+		}
+	return v;
 }
 
 #endif

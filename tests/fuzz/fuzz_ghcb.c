@@ -152,23 +152,6 @@ static void fake_host(u32 leaf, u32 sub, struct cpuid_res *r)
 
 /* ---- the input ---- */
 
-struct in {
-	const u8 *p;
-	size_t n;
-};
-
-static u64 take(struct in *in, unsigned bytes)
-{
-	u64 v = 0;
-
-	for (unsigned i = 0; i < bytes; i++)
-		if (in->n) {
-			v |= (u64)in->p[0] << (8 * i);
-			in->p++;
-			in->n--;
-		}
-	return v;
-}
 
 /* The guest's own view of a page (it may write any of its memory). */
 static u8 *guest_page(u64 ga)
@@ -210,27 +193,27 @@ static int vmgexit(u64 msr)
 /* A GHCB NAE event: header fields from the input, valid bits set for every
  * field unless the input clears them; the shared buffer keeps what earlier
  * ops wrote. */
-static void op_nae(struct in *in)
+static void op_nae(struct fuzz_in *in)
 {
 	u64 ga = cur_ghcb();
 	struct ghcb *gh = (struct ghcb *)guest_page(ga);
-	u8 sel = (u8)take(in, 1), inval = (u8)take(in, 1);
+	u8 sel = (u8)fuzz_take(in, 1), inval = (u8)fuzz_take(in, 1);
 
 	if (!gh)
 		return;
 	memset(&gh->save, 0, sizeof(gh->save));
 	gh->save.sw_exit_code =
-	    sel & 0x80 ? take(in, 8) : nae_codes[sel % (sizeof(nae_codes) / sizeof(nae_codes[0]))];
-	gh->save.sw_exit_info_1 = take(in, sel & 0x40 ? 8 : 1);
-	gh->save.sw_exit_info_2 = take(in, sel & 0x20 ? 8 : 1);
-	gh->save.sw_scratch = ga + GHCB_SHARED_BUF_OFFSET + (s8)take(in, 1) * 8;
-	gh->save.rax = take(in, sel & 0x10 ? 8 : 4);
-	gh->save.rcx = take(in, 4);
-	gh->save.rdx = take(in, 2);
-	gh->save.rbx = take(in, 2) << 12;
-	gh->save.rsi = take(in, 2);
+	    sel & 0x80 ? fuzz_take(in, 8) : nae_codes[sel % (sizeof(nae_codes) / sizeof(nae_codes[0]))];
+	gh->save.sw_exit_info_1 = fuzz_take(in, sel & 0x40 ? 8 : 1);
+	gh->save.sw_exit_info_2 = fuzz_take(in, sel & 0x20 ? 8 : 1);
+	gh->save.sw_scratch = ga + GHCB_SHARED_BUF_OFFSET + (s8)fuzz_take(in, 1) * 8;
+	gh->save.rax = fuzz_take(in, sel & 0x10 ? 8 : 4);
+	gh->save.rcx = fuzz_take(in, 4);
+	gh->save.rdx = fuzz_take(in, 2);
+	gh->save.rbx = fuzz_take(in, 2) << 12;
+	gh->save.rsi = fuzz_take(in, 2);
 	gh->save.cpl = inval & 0x80 ? 3 : 0;
-	gh->ghcb_usage = inval & 0x40 ? (u32)take(in, 1) : GHCB_USAGE_STANDARD;
+	gh->ghcb_usage = inval & 0x40 ? (u32)fuzz_take(in, 1) : GHCB_USAGE_STANDARD;
 	gh->protocol_version = GHCB_PROTOCOL_MAX;
 	if (!(inval & 1))
 		VB(gh, sw_exit_code);
@@ -249,28 +232,28 @@ static void op_nae(struct in *in)
 
 /* A PSC request in the shared buffer, sent the way a guest loops on it
  * (until cur_entry passes end_entry, an error, or 4 exits). */
-static void op_psc(struct in *in)
+static void op_psc(struct fuzz_in *in)
 {
 	u64 ga = cur_ghcb();
 	struct ghcb *gh = (struct ghcb *)guest_page(ga);
 	struct psc_desc *d;
-	unsigned n = 1 + (unsigned)take(in, 1) % 32, flags = (unsigned)take(in, 1);
+	unsigned n = 1 + (unsigned)fuzz_take(in, 1) % 32, flags = (unsigned)fuzz_take(in, 1);
 
 	if (!gh)
 		return;
 	d = (struct psc_desc *)gh->shared_buffer;
-	d->hdr.cur_entry = flags & 1 ? (u16)take(in, 1) : 0;
-	d->hdr.end_entry = flags & 2 ? (u16)take(in, 2) : (u16)(n - 1);
-	d->hdr.reserved = flags & 4 ? (u32)take(in, 1) : 0;
+	d->hdr.cur_entry = flags & 1 ? (u16)fuzz_take(in, 1) : 0;
+	d->hdr.end_entry = flags & 2 ? (u16)fuzz_take(in, 2) : (u16)(n - 1);
+	d->hdr.reserved = flags & 4 ? (u32)fuzz_take(in, 1) : 0;
 	for (unsigned i = 0; i < n; i++) {
-		u64 w = take(in, 3);
+		u64 w = fuzz_take(in, 3);
 		u64 gfn = (w & 0xfff) % ((MEM_SIZE >> PAGE_SHIFT) + 2);
 		unsigned op = (unsigned)(w >> 12) & 7;
 		bool huge = w & BIT(15);
 
 		if (huge)
 			gfn &= ~0x1ffULL;
-		d->entries[i] = flags & 8 ? (w << 40) ^ take(in, 5)
+		d->entries[i] = flags & 8 ? (w << 40) ^ fuzz_take(in, 5)
 					  : psc_entry(gfn, op ? op : PSC_OP_PRIVATE, huge,
 						      (unsigned)(w >> 16) & (huge ? 0x3ff : 1));
 	}
@@ -291,14 +274,14 @@ static void op_psc(struct in *in)
 	}
 }
 
-static void op_msr(struct in *in)
+static void op_msr(struct fuzz_in *in)
 {
-	u8 sel = (u8)take(in, 1);
-	u64 gfn = take(in, 2) % ((MEM_SIZE >> PAGE_SHIFT) + 1);
+	u8 sel = (u8)fuzz_take(in, 1);
+	u64 gfn = fuzz_take(in, 2) % ((MEM_SIZE >> PAGE_SHIFT) + 1);
 
 	switch (sel & 7) {
 	case 0:
-		vmgexit(take(in, 8) | (sel & 8 ? 0 : 1)); /* raw (info 0 only now and then) */
+		vmgexit(fuzz_take(in, 8) | (sel & 8 ? 0 : 1)); /* raw (info 0 only now and then) */
 		break;
 	case 1:
 		vmgexit(ghcb_msr_reg_gpa_req(gfn));
@@ -308,7 +291,7 @@ static void op_msr(struct in *in)
 		vmgexit(ghcb_msr_psc_req(gfn, (sel >> 3) & 3));
 		break;
 	case 4:
-		vmgexit(ghcb_msr_cpuid_req((u32)take(in, 4), (sel >> 3) & 3));
+		vmgexit(ghcb_msr_cpuid_req((u32)fuzz_take(in, 4), (sel >> 3) & 3));
 		break;
 	case 5:
 		vmgexit(sel & 8 ? GHCB_MSR_HV_FT_REQ : GHCB_MSR_SEV_INFO_REQ);
@@ -327,47 +310,47 @@ static void op_msr(struct in *in)
 
 /* The guest writes into the GHCB page or its shared buffer (or anywhere in
  * its memory: it may scribble on the page it uses as GHCB). */
-static void op_poke(struct in *in)
+static void op_poke(struct fuzz_in *in)
 {
-	u8 sel = (u8)take(in, 1);
-	u64 ga = sel & 1 ? (take(in, 2) << PAGE_SHIFT) % MEM_SIZE : cur_ghcb();
-	unsigned off = (unsigned)take(in, 2) & (PAGE_SIZE - 1), len = (unsigned)take(in, 1) % 64;
+	u8 sel = (u8)fuzz_take(in, 1);
+	u64 ga = sel & 1 ? (fuzz_take(in, 2) << PAGE_SHIFT) % MEM_SIZE : cur_ghcb();
+	unsigned off = (unsigned)fuzz_take(in, 2) & (PAGE_SIZE - 1), len = (unsigned)fuzz_take(in, 1) % 64;
 	u8 *p = guest_page(ga);
 
 	if (!p)
 		return;
 	for (unsigned i = 0; i < len && off + i < PAGE_SIZE; i++)
-		p[off + i] = (u8)take(in, 1);
+		p[off + i] = (u8)fuzz_take(in, 1);
 }
 
 /* An RMP #NPF (hardware, or the PVALIDATE emulation's SIZEM). */
-static void op_npf(struct in *in)
+static void op_npf(struct fuzz_in *in)
 {
-	u64 bits = take(in, 1);
+	u64 bits = fuzz_take(in, 1);
 
 	vmcb.control.exit_code = SVM_EXIT_NPF;
 	vmcb.control.exit_info_1 = BIT(31) | (bits & 0x1f) | (bits & 0x20 ? BIT(35) : 0) |
 				   (bits & 0x40 ? BIT(36) : 0) | (bits & 0x80 ? BIT(32) : 0);
-	vmcb.control.exit_info_2 = (take(in, 2) << PAGE_SHIFT) % (MEM_SIZE + HUGE_SIZE);
+	vmcb.control.exit_info_2 = (fuzz_take(in, 2) << PAGE_SHIFT) % (MEM_SIZE + HUGE_SIZE);
 	snp_handle_rmp_npf(&vcpu);
 }
 
 /* PVALIDATE at RIP (paging off: VA = GPA), through the #UD intercept. */
-static void op_pvalidate(struct in *in)
+static void op_pvalidate(struct fuzz_in *in)
 {
 	static const u8 pv[] = {0xf2, 0x0f, 0x01, 0xff};
-	u8 sel = (u8)take(in, 1);
-	u64 rip = 0x1000 + (take(in, 1) << 4);
+	u8 sel = (u8)fuzz_take(in, 1);
+	u64 rip = 0x1000 + (fuzz_take(in, 1) << 4);
 	u8 *p = guest_page(rip);
 
 	if (!p)
 		return;
 	memcpy(p + (rip & (PAGE_SIZE - 1)), pv, sizeof(pv));
 	vmcb.save.rip = rip;
-	vmcb.save.rax = (take(in, 2) << PAGE_SHIFT) % (MEM_SIZE + PAGE_SIZE);
+	vmcb.save.rax = (fuzz_take(in, 2) << PAGE_SHIFT) % (MEM_SIZE + PAGE_SIZE);
 	if (sel & 1)
 		vmcb.save.rax &= ~(HUGE_SIZE - 1);
-	vcpu.regs.rcx = sel & 2 ? 1 : (sel & 4 ? take(in, 8) : 0);
+	vcpu.regs.rcx = sel & 2 ? 1 : (sel & 4 ? fuzz_take(in, 8) : 0);
 	vcpu.regs.rdx = (sel >> 3) & 1;
 	vmcb.control.event_inj = 0;
 	vmcb.control.exit_code = SVM_EXIT_EXCP_UD;
@@ -442,12 +425,12 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 {
-	struct in in = {data, size};
+	struct fuzz_in in = {data, size};
 	u8 mem_owner, npt_owner, io_owner;
 
 	setup();
 	for (unsigned k = 0; k < MAX_OPS && in.n && guest.outcome == GUEST_RUNNING; k++) {
-		u8 op = (u8)take(&in, 1);
+		u8 op = (u8)fuzz_take(&in, 1);
 
 		vmcb.control.exit_code = 0;
 		nae_exit = false;

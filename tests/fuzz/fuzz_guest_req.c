@@ -118,23 +118,6 @@ static void restore(void)
 	psp = psp_snap;
 }
 
-struct in {
-	const u8 *p;
-	size_t n;
-};
-
-static u64 take(struct in *in, unsigned bytes)
-{
-	u64 v = 0;
-
-	for (unsigned i = 0; i < bytes; i++)
-		if (in->n) {
-			v |= (u64)in->p[0] << (8 * i);
-			in->p++;
-			in->n--;
-		}
-	return v;
-}
 
 /* The model state a refused request must leave alone (the mailbox
  * registers and the command counters move with every command). */
@@ -165,7 +148,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	static struct psp_model m_before;
 	static struct snp_report_resp rep;
 	u64 next[SNP_VMPCK_COUNT] = {1, 1, 1, 1};
-	struct in in = {data, size};
+	struct fuzz_in in = {data, size};
 
 	if (!win) {
 		fuzz_quiet();
@@ -174,8 +157,8 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	restore();
 	for (unsigned r = 0; r < MAX_REQ && in.n; r++) {
 		struct snp_guest_msg *msg = phys_ptr(spa(REQPG));
-		u8 mode = (u8)take(&in, 1), mut = (u8)take(&in, 1);
-		u8 vmpck = (u8)(take(&in, 1) & 3), keyk = vmpck;
+		u8 mode = (u8)fuzz_take(&in, 1), mut = (u8)fuzz_take(&in, 1);
+		u8 vmpck = (u8)(fuzz_take(&in, 1) & 3), keyk = vmpck;
 		u64 seq = next[vmpck], req = REQPG, resp = RESPPG, gctx = GCTX;
 		struct snp_report_req rr;
 		bool well_formed, must_fail = false;
@@ -183,22 +166,22 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		int rc;
 
 		if (mode & 1) { /* replayed or skipped sequence number */
-			seq = next[vmpck] + (s8)take(&in, 1);
+			seq = next[vmpck] + (s8)fuzz_take(&in, 1);
 			must_fail = seq != next[vmpck];
 		}
 		if (mode & 2) { /* another VMPCK's key */
-			keyk = (u8)((vmpck + 1 + (take(&in, 1) % 3)) & 3);
+			keyk = (u8)((vmpck + 1 + (fuzz_take(&in, 1) % 3)) & 3);
 			must_fail = true;
 		}
 		memset(&rr, 0, sizeof(rr));
-		rr.user_data[0] = (u8)take(&in, 1);
-		rr.vmpl = mode & 4 ? (u32)take(&in, 4) : (u32)(take(&in, 1) & 3);
+		rr.user_data[0] = (u8)fuzz_take(&in, 1);
+		rr.vmpl = mode & 4 ? (u32)fuzz_take(&in, 4) : (u32)(fuzz_take(&in, 1) & 3);
 		if (mode & 8)
-			rr.rsvd[take(&in, 1) % sizeof(rr.rsvd)] = (u8)take(&in, 1) | 1;
+			rr.rsvd[fuzz_take(&in, 1) % sizeof(rr.rsvd)] = (u8)fuzz_take(&in, 1) | 1;
 		if (mode & 0x80) { /* a raw page from the input */
 			memset(msg, 0, PAGE_SIZE);
 			for (unsigned k = 0; k < 0x60 + 96 && in.n; k++)
-				((u8 *)msg)[k] = (u8)take(&in, 1);
+				((u8 *)msg)[k] = (u8)fuzz_take(&in, 1);
 			must_fail = false;
 		} else if (snp_msg_seal(msg, keys[keyk], vmpck, seq, SNP_MSG_REPORT_REQ, &rr,
 					sizeof(rr))) {
@@ -207,34 +190,34 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		/* header/tag/ciphertext mutations after sealing, on disjoint bytes
 		 * (two flips of one byte would cancel) */
 		if (mut & 1) {
-			unsigned at = (unsigned)take(&in, 1) % SNP_MSG_TAG_SIZE;
+			unsigned at = (unsigned)fuzz_take(&in, 1) % SNP_MSG_TAG_SIZE;
 
-			msg->hdr.authtag[at] ^= (u8)(take(&in, 1) | 1);
+			msg->hdr.authtag[at] ^= (u8)(fuzz_take(&in, 1) | 1);
 			must_fail = !(mode & 0x80);
 		}
 		if (mut & 2) {
-			unsigned at = (unsigned)take(&in, 1) % sizeof(rr);
+			unsigned at = (unsigned)fuzz_take(&in, 1) % sizeof(rr);
 
-			msg->payload[at] ^= (u8)(take(&in, 1) | 1);
+			msg->payload[at] ^= (u8)(fuzz_take(&in, 1) | 1);
 			must_fail = !(mode & 0x80);
 		}
 		if (mut & 4) { /* a header byte after the tag (AAD or not) */
 			unsigned off = SNP_MSG_TAG_SIZE +
-				       (unsigned)take(&in, 1) % (sizeof(msg->hdr) - SNP_MSG_TAG_SIZE);
+				       (unsigned)fuzz_take(&in, 1) % (sizeof(msg->hdr) - SNP_MSG_TAG_SIZE);
 
-			((u8 *)&msg->hdr)[off] ^= (u8)(take(&in, 1) | 1);
+			((u8 *)&msg->hdr)[off] ^= (u8)(fuzz_take(&in, 1) | 1);
 			if (off >= SNP_MSG_AAD_OFFSET && !(mode & 0x80))
 				must_fail = true; /* authenticated data */
 		}
 		if (mut & 8)
-			msg->hdr.msg_sz = (u16)take(&in, 2);
+			msg->hdr.msg_sz = (u16)fuzz_take(&in, 2);
 		/* the pages: aligned or not, distinct or not, anywhere in the window */
 		if (mut & 0x10)
-			resp = mut & 0x20 ? req : WIN_BASE + (take(&in, 2) << 8) % WIN_SIZE;
+			resp = mut & 0x20 ? req : WIN_BASE + (fuzz_take(&in, 2) << 8) % WIN_SIZE;
 		if (mut & 0x40)
-			req = WIN_BASE + (take(&in, 2) << 8) % WIN_SIZE;
+			req = WIN_BASE + (fuzz_take(&in, 2) << 8) % WIN_SIZE;
 		if (mut & 0x80)
-			gctx = WIN_BASE + (take(&in, 2) << 12) % WIN_SIZE;
+			gctx = WIN_BASE + (fuzz_take(&in, 2) << 12) % WIN_SIZE;
 		dirty[nr_dirty++] = (resp - WIN_BASE) & PAGE_MASK;
 		dirty[nr_dirty++] = (req - WIN_BASE) & PAGE_MASK;
 		well_formed = !(mode & 0x8f) && !(mut & 0xff) && rr.vmpl <= 3;
