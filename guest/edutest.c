@@ -9,7 +9,11 @@
  *   - inside an HC_DMA_PHASE pair: DMA aimed beyond its RAM, at another
  *     guest's frames or GPA range, at hypervisor structures and at its own
  *     BAR (peer-to-peer) changes nothing (the hypervisor checksums its memory
- *     and the other guests' around the phase).
+ *     and the other guests' around the phase);
+ *   - inside the same phase: DMA writes into the interrupt window
+ *     0xFEE00000 (an interrupt request to the IOMMU, 48882 2.2.5) whose data
+ *     names every vector 16-255, fixed delivery, to APIC 0; the hypervisor
+ *     counts the interrupts it receives by vector around the phase.
  * No printing and no hypercall inside the phase; results are reported after. */
 #include "lib/snp.h"
 
@@ -28,6 +32,12 @@
 #define BUF_B (BUF_A + 0x1000)
 #define BUF_P (BUF_A + 0x10000) /* stays private */
 #define BUF_C (BUF_A + 0x2000)
+#define BUF_M (BUF_A + 0x3000) /* the MSI data words (shared with the device) */
+#define MSI_WINDOW   0xFEE00000ULL
+#define MSI_DEV_OFF  0x100 /* device buffer offset of the MSI data words */
+#define MSI_VEC_LO   16
+#define MSI_VEC_N    240
+#define MSI_BYTES    (MSI_VEC_N * 8)
 #define N     256
 
 static volatile uint8_t *bar;
@@ -99,6 +109,7 @@ static void isolation_phase(const struct hc_info *bi, const struct hc_dev_info *
 	int64_t k, changed;
 	uint32_t live_before, live_after;
 	bool p2p_read_blocked;
+	int msi_rc;
 
 	/* device buffer: a known pattern at offset 0 (what the stray writes carry) */
 	fill(BUF_C, N, 0x33);
@@ -106,8 +117,18 @@ static void isolation_phase(const struct hc_info *bi, const struct hc_dev_info *
 	wr32(EDU_LIVE, 0x12345678);
 	live_before = rd32(EDU_LIVE);
 	memset((void *)(uintptr_t)BUF_C, 0xee, N);
+	/* MSI data: at every 8th byte of the window (address bit 2 = 0: physical
+	 * destination, bits 19:12 = APIC 0) one vector, fixed, edge; the words
+	 * in between go to logical destination 0 (no CPU). */
+	for (unsigned v = 0; v < MSI_VEC_N; v++) {
+		((volatile uint32_t *)(uintptr_t)BUF_M)[2 * v] = MSI_VEC_LO + v;
+		((volatile uint32_t *)(uintptr_t)BUF_M)[2 * v + 1] = MSI_VEC_LO + v;
+	}
 	k = hypercall(HC_DMA_PHASE, HC_DMA_BEGIN, (uint64_t)(uintptr_t)&tg, sizeof(tg), 0);
 	/* ---- no hypercall, no port I/O until HC_DMA_END ---- */
+	/* the interrupt window first (device offsets 0x100.. are reused below) */
+	msi_rc = edu_dma(BUF_M, MSI_DEV_OFF, MSI_BYTES, false) |
+		 edu_dma(MSI_WINDOW, MSI_DEV_OFF, MSI_BYTES, true);
 	for (int64_t i = 0; i < k && i < HC_DMA_TARGETS_MAX; i++) {
 		struct res *r = &results[n++];
 
@@ -129,6 +150,10 @@ static void isolation_phase(const struct hc_info *bi, const struct hc_dev_info *
 	changed = hypercall(HC_DMA_PHASE, HC_DMA_END, 0, 0, 0);
 	/* ---- reporting ---- */
 	EXPECT("dma_phase.targets", k >= 5);
+	guest_test("dma_phase.msi_window_dma", msi_rc == 0,
+		   "%u interrupt requests by DMA to 0x%llx (vectors 0x%x-0x%x) completed; whether "
+		   "any arrived is judged by the hypervisor (dev.<guest>.dma_phase_no_host_irq)",
+		   MSI_VEC_N, (unsigned long long)MSI_WINDOW, MSI_VEC_LO, MSI_VEC_LO + MSI_VEC_N - 1);
 	for (unsigned i = 0; i < n; i++) {
 		char name[48];
 

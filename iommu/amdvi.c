@@ -204,8 +204,9 @@ int amdvi_init(struct amdvi *m, const struct amdvi_mmio_ops *ops, void *mmio_ctx
 		return ret;
 	}
 
-	/* Every device starts blocked (V=1 so DMA is checked; IV=0 so its
-	 * interrupts are still forwarded unmapped). */
+	/* Every device starts blocked: V=1 so DMA is checked, IV=1 with
+	 * IntCtl=00b so its interrupts (and any DMA write to the interrupt window
+	 * 0xFEE00000-0xFEEFFFFF, which the IOMMU treats as one) are aborted. */
 	if (!cfg->passthrough_default) {
 		amdvi_dte_blocked(&block, m->null_root);
 		for (i = 0; i < m->dev_entries; i++)
@@ -585,6 +586,24 @@ int amdvi_block_device(struct amdvi *m, u16 devid)
 		return -EINVAL;
 	amdvi_dte_blocked(&dte, m->null_root);
 	return amdvi_set_dte(m, devid, &dte);
+}
+
+int amdvi_intr_table(struct amdvi *m, u16 devid, spa_t irt, u8 len_log2)
+{
+	struct amdvi_dte dte;
+	int ret;
+
+	if (!m->ops)
+		return -EINVAL;
+	ret = amdvi_get_dte(m, devid, &dte);
+	if (!ret)
+		ret = amdvi_dte_set_irt(&dte, irt, len_log2);
+	if (!ret)
+		ret = amdvi_set_dte(m, devid, &dte); /* + INVALIDATE_DEVTAB_ENTRY, wait */
+	/* 2.4.5: the table itself (or the one it replaces) may be cached. */
+	if (!ret && m->enabled)
+		ret = amdvi_inv_irt(m, devid);
+	return ret;
 }
 
 /* ---- event log (2.5) ---------------------------------------------------- */

@@ -111,6 +111,11 @@ int amdvi_get_dte(const struct amdvi *iommu, u16 devid, struct amdvi_dte *dte);
 int amdvi_attach(struct amdvi *iommu, u16 devid, u16 domain_id, spa_t root, unsigned levels,
 		 bool ir, bool iw);
 int amdvi_block_device(struct amdvi *iommu, u16 devid);
+/* Interrupt fields of devid's DTE (48882 2.2.5): irt != 0 -> remap through
+ * that table of 2^len_log2 32-bit IRTEs; irt == 0 -> abort every interrupt.
+ * The rest of the entry is kept. Then INVALIDATE_DEVTAB_ENTRY and
+ * INVALIDATE_INTERRUPT_TABLE, each waited for. */
+int amdvi_intr_table(struct amdvi *m, u16 devid, spa_t irt, u8 len_log2);
 
 /* Commands. amdvi_queue() writes one command and moves the tail without
  * waiting; amdvi_sync() appends COMPLETION_WAIT (store) and polls the store

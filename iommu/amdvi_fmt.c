@@ -110,15 +110,64 @@ int amdvi_dte_translate(struct amdvi_dte *dte, u16 domain_id, spa_t root, unsign
 		return -EINVAL;
 	}
 	in.mode = (u8)levels;
+	/* 2.2.5: IV=1, IntCtl=00b (target abort) until an interrupt table is set. */
+	in.iv = true;
+	in.int_ctl = DTE_INTCTL_ABORT;
 	return amdvi_dte_build(dte, &in);
 }
 
 int amdvi_dte_blocked(struct amdvi_dte *dte, spa_t null_root)
 {
-	struct amdvi_dte_info in = {.v = true, .tv = true, .root = null_root};
+	struct amdvi_dte_info in = {.v = true, .tv = true, .root = null_root, .iv = true,
+				    .int_ctl = DTE_INTCTL_ABORT};
 
 	in.mode = spa_val(null_root) ? PAGE_MODE_1_LEVEL : PAGE_MODE_NONE;
 	return amdvi_dte_build(dte, &in);
+}
+
+int amdvi_dte_set_irt(struct amdvi_dte *dte, spa_t irt, u8 len_log2)
+{
+	u64 root = spa_val(irt);
+
+	if (root && (!IS_ALIGNED(root, IRT_ALIGN) || root >= SPA_LIMIT || !len_log2 ||
+		     len_log2 > IRT_LEN_LOG2_MAX)) {
+		pr_err("amdvi: interrupt table 0x%llx with 2^%u entries invalid\n",
+		       (unsigned long long)root, len_log2);
+		return -EINVAL;
+	}
+	/* 2.2.5: the pass bits (INIT, ExtInt, NMI, LINT0/1) stay 0: those
+	 * interrupt types are target-aborted too. */
+	dte->data[2] = DTE_FLAG_IV;
+	if (root)
+		dte->data[2] |= FIELD_PREP(DTE_INTTABLEN_MASK, len_log2) |
+				(root & DTE_IRT_ROOT_MASK) |
+				FIELD_PREP(DTE_INTCTL_MASK, DTE_INTCTL_REMAP);
+	return 0;
+}
+
+int amdvi_irte_build(u32 *irte, u8 vector, u32 dest_apic)
+{
+	if (vector < 16 || dest_apic > 0xff) {
+		pr_err("amdvi: IRTE vector 0x%x / APIC ID 0x%x not representable\n", vector,
+		       dest_apic);
+		return -EINVAL;
+	}
+	/* 2.2.5.1: RemapEn, fixed, edge (no RqEoi), physical destination. */
+	*irte = IRTE_REMAP_EN | (u32)FIELD_PREP(IRTE_INT_TYPE_MASK, IRTE_INT_TYPE_FIXED) |
+		(u32)FIELD_PREP(IRTE_DEST_MASK, dest_apic) |
+		(u32)FIELD_PREP(IRTE_VECTOR_MASK, vector);
+	return 0;
+}
+
+bool amdvi_irte_decode(u32 irte, u8 *vector, u8 *dest_apic)
+{
+	if (!(irte & IRTE_REMAP_EN))
+		return false;
+	if (vector)
+		*vector = (u8)FIELD_GET(IRTE_VECTOR_MASK, irte);
+	if (dest_apic)
+		*dest_apic = (u8)FIELD_GET(IRTE_DEST_MASK, irte);
+	return true;
 }
 
 int amdvi_dte_format(const struct amdvi_dte *dte, char *buf, size_t len)
@@ -130,7 +179,9 @@ int amdvi_dte_format(const struct amdvi_dte *dte, char *buf, size_t len)
 	n = put(buf, len, n, "V=%d TV=%d mode=%u root=0x%llx%s%s dom=0x%04x", i.v, i.tv, i.mode,
 		(unsigned long long)spa_val(i.root), i.ir ? " IR" : "", i.iw ? " IW" : "",
 		i.domain_id);
-	if (i.iv)
+	if (i.iv && i.int_ctl == DTE_INTCTL_ABORT && !i.int_tab_len && !spa_val(i.int_root))
+		n = put(buf, len, n, " IV abort");
+	else if (i.iv)
 		n = put(buf, len, n, " IV len=%u ctl=%u irt=0x%llx", i.int_tab_len, i.int_ctl,
 			(unsigned long long)spa_val(i.int_root));
 	if (amdvi_dte_check(dte))

@@ -29,8 +29,8 @@ CHECK_SIZE(struct amdvi_evt_entry, EVENT_ENTRY_SIZE);
 /* ---- device table entries ----------------------------------------------- */
 
 /* The fields of a DTE this project sets (host translation, v1 tables, no
- * guest/PASID translation). Interrupt remapping stays off unless iv is set:
- * with IV=0 interrupts are forwarded unmapped (2.2.5). */
+ * guest/PASID translation). With iv = false interrupts are forwarded
+ * unmapped (2.2.5); amdvi_dte_translate and amdvi_dte_blocked never do that. */
 struct amdvi_dte_info {
 	bool v, tv;
 	u8 mode;     /* 0 = no translation, 1-6 = page-table levels */
@@ -61,6 +61,20 @@ int amdvi_dte_translate(struct amdvi_dte *dte, u16 domain_id, spa_t root, unsign
  * QEMU 7.2 (DTE IR/IW) and QEMU >= 10.2 (leaf P=0; there TV=1/Mode 0 passes
  * through). With spa(0) it is the spec's Mode 0 form. */
 int amdvi_dte_blocked(struct amdvi_dte *dte, spa_t null_root);
+/* Both forms above carry IV=1, IntCtl=00b: every interrupt the device sends
+ * (fixed/arbitrated MSI, and NMI/INIT/ExtInt/LINT with their pass bits 0) is
+ * target-aborted (2.2.5) until amdvi_dte_set_irt gives it a table. */
+/* Word 2 of dte: irt != 0 -> IV=1, IntCtl=10b (remap) through the table at
+ * irt (128-byte aligned) of 2^len_log2 entries (1-11); irt == 0 -> IV=1,
+ * IntCtl=00b (abort everything). The pass bits stay 0. */
+int amdvi_dte_set_irt(struct amdvi_dte *dte, spa_t irt, u8 len_log2);
+
+/* 2.2.5.1 32-bit IRTE: remapped, fixed, edge, physical destination dest_apic
+ * (0-255), vector 16-255; -EINVAL otherwise. */
+int amdvi_irte_build(u32 *irte, u8 vector, u32 dest_apic);
+/* false when RemapEn is 0 (the IOMMU target-aborts that index). */
+bool amdvi_irte_decode(u32 irte, u8 *vector, u8 *dest_apic);
+
 /* "V=1 TV=1 mode=3 root=0x... IR IW dom=0x0001" into buf. Returns snprintf's count. */
 int amdvi_dte_format(const struct amdvi_dte *dte, char *buf, size_t len);
 

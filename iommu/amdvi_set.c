@@ -357,6 +357,13 @@ int amdvi_set_block(struct amdvi_set *s, u16 bdf, u16 rid)
 	return ret;
 }
 
+int amdvi_set_irt(struct amdvi_set *s, u16 bdf, u16 rid, spa_t irt, u8 len_log2)
+{
+	struct amdvi_unit *u = unit_for(s, bdf);
+
+	return u ? amdvi_intr_table(&u->hw, rid, irt, len_log2) : -ENODEV;
+}
+
 int amdvi_set_get_dte(const struct amdvi_set *s, u16 bdf, u16 rid, struct amdvi_dte *dte)
 {
 	const struct amdvi_unit *u = amdvi_set_unit_of(s, bdf);

@@ -127,6 +127,8 @@ struct amdvi_unit *amdvi_set_unit_at(const struct amdvi_set *s, u16 bdf);
  * owed an invalidation on that IOMMU. -ENODEV: no IOMMU covers bdf. */
 int amdvi_set_attach(struct amdvi_set *s, u16 bdf, u16 rid, u16 dom, spa_t root, unsigned levels);
 int amdvi_set_block(struct amdvi_set *s, u16 bdf, u16 rid);
+/* amdvi_intr_table on the IOMMU behind bdf (requester rid). */
+int amdvi_set_irt(struct amdvi_set *s, u16 bdf, u16 rid, spa_t irt, u8 len_log2);
 int amdvi_set_get_dte(const struct amdvi_set *s, u16 bdf, u16 rid, struct amdvi_dte *dte);
 /* True when rid's DTE on bdf's IOMMU is the blocking form. */
 bool amdvi_set_is_blocked(const struct amdvi_set *s, u16 bdf, u16 rid);

@@ -404,6 +404,94 @@ int iommu_block(u16 bdf)
 	return ret;
 }
 
+/* ---- interrupt remapping (48882 2.2.5) ------------------------------------ */
+
+static int irt_dte(u16 bdf, spa_t irt)
+{
+	u16 rid = iommu_requester_id(bdf);
+	int ret, alias = qemu72_alias(bdf);
+
+	if (alias == -EBUSY)
+		return alias;
+	ret = amdvi_set_irt(&iommu.set, bdf, rid, irt, IRT_LEN_LOG2);
+	if (!ret && alias >= 0)
+		ret = amdvi_set_irt(&iommu.set, bdf, (u16)alias, irt, IRT_LEN_LOG2);
+	return ret;
+}
+
+int iommu_irt_attach(u16 bdf, const u8 *vectors, unsigned n, u32 apic, spa_t *irt)
+{
+	volatile u32 *t;
+	spa_t pa;
+	int ret, own;
+
+	if (!iommu.up || n > BIT(IRT_LEN_LOG2))
+		return -EINVAL;
+	if (!iommu.irt_owner) {
+		own = pmem_owner_register("iommu-irt");
+		if (own < 0)
+			return own;
+		iommu.irt_owner = (u8)own;
+	}
+	ret = pmem_alloc(PMEM_ORDER_4K, iommu.irt_owner, &pa); /* zeroed: RemapEn = 0 */
+	if (ret)
+		return ret;
+	t = phys_ptr(pa);
+	for (unsigned k = 0; k < n && !ret; k++) {
+		u32 e = 0;
+
+		if (vectors[k])
+			ret = amdvi_irte_build(&e, vectors[k], apic);
+		t[k] = e;
+	}
+	if (!ret)
+		ret = irt_dte(bdf, pa);
+	if (ret) {
+		pr_err("iommu: interrupt remapping table for %s could not be set up (%d)\n",
+		       pci_bdf_str(bdf, (char[8]){0}), ret);
+		irt_dte(bdf, spa(0));
+		pmem_free(pa, PMEM_ORDER_4K, iommu.irt_owner);
+		return ret;
+	}
+	iommu.irt_live++;
+	*irt = pa;
+	return 0;
+}
+
+int iommu_irt_detach(u16 bdf, spa_t irt)
+{
+	int ret = irt_dte(bdf, spa(0));
+
+	if (ret) {
+		/* The IOMMU may still read it: keep the table (leaked, said so). */
+		pr_err("iommu: %s still points at interrupt table 0x%llx (%d): not freed\n",
+		       pci_bdf_str(bdf, (char[8]){0}), (unsigned long long)spa_val(irt), ret);
+		return ret;
+	}
+	ret = pmem_free(irt, PMEM_ORDER_4K, iommu.irt_owner);
+	if (!ret)
+		iommu.irt_live--;
+	return ret;
+}
+
+static bool dte_aborts(u16 bdf, u16 rid)
+{
+	struct amdvi_dte d;
+
+	return !amdvi_set_get_dte(&iommu.set, bdf, rid, &d) && (d.data[2] & DTE_FLAG_IV) &&
+	       FIELD_GET(DTE_INTCTL_MASK, d.data[2]) == DTE_INTCTL_ABORT &&
+	       !(d.data[2] & (DTE_FLAG_INIT_PASS | DTE_FLAG_EINT_PASS | DTE_FLAG_NMI_PASS |
+			      DTE_FLAG_LINT0_PASS | DTE_FLAG_LINT1_PASS));
+}
+
+bool iommu_irt_aborts(u16 bdf)
+{
+	int alias = qemu72_alias(bdf);
+
+	return iommu.up && dte_aborts(bdf, iommu_requester_id(bdf)) &&
+	       (alias < 0 || dte_aborts(bdf, (u16)alias));
+}
+
 int iommu_alias_ok(u16 bdf)
 {
 	return qemu72_alias(bdf) == -EBUSY ? -EBUSY : 0;

@@ -54,12 +54,28 @@ struct iommu_state {
 	};
 	u8 *dev_unit; /* [65536] device ID -> unit (set.dev_unit) */
 	struct amdvi_mmio_phys mmio[AMDVI_SET_MAX];
-	u8 owner; /* pmem owner "iommu" */
+	u8 owner;     /* pmem owner "iommu" */
+	u8 irt_owner; /* pmem owner "iommu-irt": interrupt remapping tables */
+	unsigned irt_live; /* tables attached now */
 	u16 max_domain_id;
 	u64 *dom_ids; /* bitmap of domain IDs in use */
 };
 
 extern struct iommu_state iommu;
+
+/* Interrupt remapping (48882 2.2.5) for a device the hypervisor programs:
+ * a zeroed 4 KiB table from pmem (owner "iommu-irt"), IRTE k = vectors[k]
+ * (fixed, physical, to APIC apic; 0 = RemapEn clear) for k < n (n <= 512),
+ * the device's DTE (and its QEMU 7.2 alias) set to IV=1, IntTabLen=9,
+ * IntCtl=remap, then INVALIDATE_DEVTAB_ENTRY + INVALIDATE_INTERRUPT_TABLE +
+ * COMPLETION_WAIT. The device's MSI data must then be the index k. On error
+ * nothing stays allocated and the DTE aborts every interrupt. */
+int iommu_irt_attach(u16 bdf, const u8 *vectors, unsigned n, u32 apic, spa_t *irt);
+/* The DTE back to IV=1/IntCtl=abort (invalidated and waited for), then the
+ * table freed. */
+int iommu_irt_detach(u16 bdf, spa_t irt);
+/* True when bdf's DTE (and alias) aborts every interrupt (IV=1, IntCtl=00b). */
+bool iommu_irt_aborts(u16 bdf);
 
 /* MCFG + enumeration of segment 0 (prints the device list). Idempotent. */
 int iommu_pci_init(void);

@@ -40,7 +40,6 @@ static struct asid_space asid_space;
 #define APIC_TMCCT	 0x390
 #define APIC_TDCR	 0x3e0
 #define APIC_TDCR_DIV16	 0x3
-#define SVM_TIMER_VECTOR 0xec
 
 static u64 lapic_base;
 
@@ -134,6 +133,8 @@ static void idt_init(void)
 /* Vectors taken from devices (MSI of passed-through functions) and not yet
  * handed out by svm_host_irq_take: one bit per vector. */
 static u64 host_irqs[4];
+/* Every vector taken, the timer's included, since boot (svm_host_irq_count). */
+static u64 host_irq_count[256];
 
 /* The stub returns without EOI, so what was delivered is in the ISR (APM
  * vol 2, 16.6.2): record every vector in service but the timer's, and EOI
@@ -153,11 +154,17 @@ static unsigned take_in_service(void)
 		}
 		if (vec < 0)
 			break;
+		host_irq_count[vec]++;
 		if (vec != SVM_TIMER_VECTOR)
 			host_irqs[vec / 64] |= BIT(vec % 64);
 		lapic_write(APIC_EOI, 0);
 	}
 	return n;
+}
+
+u64 svm_host_irq_count(u8 vec)
+{
+	return host_irq_count[vec];
 }
 
 bool svm_host_irq_take(u8 *vec)

@@ -591,6 +591,10 @@ void svm_timer_disarm(void);
 void svm_host_intr_ack(void);
 /* The next recorded device vector (and forgets it); false when none. */
 bool svm_host_irq_take(u8 *vec);
+/* The preemption timer's vector (svm_timer_arm). */
+#define SVM_TIMER_VECTOR 0xec
+/* How many times vector vec reached the hypervisor's CPU (timer included). */
+u64 svm_host_irq_count(u8 vec);
 u64 svm_rdtsc(void);
 /* Sleeps (HLT with the preemption timer armed) until the TSC reaches tsc or
  * at most 100 ms: all guests are halted (hv/vm/guest.c). */

@@ -12,7 +12,12 @@
  *   or its message is refused. The guest's address and data never reach
  *   the device, so it cannot aim its device at another APIC or at a vector
  *   of the hypervisor; the host interrupt is translated back into the
- *   vector the guest programmed (vpci_msix_fire -> vlapic_set_irq). */
+ *   vector the guest programmed (vpci_msix_fire -> vlapic_set_irq);
+ * - the IOMMU remaps the device's interrupts (48882 2.2.5): its table holds
+ *   exactly the host vectors above, IRTE k for entry k, and the real entry's
+ *   data is the index k. Any other write the device makes to the interrupt
+ *   window 0xFEExxxxx (a DMA the guest aimed there, with any data) names an
+ *   IRTE with RemapEn = 0 and is target-aborted. */
 #include "hv/vm/guest_vpci.h"
 
 #include <errno.h>
@@ -25,6 +30,7 @@
 #include "hv/base/mem.h"
 #include "hv/base/report.h"
 #include "hv/core/gmem.h"
+#include "hv/mm/pmem.h"
 #include "hv/svm/svm.h"
 #include "hv/vm/guest_gmem.h"
 #include "hv/vm/vpci.h"
@@ -38,6 +44,7 @@ struct gvdev {
 	u16 last_ctrl;
 	u64 off[3], len[3]; /* BAR0 minus the trapped pages */
 	unsigned nr;
+	spa_t irt; /* its interrupt remapping table (iommu_irt_attach), or 0 */
 };
 
 struct gvpci {
@@ -78,6 +85,10 @@ static void program_entry(struct gvpci *gv, unsigned i, unsigned k)
 	char b[8];
 
 	vpci_msix_hw(d, k, gv->host_apic, &hw);
+	/* Remapped (48882 2.2.5): data 10:0 is the IRTE index and 10:8 = 000b
+	 * (fixed), so k < 256; the IRTE holds the host vector and the APIC. */
+	if (spa_val(v->irt))
+		hw.data = k;
 	*bar_reg(v, e + PCI_MSIX_ENTRY_VECTOR_CTRL) = PCI_MSIX_ENTRY_CTRL_MASKBIT;
 	*bar_reg(v, e + PCI_MSIX_ENTRY_LOWER_ADDR) = hw.addr_lo;
 	*bar_reg(v, e + PCI_MSIX_ENTRY_UPPER_ADDR) = hw.addr_hi;
@@ -314,6 +325,13 @@ int guest_vpci_add(struct guest *g, u16 bdf, const struct pci_bar *bar, gpa_t ba
 				nvec++;
 				break;
 			}
+	/* The IOMMU's table: exactly these vectors, before MSI-X is enabled. */
+	ret = iommu_irt_attach(bdf, d->msix.host_vec, d->msix.nr, gv->host_apic, &v->irt);
+	if (ret) {
+		snprintf(why, whylen, "its interrupt remapping table could not be set up (%d)",
+			 ret);
+		return ret; /* guest_vpci_remove frees the vectors */
+	}
 	/* Every real entry masked, then MSI-X on with Function Mask clear: the
 	 * per-entry masks decide from here (PCI 3.0 6.8.2.3). */
 	for (unsigned k = 0; k < d->msix.nr_real; k++)
@@ -328,11 +346,12 @@ int guest_vpci_add(struct guest *g, u16 bdf, const struct pci_bar *bar, gpa_t ba
 	apply(gv);
 	pr_info("guest %s: device %s at guest 00:%02x.0: BAR0 %lluK at GPA 0x%llx (window "
 		"[0x%llx, 0x%llx)), MSI-X %u of %u entries (table +0x%x, PBA +0x%x) on host "
-		"vectors from 0x%x (%u), %u capability(ies) shown\n",
+		"vectors from 0x%x (%u) through IRT 0x%llx, %u capability(ies) shown\n",
 		g->name, pci_bdf_str(bdf, (char[8]){0}), i + 1,
 		(unsigned long long)(bar->size >> 10), (unsigned long long)gpa_val(bar_gpa),
 		(unsigned long long)win_lo, (unsigned long long)win_hi, d->msix.nr, d->msix.nr_real,
-		d->msix.table_off, d->msix.pba_off, d->msix.host_vec[0], nvec, d->nr_caps);
+		d->msix.table_off, d->msix.pba_off, d->msix.host_vec[0], nvec,
+		(unsigned long long)spa_val(v->irt), d->nr_caps);
 	if (nvec < d->msix.nr)
 		pr_warn("guest %s: only %u host vectors left for %u MSI-X entries: the rest "
 			"stay masked\n",
@@ -360,6 +379,22 @@ void guest_vpci_remove(struct guest *g)
 				  ~PCI_MSIX_FLAGS_ENABLE));
 		unmap_bar(gv, i);
 		pci_bdf_str(d->host_bdf, b);
+		/* MSI-X is off: the table goes, the DTE aborts interrupts again. */
+		if (spa_val(gv->d[i].irt)) {
+			u64 before = pmem_owner_pages(iommu.irt_owner);
+			int ret = iommu_irt_detach(d->host_bdf, gv->d[i].irt);
+			u64 after = pmem_owner_pages(iommu.irt_owner);
+
+			snprintf(name, sizeof(name), "dev.%s.%s.irt_released", g->name, b);
+			report_check(!ret && iommu_irt_aborts(d->host_bdf) && after + 1 == before,
+				     name,
+				     "interrupt remapping table 0x%llx: DTE back to IV=1 IntCtl=abort, "
+				     "INVALIDATE_INTERRUPT_TABLE waited for, %llu -> %llu page(s) of "
+				     "iommu-irt (%d)",
+				     (unsigned long long)spa_val(gv->d[i].irt),
+				     (unsigned long long)before, (unsigned long long)after, ret);
+			gv->d[i].irt = spa(0);
+		}
 		pr_info("guest %s: device %s: MSI-X interrupts delivered %llu, held while masked "
 			"%llu, refused %llu, dropped %llu; config writes ignored %llu\n",
 			g->name, b, (unsigned long long)m->delivered, (unsigned long long)m->held,

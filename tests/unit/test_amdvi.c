@@ -302,6 +302,61 @@ static void test_attach_and_block(void **state)
 	assert_int_equal(m.stats.dte_writes, 2);
 }
 
+/* 48882 2.2.5 / 2.4.5: the interrupt fields of one DTE change, the rest of
+ * the entry stays, and both the DTE and the interrupt table are invalidated
+ * and waited for; every other device keeps aborting interrupts. */
+static void test_intr_table(void **state)
+{
+	struct amdvi m;
+	struct amdvi_dte d;
+	const u16 devid = 0x0018;
+
+	(void)state;
+	init_enable(&m, 0xFF, NULL);
+	/* after init every entry aborts interrupts (IV=1, IntCtl=00b) */
+	for (u16 i = 0; i <= 0xFF; i++) {
+		assert_int_equal(amdvi_get_dte(&m, i, &d), 0);
+		assert_int_equal(d.data[2], DTE_FLAG_IV);
+	}
+	assert_int_equal(amdvi_attach(&m, devid, 0x0001, spa(0x12345000), 3, true, true), 0);
+	F->ncmds = 0;
+	F->nwaits = 0;
+	assert_int_equal(amdvi_intr_table(&m, devid, spa(0x7780), IRT_LEN_LOG2), 0);
+	assert_int_equal(amdvi_get_dte(&m, devid, &d), 0);
+	assert_int_equal(d.data[0], 0x6000000012345603ULL);
+	assert_int_equal(d.data[1], 1);
+	assert_int_equal(d.data[2], 0x2000000000007793ULL);
+	assert_int_equal(((u64 *)phys_ptr(spa(F->devtab + devid * 32)))[2],
+			 0x2000000000007793ULL);
+	/* INVALIDATE_DEVTAB_ENTRY (opcode 2), INVALIDATE_INTERRUPT_TABLE
+	 * (opcode 5), each followed by a COMPLETION_WAIT */
+	assert_int_equal(F->ncmds, 2);
+	assert_int_equal(F->cmds[0].data[0], 0x2000000000000018ULL);
+	assert_int_equal(F->cmds[1].data[0], 0x5000000000000018ULL);
+	assert_int_equal(F->cmds[1].data[1], 0);
+	assert_int_equal(F->nwaits, 2);
+	assert_int_equal(amdvi_get_dte(&m, devid + 1, &d), 0);
+	assert_int_equal(d.data[2], DTE_FLAG_IV);
+
+	/* back to abort */
+	assert_int_equal(amdvi_intr_table(&m, devid, spa(0), 0), 0);
+	assert_int_equal(amdvi_get_dte(&m, devid, &d), 0);
+	assert_int_equal(d.data[2], DTE_FLAG_IV);
+	assert_int_equal(d.data[0], 0x6000000012345603ULL);
+	assert_int_equal(F->ncmds, 4);
+	assert_int_equal(F->cmds[3].data[0], 0x5000000000000018ULL);
+	/* refused: nothing written, nothing sent */
+	assert_int_equal(amdvi_intr_table(&m, devid, spa(0x7740), IRT_LEN_LOG2), -EINVAL);
+	assert_int_equal(amdvi_intr_table(&m, 0x100, spa(0x7780), IRT_LEN_LOG2), -ERANGE);
+	assert_int_equal(F->ncmds, 4);
+	assert_int_equal(amdvi_get_dte(&m, devid, &d), 0);
+	assert_int_equal(d.data[2], DTE_FLAG_IV);
+	/* a blocked entry keeps aborting */
+	assert_int_equal(amdvi_block_device(&m, devid), 0);
+	assert_int_equal(amdvi_get_dte(&m, devid, &d), 0);
+	assert_int_equal(d.data[2], DTE_FLAG_IV);
+}
+
 static void test_devid_out_of_range(void **state)
 {
 	struct amdvi m;
@@ -693,6 +748,7 @@ int main(void)
 	    T(test_disable_reverse_order),
 	    T(test_inv_all_without_ia),
 	    T(test_attach_and_block),
+	    T(test_intr_table),
 	    T(test_devid_out_of_range),
 	    T(test_set_dte_rejects_bad_entries),
 	    T(test_ring_wraps_many_commands),

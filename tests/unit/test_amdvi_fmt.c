@@ -22,7 +22,8 @@ static void test_dte_translate_golden(void **state)
 	assert_int_equal(amdvi_dte_translate(&d, 0x0001, spa(0x12345000), 3, true, true), 0);
 	assert_int_equal(d.data[0], 0x6000000012345603ULL);
 	assert_int_equal(d.data[1], 0x0000000000000001ULL);
-	assert_int_equal(d.data[2], 0);
+	/* IV bit 0, IntCtl 00b (abort), no table: interrupts aborted (2.2.5). */
+	assert_int_equal(d.data[2], 0x1);
 	assert_int_equal(d.data[3], 0);
 
 	/* Mode 6 = 0xC00, highest root, IR only, domain 0xFFFF. */
@@ -45,11 +46,13 @@ static void test_dte_blocked_golden(void **state)
 	/* Empty-table form: V|TV, Mode 1 (0x200), root 0x7000, IR=IW=0. */
 	assert_int_equal(amdvi_dte_blocked(&d, spa(0x7000)), 0);
 	assert_int_equal(d.data[0], 0x0000000000007203ULL);
-	assert_int_equal(d.data[1] | d.data[2] | d.data[3], 0);
+	assert_int_equal(d.data[1] | d.data[3], 0);
+	assert_int_equal(d.data[2], 0x1); /* IV=1, IntCtl=abort */
 	/* Spec form: V|TV, Mode 0. */
 	assert_int_equal(amdvi_dte_blocked(&d, spa(0)), 0);
 	assert_int_equal(d.data[0], 0x3);
-	assert_int_equal(d.data[1] | d.data[2] | d.data[3], 0);
+	assert_int_equal(d.data[1] | d.data[3], 0);
+	assert_int_equal(d.data[2], 0x1);
 	assert_true(amdvi_dte_qemu72_legal(&d));
 }
 
@@ -149,10 +152,78 @@ static void test_dte_format(void **state)
 	(void)state;
 	amdvi_dte_translate(&d, 0x0001, spa(0x12345000), 3, true, false);
 	amdvi_dte_format(&d, buf, sizeof(buf));
-	assert_string_equal(buf, "V=1 TV=1 mode=3 root=0x12345000 IR dom=0x0001");
+	assert_string_equal(buf, "V=1 TV=1 mode=3 root=0x12345000 IR dom=0x0001 IV abort");
+	assert_int_equal(amdvi_dte_set_irt(&d, spa(0x2000), 9), 0);
+	amdvi_dte_format(&d, buf, sizeof(buf));
+	assert_string_equal(buf,
+			    "V=1 TV=1 mode=3 root=0x12345000 IR dom=0x0001 IV len=9 ctl=2 irt=0x2000");
 	/* Truncation is safe and reports the wanted length. */
 	assert_true(amdvi_dte_format(&d, buf, 8) > 8);
 	assert_string_equal(buf, "V=1 TV=");
+}
+
+/* ---- interrupt remapping (2.2.5) ---------------------------------------- */
+
+static void test_dte_set_irt_golden(void **state)
+{
+	struct amdvi_dte d, before;
+
+	(void)state;
+	assert_int_equal(amdvi_dte_translate(&d, 0x0007, spa(0x9000), 4, true, true), 0);
+	before = d;
+	/* IV bit 0, IntTabLen 9 << 1 = 0x12, root 0x3456000 in 51:6, IntCtl 10b << 60. */
+	assert_int_equal(amdvi_dte_set_irt(&d, spa(0x3456000), 9), 0);
+	assert_int_equal(d.data[2], 0x2000000003456013ULL);
+	/* the rest of the entry is untouched */
+	assert_int_equal(d.data[0], before.data[0]);
+	assert_int_equal(d.data[1], before.data[1]);
+	assert_int_equal(d.data[3], 0);
+	assert_int_equal(amdvi_dte_check(&d), 0);
+	assert_true(amdvi_dte_qemu72_legal(&d));
+	/* 128-byte aligned and 2048 entries is the most */
+	assert_int_equal(amdvi_dte_set_irt(&d, spa(0xFFFFFFFFFFF80ULL), 11), 0);
+	assert_int_equal(d.data[2], 0x200FFFFFFFFFFF97ULL);
+	/* back to abort: IV only; the pass bits were never set */
+	assert_int_equal(amdvi_dte_set_irt(&d, spa(0), 0), 0);
+	assert_int_equal(d.data[2], 0x1);
+	/* refused, entry unchanged */
+	d.data[2] = 0x55;
+	assert_int_equal(amdvi_dte_set_irt(&d, spa(0x3456040), 9), -EINVAL); /* 64-aligned */
+	assert_int_equal(amdvi_dte_set_irt(&d, spa(0x3456000), 12), -EINVAL);
+	assert_int_equal(amdvi_dte_set_irt(&d, spa(0x3456000), 0), -EINVAL);
+	assert_int_equal(amdvi_dte_set_irt(&d, spa(1ULL << 52), 9), -EINVAL);
+	assert_int_equal(d.data[2], 0x55);
+}
+
+static void test_irte_golden(void **state)
+{
+	u32 e = 0xdeadbeef;
+	u8 vec = 0, dest = 0;
+
+	(void)state;
+	/* RemapEn bit 0, IntType 000b (fixed) 4:2, RqEoi 0, DM 0 (physical),
+	 * GuestMode 0, Destination 15:8, Vector 23:16, 31:24 reserved. */
+	assert_int_equal(amdvi_irte_build(&e, 0x41, 0), 0);
+	assert_int_equal(e, 0x00410001u);
+	assert_int_equal(amdvi_irte_build(&e, 0xDF, 0x3A), 0);
+	assert_int_equal(e, 0x00DF3A01u);
+	assert_true(amdvi_irte_decode(e, &vec, &dest));
+	assert_int_equal(vec, 0xDF);
+	assert_int_equal(dest, 0x3A);
+	assert_int_equal(e & (IRTE_RSVD | IRTE_GUEST_MODE | IRTE_DM | IRTE_RQ_EOI | IRTE_SUP_IOPF |
+			      IRTE_INT_TYPE_MASK),
+			 0);
+	/* not present: RemapEn 0 (target abort) */
+	assert_false(amdvi_irte_decode(0x00DF3A00u, &vec, &dest));
+	assert_false(amdvi_irte_decode(0, NULL, NULL));
+	/* vectors 0-15 are not interrupts; an x2APIC ID does not fit 8 bits */
+	e = 0x1234;
+	assert_int_equal(amdvi_irte_build(&e, 15, 0), -EINVAL);
+	assert_int_equal(amdvi_irte_build(&e, 0x41, 0x100), -EINVAL);
+	assert_int_equal(e, 0x1234);
+	/* the MSI data that names IRTE k: data 10:0 */
+	assert_int_equal(MSI_DATA_IRT_INDEX_MASK, 0x7ff);
+	assert_int_equal(BIT(IRT_LEN_LOG2) * IRTE_SIZE, 2048);
 }
 
 /* ---- commands ----------------------------------------------------------- */
@@ -455,6 +526,8 @@ int main(void)
 	    cmocka_unit_test(test_dte_errors),
 	    cmocka_unit_test(test_dte_check_reserved),
 	    cmocka_unit_test(test_dte_format),
+	    cmocka_unit_test(test_dte_set_irt_golden),
+	    cmocka_unit_test(test_irte_golden),
 	    cmocka_unit_test(test_cmd_completion_wait_golden),
 	    cmocka_unit_test(test_cmd_simple_golden),
 	    cmocka_unit_test(test_cmd_inv_pages_golden),
