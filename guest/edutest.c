@@ -28,17 +28,17 @@
 #define EDU_BUF	      0x40000ULL /* device-side buffer, 4 KiB (qemu-facts.md) */
 #define EDU_ID_VAL    0x010000EDu
 
-#define BUF_A MiB(6) /* 2M aligned region of guest RAM for DMA buffers */
-#define BUF_B (BUF_A + 0x1000)
-#define BUF_P (BUF_A + 0x10000) /* stays private */
-#define BUF_C (BUF_A + 0x2000)
-#define BUF_M (BUF_A + 0x3000) /* the MSI data words (shared with the device) */
-#define MSI_WINDOW   0xFEE00000ULL
-#define MSI_DEV_OFF  0x100 /* device buffer offset of the MSI data words */
-#define MSI_VEC_LO   16
-#define MSI_VEC_N    240
-#define MSI_BYTES    (MSI_VEC_N * 8)
-#define N     256
+#define BUF_A	    MiB(6) /* 2M aligned region of guest RAM for DMA buffers */
+#define BUF_B	    (BUF_A + 0x1000)
+#define BUF_P	    (BUF_A + 0x10000) /* stays private */
+#define BUF_C	    (BUF_A + 0x2000)
+#define BUF_M	    (BUF_A + 0x3000) /* the MSI data words (shared with the device) */
+#define MSI_WINDOW  0xFEE00000ULL
+#define MSI_DEV_OFF 0x100 /* device buffer offset of the MSI data words */
+#define MSI_VEC_LO  16
+#define MSI_VEC_N   240
+#define MSI_BYTES   (MSI_VEC_N * 8)
+#define N	    256
 
 static volatile uint8_t *bar;
 
@@ -153,7 +153,8 @@ static void isolation_phase(const struct hc_info *bi, const struct hc_dev_info *
 	guest_test("dma_phase.msi_window_dma", msi_rc == 0,
 		   "%u interrupt requests by DMA to 0x%llx (vectors 0x%x-0x%x) completed; whether "
 		   "any arrived is judged by the hypervisor (dev.<guest>.dma_phase_no_host_irq)",
-		   MSI_VEC_N, (unsigned long long)MSI_WINDOW, MSI_VEC_LO, MSI_VEC_LO + MSI_VEC_N - 1);
+		   MSI_VEC_N, (unsigned long long)MSI_WINDOW, MSI_VEC_LO,
+		   MSI_VEC_LO + MSI_VEC_N - 1);
 	for (unsigned i = 0; i < n; i++) {
 		char name[48];
 

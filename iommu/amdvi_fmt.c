@@ -118,8 +118,8 @@ int amdvi_dte_translate(struct amdvi_dte *dte, u16 domain_id, spa_t root, unsign
 
 int amdvi_dte_blocked(struct amdvi_dte *dte, spa_t null_root)
 {
-	struct amdvi_dte_info in = {.v = true, .tv = true, .root = null_root, .iv = true,
-				    .int_ctl = DTE_INTCTL_ABORT};
+	struct amdvi_dte_info in = {
+	    .v = true, .tv = true, .root = null_root, .iv = true, .int_ctl = DTE_INTCTL_ABORT};
 
 	in.mode = spa_val(null_root) ? PAGE_MODE_1_LEVEL : PAGE_MODE_NONE;
 	return amdvi_dte_build(dte, &in);

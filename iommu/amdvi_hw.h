@@ -136,15 +136,15 @@
 /* 2.2.5.1 IRTE, 32-bit format (Control GAEn = 0, which this driver never sets):
  * the IOMMU takes the table index from MSI data bits 10:0 for fixed and
  * arbitrated interrupts (MSI data 10:8 = 000b/001b). A 32-bit hardware word. */
-#define IRTE_REMAP_EN	   0x00000001u /* bit 0: RemapEn; 0 = target abort */
-#define IRTE_SUP_IOPF	   0x00000002u /* bit 1: suppress the IO_PAGE_FAULT event */
-#define IRTE_INT_TYPE_MASK 0x0000001cu /* bits 4:2: IntType */
-#define IRTE_RQ_EOI	   0x00000020u /* bit 5: RqEoi */
-#define IRTE_DM		   0x00000040u /* bit 6: destination mode, 1 = logical */
-#define IRTE_GUEST_MODE	   0x00000080u /* bit 7: GuestMode, 0 in this format */
-#define IRTE_DEST_MASK	   0x0000ff00u /* bits 15:8: destination APIC ID */
-#define IRTE_VECTOR_MASK   0x00ff0000u /* bits 23:16: vector */
-#define IRTE_RSVD	   0xff000000u /* bits 31:24 */
+#define IRTE_REMAP_EN		 0x00000001u /* bit 0: RemapEn; 0 = target abort */
+#define IRTE_SUP_IOPF		 0x00000002u /* bit 1: suppress the IO_PAGE_FAULT event */
+#define IRTE_INT_TYPE_MASK	 0x0000001cu /* bits 4:2: IntType */
+#define IRTE_RQ_EOI		 0x00000020u /* bit 5: RqEoi */
+#define IRTE_DM			 0x00000040u /* bit 6: destination mode, 1 = logical */
+#define IRTE_GUEST_MODE		 0x00000080u /* bit 7: GuestMode, 0 in this format */
+#define IRTE_DEST_MASK		 0x0000ff00u /* bits 15:8: destination APIC ID */
+#define IRTE_VECTOR_MASK	 0x00ff0000u /* bits 23:16: vector */
+#define IRTE_RSVD		 0xff000000u /* bits 31:24 */
 #define IRTE_INT_TYPE_FIXED	 0
 #define IRTE_INT_TYPE_ARBITRATED 1
 #define IRTE_SIZE		 4
@@ -153,9 +153,9 @@
  * 1011b (2048). The driver uses 9: 512 entries, 2 KiB, every index a fixed or
  * arbitrated MSI can name (data 10:8 = 000b or 001b), so no index reaches
  * past the table even on an IOMMU that ignores IntTabLen (QEMU). */
-#define IRT_LEN_LOG2	  9
-#define IRT_LEN_LOG2_MAX  11
-#define IRT_ALIGN	  128
+#define IRT_LEN_LOG2	 9
+#define IRT_LEN_LOG2_MAX 11
+#define IRT_ALIGN	 128
 
 /* QEMU 7.2's amdvi_validate_dte() rejects any DTE with these bits set (its
  * masks predate the current spec): note word 1 bit 8 is DomainID[8], so QEMU

@@ -40,8 +40,9 @@
 	8 /* RBX = HC_DMA_BEGIN: RCX = GPA of struct hc_dma_targets (or 0), RDX = its size -> the  \
 	   * number of targets; the hypervisor checksums its memory and other guests'.             \
 	   * RBX = HC_DMA_END -> the number of memory owners whose checksum changed (0: none);     \
-	   * reported as "@@ CHECK dev.<guest>.dma_phase_memory_unchanged". Between the two the    \
-	   * guest must make no hypercall and no port I/O (docs/devices.md). */
+	   * reported as "@@ CHECK dev.<guest>.dma_phase_memory_unchanged"; the interrupts the     \
+	   * hypervisor took per vector in between: "dev.<guest>.dma_phase_no_host_irq". Between   \
+	   * the two the guest must make no hypercall and no port I/O (docs/devices.md). */
 #define HC_SNP_ATTESTED                                                                            \
 	9 /* SNP guests only: RBX = GPA of the 48-byte MEASUREMENT of the guest's attestation      \
 	   * report, RCX = 48 -> 0 if it equals the launch digest the hypervisor printed, 1 if     \

@@ -30,16 +30,16 @@ struct svm_cpu svm_cpu;
 static struct asid_space asid_space;
 
 /* ---- local APIC (APM vol 2, 16.3-16.4) ---- */
-#define APIC_EOI	 0x0b0
-#define APIC_ISR	 0x100 /* 8 registers, 0x10 apart */
-#define APIC_SVR	 0x0f0
-#define APIC_SVR_ENABLE	 BIT(8)
-#define APIC_LVT_TIMER	 0x320
-#define APIC_LVT_MASKED	 BIT(16)
-#define APIC_TMICT	 0x380
-#define APIC_TMCCT	 0x390
-#define APIC_TDCR	 0x3e0
-#define APIC_TDCR_DIV16	 0x3
+#define APIC_EOI	0x0b0
+#define APIC_ISR	0x100 /* 8 registers, 0x10 apart */
+#define APIC_SVR	0x0f0
+#define APIC_SVR_ENABLE BIT(8)
+#define APIC_LVT_TIMER	0x320
+#define APIC_LVT_MASKED BIT(16)
+#define APIC_TMICT	0x380
+#define APIC_TMCCT	0x390
+#define APIC_TDCR	0x3e0
+#define APIC_TDCR_DIV16 0x3
 
 static u64 lapic_base;
 

@@ -386,13 +386,13 @@ void guest_vpci_remove(struct guest *g)
 			u64 after = pmem_owner_pages(iommu.irt_owner);
 
 			snprintf(name, sizeof(name), "dev.%s.%s.irt_released", g->name, b);
-			report_check(!ret && iommu_irt_aborts(d->host_bdf) && after + 1 == before,
-				     name,
-				     "interrupt remapping table 0x%llx: DTE back to IV=1 IntCtl=abort, "
-				     "INVALIDATE_INTERRUPT_TABLE waited for, %llu -> %llu page(s) of "
-				     "iommu-irt (%d)",
-				     (unsigned long long)spa_val(gv->d[i].irt),
-				     (unsigned long long)before, (unsigned long long)after, ret);
+			report_check(
+			    !ret && iommu_irt_aborts(d->host_bdf) && after + 1 == before, name,
+			    "interrupt remapping table 0x%llx: DTE back to IV=1 IntCtl=abort, "
+			    "INVALIDATE_INTERRUPT_TABLE waited for, %llu -> %llu page(s) of "
+			    "iommu-irt (%d)",
+			    (unsigned long long)spa_val(gv->d[i].irt), (unsigned long long)before,
+			    (unsigned long long)after, ret);
 			gv->d[i].irt = spa(0);
 		}
 		pr_info("guest %s: device %s: MSI-X interrupts delivered %llu, held while masked "

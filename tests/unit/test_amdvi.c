@@ -326,8 +326,7 @@ static void test_intr_table(void **state)
 	assert_int_equal(d.data[0], 0x6000000012345603ULL);
 	assert_int_equal(d.data[1], 1);
 	assert_int_equal(d.data[2], 0x2000000000007793ULL);
-	assert_int_equal(((u64 *)phys_ptr(spa(F->devtab + devid * 32)))[2],
-			 0x2000000000007793ULL);
+	assert_int_equal(((u64 *)phys_ptr(spa(F->devtab + devid * 32)))[2], 0x2000000000007793ULL);
 	/* INVALIDATE_DEVTAB_ENTRY (opcode 2), INVALIDATE_INTERRUPT_TABLE
 	 * (opcode 5), each followed by a COMPLETION_WAIT */
 	assert_int_equal(F->ncmds, 2);

@@ -155,8 +155,8 @@ static void test_dte_format(void **state)
 	assert_string_equal(buf, "V=1 TV=1 mode=3 root=0x12345000 IR dom=0x0001 IV abort");
 	assert_int_equal(amdvi_dte_set_irt(&d, spa(0x2000), 9), 0);
 	amdvi_dte_format(&d, buf, sizeof(buf));
-	assert_string_equal(buf,
-			    "V=1 TV=1 mode=3 root=0x12345000 IR dom=0x0001 IV len=9 ctl=2 irt=0x2000");
+	assert_string_equal(
+	    buf, "V=1 TV=1 mode=3 root=0x12345000 IR dom=0x0001 IV len=9 ctl=2 irt=0x2000");
 	/* Truncation is safe and reports the wanted length. */
 	assert_true(amdvi_dte_format(&d, buf, 8) > 8);
 	assert_string_equal(buf, "V=1 TV=");
