@@ -404,6 +404,8 @@ void guest_vpci_remove(struct guest *g)
 		report_metric(name, m->delivered, "interrupts");
 		snprintf(name, sizeof(name), "msix.%s.%s.refused", g->name, b);
 		report_metric(name, m->refused, "entries");
+		snprintf(name, sizeof(name), "msix.%s.%s.held", g->name, b);
+		report_metric(name, m->held, "interrupts");
 	}
 	for (unsigned h = 0; h < ARRAY_SIZE(hvec); h++)
 		if (hvec[h].gv == gv)
