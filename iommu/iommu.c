@@ -419,6 +419,18 @@ static int irt_dte(u16 bdf, spa_t irt)
 	return ret;
 }
 
+bool iommu_remaps_interrupts(void)
+{
+	/* An IOMMU that remaps interrupts lists the I/O APICs behind it
+	 * (48882 5.2, IVHD device entry 48h, variety 01h); QEMU leaves the
+	 * entry out exactly when its interrupt remapping is off (intremap=off),
+	 * and then refuses every interrupt of a device whose DTE has IV=1. */
+	for (unsigned i = 0; iommu.ivrs && i < iommu.ivrs->nr_specials; i++)
+		if (iommu.ivrs->specials[i].variety == IVHD_SPECIAL_IOAPIC)
+			return true;
+	return false;
+}
+
 int iommu_irt_attach(u16 bdf, const u8 *vectors, unsigned n, u32 apic, spa_t *irt)
 {
 	volatile u32 *t;
@@ -427,6 +439,8 @@ int iommu_irt_attach(u16 bdf, const u8 *vectors, unsigned n, u32 apic, spa_t *ir
 
 	if (!iommu.up || n > BIT(IRT_LEN_LOG2))
 		return -EINVAL;
+	if (!iommu_remaps_interrupts())
+		return -EOPNOTSUPP;
 	if (!iommu.irt_owner) {
 		own = pmem_owner_register("iommu-irt");
 		if (own < 0)

@@ -71,6 +71,10 @@ extern struct iommu_state iommu;
  * COMPLETION_WAIT. The device's MSI data must then be the index k. On error
  * nothing stays allocated and the DTE aborts every interrupt. */
 int iommu_irt_attach(u16 bdf, const u8 *vectors, unsigned n, u32 apic, spa_t *irt);
+/* False when IVRS lists no I/O APIC (special device 48h, variety 01h): the
+ * IOMMU does not remap interrupts (QEMU with intremap=off); iommu_irt_attach
+ * then returns -EOPNOTSUPP and every DTE keeps aborting interrupts. */
+bool iommu_remaps_interrupts(void);
 /* The DTE back to IV=1/IntCtl=abort (invalidated and waited for), then the
  * table freed. */
 int iommu_irt_detach(u16 bdf, spa_t irt);

@@ -327,6 +327,12 @@ int guest_vpci_add(struct guest *g, u16 bdf, const struct pci_bar *bar, gpa_t ba
 			}
 	/* The IOMMU's table: exactly these vectors, before MSI-X is enabled. */
 	ret = iommu_irt_attach(bdf, d->msix.host_vec, d->msix.nr, gv->host_apic, &v->irt);
+	if (ret == -EOPNOTSUPP) {
+		snprintf(why, whylen,
+			 "the IOMMU does not remap interrupts (IVRS lists no I/O APIC, entry 48h), "
+			 "so its MSI-X cannot be delivered safely");
+		return ret;
+	}
 	if (ret) {
 		snprintf(why, whylen, "its interrupt remapping table could not be set up (%d)",
 			 ret);
