@@ -598,6 +598,14 @@ static void gg_report(struct guest *g)
 	    (unsigned long long)pt_table_pages(&x->gm.npt),
 	    (unsigned long long)gmem_iommu_table_pages(&x->gm), (unsigned long long)s->conversions,
 	    (unsigned long long)s->inv_rounds, chk ? "VIOLATIONS" : "clean");
+	/* Totals for expect-metric: 4K pages converted, invalidation rounds,
+	 * 2M private records split (PSMASH; tests/qemu/linux-snp-nvme*.cfg) */
+	snprintf(name, sizeof(name), "gmem.%s.conversions", g->name);
+	report_metric(name, s->conversions, "pages");
+	snprintf(name, sizeof(name), "gmem.%s.inv_rounds", g->name);
+	report_metric(name, s->inv_rounds, "rounds");
+	snprintf(name, sizeof(name), "gmem.%s.psmash", g->name);
+	report_metric(name, s->psmash, "splits");
 	snprintf(name, sizeof(name), "xcheck.%s", g->name);
 	report_check(chk == 0, name,
 		     "I1-I7 over RMP, NPT, IOMMU and the ledger (%llu runs, %llu failed)",
