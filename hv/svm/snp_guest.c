@@ -1314,8 +1314,24 @@ static int handle_nae(struct snp_guest *s, struct vcpu *v, u64 ghcb_gpa)
 		gh->save.sw_exit_info_1 = 0;
 		break;
 	case SVM_VMGEXIT_TERM_REQUEST:
-		return terminate(s, (unsigned)FIELD_GET(GHCB_MSR_TERM_SET, gh->save.sw_exit_info_1),
-				 (unsigned)FIELD_GET(GHCB_MSR_TERM_CODE, gh->save.sw_exit_info_1),
+		if (VALID(gh, sw_exit_info_2) && gh->save.sw_exit_info_2) {
+			guest_finish(g, GUEST_FAIL,
+				     "SNP termination request (GHCB): reason set %u code %u, "
+				     "exit info 2 0x%llx%s",
+				     (unsigned)FIELD_GET(GHCB_NAE_TERM_SET, gh->save.sw_exit_info_1),
+				     (unsigned)FIELD_GET(GHCB_NAE_TERM_CODE, gh->save.sw_exit_info_1),
+				     (unsigned long long)gh->save.sw_exit_info_2,
+				     FIELD_GET(GHCB_NAE_TERM_SET, gh->save.sw_exit_info_1) ==
+						     GHCB_TERM_SET_GENERAL &&
+					     FIELD_GET(GHCB_NAE_TERM_CODE,
+						       gh->save.sw_exit_info_1) ==
+						     GHCB_TERM_SNP_UNSUPPORTED
+					 ? " (the SEV features the guest does not support)"
+					 : "");
+			return EXIT_STOP;
+		}
+		return terminate(s, (unsigned)FIELD_GET(GHCB_NAE_TERM_SET, gh->save.sw_exit_info_1),
+				 (unsigned)FIELD_GET(GHCB_NAE_TERM_CODE, gh->save.sw_exit_info_1),
 				 "GHCB");
 	default:
 		nae_error(gh, GHCB_ERR_INVALID_EVENT);

@@ -81,6 +81,7 @@ struct gg {
 	u8 page[PAGE_SIZE]; /* scratch: the VMSA being built */
 	u64 pages_launched;
 	spa_t greq[2]; /* SNP_GUEST_REQUEST request and response pages (0: not yet) */
+	u32 cpuid_fixed; /* CPUID page values the firmware corrected (refused page) */
 };
 
 static struct gg *gg_of(struct guest *g)
@@ -137,7 +138,7 @@ static void cpuid_refused(struct gg *x, const struct snp_cpuid_table *fixed,
 				  fixed->fn[k].edx};
 
 		for (int r = 0; r < 4; r++)
-			if (a[r] != b[r])
+			if (a[r] != b[r] && ++x->cpuid_fixed)
 				pr_err("guest %s: CPUID page refused by the firmware: leaf 0x%x.%u %s "
 				       "0x%08x is outside the platform's policy, corrected to 0x%08x\n",
 				       x->g->name, sent->fn[k].eax_in, sent->fn[k].ecx_in, reg[r],
@@ -338,9 +339,20 @@ static int snp_launch_linux(struct gg *x)
 	if (!ret)
 		ret = launch_vmsa(x, L->vmsa);
 	guest_linux_snp_done(g);
-	if (ret && x->launch.fw_error)
+	if (ret && x->launch.fw_error) {
 		pr_err("guest %s: not started: the SNP firmware refused the launch (status 0x%x)\n",
 		       g->name, x->launch.fw_error);
+		/* the reason in the guest's outcome (the first one given stays) */
+		if (x->cpuid_fixed)
+			guest_finish(g, GUEST_KILLED,
+				     "SNP launch refused by the firmware (status 0x%x): CPUID page "
+				     "with %u value(s) outside the platform's policy",
+				     x->launch.fw_error, x->cpuid_fixed);
+		else
+			guest_finish(g, GUEST_KILLED,
+				     "SNP launch refused by the firmware (status 0x%x)",
+				     x->launch.fw_error);
+	}
 	return launch_end(x, ret);
 }
 
