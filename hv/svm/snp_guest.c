@@ -537,10 +537,22 @@ static u64 fingerprint(struct snp_guest *s)
 
 static const char *psc_protected(struct snp_guest *s, u64 ga, u64 size, unsigned op, bool via_ghcb);
 
-static int terminate(struct snp_guest *s, unsigned set, unsigned code, const char *how)
+/* info2: the Termination Request NAE's SW_EXITINFO2 (0: none, and always for
+ * the MSR protocol); Linux puts there the SEV features it does not support
+ * when it terminates with GHCB_TERM_SNP_UNSUPPORTED. */
+static int terminate(struct snp_guest *s, unsigned set, unsigned code, u64 info2, const char *how)
 {
-	guest_finish(s->g, GUEST_FAIL, "SNP termination request (%s): reason set %u code %u", how,
-		     set, code);
+	bool unsupported = set == GHCB_TERM_SET_GENERAL && code == GHCB_TERM_SNP_UNSUPPORTED;
+
+	if (info2)
+		guest_finish(s->g, GUEST_FAIL,
+			     "SNP termination request (%s): reason set %u code %u, exit info 2 "
+			     "0x%llx%s",
+			     how, set, code, (unsigned long long)info2,
+			     unsupported ? " (the SEV features the guest does not support)" : "");
+	else
+		guest_finish(s->g, GUEST_FAIL,
+			     "SNP termination request (%s): reason set %u code %u", how, set, code);
 	return EXIT_STOP;
 }
 
@@ -629,7 +641,7 @@ int snp_msr_protocol(struct snp_guest *s, u64 val, u64 *resp)
 	case GHCB_MSR_TERM_REQ:
 		if (ghcb_msr_term_decode(val, &set, &code))
 			set = code = 0xff;
-		return terminate(s, set, code, "MSR protocol");
+		return terminate(s, set, code, 0, "MSR protocol");
 	default:
 		break;
 	}
@@ -929,7 +941,7 @@ static void nae_mmio(struct snp_guest *s, struct ghcb *gh, bool write)
 			data = val;
 		}
 	} else if (g->dev_ops && g->dev_ops->mmio_claims(g, ga)) {
-		if ((len != 4 && len != 8) || (ga & 3)) {
+		if ((len != 4 && len != 8) || (ga & 3) || (ga & ~PAGE_MASK) + len > PAGE_SIZE) {
 			nae_error(gh, GHCB_ERR_INVALID_INPUT);
 			return;
 		}
@@ -1171,8 +1183,8 @@ static void nae_ext_guest_request(struct snp_guest *s, struct ghcb *gh)
 		return;
 	}
 	if (npages > SNP_CERT_PAGES_MAX ||
-	    (npages && (!IS_ALIGNED(buf, PAGE_SIZE) ||
-			range_shared(s, g, buf, npages * PAGE_SIZE, false)))) {
+	    (npages &&
+	     (!IS_ALIGNED(buf, PAGE_SIZE) || range_shared(s, g, buf, npages * PAGE_SIZE, false)))) {
 		s->st.guest_req++;
 		s->st.guest_req_bad++;
 		nae_error(gh, GHCB_ERR_INVALID_INPUT);
@@ -1314,25 +1326,9 @@ static int handle_nae(struct snp_guest *s, struct vcpu *v, u64 ghcb_gpa)
 		gh->save.sw_exit_info_1 = 0;
 		break;
 	case SVM_VMGEXIT_TERM_REQUEST:
-		if (VALID(gh, sw_exit_info_2) && gh->save.sw_exit_info_2) {
-			guest_finish(g, GUEST_FAIL,
-				     "SNP termination request (GHCB): reason set %u code %u, "
-				     "exit info 2 0x%llx%s",
-				     (unsigned)FIELD_GET(GHCB_NAE_TERM_SET, gh->save.sw_exit_info_1),
-				     (unsigned)FIELD_GET(GHCB_NAE_TERM_CODE, gh->save.sw_exit_info_1),
-				     (unsigned long long)gh->save.sw_exit_info_2,
-				     FIELD_GET(GHCB_NAE_TERM_SET, gh->save.sw_exit_info_1) ==
-						     GHCB_TERM_SET_GENERAL &&
-					     FIELD_GET(GHCB_NAE_TERM_CODE,
-						       gh->save.sw_exit_info_1) ==
-						     GHCB_TERM_SNP_UNSUPPORTED
-					 ? " (the SEV features the guest does not support)"
-					 : "");
-			return EXIT_STOP;
-		}
 		return terminate(s, (unsigned)FIELD_GET(GHCB_NAE_TERM_SET, gh->save.sw_exit_info_1),
 				 (unsigned)FIELD_GET(GHCB_NAE_TERM_CODE, gh->save.sw_exit_info_1),
-				 "GHCB");
+				 VALID(gh, sw_exit_info_2) ? gh->save.sw_exit_info_2 : 0, "GHCB");
 	default:
 		nae_error(gh, GHCB_ERR_INVALID_EVENT);
 		break;

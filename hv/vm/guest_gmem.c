@@ -80,7 +80,7 @@ struct gg {
 	u64 launch_base;    /* GPA of src[0] */
 	u8 page[PAGE_SIZE]; /* scratch: the VMSA being built */
 	u64 pages_launched;
-	spa_t greq[2]; /* SNP_GUEST_REQUEST request and response pages (0: not yet) */
+	spa_t greq[2];	 /* SNP_GUEST_REQUEST request and response pages (0: not yet) */
 	u32 cpuid_fixed; /* CPUID page values the firmware corrected (refused page) */
 };
 
@@ -137,12 +137,15 @@ static void cpuid_refused(struct gg *x, const struct snp_cpuid_table *fixed,
 		const u32 b[4] = {fixed->fn[k].eax, fixed->fn[k].ebx, fixed->fn[k].ecx,
 				  fixed->fn[k].edx};
 
-		for (int r = 0; r < 4; r++)
-			if (a[r] != b[r] && ++x->cpuid_fixed)
-				pr_err("guest %s: CPUID page refused by the firmware: leaf 0x%x.%u %s "
-				       "0x%08x is outside the platform's policy, corrected to 0x%08x\n",
-				       x->g->name, sent->fn[k].eax_in, sent->fn[k].ecx_in, reg[r],
-				       a[r], b[r]);
+		for (int r = 0; r < 4; r++) {
+			if (a[r] == b[r])
+				continue;
+			x->cpuid_fixed++;
+			pr_err("guest %s: CPUID page refused by the firmware: leaf 0x%x.%u %s "
+			       "0x%08x is outside the platform's policy, corrected to 0x%08x\n",
+			       x->g->name, sent->fn[k].eax_in, sent->fn[k].ecx_in, reg[r], a[r],
+			       b[r]);
+		}
 	}
 }
 
