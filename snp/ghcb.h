@@ -156,6 +156,12 @@ bool ghcb_scratch_in_shared_buffer(u64 ghcb_gpa, u64 scratch, u64 len);
 /* Termination: [15:12] reason set, [23:16] reason code. */
 #define GHCB_MSR_TERM_SET	   GENMASK(15, 12)
 #define GHCB_MSR_TERM_CODE	   GENMASK(23, 16)
+/* Termination Request NAE (56421 4.1.13, exit 0x8000_FFFE): SW_EXITINFO1
+ * [3:0] reason set, [11:4] reason code (not the MSR protocol's positions);
+ * Linux puts the SEV features it does not support into SW_EXITINFO2 for
+ * GHCB_TERM_SNP_UNSUPPORTED. */
+#define GHCB_NAE_TERM_SET	   GENMASK(3, 0)
+#define GHCB_NAE_TERM_CODE	   GENMASK(11, 4)
 #define GHCB_TERM_SET_GENERAL	   0
 #define GHCB_TERM_GENERAL	   0
 #define GHCB_TERM_PROT_UNSUPPORTED 1

@@ -157,8 +157,20 @@ dpkg-deb -f "$bdeb" Version >"$OUT/busybox.version"
 say "busybox: $BUSYBOX_PKG $(cat "$OUT/busybox.version")"
 
 # ---- initramfs -------------------------------------------------------------------
+# The modules /init loads for snpv.attest=1 (docs/linux.md "Attestation from
+# Linux"), in load order: the AES-GCM template and GHASH, which sev-guest's
+# probe asks the crypto API for ("gcm(aes)"; there is no modprobe to load
+# them on demand), then configfs-tsm and the SNP guest driver. mkinitramfs.py
+# adds their dependencies and decompresses them. Only from a kernel package (a bare
+# bzImage comes without modules: /init then reports ATTEST-FAIL).
+ATTEST_MODULES="gcm ghash-generic tsm sev-guest"
+set --
+if [ -d "$KROOT/lib/modules/$rel" ]; then
+	set -- --modules "$KROOT/lib/modules/$rel" $ATTEST_MODULES
+	say "initramfs modules: $ATTEST_MODULES (and their dependencies)"
+fi
 python3 "$HERE/mkinitramfs.py" --busybox "$BROOT/bin/busybox" --init "$HERE/linux-init.sh" \
-	-o "$OUT/initramfs.cpio.tmp" || die "building the initramfs failed"
+	"$@" -o "$OUT/initramfs.cpio.tmp" || die "building the initramfs failed"
 mv "$OUT/initramfs.cpio.tmp" "$OUT/initramfs.cpio"
 say "initramfs: $OUT/initramfs.cpio ($(wc -c <"$OUT/initramfs.cpio") bytes)"
 

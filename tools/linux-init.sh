@@ -8,6 +8,9 @@
 #   @@ NVME-READ-START / NVME-READ-END bytes=<n> cs=<n>   <passes> full O_DIRECT reads
 #   @@ NVME-SHA256 <hex> <bytes>                 the whole disk's SHA-256
 #   @@ NVME-WRITE PASS|FAIL off=<n> len=<n> [why]
+#   @@ ATTEST-MEASUREMENT <96 hex>              snpv.attest=1: MEASUREMENT of an SNP report
+#   @@ ATTEST-REPORT bytes=<n> report_data=PASS|FAIL vmpl=<n>   (configfs-tsm)
+#   @@ ATTEST-FAIL <why>
 #   @@ LINUX-DONE                               then poweroff -f
 # Parameters from the kernel command line: snpv.seed=<8 hex> (pattern tag),
 # snpv.wr_off=<bytes>, snpv.wr_len=<bytes> (both multiples of 4096),
@@ -44,8 +47,10 @@ seed=00000000
 wr_off=1048576
 wr_len=65536
 passes=4
+attest=0
 for a in $(cat /proc/cmdline); do
 	case $a in
+	snpv.attest=*) attest=${a#snpv.attest=} ;;
 	snpv.seed=*) seed=${a#snpv.seed=} ;;
 	snpv.wr_off=*) wr_off=${a#snpv.wr_off=} ;;
 	snpv.wr_len=*) wr_len=${a#snpv.wr_len=} ;;
@@ -54,6 +59,39 @@ for a in $(cat /proc/cmdline); do
 done
 
 cs() { read u _ </proc/uptime; printf %s "$u" | tr -d .; }
+
+# snpv.attest=1 (SNP guests, docs/linux.md "Attestation from Linux"): load
+# the modules of /lib/modules/order (configfs, tsm, sev-guest and the GCM
+# crypto the driver seals requests with), ask configfs-tsm for a report with
+# 64 bytes of REPORT_DATA, print its MEASUREMENT (SNP firmware ABI 56860,
+# Table 23 "ATTESTATION_REPORT": 48 bytes at 0x90) and check REPORT_DATA
+# (0x50, 64 bytes) and VMPL (0x30). busybox cannot issue the /dev/sev-guest
+# ioctl, so without configfs-tsm this says so and stops.
+attest_report() {
+	for m in $(cat /lib/modules/order 2>/dev/null); do
+		insmod /lib/modules/$m.ko 2>/tmp/insmod.err ||
+			{ echo "@@ ATTEST-FAIL insmod $m: $(tail -n 1 /tmp/insmod.err)"; return; }
+	done
+	mkdir -p /sys/kernel/config
+	mount -t configfs configfs /sys/kernel/config 2>/dev/null
+	t=/sys/kernel/config/tsm/report
+	[ -d $t ] || { echo "@@ ATTEST-FAIL no configfs-tsm ($t)"; return; }
+	mkdir $t/snpv 2>/tmp/mk.err || { echo "@@ ATTEST-FAIL mkdir $t/snpv: $(cat /tmp/mk.err)"; return; }
+	printf '%-64s' "snpv-attest-$seed" >/tmp/inblob
+	cat /tmp/inblob >$t/snpv/inblob 2>/tmp/in.err ||
+		{ echo "@@ ATTEST-FAIL inblob: $(cat /tmp/in.err)"; return; }
+	cat $t/snpv/outblob >/tmp/report 2>/tmp/out.err ||
+		{ echo "@@ ATTEST-FAIL outblob ($(cat $t/snpv/provider 2>/dev/null)): $(cat /tmp/out.err)"; return; }
+	n=$(wc -c </tmp/report)
+	[ "$n" -ge 1184 ] || { echo "@@ ATTEST-FAIL outblob has $n bytes, a report has 1184"; return; }
+	rd=FAIL
+	dd if=/tmp/report of=/tmp/rd bs=16 skip=5 count=4 2>/dev/null
+	cmp -s /tmp/rd /tmp/inblob && rd=PASS
+	vmpl=$(od -An -tu4 -j48 -N4 /tmp/report | tr -d ' ')
+	echo "@@ ATTEST-REPORT bytes=$n report_data=$rd vmpl=$vmpl provider=$(cat $t/snpv/provider)"
+	echo "@@ ATTEST-MEASUREMENT $(od -An -tx1 -j144 -N48 /tmp/report | tr -d ' \n')"
+}
+[ "$attest" = 1 ] && attest_report
 
 # The NVMe driver probes asynchronously: wait up to 5 s for the namespace.
 d=/dev/nvme0n1

@@ -107,9 +107,10 @@ def guest_images_in_cfg(cfg_text):
 
 
 def esp_files_in_cfg(cfg_text):
-    """'#! esp-file: NAME SRC [truncate=BYTES]' or '#! esp-file: NAME zeros=BYTES':
-    a file made for the ESP (bad-input scenarios): SRC (a path under the build
-    folder) cut to BYTES, or BYTES zero bytes."""
+    """'#! esp-file: NAME SRC [truncate=BYTES] [patch=OFF:HEX]' or '#! esp-file: NAME
+    zeros=BYTES': a file made for the ESP (bad-input scenarios): SRC (a path under
+    the build folder) cut to BYTES and/or with the bytes HEX written at offset
+    OFF, or BYTES zero bytes."""
     out = []
     for m in re.finditer(r"^#!\s*esp-file\s*:\s*(.*?)\s*$", cfg_text, re.M):
         words = m.group(1).split()
@@ -162,6 +163,12 @@ def prepare_esp(build, cfg_path, workdir, image=TEST_IMAGE, subst=None):
                 data = f.read()
             if "truncate" in opts:
                 data = data[:int(opts["truncate"], 0)]
+            if "patch" in opts:
+                off, hexb = opts["patch"].split(":", 1)
+                off, pb = int(off, 0), bytes.fromhex(hexb)
+                if off + len(pb) > len(data):
+                    raise SystemExit(f"qemu_run: esp-file {name}: patch past the end of {src}")
+                data = data[:off] + pb + data[off + len(pb):]
         with open(os.path.join(boot, name), "wb") as f:
             f.write(data)
         made.add(name)

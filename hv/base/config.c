@@ -20,7 +20,8 @@ static const char *const snp_names[] = {"off", "emulated", "hardware", "auto"};
 static const char *const expect_names[] = {"pass", "fail",   "triple_fault",
 					   "npf",  "killed", "timeout"};
 static const char *const bool_names[] = {"off", "on"};
-static const char *const snp_test_names[] = {"none", "cpuid-forbidden", "no-cc-blob"};
+static const char *const snp_test_names[] = {"none", "cpuid-forbidden", "no-cc-blob",
+						"sev-status-unsupported"};
 static const char *const trust_names[] = {"untrusted", "trusted"};
 
 _Static_assert(ARRAY_SIZE(log_names) == LOG_DEBUG + 1, "log names");

@@ -48,8 +48,14 @@ enum cfg_snp_mode {
 
 /* [guest] expect: the outcome the test runner and the hypervisor expect. */
 /* snp_test = ... of an SNP Linux guest (docs/config.md): none; a CPUID page
- * with a value the platform forbids; no CC blob in setup_data. */
-enum cfg_snp_test { CFG_SNP_TEST_NONE, CFG_SNP_TEST_CPUID_FORBIDDEN, CFG_SNP_TEST_NO_CC_BLOB };
+ * with a value the platform forbids; no CC blob in setup_data; SEV_STATUS
+ * with a feature bit Linux does not implement (ReflectVC). */
+enum cfg_snp_test {
+	CFG_SNP_TEST_NONE,
+	CFG_SNP_TEST_CPUID_FORBIDDEN,
+	CFG_SNP_TEST_NO_CC_BLOB,
+	CFG_SNP_TEST_SEV_STATUS_UNSUPPORTED,
+};
 
 enum cfg_expect {
 	CFG_EXPECT_PASS,

@@ -665,8 +665,14 @@ static enum exit_action handle_npf(struct vcpu *v)
 			return (enum exit_action)snp_inject_vc(v, SVM_EXIT_NPF);
 		return emulate_mmio(v, f.gpa, true);
 	}
-	if (g->dev_ops && !f.in_walk && g->dev_ops->mmio_claims(g, f.gpa))
+	if (g->dev_ops && !f.in_walk && g->dev_ops->mmio_claims(g, f.gpa)) {
+		/* SNP: the trapped MSI-X table and PBA pages too: the guest's
+		 * instruction is in private memory, its handler decodes it and
+		 * sends the MMIO NAE (snp_guest.c nae_mmio) */
+		if (snp_vc_instead(v, SVM_EXIT_NPF))
+			return (enum exit_action)snp_inject_vc(v, SVM_EXIT_NPF);
 		return emulate_mmio(v, f.gpa, false);
+	}
 	guest_finish(g, GUEST_NPF, "nested page fault gpa 0x%llx rip 0x%llx err 0x%llx (%s %s%s)",
 		     (unsigned long long)f.gpa, (unsigned long long)v->vmcb->save.rip,
 		     (unsigned long long)c->exit_info_1, f.in_walk ? "guest page walk" : "access",

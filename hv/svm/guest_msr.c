@@ -129,6 +129,10 @@ int msr_guest_read(struct vcpu *v, u32 msr, u64 *val)
 		*val = g->snp ? (MSR_AMD64_SEV_ENABLED | MSR_AMD64_SEV_ES_ENABLED |
 				 MSR_AMD64_SEV_SNP_ENABLED)
 			      : 0;
+		/* snp_test = sev-status-unsupported: a feature this guest
+		 * does not get, which Linux must refuse (it terminates) */
+		if (g->snp && g->cfg && g->cfg->snp_test == CFG_SNP_TEST_SEV_STATUS_UNSUPPORTED)
+			*val |= MSR_AMD64_SNP_REFLECT_VC;
 		return 0;
 	case MSR_AMD64_SEV_ES_GHCB:
 		if (!g->snp)

@@ -537,10 +537,22 @@ static u64 fingerprint(struct snp_guest *s)
 
 static const char *psc_protected(struct snp_guest *s, u64 ga, u64 size, unsigned op, bool via_ghcb);
 
-static int terminate(struct snp_guest *s, unsigned set, unsigned code, const char *how)
+/* info2: the Termination Request NAE's SW_EXITINFO2 (0: none, and always for
+ * the MSR protocol); Linux puts there the SEV features it does not support
+ * when it terminates with GHCB_TERM_SNP_UNSUPPORTED. */
+static int terminate(struct snp_guest *s, unsigned set, unsigned code, u64 info2, const char *how)
 {
-	guest_finish(s->g, GUEST_FAIL, "SNP termination request (%s): reason set %u code %u", how,
-		     set, code);
+	bool unsupported = set == GHCB_TERM_SET_GENERAL && code == GHCB_TERM_SNP_UNSUPPORTED;
+
+	if (info2)
+		guest_finish(s->g, GUEST_FAIL,
+			     "SNP termination request (%s): reason set %u code %u, exit info 2 "
+			     "0x%llx%s",
+			     how, set, code, (unsigned long long)info2,
+			     unsupported ? " (the SEV features the guest does not support)" : "");
+	else
+		guest_finish(s->g, GUEST_FAIL,
+			     "SNP termination request (%s): reason set %u code %u", how, set, code);
 	return EXIT_STOP;
 }
 
@@ -629,7 +641,7 @@ int snp_msr_protocol(struct snp_guest *s, u64 val, u64 *resp)
 	case GHCB_MSR_TERM_REQ:
 		if (ghcb_msr_term_decode(val, &set, &code))
 			set = code = 0xff;
-		return terminate(s, set, code, "MSR protocol");
+		return terminate(s, set, code, 0, "MSR protocol");
 	default:
 		break;
 	}
@@ -882,10 +894,13 @@ static void nae_ioio(struct snp_guest *s, struct ghcb *gh)
 
 /* MMIO NAE (56421 4.1.5): SW_EXITINFO1 = GPA, SW_EXITINFO2 = bytes (1-8),
  * SW_SCRATCH = GPA of the data, which must lie in a shared page of the guest
- * (the hypervisor reads/writes it through guest_read/guest_write). The only
- * MMIO of a Linux guest is the xAPIC page (hv/svm/vlapic.c: aligned 32-bit
- * registers); other addresses outside guest RAM read all ones and drop
- * writes, as absent ports do; guest RAM is refused (INVALID_INPUT). */
+ * (the hypervisor reads/writes it through guest_read/guest_write). The MMIO
+ * of a Linux guest: the xAPIC page (hv/svm/vlapic.c: aligned 32-bit
+ * registers) and the trapped MSI-X table and PBA pages of its passed-through
+ * devices (g->dev_ops, hv/vm/guest_vpci.c: aligned 32-bit accesses, a 64-bit
+ * one as its two halves, low first); other addresses outside guest RAM read
+ * all ones and drop writes, as absent ports do; guest RAM is refused
+ * (INVALID_INPUT). */
 static void nae_mmio(struct snp_guest *s, struct ghcb *gh, bool write)
 {
 	struct guest *g = s->g;
@@ -924,6 +939,19 @@ static void nae_mmio(struct snp_guest *s, struct ghcb *gh, bool write)
 		} else {
 			vlapic_read(&g->lapic, off, g->now, &val);
 			data = val;
+		}
+	} else if (g->dev_ops && g->dev_ops->mmio_claims(g, ga)) {
+		if ((len != 4 && len != 8) || (ga & 3) || (ga & ~PAGE_MASK) + len > PAGE_SIZE) {
+			nae_error(gh, GHCB_ERR_INVALID_INPUT);
+			return;
+		}
+		s->st.mmio_nae_dev++;
+		g->mmio_exits++;
+		for (u64 k = 0; k < len; k += 4) {
+			val = (u32)(data >> (8 * k));
+			g->dev_ops->mmio(g, ga + k, write, &val);
+			if (!write)
+				data = (data & ~(0xFFFFFFFFULL << (8 * k))) | ((u64)val << (8 * k));
 		}
 	}
 	if (!write && guest_write(g, gpa(scratch), &data, len)) {
@@ -1135,6 +1163,40 @@ static void nae_guest_request(struct snp_guest *s, struct ghcb *gh)
 	gh->save.sw_exit_info_2 = 0;
 }
 
+/* SNP Extended Guest Request NAE (56421 4.1.8, exit 0x8000_0012; Linux's
+ * sev-guest uses it for every configfs-tsm report): a guest request as above
+ * plus RAX = GPA of a certificate buffer of RBX pages, all shared. This
+ * hypervisor holds no certificates (no VCEK/VLEK chain to hand out): it
+ * writes an empty certificate table (the all-zero 24-byte terminator entry,
+ * GUID + offset + length) into the buffer and leaves RBX as it is. Bad
+ * buffers: GHCB_ERR_INVALID_INPUT, nothing read or written. */
+#define SNP_CERT_ENTRY_SIZE 24
+#define SNP_CERT_PAGES_MAX  64
+static void nae_ext_guest_request(struct snp_guest *s, struct ghcb *gh)
+{
+	static const u8 terminator[SNP_CERT_ENTRY_SIZE];
+	struct guest *g = s->g;
+	u64 buf = gh->save.rax, npages = gh->save.rbx;
+
+	if (!VALID(gh, rax) || !VALID(gh, rbx)) {
+		nae_error(gh, GHCB_ERR_MISSING_INPUT);
+		return;
+	}
+	if (npages > SNP_CERT_PAGES_MAX ||
+	    (npages &&
+	     (!IS_ALIGNED(buf, PAGE_SIZE) || range_shared(s, g, buf, npages * PAGE_SIZE, false)))) {
+		s->st.guest_req++;
+		s->st.guest_req_bad++;
+		nae_error(gh, GHCB_ERR_INVALID_INPUT);
+		return;
+	}
+	s->st.ext_guest_req++;
+	nae_guest_request(s, gh);
+	if (npages && !gh->save.sw_exit_info_2 &&
+	    guest_write(g, gpa(buf), terminator, sizeof(terminator)))
+		gh->save.sw_exit_info_2 = FIELD_PREP(SNP_GUEST_ERR_VMM, SNP_GUEST_VMM_ERR_GENERIC);
+}
+
 /* HC_SNP_ATTESTED (hv/abi/hypercall.h): the guest hands back the MEASUREMENT of
  * the attestation report it obtained; it must equal the launch digest this
  * hypervisor printed ("@@ DIGEST", the firmware model's, or on hardware its
@@ -1256,14 +1318,17 @@ static int handle_nae(struct snp_guest *s, struct vcpu *v, u64 ghcb_gpa)
 	case SVM_VMGEXIT_GUEST_REQUEST:
 		nae_guest_request(s, gh);
 		break;
+	case SVM_VMGEXIT_EXT_GUEST_REQUEST:
+		nae_ext_guest_request(s, gh);
+		break;
 	case SVM_VMGEXIT_HV_FEATURES:
 		gh->save.sw_exit_info_2 = GHCB_MSR_HV_FT_SNP;
 		gh->save.sw_exit_info_1 = 0;
 		break;
 	case SVM_VMGEXIT_TERM_REQUEST:
-		return terminate(s, (unsigned)FIELD_GET(GHCB_MSR_TERM_SET, gh->save.sw_exit_info_1),
-				 (unsigned)FIELD_GET(GHCB_MSR_TERM_CODE, gh->save.sw_exit_info_1),
-				 "GHCB");
+		return terminate(s, (unsigned)FIELD_GET(GHCB_NAE_TERM_SET, gh->save.sw_exit_info_1),
+				 (unsigned)FIELD_GET(GHCB_NAE_TERM_CODE, gh->save.sw_exit_info_1),
+				 VALID(gh, sw_exit_info_2) ? gh->save.sw_exit_info_2 : 0, "GHCB");
 	default:
 		nae_error(gh, GHCB_ERR_INVALID_EVENT);
 		break;
@@ -1365,8 +1430,14 @@ static void vc_report(struct guest *g, struct snp_guest *s)
 		srv += s->st.vc_served[i];
 	}
 	if (s->st.rmpadjust || s->st.mmio_nae)
-		pr_info("snp: guest %s: RMPADJUST %llu, MMIO NAE events %llu\n", g->name,
-			(unsigned long long)s->st.rmpadjust, (unsigned long long)s->st.mmio_nae);
+		pr_info("snp: guest %s: RMPADJUST %llu, MMIO NAE events %llu (%llu on a device's "
+			"trapped MSI-X page)\n",
+			g->name, (unsigned long long)s->st.rmpadjust,
+			(unsigned long long)s->st.mmio_nae, (unsigned long long)s->st.mmio_nae_dev);
+	if (g->is_linux) {
+		snprintf(name, sizeof(name), "snp.%s.mmio_nae_device", g->name);
+		report_metric(name, s->st.mmio_nae_dev, "events");
+	}
 	pr_info("snp: guest %s: #VC injected: %s %llu/%llu, %s %llu/%llu, %s %llu/%llu, %s "
 		"%llu/%llu (injected/served), %s %llu; hypercalls through the GHCB %llu, GPA "
 		"arguments shared %llu, refused %llu\n",
@@ -1391,6 +1462,14 @@ static void vc_report(struct guest *g, struct snp_guest *s)
 			(unsigned long long)s->st.guest_req_fw_err,
 			(unsigned long long)s->st.guest_req_bad,
 			(unsigned long long)s->st.attested);
+	if (s->st.guest_req) {
+		snprintf(name, sizeof(name), "snp.%s.guest_requests", g->name);
+		report_metric(name, s->st.guest_req, "requests");
+		snprintf(name, sizeof(name), "snp.%s.ext_guest_requests", g->name);
+		report_metric(name, s->st.ext_guest_req, "requests");
+		snprintf(name, sizeof(name), "snp.%s.guest_requests_refused", g->name);
+		report_metric(name, s->st.guest_req_fw_err + s->st.guest_req_bad, "requests");
+	}
 	if (!s->st.hc_nae)
 		return;
 	snprintf(name, sizeof(name), "snp.%s.hypercalls_ghcb", g->name);
@@ -1425,6 +1504,13 @@ void snp_guest_fini(struct guest *g)
 		g->name, (unsigned long long)s->st.hv_writes,
 		(unsigned long long)s->st.hv_write_refused, (unsigned long long)s->st.psc_protected,
 		(unsigned long long)s->st.psc_partial);
+	/* Totals for expect-metric (tests/qemu/linux-snp-nvme*.cfg) */
+	snprintf(name, sizeof(name), "snp.%s.psc_requests", g->name);
+	report_metric(name, s->st.psc_req, "requests");
+	snprintf(name, sizeof(name), "snp.%s.psc_pages", g->name);
+	report_metric(name, s->st.psc_pages, "pages");
+	snprintf(name, sizeof(name), "snp.%s.npf_splits", g->name);
+	report_metric(name, s->st.npf_sizem, "splits");
 	metric_rate(g, "pvalidate_per_s", s->st.pvalidate, s->st.pv_first, s->st.pv_last);
 	metric_rate(g, "psc_per_s", s->st.psc_req - s->st.psc_rejected, s->st.psc_first,
 		    s->st.psc_last);

@@ -104,6 +104,7 @@ struct snp_stats {
 	u64 guest_req;	      /* SNP Guest Request NAE events (56421 4.1.8) */
 	u64 guest_req_fw_err; /* ... the firmware refused */
 	u64 guest_req_bad;    /* ... refused by the hypervisor (pages not shared) */
+	u64 ext_guest_req;    /* ... of them Extended Guest Requests (exit 0x8000_0012) */
 	u64 attested;	      /* HC_SNP_ATTESTED calls */
 	u64 hv_writes;	      /* hypervisor writes into guest memory (snp_hv_write_check) */
 	u64 hv_write_refused; /* ... refused: a page not shared at the moment of the write */
@@ -111,6 +112,7 @@ struct snp_stats {
 	u64 psc_partial;      /* PSC requests the backend stopped part-way (progress reported) */
 	u64 rmpadjust;	      /* RMPADJUST emulations */
 	u64 mmio_nae;	      /* MMIO NAE events (56421 4.1.5) */
+	u64 mmio_nae_dev;     /* of them: a passed-through device's trapped page */
 };
 
 /* Per-guest SNP state (one vCPU per guest). */

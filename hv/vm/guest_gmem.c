@@ -80,7 +80,8 @@ struct gg {
 	u64 launch_base;    /* GPA of src[0] */
 	u8 page[PAGE_SIZE]; /* scratch: the VMSA being built */
 	u64 pages_launched;
-	spa_t greq[2]; /* SNP_GUEST_REQUEST request and response pages (0: not yet) */
+	spa_t greq[2];	 /* SNP_GUEST_REQUEST request and response pages (0: not yet) */
+	u32 cpuid_fixed; /* CPUID page values the firmware corrected (refused page) */
 };
 
 static struct gg *gg_of(struct guest *g)
@@ -136,12 +137,15 @@ static void cpuid_refused(struct gg *x, const struct snp_cpuid_table *fixed,
 		const u32 b[4] = {fixed->fn[k].eax, fixed->fn[k].ebx, fixed->fn[k].ecx,
 				  fixed->fn[k].edx};
 
-		for (int r = 0; r < 4; r++)
-			if (a[r] != b[r])
-				pr_err("guest %s: CPUID page refused by the firmware: leaf 0x%x.%u %s "
-				       "0x%08x is outside the platform's policy, corrected to 0x%08x\n",
-				       x->g->name, sent->fn[k].eax_in, sent->fn[k].ecx_in, reg[r],
-				       a[r], b[r]);
+		for (int r = 0; r < 4; r++) {
+			if (a[r] == b[r])
+				continue;
+			x->cpuid_fixed++;
+			pr_err("guest %s: CPUID page refused by the firmware: leaf 0x%x.%u %s "
+			       "0x%08x is outside the platform's policy, corrected to 0x%08x\n",
+			       x->g->name, sent->fn[k].eax_in, sent->fn[k].ecx_in, reg[r], a[r],
+			       b[r]);
+		}
 	}
 }
 
@@ -338,9 +342,20 @@ static int snp_launch_linux(struct gg *x)
 	if (!ret)
 		ret = launch_vmsa(x, L->vmsa);
 	guest_linux_snp_done(g);
-	if (ret && x->launch.fw_error)
+	if (ret && x->launch.fw_error) {
 		pr_err("guest %s: not started: the SNP firmware refused the launch (status 0x%x)\n",
 		       g->name, x->launch.fw_error);
+		/* the reason in the guest's outcome (the first one given stays) */
+		if (x->cpuid_fixed)
+			guest_finish(g, GUEST_KILLED,
+				     "SNP launch refused by the firmware (status 0x%x): CPUID page "
+				     "with %u value(s) outside the platform's policy",
+				     x->launch.fw_error, x->cpuid_fixed);
+		else
+			guest_finish(g, GUEST_KILLED,
+				     "SNP launch refused by the firmware (status 0x%x)",
+				     x->launch.fw_error);
+	}
 	return launch_end(x, ret);
 }
 
@@ -598,6 +613,14 @@ static void gg_report(struct guest *g)
 	    (unsigned long long)pt_table_pages(&x->gm.npt),
 	    (unsigned long long)gmem_iommu_table_pages(&x->gm), (unsigned long long)s->conversions,
 	    (unsigned long long)s->inv_rounds, chk ? "VIOLATIONS" : "clean");
+	/* Totals for expect-metric: 4K pages converted, invalidation rounds,
+	 * 2M private records split (PSMASH; tests/qemu/linux-snp-nvme*.cfg) */
+	snprintf(name, sizeof(name), "gmem.%s.conversions", g->name);
+	report_metric(name, s->conversions, "pages");
+	snprintf(name, sizeof(name), "gmem.%s.inv_rounds", g->name);
+	report_metric(name, s->inv_rounds, "rounds");
+	snprintf(name, sizeof(name), "gmem.%s.psmash", g->name);
+	report_metric(name, s->psmash, "splits");
 	snprintf(name, sizeof(name), "xcheck.%s", g->name);
 	report_check(chk == 0, name,
 		     "I1-I7 over RMP, NPT, IOMMU and the ledger (%llu runs, %llu failed)",

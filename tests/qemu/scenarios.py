@@ -12,10 +12,11 @@ comment lines starting with '#!' are directives for this runner:
   #! image: hv.efi|hv-test.efi                  the image to boot (default the
                                                test image; hv.efi: the image
                                                for hardware, guests only)
-  #! esp-file: NAME SRC [truncate=N] | NAME zeros=N
+  #! esp-file: NAME SRC [truncate=N] [patch=OFF:HEX] | NAME zeros=N
                                                a file made for the ESP (bad
                                                inputs): SRC under the build
-                                               folder cut to N bytes, or N zeros
+                                               folder cut to N bytes and/or
+                                               with HEX written at OFF, or N zeros
   #! expect-check: NAME                        this check must appear (PASS,
                                                or FAIL with expect: fail)
   #! expect-line: REGEX                        a serial line must match
@@ -35,6 +36,11 @@ comment lines starting with '#!' are directives for this runner:
                                                equal what build/tools/snp-measure ARGS
                                                prints (image names resolve in
                                                build/guests/)
+  #! expect-attested: NAME                     Linux guest NAME's console line
+                                               "@@ ATTEST-MEASUREMENT hex" (the MEASUREMENT
+                                               of the report it got from the firmware
+                                               model, tools/linux-init.sh) must equal its
+                                               "@@ DIGEST NAME hex"
   #! xcheck-dump: TAG expect-clean|expect-violations [OPTIONS] [RULE/STRUCT/GPA...] [total=N]
                                                the hv.cfg has [hv] dump = on; the runner
                                                saves machine memory at the hypervisor's
@@ -108,7 +114,8 @@ def parse_directives(path, version=None):
     d = {"expect": "pass", "timeout": 120.0, "qemu": "", "devices": None, "mem": None,
          "smp": None, "cpu": None, "expect_check": [], "expect_line": [], "expect_guest": [],
          "expect_digest": [], "xcheck_dump": [], "image": qemu_run.TEST_IMAGE,
-         "expect_metric": [], "skip": None, "not_here": [], "nvme": None}
+         "expect_metric": [], "skip": None, "not_here": [], "nvme": None,
+         "expect_attested": []}
     with open(path) as f:
         for line in f:
             m = re.match(r"^#!\s*(?:(qemu\S+)\s+)?([a-z-]+)\s*:\s*(.*?)\s*$", line)
@@ -144,6 +151,8 @@ def parse_directives(path, version=None):
                 d["expect_guest"].append(v.split())
             elif k == "expect-digest":
                 d["expect_digest"].append(v.split())
+            elif k == "expect-attested":
+                d["expect_attested"].append(v)
             elif k == "xcheck-dump":
                 d["xcheck_dump"].append(parse_xcheck_dump(path, v))
             elif k == "expect-metric":
@@ -368,6 +377,16 @@ def judge(d, res, build=None):
             why.append(f"no @@ DIGEST record for guest {name}")
         elif digests[name] != want:
             why.append(f"guest {name}: hypervisor digest {digests[name]} != snp-measure {want}")
+    for name in d["expect_attested"]:
+        rx = re.compile(r"^\[" + re.escape(name) + r"\] .*@@ ATTEST-MEASUREMENT ([0-9a-f]{96})\s*$")
+        got = [m.group(1) for m in map(rx.match, res.lines) if m]
+        if not got:
+            why.append(f"guest {name} printed no @@ ATTEST-MEASUREMENT line")
+        elif name not in digests:
+            why.append(f"no @@ DIGEST record for guest {name}")
+        elif any(g != digests[name] for g in got):
+            why.append(f"guest {name}: attested MEASUREMENT {got[0]} != launch digest "
+                       f"{digests[name]}")
     if d["xcheck_dump"]:
         xwhy, _ = judge_xcheck_dump(d, res)
         why += xwhy
@@ -457,7 +476,7 @@ def run_one(build, name, path, qemu=None, version=None):
         print("\n".join(res.lines))
     ok, why, nchecks = judge(d, res, build)
     if ok:
-        nchecks += len(d["expect_digest"]) + len(d["expect_metric"])
+        nchecks += len(d["expect_digest"]) + len(d["expect_metric"]) + len(d["expect_attested"])
     notes = []
     if d["xcheck_dump"]:
         if ok:
