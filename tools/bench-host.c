@@ -92,6 +92,9 @@ static void measure_floors(void)
 		exit(1);
 	}
 	memset(b, 1, n); /* fault the pages in */
+	/* the faster of the C library's memset (non-temporal stores at this
+	 * size) and phys_zero (what pmem zeroes frames with) */
+	host_phys_window(b, spa(WIN_BASE), n);
 	for (int i = 0; i < 5; i++) {
 		double t = now();
 		memset(b, i, n);
@@ -99,7 +102,13 @@ static void measure_floors(void)
 		t = now() - t;
 		if (t < best_w)
 			best_w = t;
+		t = now();
+		phys_zero(spa(WIN_BASE), n);
+		t = now() - t;
+		if (t < best_w)
+			best_w = t;
 	}
+	host_phys_window(NULL, spa(0), 0);
 	for (int i = 0; i < 5; i++) {
 		const u64 *w = (const u64 *)b;
 		u64 s = 0;
@@ -115,7 +124,7 @@ static void measure_floors(void)
 	memset_bw = (double)n / best_w;
 	read_bw = (double)n / best_r;
 	free(b);
-	fprintf(human, "floors: memset %.2f GB/s, read %.2f GB/s (256 MiB, best of 5)\n", memset_bw / 1e9,
+	fprintf(human, "floors: zeroing %.2f GB/s (memset or phys_zero), read %.2f GB/s (256 MiB, best of 5)\n", memset_bw / 1e9,
 	       read_bw / 1e9);
 }
 

@@ -88,6 +88,14 @@ static int gmem_alloc(struct gmem *g, unsigned order, u8 owner, spa_t *out)
 	return pmem_alloc(order, owner, out);
 }
 
+/* A run of 1..max contiguous 4K frames (pmem_alloc_run), each its own allocation. */
+static int gmem_alloc_run(struct gmem *g, u64 max, spa_t *out, u64 *got)
+{
+	if (fail_injected(g))
+		return -ENOMEM;
+	return pmem_alloc_run(max, g->own_mem, out, got);
+}
+
 /* gmem's heap allocations (plans, the pending list): the same test hook. */
 static void *gmem_realloc(struct gmem *g, void *p, size_t size)
 {
@@ -1578,15 +1586,28 @@ int gmem_populate_fill(struct gmem *g, gpa_t gpa_, u64 size, enum gmem_state st,
 			x += HUGE_SIZE;
 			continue;
 		}
-		rc = gmem_alloc(g, PMEM_ORDER_4K, g->own_mem, &pa);
-		if (!rc) {
-			rc = tx_add(&t, x, PAGE_SIZE, pa, ST_GONE, (u8)st, false);
-			if (rc)
-				pmem_free(pa, PMEM_ORDER_4K, g->own_mem);
+		/* 4K frames a run at a time (one zeroing per run), up to the next
+		 * 2M boundary where a 2M record may follow */
+		{
+			u64 stop = !fill && g->max_page == HUGE_SIZE
+					   ? MIN(b, ALIGN_DOWN(x, HUGE_SIZE) + HUGE_SIZE)
+					   : b;
+			u64 got = 0;
+
+			rc = gmem_alloc_run(g, (stop - x) >> PAGE_SHIFT, &pa, &got);
+			for (u64 k = 0; !rc && k < got; k++) {
+				rc = tx_add(&t, x, PAGE_SIZE, spa(spa_val(pa) + k * PAGE_SIZE),
+					    ST_GONE, (u8)st, false);
+				if (rc)
+					for (; k < got; k++)
+						pmem_free(spa(spa_val(pa) + k * PAGE_SIZE),
+							  PMEM_ORDER_4K, g->own_mem);
+				else
+					x += PAGE_SIZE;
+			}
 		}
 		if (rc)
 			goto fail;
-		x += PAGE_SIZE;
 	}
 	for (u64 i = 0; i < t.n; i++) {
 		rc = rmp_agrees(g, &t.p[i]);

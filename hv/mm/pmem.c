@@ -214,7 +214,7 @@ static void zero_frames(u64 idx, u64 n)
 		}
 		for (j = i + 1; j < end && !bit_test(pm.zeroed, j); j++)
 			;
-		memset(phys_ptr(idx_spa(i)), 0, (j - i) * PAGE_SIZE);
+		phys_zero(idx_spa(i), (j - i) * PAGE_SIZE);
 		i = j;
 	}
 }
@@ -249,6 +249,32 @@ static int alloc_4k(u8 owner, spa_t *out)
 	take(idx, owner);
 	zero_frames(idx, 1);
 	*out = idx_spa(idx);
+	return 0;
+}
+
+int pmem_alloc_run(u64 max, u8 owner, spa_t *out, u64 *got)
+{
+	u64 blk, idx, n = 1, end;
+
+	if (!pm.ready)
+		return -ENODEV;
+	if (!owner_valid(owner) || !max)
+		return -EINVAL;
+	blk = bit_find(pm.blk_part, pm.nr_blocks, pm.cursor);
+	if (blk == pm.nr_blocks)
+		blk = bit_find(pm.blk_whole, pm.nr_blocks, pm.cursor);
+	if (blk == pm.nr_blocks)
+		return -ENOMEM;
+	pm.cursor = blk;
+	idx = free_in_block(blk);
+	end = (blk + 1) * FRAMES_PER_2M;
+	while (n < max && idx + n < end && pm.owner[idx + n] == PMEM_OWNER_FREE)
+		n++;
+	for (u64 i = 0; i < n; i++)
+		take(idx + i, owner);
+	zero_frames(idx, n); /* one run: one streaming zero, not one per frame */
+	*out = idx_spa(idx);
+	*got = n;
 	return 0;
 }
 
@@ -343,7 +369,7 @@ int pmem_free(spa_t pa, unsigned order, u8 owner)
 	err = check_owned(pa, order, owner, "free");
 	if (err)
 		return err;
-	memset(phys_ptr(pa), 0, PAGE_SIZE << order); /* scrub: no data lingers in free memory */
+	phys_zero(pa, PAGE_SIZE << order); /* scrub: no data lingers in free memory */
 	for (u64 i = 0; i < (1ULL << order); i++) {
 		u64 idx = (spa_val(pa) >> PAGE_SHIFT) - pm.base_pfn + i;
 
