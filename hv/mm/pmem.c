@@ -186,6 +186,17 @@ static void take(u64 idx, u8 owner)
 	pm.free--;
 }
 
+/* take() of all 512 frames of a whole free block, at once. */
+static void take_block(u64 b, u8 owner)
+{
+	memset(pm.owner + b * FRAMES_PER_2M, owner, FRAMES_PER_2M);
+	pm.blk_free[b] = 0;
+	blk_index(b);
+	pm.owner_pages[PMEM_OWNER_FREE] -= FRAMES_PER_2M;
+	pm.owner_pages[owner] += FRAMES_PER_2M;
+	pm.free -= FRAMES_PER_2M;
+}
+
 static void give_back(u64 idx)
 {
 	pm.owner_pages[pm.owner[idx]]--;
@@ -200,22 +211,34 @@ static void give_back(u64 idx)
 static spa_t idx_spa(u64 idx) { return spa((pm.base_pfn + idx) << PAGE_SHIFT); }
 
 /* Zeroes the frames [idx, idx + n) that are not known to be zero (frames
- * scrubbed by pmem_free are) and clears their zero bits: they are owned now. */
+ * scrubbed by pmem_free are) and clears their zero bits: they are owned now.
+ * Runs of frames not known zero are found a bitmap word at a time and each
+ * zeroed with one phys_zero. */
 static void zero_frames(u64 idx, u64 n)
 {
 	u64 i = idx, end = idx + n;
 
 	while (i < end) {
-		u64 j;
+		u64 j = i;
 
-		if (bit_test(pm.zeroed, i)) {
-			bit_clear(pm.zeroed, i++);
+		/* [i, j): not known zero */
+		while (j < end) {
+			u64 w = pm.zeroed[j / 64] >> (j % 64);
+
+			if (w & 1)
+				break;
+			if (!w) { /* none known zero up to the end of this word */
+				j = MIN(end, ALIGN_DOWN(j, 64) + 64);
+				continue;
+			}
+			j = MIN(end, j + (u64)__builtin_ctzll(w));
+		}
+		if (j > i) {
+			phys_zero(idx_spa(i), (j - i) * PAGE_SIZE);
+			i = j;
 			continue;
 		}
-		for (j = i + 1; j < end && !bit_test(pm.zeroed, j); j++)
-			;
-		phys_zero(idx_spa(i), (j - i) * PAGE_SIZE);
-		i = j;
+		bit_clear(pm.zeroed, i++); /* known zero: taken as it is */
 	}
 }
 
@@ -291,8 +314,7 @@ int pmem_alloc_blocks(u64 nblocks, u8 owner, spa_t *out)
 
 		if (b == pm.nr_blocks)
 			return -ENOMEM;
-		for (u64 idx = b * FRAMES_PER_2M; idx < (b + 1) * FRAMES_PER_2M; idx++)
-			take(idx, owner);
+		take_block(b, owner);
 		zero_frames(b * FRAMES_PER_2M, FRAMES_PER_2M);
 		*out = idx_spa(b * FRAMES_PER_2M);
 		return 0;
