@@ -14,6 +14,11 @@
  *          (default 5; 0: none) interleaved rounds (not with --quick)
  *        bench-host --targets N
  *          the targets only
+ *        bench-host --iommu-pagesize SIZE 2M-allowed|forced-4K ROUNDS [--csv FILE]
+ *          experiment 3: a guest of 2M private records whose duplicated IOMMU
+ *          table keeps 2M leaves or is forced to 4K (gmem_params.iommu_4k):
+ *          populate, tables, leaves, whole-2M conversions, ROUNDS requests of
+ *          253 random 4K conversions (splits), the full check; one CSV row
  *        bench-host --one SIZE PAGE MODE [--csv FILE]
  *          one configuration, one CSV row (tools/experiment.py)
  *        bench-host --splinter SIZE MODE STEPS [--csv FILE]
@@ -49,6 +54,7 @@ static struct rmp rmp;
 static FILE *csv;
 static FILE *human; /* the table: stdout, or stderr when the CSV goes to stdout */
 static unsigned long inv_calls, sync_calls;
+static u64 inv_full; /* invalidations of a domain's whole IOVA space (no one range) */
 
 static double now(void)
 {
@@ -60,8 +66,9 @@ static double now(void)
 
 static int io_inv(void *ctx, u16 id, u64 iova, u64 size)
 {
-	(void)ctx, (void)id, (void)iova, (void)size;
+	(void)ctx, (void)id, (void)iova;
 	inv_calls++;
+	inv_full += iova == 0 && size >= 1ULL << 39;
 	return 0;
 }
 
@@ -552,6 +559,117 @@ static void targets(unsigned rounds)
 	fprintf(human, "  %u target(s) not met\n", missed);
 }
 
+/* ---- experiment 3 (docs/experiments/iommu-pagesize): IOMMU leaves 2M or 4K ---------- */
+
+static int count_leaf(void *ctx, const struct pt_leaf *l)
+{
+	(void)l;
+	(*(u64 *)ctx)++;
+	return 0;
+}
+
+static u64 leaves(const struct pt *pt)
+{
+	struct pt_walk_ops ops = {.leaf = count_leaf};
+	u64 n = 0;
+
+	if (pt->table_pages)
+		must(pt_walk_all(pt, &ops, &n), "pt_walk_all");
+	return n;
+}
+
+/* A guest of 2M private records with one trusted duplicated domain whose
+ * leaves are 2M where the RMP entry is (2M-allowed) or 4K everywhere
+ * (forced-4K, gmem_params.iommu_4k). Measures the populate, the tables and
+ * leaves (IOTLB entries a device needs to cover the guest), whole-2M
+ * conversions, then `rounds` requests of 253 random 4K conversions (each
+ * inside a 2M record splits it), and the full check (clean in both). */
+static void iommu_pagesize(u64 mem, bool force4k, unsigned rounds)
+{
+	static struct gmem_range r[GMEM_BATCH_MAX];
+	struct gmem_params p = {
+	    .name = "bench",
+	    .asid = 1,
+	    .mem_size = mem,
+	    .max_page = HUGE_SIZE,
+	    .rmp = &rmp,
+	    .iommu_mode = GMEM_IOMMU_DUPLICATED,
+	    .iommu_4k = force4k,
+	    .flush_asid = tlb_flush,
+	};
+	u64 frames = mem >> PAGE_SHIFT, free0, npt_t, io_t, io_leaves, inv0, invf0, rounds0;
+	double t_pop, t_2m, t_4k = 0, t_chk;
+	struct gmem g;
+
+	env_setup(mem);
+	free0 = pmem_free_pages();
+	if (gmem_init(&g, &p) || gmem_attach_domain(&g, 1, GMEM_NPT_LEVELS, true, &io_ops, NULL)) {
+		fprintf(stderr, "bench-host: gmem_init/attach failed\n");
+		exit(1);
+	}
+	t_pop = now();
+	must(gmem_populate(&g, gpa(0), mem, GMEM_PRIVATE), "gmem_populate");
+	t_pop = now() - t_pop;
+	npt_t = pt_table_pages(&g.npt);
+	io_t = gmem_iommu_table_pages(&g);
+	io_leaves = leaves(&g.dom[0].pt);
+	/* whole 2M records, private -> shared -> private: no split */
+	inv0 = inv_calls;
+	invf0 = inv_full;
+	rounds0 = g.st.inv_rounds;
+	t_2m = convert_run(&g, mem, HUGE_SIZE, false, mem / HUGE_SIZE);
+	/* random 4K conversions to shared: splits */
+	for (unsigned k = 0; k < rounds; k++) {
+		double t;
+
+		for (unsigned i = 0; i < GMEM_BATCH_MAX; i++) {
+			bool dup;
+			do {
+				r[i].gpa = gpa((xorshift() % frames) << PAGE_SHIFT);
+				dup = false;
+				for (unsigned j = 0; j < i && !dup; j++)
+					dup = gpa_val(r[j].gpa) == gpa_val(r[i].gpa);
+			} while (dup);
+			r[i].size = PAGE_SIZE;
+			r[i].to = GMEM_SHARED;
+		}
+		t = now();
+		must(gmem_convert_batch(&g, r, GMEM_BATCH_MAX), "gmem_convert_batch");
+		t_4k += now() - t;
+	}
+	t_chk = now();
+	must(xcheck_gmem(&g), "xcheck_gmem");
+	t_chk = now() - t_chk;
+	fprintf(human, "%6s %-10s | %9s | %8s %8s %10s | %10s | %10s %7s %9s %9s | %8s\n", "guest",
+		"iommu", "populate", "npt-pt", "iommu-pt", "io-leaves", "conv2M/s", "conv4K/s",
+		"psmash", "iommu-pt'", "inv/full", "check");
+	fprintf(human, "%5lluM %-10s | %7.1fms | %8llu %8llu %10llu | %9.2fM | %9.3fM %7llu %9llu %4lu/%-4llu | %6.1fms\n",
+		(unsigned long long)(mem >> 20), force4k ? "forced-4K" : "2M-allowed", t_pop * 1e3,
+		(unsigned long long)npt_t, (unsigned long long)io_t, (unsigned long long)io_leaves,
+		t_2m / 1e6, rounds ? rounds * GMEM_BATCH_MAX / t_4k / 1e6 : 0.0,
+		(unsigned long long)g.st.psmash, (unsigned long long)gmem_iommu_table_pages(&g),
+		inv_calls - inv0, (unsigned long long)(inv_full - invf0), t_chk * 1e3);
+	if (csv)
+		fprintf(csv, "size_mib,iommu,populate_s,npt_tables,iommu_tables,iommu_table_mib,"
+			     "iommu_leaves,conv2m_pps,conv4k_pps,psmash,iommu_tables_after,"
+			     "npt_tables_after,inv_rounds,inv_calls,inv_full,check_s,memset_gbs\n"
+			     "%llu,%s,%.6f,%llu,%llu,%.3f,%llu,%.0f,%.0f,%llu,%llu,%llu,%llu,%lu,%llu,%.6f,%.3f\n",
+			(unsigned long long)(mem >> 20), force4k ? "forced-4K" : "2M-allowed", t_pop,
+			(unsigned long long)npt_t, (unsigned long long)io_t,
+			(double)io_t * PAGE_SIZE / (1 << 20), (unsigned long long)io_leaves, t_2m,
+			rounds ? rounds * GMEM_BATCH_MAX / t_4k : 0.0, (unsigned long long)g.st.psmash,
+			(unsigned long long)gmem_iommu_table_pages(&g),
+			(unsigned long long)pt_table_pages(&g.npt),
+			(unsigned long long)(g.st.inv_rounds - rounds0), inv_calls - inv0,
+			(unsigned long long)(inv_full - invf0), t_chk, memset_bw / 1e9);
+	must(gmem_release(&g, gpa(0), mem), "gmem_release");
+	must(gmem_destroy(&g), "gmem_destroy");
+	if (pmem_free_pages() != free0) {
+		fprintf(stderr, "bench-host: pages not back in pmem after destroy\n");
+		exit(1);
+	}
+}
+
 static enum mode parse_mode(const char *s)
 {
 	for (int m = 0; m < M_NR; m++)
@@ -578,6 +696,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: bench-host [--sizes 64M,512M,8G] [--csv FILE] [--quick] [--rounds N]\n"
 			"       bench-host --targets N\n"
+			"       bench-host --iommu-pagesize SIZE 2M-allowed|forced-4K ROUNDS [--csv FILE]\n"
 			"       bench-host --one SIZE 4K|2M npt-only|duplicated|shared [--csv FILE]\n"
 			"       bench-host --splinter SIZE MODE STEPS [--csv FILE]\n");
 	exit(2);
@@ -587,7 +706,8 @@ int main(int argc, char **argv)
 {
 	u64 sizes[8] = {MiB(64), MiB(512), 8ULL << 30};
 	unsigned nsizes = 3, steps = 0;
-	bool quick = false, one = false, split_exp = false, only_targets = false;
+	bool quick = false, one = false, split_exp = false, only_targets = false, iops = false;
+	bool force4k = false;
 	unsigned rounds = 5;
 	u64 one_page = PAGE_SIZE;
 	enum mode one_mode = M_NPT;
@@ -597,6 +717,14 @@ int main(int argc, char **argv)
 			quick = true;
 			sizes[0] = MiB(64);
 			nsizes = 1;
+		} else if (!strcmp(argv[i], "--iommu-pagesize") && i + 3 < argc) {
+			iops = true;
+			sizes[0] = parse_size(argv[++i]);
+			i++;
+			if (strcmp(argv[i], "2M-allowed") && strcmp(argv[i], "forced-4K"))
+				usage();
+			force4k = !strcmp(argv[i], "forced-4K");
+			steps = (unsigned)strtoul(argv[++i], NULL, 10);
 		} else if (!strcmp(argv[i], "--targets") && i + 1 < argc) {
 			only_targets = true;
 			rounds = (unsigned)strtoul(argv[++i], NULL, 10);
@@ -637,12 +765,17 @@ int main(int argc, char **argv)
 	}
 	log_level_max = LOG_ERR;
 	human = csv == stdout ? stderr : stdout;
-	if (csv == stdout) {
-		fprintf(stderr, "bench-host: --csv - only with --one or --splinter\n");
-		if (!one && !split_exp)
-			return 2;
+	if (csv == stdout && !one && !split_exp && !iops) {
+		fprintf(stderr, "bench-host: --csv - only with --one, --splinter or --iommu-pagesize\n");
+		return 2;
 	}
 	measure_floors();
+	if (iops) {
+		iommu_pagesize(sizes[0], force4k, steps);
+		if (csv && csv != stdout)
+			fclose(csv);
+		return 0;
+	}
 	if (split_exp) {
 		splinter(sizes[0], one_mode, steps);
 		if (csv && csv != stdout)

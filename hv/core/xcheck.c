@@ -8,7 +8,8 @@
  *   2. leaves: each leaf of each structure, 4K by 4K against the ledger:
  *      frame owner (I4 hypervisor/other guest, I5 free), recorded at all (I5),
  *      same SPA (I1), untrusted over private (I6), leaf size vs RMP page size
- *      (I2: NPT <= RMP, IOMMU == RMP for private memory).
+ *      (I2: NPT <= RMP, IOMMU == RMP for private memory; IOMMU == 4K, i.e.
+ *      <= RMP, in own tables of a guest with iommu_4k).
  *   3. ledger: each record: frame owned by the guest (I5), in no other record
  *      of any guest (I5), RMP entry (I2 private / I3 shared), mapped in the
  *      NPT and every domain that should map it (I5; I6 for trusted+private).
@@ -27,8 +28,8 @@
  * domain is walked again through the IOMMU's view of the same table
  * (gmem_domain_view), so I1 holds by construction but is still checked leaf
  * by leaf, and I6 (no untrusted domain over private memory) as for any domain.
- * Cross-guest: duplicate ASIDs, frames in two guests (one hash over all
- * ledgers). Optional full RMP scan (opts.full_rmp).
+ * Cross-guest: duplicate ASIDs, frames in two guests (one map over all
+ * ledgers: struct fmap). Optional full RMP scan (opts.full_rmp).
  * Every leaf or record reports at most one violation: the first rule in the
  * order above, so a corruption is reported once, under its own rule. */
 #include "hv/core/xcheck.h"
@@ -620,6 +621,12 @@ static int leaf_check(void *ctx, const struct pt_leaf *l)
 	if (c->st == XC_NPT) {
 		if (l->size > HUGE_SIZE || (l->size == HUGE_SIZE && small_priv))
 			vio(c, XC_I2, XC_NPT, l->va, pa, "leaf <= RMP page size", "%s leaf over 4K",
+			    sz_name(l->size));
+	} else if (g->iommu_4k && !c->d->shared) {
+		/* gmem_params.iommu_4k: 4K leaves over every record, whatever its
+		 * RMP page size (IOMMU leaf <= RMP page size) */
+		if (l->size != PAGE_SIZE)
+			vio(c, XC_I2, XC_IOMMU, l->va, pa, "4K leaf (iommu_4k)", "%s leaf",
 			    sz_name(l->size));
 	} else {
 		u64 rsz = small_priv ? PAGE_SIZE : HUGE_SIZE;
