@@ -9,13 +9,15 @@
  * it and without SSE registers (the hypervisor is built -mgeneral-regs-only);
  * its stores are weakly ordered, so an SFENCE ends the run (APM Vol. 3, the
  * CLZERO and SFENCE entries). Every SEV-SNP processor has it; without it
- * (other CPUs, an emulator that does not offer it) memset does the work.
+ * (other CPUs, an emulator that does not offer it), and for less than 16 KiB,
+ * memset does the work.
  * Pure: the same code in hv.efi and in host programs (bench-host). */
 #include <string.h>
 
 #include "hv/base/mem.h"
 
 #define LINE 64u
+#define PHYS_ZERO_STREAM_MIN (16u << 10) /* smaller: memset */
 
 static int clzero_ok = -1; /* unknown until the first call */
 
@@ -42,7 +44,10 @@ void phys_zero(spa_t pa, u64 size)
 
 	if (!size)
 		return;
-	if (!have_clzero() || ((uintptr_t)p | size) & (4 * LINE - 1)) {
+	/* A few pages (a table page, a pool page, a 4K scrub) are written again
+	 * soon, often at once: cached stores serve those better than lines
+	 * sent to memory, and the SFENCE would cost more than it saves. */
+	if (size < PHYS_ZERO_STREAM_MIN || !have_clzero() || ((uintptr_t)p | size) & (4 * LINE - 1)) {
 		memset(p, 0, size);
 		return;
 	}

@@ -674,6 +674,14 @@ static bool mapped(const struct pt *pt, u64 a, u64 size)
 	return true;
 }
 
+static bool dom_mapped(const struct gmem *g, const struct gmem_domain *d, u64 a, u64 size)
+{
+	struct pt view;
+
+	gmem_domain_view(g, d, &view);
+	return mapped(&view, a, size);
+}
+
 static void check_rmp(struct xc *c, u64 a, u64 pa, u64 size, bool priv)
 {
 	const struct gmem *g = c->g;
@@ -762,13 +770,10 @@ static void check_record(struct xc *c, u64 a, u64 s, u64 size)
 
 		if (priv && !d->trusted)
 			continue;
-		struct pt view;
-
-		gmem_domain_view(g, d, &view);
 		c->st = XC_IOMMU;
 		c->d = d;
 		if (!(c->mapbits[1 + i] ? map_all(c->mapbits[1 + i], a, size)
-					: mapped(&view, a, size)))
+					: dom_mapped(g, d, a, size)))
 			vio(c, priv ? XC_I6 : XC_I5, XC_IOMMU, a, pa, "mapped", "not mapped");
 	}
 }
