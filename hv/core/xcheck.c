@@ -1,7 +1,7 @@
 /* xcheck: proves I1-I7 (architecture.md "Invariants") against gmem's ledger.
  *
  * Passes, per guest:
- *   1. tables: pt_walk_all of the NPT and every domain with the table callback:
+ *   1. tables: pt_walk_tables of the NPT and every domain (the table pages):
  *      each table page must belong to the guest's table owner (I4), not be
  *      free (I7: freed while still linked); every table page of every guest
  *      goes into a set so that a leaf mapping one is caught even without pmem.
@@ -648,7 +648,8 @@ static int walk(struct xc *c, const struct pt *pt, u8 st, const struct gmem_doma
 	c->sidx = sidx;
 	if (!pt->table_pages)
 		return 0;
-	rc = pt_walk_all(pt, ops, c);
+	rc = ops->leaf ? pt_walk_all(pt, ops, c)
+		       : pt_walk_tables(pt, 0, pt->va_bits >= 64 ? 0 : 1ULL << pt->va_bits, ops->table, c);
 	if (rc == -EIO) {
 		vio(c, XC_I5, st, 0, spa_val(pt->root), "readable table", "corrupt entry");
 		/* the walk stopped: what it did not reach may still be mapped */
@@ -1109,7 +1110,10 @@ static void walk_spans(struct xc *c, const struct pt *pt, u8 st, const struct gm
 	if (!pt->table_pages)
 		return;
 	for (unsigned i = 0; i < n; i++) {
-		if (pt_walk(pt, sp[i].gpa, sp[i].size, ops, c) == -EIO) {
+		int rc = ops->leaf ? pt_walk(pt, sp[i].gpa, sp[i].size, ops, c)
+				   : pt_walk_tables(pt, sp[i].gpa, sp[i].size, ops->table, c);
+
+		if (rc == -EIO) {
 			/* as the full walk: once per structure, at its root */
 			vio(c, XC_I5, st, 0, spa_val(pt->root), "readable table", "corrupt entry");
 			return;
