@@ -31,7 +31,6 @@ static bool frame_in_span(u64 pfn) { return pm.ready && pfn >= pm.base_pfn && pf
 
 #define BITMAP_BYTES(bits) (ALIGN_UP((u64)(bits), 64) / 8)
 
-static inline bool bit_test(const u64 *m, u64 i) { return (m[i / 64] >> (i % 64)) & 1; }
 static inline void bit_set(u64 *m, u64 i) { m[i / 64] |= 1ULL << (i % 64); }
 static inline void bit_clear(u64 *m, u64 i) { m[i / 64] &= ~(1ULL << (i % 64)); }
 
