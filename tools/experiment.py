@@ -14,7 +14,7 @@ unless --out says otherwise. `make experiment NAME=...` runs one,
 
 An experiment file (TOML):
     title = "..."              question = "..."           notes = "..."
-    runner = "bench-host-one" | "bench-host-splinter" | "qemu"
+    runner = "bench-host-one" | "bench-host-splinter" | "bench-host-iommu-pagesize" | "qemu"
     [sweep]                    parameter -> list of values (the cross product is run)
     [fixed]                    parameter -> value
     [[plot]]                   name, x, y (list), series (parameters that split lines),
@@ -24,6 +24,7 @@ An experiment file (TOML):
 Runners:
     bench-host-one       build/bench-host --one SIZE PAGE MODE: one CSV row per point
     bench-host-splinter  build/bench-host --splinter SIZE MODE STEPS: one row per round
+    bench-host-iommu-pagesize  build/bench-host --iommu-pagesize SIZE IOMMU ROUNDS: one row
     qemu                 boots a configuration (cfg template with {param} fields) with
                          tools/qemu_run.py and keeps the METRIC lines it prints
 This file runs with Debian's /usr/bin/python3 (python3-matplotlib).
@@ -128,6 +129,11 @@ def run_bench_splinter(point, build):
                     str(point.get("steps", 20)), "--csv", "-"])
 
 
+def run_bench_iommu_pagesize(point, build):
+    return run_csv([bench_host(build), "--iommu-pagesize", str(point["size"]),
+                    str(point["iommu"]), str(point.get("rounds", 20)), "--csv", "-"])[-1:]
+
+
 METRIC = re.compile(r"^@@ METRIC (\S+) (\S+)")
 
 
@@ -157,7 +163,7 @@ def run_qemu(point, build):
 
 
 RUNNERS = {"bench-host-one": run_bench_one, "bench-host-splinter": run_bench_splinter,
-           "qemu": run_qemu}
+           "bench-host-iommu-pagesize": run_bench_iommu_pagesize, "qemu": run_qemu}
 
 
 def points(e, overrides):

@@ -13,4 +13,8 @@ spa_t virt_to_phys(hva_t va);
 
 static inline void *phys_ptr(spa_t pa) { return hva_ptr(phys_to_virt(pa)); }
 
+/* Zeroes [pa, pa + size) of physical memory (hv/base/mem_zero.c): streaming
+ * stores (CLZERO) where the CPU has them and size >= 16 KiB, memset otherwise. */
+void phys_zero(spa_t pa, u64 size);
+
 #endif

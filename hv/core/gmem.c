@@ -27,7 +27,9 @@
  *
  * Conversion is in place, as SNP does it: the RMP entry flips, the frame and
  * the GPA->SPA translation stay. Leaf sizes are exactly the record size
- * (4K or 2M): NPT leaf <= RMP page size, IOMMU leaf == RMP page size (I2). */
+ * (4K or 2M): NPT leaf <= RMP page size, IOMMU leaf == RMP page size (I2);
+ * with iommu_4k own IOMMU tables map every record with 4K leaves (IOMMU
+ * leaf <= RMP page size, still I2) while the NPT keeps 2M. */
 #include "hv/core/gmem.h"
 
 #include <errno.h>
@@ -86,6 +88,14 @@ static int gmem_alloc(struct gmem *g, unsigned order, u8 owner, spa_t *out)
 	if (fail_injected(g))
 		return -ENOMEM;
 	return pmem_alloc(order, owner, out);
+}
+
+/* A run of 1..max contiguous 4K frames (pmem_alloc_run), each its own allocation. */
+static int gmem_alloc_run(struct gmem *g, u64 max, spa_t *out, u64 *got)
+{
+	if (fail_injected(g))
+		return -ENOMEM;
+	return pmem_alloc_run(max, g->own_mem, out, got);
 }
 
 /* gmem's heap allocations (plans, the pending list): the same test hook. */
@@ -420,6 +430,11 @@ int gmem_init(struct gmem *g, const struct gmem_params *p)
 		       (unsigned long long)p->max_page);
 		return -EINVAL;
 	}
+	if (p->iommu_4k && p->iommu_mode != GMEM_IOMMU_DUPLICATED) {
+		/* a shared domain's table is the NPT: its leaves are the NPT's */
+		pr_err("gmem(%s): iommu_4k needs duplicated IOMMU tables\n", p->name);
+		return -EINVAL;
+	}
 	if (p->rmp && (!p->asid || p->asid > RMP_ASID_MAX)) {
 		pr_err("gmem(%s): ASID %u out of range for SNP\n", p->name, p->asid);
 		return -EINVAL;
@@ -440,6 +455,7 @@ int gmem_init(struct gmem *g, const struct gmem_params *p)
 	g->max_page = p->max_page;
 	g->rmp = p->rmp;
 	g->iommu_mode = p->iommu_mode;
+	g->iommu_4k = p->iommu_4k;
 	g->check = p->check;
 	g->check_ctx = p->check_ctx;
 	g->flush_asid = p->flush_asid;
@@ -474,9 +490,12 @@ int gmem_init(struct gmem *g, const struct gmem_params *p)
 
 static u64 table_bound(unsigned levels, u64 a, u64 b);
 
-static int map_rec(struct pt *pt, u64 gpa, spa_t pa, u64 size, u32 prot, struct pt_change *chg)
+/* The leaf size of a record of `size` in an own IOMMU table: the record
+ * size (IOMMU leaf == RMP page size), or 4K with iommu_4k (IOMMU leaf <=
+ * RMP page size, the NPT keeping 2M: docs/experiments/iommu-pagesize). */
+static u32 iommu_leaf(const struct gmem *g, u64 size)
 {
-	return pt_map(pt, gpa, pa, size, prot, size == HUGE_SIZE ? PT_SZ_2M : PT_SZ_4K, chg);
+	return size == HUGE_SIZE && !g->iommu_4k ? PT_SZ_2M : PT_SZ_4K;
 }
 
 int gmem_attach_domain(struct gmem *g, u16 domain_id, unsigned levels, bool trusted,
@@ -549,7 +568,7 @@ int gmem_attach_domain(struct gmem *g, u16 domain_id, unsigned levels, bool trus
 		}
 		if (r.priv && !trusted)
 			continue;
-		rc = map_rec(&d->pt, a, r.spa, r.size, IOMMU_PROT, NULL);
+		rc = pt_map(&d->pt, a, r.spa, r.size, IOMMU_PROT, iommu_leaf(g, r.size), NULL);
 		if (rc) {
 			/* No device has seen this table yet: free it at once. */
 			g->free_direct = true;
@@ -945,7 +964,7 @@ static void tx_map_all(struct tx *t)
 			for (unsigned d = 0; !rc && d < g->nr_dom; d++)
 				if (!g->dom[d].shared && maps_state(&g->dom[d], st))
 					rc = pt_map(&g->dom[d].pt, p->gpa, p->pa, len, IOMMU_PROT,
-						    sz, NULL);
+						    iommu_leaf(g, p->size), NULL);
 			if (rc) {
 				pr_err("gmem(%s): map of [0x%llx, +0x%llx) failed (%d)\n", g->name,
 				       (unsigned long long)p->gpa, (unsigned long long)len, rc);
@@ -1578,15 +1597,28 @@ int gmem_populate_fill(struct gmem *g, gpa_t gpa_, u64 size, enum gmem_state st,
 			x += HUGE_SIZE;
 			continue;
 		}
-		rc = gmem_alloc(g, PMEM_ORDER_4K, g->own_mem, &pa);
-		if (!rc) {
-			rc = tx_add(&t, x, PAGE_SIZE, pa, ST_GONE, (u8)st, false);
-			if (rc)
-				pmem_free(pa, PMEM_ORDER_4K, g->own_mem);
+		/* 4K frames a run at a time (one zeroing per run), up to the next
+		 * 2M boundary where a 2M record may follow */
+		{
+			u64 stop = !fill && g->max_page == HUGE_SIZE
+					   ? MIN(b, ALIGN_DOWN(x, HUGE_SIZE) + HUGE_SIZE)
+					   : b;
+			u64 got = 0;
+
+			rc = gmem_alloc_run(g, (stop - x) >> PAGE_SHIFT, &pa, &got);
+			for (u64 k = 0; !rc && k < got; k++) {
+				rc = tx_add(&t, x, PAGE_SIZE, spa(spa_val(pa) + k * PAGE_SIZE),
+					    ST_GONE, (u8)st, false);
+				if (rc)
+					for (; k < got; k++)
+						pmem_free(spa(spa_val(pa) + k * PAGE_SIZE),
+							  PMEM_ORDER_4K, g->own_mem);
+				else
+					x += PAGE_SIZE;
+			}
 		}
 		if (rc)
 			goto fail;
-		x += PAGE_SIZE;
 	}
 	for (u64 i = 0; i < t.n; i++) {
 		rc = rmp_agrees(g, &t.p[i]);

@@ -59,6 +59,10 @@ struct gmem_params {
 	u64 max_page;	 /* PAGE_SIZE or HUGE_SIZE: largest page gmem uses */
 	struct rmp *rmp; /* NULL: no SNP, every page is plain/shared */
 	enum gmem_iommu_mode iommu_mode;
+	/* Duplicated mode only: own IOMMU tables map 2M records with 512 4K
+	 * leaves (the NPT keeps 2M). The IOMMU leaf stays <= the RMP entry (I2);
+	 * the cost is docs/experiments/iommu-pagesize. */
+	bool iommu_4k;
 	/* Runs after every operation that changed state, its error the
 	 * operation's result: xcheck_gmem_op (hv/core/xcheck.h) with config
 	 * xcheck = always. t: what the operation touched; NULL when it is not
@@ -142,6 +146,7 @@ struct gmem {
 	bool ready;
 	struct rmp *rmp;
 	enum gmem_iommu_mode iommu_mode;
+	bool iommu_4k; /* own IOMMU tables: 4K leaves only (gmem_params) */
 	u8 own_mem, own_npt, own_iommu;
 	u8 own_leak; /* "g<name>-leaked": frames whose RMP state is not hypervisor-owned */
 

@@ -1,14 +1,15 @@
 /* xcheck: proves I1-I7 (architecture.md "Invariants") against gmem's ledger.
  *
  * Passes, per guest:
- *   1. tables: pt_walk_all of the NPT and every domain with the table callback:
+ *   1. tables: pt_walk_tables of the NPT and every domain (the table pages):
  *      each table page must belong to the guest's table owner (I4), not be
  *      free (I7: freed while still linked); every table page of every guest
  *      goes into a set so that a leaf mapping one is caught even without pmem.
  *   2. leaves: each leaf of each structure, 4K by 4K against the ledger:
  *      frame owner (I4 hypervisor/other guest, I5 free), recorded at all (I5),
  *      same SPA (I1), untrusted over private (I6), leaf size vs RMP page size
- *      (I2: NPT <= RMP, IOMMU == RMP for private memory).
+ *      (I2: NPT <= RMP, IOMMU == RMP for private memory; IOMMU == 4K, i.e.
+ *      <= RMP, in own tables of a guest with iommu_4k).
  *   3. ledger: each record: frame owned by the guest (I5), in no other record
  *      of any guest (I5), RMP entry (I2 private / I3 shared), mapped in the
  *      NPT and every domain that should map it (I5; I6 for trusted+private).
@@ -27,8 +28,8 @@
  * domain is walked again through the IOMMU's view of the same table
  * (gmem_domain_view), so I1 holds by construction but is still checked leaf
  * by leaf, and I6 (no untrusted domain over private memory) as for any domain.
- * Cross-guest: duplicate ASIDs, frames in two guests (one hash over all
- * ledgers). Optional full RMP scan (opts.full_rmp).
+ * Cross-guest: duplicate ASIDs, frames in two guests (one map over all
+ * ledgers: struct fmap). Optional full RMP scan (opts.full_rmp).
  * Every leaf or record reports at most one violation: the first rule in the
  * order above, so a corruption is reported once, under its own rule. */
 #include "hv/core/xcheck.h"
@@ -134,6 +135,73 @@ static int hset_grow(struct hset *h)
 	return 0;
 }
 
+/* ---- frames of every ledger: pfn -> (guest << 48 | gpa >> 12) ------------------ */
+
+/* The full pass puts every guest frame in this map (a frame in two records is
+ * an I5 violation naming the first). Guest frames come from pmem in runs, so
+ * a dense array over [lo, hi) of the ledgers' frames is read and written
+ * nearly in order, where a hash misses the cache on every frame. It is used
+ * when the range is at most 4 slots per frame to record (the hash takes 4 u64
+ * per frame as well); otherwise, and in the incremental pass, the hash. */
+struct fmap {
+	u64 lo, n; /* dense: frames [lo, lo + n) */
+	u64 *v;	   /* dense: value | FMAP_SET, 0 = none */
+	struct hset h;
+};
+
+#define FMAP_SET BIT(63)
+
+static int fmap_init(struct fmap *m, const struct gmem *const *gs, unsigned ng, u64 expect)
+{
+	u64 lo = ~0ULL, hi = 0;
+
+	memset(m, 0, sizeof(*m));
+	for (unsigned i = 0; i < ng; i++)
+		for (u64 k = 0; k < gs[i]->nr_slots; k++) {
+			u64 s = gs[i]->ledger[k];
+
+			if (!(s & GMEM_L_PRESENT))
+				continue;
+			lo = MIN(lo, (s & GMEM_L_SPA) >> PAGE_SHIFT);
+			/* a 2M record's frames follow its first: the slots say so (or
+			 * the record is torn: reported, and its frames come from the base) */
+			hi = MAX(hi, ((s & GMEM_L_SPA) >> PAGE_SHIFT) + HUGE_SIZE / PAGE_SIZE);
+		}
+	if (hi > lo && hi - lo <= 4 * expect + HUGE_SIZE / PAGE_SIZE) {
+		m->v = calloc(hi - lo, sizeof(u64));
+		if (m->v) {
+			m->lo = lo;
+			m->n = hi - lo;
+			return 0;
+		}
+	}
+	return hset_init(&m->h, expect);
+}
+
+static void fmap_free(struct fmap *m)
+{
+	if (m->v)
+		free(m->v);
+	else
+		hset_free(&m->h);
+}
+
+/* Inserts pfn -> val; returns 1 and the old value in *old if it was there. */
+static int fmap_put(struct fmap *m, u64 pfn, u64 val, u64 *old)
+{
+	if (!m->v)
+		return hset_put(&m->h, pfn + 1, val, old);
+	if (pfn - m->lo >= m->n) /* outside every ledger: cannot be there */
+		return 0;	 /* (nothing to insert that anybody looks up) */
+	if (m->v[pfn - m->lo]) {
+		if (old)
+			*old = m->v[pfn - m->lo] & ~FMAP_SET;
+		return 1;
+	}
+	m->v[pfn - m->lo] = val | FMAP_SET;
+	return 0;
+}
+
 /* ---- context ---------------------------------------------------------------- */
 
 struct xc {
@@ -147,7 +215,12 @@ struct xc {
 	u8 st;
 	const struct gmem_domain *d;
 	struct hset tables; /* table pages of every structure */
-	struct hset frames; /* frame pfn -> (guest << 48 | gpa >> 12) from every ledger */
+	struct fmap frames; /* frame pfn -> (guest << 48 | gpa >> 12) from every ledger */
+	/* full pass: per structure of the current guest (0 NPT, 1 + domain), a bit
+	 * per guest 4K that a leaf of the checking walk covers (NULL: pt_lookup) */
+	u64 *mapbits[1 + GMEM_MAX_DOMAINS];
+	/* full pass: the table set as a bitmap over [tlo, tlo + tn) (NULL: hash) */
+	u64 *tbits, tlo, tn;
 	int err;
 	/* incremental (xcheck_run_touched): walks of spans, each leaf and table once */
 	bool inc;
@@ -158,6 +231,41 @@ struct xc {
 
 static void vio(struct xc *c, unsigned rule, unsigned st, u64 gpa, u64 pa, const char *exp,
 		const char *fmt, ...) __printf(7, 8);
+
+/* Is frame pfn a table page of some structure (pass 1's set)? */
+static bool is_table(const struct xc *c, u64 pfn)
+{
+	if (!c->tbits)
+		return hset_has(&c->tables, pfn + 1);
+	return pfn - c->tlo < c->tn && (c->tbits[(pfn - c->tlo) / 64] >> ((pfn - c->tlo) % 64) & 1);
+}
+
+/* The full pass asks is_table for every mapped 4K: the set as a bitmap over
+ * the table pages' range when that takes no more than a bit per guest frame
+ * (+ 64 KiB), so the question is a bit test, not a hash probe. */
+static void tables_bitmap(struct xc *c, u64 expect)
+{
+	u64 lo = ~0ULL, hi = 0;
+
+	for (u64 i = 0; i < c->tables.cap; i++)
+		if (c->tables.key[i]) {
+			lo = MIN(lo, c->tables.key[i] - 1);
+			hi = MAX(hi, c->tables.key[i]);
+		}
+	if (hi <= lo || (hi - lo) / 8 > expect / 8 + 65536)
+		return;
+	c->tbits = calloc((hi - lo + 63) / 64, sizeof(u64));
+	if (!c->tbits)
+		return; /* the hash answers */
+	c->tlo = lo;
+	c->tn = hi - lo;
+	for (u64 i = 0; i < c->tables.cap; i++)
+		if (c->tables.key[i]) {
+			u64 b = c->tables.key[i] - 1 - lo;
+
+			c->tbits[b / 64] |= 1ULL << (b % 64);
+		}
+}
 
 static void vio(struct xc *c, unsigned rule, unsigned st, u64 gpa, u64 pa, const char *exp,
 		const char *fmt, ...)
@@ -392,6 +500,42 @@ static void mmio_pass(struct xc *c)
 	}
 }
 
+/* The full pass's "mapped" bitmaps: the leaves the checking walk met, so
+ * that pass 3 asks "is this record mapped?" with a bit test instead of a
+ * table walk per record and structure. Leaves past the guest are not needed:
+ * records lie inside it. */
+static void map_mark(u64 *bits, u64 va, u64 size, u64 mem)
+{
+	u64 i, e;
+
+	if (va >= mem)
+		return;
+	i = va >> PAGE_SHIFT;
+	e = MIN(va + size, mem) >> PAGE_SHIFT;
+	for (; i < e && (i & 63); i++)
+		bits[i / 64] |= 1ULL << (i % 64);
+	for (; i + 64 <= e; i += 64)
+		bits[i / 64] = ~0ULL;
+	for (; i < e; i++)
+		bits[i / 64] |= 1ULL << (i % 64);
+}
+
+static bool map_all(const u64 *bits, u64 a, u64 size)
+{
+	u64 i = a >> PAGE_SHIFT, e = (a + size) >> PAGE_SHIFT;
+
+	for (; i < e && (i & 63); i++)
+		if (!(bits[i / 64] >> (i % 64) & 1))
+			return false;
+	for (; i + 64 <= e; i += 64)
+		if (bits[i / 64] != ~0ULL)
+			return false;
+	for (; i < e; i++)
+		if (!(bits[i / 64] >> (i % 64) & 1))
+			return false;
+	return true;
+}
+
 static int leaf_check(void *ctx, const struct pt_leaf *l)
 {
 	struct xc *c = ctx;
@@ -404,6 +548,8 @@ static int leaf_check(void *ctx, const struct pt_leaf *l)
 			return 0;
 		c->leaf_end = l->va + l->size;
 	}
+	if (c->mapbits[c->sidx])
+		map_mark(c->mapbits[c->sidx], l->va, l->size, g->mem_size);
 	if (mmio_leaf(c, l))
 		return 0;
 	c->rep->leaves++;
@@ -412,7 +558,7 @@ static int leaf_check(void *ctx, const struct pt_leaf *l)
 	for (o = 0; o < l->size; o += PAGE_SIZE) {
 		u64 f = pa + o;
 
-		if (hset_has(&c->tables, (f >> PAGE_SHIFT) + 1)) {
+		if (is_table(c, f >> PAGE_SHIFT)) {
 			vio(c, XC_I4, c->st, l->va + o, f, "guest page", "page-table page");
 			return 0;
 		}
@@ -476,6 +622,12 @@ static int leaf_check(void *ctx, const struct pt_leaf *l)
 		if (l->size > HUGE_SIZE || (l->size == HUGE_SIZE && small_priv))
 			vio(c, XC_I2, XC_NPT, l->va, pa, "leaf <= RMP page size", "%s leaf over 4K",
 			    sz_name(l->size));
+	} else if (g->iommu_4k && !c->d->shared) {
+		/* gmem_params.iommu_4k: 4K leaves over every record, whatever its
+		 * RMP page size (IOMMU leaf <= RMP page size) */
+		if (l->size != PAGE_SIZE)
+			vio(c, XC_I2, XC_IOMMU, l->va, pa, "4K leaf (iommu_4k)", "%s leaf",
+			    sz_name(l->size));
 	} else {
 		u64 rsz = small_priv ? PAGE_SIZE : HUGE_SIZE;
 
@@ -487,17 +639,23 @@ static int leaf_check(void *ctx, const struct pt_leaf *l)
 }
 
 static int walk(struct xc *c, const struct pt *pt, u8 st, const struct gmem_domain *d,
-		const struct pt_walk_ops *ops)
+		unsigned sidx, const struct pt_walk_ops *ops)
 {
 	int rc;
 
 	c->st = st;
 	c->d = d;
+	c->sidx = sidx;
 	if (!pt->table_pages)
 		return 0;
-	rc = pt_walk_all(pt, ops, c);
-	if (rc == -EIO)
+	rc = ops->leaf ? pt_walk_all(pt, ops, c)
+		       : pt_walk_tables(pt, 0, pt->va_bits >= 64 ? 0 : 1ULL << pt->va_bits, ops->table, c);
+	if (rc == -EIO) {
 		vio(c, XC_I5, st, 0, spa_val(pt->root), "readable table", "corrupt entry");
+		/* the walk stopped: what it did not reach may still be mapped */
+		free(c->mapbits[sidx]);
+		c->mapbits[sidx] = NULL;
+	}
 	return 0;
 }
 
@@ -515,6 +673,14 @@ static bool mapped(const struct pt *pt, u64 a, u64 size)
 		x = l.va + l.size;
 	}
 	return true;
+}
+
+static bool dom_mapped(const struct gmem *g, const struct gmem_domain *d, u64 a, u64 size)
+{
+	struct pt view;
+
+	gmem_domain_view(g, d, &view);
+	return mapped(&view, a, size);
 }
 
 static void check_rmp(struct xc *c, u64 a, u64 pa, u64 size, bool priv)
@@ -568,7 +734,7 @@ static void check_record(struct xc *c, u64 a, u64 s, u64 size)
 	/* I5: the frame is the guest's, and in no other record of any guest. */
 	for (o = 0; o < size; o += PAGE_SIZE) {
 		u64 f = pa + o;
-		int r = hset_put(&c->frames, (f >> PAGE_SHIFT) + 1,
+		int r = fmap_put(&c->frames, f >> PAGE_SHIFT,
 				 ((u64)c->gi << 48) | ((a + o) >> PAGE_SHIFT), &old);
 
 		if (r < 0) {
@@ -598,19 +764,17 @@ static void check_record(struct xc *c, u64 a, u64 s, u64 size)
 	/* Mapped where recorded. */
 	c->st = XC_NPT;
 	c->d = NULL;
-	if (!mapped(&g->npt, a, size))
+	if (!(c->mapbits[0] ? map_all(c->mapbits[0], a, size) : mapped(&g->npt, a, size)))
 		vio(c, XC_I5, XC_NPT, a, pa, "mapped", "not mapped");
 	for (unsigned i = 0; i < g->nr_dom; i++) {
 		const struct gmem_domain *d = &g->dom[i];
 
 		if (priv && !d->trusted)
 			continue;
-		struct pt view;
-
-		gmem_domain_view(g, d, &view);
 		c->st = XC_IOMMU;
 		c->d = d;
-		if (!mapped(&view, a, size))
+		if (!(c->mapbits[1 + i] ? map_all(c->mapbits[1 + i], a, size)
+					: dom_mapped(g, d, a, size)))
 			vio(c, priv ? XC_I6 : XC_I5, XC_IOMMU, a, pa, "mapped", "not mapped");
 	}
 }
@@ -806,8 +970,8 @@ static void full_rmp_scan(struct xc *c)
 					k = (int)j;
 			c->gi = k < 0 ? 0 : (unsigned)k;
 			c->st = XC_RMP;
-			if (k < 0 || !hset_put(&c->frames, pfn + 1, 0, &v)) {
-				/* not in any ledger (hset_put inserted it: fine, we report) */
+			if (k < 0 || !fmap_put(&c->frames, pfn, 0, &v)) {
+				/* not in any ledger (fmap_put may insert it: fine, we report) */
 				vio(c, XC_I5, XC_RMP, gpa_val(info.gpa), pfn << PAGE_SHIFT,
 				    "in a ledger", "assigned to asid %u", info.asid);
 			}
@@ -846,7 +1010,7 @@ int xcheck_run_opts(const struct gmem *const *gs, unsigned n, const struct xchec
 		expect += gs[i]->st.private_pages + gs[i]->st.shared_pages;
 	if (hset_init(&c.tables, 256))
 		return -ENOMEM;
-	if (hset_init(&c.frames, expect)) {
+	if (fmap_init(&c.frames, gs, n, expect)) {
 		hset_free(&c.tables);
 		return -ENOMEM;
 	}
@@ -854,12 +1018,13 @@ int xcheck_run_opts(const struct gmem *const *gs, unsigned n, const struct xchec
 	for (i = 0; i < n; i++) {
 		c.gi = i;
 		c.g = gs[i];
-		walk(&c, &gs[i]->npt, XC_NPT, NULL, &collect);
+		walk(&c, &gs[i]->npt, XC_NPT, NULL, 0, &collect);
 		for (j = 0; j < gs[i]->nr_dom; j++) {
 			gmem_domain_view(gs[i], &gs[i]->dom[j], &view);
-			walk(&c, &view, XC_IOMMU, &gs[i]->dom[j], &collect);
+			walk(&c, &view, XC_IOMMU, &gs[i]->dom[j], 1 + j, &collect);
 		}
 	}
+	tables_bitmap(&c, expect);
 	rep->total = rep->n = 0; /* corrupt entries are reported by the checking walk */
 	for (i = 0; i < n; i++) {
 		const struct gmem *g = gs[i];
@@ -870,12 +1035,19 @@ int xcheck_run_opts(const struct gmem *const *gs, unsigned n, const struct xchec
 			if (g->rmp && gs[j]->rmp == g->rmp && gs[j]->asid == g->asid)
 				vio(&c, XC_I4, XC_RMP, 0, 0, "unique ASID", "ASID %u also guest %u",
 				    g->asid, j);
-		walk(&c, &g->npt, XC_NPT, NULL, &check);
+		/* no bitmap (no memory for it): pass 3 walks the tables per record */
+		for (j = 0; j <= g->nr_dom; j++)
+			c.mapbits[j] = calloc((g->nr_slots + 63) / 64 + 1, sizeof(u64));
+		walk(&c, &g->npt, XC_NPT, NULL, 0, &check);
 		for (j = 0; j < g->nr_dom; j++) {
 			gmem_domain_view(g, &g->dom[j], &view);
-			walk(&c, &view, XC_IOMMU, &g->dom[j], &check);
+			walk(&c, &view, XC_IOMMU, &g->dom[j], 1 + j, &check);
 		}
 		ledger_pass(&c, &np, &ns);
+		for (j = 0; j <= g->nr_dom; j++) {
+			free(c.mapbits[j]);
+			c.mapbits[j] = NULL;
+		}
 		mmio_pass(&c);
 		if (!c.o->no_pmem) {
 			pending_pass(&c);
@@ -884,8 +1056,9 @@ int xcheck_run_opts(const struct gmem *const *gs, unsigned n, const struct xchec
 	}
 	if (c.o->full_rmp && !c.o->no_pmem)
 		full_rmp_scan(&c);
+	free(c.tbits);
 	hset_free(&c.tables);
-	hset_free(&c.frames);
+	fmap_free(&c.frames);
 	return c.err;
 }
 
@@ -937,7 +1110,10 @@ static void walk_spans(struct xc *c, const struct pt *pt, u8 st, const struct gm
 	if (!pt->table_pages)
 		return;
 	for (unsigned i = 0; i < n; i++) {
-		if (pt_walk(pt, sp[i].gpa, sp[i].size, ops, c) == -EIO) {
+		int rc = ops->leaf ? pt_walk(pt, sp[i].gpa, sp[i].size, ops, c)
+				   : pt_walk_tables(pt, sp[i].gpa, sp[i].size, ops->table, c);
+
+		if (rc == -EIO) {
 			/* as the full walk: once per structure, at its root */
 			vio(c, XC_I5, st, 0, spa_val(pt->root), "readable table", "corrupt entry");
 			return;
@@ -977,9 +1153,9 @@ int xcheck_run_touched(const struct gmem *const *gs, unsigned n,
 		c.err = -ENOMEM;
 		goto out;
 	}
-	if (hset_init(&c.frames, expect) || hset_init(&c.seen, 256)) {
+	if (hset_init(&c.frames.h, expect) || hset_init(&c.seen, 256)) {
 		hset_free(&c.tables);
-		hset_free(&c.frames);
+		hset_free(&c.frames.h);
 		c.err = -ENOMEM;
 		goto out;
 	}
@@ -1022,7 +1198,7 @@ int xcheck_run_touched(const struct gmem *const *gs, unsigned n,
 		accounting(&c, g->st.private_pages, g->st.shared_pages);
 	}
 	hset_free(&c.tables);
-	hset_free(&c.frames);
+	fmap_free(&c.frames);
 	hset_free(&c.seen);
 out:
 	for (i = 0; i < n; i++)

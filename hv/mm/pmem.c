@@ -31,7 +31,6 @@ static bool frame_in_span(u64 pfn) { return pm.ready && pfn >= pm.base_pfn && pf
 
 #define BITMAP_BYTES(bits) (ALIGN_UP((u64)(bits), 64) / 8)
 
-static inline bool bit_test(const u64 *m, u64 i) { return (m[i / 64] >> (i % 64)) & 1; }
 static inline void bit_set(u64 *m, u64 i) { m[i / 64] |= 1ULL << (i % 64); }
 static inline void bit_clear(u64 *m, u64 i) { m[i / 64] &= ~(1ULL << (i % 64)); }
 
@@ -186,6 +185,17 @@ static void take(u64 idx, u8 owner)
 	pm.free--;
 }
 
+/* take() of all 512 frames of a whole free block, at once. */
+static void take_block(u64 b, u8 owner)
+{
+	memset(pm.owner + b * FRAMES_PER_2M, owner, FRAMES_PER_2M);
+	pm.blk_free[b] = 0;
+	blk_index(b);
+	pm.owner_pages[PMEM_OWNER_FREE] -= FRAMES_PER_2M;
+	pm.owner_pages[owner] += FRAMES_PER_2M;
+	pm.free -= FRAMES_PER_2M;
+}
+
 static void give_back(u64 idx)
 {
 	pm.owner_pages[pm.owner[idx]]--;
@@ -200,22 +210,34 @@ static void give_back(u64 idx)
 static spa_t idx_spa(u64 idx) { return spa((pm.base_pfn + idx) << PAGE_SHIFT); }
 
 /* Zeroes the frames [idx, idx + n) that are not known to be zero (frames
- * scrubbed by pmem_free are) and clears their zero bits: they are owned now. */
+ * scrubbed by pmem_free are) and clears their zero bits: they are owned now.
+ * Runs of frames not known zero are found a bitmap word at a time and each
+ * zeroed with one phys_zero. */
 static void zero_frames(u64 idx, u64 n)
 {
 	u64 i = idx, end = idx + n;
 
 	while (i < end) {
-		u64 j;
+		u64 j = i;
 
-		if (bit_test(pm.zeroed, i)) {
-			bit_clear(pm.zeroed, i++);
+		/* [i, j): not known zero */
+		while (j < end) {
+			u64 w = pm.zeroed[j / 64] >> (j % 64);
+
+			if (w & 1)
+				break;
+			if (!w) { /* none known zero up to the end of this word */
+				j = MIN(end, ALIGN_DOWN(j, 64) + 64);
+				continue;
+			}
+			j = MIN(end, j + (u64)__builtin_ctzll(w));
+		}
+		if (j > i) {
+			phys_zero(idx_spa(i), (j - i) * PAGE_SIZE);
+			i = j;
 			continue;
 		}
-		for (j = i + 1; j < end && !bit_test(pm.zeroed, j); j++)
-			;
-		memset(phys_ptr(idx_spa(i)), 0, (j - i) * PAGE_SIZE);
-		i = j;
+		bit_clear(pm.zeroed, i++); /* known zero: taken as it is */
 	}
 }
 
@@ -252,6 +274,32 @@ static int alloc_4k(u8 owner, spa_t *out)
 	return 0;
 }
 
+int pmem_alloc_run(u64 max, u8 owner, spa_t *out, u64 *got)
+{
+	u64 blk, idx, n = 1, end;
+
+	if (!pm.ready)
+		return -ENODEV;
+	if (!owner_valid(owner) || !max)
+		return -EINVAL;
+	blk = bit_find(pm.blk_part, pm.nr_blocks, pm.cursor);
+	if (blk == pm.nr_blocks)
+		blk = bit_find(pm.blk_whole, pm.nr_blocks, pm.cursor);
+	if (blk == pm.nr_blocks)
+		return -ENOMEM;
+	pm.cursor = blk;
+	idx = free_in_block(blk);
+	end = (blk + 1) * FRAMES_PER_2M;
+	while (n < max && idx + n < end && pm.owner[idx + n] == PMEM_OWNER_FREE)
+		n++;
+	for (u64 i = 0; i < n; i++)
+		take(idx + i, owner);
+	zero_frames(idx, n); /* one run: one streaming zero, not one per frame */
+	*out = idx_spa(idx);
+	*got = n;
+	return 0;
+}
+
 int pmem_alloc_blocks(u64 nblocks, u8 owner, spa_t *out)
 {
 	u64 run = 0;
@@ -265,8 +313,7 @@ int pmem_alloc_blocks(u64 nblocks, u8 owner, spa_t *out)
 
 		if (b == pm.nr_blocks)
 			return -ENOMEM;
-		for (u64 idx = b * FRAMES_PER_2M; idx < (b + 1) * FRAMES_PER_2M; idx++)
-			take(idx, owner);
+		take_block(b, owner);
 		zero_frames(b * FRAMES_PER_2M, FRAMES_PER_2M);
 		*out = idx_spa(b * FRAMES_PER_2M);
 		return 0;
@@ -343,7 +390,7 @@ int pmem_free(spa_t pa, unsigned order, u8 owner)
 	err = check_owned(pa, order, owner, "free");
 	if (err)
 		return err;
-	memset(phys_ptr(pa), 0, PAGE_SIZE << order); /* scrub: no data lingers in free memory */
+	phys_zero(pa, PAGE_SIZE << order); /* scrub: no data lingers in free memory */
 	for (u64 i = 0; i < (1ULL << order); i++) {
 		u64 idx = (spa_val(pa) >> PAGE_SHIFT) - pm.base_pfn + i;
 

@@ -40,6 +40,11 @@ const char *pmem_owner_name(u8 owner);
 
 /* Allocates 2^order zeroed frames, naturally aligned. -ENOMEM when none. */
 int pmem_alloc(unsigned order, u8 owner, spa_t *out);
+/* Allocates 1 to max physically contiguous zeroed 4K frames where
+ * pmem_alloc(PMEM_ORDER_4K) would take the first (the same block policy),
+ * as many as are free in a row there: *out the first, *got how many. Each
+ * frame is a 4K allocation of its own (freed one by one). -ENOMEM when none. */
+int pmem_alloc_run(u64 max, u8 owner, spa_t *out, u64 *got);
 /* Allocates nblocks physically contiguous, zeroed 2M blocks. */
 int pmem_alloc_blocks(u64 nblocks, u8 owner, spa_t *out);
 /* Frees 2^order frames at pa (naturally aligned), each owned by owner.

@@ -691,7 +691,7 @@ int pt_lookup_xlate(const struct pt_fmt *fmt, u64 root, unsigned levels, u64 va,
 }
 
 static int walk_table(const struct pt *pt, spa_t t, unsigned level, u64 va, u64 last,
-		      const struct pt_walk_ops *ops, void *ctx)
+		      const struct pt_walk_ops *ops, void *ctx, bool tables_only)
 {
 	unsigned span = pt_level_shift(level) + 9;
 	u64 a = va, b, esz = pt_level_size(level), raw;
@@ -705,6 +705,8 @@ static int walk_table(const struct pt *pt, spa_t t, unsigned level, u64 va, u64 
 		if (rc)
 			return rc;
 	}
+	if (level == 1 && tables_only)
+		return 0; /* leaves only below here */
 	for (;;) {
 		b = MIN(last, ALIGN_DOWN(a, esz) + (esz - 1));
 		raw = p[pt_index(a, level)];
@@ -716,7 +718,7 @@ static int walk_table(const struct pt *pt, spa_t t, unsigned level, u64 va, u64 
 			fill_leaf(&leaf, a, level, &e, raw);
 			rc = ops->leaf(ctx, &leaf);
 		} else if (e.kind == PT_TABLE && level > 1) {
-			rc = walk_table(pt, e.pa, level - 1, a, b, ops, ctx);
+			rc = walk_table(pt, e.pa, level - 1, a, b, ops, ctx, tables_only);
 		} else if (e.kind == PT_BAD || e.kind == PT_TABLE) {
 			pr_err("pt(%s): corrupt level-%u entry 0x%llx for 0x%llx\n", pt->fmt->name,
 			       level, (unsigned long long)raw, (unsigned long long)a);
@@ -734,12 +736,26 @@ int pt_walk(const struct pt *pt, u64 va, u64 size, const struct pt_walk_ops *ops
 
 	if (rc)
 		return rc;
-	return walk_table(pt, pt->root, pt->levels, va, va + (size - 1), ops, ctx);
+	return walk_table(pt, pt->root, pt->levels, va, va + (size - 1), ops, ctx, false);
+}
+
+int pt_walk_tables(const struct pt *pt, u64 va, u64 size,
+		   int (*table)(void *ctx, spa_t table, unsigned level, u64 va), void *ctx)
+{
+	struct pt_walk_ops ops = {.table = table};
+	u64 last = va + (size - 1);
+	int rc;
+
+	if (size && va == 0 && (pt->va_bits >= 64 || size == 1ULL << pt->va_bits))
+		last = pt->va_bits >= 64 ? ~0ULL : (1ULL << pt->va_bits) - 1;
+	else if ((rc = check_range(pt, va, size, "walk")) != 0)
+		return rc;
+	return walk_table(pt, pt->root, pt->levels, va, last, &ops, ctx, true);
 }
 
 int pt_walk_all(const struct pt *pt, const struct pt_walk_ops *ops, void *ctx)
 {
 	u64 last = pt->va_bits >= 64 ? ~0ULL : (1ULL << pt->va_bits) - 1;
 
-	return walk_table(pt, pt->root, pt->levels, 0, last, ops, ctx);
+	return walk_table(pt, pt->root, pt->levels, 0, last, ops, ctx, false);
 }

@@ -206,6 +206,13 @@ int pt_lookup_xlate(const struct pt_fmt *fmt, u64 root, unsigned levels, u64 va,
 int pt_walk(const struct pt *pt, u64 va, u64 size, const struct pt_walk_ops *ops, void *ctx);
 /* The whole input space (2^va_bits bytes). */
 int pt_walk_all(const struct pt *pt, const struct pt_walk_ops *ops, void *ctx);
+/* The table pages whose span overlaps [va, va + size) (size = 2^va_bits at 0:
+ * all), as pt_walk with only a table callback, except that the level-1
+ * tables' entries are not read (they hold leaves only), so a corrupt entry
+ * there is not reported. For a caller that wants the table set only
+ * (xcheck's first pass): a fraction of a whole walk. */
+int pt_walk_tables(const struct pt *pt, u64 va, u64 size,
+		   int (*table)(void *ctx, spa_t table, unsigned level, u64 va), void *ctx);
 
 static inline u64 pt_table_pages(const struct pt *pt)
 {

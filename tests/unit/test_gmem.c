@@ -452,6 +452,83 @@ static void test_convert_2m_whole_and_split(void **state)
 	gmem_destroy(&g);
 }
 
+/* gmem_params.iommu_4k: the trusted domain maps 2M records with 4K leaves
+ * while the NPT and the RMP keep 2M; xcheck (full and incremental) accepts
+ * that, and flags a 2M IOMMU leaf in such a guest (I2). Refused with
+ * shared IOMMU tables. */
+static void test_iommu_4k(void **state)
+{
+	struct gmem g;
+	struct gmem_params p = {.name = "f", .asid = 5, .mem_size = MiB(8), .max_page = HUGE_SIZE,
+				.rmp = &env_rmp, .iommu_mode = GMEM_IOMMU_SHARED, .iommu_4k = true,
+				.flush_asid = fake_flush, .flush_ctx = &env_io};
+	struct xcheck_report rep;
+	struct gmem *gp = &g;
+	struct gmem_rec r;
+	struct gmem_span sp = {HUGE_SIZE, HUGE_SIZE};
+	struct gmem_touched t = {&sp, 1};
+	u64 tables;
+
+	(void)state;
+	assert_int_equal(gmem_init(&g, &p), -EINVAL);
+	p.iommu_mode = GMEM_IOMMU_DUPLICATED;
+	assert_int_equal(gmem_init(&g, &p), 0);
+	/* records before the domain: mapped 4K by the attach */
+	assert_int_equal(gmem_populate(&g, gpa(0), MiB(2), GMEM_PRIVATE), 0);
+	assert_int_equal(gmem_attach_domain(&g, 1, 3, true, &fake_ops, &env_io), 0);
+	assert_int_equal(gmem_populate(&g, gpa(MiB(2)), MiB(6), GMEM_PRIVATE), 0);
+	for (u64 a = 0; a < MiB(8); a += HUGE_SIZE) {
+		assert_int_equal(gmem_lookup(&g, gpa(a), &r), 0);
+		assert_int_equal(r.size, HUGE_SIZE);
+		assert_rmp(r.spa, true, 5, a, RMP_PG_SIZE_2M);
+		assert_leaf(&g.npt, a + 0x5000, spa_add(r.spa, 0x5000), HUGE_SIZE);
+		assert_leaf(&g.dom[0].pt, a + 0x5000, spa_add(r.spa, 0x5000), PAGE_SIZE);
+	}
+	/* one leaf table per 2M in the domain (+ the levels above), none in the NPT */
+	tables = gmem_iommu_table_pages(&g);
+	assert_true(tables >= 4 + 2);
+	assert_true(pt_table_pages(&g.npt) < tables);
+	assert_int_equal(check1(&g), 0);
+	/* a whole 2M record to shared and back, then a 4K inside one (PSMASH) */
+	assert_int_equal(gmem_convert(&g, gpa(HUGE_SIZE), HUGE_SIZE, GMEM_SHARED), 0);
+	assert_int_equal(gmem_lookup(&g, gpa(HUGE_SIZE), &r), 0);
+	assert_leaf(&g.dom[0].pt, HUGE_SIZE, r.spa, PAGE_SIZE);
+	assert_int_equal(gmem_convert(&g, gpa(HUGE_SIZE), HUGE_SIZE, GMEM_PRIVATE), 0);
+	assert_int_equal(gmem_convert(&g, gpa(2 * HUGE_SIZE + 0x3000), PAGE_SIZE, GMEM_SHARED), 0);
+	assert_int_equal(g.st.psmash, 1);
+	assert_int_equal(check1(&g), 0);
+	assert_int_equal(xcheck_gmem_touched(&g, &t), 0);
+	assert_accounting(&g);
+	/* the mutation: a 2M leaf in the domain over the 2M private record at 2M */
+	assert_int_equal(gmem_lookup(&g, gpa(HUGE_SIZE), &r), 0);
+	assert_int_equal(pt_unmap(&g.dom[0].pt, HUGE_SIZE, HUGE_SIZE, NULL), 0);
+	assert_int_equal(pt_map(&g.dom[0].pt, HUGE_SIZE, r.spa, HUGE_SIZE, PT_R | PT_W, PT_SZ_2M,
+				NULL),
+			 0);
+	assert_int_equal(xcheck_run((const struct gmem *const *)&gp, 1, &rep), 0);
+	assert_int_equal(rep.total, 1);
+	assert_int_equal(rep.v[0].rule, XC_I2);
+	assert_int_equal(rep.v[0].structure, XC_IOMMU);
+	assert_int_equal(rep.v[0].gpa, HUGE_SIZE);
+	assert_int_equal(xcheck_run_touched((const struct gmem *const *)&gp, 1,
+					    (const struct gmem_touched *const[]){&t}, &rep),
+			 0);
+	assert_int_equal(rep.total, 1);
+	assert_int_equal(rep.v[0].rule, XC_I2);
+	assert_int_equal(rep.v[0].structure, XC_IOMMU);
+	assert_int_equal(rep.v[0].gpa, HUGE_SIZE);
+	/* back to 4K leaves: clean again */
+	assert_int_equal(pt_unmap(&g.dom[0].pt, HUGE_SIZE, HUGE_SIZE, NULL), 0);
+	assert_int_equal(pt_map(&g.dom[0].pt, HUGE_SIZE, r.spa, HUGE_SIZE, PT_R | PT_W, PT_SZ_4K,
+				NULL),
+			 0);
+	assert_int_equal(check1(&g), 0);
+	assert_int_equal(gmem_release(&g, gpa(0), MiB(8)), 0);
+	assert_int_equal(gmem_destroy(&g), 0);
+	assert_int_equal(pmem_owner_pages(g.own_mem), 0);
+	assert_int_equal(pmem_owner_pages(g.own_iommu), 0);
+}
+
 static void test_batch_one_round(void **state)
 {
 	struct gmem g;
@@ -681,6 +758,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_populate_private_4k_2m, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_populate_shared_and_no_snp, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_convert_2m_whole_and_split, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_iommu_4k, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_batch_one_round, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_input_changes_nothing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_release_and_destroy, setup, teardown),
