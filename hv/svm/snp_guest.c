@@ -883,8 +883,8 @@ static void nae_ioio(struct snp_guest *s, struct ghcb *gh)
 /* MMIO NAE (56421 4.1.5): SW_EXITINFO1 = GPA, SW_EXITINFO2 = bytes (1-8),
  * SW_SCRATCH = GPA of the data, which must lie in a shared page of the guest
  * (the hypervisor reads/writes it through guest_read/guest_write). The only
- * MMIO of a Linux guest is the xAPIC page (hv/svm/vlapic.c: aligned 32-bit
- * registers); other addresses outside guest RAM read all ones and drop
+ * MMIO of a Linux guest is its platform's xAPIC and I/O APIC pages
+ * (hv/svm/guest_plat.c: aligned 32-bit registers); other addresses outside guest RAM read all ones and drop
  * writes, as absent ports do; guest RAM is refused (INVALID_INPUT). */
 static void nae_mmio(struct snp_guest *s, struct ghcb *gh, bool write)
 {
@@ -911,20 +911,16 @@ static void nae_mmio(struct snp_guest *s, struct ghcb *gh, bool write)
 		nae_error(gh, GHCB_ERR_INVALID_SCRATCH);
 		return;
 	}
-	if (g->is_linux && ga >= VLAPIC_BASE && ga + len <= VLAPIC_BASE + VLAPIC_PAGE_SIZE) {
-		u32 off = (u32)(ga - VLAPIC_BASE);
-
+	if (guest_plat_mmio_claims(g, ga) && guest_plat_mmio_claims(g, ga + len - 1)) {
 		g->mmio_exits++;
-		if (len != 4 || (off & 3)) {
+		if (len != 4 || (ga & 3)) {
 			nae_error(gh, GHCB_ERR_INVALID_INPUT);
 			return;
 		}
-		if (write) {
-			vlapic_write(&g->lapic, off, (u32)data, g->now);
-		} else {
-			vlapic_read(&g->lapic, off, g->now, &val);
+		val = (u32)data;
+		guest_plat_mmio(g, ga, write, &val);
+		if (!write)
 			data = val;
-		}
 	}
 	if (!write && guest_write(g, gpa(scratch), &data, len)) {
 		nae_error(gh, GHCB_ERR_INVALID_SCRATCH);
