@@ -337,6 +337,8 @@ void guest_pio(struct guest *g, u16 port, u8 size, bool in, u32 *val)
 			*val = b;
 		return;
 	}
+	if (guest_plat_pit_io(g, port, size, in, val))
+		return;
 	if (g->dev_ops && !g->dev_ops->pio(g, port, size, in, val))
 		return;
 	if (guest_plat_pm1_io(g, port, size, in, val))

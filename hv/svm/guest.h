@@ -14,6 +14,7 @@
 #include "hv/svm/guest_plat.h"
 #include "hv/svm/vlapic.h"
 #include "hv/svm/vioapic.h"
+#include "hv/svm/vpit.h"
 #include "hv/svm/vrtc.h"
 #include "hv/svm/vuart.h"
 
@@ -118,6 +119,7 @@ struct guest {
 	struct vlapic lapic;
 	struct vioapic ioapic; /* at 0xFEC00000, COM1 on pin 4 */
 	struct vrtc rtc; /* ports 0x70/0x71 of a Linux guest */
+	struct vpit pit; /* ports 0x42, 0x43, 0x61 of a Linux guest */
 	u64 mmio_exits, irqs_injected, msr_gp;
 	u64 ghcb_msr;
 	/* Devices passed through (HC_DEV_INFO answers from here, hv/svm/exits.c):

@@ -83,6 +83,23 @@ bool guest_plat_uart_io(struct guest *g, u16 port, u8 size, bool in, u32 *val)
 	return true;
 }
 
+bool guest_plat_pit_io(struct guest *g, u16 port, u8 size, bool in, u32 *val)
+{
+	u8 b = (u8)*val;
+
+	if (!g->is_linux || size != 1 ||
+	    (port != VPIT_CH2_PORT && port != VPIT_CTRL_PORT && port != VPIT_PORTB))
+		return false;
+	if (vpit_io(&g->pit, port, in, &b, g->now) == -EINVAL &&
+	    g->pit.bad <= GUEST_PLAT_WARN_MAX)
+		pr_warn("guest %s: 8254 control word 0x%02x not modelled (counter 2 in modes 0, 2, "
+			"3, binary, and the latch command only); ignored\n",
+			g->name, b);
+	if (in)
+		*val = b;
+	return true;
+}
+
 bool guest_plat_mmio_claims(const struct guest *g, u64 gpa)
 {
 	if (!g->is_linux)

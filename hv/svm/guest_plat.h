@@ -36,6 +36,9 @@ bool guest_plat_uart_io(struct guest *g, u16 port, u8 size, bool in, u32 *val);
  * off (pass); another sleep type is refused with a message (nothing
  * changes). */
 bool guest_plat_pm1_io(struct guest *g, u16 port, u8 size, bool in, u32 *val);
+/* 8254 counter 2 (0x42), its control word (0x43) and port B (0x61) of a
+ * Linux guest (hv/svm/vpit.c), byte accesses: false if not one of them. */
+bool guest_plat_pit_io(struct guest *g, u16 port, u8 size, bool in, u32 *val);
 /* True when gpa is on the xAPIC or I/O APIC page of a Linux guest. */
 bool guest_plat_mmio_claims(const struct guest *g, u64 gpa);
 /* An aligned 32-bit access there: 0, -ENOENT not a platform page, -EINVAL

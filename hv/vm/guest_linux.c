@@ -208,6 +208,7 @@ void guest_linux_boot_vcpu(struct guest *g)
 	guest_plat_reset(g);
 	vrtc_reset(&g->rtc);
 	g->rtc.tsc_khz = svm_cpu.tsc_khz;
+	vpit_reset(&g->pit, svm_cpu.tsc_khz);
 	g->halted = false;
 }
 
@@ -219,11 +220,13 @@ void guest_linux_report(const struct guest *g)
 	char name[64];
 
 	pr_info("guest %s: Linux platform: %llu APIC page accesses, %llu interrupts injected, "
-		"%llu timer expiries, %llu EOIs, %llu MSR #GPs, %llu ignored port accesses\n",
+		"%llu timer expiries, %llu EOIs, %llu MSR #GPs, %llu ignored port accesses, "
+		"%llu refused 8254 commands\n",
 		g->name, (unsigned long long)g->mmio_exits, (unsigned long long)g->irqs_injected,
 		(unsigned long long)l->timer_fired, (unsigned long long)l->eois,
 		(unsigned long long)g->msr_gp,
-		(unsigned long long)(g->vcpu ? g->vcpu->ignored_io : 0));
+		(unsigned long long)(g->vcpu ? g->vcpu->ignored_io : 0),
+		(unsigned long long)g->pit.bad);
 	pr_info("guest %s: I/O APIC: COM1 IRQ %u raised %llu times, %llu delivered on pin %u "
 		"(entry 0x%016llx), %llu level EOIs, %llu undeliverable, %llu bad accesses; "
 		"UART sent %llu bytes\n",

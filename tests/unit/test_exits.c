@@ -269,7 +269,8 @@ static void test_ioio_forbidden(void **state)
 }
 
 /* A Linux guest's platform (hv/svm/guest_plat.c): the UART's THRE interrupt
- * through I/O APIC pin 4 into the local APIC and injected; the ACPI PM1
+ * through I/O APIC pin 4 into the local APIC and injected; PIT channel 2
+ * and port 0x61 present, a refused control word counted; the ACPI PM1
  * registers: SCI_EN reads 1, a sleep type other than S5 is refused, S5
  * powers the guest off; a flat guest has none of it. */
 static void io(u16 port, u8 size, bool in, u64 rax)
@@ -316,6 +317,19 @@ static void test_linux_platform(void **state)
 	io(0x3f8, 1, false, 'k');
 	assert_int_equal(guest.uart_irqs, 2);
 	assert_int_equal(guest.con_len, 1);
+	/* PIT channel 2 and port 0x61 (hv/svm/vpit.c): present, a mode-1
+	 * control word is refused and counted */
+	vpit_reset(&guest.pit, 1000000);
+	io(0x61, 1, true, 0);
+	assert_int_equal(vmcb.save.rax & 0xc0, 0);
+	io(0x43, 1, false, 0xb2);
+	assert_int_equal(guest.pit.bad, 1);
+	io(0x43, 1, false, 0xb0);
+	io(0x42, 1, false, 0x34);
+	io(0x42, 1, false, 0x12);
+	io(0x42, 1, true, 0);
+	assert_int_equal(vmcb.save.rax & 0xff, 0x34); /* GATE2 low: not counting */
+	assert_int_equal(vcpu.ignored_io, 0);
 	/* PM1 control reads SCI_EN; S3 (SLP_TYP 3) is refused */
 	io(0x604, 2, true, 0);
 	assert_int_equal(vmcb.save.rax & 0xffff, ACPI_PM1_CNT_SCI_EN);
@@ -351,6 +365,8 @@ static void test_linux_platform(void **state)
 	io(0x3fc, 1, false, UART_MCR_OUT2);
 	io(0x3f9, 1, false, UART_IER_ETBEI);
 	assert_int_equal(guest.uart_irqs, 0);
+	io(0x61, 1, true, 0);
+	assert_int_equal(vmcb.save.rax & 0xff, 0xff); /* port B absent */
 }
 
 static void test_hlt_shutdown_intr(void **state)
