@@ -90,8 +90,7 @@ bool guest_plat_pit_io(struct guest *g, u16 port, u8 size, bool in, u32 *val)
 	if (!g->is_linux || size != 1 ||
 	    (port != VPIT_CH2_PORT && port != VPIT_CTRL_PORT && port != VPIT_PORTB))
 		return false;
-	if (vpit_io(&g->pit, port, in, &b, g->now) == -EINVAL &&
-	    g->pit.bad <= GUEST_PLAT_WARN_MAX)
+	if (vpit_io(&g->pit, port, in, &b, g->now) == -EINVAL && g->pit.bad <= GUEST_PLAT_WARN_MAX)
 		pr_warn("guest %s: 8254 control word 0x%02x not modelled (counter 2 in modes 0, 2, "
 			"3, binary, and the latch command only); ignored\n",
 			g->name, b);
@@ -158,7 +157,7 @@ static void pm1_control_written(struct guest *g)
 
 	if (!(cnt & ACPI_PM1_CNT_SLP_EN))
 		return;
-	g->pm1[5] &= (u8)~(ACPI_PM1_CNT_SLP_EN >> 8); /* write-only: reads 0 */
+	g->pm1[5] &= (u8) ~(ACPI_PM1_CNT_SLP_EN >> 8); /* write-only: reads 0 */
 	if (typ != GUEST_PLAT_SLP_TYP_S5) {
 		if (g->pm1_bad++ < GUEST_PLAT_WARN_MAX)
 			pr_warn("guest %s: ACPI PM1 control 0x%04x: sleep type %u is not offered "

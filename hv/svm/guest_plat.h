@@ -12,17 +12,17 @@
  * by the FADT (hv/vm/acpi_guest.c): PM1a_EVT_BLK = PM1 status (2 bytes) +
  * PM1 enable (2 bytes), PM1a_CNT_BLK = PM1 control (2 bytes). No PM timer,
  * no GPE blocks, no PM1b/PM2. */
-#define GUEST_PLAT_PM1_EVT_PORT	   0x600
-#define GUEST_PLAT_PM1_EVT_LEN	   4
-#define GUEST_PLAT_PM1_CNT_PORT	   0x604
-#define GUEST_PLAT_PM1_CNT_LEN	   2
-#define GUEST_PLAT_SCI_IRQ	   9 /* SCI_INT: ISA IRQ 9, as on a PC; never raised */
-#define ACPI_PM1_CNT_SCI_EN	   BIT(0)	   /* table 4.15: ACPI mode, reads 1 */
-#define ACPI_PM1_CNT_SLP_TYP	   GENMASK(12, 10) /* table 4.15 */
-#define ACPI_PM1_CNT_SLP_EN	   BIT(13)	   /* write-only */
+#define GUEST_PLAT_PM1_EVT_PORT 0x600
+#define GUEST_PLAT_PM1_EVT_LEN	4
+#define GUEST_PLAT_PM1_CNT_PORT 0x604
+#define GUEST_PLAT_PM1_CNT_LEN	2
+#define GUEST_PLAT_SCI_IRQ	9		/* SCI_INT: ISA IRQ 9, as on a PC; never raised */
+#define ACPI_PM1_CNT_SCI_EN	BIT(0)		/* table 4.15: ACPI mode, reads 1 */
+#define ACPI_PM1_CNT_SLP_TYP	GENMASK(12, 10) /* table 4.15 */
+#define ACPI_PM1_CNT_SLP_EN	BIT(13)		/* write-only */
 /* The SLP_TYP value of S5 (soft off) in the DSDT's \_S5 package. */
-#define GUEST_PLAT_SLP_TYP_S5	   5
-#define GUEST_PLAT_WARN_MAX	   8 /* bad accesses logged one by one */
+#define GUEST_PLAT_SLP_TYP_S5 5
+#define GUEST_PLAT_WARN_MAX   8 /* bad accesses logged one by one */
 
 struct guest;
 

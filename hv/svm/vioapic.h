@@ -21,7 +21,7 @@
 #define VIOAPIC_BASE	  0xfec00000ULL /* the 82093AA's default (datasheet 3.0) */
 #define VIOAPIC_PAGE_SIZE 0x1000ULL
 #define VIOAPIC_PINS	  24
-#define VIOAPIC_ID	  0 /* the platform's I/O APIC ID (MADT entry and IOAPICID) */
+#define VIOAPIC_ID	  0    /* the platform's I/O APIC ID (MADT entry and IOAPICID) */
 #define VIOAPIC_VERSION	  0x11 /* 82093AA (IOAPICVER bits 7:0, datasheet 3.2.2) */
 
 /* Memory-mapped registers (datasheet 3.1, table 2): offsets in the page */
@@ -34,22 +34,22 @@
 #define IOAPIC_REG_ARB	  0x02
 #define IOAPIC_REG_REDTBL 0x10 /* entry n: low dword 0x10 + 2n, high 0x11 + 2n */
 
-#define IOAPIC_ID_MASK	   GENMASK(27, 24) /* IOAPICID, IOAPICARB bits 27:24 */
-#define IOAPIC_VER_VERSION GENMASK(7, 0)
+#define IOAPIC_ID_MASK	    GENMASK(27, 24) /* IOAPICID, IOAPICARB bits 27:24 */
+#define IOAPIC_VER_VERSION  GENMASK(7, 0)
 #define IOAPIC_VER_MAXREDIR GENMASK(23, 16)
 
 /* Redirection table entry (datasheet 3.2.4), a u64 */
-#define IOAPIC_RTE_VECTOR   GENMASK(7, 0)
-#define IOAPIC_RTE_DELMODE  GENMASK(10, 8) /* 000 fixed, 001 lowest priority */
-#define IOAPIC_RTE_DESTMODE BIT(11)	       /* 1 = logical */
-#define IOAPIC_RTE_DELIVS   BIT(12)	       /* delivery status, read-only */
-#define IOAPIC_RTE_POLARITY BIT(13)	       /* 1 = active low */
-#define IOAPIC_RTE_REMOTE_IRR BIT(14)      /* read-only */
-#define IOAPIC_RTE_LEVEL    BIT(15)	       /* trigger mode: 1 = level */
-#define IOAPIC_RTE_MASKED   BIT(16)
-#define IOAPIC_RTE_DEST	    GENMASK(63, 56)
+#define IOAPIC_RTE_VECTOR     GENMASK(7, 0)
+#define IOAPIC_RTE_DELMODE    GENMASK(10, 8) /* 000 fixed, 001 lowest priority */
+#define IOAPIC_RTE_DESTMODE   BIT(11)	     /* 1 = logical */
+#define IOAPIC_RTE_DELIVS     BIT(12)	     /* delivery status, read-only */
+#define IOAPIC_RTE_POLARITY   BIT(13)	     /* 1 = active low */
+#define IOAPIC_RTE_REMOTE_IRR BIT(14)	     /* read-only */
+#define IOAPIC_RTE_LEVEL      BIT(15)	     /* trigger mode: 1 = level */
+#define IOAPIC_RTE_MASKED     BIT(16)
+#define IOAPIC_RTE_DEST	      GENMASK(63, 56)
 /* bits the guest may write: everything but delivery status and remote IRR */
-#define IOAPIC_RTE_RO (IOAPIC_RTE_DELIVS | IOAPIC_RTE_REMOTE_IRR)
+#define IOAPIC_RTE_RO	    (IOAPIC_RTE_DELIVS | IOAPIC_RTE_REMOTE_IRR)
 #define IOAPIC_RTE_RESERVED GENMASK(55, 17)
 
 #define IOAPIC_DELMODE_FIXED  0

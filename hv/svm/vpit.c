@@ -176,7 +176,8 @@ int vpit_io(struct vpit *p, u16 port, bool in, u8 *val, u64 now)
 		return ret;
 	case VPIT_PORTB:
 		if (in) {
-			u64 ns = p->tsc_khz ? (u64)((unsigned __int128)now * 1000000 / p->tsc_khz) : 0;
+			u64 ns =
+			    p->tsc_khz ? (u64)((unsigned __int128)now * 1000000 / p->tsc_khz) : 0;
 
 			*val = (u8)((p->portb & PORTB_RW_MASK) |
 				    ((ns / REFRESH_NS) & 1 ? PORTB_REFRESH : 0) |

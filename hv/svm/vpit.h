@@ -29,25 +29,25 @@
 #include "hv/base/bits.h"
 #include "hv/base/types.h"
 
-#define VPIT_HZ		 1193182ULL /* the 8254's input clock on a PC */
-#define VPIT_CH2_PORT	 0x42
-#define VPIT_CTRL_PORT	 0x43
-#define VPIT_PORTB	 0x61
+#define VPIT_HZ	       1193182ULL /* the 8254's input clock on a PC */
+#define VPIT_CH2_PORT  0x42
+#define VPIT_CTRL_PORT 0x43
+#define VPIT_PORTB     0x61
 
-#define PIT_CW_SC	 GENMASK(7, 6) /* select counter: 2 = counter 2, 3 = read-back */
-#define PIT_CW_RW	 GENMASK(5, 4) /* 0 latch, 1 LSB, 2 MSB, 3 LSB then MSB */
-#define PIT_CW_MODE	 GENMASK(3, 1)
-#define PIT_CW_BCD	 BIT(0)
-#define PIT_RW_LATCH	 0
-#define PIT_RW_LSB	 1
-#define PIT_RW_MSB	 2
-#define PIT_RW_WORD	 3
+#define PIT_CW_SC    GENMASK(7, 6) /* select counter: 2 = counter 2, 3 = read-back */
+#define PIT_CW_RW    GENMASK(5, 4) /* 0 latch, 1 LSB, 2 MSB, 3 LSB then MSB */
+#define PIT_CW_MODE  GENMASK(3, 1)
+#define PIT_CW_BCD   BIT(0)
+#define PIT_RW_LATCH 0
+#define PIT_RW_LSB   1
+#define PIT_RW_MSB   2
+#define PIT_RW_WORD  3
 
-#define PORTB_GATE2	 BIT(0)
-#define PORTB_SPEAKER	 BIT(1)
-#define PORTB_RW_MASK	 GENMASK(3, 0)
-#define PORTB_REFRESH	 BIT(4)
-#define PORTB_OUT2	 BIT(5)
+#define PORTB_GATE2   BIT(0)
+#define PORTB_SPEAKER BIT(1)
+#define PORTB_RW_MASK GENMASK(3, 0)
+#define PORTB_REFRESH BIT(4)
+#define PORTB_OUT2    BIT(5)
 
 struct vpit {
 	u64 tsc_khz; /* the caller's clock rate */
@@ -55,13 +55,13 @@ struct vpit {
 	bool msb_next;	 /* flip-flop: the next byte is the MSB */
 	bool programmed; /* a count was loaded since the last control word */
 	u8 lsb_written;
-	u32 reload;	 /* 1..65536 */
-	u64 ticks;	 /* input clock ticks counted before tick_tsc */
-	u64 tick_tsc;	 /* TSC at which the current run (GATE2 high, count loaded) began */
+	u32 reload;   /* 1..65536 */
+	u64 ticks;    /* input clock ticks counted before tick_tsc */
+	u64 tick_tsc; /* TSC at which the current run (GATE2 high, count loaded) began */
 	bool latched;
 	u16 latch;
-	u8 portb;	 /* bits 3:0 as written */
-	u64 bad;	 /* refused commands */
+	u8 portb; /* bits 3:0 as written */
+	u64 bad;  /* refused commands */
 };
 
 void vpit_reset(struct vpit *p, u64 tsc_khz);

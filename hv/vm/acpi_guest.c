@@ -51,61 +51,61 @@ CHECK_SIZE(struct xsdt_two, 52);
  * 0xF) with one more byte = length >> 4. A PkgLength counts itself and
  * everything up to the end of its package. */
 static const u8 aml_s5[] = {
-    0x08,		    /* NameOp (20.2.5.2) */
-    '_',  'S', '5', '_',    /* NameSeg "_S5_" */
-    0x12,		    /* PackageOp (20.2.5.4) */
-    0x08,		    /* PkgLength: 8 bytes (this one through the last element) */
-    0x04,		    /* NumElements */
+    0x08, /* NameOp (20.2.5.2) */
+    '_',  'S',
+    '5',  '_',			 /* NameSeg "_S5_" */
+    0x12,			 /* PackageOp (20.2.5.4) */
+    0x08,			 /* PkgLength: 8 bytes (this one through the last element) */
+    0x04,			 /* NumElements */
     0x0a, GUEST_PLAT_SLP_TYP_S5, /* BytePrefix, SLP_TYPa (7.4.2: the value for SLP_TYP) */
     0x0a, GUEST_PLAT_SLP_TYP_S5, /* BytePrefix, SLP_TYPb (no second register: unused) */
-    0x00,		    /* ZeroOp: reserved */
-    0x00,		    /* ZeroOp: reserved */
+    0x00,			 /* ZeroOp: reserved */
+    0x00,			 /* ZeroOp: reserved */
 };
 _Static_assert(sizeof(aml_s5) == 14, "\\_S5 is 14 bytes");
 
-
 static const u8 aml_pci0[] = {
     /* Scope (_SB) */
-    0x10,		     /* 0: ScopeOp (20.2.5.1) */
-    0x46, 0x07,		     /* 1: PkgLength 0x76 = 118 (2 + 4 + 112) */
-    '_',  'S',	'B',  '_',   /* 3: NameString "_SB_" */
+    0x10,		/* 0: ScopeOp (20.2.5.1) */
+    0x46, 0x07,		/* 1: PkgLength 0x76 = 118 (2 + 4 + 112) */
+    '_', 'S', 'B', '_', /* 3: NameString "_SB_" */
     /* Device (PCI0) */
-    0x5b, 0x82,		     /* 7: ExtOpPrefix, DeviceOp (20.2.5.2) */
-    0x4e, 0x06,		     /* 9: PkgLength 0x6E = 110 (2 + 4 + 10 + 6 + 6 + 82) */
-    'P',  'C',	'I',  '0',   /* 11: NameString "PCI0" */
-    0x08, '_',	'H',  'I',  'D', /* 15: Name (_HID, */
-    0x0c, 0x41, 0xd0, 0x0a, 0x03, /* 20: DWordPrefix, EisaId ("PNP0A03") = 0x030AD041 */
-    0x08, '_',	'U',  'I',  'D', 0x00, /* 25: Name (_UID, Zero) */
-    0x08, '_',	'B',  'B',  'N', 0x00, /* 31: Name (_BBN, Zero): base bus 0 */
-    0x08, '_',	'C',  'R',  'S', /* 37: Name (_CRS, */
-    0x11,		     /* 42: BufferOp (20.2.5.4) */
-    0x4c, 0x04,		     /* 43: PkgLength 0x4C = 76 (2 + 2 + 72) */
-    0x0a, 0x48,		     /* 45: BufferSize: BytePrefix 72 */
+    0x5b, 0x82,			    /* 7: ExtOpPrefix, DeviceOp (20.2.5.2) */
+    0x4e, 0x06,			    /* 9: PkgLength 0x6E = 110 (2 + 4 + 10 + 6 + 6 + 82) */
+    'P', 'C', 'I', '0',		    /* 11: NameString "PCI0" */
+    0x08, '_', 'H', 'I', 'D',	    /* 15: Name (_HID, */
+    0x0c, 0x41, 0xd0, 0x0a, 0x03,   /* 20: DWordPrefix, EisaId ("PNP0A03") = 0x030AD041 */
+    0x08, '_', 'U', 'I', 'D', 0x00, /* 25: Name (_UID, Zero) */
+    0x08, '_', 'B', 'B', 'N', 0x00, /* 31: Name (_BBN, Zero): base bus 0 */
+    0x08, '_', 'C', 'R', 'S',	    /* 37: Name (_CRS, */
+    0x11,			    /* 42: BufferOp (20.2.5.4) */
+    0x4c, 0x04,			    /* 43: PkgLength 0x4C = 76 (2 + 2 + 72) */
+    0x0a, 0x48,			    /* 45: BufferSize: BytePrefix 72 */
     /* 47: Word Address Space Descriptor (6.4.3.5.3), bus numbers */
-    0x88, 0x0d, 0x00,	     /* type 0x88, length 13 */
-    0x02,		     /* resource type: bus number range */
-    0x0c,		     /* general flags: _MAF | _MIF fixed, producer */
-    0x00,		     /* type-specific flags */
-    0x00, 0x00,		     /* _GRA */
-    0x00, 0x00,		     /* _MIN bus 0 */
-    0x00, 0x00,		     /* _MAX bus 0 */
-    0x00, 0x00,		     /* _TRA */
-    0x01, 0x00,		     /* _LEN 1 */
+    0x88, 0x0d, 0x00, /* type 0x88, length 13 */
+    0x02,	      /* resource type: bus number range */
+    0x0c,	      /* general flags: _MAF | _MIF fixed, producer */
+    0x00,	      /* type-specific flags */
+    0x00, 0x00,	      /* _GRA */
+    0x00, 0x00,	      /* _MIN bus 0 */
+    0x00, 0x00,	      /* _MAX bus 0 */
+    0x00, 0x00,	      /* _TRA */
+    0x01, 0x00,	      /* _LEN 1 */
     /* 63: I/O Port Descriptor (6.4.2.5): the configuration mechanism #1 ports */
-    0x47, 0x01,		     /* small item 0x47 (length 7), 16-bit decode */
-    0xf8, 0x0c, 0xf8, 0x0c,  /* _MIN 0xCF8, _MAX 0xCF8 */
-    0x01, 0x08,		     /* _ALN 1, _LEN 8 */
+    0x47, 0x01,		    /* small item 0x47 (length 7), 16-bit decode */
+    0xf8, 0x0c, 0xf8, 0x0c, /* _MIN 0xCF8, _MAX 0xCF8 */
+    0x01, 0x08,		    /* _ALN 1, _LEN 8 */
     /* 71: QWord Address Space Descriptor (6.4.3.5.1), the BAR window */
-    0x8a, 0x2b, 0x00,	     /* type 0x8A, length 43 */
-    0x00,		     /* resource type: memory */
-    0x0c,		     /* general flags: _MAF | _MIF fixed, producer, positive decode */
-    0x01,		     /* type-specific: read-write, non-cacheable (_MEM 0) */
-    0, 0, 0, 0, 0, 0, 0, 0,  /* 77: _GRA */
-    0, 0, 0, 0, 0, 0, 0, 0,  /* 85: _MIN (patched) */
-    0, 0, 0, 0, 0, 0, 0, 0,  /* 93: _MAX (patched) */
-    0, 0, 0, 0, 0, 0, 0, 0,  /* 101: _TRA */
-    0, 0, 0, 0, 0, 0, 0, 0,  /* 109: _LEN (patched) */
-    0x79, 0x00,		     /* 117: End Tag (6.4.2.9), checksum 0: not checked */
+    0x8a, 0x2b, 0x00,	    /* type 0x8A, length 43 */
+    0x00,		    /* resource type: memory */
+    0x0c,		    /* general flags: _MAF | _MIF fixed, producer, positive decode */
+    0x01,		    /* type-specific: read-write, non-cacheable (_MEM 0) */
+    0, 0, 0, 0, 0, 0, 0, 0, /* 77: _GRA */
+    0, 0, 0, 0, 0, 0, 0, 0, /* 85: _MIN (patched) */
+    0, 0, 0, 0, 0, 0, 0, 0, /* 93: _MAX (patched) */
+    0, 0, 0, 0, 0, 0, 0, 0, /* 101: _TRA */
+    0, 0, 0, 0, 0, 0, 0, 0, /* 109: _LEN (patched) */
+    0x79, 0x00,		    /* 117: End Tag (6.4.2.9), checksum 0: not checked */
 };
 _Static_assert(sizeof(aml_pci0) == 119, "Scope (_SB) is 1 + 118 bytes");
 

@@ -82,8 +82,7 @@ static void test_registers(void **state)
 	assert_int_equal(v, 0x34);
 	/* redirection entry: delivery status and remote IRR are read-only,
 	 * reserved bits 55:17 read 0 */
-	set_rte(5, 0xff00000000002031ULL | IOAPIC_RTE_DELIVS | IOAPIC_RTE_REMOTE_IRR |
-			   BIT(40));
+	set_rte(5, 0xff00000000002031ULL | IOAPIC_RTE_DELIVS | IOAPIC_RTE_REMOTE_IRR | BIT(40));
 	assert_int_equal(rd(0x10 + 10), 0x00002031); /* bit 13 polarity kept, 12/14 not */
 	assert_int_equal(rd(0x11 + 10), 0xff000000);
 	assert_int_equal(io.bad_access, 0);
@@ -119,7 +118,7 @@ static void test_edge(void **state)
 	assert_int_equal(vioapic_set_irq(&io, 4, true), 0);
 	assert_int_equal(n_sent, 0);
 	assert_int_equal(vioapic_set_irq(&io, 4, false), 0);
-	set_rte(4, 0x31); /* vector 0x31, fixed, physical, edge, dest 0 */
+	set_rte(4, 0x31);	     /* vector 0x31, fixed, physical, edge, dest 0 */
 	assert_int_equal(n_sent, 0); /* unmasking a low edge pin sends nothing */
 	vioapic_set_irq(&io, 4, true);
 	assert_int_equal(n_sent, 1);

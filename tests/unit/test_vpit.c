@@ -120,7 +120,7 @@ static void test_modes_2_3(void **state)
 	out(VPIT_CH2_PORT, 10, 0);
 	out(VPIT_CH2_PORT, 0, 0);
 	assert_int_equal(rd16(3 * TICK), 7);
-	assert_int_equal(rd16(13 * TICK), 7); /* reloaded at 0 */
+	assert_int_equal(rd16(13 * TICK), 7);			     /* reloaded at 0 */
 	assert_int_equal(in(VPIT_PORTB, 19 * TICK) & PORTB_OUT2, 0); /* the last tick */
 	assert_int_equal(in(VPIT_PORTB, 20 * TICK) & PORTB_OUT2, PORTB_OUT2);
 	out(VPIT_CTRL_PORT, 0xbe, 0); /* 111: mode 3 */
@@ -185,9 +185,9 @@ static void test_linux_quick_calibrate(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_count_down),	       cmocka_unit_test(test_latch),
+	    cmocka_unit_test(test_count_down),	      cmocka_unit_test(test_latch),
 	    cmocka_unit_test(test_out2_gate_refresh), cmocka_unit_test(test_modes_2_3),
-	    cmocka_unit_test(test_refused),	       cmocka_unit_test(test_linux_quick_calibrate),
+	    cmocka_unit_test(test_refused),	      cmocka_unit_test(test_linux_quick_calibrate),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

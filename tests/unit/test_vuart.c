@@ -139,8 +139,8 @@ static void test_rx_priorities(void **state)
 	assert_int_equal(u.rx_dropped, 1);
 	assert_int_equal(vuart_iir(&u), UART_IIR_RLS);
 	assert_true(vuart_irq(&u));
-	assert_int_equal(vuart_read(&u, UART_LSR), UART_LSR_THRE | UART_LSR_TEMT | UART_LSR_DR |
-						       UART_LSR_OE);
+	assert_int_equal(vuart_read(&u, UART_LSR),
+			 UART_LSR_THRE | UART_LSR_TEMT | UART_LSR_DR | UART_LSR_OE);
 	/* reading LSR cleared the overrun */
 	assert_int_equal(vuart_iir(&u), UART_IIR_RDA);
 	for (unsigned i = 0; i < VUART_RX_SIZE; i++)
@@ -157,7 +157,7 @@ static void test_rx_priorities(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_registers),	   cmocka_unit_test(test_thre),
+	    cmocka_unit_test(test_registers),	     cmocka_unit_test(test_thre),
 	    cmocka_unit_test(test_linux_thre_probe), cmocka_unit_test(test_out2_and_loop),
 	    cmocka_unit_test(test_rx_priorities),
 	};

@@ -91,11 +91,11 @@ CHECK_OFFSET(struct acpi_fadt, x_pm1a_cnt_blk, 172);
 CHECK_OFFSET(struct acpi_fadt, sleep_control, 244);
 CHECK_OFFSET(struct acpi_fadt, hypervisor_vendor_id, 268);
 
-#define ACPI_FADT_WBINVD     BIT(0)  /* flags: WBINVD flushes all caches */
-#define ACPI_FADT_PWR_BUTTON BIT(4)  /* flags: no fixed power button */
-#define ACPI_FADT_SLP_BUTTON BIT(5)  /* flags: no fixed sleep button */
-#define ACPI_FADT_HW_REDUCED BIT(20) /* flags: HW_REDUCED_ACPI */
-#define ACPI_FADT_BOOT_NO_VGA BIT(2) /* IAPC_BOOT_ARCH: VGA not present */
+#define ACPI_FADT_WBINVD      BIT(0)  /* flags: WBINVD flushes all caches */
+#define ACPI_FADT_PWR_BUTTON  BIT(4)  /* flags: no fixed power button */
+#define ACPI_FADT_SLP_BUTTON  BIT(5)  /* flags: no fixed sleep button */
+#define ACPI_FADT_HW_REDUCED  BIT(20) /* flags: HW_REDUCED_ACPI */
+#define ACPI_FADT_BOOT_NO_VGA BIT(2)  /* IAPC_BOOT_ARCH: VGA not present */
 /* IAPC_BOOT_ARCH bit 1 (8042) clear: no keyboard controller */
 
 /* Firmware ACPI Control Structure (5.2.10, table 5.14), 64-byte aligned. */
@@ -178,8 +178,8 @@ struct acpi_madt_lapic {
 CHECK_SIZE(struct acpi_madt_lapic, 8);
 
 struct acpi_madt_ioapic { /* 5.2.12.3, table 5.24 */
-	u8 type;   /* 1 */
-	u8 length; /* 12 */
+	u8 type;	  /* 1 */
+	u8 length;	  /* 12 */
 	u8 ioapic_id;
 	u8 reserved;
 	u32 address;  /* 32-bit physical address of IOREGSEL */
@@ -192,11 +192,11 @@ CHECK_OFFSET(struct acpi_madt_ioapic, address, 4);
  * 1:0 and trigger mode bits 3:2, 0 = conforms to the bus (ISA: active high,
  * edge). */
 struct acpi_madt_iso {
-	u8 type;    /* 2 */
-	u8 length;  /* 10 */
-	u8 bus;	    /* 0 = ISA */
-	u8 source;  /* bus-relative IRQ */
-	u32 gsi;    /* the Global System Interrupt it signals */
+	u8 type;   /* 2 */
+	u8 length; /* 10 */
+	u8 bus;	   /* 0 = ISA */
+	u8 source; /* bus-relative IRQ */
+	u32 gsi;   /* the Global System Interrupt it signals */
 	u16 flags;
 } __packed;
 CHECK_SIZE(struct acpi_madt_iso, 10);
