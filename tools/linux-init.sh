@@ -4,6 +4,7 @@
 # the hypervisor's runner:
 #   @@ LINUX-INIT uptime_cs=<n>                 /init started (kernel uptime, 1/100 s)
 #   @@ LINUX-UNAME <release>                    uname -r
+#   @@ LINUX-SERIAL <kernel line>               how the kernel registered ttyS0
 #   @@ NVME-NONE                                no /dev/nvme0n1
 #   @@ NVME-READ-START / NVME-READ-END bytes=<n> cs=<n>   <passes> full O_DIRECT reads
 #   @@ NVME-SHA256 <hex> <bytes>                 the whole disk's SHA-256
@@ -11,14 +12,15 @@
 #   @@ ATTEST-MEASUREMENT <96 hex>              snpv.attest=1: MEASUREMENT of an SNP report
 #   @@ ATTEST-REPORT bytes=<n> report_data=PASS|FAIL vmpl=<n>   (configfs-tsm)
 #   @@ ATTEST-FAIL <why>
+#   @@ LINUX-IRQ4 <line of /proc/interrupts>    IRQ 4 (the UART's) and its count
 #   @@ LINUX-DONE                               then poweroff -f
 # Parameters from the kernel command line: snpv.seed=<8 hex> (pattern tag),
 # snpv.wr_off=<bytes>, snpv.wr_len=<bytes> (both multiples of 4096),
 # snpv.read_passes=<n> (full reads timed, default 4).
 #
-# snpv.out=kmsg (snpvisor, docs/linux.md): the lines go through /dev/kmsg at
-# KERN_CRIT, i.e. the kernel's polled console, because the hypervisor has no
-# interrupt controller for the UART's IRQ 4 (a tty write would fail with EIO).
+# The lines go to /dev/console (ttyS0: the tty needs the UART's IRQ 4).
+# snpv.out=kmsg: they go through /dev/kmsg at KERN_CRIT instead, i.e. the
+# kernel's polled console, for a platform without IRQ 4 (docs/linux.md).
 # snpv.mode=panic: crash the kernel on purpose (sysrq c) after LINUX-INIT.
 /bin/busybox mkdir -p /proc /sys /dev /tmp
 /bin/busybox mount -t proc proc /proc
@@ -42,6 +44,7 @@ case " $(cat /proc/cmdline) " in
 	;;
 esac
 echo "@@ LINUX-UNAME $(uname -r)"
+echo "@@ LINUX-SERIAL $(dmesg | grep 'ttyS0 at' | head -n 1 | sed 's/^\[[^]]*\] *//')"
 
 seed=00000000
 wr_off=1048576
@@ -143,5 +146,6 @@ if [ -b $d ]; then
 else
 	echo "@@ NVME-NONE"
 fi
+echo "@@ LINUX-IRQ4 $(grep '^ *4:' /proc/interrupts | tr -s ' ' | sed 's/^ //')"
 echo "@@ LINUX-DONE"
 poweroff -f

@@ -243,20 +243,6 @@ static enum exit_action handle_msr(struct vcpu *v)
 
 /* ---- port I/O (APM vol 2, 15.10.2) -------------------------------------------- */
 
-#define COM1_BASE	   0x3f8
-#define UART_THR	   0 /* DLAB = 0 */
-#define UART_IER	   1
-#define UART_IIR	   2
-#define UART_LCR	   3
-#define UART_MCR	   4
-#define UART_LSR	   5
-#define UART_MSR	   6
-#define UART_SCR	   7
-#define UART_LCR_DLAB	   0x80
-#define UART_LSR_THRE_TEMT 0x60 /* transmitter holding register and shift register empty */
-#define UART_IIR_NO_INT	   0x01
-#define UART_MCR_LOOP	   0x10
-
 /* Ports whose use ends the guest: resetting or exiting the machine, PCI
  * configuration, the interrupt controllers and timers the hypervisor owns. */
 static const struct {
@@ -290,58 +276,6 @@ static const char *port_forbidden(const struct guest *g, u16 port, u8 size)
 			return forbidden_ports[i].what;
 	}
 	return NULL;
-}
-
-static u32 uart_in(struct guest *g, unsigned reg)
-{
-	switch (reg) {
-	case UART_LSR:
-		return UART_LSR_THRE_TEMT;
-	case UART_IIR:
-		return UART_IIR_NO_INT;
-	case UART_LCR:
-		return g->uart_lcr;
-	case UART_IER:
-		return (g->uart_lcr & UART_LCR_DLAB) ? 0 : g->uart_ier;
-	case UART_MCR:
-		return g->uart_mcr;
-	case UART_SCR:
-		return g->uart_scr;
-	case UART_MSR:
-		/* Loopback (MCR bit 4): DTR->DSR, RTS->CTS, OUT1->RI, OUT2->DCD
-		 * (16550 data sheet, MCR bit 4); Linux's 8250 probe tests it. */
-		if (g->uart_mcr & UART_MCR_LOOP)
-			return ((g->uart_mcr & 0x01u) << 5) | ((g->uart_mcr & 0x02u) << 3) |
-			       ((g->uart_mcr & 0x04u) << 4) | ((g->uart_mcr & 0x08u) << 4);
-		return 0;
-	default: /* RBR: no input */
-		return 0;
-	}
-}
-
-static void uart_out(struct guest *g, unsigned reg, u8 val)
-{
-	switch (reg) {
-	case UART_THR:
-		if (!(g->uart_lcr & UART_LCR_DLAB))
-			guest_con_putc(g, (char)val);
-		break;
-	case UART_IER:
-		if (!(g->uart_lcr & UART_LCR_DLAB))
-			g->uart_ier = val & 0x0f;
-		break;
-	case UART_LCR:
-		g->uart_lcr = val;
-		break;
-	case UART_MCR:
-		g->uart_mcr = val & 0x1f;
-		break;
-	case UART_SCR:
-		g->uart_scr = val;
-		break;
-	default: /* FCR, LSR, MSR: ignored */
-		break;
-	}
 }
 
 static void set_in_result(struct vcpu *v, u8 size, u32 val)
@@ -384,6 +318,8 @@ static enum exit_action handle_ioio(struct vcpu *v)
 	}
 	val = (u32)rax(v);
 	guest_pio(g, io.port, io.size, io.in, &val);
+	if (guest_done(g)) /* powered off (ACPI S5) */
+		return EXIT_STOP;
 	if (io.in)
 		set_in_result(v, io.size, val);
 	return skip_and_resume(v);
@@ -392,9 +328,6 @@ static enum exit_action handle_ioio(struct vcpu *v)
 /* The port model of a guest, for IOIO exits and the IOIO NAE of SNP guests. */
 void guest_pio(struct guest *g, u16 port, u8 size, bool in, u32 *val)
 {
-	u32 out = *val;
-	unsigned i;
-
 	if (g->is_linux && size == 1 && (port == VRTC_INDEX_PORT || port == VRTC_DATA_PORT)) {
 		u8 b = (u8)*val;
 
@@ -404,18 +337,13 @@ void guest_pio(struct guest *g, u16 port, u8 size, bool in, u32 *val)
 			*val = b;
 		return;
 	}
+	if (guest_plat_pit_io(g, port, size, in, val))
+		return;
 	if (g->dev_ops && !g->dev_ops->pio(g, port, size, in, val))
 		return;
-	if (port >= COM1_BASE && port + size <= COM1_BASE + 8) {
-		if (in) {
-			*val = 0;
-			for (i = 0; i < size; i++)
-				*val |= uart_in(g, port - COM1_BASE + i) << (8 * i);
-		} else {
-			for (i = 0; i < size; i++)
-				uart_out(g, port - COM1_BASE + i, (u8)(out >> (8 * i)));
-		}
-	} else {
+	if (guest_plat_pm1_io(g, port, size, in, val))
+		return;
+	if (!guest_plat_uart_io(g, port, size, in, val)) {
 		/* No device: reads float high, writes vanish (docs/svm.md). */
 		if (g->vcpu)
 			g->vcpu->ignored_io++;
@@ -564,9 +492,10 @@ static unsigned fetch_insn(struct vcpu *v, u8 *buf)
 	return n;
 }
 
-/* An access to emulated MMIO at gpa: the APIC page (lapic) or a trapped
- * page of a passed-through device (g->dev_ops). */
-static enum exit_action emulate_mmio(struct vcpu *v, u64 gpa, bool lapic)
+/* An access to emulated MMIO at gpa: the platform's APIC pages (plat: the
+ * xAPIC or the I/O APIC, hv/svm/guest_plat.c) or a trapped page of a
+ * passed-through device (g->dev_ops). */
+static enum exit_action emulate_mmio(struct vcpu *v, u64 gpa, bool plat)
 {
 	u32 off = (u32)(gpa & (PAGE_SIZE - 1));
 	struct guest *g = v->guest;
@@ -583,19 +512,19 @@ static enum exit_action emulate_mmio(struct vcpu *v, u64 gpa, bool lapic)
 		guest_finish(g, GUEST_KILLED,
 			     "%s access at 0x%llx by an instruction that is not "
 			     "emulated (%d; bytes %02x %02x %02x %02x, rip 0x%llx)",
-			     lapic ? "APIC page" : "device MMIO", (unsigned long long)gpa, ret,
+			     plat ? "APIC page" : "device MMIO", (unsigned long long)gpa, ret,
 			     bytes[0], bytes[1], bytes[2], bytes[3], (unsigned long long)s->rip);
 		return EXIT_STOP;
 	}
 	if (in.write) {
 		val = in.has_imm ? in.imm : (u32)gpr_get(v, in.reg);
-		if (lapic)
-			vlapic_write(&g->lapic, off, val, g->now);
+		if (plat)
+			guest_plat_mmio(g, gpa, true, &val);
 		else
 			g->dev_ops->mmio(g, gpa, true, &val);
 	} else {
-		if (lapic)
-			vlapic_read(&g->lapic, off, g->now, &val);
+		if (plat)
+			guest_plat_mmio(g, gpa, false, &val);
 		else
 			g->dev_ops->mmio(g, gpa, false, &val);
 		gpr_set(v, in.reg, val); /* a 32-bit load zero-extends */
@@ -657,8 +586,7 @@ static enum exit_action handle_npf(struct vcpu *v)
 	if (g->mem_ops && g->mem_ops->fault &&
 	    g->mem_ops->fault(g, gpa(f.gpa), c->exit_info_1) == 0)
 		return EXIT_RESUME;
-	if (g->is_linux && f.gpa >= VLAPIC_BASE && f.gpa < VLAPIC_BASE + VLAPIC_PAGE_SIZE &&
-	    !f.in_walk) {
+	if (guest_plat_mmio_claims(g, f.gpa) && !f.in_walk) {
 		/* SNP: an MMIO #NPF is a #VC with SVM_EXIT_NPF; the guest's
 		 * handler sends the MMIO NAE (56421 4.1.5, docs/snp-guest.md) */
 		if (snp_vc_instead(v, SVM_EXIT_NPF))

@@ -11,8 +11,12 @@
 #include "hv/mm/pt.h"
 #include "hv/base/types.h"
 #include "hv/svm/vcpu.h"
+#include "hv/svm/guest_plat.h"
 #include "hv/svm/vlapic.h"
+#include "hv/svm/vioapic.h"
+#include "hv/svm/vpit.h"
 #include "hv/svm/vrtc.h"
+#include "hv/svm/vuart.h"
 
 struct boot_info;
 struct snp_platform;
@@ -99,7 +103,11 @@ struct guest {
 	spa_t vmcb_pa, host_vmcb_pa, iopm_pa, msrpm_pa;
 	struct cpuid_policy cpuid;
 	/* emulated devices and MSRs */
-	u8 uart_lcr, uart_ier, uart_mcr, uart_scr;
+	struct vuart uart; /* COM1 (hv/svm/guest_plat.c) */
+	bool uart_line;	   /* its IRQ line as last driven */
+	u64 uart_irqs;	   /* rising edges of that line (Linux guests) */
+	u8 pm1[GUEST_PLAT_PM1_EVT_LEN + GUEST_PLAT_PM1_CNT_LEN]; /* ACPI PM1 registers */
+	u64 pm1_bad;	   /* refused ACPI PM1 register accesses */
 	/* A Linux guest (hv.cfg kernel =, hv/vm/guest_linux.c): the virtual
 	 * platform of docs/linux.md (xAPIC page, legacy ports absent, MSR
 	 * list); halted = HLT with IF = 1, asleep until the APIC has an
@@ -109,7 +117,9 @@ struct guest {
 	const struct guest_dev_ops *dev_ops;
 	u64 now; /* TSC at the last exit (the scheduler sets it) */
 	struct vlapic lapic;
+	struct vioapic ioapic; /* at 0xFEC00000, COM1 on pin 4 */
 	struct vrtc rtc; /* ports 0x70/0x71 of a Linux guest */
+	struct vpit pit; /* ports 0x42, 0x43, 0x61 of a Linux guest */
 	u64 mmio_exits, irqs_injected, msr_gp;
 	u64 ghcb_msr;
 	/* Devices passed through (HC_DEV_INFO answers from here, hv/svm/exits.c):

@@ -895,12 +895,12 @@ static void nae_ioio(struct snp_guest *s, struct ghcb *gh)
 /* MMIO NAE (56421 4.1.5): SW_EXITINFO1 = GPA, SW_EXITINFO2 = bytes (1-8),
  * SW_SCRATCH = GPA of the data, which must lie in a shared page of the guest
  * (the hypervisor reads/writes it through guest_read/guest_write). The MMIO
- * of a Linux guest: the xAPIC page (hv/svm/vlapic.c: aligned 32-bit
- * registers) and the trapped MSI-X table and PBA pages of its passed-through
- * devices (g->dev_ops, hv/vm/guest_vpci.c: aligned 32-bit accesses, a 64-bit
- * one as its two halves, low first); other addresses outside guest RAM read
- * all ones and drop writes, as absent ports do; guest RAM is refused
- * (INVALID_INPUT). */
+ * of a Linux guest: its platform's xAPIC and I/O APIC pages
+ * (hv/svm/guest_plat.c: aligned 32-bit registers) and the trapped MSI-X
+ * table and PBA pages of its passed-through devices (g->dev_ops,
+ * hv/vm/guest_vpci.c: aligned 32-bit accesses, a 64-bit one as its two
+ * halves, low first); other addresses outside guest RAM read all ones and
+ * drop writes, as absent ports do; guest RAM is refused (INVALID_INPUT). */
 static void nae_mmio(struct snp_guest *s, struct ghcb *gh, bool write)
 {
 	struct guest *g = s->g;
@@ -926,20 +926,16 @@ static void nae_mmio(struct snp_guest *s, struct ghcb *gh, bool write)
 		nae_error(gh, GHCB_ERR_INVALID_SCRATCH);
 		return;
 	}
-	if (g->is_linux && ga >= VLAPIC_BASE && ga + len <= VLAPIC_BASE + VLAPIC_PAGE_SIZE) {
-		u32 off = (u32)(ga - VLAPIC_BASE);
-
+	if (guest_plat_mmio_claims(g, ga) && guest_plat_mmio_claims(g, ga + len - 1)) {
 		g->mmio_exits++;
-		if (len != 4 || (off & 3)) {
+		if (len != 4 || (ga & 3)) {
 			nae_error(gh, GHCB_ERR_INVALID_INPUT);
 			return;
 		}
-		if (write) {
-			vlapic_write(&g->lapic, off, (u32)data, g->now);
-		} else {
-			vlapic_read(&g->lapic, off, g->now, &val);
+		val = (u32)data;
+		guest_plat_mmio(g, ga, write, &val);
+		if (!write)
 			data = val;
-		}
 	} else if (g->dev_ops && g->dev_ops->mmio_claims(g, ga)) {
 		if ((len != 4 && len != 8) || (ga & 3) || (ga & ~PAGE_MASK) + len > PAGE_SIZE) {
 			nae_error(gh, GHCB_ERR_INVALID_INPUT);

@@ -80,6 +80,20 @@ void vlapic_set_irq(struct vlapic *l, u8 vec)
 	set_bit256(l->irr, vec);
 }
 
+void vlapic_set_irq_trig(struct vlapic *l, u8 vec, bool level)
+{
+	if (vec < 16) {
+		vlapic_set_irq(l, vec);
+		return;
+	}
+	set_bit256(l->irr, vec);
+	/* TMR records the trigger mode of an accepted interrupt (APM 16.6.2) */
+	if (level)
+		set_bit256(l->tmr, vec);
+	else
+		clr_bit256(l->tmr, vec);
+}
+
 int vlapic_pending(const struct vlapic *l)
 {
 	int vec = highest(l->irr);
@@ -103,8 +117,14 @@ static void eoi(struct vlapic *l)
 	int vec = highest(l->isr);
 
 	if (vec >= 0) {
+		bool level = l->tmr[vec / 32] & (1u << (vec % 32));
+
 		clr_bit256(l->isr, (u8)vec);
 		clr_bit256(l->tmr, (u8)vec);
+		/* A level-triggered interrupt's EOI is broadcast to the I/O APIC,
+		 * which clears the entry's remote IRR (82093AA datasheet, 3.4.2). */
+		if (level && l->level_eoi)
+			l->level_eoi(l->level_eoi_ctx, (u8)vec);
 	}
 	l->eois++;
 }

@@ -77,6 +77,11 @@ struct vlapic {
 	u64 deadline;	  /* TSC at which the timer fires next; 0 = not armed */
 	u64 tsc_deadline; /* IA32_TSC_DEADLINE as the guest wrote it */
 	u64 apic_base;	  /* IA32_APIC_BASE */
+	/* Called on the EOI of a vector whose TMR bit is set (a level-triggered
+	 * interrupt from the I/O APIC, hv/svm/vioapic.c); NULL = nobody. Set
+	 * after vlapic_reset, which clears it. */
+	void (*level_eoi)(void *ctx, u8 vec);
+	void *level_eoi_ctx;
 	/* statistics */
 	u64 timer_fired, injected, eois, bad_access;
 };
@@ -107,6 +112,9 @@ u64 vlapic_next_event(const struct vlapic *l);
 /* Raises a fixed interrupt (self-IPI, device MSI later). Vectors 0-15 are
  * illegal (ESR "received illegal vector") and dropped. */
 void vlapic_set_irq(struct vlapic *l, u8 vec);
+/* The same from the I/O APIC: level = level-triggered (sets the vector's
+ * TMR bit, so that its EOI calls level_eoi), else edge (clears it). */
+void vlapic_set_irq_trig(struct vlapic *l, u8 vec, bool level);
 /* The highest pending vector that PPR lets through, or -1. */
 int vlapic_pending(const struct vlapic *l);
 /* The vCPU accepted vec (injected): IRR -> ISR. */

@@ -454,7 +454,7 @@ static void guest_slice(struct guest *g, u64 slice_us, u64 max_exits)
 		}
 		if (v->vmcb->control.exit_code == SVM_EXIT_ERR)
 			vmrun_failed(g);
-		if (a == EXIT_STOP)
+		if (a == EXIT_STOP || guest_done(g)) /* e.g. ACPI S5 inside an NAE */
 			break;
 		if (max_exits && v->exits >= max_exits) {
 			guest_finish(g, GUEST_KILLED, "exit limit %llu reached",

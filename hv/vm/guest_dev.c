@@ -249,6 +249,12 @@ static u64 bar_window(const struct guest *g)
 	return MAX(GUEST_DEV_BAR_BASE, ALIGN_UP(g->mem_size, GIGA_SIZE));
 }
 
+void guest_dev_bar_window(const struct guest *g, u64 *lo, u64 *hi)
+{
+	*lo = bar_window(g);
+	*hi = *lo + CFG_MAX_DEVICES * GUEST_DEV_BAR_SLOT;
+}
+
 static int refuse(struct guest *g, u16 bdf, int err, const char *why)
 {
 	char b[8];
@@ -439,9 +445,11 @@ int guest_dev_assign(struct guest *g)
 		pci_command_update(&iommu.pci, d->bdf, 0, PCI_COMMAND_MASTER);
 		iommu_pci_enable_master(d->bdf);
 		if (g->is_linux) {
-			ret = guest_vpci_add(g, d->bdf, &d->vbar, d->bar_gpa, bar_window(g),
-					     bar_window(g) + CFG_MAX_DEVICES * GUEST_DEV_BAR_SLOT,
-					     why, sizeof(why));
+			u64 lo, hi;
+
+			guest_dev_bar_window(g, &lo, &hi);
+			ret = guest_vpci_add(g, d->bdf, &d->vbar, d->bar_gpa, lo, hi, why,
+					     sizeof(why));
 			if (ret)
 				return refuse(g, d->bdf, ret, why);
 		}

@@ -30,6 +30,10 @@ struct guest;
  * DMA mask a device has here (edu: 40 bits), so no IOVA aliases by truncation. */
 #define GUEST_DEV_IOMMU_LEVELS 4
 
+/* The guest-physical window [lo, hi) of a guest's BARs (its virtual PCI
+ * bus 0 memory window, also in a Linux guest's ACPI _CRS: hv/vm/acpi_guest.c). */
+void guest_dev_bar_window(const struct guest *g, u64 *lo, u64 *hi);
+
 int guest_dev_assign(struct guest *g);
 void guest_dev_detach(struct guest *g);
 void guest_dev_put(struct guest *g);

@@ -13,9 +13,11 @@
 #include "boot/boot_info.h"
 #include "hv/base/log.h"
 #include "hv/base/mem.h"
+#include "hv/base/report.h"
 #include "hv/svm/svm.h"
 #include "hv/svm/vmsa.h"
 #include "hv/vm/acpi_guest.h"
+#include "hv/vm/guest_dev.h"
 #include "hv/vm/linux_boot.h"
 #include "hv/vm/linux_snp.h"
 #include "snp/guest_msg.h"
@@ -145,6 +147,7 @@ int guest_linux_load(struct guest *g)
 	static u64 tables[SNP_BOOT_PT_PAGES * PAGE_SIZE / 8];
 	static u8 acpi[ACPI_GUEST_SIZE];
 	const u64 gdt[4] = {0, 0, GDT_CODE64, GDT_DATA};
+	u64 win_lo = 0, win_hi = 0;
 	int ret;
 
 	_Static_assert(LINUX_BOOT_CS == 2 * 8 && LINUX_BOOT_DS == 3 * 8, "GDT slots");
@@ -160,7 +163,11 @@ int guest_linux_load(struct guest *g)
 	ret = guest_write(g, gpa(LINUX_PT_GPA), tables, sizeof(tables));
 	if (ret)
 		return ret;
-	ret = acpi_guest_build(acpi, sizeof(acpi), LINUX_ACPI_GPA, 0, (u32)VLAPIC_BASE);
+	/* a PCI root bridge in the DSDT only when there is a virtual PCI bus */
+	if (g->cfg->n_devices)
+		guest_dev_bar_window(g, &win_lo, &win_hi);
+	ret = acpi_guest_build(acpi, sizeof(acpi), LINUX_ACPI_GPA, 0, (u32)VLAPIC_BASE, win_lo,
+			       win_hi);
 	if (ret)
 		return ret;
 	return guest_write(g, gpa(LINUX_ACPI_GPA), acpi, sizeof(acpi));
@@ -198,9 +205,10 @@ void guest_linux_boot_vcpu(struct guest *g)
 	s->rax = 0;
 	memset(&v->regs, 0, sizeof(v->regs));
 	v->regs.rsi = gpa_val(x->plan.zero_page);
-	vlapic_reset(&g->lapic, 0);
+	guest_plat_reset(g);
 	vrtc_reset(&g->rtc);
 	g->rtc.tsc_khz = svm_cpu.tsc_khz;
+	vpit_reset(&g->pit, svm_cpu.tsc_khz);
 	g->halted = false;
 }
 
@@ -208,10 +216,27 @@ void guest_linux_report(const struct guest *g)
 {
 	const struct vlapic *l = &g->lapic;
 
+	const struct vioapic *io = &g->ioapic;
+	char name[64];
+
 	pr_info("guest %s: Linux platform: %llu APIC page accesses, %llu interrupts injected, "
-		"%llu timer expiries, %llu EOIs, %llu MSR #GPs, %llu ignored port accesses\n",
+		"%llu timer expiries, %llu EOIs, %llu MSR #GPs, %llu ignored port accesses, "
+		"%llu refused 8254 commands\n",
 		g->name, (unsigned long long)g->mmio_exits, (unsigned long long)g->irqs_injected,
 		(unsigned long long)l->timer_fired, (unsigned long long)l->eois,
 		(unsigned long long)g->msr_gp,
-		(unsigned long long)(g->vcpu ? g->vcpu->ignored_io : 0));
+		(unsigned long long)(g->vcpu ? g->vcpu->ignored_io : 0),
+		(unsigned long long)g->pit.bad);
+	pr_info("guest %s: I/O APIC: COM1 IRQ %u raised %llu times, %llu delivered on pin %u "
+		"(entry 0x%016llx), %llu level EOIs, %llu undeliverable, %llu bad accesses; "
+		"UART sent %llu bytes\n",
+		g->name, VUART_COM1_IRQ, (unsigned long long)g->uart_irqs,
+		(unsigned long long)io->delivered[VUART_COM1_IRQ], VUART_COM1_IRQ,
+		(unsigned long long)vioapic_rte(io, VUART_COM1_IRQ), (unsigned long long)io->eois,
+		(unsigned long long)io->bad_delivery, (unsigned long long)io->bad_access,
+		(unsigned long long)g->uart.tx_bytes);
+	snprintf(name, sizeof(name), "uart.%s.irqs", g->name);
+	report_metric(name, g->uart_irqs, "interrupts");
+	snprintf(name, sizeof(name), "ioapic.%s.pin4.delivered", g->name);
+	report_metric(name, io->delivered[VUART_COM1_IRQ], "interrupts");
 }

@@ -105,7 +105,7 @@ int linux_snp_layout_build(struct linux_snp_layout *L, const struct linux_image 
 				       .secrets_len = PAGE_SIZE,
 				       .cpuid_phys = LINUX_SNP_CPUID_GPA,
 				       .cpuid_len = PAGE_SIZE};
-	r = acpi_guest_build(L->acpi, sizeof(L->acpi), LINUX_SNP_ACPI_GPA, 0, 0xfee00000u);
+	r = acpi_guest_build(L->acpi, sizeof(L->acpi), LINUX_SNP_ACPI_GPA, 0, 0xfee00000u, 0, 0);
 	if (r) {
 		snprintf(why, 96, "ACPI tables (%d)", r);
 		return r;

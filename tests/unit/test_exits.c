@@ -268,6 +268,107 @@ static void test_ioio_forbidden(void **state)
 			 EXIT_RESUME);
 }
 
+/* A Linux guest's platform (hv/svm/guest_plat.c): the UART's THRE interrupt
+ * through I/O APIC pin 4 into the local APIC and injected; PIT channel 2
+ * and port 0x61 present, a refused control word counted; the ACPI PM1
+ * registers: SCI_EN reads 1, a sleep type other than S5 is refused, S5
+ * powers the guest off; a flat guest has none of it. */
+static void io(u16 port, u8 size, bool in, u64 rax)
+{
+	vmcb.save.rax = rax;
+	do_exit(SVM_EXIT_IOIO, svm_ioio_encode(port, size, in), vmcb.save.rip + 1);
+}
+
+static void test_linux_platform(void **state)
+{
+	u32 v;
+
+	(void)state;
+	guest.is_linux = true;
+	guest_plat_reset(&guest);
+	v = APIC_SVR_ENABLE | 0xff;
+	assert_int_equal(guest_plat_mmio(&guest, VLAPIC_BASE + APIC_REG_SVR, true, &v), 0);
+	/* pin 4: vector 0x31, fixed, edge, physical destination 0 */
+	v = IOAPIC_REG_REDTBL + 2 * 4;
+	assert_int_equal(guest_plat_mmio(&guest, VIOAPIC_BASE + IOAPIC_MMIO_REGSEL, true, &v), 0);
+	v = 0x31;
+	assert_int_equal(guest_plat_mmio(&guest, VIOAPIC_BASE + IOAPIC_MMIO_WIN, true, &v), 0);
+	assert_true(guest_plat_mmio_claims(&guest, VIOAPIC_BASE + 0xfff));
+	assert_false(guest_plat_mmio_claims(&guest, VIOAPIC_BASE + 0x1000));
+	/* an offset that is no register: refused, nothing changes */
+	v = 0x55;
+	assert_int_equal(guest_plat_mmio(&guest, VIOAPIC_BASE + 0x20, true, &v), -EINVAL);
+	assert_int_equal(guest.ioapic.bad_access, 1);
+	/* OUT2, then ETBEI with the THR empty: IRQ 4 rises */
+	io(0x3fc, 1, false, UART_MCR_OUT2);
+	assert_int_equal(guest.uart_irqs, 0);
+	io(0x3f9, 1, false, UART_IER_ETBEI);
+	assert_int_equal(guest.uart_irqs, 1);
+	assert_int_equal(guest.ioapic.delivered[4], 1);
+	assert_int_equal(vlapic_pending(&guest.lapic), 0x31);
+	vmcb.save.rflags = BIT(9); /* IF */
+	guest_irq_sync(&vcpu, 0);
+	assert_int_equal(vmcb.control.event_inj & 0xff, 0x31);
+	assert_true(vmcb.control.event_inj & SVM_EVTINJ_VALID);
+	/* the handler reads IIR (THRE, cleared), writes a byte: a new edge */
+	io(0x3fa, 1, true, 0);
+	assert_int_equal(vmcb.save.rax & 0xff, UART_IIR_THRE);
+	assert_false(guest.uart_line);
+	io(0x3f8, 1, false, 'k');
+	assert_int_equal(guest.uart_irqs, 2);
+	assert_int_equal(guest.con_len, 1);
+	/* PIT channel 2 and port 0x61 (hv/svm/vpit.c): present, a mode-1
+	 * control word is refused and counted */
+	vpit_reset(&guest.pit, 1000000);
+	io(0x61, 1, true, 0);
+	assert_int_equal(vmcb.save.rax & 0xc0, 0);
+	io(0x43, 1, false, 0xb2);
+	assert_int_equal(guest.pit.bad, 1);
+	io(0x43, 1, false, 0xb0);
+	io(0x42, 1, false, 0x34);
+	io(0x42, 1, false, 0x12);
+	io(0x42, 1, true, 0);
+	assert_int_equal(vmcb.save.rax & 0xff, 0x34); /* GATE2 low: not counting */
+	assert_int_equal(vcpu.ignored_io, 0);
+	/* PM1 control reads SCI_EN; S3 (SLP_TYP 3) is refused */
+	io(0x604, 2, true, 0);
+	assert_int_equal(vmcb.save.rax & 0xffff, ACPI_PM1_CNT_SCI_EN);
+	io(0x604, 2, false, FIELD_PREP(ACPI_PM1_CNT_SLP_TYP, 3) | ACPI_PM1_CNT_SLP_EN | 1);
+	assert_int_equal(guest.outcome, GUEST_RUNNING);
+	assert_int_equal(guest.pm1_bad, 1);
+	io(0x604, 2, true, 0);
+	assert_int_equal(vmcb.save.rax & 0xffff, FIELD_PREP(ACPI_PM1_CNT_SLP_TYP, 3) | 1);
+	/* PM1 enable keeps what is written, status reads 0 */
+	io(0x600, 4, false, 0x01230000);
+	io(0x600, 4, true, 0);
+	assert_int_equal(vmcb.save.rax, 0x01230000);
+	/* a word at 0x605 runs past the blocks: refused */
+	io(0x605, 2, false, 0xffff);
+	assert_int_equal(guest.pm1_bad, 2);
+	assert_int_equal(guest.outcome, GUEST_RUNNING);
+	/* S5: powered off, as two byte writes (low byte first) */
+	io(0x604, 1, false, 0x01);
+	assert_int_equal(guest.outcome, GUEST_RUNNING);
+	vmcb.control.exit_code = SVM_EXIT_IOIO;
+	vmcb.control.exit_info_1 = svm_ioio_encode(0x605, 1, false);
+	vmcb.control.exit_info_2 = vmcb.save.rip + 1;
+	vmcb.save.rax = (FIELD_PREP(ACPI_PM1_CNT_SLP_TYP, GUEST_PLAT_SLP_TYP_S5) |
+			 ACPI_PM1_CNT_SLP_EN) >> 8;
+	assert_int_equal(svm_handle_exit(&vcpu), EXIT_STOP);
+	assert_int_equal(guest.outcome, GUEST_PASS);
+	assert_non_null(strstr(guest.detail, "ACPI S5"));
+	/* a flat guest: the PM1 ports are absent, no interrupt wiring */
+	setup(NULL);
+	io(0x604, 2, false, 0x3401);
+	assert_int_equal(guest.outcome, GUEST_RUNNING);
+	assert_int_equal(vcpu.ignored_io, 1);
+	io(0x3fc, 1, false, UART_MCR_OUT2);
+	io(0x3f9, 1, false, UART_IER_ETBEI);
+	assert_int_equal(guest.uart_irqs, 0);
+	io(0x61, 1, true, 0);
+	assert_int_equal(vmcb.save.rax & 0xff, 0xff); /* port B absent */
+}
+
 static void test_hlt_shutdown_intr(void **state)
 {
 	(void)state;
@@ -577,6 +678,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_ioio_console, setup),
 	    cmocka_unit_test_setup(test_ioio_other_ports, setup),
 	    cmocka_unit_test_setup(test_ioio_forbidden, setup),
+	    cmocka_unit_test_setup(test_linux_platform, setup),
 	    cmocka_unit_test_setup(test_hlt_shutdown_intr, setup),
 	    cmocka_unit_test_setup(test_npf, setup),
 	    cmocka_unit_test_setup(test_exceptions_and_hidden, setup),

@@ -32,6 +32,89 @@ struct acpi_header {
 } __packed;
 CHECK_SIZE(struct acpi_header, 36);
 
+/* Generic Address Structure (5.2.3.2, table 5.1) */
+struct acpi_gas {
+	u8 space_id; /* 0 system memory, 1 system I/O */
+	u8 bit_width;
+	u8 bit_offset;
+	u8 access_size; /* 1 byte, 2 word, 3 dword, 4 qword */
+	u64 address;
+} __packed;
+CHECK_SIZE(struct acpi_gas, 12);
+
+#define ACPI_GAS_SPACE_IO    1
+#define ACPI_GAS_ACCESS_BYTE 1
+
+/* Fixed ACPI Description Table, revision 6 (5.2.9, table 5.9). */
+struct acpi_fadt {
+	struct acpi_header hdr; /* "FACP" */
+	u32 firmware_ctrl;	/* FACS */
+	u32 dsdt;
+	u8 reserved_44;
+	u8 preferred_pm_profile;
+	u16 sci_int;
+	u32 smi_cmd; /* 0: no SMI port, always in ACPI mode */
+	u8 acpi_enable, acpi_disable, s4bios_req, pstate_cnt;
+	u32 pm1a_evt_blk, pm1b_evt_blk, pm1a_cnt_blk, pm1b_cnt_blk, pm2_cnt_blk, pm_tmr_blk;
+	u32 gpe0_blk, gpe1_blk;
+	u8 pm1_evt_len, pm1_cnt_len, pm2_cnt_len, pm_tmr_len;
+	u8 gpe0_blk_len, gpe1_blk_len, gpe1_base, cst_cnt;
+	u16 p_lvl2_lat, p_lvl3_lat, flush_size, flush_stride;
+	u8 duty_offset, duty_width, day_alrm, mon_alrm, century;
+	u16 iapc_boot_arch; /* 5.2.9.3, table 5.11 */
+	u8 reserved_111;
+	u32 flags; /* table 5.10 */
+	struct acpi_gas reset_reg;
+	u8 reset_value;
+	u16 arm_boot_arch;
+	u8 minor_version;
+	u64 x_firmware_ctrl;
+	u64 x_dsdt;
+	struct acpi_gas x_pm1a_evt_blk, x_pm1b_evt_blk, x_pm1a_cnt_blk, x_pm1b_cnt_blk;
+	struct acpi_gas x_pm2_cnt_blk, x_pm_tmr_blk, x_gpe0_blk, x_gpe1_blk;
+	struct acpi_gas sleep_control; /* hardware-reduced only */
+	struct acpi_gas sleep_status;
+	u64 hypervisor_vendor_id;
+} __packed;
+CHECK_SIZE(struct acpi_fadt, 276);
+CHECK_OFFSET(struct acpi_fadt, sci_int, 46);
+CHECK_OFFSET(struct acpi_fadt, pm1a_evt_blk, 56);
+CHECK_OFFSET(struct acpi_fadt, pm1a_cnt_blk, 64);
+CHECK_OFFSET(struct acpi_fadt, pm1_evt_len, 88);
+CHECK_OFFSET(struct acpi_fadt, century, 108);
+CHECK_OFFSET(struct acpi_fadt, iapc_boot_arch, 109);
+CHECK_OFFSET(struct acpi_fadt, flags, 112);
+CHECK_OFFSET(struct acpi_fadt, minor_version, 131);
+CHECK_OFFSET(struct acpi_fadt, x_dsdt, 140);
+CHECK_OFFSET(struct acpi_fadt, x_pm1a_evt_blk, 148);
+CHECK_OFFSET(struct acpi_fadt, x_pm1a_cnt_blk, 172);
+CHECK_OFFSET(struct acpi_fadt, sleep_control, 244);
+CHECK_OFFSET(struct acpi_fadt, hypervisor_vendor_id, 268);
+
+#define ACPI_FADT_WBINVD      BIT(0)  /* flags: WBINVD flushes all caches */
+#define ACPI_FADT_PWR_BUTTON  BIT(4)  /* flags: no fixed power button */
+#define ACPI_FADT_SLP_BUTTON  BIT(5)  /* flags: no fixed sleep button */
+#define ACPI_FADT_HW_REDUCED  BIT(20) /* flags: HW_REDUCED_ACPI */
+#define ACPI_FADT_BOOT_NO_VGA BIT(2)  /* IAPC_BOOT_ARCH: VGA not present */
+/* IAPC_BOOT_ARCH bit 1 (8042) clear: no keyboard controller */
+
+/* Firmware ACPI Control Structure (5.2.10, table 5.14), 64-byte aligned. */
+struct acpi_facs {
+	char signature[4]; /* "FACS" */
+	u32 length;	   /* 64 */
+	u32 hardware_signature;
+	u32 firmware_waking_vector;
+	u32 global_lock;
+	u32 flags;
+	u64 x_firmware_waking_vector;
+	u8 version; /* 2 */
+	u8 reserved[3];
+	u32 ospm_flags;
+	u8 reserved2[24];
+} __packed;
+CHECK_SIZE(struct acpi_facs, 64);
+CHECK_OFFSET(struct acpi_facs, version, 32);
+
 #define ACPI_MAX_TABLES 64
 
 struct acpi_table_ref {
@@ -76,6 +159,8 @@ struct acpi_madt_sub {
 CHECK_SIZE(struct acpi_madt_sub, 2);
 
 #define ACPI_MADT_TYPE_LAPIC	      0 /* 5.2.12.2 Processor Local APIC */
+#define ACPI_MADT_TYPE_IOAPIC	      1 /* 5.2.12.3 I/O APIC */
+#define ACPI_MADT_TYPE_ISO	      2 /* 5.2.12.5 Interrupt Source Override */
 #define ACPI_MADT_TYPE_LAPIC_OVERRIDE 5 /* 5.2.12.8 Local APIC Address Override */
 #define ACPI_MADT_TYPE_X2APIC	      9 /* 5.2.12.12 Processor Local x2APIC */
 
@@ -91,6 +176,31 @@ struct acpi_madt_lapic {
 	u32 flags;
 } __packed;
 CHECK_SIZE(struct acpi_madt_lapic, 8);
+
+struct acpi_madt_ioapic { /* 5.2.12.3, table 5.24 */
+	u8 type;	  /* 1 */
+	u8 length;	  /* 12 */
+	u8 ioapic_id;
+	u8 reserved;
+	u32 address;  /* 32-bit physical address of IOREGSEL */
+	u32 gsi_base; /* first Global System Interrupt of its pins */
+} __packed;
+CHECK_SIZE(struct acpi_madt_ioapic, 12);
+CHECK_OFFSET(struct acpi_madt_ioapic, address, 4);
+
+/* 5.2.12.5, table 5.25; flags as MPS INTI flags (table 5.26): polarity bits
+ * 1:0 and trigger mode bits 3:2, 0 = conforms to the bus (ISA: active high,
+ * edge). */
+struct acpi_madt_iso {
+	u8 type;   /* 2 */
+	u8 length; /* 10 */
+	u8 bus;	   /* 0 = ISA */
+	u8 source; /* bus-relative IRQ */
+	u32 gsi;   /* the Global System Interrupt it signals */
+	u16 flags;
+} __packed;
+CHECK_SIZE(struct acpi_madt_iso, 10);
+CHECK_OFFSET(struct acpi_madt_iso, gsi, 4);
 
 struct acpi_madt_lapic_override {
 	u8 type;   /* 5 */
