@@ -55,8 +55,9 @@ static void usage(FILE *f)
 	      "                   [--vmsa-boot ENTRY:BOOTPARAMS[:SEVFEATURES]]...\n"
 	      "                   [--page-tables] [--cbit N] [--vmsa-boot64 "
 	      "ENTRY:BOOTPARAMS[:SEVFEATURES]]\n"
-	      "       snp-measure --linux BZIMAGE [--initrd FILE] [--cmdline STR] --memory SIZE\n"
+	      "       snp-measure --linux BZIMAGE [--initrd FILE] [--cmdline STR] [--pci] --memory SIZE\n"
 	      "  --linux: an SNP Linux guest as snpvisor launches it (docs/linux.md)\n"
+	      "  --pci: that guest has devices (a PCI root bridge in its DSDT)\n"
 	      "  --cbit: C-bit of the --page-tables entries (default 52, snpvisor's; 0: none)\n"
 	      "  TYPE: normal | vmsa | zero | unmeasured | secrets | cpuid\n"
 	      "  Pages are measured in command-line order; END is the inclusive last byte.\n"
@@ -561,7 +562,7 @@ static int measure_range(void *ctx, const struct linux_snp_seg *r)
 }
 
 static int measure_linux(const char *kernel, const char *initrd, const char *cmdline, u64 memory,
-			 unsigned cbit)
+			 unsigned cbit, bool pci_bus)
 {
 	static struct linux_snp_layout L;
 	struct linux_mem_region mem[3];
@@ -590,7 +591,7 @@ static int measure_linux(const char *kernel, const char *initrd, const char *cmd
 	if (linux_boot_plan(&img, &cfg, &plan, why))
 		fail("--linux %s: cannot be placed in %llu MiB: %s", kernel,
 		     (unsigned long long)(memory >> 20), why);
-	if (linux_snp_layout_build(&L, &img, &cfg, &plan, rd, NULL, cbit, memory, why))
+	if (linux_snp_layout_build(&L, &img, &cfg, &plan, rd, NULL, cbit, memory, pci_bus, why))
 		fail("--linux %s: layout: %s", kernel, why);
 	snp_measure_init(&m);
 	linux_snp_walk(&L, measure_range, &lm);
@@ -612,6 +613,7 @@ int main(int argc, char **argv)
 	char hex[SNP_DIGEST_HEX_LEN + 1];
 	unsigned long step = 0;
 	unsigned cbit = GUEST_CBIT;
+	bool pci_bus = false;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -658,6 +660,8 @@ int main(int argc, char **argv)
 			linux_rd = argv[++i];
 		} else if (!strcmp(a, "--cmdline")) {
 			linux_cl = argv[++i];
+		} else if (!strcmp(a, "--pci")) {
+			pci_bus = true;
 		} else {
 			usage(stderr);
 			fail("unknown argument '%s'", a);
@@ -666,10 +670,10 @@ int main(int argc, char **argv)
 	if (linux_k) {
 		if (nitems || image)
 			fail("--linux measures a whole Linux guest: no --page, --image or --vmsa-*");
-		return measure_linux(linux_k, linux_rd, linux_cl, memory, cbit);
+		return measure_linux(linux_k, linux_rd, linux_cl, memory, cbit, pci_bus);
 	}
-	if (linux_rd || linux_cl)
-		fail("--initrd and --cmdline go with --linux");
+	if (linux_rd || linux_cl || pci_bus)
+		fail("--initrd, --cmdline and --pci go with --linux");
 	if (image || load) {
 		struct item *it = &items[image_item];
 		char origin[300];

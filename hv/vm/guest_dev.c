@@ -246,13 +246,15 @@ static void refresh_live(void)
 
 static u64 bar_window(const struct guest *g)
 {
-	return MAX(GUEST_DEV_BAR_BASE, ALIGN_UP(g->mem_size, GIGA_SIZE));
+	u64 lo, hi;
+
+	guest_bar_window(g->mem_size, &lo, &hi);
+	return lo;
 }
 
 void guest_dev_bar_window(const struct guest *g, u64 *lo, u64 *hi)
 {
-	*lo = bar_window(g);
-	*hi = *lo + CFG_MAX_DEVICES * GUEST_DEV_BAR_SLOT;
+	guest_bar_window(g->mem_size, lo, hi);
 }
 
 static int refuse(struct guest *g, u16 bdf, int err, const char *why)

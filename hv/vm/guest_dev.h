@@ -18,6 +18,7 @@
 #ifndef HV_GUEST_DEV_H
 #define HV_GUEST_DEV_H
 
+#include "hv/base/config.h"
 #include "hv/base/types.h"
 
 struct guest;
@@ -33,6 +34,13 @@ struct guest;
 /* The guest-physical window [lo, hi) of a guest's BARs (its virtual PCI
  * bus 0 memory window, also in a Linux guest's ACPI _CRS: hv/vm/acpi_guest.c). */
 void guest_dev_bar_window(const struct guest *g, u64 *lo, u64 *hi);
+/* The same window from the guest's memory size alone (pure: also used by
+ * the SNP Linux launch layout and tools/snp-measure, whose DSDT holds it). */
+static inline void guest_bar_window(u64 mem_size, u64 *lo, u64 *hi)
+{
+	*lo = MAX(GUEST_DEV_BAR_BASE, ALIGN_UP(mem_size, GIGA_SIZE));
+	*hi = *lo + CFG_MAX_DEVICES * GUEST_DEV_BAR_SLOT;
+}
 
 int guest_dev_assign(struct guest *g);
 void guest_dev_detach(struct guest *g);

@@ -130,7 +130,7 @@ int guest_linux_snp_layout(struct guest *g, const void *cpuid, unsigned cbit,
 	}
 	*out = x->snp;
 	return linux_snp_layout_build(x->snp, &x->img, &x->cfg, &x->plan, x->initrd, cpuid, cbit,
-				      g->mem_size, why);
+				      g->mem_size, g->cfg->n_devices != 0, why);
 }
 
 void guest_linux_snp_done(struct guest *g)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "hv/svm/vmsa.h"
+#include "hv/vm/guest_dev.h"
 #include "snp/measure.h"
 
 #define GDT_CODE64 0x00af9b000000ffffULL
@@ -81,7 +82,7 @@ static void seg_set(struct vmcb_seg *s, u16 sel, u16 attrib)
 int linux_snp_layout_build(struct linux_snp_layout *L, const struct linux_image *img,
 			   const struct linux_boot_config *cfg, const struct linux_boot_plan *plan,
 			   const void *initrd, const void *cpuid, unsigned cbit, u64 mem_size,
-			   char *why)
+			   bool pci_bus, char *why)
 {
 	struct stage st = {L, 0, why};
 	struct sev_es_save_area *v = (void *)L->vmsa;
@@ -105,7 +106,13 @@ int linux_snp_layout_build(struct linux_snp_layout *L, const struct linux_image 
 				       .secrets_len = PAGE_SIZE,
 				       .cpuid_phys = LINUX_SNP_CPUID_GPA,
 				       .cpuid_len = PAGE_SIZE};
-	r = acpi_guest_build(L->acpi, sizeof(L->acpi), LINUX_SNP_ACPI_GPA, 0, 0xfee00000u, 0, 0);
+	/* a PCI root bridge in the DSDT only for a guest with devices, with
+	 * the window guest_dev.c places their BARs in (hv/vm/guest_linux.c) */
+	u64 win_lo = 0, win_hi = 0;
+	if (pci_bus)
+		guest_bar_window(mem_size, &win_lo, &win_hi);
+	r = acpi_guest_build(L->acpi, sizeof(L->acpi), LINUX_SNP_ACPI_GPA, 0, 0xfee00000u, win_lo,
+			     win_hi);
 	if (r) {
 		snprintf(why, 96, "ACPI tables (%d)", r);
 		return r;

@@ -86,7 +86,7 @@ void linux_snp_setup_item(struct linux_snp_layout *L, struct linux_setup_item *i
 int linux_snp_layout_build(struct linux_snp_layout *L, const struct linux_image *img,
 			   const struct linux_boot_config *cfg, const struct linux_boot_plan *plan,
 			   const void *initrd, const void *cpuid, unsigned cbit, u64 mem_size,
-			   char *why);
+			   bool pci_bus, char *why);
 
 /* Calls fn for [0, mem_size) in ascending GPA order: the ranges of the
  * layout, ZERO for every other page of an e820 RAM/ACPI region (validated at
