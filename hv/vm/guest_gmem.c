@@ -325,12 +325,17 @@ static int snp_launch_linux(struct gg *x)
 {
 	struct guest *g = x->g;
 	struct linux_snp_layout *L;
-	static struct snp_cpuid_table cpuid;
+	/* the whole 4 KiB page the launch measures from (linux_snp.c adds
+	 * PAGE_SIZE bytes): the table is 3088 bytes, the rest stays zero */
+	static union {
+		struct snp_cpuid_table t;
+		u8 page[PAGE_SIZE];
+	} cpuid;
 	char why[96] = "";
 	int ret;
 
-	guest_linux_cpuid_page(g, &cpuid);
-	ret = guest_linux_snp_layout(g, &cpuid, guest_cbit_pos, &L, why);
+	guest_linux_cpuid_page(g, &cpuid.t);
+	ret = guest_linux_snp_layout(g, cpuid.page, guest_cbit_pos, &L, why);
 	if (ret) {
 		pr_err("guest %s: SNP launch layout: %s\n", g->name, why);
 		guest_linux_snp_done(g);
@@ -663,9 +668,14 @@ int guest_gmem_xcheck_all(const char *when)
 	if (!n)
 		return 0;
 	rep = malloc(sizeof(*rep));
-	if (!rep)
+	if (!rep) {
+		report_check(false, "xcheck.all_guests", "%s: no heap for the report (%zu bytes)",
+			     when, sizeof(*rep));
 		return -ENOMEM;
+	}
 	ret = xcheck_run(gs, n, rep);
+	if (ret)
+		pr_err("xcheck: all guests (%s): the checker failed (%d)\n", when, ret);
 	if (ret || rep->total)
 		xcheck_print(rep);
 	report_check(

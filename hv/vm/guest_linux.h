@@ -38,7 +38,8 @@ int guest_linux_snp_layout(struct guest *g, const void *cpuid, unsigned cbit,
 			   struct linux_snp_layout **out, char *why);
 void guest_linux_snp_done(struct guest *g);
 /* The CPUID page (SNP_PAGE_TYPE_CPUID) of an SNP Linux guest: the leaves
- * Linux reads, standard maximum capped at 0xB (hv/vm/guest_linux_snp.c). */
+ * Linux reads, standard maximum capped at 0xB (hv/vm/guest_linux_snp.c).
+ * t must be the start of a whole 4 KiB page: all of it is written. */
 struct snp_cpuid_table;
 void guest_linux_cpuid_page(struct guest *g, struct snp_cpuid_table *t);
 /* One log line with the platform's counters when the guest ends. */
