@@ -30,7 +30,7 @@ CPU ?= EPYC
 SMP ?= 1
 QEMU_EXTRA ?=
 CFG ?= guest/demo.cfg
-TIMEOUT ?= 120
+TIMEOUT ?= 400
 export QEMU MEM CPU SMP QEMU_EXTRA
 
 PURE_SRCS :=
@@ -237,8 +237,10 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory -j$(JOBS) all linux-assets
 	$(Q)python3 tests/run_tests.py --build $(BUILD)
 
+# the demo (guest/demo.cfg) has an SNP Linux guest: the Debian kernel and the
+# initramfs of linux-assets (downloaded once, cached under $(BUILD)/linux)
 run: deps
-	$(Q)$(MAKE) --no-print-directory -j$(JOBS) all
+	$(Q)$(MAKE) --no-print-directory -j$(JOBS) all linux-assets
 	$(Q)python3 tools/qemu_run.py --build $(BUILD) --cfg $(CFG) --timeout $(TIMEOUT)
 
 debug: deps

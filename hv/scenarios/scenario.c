@@ -147,7 +147,9 @@ static void scenario_demo(void)
 	    "      SNP guests are launched and measured through the PSP %s; their page-state\n"
 	    "      changes arrive through the GHCB and go to gmem, one invalidation round each.\n"
 	    "      A trusted device's domain maps private memory, an untrusted one only "
-	    "shared.\n\n",
+	    "shared.\n"
+	    "      A Linux SNP guest (guest/demo.cfg: linux) bounces its NVMe DMA through\n"
+	    "      swiotlb buffers it made shared: watch its PSC requests and conversions.\n\n",
 	    cfg_xcheck_name(hv.cfg.xcheck),
 	    snp_host.hardware ? "firmware" : "firmware model (QEMU has no SNP)");
 	guests_run(&hv.cfg, hv.bi, &snp_host);
