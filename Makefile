@@ -117,6 +117,14 @@ FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 FUZZ_NOCOV := tests/fuzz/oracle-nocov.txt
 $(BUILD)/fuzz/fuzz_gmem $(BUILD)/fuzz/fuzz_ghcb: FUZZ_EXTRA := -fsanitize-coverage-ignorelist=$(FUZZ_NOCOV)
 $(BUILD)/fuzz/fuzz_gmem $(BUILD)/fuzz/fuzz_ghcb: $(FUZZ_NOCOV)
+# fuzz_pt: the same for its own oracle (the engine itself keeps its coverage).
+FUZZ_NOCOV_PT := tests/fuzz/pt-oracle-nocov.txt
+$(BUILD)/fuzz/fuzz_pt: FUZZ_EXTRA := -fsanitize-coverage-ignorelist=$(FUZZ_NOCOV_PT)
+$(BUILD)/fuzz/fuzz_pt: $(FUZZ_NOCOV_PT)
+# fuzz_guest_req: none in the crypto primitives (data-independent control flow).
+FUZZ_NOCOV_CRYPTO := tests/fuzz/crypto-nocov.txt
+$(BUILD)/fuzz/fuzz_guest_req: FUZZ_EXTRA := -fsanitize-coverage-ignorelist=$(FUZZ_NOCOV_CRYPTO)
+$(BUILD)/fuzz/fuzz_guest_req: $(FUZZ_NOCOV_CRYPTO)
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(HOST_ENV_SRCS) $(PURE_SRCS) $(HW_ONLY_PURE_SRCS)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZCC  $@"

@@ -7,13 +7,19 @@
  * hv/vm/guest_gmem.c rebuilt over the fuzzer's gmem: page-state changes are
  * gmem_convert_batch, splits gmem_split, "shared" is the ledger's word.
  *
- * After every exit: xcheck finds no violation (I1-I7), pmem's accounting
- * matches gmem's ledger, snp_guest.c's own checks (a refused page-state
- * change left the ledger's fingerprint unchanged; the checker clean after an
- * accepted one) counted no failure, and a page the hypervisor wrote is
- * shared. At the end of the input the guest is torn down and every frame is
- * back in pmem. Any error answer to the guest is fine; a crash, a sanitizer
- * report or one of these checks failing is a bug. */
+ * After setup (the same state for every input): the full checker (I1-I7),
+ * on the first input. After every exit: the incremental checker over what
+ * the exit could have touched in gmem (the ranges the hypervisor passed to
+ * the backend's page-state change and split, the GPA of an #NPF or a
+ * PVALIDATE, each widened to whole 2M records, plus the spans gmem reports;
+ * the full checker when gmem reports none; none when the exit reached
+ * neither gmem nor the RMP), pmem's accounting matches gmem's ledger,
+ * snp_guest.c's own checks (a refused page-state change left the ledger's
+ * fingerprint unchanged) counted no failure, and a page the hypervisor wrote
+ * is shared. At the end of the input the full checker again (the backend's
+ * check when the guest ends), then the guest is torn down and every frame is
+ * back in pmem (docs/fuzzing.md). Any error answer to the guest is fine; a
+ * crash, a sanitizer report or one of these checks failing is a bug. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,14 +71,48 @@ static int f_sync(void *c) { return 0; }
 static int f_flush(void *c, u32 asid) { return 0; }
 static const struct gmem_iommu_ops iops = {f_inv, f_sync};
 
+/* What the current exit touched in gmem (GPA spans, whole 2M records) and
+ * `full` when gmem reported an operation without spans. */
+#define MAX_SPANS 64
+static struct gmem_span tspan[MAX_SPANS];
+static unsigned ntspan;
+static bool tfull;
+
+static void touch(u64 a, u64 len)
+{
+	u64 b = MIN(ALIGN_UP(a + len, HUGE_SIZE), MEM_SIZE);
+
+	a = ALIGN_DOWN(a, HUGE_SIZE);
+	if (ntspan == MAX_SPANS)
+		tfull = true;
+	else if (a < b)
+		tspan[ntspan++] = (struct gmem_span){a, b - a};
+}
+
+/* gmem's check callback: records the spans; the checker runs after the exit. */
+static int rec_touched(void *ctx, struct gmem *g, const struct gmem_touched *t)
+{
+	if (!t)
+		tfull = true;
+	for (unsigned i = 0; t && i < t->n; i++)
+		touch(t->span[i].gpa, t->span[i].size);
+	return 0;
+}
+
 static struct rmp *be_rmp(struct guest *g) { return &rmp; }
 
 static int be_psc(struct guest *g, const struct gmem_range *r, unsigned n)
 {
+	for (unsigned i = 0; i < n; i++)
+		touch(gpa_val(r[i].gpa), r[i].size);
 	return gmem_convert_batch(&gm, r, n);
 }
 
-static int be_split(struct guest *g, gpa_t a) { return gmem_split(&gm, a); }
+static int be_split(struct guest *g, gpa_t a)
+{
+	touch(gpa_val(a), PAGE_SIZE);
+	return gmem_split(&gm, a);
+}
 
 static int be_is_shared(struct guest *g, gpa_t a)
 {
@@ -83,7 +123,15 @@ static int be_is_shared(struct guest *g, gpa_t a)
 	return r.priv ? -EPERM : 0;
 }
 
-static int be_check(struct guest *g) { return xcheck_gmem(&gm); }
+static void check(bool full);
+
+/* The backend's check when the guest ends (snp_guest_fini): the harness's
+ * full check, which dies on a violation (the end-of-input check). */
+static int be_check(struct guest *g)
+{
+	check(true);
+	return 0;
+}
 
 static u64 be_fingerprint(struct guest *g)
 {
@@ -332,6 +380,7 @@ static void op_npf(struct fuzz_in *in)
 	vmcb.control.exit_info_1 = BIT(31) | (bits & 0x1f) | (bits & 0x20 ? BIT(35) : 0) |
 				   (bits & 0x40 ? BIT(36) : 0) | (bits & 0x80 ? BIT(32) : 0);
 	vmcb.control.exit_info_2 = (fuzz_take(in, 2) << PAGE_SHIFT) % (MEM_SIZE + HUGE_SIZE);
+	touch(vmcb.control.exit_info_2, PAGE_SIZE);
 	snp_handle_rmp_npf(&vcpu);
 }
 
@@ -354,20 +403,32 @@ static void op_pvalidate(struct fuzz_in *in)
 	vcpu.regs.rdx = (sel >> 3) & 1;
 	vmcb.control.event_inj = 0;
 	vmcb.control.exit_code = SVM_EXIT_EXCP_UD;
+	touch(vmcb.save.rax, PAGE_SIZE);
 	snp_handle_ud(&vcpu);
 }
 
 /* ---- invariants ---- */
 
-static void check(void)
+/* full: xcheck_run; else xcheck_run_touched over the spans of the exit. */
+static void check(bool full)
 {
 	static struct xcheck_report rep;
 	const struct gmem *gs[1] = {&gm};
+	struct gmem_touched t = {tspan, ntspan};
+	const struct gmem_touched *tp[1] = {&t};
 	struct snp_guest *s = snp_guest_of(&guest);
+	int rc = 0;
 
-	if (xcheck_run(gs, 1, &rep) || rep.total) {
+	full |= tfull;
+	if (full)
+		rc = xcheck_run(gs, 1, &rep);
+	else if (ntspan)
+		rc = xcheck_run_touched(gs, 1, tp, &rep);
+	else
+		rep.total = 0; /* the exit reached neither gmem nor the RMP */
+	if (rc || rep.total) {
 		fuzz_print_violations(&rep);
-		die("xcheck violation");
+		die(full ? "xcheck violation (full check)" : "xcheck violation (incremental check)");
 	}
 	if (pmem_owner_pages(gm.own_mem) !=
 	    gm.st.private_pages + gm.st.shared_pages + gmem_pending_pages(&gm, gm.own_mem))
@@ -385,7 +446,8 @@ static void setup(void)
 {
 	struct pmem_region r = {{WIN_BASE + RMP_AREA}, WIN_SIZE - RMP_AREA};
 	struct gmem_params p = {.name = "fz", .asid = ASID, .mem_size = MEM_SIZE,
-				.max_page = HUGE_SIZE, .rmp = &rmp, .flush_asid = f_flush};
+				.max_page = HUGE_SIZE, .rmp = &rmp, .check = rec_touched,
+				.flush_asid = f_flush};
 
 	if (!win) {
 		win = aligned_alloc(HUGE_SIZE, WIN_SIZE);
@@ -419,21 +481,31 @@ static void setup(void)
 	vmcb.save.efer = EFER_SVME;
 	if (snp_guest_init(&guest, &be))
 		die("snp_guest_init");
+	ntspan = 0;
+	tfull = false;
 }
 
 int LLVMFuzzerTestOneInput(const u8 *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 {
+	static bool setup_checked;
 	struct fuzz_in in = {data, size};
 	u8 mem_owner, npt_owner, io_owner;
 
 	setup();
+	/* setup builds the same state from nothing for every input (pmem, the
+	 * RMP and gmem initialized again): checked in full once */
+	if (!setup_checked)
+		check(true);
+	setup_checked = true;
 	for (unsigned k = 0; k < MAX_OPS && in.n && guest.outcome == GUEST_RUNNING; k++) {
 		u8 op = (u8)fuzz_take(&in, 1);
 
 		vmcb.control.exit_code = 0;
 		nae_exit = false;
+		ntspan = 0;
+		tfull = false;
 		switch (op % 8) {
 		case 0:
 		case 1:
@@ -456,9 +528,10 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 			op_pvalidate(&in);
 			break;
 		}
-		check();
+		check(false);
 	}
-	snp_guest_fini(&guest);
+	nae_exit = false;
+	snp_guest_fini(&guest); /* be_check: the full check */
 	mem_owner = gm.own_mem;
 	npt_owner = gm.own_npt;
 	io_owner = gm.own_iommu;
