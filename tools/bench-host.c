@@ -223,6 +223,23 @@ static u64 xorshift(void)
 	return rng;
 }
 
+/* A full request of GMEM_BATCH_MAX distinct random 4K pages of [0, frames),
+ * all to shared (entries of one request may not overlap). */
+static void random_4k_batch(struct gmem_range *r, u64 frames)
+{
+	for (unsigned i = 0; i < GMEM_BATCH_MAX; i++) {
+		bool dup;
+		do {
+			r[i].gpa = gpa((xorshift() % frames) << PAGE_SHIFT);
+			dup = false;
+			for (unsigned j = 0; j < i && !dup; j++)
+				dup = gpa_val(r[j].gpa) == gpa_val(r[i].gpa);
+		} while (dup);
+		r[i].size = PAGE_SIZE;
+		r[i].to = GMEM_SHARED;
+	}
+}
+
 /* Converts `pages` records of size `unit` in batches of GMEM_BATCH_MAX entries,
  * private -> shared, then back; returns 4K pages converted per second. */
 static double convert_run(struct gmem *g, u64 mem, u64 unit, bool random, u64 records)
@@ -398,17 +415,7 @@ static void splinter(u64 mem, enum mode m, unsigned steps)
 	for (unsigned k = 0; k <= steps; k++) {
 		double t = 0;
 		if (k) {
-			for (unsigned i = 0; i < GMEM_BATCH_MAX; i++) {
-				bool dup;
-				do { /* entries of one request may not overlap */
-					r[i].gpa = gpa((xorshift() % frames) << PAGE_SHIFT);
-					dup = false;
-					for (unsigned j = 0; j < i && !dup; j++)
-						dup = gpa_val(r[j].gpa) == gpa_val(r[i].gpa);
-				} while (dup);
-				r[i].size = PAGE_SIZE;
-				r[i].to = GMEM_SHARED;
-			}
+			random_4k_batch(r, frames);
 			t = now();
 			must(gmem_convert_batch(&g, r, GMEM_BATCH_MAX), "gmem_convert_batch");
 			t = now() - t;
@@ -659,17 +666,7 @@ static void iommu_pagesize(u64 mem, bool force4k, unsigned rounds)
 	for (unsigned k = 0; k < rounds; k++) {
 		double t;
 
-		for (unsigned i = 0; i < GMEM_BATCH_MAX; i++) {
-			bool dup;
-			do {
-				r[i].gpa = gpa((xorshift() % frames) << PAGE_SHIFT);
-				dup = false;
-				for (unsigned j = 0; j < i && !dup; j++)
-					dup = gpa_val(r[j].gpa) == gpa_val(r[i].gpa);
-			} while (dup);
-			r[i].size = PAGE_SIZE;
-			r[i].to = GMEM_SHARED;
-		}
+		random_4k_batch(r, frames);
 		t = now();
 		must(gmem_convert_batch(&g, r, GMEM_BATCH_MAX), "gmem_convert_batch");
 		t_4k += now() - t;

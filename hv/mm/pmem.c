@@ -258,15 +258,23 @@ static u64 free_in_block(u64 blk)
 /* A 4K frame: first a partly used block from the cursor on, then a whole
  * free block (split only when no partly used block is left, which keeps 2M
  * blocks for 2M allocations). Both searches go through the block bitmaps. */
+static int block_for_4k(u64 *blk)
+{
+	*blk = bit_find(pm.blk_part, pm.nr_blocks, pm.cursor);
+	if (*blk == pm.nr_blocks)
+		*blk = bit_find(pm.blk_whole, pm.nr_blocks, pm.cursor);
+	if (*blk == pm.nr_blocks)
+		return -ENOMEM;
+	pm.cursor = *blk;
+	return 0;
+}
+
 static int alloc_4k(u8 owner, spa_t *out)
 {
-	u64 blk = bit_find(pm.blk_part, pm.nr_blocks, pm.cursor), idx;
+	u64 blk, idx;
 
-	if (blk == pm.nr_blocks)
-		blk = bit_find(pm.blk_whole, pm.nr_blocks, pm.cursor);
-	if (blk == pm.nr_blocks)
+	if (block_for_4k(&blk))
 		return -ENOMEM;
-	pm.cursor = blk;
 	idx = free_in_block(blk);
 	take(idx, owner);
 	zero_frames(idx, 1);
@@ -282,12 +290,8 @@ int pmem_alloc_run(u64 max, u8 owner, spa_t *out, u64 *got)
 		return -ENODEV;
 	if (!owner_valid(owner) || !max)
 		return -EINVAL;
-	blk = bit_find(pm.blk_part, pm.nr_blocks, pm.cursor);
-	if (blk == pm.nr_blocks)
-		blk = bit_find(pm.blk_whole, pm.nr_blocks, pm.cursor);
-	if (blk == pm.nr_blocks)
+	if (block_for_4k(&blk))
 		return -ENOMEM;
-	pm.cursor = blk;
 	idx = free_in_block(blk);
 	end = (blk + 1) * FRAMES_PER_2M;
 	while (n < max && idx + n < end && pm.owner[idx + n] == PMEM_OWNER_FREE)
