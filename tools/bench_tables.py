@@ -191,7 +191,7 @@ def _run_snpv(build, cfg, scenarios, qemu_run):
 
     res = qemu_run.boot(build, cfg, timeout=d["timeout"], extra=d["qemu"], mem=d["mem"],
                         cpu=d["cpu"], smp=d["smp"], devices=d["devices"], image=d["image"],
-                        on_line=on_line)
+                        nvme=d["nvme"], on_line=on_line)
     ok, why, _ = scenarios.judge(d, res, build)
     if not ok:
         return None, why
@@ -284,7 +284,7 @@ def linux_bench(build, scenarios, qemu_run, runs):
               f"{' '.join('-' if v is None else f'{v:.1f}' for v in vals)}, direct "
               f"{' '.join('-' if v is None else f'{v:.1f}' for v in dread)}")
     else:
-        # HOOK: the linux-nvme scenario (another branch) is not here yet; when
+        # without tests/qemu/linux-nvme.cfg (a trimmed tree): when
         # tests/qemu/linux-nvme.cfg exists its NVME-READ-END lines are compared
         # with the direct boots' read rate above.
         print("\n  NVMe read in the guest: NOT MEASURED under snpvisor: tests/qemu/linux-nvme.cfg "
