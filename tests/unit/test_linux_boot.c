@@ -610,12 +610,11 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_real_kernel),		cmocka_unit_test(test_nosev_kernel),
-	    cmocka_unit_test(test_synthetic),
-	    cmocka_unit_test(test_truncated),		cmocka_unit_test(test_bad_header),
-	    cmocka_unit_test(test_32bit_only),		cmocka_unit_test(test_not_relocatable),
-	    cmocka_unit_test(test_init_size_too_large), cmocka_unit_test(test_initrd_does_not_fit),
-	    cmocka_unit_test(test_cmdline_too_long),	cmocka_unit_test(test_bad_config),
-	    cmocka_unit_test(test_avoids_boot_area),
+	    cmocka_unit_test(test_synthetic),		cmocka_unit_test(test_truncated),
+	    cmocka_unit_test(test_bad_header),		cmocka_unit_test(test_32bit_only),
+	    cmocka_unit_test(test_not_relocatable),	cmocka_unit_test(test_init_size_too_large),
+	    cmocka_unit_test(test_initrd_does_not_fit), cmocka_unit_test(test_cmdline_too_long),
+	    cmocka_unit_test(test_bad_config),		cmocka_unit_test(test_avoids_boot_area),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
