@@ -47,3 +47,36 @@ $(BUILD)/guests/noheader.bin: $(BUILD)/guests/hello.bin
 
 .PHONY: guests
 guests: $(GUEST_IMAGES)
+
+# The nosev test kernel (guest/nosev/): a bzImage whose 64-bit code knows
+# nothing of SEV, for the bad-input scenario tests/qemu/linux-snp-nosev.cfg
+# (docs/linux.md "Bad inputs"). Position-independent: the loader may place
+# it anywhere, so kernel.o must hold no absolute relocation (checked).
+NOSEV_CFLAGS := $(filter-out -g -fno-pic -fno-pie -static,$(GUEST_CFLAGS)) -fpie -fvisibility=hidden \
+	-mgeneral-regs-only
+NOSEV_OBJS := $(GUEST_OBJ)/nosev/head.o $(GUEST_OBJ)/nosev/kernel.o
+
+$(GUEST_OBJ)/nosev/kernel.o: guest/nosev/kernel.c
+	@mkdir -p $(dir $@)
+	@echo "  GUESTCC $<"
+	$(Q)$(GUEST_CC) $(NOSEV_CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)if readelf -rW $@ | grep -E 'R_X86_64_(64|32S?|GOT[A-Z0-9]*) ' ; then \
+		echo "$<: absolute or GOT relocations above: the kernel must be position-independent"; \
+		rm -f $@; exit 1; fi
+
+$(GUEST_OBJ)/nosev/head.o: guest/nosev/head.S
+	@mkdir -p $(dir $@)
+	@echo "  GUESTAS $<"
+	$(Q)$(GUEST_CC) $(NOSEV_CFLAGS) -D__ASSEMBLY__ -MMD -MP -c $< -o $@
+
+$(BUILD)/guests/nosev.elf: $(NOSEV_OBJS) guest/nosev/nosev.ld
+	@mkdir -p $(dir $@)
+	@echo "  GUESTLD $@"
+	$(Q)$(GUEST_CC) -nostdlib -static -no-pie -Wl,--build-id=none -Wl,--no-warn-rwx-segments \
+		-Wl,-T,guest/nosev/nosev.ld $(NOSEV_OBJS) -o $@
+
+$(BUILD)/guests/nosev-vmlinuz: $(BUILD)/guests/nosev.elf
+	$(Q)objcopy -O binary $< $@
+
+GUEST_IMAGES += $(BUILD)/guests/nosev-vmlinuz
+-include $(NOSEV_OBJS:.o=.d)

@@ -349,6 +349,8 @@ int snp_handle_rmp_npf(struct vcpu *v)
 }
 
 static int vc_deliver(struct vcpu *v, u32 code, char *why, size_t len);
+static void vc_undeliverable(struct snp_guest *s, struct vcpu *v, u32 code, int ret,
+			     const char *why);
 
 static int emulate_pvalidate(struct snp_guest *s, struct vcpu *v)
 {
@@ -404,9 +406,9 @@ static int emulate_pvalidate(struct snp_guest *s, struct vcpu *v)
 
 		s->st.pvalidate_flt++;
 		s->st.vc_injected[SNP_VC_NPF]++;
-		if (vc_deliver(v, SVM_EXIT_NPF, why, sizeof(why)))
-			guest_finish(g, GUEST_KILLED, "#VC (exit 0x400) cannot be delivered: %s",
-				     why);
+		rc = vc_deliver(v, SVM_EXIT_NPF, why, sizeof(why));
+		if (rc)
+			vc_undeliverable(s, v, SVM_EXIT_NPF, rc, why);
 		return 0;
 	}
 done:
@@ -694,11 +696,43 @@ static const char *const vc_reason_names[SNP_VC_NR] = {
     [SNP_VC_VMMCALL] = "vmmcall", [SNP_VC_NPF] = "npf",
 };
 
+/* A #VC the guest cannot take ends it (on hardware the delivery would fault
+ * in turn: #NP or #GP, then #DF, shutdown). Without any gate 29 (-ENOENT)
+ * the guest has no #VC handler: a kernel without SEV-ES/SNP support
+ * (tests/qemu/linux-snp-nosev.cfg). If its own page tables map its stack
+ * without the C-bit, each of its data accesses was a shared access to a
+ * private page: SNP hardware stops the first one with an RMP #NPF, which the
+ * emulation cannot see (QEMU ignores bit 52 in a PTE, docs/snp-guest.md
+ * "C-bit"), so the hypervisor names it here, at the first event it does see. */
+static void vc_undeliverable(struct snp_guest *s, struct vcpu *v, u32 code, int ret,
+			     const char *why)
+{
+	const struct vmcb_save_area *sa = &v->vmcb->save;
+	struct guest *g = v->guest;
+	int r = vc_reason(code);
+	const char *name = r >= 0 ? vc_reason_names[r] : "?";
+	bool no_c = false;
+	unsigned c = 0;
+	u64 ga = 0;
+
+	if (ret == -ENOENT && !va_to_gpa_c(v, sa->rsp, &ga, &c) && !(c & SNP_WALK_C_LEAF)) {
+		no_c = true;
+		pr_info("guest %s: no #VC handler (%s) and no C-bit in its own page tables "
+			"(CR3 0x%llx; stack rsp 0x%llx -> gpa 0x%llx, a %s page): a kernel without "
+			"SEV-ES/SNP support. Its memory accesses were shared accesses to private "
+			"pages (an RMP #NPF on SNP hardware; not visible to the emulation)\n",
+			g->name, why, (unsigned long long)sa->cr3, (unsigned long long)sa->rsp,
+			(unsigned long long)ga, page_state(s, ga));
+	}
+	guest_finish(g, GUEST_KILLED, "#VC (exit 0x%x %s) at rip 0x%llx cannot be delivered: %s%s",
+		     code, name, (unsigned long long)sa->rip, why,
+		     no_c ? "; no C-bit in its page tables" : "");
+}
+
 int snp_inject_vc(struct vcpu *v, u32 exit_code)
 {
 	struct snp_guest *s = snp_guest_of(v->guest);
-	int r = vc_reason(exit_code);
-
+	int r = vc_reason(exit_code), ret;
 	char why[160];
 
 	if (!s || r < 0) {
@@ -706,9 +740,9 @@ int snp_inject_vc(struct vcpu *v, u32 exit_code)
 			     exit_code);
 		return EXIT_STOP;
 	}
-	if (vc_deliver(v, exit_code, why, sizeof(why))) {
-		guest_finish(v->guest, GUEST_KILLED, "#VC (exit 0x%x) cannot be delivered: %s",
-			     exit_code, why);
+	ret = vc_deliver(v, exit_code, why, sizeof(why));
+	if (ret) {
+		vc_undeliverable(s, v, exit_code, ret, why);
 		return EXIT_STOP;
 	}
 	s->st.vc_injected[r]++;

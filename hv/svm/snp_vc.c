@@ -161,16 +161,22 @@ int snp_vc_deliver(struct vcpu *v, u32 code, char *why, size_t why_len)
 		snprintf(why, why_len, "#VC outside 64-bit mode is not delivered by the emulation");
 		return -EOPNOTSUPP;
 	}
-	if (s->idtr.limit < X86_VEC_VC * 16 + 15 ||
-	    cpu_read(v, s->idtr.base + X86_VEC_VC * 16, &gate, sizeof(gate))) {
+	if (s->idtr.limit < X86_VEC_VC * 16 + 15) {
 		snprintf(why, why_len, "IDT (base 0x%llx limit 0x%x) has no gate 29",
 			 (unsigned long long)s->idtr.base, s->idtr.limit);
+		return -ENOENT;
+	}
+	if (cpu_read(v, s->idtr.base + X86_VEC_VC * 16, &gate, sizeof(gate))) {
+		snprintf(why, why_len, "IDT gate 29 at 0x%llx cannot be read",
+			 (unsigned long long)(s->idtr.base + X86_VEC_VC * 16));
 		return -EFAULT;
 	}
-	if (!(gate.attr & GATE_P) || ((gate.attr & 0xf) != GATE_TYPE_INT64 &&
-				       (gate.attr & 0xf) != GATE_TYPE_TRAP64)) {
-		snprintf(why, why_len, "IDT gate 29 not present or not a 64-bit gate (0x%02x)",
-			 gate.attr);
+	if (!(gate.attr & GATE_P)) {
+		snprintf(why, why_len, "IDT gate 29 not present (0x%02x)", gate.attr);
+		return -ENOENT;
+	}
+	if ((gate.attr & 0xf) != GATE_TYPE_INT64 && (gate.attr & 0xf) != GATE_TYPE_TRAP64) {
+		snprintf(why, why_len, "IDT gate 29 is not a 64-bit gate (0x%02x)", gate.attr);
 		return -EINVAL;
 	}
 	handler = gate.off0 | ((u64)gate.off1 << 16) | ((u64)gate.off2 << 32);

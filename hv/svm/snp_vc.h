@@ -14,7 +14,10 @@ struct vcpu;
 
 /* Delivers #VC with error code `code` to the vCPU's guest: frame on the
  * gate's stack, CS:RIP of the handler. 0, or a negative errno with the
- * reason in why (nothing changed; the caller ends the guest). */
+ * reason in why (nothing changed; the caller ends the guest): -ENOENT when
+ * the guest has no #VC gate at all (IDT too short, gate 29 not present: a
+ * guest without a #VC handler), -EINVAL for a malformed gate or segment,
+ * -EFAULT/-EPERM for a table, TSS or frame it cannot read or write. */
 int snp_vc_deliver(struct vcpu *v, u32 code, char *why, size_t why_len);
 /* A processor write of len bytes at guest VA va with the RMP checks of a
  * guest access (C=1: the guest's private validated page; C=0: a shared

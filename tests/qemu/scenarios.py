@@ -35,6 +35,8 @@ comment lines starting with '#!' are directives for this runner:
   #! expect-digest: NAME ARGS...               the guest's "@@ DIGEST NAME hex" must
                                                equal what build/tools/snp-measure ARGS
                                                prints (image names resolve in
+                                               build/guests/; --linux and --initrd
+                                               files in build/linux/, then
                                                build/guests/)
   #! expect-attested: NAME                     Linux guest NAME's console line
                                                "@@ ATTEST-MEASUREMENT hex" (the MEASUREMENT
@@ -282,14 +284,16 @@ def logged_cmdline(lines, name):
 def measure(build, args, lines=(), name=None):
     """Runs tools/snp-measure; returns (digest or None, error). For a Linux
     guest, --cmdline-from-log becomes --cmdline with the logged command line
-    and --linux/--initrd files are looked up in build/linux."""
+    and --linux/--initrd files are looked up in build/linux, then build/guests
+    (the nosev test kernel, guest/nosev/)."""
     tool = os.path.join(build, "tools", "snp-measure")
     out = []
     for i, a in enumerate(args):
         if i > 0 and args[i - 1] == "--image" and not os.path.isabs(a):
             a = os.path.join(build, "guests", a)
         if i > 0 and args[i - 1] in ("--linux", "--initrd") and not os.path.isabs(a):
-            a = os.path.join(build, "linux", a)
+            cands = [os.path.join(build, d, a) for d in ("linux", "guests")]
+            a = next((c for c in cands if os.path.isfile(c)), cands[0])
         if a == "--cmdline-from-log":
             cl = logged_cmdline(lines, name)
             if cl is None:

@@ -343,6 +343,50 @@ static void test_real_kernel(void **state)
 	free(b);
 }
 
+/* The nosev test kernel (guest/nosev/, build/guests/nosev-vmlinuz, input of
+ * tests/qemu/linux-snp-nosev.cfg): the loader takes it like a real kernel,
+ * and its header says what guest/README.md says it does. */
+static void test_nosev_kernel(void **state)
+{
+	const char *b = getenv("SNPV_BUILD"), *root = getenv("SNPV_ROOT");
+	char path[4200];
+	struct linux_image img;
+	u8 *k, rd[4096];
+	u64 size;
+
+	(void)state;
+	if (b)
+		snprintf(path, sizeof(path), "%s/guests/nosev-vmlinuz", b);
+	else
+		snprintf(path, sizeof(path), "%s/build/guests/nosev-vmlinuz", root ? root : ".");
+	k = slurp(path, &size);
+	if (!k) {
+		print_message("no nosev kernel at %s: run 'make guests'\n", path);
+		skip();
+	}
+	memset(rd, 0x5A, sizeof(rd));
+	check_boot(k, size, MiB(64), rd, sizeof(rd), NULL);
+	assert_int_equal(linux_image_parse(k, size, &img, NULL), 0);
+	assert_string_equal(img.version, "nosev 1.0 (snpvisor test kernel, no SEV support)");
+	assert_int_equal(img.hdr.version, 0x020F);
+	assert_int_equal(img.hdr.xloadflags, LINUX_XLF_KERNEL_64);
+	assert_int_equal(img.hdr.loadflags, LINUX_LOADED_HIGH);
+	assert_int_equal(img.hdr.relocatable_kernel, 1);
+	assert_int_equal(img.hdr.kernel_alignment, MiB(2));
+	assert_int_equal(img.hdr.pref_address, MiB(16));
+	assert_int_equal(img.kernel_off, 0x400);
+	/* syssize covers the file exactly; init_size adds .bss, page-aligned */
+	assert_int_equal((u64)img.hdr.syssize * 16, size - img.kernel_off);
+	assert_true(img.hdr.init_size > img.hdr.syssize * 16);
+	assert_int_equal(img.hdr.init_size % 4096, 0);
+	/* the 64-bit entry at +0x200 starts with cli; cld */
+	assert_int_equal(k[img.kernel_off + 0x200], 0xFA);
+	assert_int_equal(k[img.kernel_off + 0x201], 0xFC);
+	print_message("nosev kernel: %llu bytes, init_size 0x%x\n", (unsigned long long)size,
+		      img.hdr.init_size);
+	free(k);
+}
+
 static void test_synthetic(void **state)
 {
 	u8 *b = syn_image(), initrd[10000];
@@ -565,12 +609,12 @@ static void test_avoids_boot_area(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_real_kernel),		cmocka_unit_test(test_synthetic),
-	    cmocka_unit_test(test_truncated),		cmocka_unit_test(test_bad_header),
-	    cmocka_unit_test(test_32bit_only),		cmocka_unit_test(test_not_relocatable),
-	    cmocka_unit_test(test_init_size_too_large), cmocka_unit_test(test_initrd_does_not_fit),
-	    cmocka_unit_test(test_cmdline_too_long),	cmocka_unit_test(test_bad_config),
-	    cmocka_unit_test(test_avoids_boot_area),
+	    cmocka_unit_test(test_real_kernel),		cmocka_unit_test(test_nosev_kernel),
+	    cmocka_unit_test(test_synthetic),		cmocka_unit_test(test_truncated),
+	    cmocka_unit_test(test_bad_header),		cmocka_unit_test(test_32bit_only),
+	    cmocka_unit_test(test_not_relocatable),	cmocka_unit_test(test_init_size_too_large),
+	    cmocka_unit_test(test_initrd_does_not_fit), cmocka_unit_test(test_cmdline_too_long),
+	    cmocka_unit_test(test_bad_config),		cmocka_unit_test(test_avoids_boot_area),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
