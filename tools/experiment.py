@@ -25,8 +25,19 @@ Runners:
     bench-host-one       build/bench-host --one SIZE PAGE MODE: one CSV row per point
     bench-host-splinter  build/bench-host --splinter SIZE MODE STEPS: one row per round
     bench-host-iommu-pagesize  build/bench-host --iommu-pagesize SIZE IOMMU ROUNDS: one row
-    qemu                 boots a configuration (cfg template with {param} fields) with
-                         tools/qemu_run.py and keeps the METRIC lines it prints
+    qemu                 boots a configuration (cfg: a path, and a template, with {param}
+                         fields; other braces are left alone, so the scenario files of
+                         tests/qemu serve as they are) with tools/qemu_run.py, which reads
+                         its runner directives (#! nvme: makes the NVMe image and fills in
+                         @NVME_SEED@ etc.). One row: every "@@ METRIC name value" line of
+                         the hypervisor (column name), every key=value of a guest's
+                         "[guest] ... @@ TAG ... key=value" line (column tag_key, lower
+                         case, - as _: "@@ NVME-READ-END bytes=N cs=N" gives
+                         nvme_read_end_bytes, nvme_read_end_cs) and run_s (QEMU's run,
+                         host seconds). The run must end with status 0 and, with an NVMe
+                         disk, pass the image checks.
+    [derive]                   column -> arithmetic over columns of the row (after the runner),
+                               e.g. mib_s = "nvme_read_end_bytes / nvme_read_end_cs * 100 / 1048576"
 This file runs with Debian's /usr/bin/python3 (python3-matplotlib).
 """
 import argparse
@@ -135,14 +146,24 @@ def run_bench_iommu_pagesize(point, build):
 
 
 METRIC = re.compile(r"^@@ METRIC (\S+) (\S+)")
+GUEST_REC = re.compile(r"^\[[\w.-]+\] .*?@@ ([A-Z][A-Z0-9-]*) (.*)$")
+KEYVAL = re.compile(r"(?<!\S)(\w+)=(\S+)")
+RUN_S = re.compile(r"^snpvisor run: .* after ([0-9.]+) s;")
+
+
+def fill(text, point):
+    """{param} -> the point's value, for the point's parameters only."""
+    return re.sub(r"\{(\w+)\}", lambda m: str(point[m.group(1)]) if m.group(1) in point
+                  else m.group(0), text)
 
 
 def run_qemu(point, build):
     tmpl = point.get("cfg")
     if not tmpl:
-        die("a qemu experiment needs a 'cfg' template in [fixed]")
+        die("a qemu experiment needs a 'cfg' template in [fixed] or [sweep]")
+    tmpl = fill(tmpl, point)
     with open(os.path.join(ROOT, tmpl)) as f:
-        text = f.read().format(**point)
+        text = fill(f.read(), point)
     with tempfile.NamedTemporaryFile("w", suffix=".cfg", delete=False, dir=build) as f:
         f.write(text)
         cfg = f.name
@@ -152,14 +173,40 @@ def run_qemu(point, build):
     finally:
         os.unlink(cfg)
     row = {}
+    nvme_ok = True
     for line in p.stdout.splitlines():
-        m = METRIC.match(line.strip())
+        line = line.strip()
+        m = METRIC.match(line)
         if m:
             row[m.group(1)] = m.group(2)
-    if p.returncode or not row:
+        m = GUEST_REC.match(line)
+        if m:
+            tag = m.group(1).lower().replace("-", "_")
+            for k, v in KEYVAL.findall(m.group(2)):
+                row[f"{tag}_{k}"] = v
+        m = RUN_S.match(line)
+        if m:
+            row["run_s"] = m.group(1)
+        if line.startswith("nvme: ") and not line.startswith("nvme: image checks passed"):
+            nvme_ok = False
+    if p.returncode or not row or not nvme_ok:
         die(f"the QEMU run of {tmpl} failed ({p.returncode}); last lines:\n"
             + "\n".join(p.stdout.splitlines()[-8:]))
     return [row]
+
+
+def derive(e, row):
+    """[derive] column = expression over the row's numeric columns (names that are
+    identifiers); a column it cannot compute stays empty."""
+    names = {k: num(v) for k, v in row.items() if k.isidentifier() and num(v) is not None}
+    for col, expr in e.get("derive", {}).items():
+        try:
+            v = eval(expr, {"__builtins__": {}}, names)  # the experiment file's own arithmetic
+        except (NameError, ZeroDivisionError, TypeError):
+            v = ""
+        row[col] = f"{v:.4g}" if isinstance(v, float) else v
+        if v != "":
+            names[col] = v
 
 
 RUNNERS = {"bench-host-one": run_bench_one, "bench-host-splinter": run_bench_splinter,
@@ -192,6 +239,7 @@ def run(e, out, build, overrides):
         for r in RUNNERS[e["runner"]](p, build):
             row = {f"p_{k}": v for k, v in p.items() if not isinstance(v, (dict, list))}
             row.update(r)
+            derive(e, row)
             row.update(meta)
             rows.append(row)
     fields = []
