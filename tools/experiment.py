@@ -172,9 +172,18 @@ def run_qemu(point, build):
                 "--build", build, "--cfg", cfg, "--timeout", str(point.get("timeout", 300))])
     finally:
         os.unlink(cfg)
+    row, nvme_ok = qemu_row(p.stdout)
+    if p.returncode or not row or not nvme_ok:
+        die(f"the QEMU run of {tmpl} failed ({p.returncode}); last lines:\n"
+            + "\n".join(p.stdout.splitlines()[-8:]))
+    return [row]
+
+
+def qemu_row(out):
+    """The row of one tools/qemu_run.py output, and whether no NVMe image check failed."""
     row = {}
     nvme_ok = True
-    for line in p.stdout.splitlines():
+    for line in out.splitlines():
         line = line.strip()
         m = METRIC.match(line)
         if m:
@@ -189,10 +198,7 @@ def run_qemu(point, build):
             row["run_s"] = m.group(1)
         if line.startswith("nvme: ") and not line.startswith("nvme: image checks passed"):
             nvme_ok = False
-    if p.returncode or not row or not nvme_ok:
-        die(f"the QEMU run of {tmpl} failed ({p.returncode}); last lines:\n"
-            + "\n".join(p.stdout.splitlines()[-8:]))
-    return [row]
+    return row, nvme_ok
 
 
 def derive(e, row):
