@@ -35,7 +35,11 @@ Runners:
                          case, - as _: "@@ NVME-READ-END bytes=N cs=N" gives
                          nvme_read_end_bytes, nvme_read_end_cs) and run_s (QEMU's run,
                          host seconds). The run must end with status 0 and, with an NVMe
-                         disk, pass the image checks.
+                         disk, pass the image checks. qemu_bin (optional parameter): the
+                         point's QEMU ($QEMU for qemu_run.py): a command, a path relative
+                         to the tree ({build}: the build folder) or a table {version =
+                         binary} picked by the parameter qemu (whose version must then
+                         start with it); the column qemu is the version that ran.
     [derive]                   column -> arithmetic over columns of the row (after the runner),
                                e.g. mib_s = "nvme_read_end_bytes / nvme_read_end_cs * 100 / 1048576"
 This file runs with Debian's /usr/bin/python3 (python3-matplotlib).
@@ -86,6 +90,12 @@ def sh(cmd, **kw):
     return subprocess.run(cmd, capture_output=True, text=True, **kw)
 
 
+def qemu_version(qemu):
+    qv = sh([qemu, "-version"]).stdout.splitlines()[:1] if sh(["which", qemu]).returncode == 0 \
+        else []
+    return qv[0].replace("QEMU emulator version ", "") if qv else "none"
+
+
 def metadata(build):
     commit = sh(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]).stdout.strip() or "?"
     dirty = sh(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"]).stdout.strip()
@@ -98,12 +108,9 @@ def metadata(build):
                     break
     except OSError:
         pass
-    qemu = os.environ.get("QEMU", "qemu-system-x86_64")
-    qv = sh([qemu, "-version"]).stdout.splitlines()[:1] if sh(["which", qemu]).returncode == 0 \
-        else []
     return {
         "commit": commit + ("+dirty" if dirty else ""),
-        "qemu": (qv[0].replace("QEMU emulator version ", "") if qv else "none"),
+        "qemu": qemu_version(os.environ.get("QEMU", "qemu-system-x86_64")),
         "machine": f"{cpu}, {os.cpu_count()} CPUs, {platform.machine()}",
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     }
@@ -167,12 +174,25 @@ def run_qemu(point, build):
     with tempfile.NamedTemporaryFile("w", suffix=".cfg", delete=False, dir=build) as f:
         f.write(text)
         cfg = f.name
+    env = dict(os.environ)
+    qemu = point.get("qemu_bin")
+    if isinstance(qemu, dict):  # {version: binary}, chosen by the point's qemu
+        qemu = qemu.get(str(point.get("qemu")))
+        if not qemu:
+            die(f"qemu_bin names no QEMU for qemu = {point.get('qemu')}")
+    if qemu:  # this point's QEMU ({build} is the build folder)
+        qemu = fill(str(qemu), {**point, "build": build})
+        env["QEMU"] = os.path.join(ROOT, qemu) if "/" in qemu else qemu
     try:
         p = sh(["python3", os.path.join(ROOT, "tools", "qemu_run.py"),
-                "--build", build, "--cfg", cfg, "--timeout", str(point.get("timeout", 300))])
+                "--build", build, "--cfg", cfg, "--timeout", str(point.get("timeout", 300))],
+               env=env)
     finally:
         os.unlink(cfg)
     row, nvme_ok = qemu_row(p.stdout)
+    row["qemu"] = qemu_version(env.get("QEMU", "qemu-system-x86_64"))
+    if "qemu" in point and not row["qemu"].startswith(str(point["qemu"])):
+        die(f"qemu = {point['qemu']} ran QEMU {row['qemu']}")
     if p.returncode or not row or not nvme_ok:
         die(f"the QEMU run of {tmpl} failed ({p.returncode}); last lines:\n"
             + "\n".join(p.stdout.splitlines()[-8:]))
@@ -244,9 +264,9 @@ def run(e, out, build, overrides):
         print(f"experiment {e['name']}: point {i}/{len(pts)}: {desc}", flush=True)
         for r in RUNNERS[e["runner"]](p, build):
             row = {f"p_{k}": v for k, v in p.items() if not isinstance(v, (dict, list))}
-            row.update(r)
-            derive(e, row)
             row.update(meta)
+            row.update(r)  # a qemu runner's row names the QEMU it ran
+            derive(e, row)
             rows.append(row)
     fields = []
     for r in rows:
