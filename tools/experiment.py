@@ -18,7 +18,8 @@ An experiment file (TOML):
     [sweep]                    parameter -> list of values (the cross product is run)
     [fixed]                    parameter -> value
     [[plot]]                   name, x, y (list), series (parameters that split lines),
-                               title, xlabel, ylabel, logx, logy, kind = "line" | "bar"
+                               title, xlabel, ylabel, logx, logy, kind = "line" | "bar",
+                               legend = "below" (under the axes, for many series)
     table = [columns of the CSV shown in the report]
 
 Runners:
@@ -330,7 +331,9 @@ def plot(e, rows, out):
             ax.set_xlabel(pl.get("xlabel", x))
             ax.set_ylabel(pl.get("ylabels", {}).get(y, y))
             ax.grid(True, alpha=0.3)
-            if len(groups) > 1 or series:
+            if pl.get("legend") == "below":  # many series: keep the bars visible
+                ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
+            elif len(groups) > 1 or series:
                 ax.legend(fontsize=8)
         fig.suptitle(pl.get("title", e["title"]), fontsize=11)
         fig.tight_layout()
@@ -355,8 +358,9 @@ def report(e, out):
     if e.get("question"):
         md += [e["question"].strip(), ""]
     r0 = rows[0]
+    qemus = "; ".join(dict.fromkeys(r.get("qemu", "?") for r in rows))  # the qemu runner's vary
     md += [f"Run: commit `{r0.get('commit', '?')}`, {r0.get('date', '?')}, {r0.get('machine', '?')}; "
-           f"QEMU {r0.get('qemu', '?')}. Runner `{e['runner']}`; "
+           f"QEMU {qemus}. Runner `{e['runner']}`; "
            f"regenerate with `make experiment NAME={e['name']}`.", ""]
     sweep = ", ".join(f"`{k}` in {{{', '.join(map(str, v))}}}" for k, v in e["sweep"].items())
     md += [f"Sweep: {sweep}.", ""]
