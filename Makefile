@@ -262,11 +262,18 @@ bench-host: $(BUILD)/bench-host
 
 # make experiment NAME=iommu-modes: runs tools/experiments/NAME.toml, writes
 # docs/experiments/NAME/ (CSV, plots, report); make experiments: all but smoke.
+# The qemu runner's experiments (linux-snp) boot build/hv-test.efi with the
+# Linux guest of linux-assets, hence all and linux-assets (and QEMU 11.1 in
+# build/qemu-11 for linux-snp's qemu = 11.1 points).
 EXPERIMENTS := $(filter-out smoke,$(basename $(notdir $(wildcard tools/experiments/*.toml))))
-experiment: deps $(BUILD)/bench-host
+experiment: deps
 	$(Q)test -n "$(NAME)" || { echo "make experiment NAME=<one of: $(EXPERIMENTS)>"; exit 2; }
+	$(Q)sh tools/install-qemu11.sh $(BUILD)/qemu-11 || echo "make experiment: no QEMU 11.1"
+	$(Q)$(MAKE) --no-print-directory -j$(JOBS) all linux-assets
 	$(Q)/usr/bin/python3 tools/experiment.py run $(NAME) --build $(BUILD)
-experiments: deps $(BUILD)/bench-host
+experiments: deps
+	$(Q)sh tools/install-qemu11.sh $(BUILD)/qemu-11 || echo "make experiments: no QEMU 11.1"
+	$(Q)$(MAKE) --no-print-directory -j$(JOBS) all linux-assets
 	$(Q)for e in $(EXPERIMENTS); do /usr/bin/python3 tools/experiment.py run $$e --build $(BUILD) || exit 1; done
 
 bench: deps

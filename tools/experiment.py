@@ -18,15 +18,31 @@ An experiment file (TOML):
     [sweep]                    parameter -> list of values (the cross product is run)
     [fixed]                    parameter -> value
     [[plot]]                   name, x, y (list), series (parameters that split lines),
-                               title, xlabel, ylabel, logx, logy, kind = "line" | "bar"
+                               title, xlabel, ylabel, logx, logy, kind = "line" | "bar",
+                               legend = "below" (under the axes, for many series)
     table = [columns of the CSV shown in the report]
 
 Runners:
     bench-host-one       build/bench-host --one SIZE PAGE MODE: one CSV row per point
     bench-host-splinter  build/bench-host --splinter SIZE MODE STEPS: one row per round
     bench-host-iommu-pagesize  build/bench-host --iommu-pagesize SIZE IOMMU ROUNDS: one row
-    qemu                 boots a configuration (cfg template with {param} fields) with
-                         tools/qemu_run.py and keeps the METRIC lines it prints
+    qemu                 boots a configuration (cfg: a path, and a template, with {param}
+                         fields; other braces are left alone, so the scenario files of
+                         tests/qemu serve as they are) with tools/qemu_run.py, which reads
+                         its runner directives (#! nvme: makes the NVMe image and fills in
+                         @NVME_SEED@ etc.). One row: every "@@ METRIC name value" line of
+                         the hypervisor (column name), every key=value of a guest's
+                         "[guest] ... @@ TAG ... key=value" line (column tag_key, lower
+                         case, - as _: "@@ NVME-READ-END bytes=N cs=N" gives
+                         nvme_read_end_bytes, nvme_read_end_cs) and run_s (QEMU's run,
+                         host seconds). The run must end with status 0 and, with an NVMe
+                         disk, pass the image checks. qemu_bin (optional parameter): the
+                         point's QEMU ($QEMU for qemu_run.py): a command, a path relative
+                         to the tree ({build}: the build folder) or a table {version =
+                         binary} picked by the parameter qemu (whose version must then
+                         start with it); the column qemu is the version that ran.
+    [derive]                   column -> arithmetic over columns of the row (after the runner),
+                               e.g. mib_s = "nvme_read_end_bytes / nvme_read_end_cs * 100 / 1048576"
 This file runs with Debian's /usr/bin/python3 (python3-matplotlib).
 """
 import argparse
@@ -75,6 +91,12 @@ def sh(cmd, **kw):
     return subprocess.run(cmd, capture_output=True, text=True, **kw)
 
 
+def qemu_version(qemu):
+    qv = sh([qemu, "-version"]).stdout.splitlines()[:1] if sh(["which", qemu]).returncode == 0 \
+        else []
+    return qv[0].replace("QEMU emulator version ", "") if qv else "none"
+
+
 def metadata(build):
     commit = sh(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]).stdout.strip() or "?"
     dirty = sh(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"]).stdout.strip()
@@ -87,12 +109,9 @@ def metadata(build):
                     break
     except OSError:
         pass
-    qemu = os.environ.get("QEMU", "qemu-system-x86_64")
-    qv = sh([qemu, "-version"]).stdout.splitlines()[:1] if sh(["which", qemu]).returncode == 0 \
-        else []
     return {
         "commit": commit + ("+dirty" if dirty else ""),
-        "qemu": (qv[0].replace("QEMU emulator version ", "") if qv else "none"),
+        "qemu": qemu_version(os.environ.get("QEMU", "qemu-system-x86_64")),
         "machine": f"{cpu}, {os.cpu_count()} CPUs, {platform.machine()}",
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     }
@@ -135,31 +154,86 @@ def run_bench_iommu_pagesize(point, build):
 
 
 METRIC = re.compile(r"^@@ METRIC (\S+) (\S+)")
+GUEST_REC = re.compile(r"^\[[\w.-]+\] .*?@@ ([A-Z][A-Z0-9-]*) (.*)$")
+KEYVAL = re.compile(r"(?<!\S)(\w+)=(\S+)")
+RUN_S = re.compile(r"^snpvisor run: .* after ([0-9.]+) s;")
+
+
+def fill(text, point):
+    """{param} -> the point's value, for the point's parameters only."""
+    return re.sub(r"\{(\w+)\}", lambda m: str(point[m.group(1)]) if m.group(1) in point
+                  else m.group(0), text)
 
 
 def run_qemu(point, build):
     tmpl = point.get("cfg")
     if not tmpl:
-        die("a qemu experiment needs a 'cfg' template in [fixed]")
+        die("a qemu experiment needs a 'cfg' template in [fixed] or [sweep]")
+    tmpl = fill(tmpl, point)
     with open(os.path.join(ROOT, tmpl)) as f:
-        text = f.read().format(**point)
+        text = fill(f.read(), point)
     with tempfile.NamedTemporaryFile("w", suffix=".cfg", delete=False, dir=build) as f:
         f.write(text)
         cfg = f.name
+    env = dict(os.environ)
+    qemu = point.get("qemu_bin")
+    if isinstance(qemu, dict):  # {version: binary}, chosen by the point's qemu
+        qemu = qemu.get(str(point.get("qemu")))
+        if not qemu:
+            die(f"qemu_bin names no QEMU for qemu = {point.get('qemu')}")
+    if qemu:  # this point's QEMU ({build} is the build folder)
+        qemu = fill(str(qemu), {**point, "build": build})
+        env["QEMU"] = os.path.join(ROOT, qemu) if "/" in qemu else qemu
     try:
         p = sh(["python3", os.path.join(ROOT, "tools", "qemu_run.py"),
-                "--build", build, "--cfg", cfg, "--timeout", str(point.get("timeout", 300))])
+                "--build", build, "--cfg", cfg, "--timeout", str(point.get("timeout", 300))],
+               env=env)
     finally:
         os.unlink(cfg)
-    row = {}
-    for line in p.stdout.splitlines():
-        m = METRIC.match(line.strip())
-        if m:
-            row[m.group(1)] = m.group(2)
-    if p.returncode or not row:
+    row, nvme_ok = qemu_row(p.stdout)
+    row["qemu"] = qemu_version(env.get("QEMU", "qemu-system-x86_64"))
+    if "qemu" in point and not row["qemu"].startswith(str(point["qemu"])):
+        die(f"qemu = {point['qemu']} ran QEMU {row['qemu']}")
+    if p.returncode or not row or not nvme_ok:
         die(f"the QEMU run of {tmpl} failed ({p.returncode}); last lines:\n"
             + "\n".join(p.stdout.splitlines()[-8:]))
     return [row]
+
+
+def qemu_row(out):
+    """The row of one tools/qemu_run.py output, and whether no NVMe image check failed."""
+    row = {}
+    nvme_ok = True
+    for line in out.splitlines():
+        line = line.strip()
+        m = METRIC.match(line)
+        if m:
+            row[m.group(1)] = m.group(2)
+        m = GUEST_REC.match(line)
+        if m:
+            tag = m.group(1).lower().replace("-", "_")
+            for k, v in KEYVAL.findall(m.group(2)):
+                row[f"{tag}_{k}"] = v
+        m = RUN_S.match(line)
+        if m:
+            row["run_s"] = m.group(1)
+        if line.startswith("nvme: ") and not line.startswith("nvme: image checks passed"):
+            nvme_ok = False
+    return row, nvme_ok
+
+
+def derive(e, row):
+    """[derive] column = expression over the row's numeric columns (names that are
+    identifiers); a column it cannot compute stays empty."""
+    names = {k: num(v) for k, v in row.items() if k.isidentifier() and num(v) is not None}
+    for col, expr in e.get("derive", {}).items():
+        try:
+            v = eval(expr, {"__builtins__": {}}, names)  # the experiment file's own arithmetic
+        except (NameError, ZeroDivisionError, TypeError):
+            v = ""
+        row[col] = f"{v:.4g}" if isinstance(v, float) else v
+        if v != "":
+            names[col] = v
 
 
 RUNNERS = {"bench-host-one": run_bench_one, "bench-host-splinter": run_bench_splinter,
@@ -191,8 +265,9 @@ def run(e, out, build, overrides):
         print(f"experiment {e['name']}: point {i}/{len(pts)}: {desc}", flush=True)
         for r in RUNNERS[e["runner"]](p, build):
             row = {f"p_{k}": v for k, v in p.items() if not isinstance(v, (dict, list))}
-            row.update(r)
             row.update(meta)
+            row.update(r)  # a qemu runner's row names the QEMU it ran
+            derive(e, row)
             rows.append(row)
     fields = []
     for r in rows:
@@ -256,7 +331,9 @@ def plot(e, rows, out):
             ax.set_xlabel(pl.get("xlabel", x))
             ax.set_ylabel(pl.get("ylabels", {}).get(y, y))
             ax.grid(True, alpha=0.3)
-            if len(groups) > 1 or series:
+            if pl.get("legend") == "below":  # many series: keep the bars visible
+                ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
+            elif len(groups) > 1 or series:
                 ax.legend(fontsize=8)
         fig.suptitle(pl.get("title", e["title"]), fontsize=11)
         fig.tight_layout()
@@ -281,8 +358,9 @@ def report(e, out):
     if e.get("question"):
         md += [e["question"].strip(), ""]
     r0 = rows[0]
+    qemus = "; ".join(dict.fromkeys(r.get("qemu", "?") for r in rows))  # the qemu runner's vary
     md += [f"Run: commit `{r0.get('commit', '?')}`, {r0.get('date', '?')}, {r0.get('machine', '?')}; "
-           f"QEMU {r0.get('qemu', '?')}. Runner `{e['runner']}`; "
+           f"QEMU {qemus}. Runner `{e['runner']}`; "
            f"regenerate with `make experiment NAME={e['name']}`.", ""]
     sweep = ", ".join(f"`{k}` in {{{', '.join(map(str, v))}}}" for k, v in e["sweep"].items())
     md += [f"Sweep: {sweep}.", ""]
