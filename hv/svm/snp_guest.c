@@ -893,8 +893,13 @@ static void nae_ioio(struct snp_guest *s, struct ghcb *gh)
 }
 
 /* MMIO NAE (56421 4.1.5): SW_EXITINFO1 = GPA, SW_EXITINFO2 = bytes (1-8),
- * SW_SCRATCH = GPA of the data, which must lie in a shared page of the guest
- * (the hypervisor reads/writes it through guest_read/guest_write). The MMIO
+ * SW_SCRATCH = GPA of the data, which must lie in a shared page of the guest.
+ * In the GHCB's page (where Linux puts it) it must lie in the shared buffer,
+ * as for the PSC NAE, and is read and written in handle_nae's copy of the
+ * GHCB, which goes back to the guest whole at the end of the exit (a direct
+ * guest_write there would be overwritten by that write-back: a read would
+ * return the stale buffer, the value of the guest's previous MMIO write);
+ * elsewhere through guest_read/guest_write. The MMIO
  * of a Linux guest: its platform's xAPIC and I/O APIC pages
  * (hv/svm/guest_plat.c: aligned 32-bit registers) and the trapped MSI-X
  * table and PBA pages of its passed-through devices (g->dev_ops,
@@ -906,6 +911,7 @@ static void nae_mmio(struct snp_guest *s, struct ghcb *gh, bool write)
 	struct guest *g = s->g;
 	u64 ga = gh->save.sw_exit_info_1, len = gh->save.sw_exit_info_2;
 	u64 scratch = gh->save.sw_scratch, data = ~0ULL;
+	u8 *in_ghcb = NULL; /* the data in the GHCB's shared buffer (gh's copy) */
 	u32 val;
 
 	s->st.mmio_nae++;
@@ -917,12 +923,20 @@ static void nae_mmio(struct snp_guest *s, struct ghcb *gh, bool write)
 		nae_error(gh, GHCB_ERR_INVALID_INPUT);
 		return;
 	}
-	if (write && guest_read(g, gpa(scratch), &data, len)) {
+	if ((scratch & PAGE_MASK) == s->ghcb_gpa) {
+		if (!ghcb_scratch_in_shared_buffer(s->ghcb_gpa, scratch, len)) {
+			nae_error(gh, GHCB_ERR_INVALID_SCRATCH);
+			return;
+		}
+		in_ghcb = (u8 *)gh + (scratch - s->ghcb_gpa);
+	} else if (!s->be->is_shared || s->be->is_shared(g, gpa(scratch & PAGE_MASK)) ||
+		   (scratch & PAGE_MASK) != ((scratch + len - 1) & PAGE_MASK)) {
 		nae_error(gh, GHCB_ERR_INVALID_SCRATCH);
 		return;
 	}
-	if (!s->be->is_shared || s->be->is_shared(g, gpa(scratch & PAGE_MASK)) ||
-	    (scratch & PAGE_MASK) != ((scratch + len - 1) & PAGE_MASK)) {
+	if (write && in_ghcb) {
+		memcpy(&data, in_ghcb, len);
+	} else if (write && guest_read(g, gpa(scratch), &data, len)) {
 		nae_error(gh, GHCB_ERR_INVALID_SCRATCH);
 		return;
 	}
@@ -950,7 +964,9 @@ static void nae_mmio(struct snp_guest *s, struct ghcb *gh, bool write)
 				data = (data & ~(0xFFFFFFFFULL << (8 * k))) | ((u64)val << (8 * k));
 		}
 	}
-	if (!write && guest_write(g, gpa(scratch), &data, len)) {
+	if (!write && in_ghcb) {
+		memcpy(in_ghcb, &data, len);
+	} else if (!write && guest_write(g, gpa(scratch), &data, len)) {
 		nae_error(gh, GHCB_ERR_INVALID_SCRATCH);
 		return;
 	}
