@@ -534,7 +534,7 @@ static void test_demo_cfg(void **state)
 {
 	const char *root = getenv("SNPV_ROOT");
 	char path[4096], *buf;
-	const struct cfg_guest *a, *b;
+	const struct cfg_guest *a, *b, *l;
 	FILE *f;
 	long n;
 
@@ -553,11 +553,13 @@ static void test_demo_cfg(void **state)
 		fail_msg("%s:%d: %s", path, err.line, err.msg);
 	free(buf);
 	assert_string_equal(cfg.scenario, "demo");
-	assert_int_equal(cfg.n_guests, 2);
+	assert_int_equal(cfg.n_guests, 3);
 	a = config_find_guest(&cfg, "alpha");
 	b = config_find_guest(&cfg, "beta");
+	l = config_find_guest(&cfg, "linux");
 	assert_non_null(a);
 	assert_non_null(b);
+	assert_non_null(l);
 	assert_true(a->snp && b->snp);
 	assert_int_equal(a->n_devices, 1);
 	assert_int_equal(a->devices[0].bdf, 0x0018);
@@ -566,6 +568,15 @@ static void test_demo_cfg(void **state)
 	assert_int_equal(b->devices[0].bdf, 0x0020);
 	assert_false(b->devices[0].trusted);
 	assert_true(a->test_abi && b->test_abi); /* edutest's HC_DMA_PHASE */
+	/* the SNP Linux guest with its untrusted NVMe disk, printing through
+	 * the tty (no snpv.out=kmsg: docs/linux.md) */
+	assert_true(l->snp);
+	assert_string_equal(l->kernel, "vmlinuz");
+	assert_int_equal(l->n_devices, 1);
+	assert_int_equal(l->devices[0].bdf, 0x0028);
+	assert_false(l->devices[0].trusted);
+	assert_non_null(strstr(l->cmdline, "console=ttyS0"));
+	assert_null(strstr(l->cmdline, "snpv.out=kmsg"));
 	config_print(&cfg);
 }
 
