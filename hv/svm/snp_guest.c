@@ -1131,8 +1131,9 @@ static void nae_psc(struct snp_guest *s, struct ghcb *gh)
 
 /* SNP Guest Request NAE (56421 4.1.8, exit 0x8000_0011): SW_EXITINFO1 and
  * SW_EXITINFO2 are the GPAs of the guest's request and response pages,
- * which must be page-aligned, distinct, shared pages of the guest (else
- * GHCB_ERR_INVALID_INPUT, nothing read or written). The request (ciphertext
+ * which must be page-aligned, distinct, shared pages of the guest, the
+ * response not the GHCB (handle_nae's write-back of its GHCB copy would
+ * overwrite it; else GHCB_ERR_INVALID_INPUT, nothing read or written). The request (ciphertext
  * only: the guest encrypted it with its VMPCK) is copied into a hypervisor
  * page and SNP_GUEST_REQUEST issued through the backend (the firmware model
  * under QEMU, the PSP on hardware: the same code); the response is copied
@@ -1148,7 +1149,7 @@ static void nae_guest_request(struct snp_guest *s, struct ghcb *gh)
 
 	s->st.guest_req++;
 	if (!IS_ALIGNED(rq, PAGE_SIZE) || !IS_ALIGNED(rs, PAGE_SIZE) || rq == rs ||
-	    !s->be->is_shared || s->be->is_shared(g, gpa(rq)) || s->be->is_shared(g, gpa(rs)) ||
+	    rs == s->ghcb_gpa || !s->be->is_shared || s->be->is_shared(g, gpa(rq)) || s->be->is_shared(g, gpa(rs)) ||
 	    guest_read(g, gpa(rq), req, PAGE_SIZE)) {
 		s->st.guest_req_bad++;
 		nae_error(gh, GHCB_ERR_INVALID_INPUT);
@@ -1181,7 +1182,8 @@ static void nae_guest_request(struct snp_guest *s, struct ghcb *gh)
  * hypervisor holds no certificates (no VCEK/VLEK chain to hand out): it
  * writes an empty certificate table (the all-zero 24-byte terminator entry,
  * GUID + offset + length) into the buffer and leaves RBX as it is. Bad
- * buffers: GHCB_ERR_INVALID_INPUT, nothing read or written. */
+ * buffers (also one holding the GHCB, as for the response page):
+ * GHCB_ERR_INVALID_INPUT, nothing read or written. */
 #define SNP_CERT_ENTRY_SIZE 24
 #define SNP_CERT_PAGES_MAX  64
 static void nae_ext_guest_request(struct snp_guest *s, struct ghcb *gh)
@@ -1196,7 +1198,9 @@ static void nae_ext_guest_request(struct snp_guest *s, struct ghcb *gh)
 	}
 	if (npages > SNP_CERT_PAGES_MAX ||
 	    (npages &&
-	     (!IS_ALIGNED(buf, PAGE_SIZE) || range_shared(s, g, buf, npages * PAGE_SIZE, false)))) {
+	     (!IS_ALIGNED(buf, PAGE_SIZE) ||
+	      (s->ghcb_gpa >= buf && s->ghcb_gpa - buf < npages * PAGE_SIZE) ||
+	      range_shared(s, g, buf, npages * PAGE_SIZE, false)))) {
 		s->st.guest_req++;
 		s->st.guest_req_bad++;
 		nae_error(gh, GHCB_ERR_INVALID_INPUT);

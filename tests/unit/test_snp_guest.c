@@ -572,6 +572,7 @@ static void test_vc_injection(void **state)
 
 #define REQ_GPA	 0xb000ULL
 #define RESP_GPA 0xc000ULL
+#define CERT_GPA 0xe000ULL
 static unsigned greq_calls;
 static int greq_ret;
 static u32 greq_fw;
@@ -582,7 +583,7 @@ static int greq_is_shared(struct guest *g, gpa_t a)
 	u64 pg = gpa_val(a) & ~(PAGE_SIZE - 1);
 
 	(void)g;
-	return pg == GHCB_GPA || pg == REQ_GPA || pg == RESP_GPA ? 0 : -EPERM;
+	return pg == GHCB_GPA || pg == REQ_GPA || pg == RESP_GPA || pg == CERT_GPA ? 0 : -EPERM;
 }
 
 /* The firmware's part, faked: records the request, answers a pattern. */
@@ -676,8 +677,44 @@ static void test_guest_request_nae(void **state)
 	assert_int_equal(greq_nae(REQ_GPA, RESP_GPA + 0x10, &i1), GHCB_ERR_INVALID_INPUT);
 	assert_int_equal(greq_nae(REQ_GPA, REQ_GPA, &i1), GHCB_ERR_INVALID_INPUT);
 	assert_int_equal(greq_nae(REQ_GPA, MEM_SIZE + 0x1000, &i1), GHCB_ERR_INVALID_INPUT);
+	/* the response into the GHCB: the GHCB's write-back would overwrite it */
+	assert_int_equal(greq_nae(REQ_GPA, GHCB_GPA, &i1), GHCB_ERR_INVALID_INPUT);
 	assert_int_equal(greq_calls, 0);
 	assert_true(page_is(RESP_GPA, 0));
+
+	/* the extended request: an empty certificate table (the zero
+	 * terminator) into a buffer of shared pages; a buffer that holds the
+	 * GHCB is refused (the GHCB's write-back would overwrite it) */
+	{
+		struct ghcb *g = gh();
+
+		memset(ram(CERT_GPA), 0xEE, 64);
+		memset(&g->save, 0, sizeof(g->save));
+		g->save.sw_exit_code = SVM_VMGEXIT_EXT_GUEST_REQUEST;
+		g->save.sw_exit_info_1 = REQ_GPA;
+		g->save.sw_exit_info_2 = RESP_GPA;
+		g->save.rax = CERT_GPA;
+		g->save.rbx = 1;
+		ghcb_set_field_valid(g, GHCB_FIELD_BIT(sw_exit_code));
+		ghcb_set_field_valid(g, GHCB_FIELD_BIT(sw_exit_info_1));
+		ghcb_set_field_valid(g, GHCB_FIELD_BIT(sw_exit_info_2));
+		ghcb_set_field_valid(g, GHCB_FIELD_BIT(rax));
+		ghcb_set_field_valid(g, GHCB_FIELD_BIT(rbx));
+		greq_calls = 0;
+		assert_int_equal(exit_vmmcall(), EXIT_RESUME);
+		assert_int_equal(g->save.sw_exit_info_2, 0);
+		assert_int_equal(greq_calls, 1);
+		assert_int_equal(ram(CERT_GPA)[0], 0);
+		assert_int_equal(ram(CERT_GPA)[23], 0);
+		assert_int_equal(ram(CERT_GPA)[24], 0xEE);
+		g->save.sw_exit_info_1 = REQ_GPA;
+		g->save.sw_exit_info_2 = RESP_GPA;
+		g->save.rax = GHCB_GPA;
+		assert_int_equal(exit_vmmcall(), EXIT_RESUME);
+		assert_int_equal(g->save.sw_exit_info_1, GHCB_HV_RESP_MALFORMED_INPUT);
+		assert_int_equal(g->save.sw_exit_info_2, GHCB_ERR_INVALID_INPUT);
+		assert_int_equal(greq_calls, 1);
+	}
 
 	/* no firmware behind the backend */
 	sg->be = &greq_none_be;
