@@ -927,8 +927,13 @@ static void nae_ioio(struct snp_guest *s, struct ghcb *gh)
 }
 
 /* MMIO NAE (56421 4.1.5): SW_EXITINFO1 = GPA, SW_EXITINFO2 = bytes (1-8),
- * SW_SCRATCH = GPA of the data, which must lie in a shared page of the guest
- * (the hypervisor reads/writes it through guest_read/guest_write). The MMIO
+ * SW_SCRATCH = GPA of the data, which must lie in a shared page of the guest.
+ * In the GHCB's page (where Linux puts it) it must lie in the shared buffer,
+ * as for the PSC NAE, and is read and written in handle_nae's copy of the
+ * GHCB, which goes back to the guest whole at the end of the exit (a direct
+ * guest_write there would be overwritten by that write-back: a read would
+ * return the stale buffer, the value of the guest's previous MMIO write);
+ * elsewhere through guest_read/guest_write. The MMIO
  * of a Linux guest: its platform's xAPIC and I/O APIC pages
  * (hv/svm/guest_plat.c: aligned 32-bit registers) and the trapped MSI-X
  * table and PBA pages of its passed-through devices (g->dev_ops,
@@ -940,6 +945,7 @@ static void nae_mmio(struct snp_guest *s, struct ghcb *gh, bool write)
 	struct guest *g = s->g;
 	u64 ga = gh->save.sw_exit_info_1, len = gh->save.sw_exit_info_2;
 	u64 scratch = gh->save.sw_scratch, data = ~0ULL;
+	u8 *in_ghcb = NULL; /* the data in the GHCB's shared buffer (gh's copy) */
 	u32 val;
 
 	s->st.mmio_nae++;
@@ -951,12 +957,20 @@ static void nae_mmio(struct snp_guest *s, struct ghcb *gh, bool write)
 		nae_error(gh, GHCB_ERR_INVALID_INPUT);
 		return;
 	}
-	if (write && guest_read(g, gpa(scratch), &data, len)) {
+	if ((scratch & PAGE_MASK) == s->ghcb_gpa) {
+		if (!ghcb_scratch_in_shared_buffer(s->ghcb_gpa, scratch, len)) {
+			nae_error(gh, GHCB_ERR_INVALID_SCRATCH);
+			return;
+		}
+		in_ghcb = (u8 *)gh + (scratch - s->ghcb_gpa);
+	} else if (!s->be->is_shared || s->be->is_shared(g, gpa(scratch & PAGE_MASK)) ||
+		   (scratch & PAGE_MASK) != ((scratch + len - 1) & PAGE_MASK)) {
 		nae_error(gh, GHCB_ERR_INVALID_SCRATCH);
 		return;
 	}
-	if (!s->be->is_shared || s->be->is_shared(g, gpa(scratch & PAGE_MASK)) ||
-	    (scratch & PAGE_MASK) != ((scratch + len - 1) & PAGE_MASK)) {
+	if (write && in_ghcb) {
+		memcpy(&data, in_ghcb, len);
+	} else if (write && guest_read(g, gpa(scratch), &data, len)) {
 		nae_error(gh, GHCB_ERR_INVALID_SCRATCH);
 		return;
 	}
@@ -984,7 +998,9 @@ static void nae_mmio(struct snp_guest *s, struct ghcb *gh, bool write)
 				data = (data & ~(0xFFFFFFFFULL << (8 * k))) | ((u64)val << (8 * k));
 		}
 	}
-	if (!write && guest_write(g, gpa(scratch), &data, len)) {
+	if (!write && in_ghcb) {
+		memcpy(in_ghcb, &data, len);
+	} else if (!write && guest_write(g, gpa(scratch), &data, len)) {
 		nae_error(gh, GHCB_ERR_INVALID_SCRATCH);
 		return;
 	}
@@ -1149,8 +1165,9 @@ static void nae_psc(struct snp_guest *s, struct ghcb *gh)
 
 /* SNP Guest Request NAE (56421 4.1.8, exit 0x8000_0011): SW_EXITINFO1 and
  * SW_EXITINFO2 are the GPAs of the guest's request and response pages,
- * which must be page-aligned, distinct, shared pages of the guest (else
- * GHCB_ERR_INVALID_INPUT, nothing read or written). The request (ciphertext
+ * which must be page-aligned, distinct, shared pages of the guest, the
+ * response not the GHCB (handle_nae's write-back of its GHCB copy would
+ * overwrite it; else GHCB_ERR_INVALID_INPUT, nothing read or written). The request (ciphertext
  * only: the guest encrypted it with its VMPCK) is copied into a hypervisor
  * page and SNP_GUEST_REQUEST issued through the backend (the firmware model
  * under QEMU, the PSP on hardware: the same code); the response is copied
@@ -1166,7 +1183,7 @@ static void nae_guest_request(struct snp_guest *s, struct ghcb *gh)
 
 	s->st.guest_req++;
 	if (!IS_ALIGNED(rq, PAGE_SIZE) || !IS_ALIGNED(rs, PAGE_SIZE) || rq == rs ||
-	    !s->be->is_shared || s->be->is_shared(g, gpa(rq)) || s->be->is_shared(g, gpa(rs)) ||
+	    rs == s->ghcb_gpa || !s->be->is_shared || s->be->is_shared(g, gpa(rq)) || s->be->is_shared(g, gpa(rs)) ||
 	    guest_read(g, gpa(rq), req, PAGE_SIZE)) {
 		s->st.guest_req_bad++;
 		nae_error(gh, GHCB_ERR_INVALID_INPUT);
@@ -1199,7 +1216,8 @@ static void nae_guest_request(struct snp_guest *s, struct ghcb *gh)
  * hypervisor holds no certificates (no VCEK/VLEK chain to hand out): it
  * writes an empty certificate table (the all-zero 24-byte terminator entry,
  * GUID + offset + length) into the buffer and leaves RBX as it is. Bad
- * buffers: GHCB_ERR_INVALID_INPUT, nothing read or written. */
+ * buffers (also one holding the GHCB, as for the response page):
+ * GHCB_ERR_INVALID_INPUT, nothing read or written. */
 #define SNP_CERT_ENTRY_SIZE 24
 #define SNP_CERT_PAGES_MAX  64
 static void nae_ext_guest_request(struct snp_guest *s, struct ghcb *gh)
@@ -1214,7 +1232,9 @@ static void nae_ext_guest_request(struct snp_guest *s, struct ghcb *gh)
 	}
 	if (npages > SNP_CERT_PAGES_MAX ||
 	    (npages &&
-	     (!IS_ALIGNED(buf, PAGE_SIZE) || range_shared(s, g, buf, npages * PAGE_SIZE, false)))) {
+	     (!IS_ALIGNED(buf, PAGE_SIZE) ||
+	      (s->ghcb_gpa >= buf && s->ghcb_gpa - buf < npages * PAGE_SIZE) ||
+	      range_shared(s, g, buf, npages * PAGE_SIZE, false)))) {
 		s->st.guest_req++;
 		s->st.guest_req_bad++;
 		nae_error(gh, GHCB_ERR_INVALID_INPUT);

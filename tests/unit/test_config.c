@@ -568,7 +568,8 @@ static void test_demo_cfg(void **state)
 	assert_int_equal(b->devices[0].bdf, 0x0020);
 	assert_false(b->devices[0].trusted);
 	assert_true(a->test_abi && b->test_abi); /* edutest's HC_DMA_PHASE */
-	/* the SNP Linux guest with the untrusted NVMe, after the two edus */
+	/* the SNP Linux guest with its untrusted NVMe disk after the two edus,
+	 * printing through the tty (no snpv.out=kmsg: docs/linux.md) */
 	assert_true(l->snp);
 	assert_string_equal(l->kernel, "vmlinuz");
 	assert_string_equal(l->initrd, "initramfs.cpio");
@@ -576,6 +577,8 @@ static void test_demo_cfg(void **state)
 	assert_int_equal(l->devices[0].bdf, 0x0028);
 	assert_false(l->devices[0].trusted);
 	assert_false(l->test_abi);
+	assert_non_null(strstr(l->cmdline, "console=ttyS0"));
+	assert_null(strstr(l->cmdline, "snpv.out=kmsg"));
 	config_print(&cfg);
 }
 

@@ -1,7 +1,8 @@
 /* Unit tests of hv/svm/snp_guest.c on a fake guest: instruction decode, the
  * PVALIDATE emulation (through the #UD exit) against the RMP model, the
  * guest page-table walk through pt_lookup_xlate, VMGEXIT through VMMCALL,
- * the GHCB MSR protocol and the PSC NAE flow with a fake psc backend. */
+ * the GHCB MSR protocol, the PSC NAE flow with a fake psc backend and the
+ * MMIO NAE into the I/O APIC. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -571,6 +572,7 @@ static void test_vc_injection(void **state)
 
 #define REQ_GPA	 0xb000ULL
 #define RESP_GPA 0xc000ULL
+#define CERT_GPA 0xe000ULL
 static unsigned greq_calls;
 static int greq_ret;
 static u32 greq_fw;
@@ -581,7 +583,7 @@ static int greq_is_shared(struct guest *g, gpa_t a)
 	u64 pg = gpa_val(a) & ~(PAGE_SIZE - 1);
 
 	(void)g;
-	return pg == GHCB_GPA || pg == REQ_GPA || pg == RESP_GPA ? 0 : -EPERM;
+	return pg == GHCB_GPA || pg == REQ_GPA || pg == RESP_GPA || pg == CERT_GPA ? 0 : -EPERM;
 }
 
 /* The firmware's part, faked: records the request, answers a pattern. */
@@ -675,8 +677,44 @@ static void test_guest_request_nae(void **state)
 	assert_int_equal(greq_nae(REQ_GPA, RESP_GPA + 0x10, &i1), GHCB_ERR_INVALID_INPUT);
 	assert_int_equal(greq_nae(REQ_GPA, REQ_GPA, &i1), GHCB_ERR_INVALID_INPUT);
 	assert_int_equal(greq_nae(REQ_GPA, MEM_SIZE + 0x1000, &i1), GHCB_ERR_INVALID_INPUT);
+	/* the response into the GHCB: the GHCB's write-back would overwrite it */
+	assert_int_equal(greq_nae(REQ_GPA, GHCB_GPA, &i1), GHCB_ERR_INVALID_INPUT);
 	assert_int_equal(greq_calls, 0);
 	assert_true(page_is(RESP_GPA, 0));
+
+	/* the extended request: an empty certificate table (the zero
+	 * terminator) into a buffer of shared pages; a buffer that holds the
+	 * GHCB is refused (the GHCB's write-back would overwrite it) */
+	{
+		struct ghcb *g = gh();
+
+		memset(ram(CERT_GPA), 0xEE, 64);
+		memset(&g->save, 0, sizeof(g->save));
+		g->save.sw_exit_code = SVM_VMGEXIT_EXT_GUEST_REQUEST;
+		g->save.sw_exit_info_1 = REQ_GPA;
+		g->save.sw_exit_info_2 = RESP_GPA;
+		g->save.rax = CERT_GPA;
+		g->save.rbx = 1;
+		ghcb_set_field_valid(g, GHCB_FIELD_BIT(sw_exit_code));
+		ghcb_set_field_valid(g, GHCB_FIELD_BIT(sw_exit_info_1));
+		ghcb_set_field_valid(g, GHCB_FIELD_BIT(sw_exit_info_2));
+		ghcb_set_field_valid(g, GHCB_FIELD_BIT(rax));
+		ghcb_set_field_valid(g, GHCB_FIELD_BIT(rbx));
+		greq_calls = 0;
+		assert_int_equal(exit_vmmcall(), EXIT_RESUME);
+		assert_int_equal(g->save.sw_exit_info_2, 0);
+		assert_int_equal(greq_calls, 1);
+		assert_int_equal(ram(CERT_GPA)[0], 0);
+		assert_int_equal(ram(CERT_GPA)[23], 0);
+		assert_int_equal(ram(CERT_GPA)[24], 0xEE);
+		g->save.sw_exit_info_1 = REQ_GPA;
+		g->save.sw_exit_info_2 = RESP_GPA;
+		g->save.rax = GHCB_GPA;
+		assert_int_equal(exit_vmmcall(), EXIT_RESUME);
+		assert_int_equal(g->save.sw_exit_info_1, GHCB_HV_RESP_MALFORMED_INPUT);
+		assert_int_equal(g->save.sw_exit_info_2, GHCB_ERR_INVALID_INPUT);
+		assert_int_equal(greq_calls, 1);
+	}
 
 	/* no firmware behind the backend */
 	sg->be = &greq_none_be;
@@ -786,6 +824,86 @@ static void test_vmmcall_nae(void **state)
 	guest.snp = false;
 	assert_int_equal(snp_hc_gpa_check(&guest, HC_PUTS, PRIV_GPA, 8), -EFAULT);
 	guest.snp = true;
+}
+
+/* ---- MMIO NAE (56421 4.1.5) ------------------------------------------------ */
+
+/* One MMIO NAE of len bytes at ga, data at scratch; returns SW_EXITINFO2
+ * (0 or the GHCB error). */
+static u64 mmio_nae(bool write, u64 ga, u64 len, u64 scratch)
+{
+	struct ghcb *g = gh();
+
+	memset(&g->save, 0, sizeof(g->save));
+	g->save.sw_exit_code = write ? SVM_VMGEXIT_MMIO_WRITE : SVM_VMGEXIT_MMIO_READ;
+	g->save.sw_exit_info_1 = ga;
+	g->save.sw_exit_info_2 = len;
+	g->save.sw_scratch = scratch;
+	ghcb_set_field_valid(g, GHCB_FIELD_BIT(sw_exit_code));
+	ghcb_set_field_valid(g, GHCB_FIELD_BIT(sw_exit_info_1));
+	ghcb_set_field_valid(g, GHCB_FIELD_BIT(sw_exit_info_2));
+	ghcb_set_field_valid(g, GHCB_FIELD_BIT(sw_scratch));
+	assert_int_equal(exit_vmmcall(), EXIT_RESUME);
+	return g->save.sw_exit_info_2;
+}
+
+/* What Linux's io_apic_read does as an SNP guest: IOREGSEL <- 1 through
+ * the GHCB's shared buffer, then IOWIN read back into that same buffer. The
+ * read's value must survive the GHCB write-back at the end of the exit
+ * (it once did not: Linux read back its own 1, "version 1, GSI 0-0"). */
+static void test_mmio_nae_ioapic(void **state)
+{
+	struct snp_guest *s = snp_guest_of(&guest);
+	u64 buf = GHCB_GPA + GHCB_SHARED_BUF_OFFSET;
+	const u32 ver = VIOAPIC_VERSION | (VIOAPIC_PINS - 1) << 16;
+	u32 *d = (u32 *)ram(buf);
+
+	(void)state;
+	register_ghcb();
+	guest.is_linux = true;
+	guest_plat_reset(&guest);
+	*d = IOAPIC_REG_VER;
+	assert_int_equal(mmio_nae(true, VIOAPIC_BASE + IOAPIC_MMIO_REGSEL, 4, buf), 0);
+	assert_int_equal(gh()->save.sw_exit_info_1, 0);
+	assert_int_equal(guest.ioapic.regsel, IOAPIC_REG_VER);
+	assert_int_equal(mmio_nae(false, VIOAPIC_BASE + IOAPIC_MMIO_WIN, 4, buf), 0);
+	assert_int_equal(*d, ver);
+	/* IOREGSEL read into the shared buffer's last four bytes */
+	assert_int_equal(mmio_nae(false, VIOAPIC_BASE + IOAPIC_MMIO_REGSEL, 4,
+				  buf + GHCB_SHARED_BUF_SIZE - 4),
+			 0);
+	assert_int_equal(*(u32 *)ram(buf + GHCB_SHARED_BUF_SIZE - 4), IOAPIC_REG_VER);
+	/* a redirection entry written and read back through the buffer */
+	*d = IOAPIC_REG_REDTBL + 2 * 4;
+	assert_int_equal(mmio_nae(true, VIOAPIC_BASE + IOAPIC_MMIO_REGSEL, 4, buf), 0);
+	*d = 0x10030;
+	assert_int_equal(mmio_nae(true, VIOAPIC_BASE + IOAPIC_MMIO_WIN, 4, buf), 0);
+	*d = 0;
+	assert_int_equal(mmio_nae(false, VIOAPIC_BASE + IOAPIC_MMIO_WIN, 4, buf), 0);
+	assert_int_equal(*d, 0x10030);
+	assert_int_equal(guest.ioapic.rte[4] & 0xffffffffULL, 0x10030);
+	/* in the GHCB's page but outside its shared buffer (the save area,
+	 * past the buffer's end): refused, nothing written there */
+	gh()->reserved_0xff0[0] = 0x5a;
+	assert_int_equal(mmio_nae(false, VIOAPIC_BASE + IOAPIC_MMIO_WIN, 4, GHCB_GPA + 0x10),
+			 GHCB_ERR_INVALID_SCRATCH);
+	assert_int_equal(gh()->save.sw_exit_info_1, GHCB_HV_RESP_MALFORMED_INPUT);
+	assert_int_equal(mmio_nae(false, VIOAPIC_BASE + IOAPIC_MMIO_WIN, 4,
+				  buf + GHCB_SHARED_BUF_SIZE - 2),
+			 GHCB_ERR_INVALID_SCRATCH);
+	assert_int_equal(gh()->reserved_0xff0[0], 0x5a);
+	/* a private page: refused */
+	assert_int_equal(mmio_nae(false, VIOAPIC_BASE + IOAPIC_MMIO_WIN, 4, PRIV_GPA),
+			 GHCB_ERR_INVALID_SCRATCH);
+	/* another shared page: written there directly */
+	s->be = &greq_be;
+	memset(ram(REQ_GPA), 0, 8);
+	*(u32 *)ram(REQ_GPA + 4) = IOAPIC_REG_VER;
+	assert_int_equal(mmio_nae(true, VIOAPIC_BASE + IOAPIC_MMIO_REGSEL, 4, REQ_GPA + 4), 0);
+	assert_int_equal(mmio_nae(false, VIOAPIC_BASE + IOAPIC_MMIO_WIN, 4, REQ_GPA), 0);
+	assert_int_equal(*(u32 *)ram(REQ_GPA), ver);
+	s->be = &fake_be;
+	assert_int_equal(guest.ioapic.bad_access, 0);
 }
 
 static unsigned split_calls;
@@ -1141,6 +1259,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_psc_ghcb_private_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hv_write_checked, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_psc_partial_progress, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_mmio_nae_ioapic, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
