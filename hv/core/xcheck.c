@@ -102,7 +102,7 @@ static void *sc_zalloc(struct scratch *sc, u64 n, size_t sz)
 	size_t bytes;
 	void *p;
 
-	if (n > SIZE_MAX / sz)
+	if (n > (SIZE_MAX - 15) / sz) /* n * sz, rounded up to 16, must fit */
 		return NULL;
 	bytes = ALIGN_UP(n * sz, 16);
 	if (!sc)
