@@ -107,6 +107,7 @@ $(BUILD)/bench-host: $(BENCH_OBJS)
 
 # ---- fuzz targets (clang + libFuzzer) ---------------------------------------
 FUZZ_CC ?= clang
+# -O1 unless a target sets its own below (fuzz_gmem: -O2)
 FUZZ_OPT := -O1
 FUZZ_CFLAGS := $(COMMON_CFLAGS) -DSNPV_HOST=1 -DSNPV_FUZZ=1 -fsanitize=fuzzer,address,undefined
 # Targets of the fuzz campaign that live here rather than in a module fragment:
