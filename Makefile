@@ -107,7 +107,9 @@ $(BUILD)/bench-host: $(BENCH_OBJS)
 
 # ---- fuzz targets (clang + libFuzzer) ---------------------------------------
 FUZZ_CC ?= clang
-FUZZ_CFLAGS := $(COMMON_CFLAGS) -O1 -DSNPV_HOST=1 -DSNPV_FUZZ=1 -fsanitize=fuzzer,address,undefined
+# -O1 unless a target sets its own below (fuzz_gmem: -O2)
+FUZZ_OPT := -O1
+FUZZ_CFLAGS := $(COMMON_CFLAGS) -DSNPV_HOST=1 -DSNPV_FUZZ=1 -fsanitize=fuzzer,address,undefined
 # Targets of the fuzz campaign that live here rather than in a module fragment:
 # the whole GHCB NAE dispatcher and the guest-request path (docs/fuzzing.md).
 FUZZ_TARGETS += ghcb guest_req
@@ -117,6 +119,12 @@ FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 FUZZ_NOCOV := tests/fuzz/oracle-nocov.txt
 $(BUILD)/fuzz/fuzz_gmem $(BUILD)/fuzz/fuzz_ghcb: FUZZ_EXTRA := -fsanitize-coverage-ignorelist=$(FUZZ_NOCOV)
 $(BUILD)/fuzz/fuzz_gmem $(BUILD)/fuzz/fuzz_ghcb: $(FUZZ_NOCOV)
+# fuzz_gmem also: -O2, and no ASan in the oracle only the harness calls
+# (xcheck, the engine's walk and lookup; tests/fuzz/oracle-noasan.txt).
+FUZZ_NOASAN := tests/fuzz/oracle-noasan.txt
+$(BUILD)/fuzz/fuzz_gmem: FUZZ_EXTRA += -fsanitize-ignorelist=$(FUZZ_NOASAN)
+$(BUILD)/fuzz/fuzz_gmem: FUZZ_OPT := -O2
+$(BUILD)/fuzz/fuzz_gmem: $(FUZZ_NOASAN)
 # fuzz_pt: the same for its own oracle (the engine itself keeps its coverage).
 FUZZ_NOCOV_PT := tests/fuzz/pt-oracle-nocov.txt
 $(BUILD)/fuzz/fuzz_pt: FUZZ_EXTRA := -fsanitize-coverage-ignorelist=$(FUZZ_NOCOV_PT)
@@ -132,7 +140,7 @@ $(BUILD)/fuzz/fuzz_guest_req: $(FUZZ_NOCOV_CRYPTO) $(FUZZ_NOASAN_CRYPTO)
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(HOST_ENV_SRCS) $(PURE_SRCS) $(HW_ONLY_PURE_SRCS)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZCC  $@"
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_EXTRA) $(filter %.c,$^) -o $@
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_OPT) $(FUZZ_EXTRA) $(filter %.c,$^) -o $@
 
 
 # ---- hypervisor image (UEFI application, newlib C library) -------------------
