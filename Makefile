@@ -107,7 +107,7 @@ $(BUILD)/bench-host: $(BENCH_OBJS)
 
 # ---- fuzz targets (clang + libFuzzer) ---------------------------------------
 FUZZ_CC ?= clang
-# -O1 unless a target sets its own below (fuzz_gmem: -O2)
+# -O1 unless a target sets its own below (fuzz_gmem, fuzz_guest_req: -O2)
 FUZZ_OPT := -O1
 FUZZ_CFLAGS := $(COMMON_CFLAGS) -DSNPV_HOST=1 -DSNPV_FUZZ=1 -fsanitize=fuzzer,address,undefined
 # Targets of the fuzz campaign that live here rather than in a module fragment:
@@ -137,6 +137,7 @@ FUZZ_NOASAN_CRYPTO := tests/fuzz/crypto-noasan.txt
 $(BUILD)/fuzz/fuzz_guest_req: FUZZ_EXTRA := -fsanitize-coverage-ignorelist=$(FUZZ_NOCOV_CRYPTO) \
 	-fsanitize-ignorelist=$(FUZZ_NOASAN_CRYPTO)
 $(BUILD)/fuzz/fuzz_guest_req: $(FUZZ_NOCOV_CRYPTO) $(FUZZ_NOASAN_CRYPTO)
+$(BUILD)/fuzz/fuzz_guest_req: FUZZ_OPT := -O2
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(HOST_ENV_SRCS) $(PURE_SRCS) $(HW_ONLY_PURE_SRCS)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZCC  $@"
