@@ -568,15 +568,19 @@ static void snapshot_restore(void)
 {
 	u32 k = 0;
 
-	/* Frames first, while pmem still tells what the teardown left. */
+	/* Zeroes first, while pmem (its metadata is one of the saved frames)
+	 * still tells what the teardown left; then the saved contents. */
 	for (u32 i = 0; i < NFRAMES; i++) {
-		u8 *f = win + (u64)i * PAGE_SIZE;
-
-		if (k < snap.nsaved && snap.saved_idx[k] == i)
-			memcpy(f, snap.saved + (u64)k++ * PAGE_SIZE, PAGE_SIZE);
-		else if (pmem_owner_of(spa(WIN_BASE + (u64)i * PAGE_SIZE)) != PMEM_OWNER_FREE)
-			memset(f, 0, PAGE_SIZE); /* RMP table, a frame leaked on purpose */
+		if (k < snap.nsaved && snap.saved_idx[k] == i) {
+			k++;
+			continue;
+		}
+		if (pmem_owner_of(spa(WIN_BASE + (u64)i * PAGE_SIZE)) != PMEM_OWNER_FREE)
+			memset(win + (u64)i * PAGE_SIZE, 0, PAGE_SIZE); /* RMP table, leaked */
 	}
+	for (k = 0; k < snap.nsaved; k++)
+		memcpy(win + (u64)snap.saved_idx[k] * PAGE_SIZE, snap.saved + (u64)k * PAGE_SIZE,
+		       PAGE_SIZE);
 	if (pmem_state_restore(snap.pmem))
 		die("pmem_state_restore");
 	rmp = snap.rmp;
