@@ -7,19 +7,17 @@
  * hv/vm/guest_gmem.c rebuilt over the fuzzer's gmem: page-state changes are
  * gmem_convert_batch, splits gmem_split, "shared" is the ledger's word.
  *
- * After setup (the same state for every input): the full checker (I1-I7),
- * on the first input. After every exit: the incremental checker over what
- * the exit could have touched in gmem (the ranges the hypervisor passed to
- * the backend's page-state change and split, the GPA of an #NPF or a
- * PVALIDATE, each widened to whole 2M records, plus the spans gmem reports;
- * the full checker when gmem reports none; none when the exit reached
- * neither gmem nor the RMP), pmem's accounting matches gmem's ledger,
- * snp_guest.c's own checks (a refused page-state change left the ledger's
- * fingerprint unchanged) counted no failure, and a page the hypervisor wrote
- * is shared. At the end of the input the full checker again (the backend's
- * check when the guest ends), then the guest is torn down and every frame is
- * back in pmem (docs/fuzzing.md). Any error answer to the guest is fine; a
- * crash, a sanitizer report or one of these checks failing is a bug. */
+ * After setup (the same state for every input: built once, then put back
+ * from a snapshot, see below): the full checker (I1-I7), on the first input. After every exit: the
+ * incremental checker over what the exit could have touched in gmem (the ranges the hypervisor
+ * passed to the backend's page-state change and split, the GPA of an #NPF or a PVALIDATE, each
+ * widened to whole 2M records, plus the spans gmem reports; the full checker when gmem reports
+ * none; none when the exit reached neither gmem nor the RMP), pmem's accounting matches gmem's
+ * ledger, snp_guest.c's own checks (a refused page-state change left the ledger's fingerprint
+ * unchanged) counted no failure, and a page the hypervisor wrote is shared. At the end of the input
+ * the full checker again (the backend's check when the guest ends), then the guest is torn down and
+ * every frame is back in pmem (docs/fuzzing.md), before the snapshot is put back. Any error answer
+ * to the guest is fine; a crash, a sanitizer report or one of these checks failing is a bug. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
