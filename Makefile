@@ -125,6 +125,10 @@ FUZZ_NOASAN := tests/fuzz/oracle-noasan.txt
 $(BUILD)/fuzz/fuzz_gmem: FUZZ_EXTRA += -fsanitize-ignorelist=$(FUZZ_NOASAN)
 $(BUILD)/fuzz/fuzz_gmem: FUZZ_OPT := -O2
 $(BUILD)/fuzz/fuzz_gmem: $(FUZZ_NOASAN)
+# fuzz_ghcb: also none in pmem's per-frame loops that every teardown runs.
+FUZZ_NOCOV_GHCB := tests/fuzz/ghcb-nocov.txt
+$(BUILD)/fuzz/fuzz_ghcb: FUZZ_EXTRA += -fsanitize-coverage-ignorelist=$(FUZZ_NOCOV_GHCB)
+$(BUILD)/fuzz/fuzz_ghcb: $(FUZZ_NOCOV_GHCB)
 # fuzz_pt: the same for its own oracle (the engine itself keeps its coverage).
 FUZZ_NOCOV_PT := tests/fuzz/pt-oracle-nocov.txt
 $(BUILD)/fuzz/fuzz_pt: FUZZ_EXTRA := -fsanitize-coverage-ignorelist=$(FUZZ_NOCOV_PT)

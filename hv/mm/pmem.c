@@ -24,6 +24,7 @@ static struct {
 	u64 owner_pages[PMEM_MAX_OWNERS + 1];
 	char owner_name[PMEM_MAX_OWNERS + 1][OWNER_NAME_LEN];
 	unsigned nr_owners; /* ids 0..nr_owners-1 are in use */
+	u64 meta_bytes;     /* owner .. zeroed: contiguous from owner (pmem_state_*) */
 	bool ready;
 } pm;
 
@@ -117,6 +118,7 @@ int pmem_init(const struct pmem_region *regions, unsigned n)
 	pm.blk_part = (u64 *)((u8 *)pm.blk_free + ALIGN_UP(pm.nr_blocks * sizeof(u16), 8));
 	pm.blk_whole = pm.blk_part + BITMAP_BYTES(pm.nr_blocks) / 8;
 	pm.zeroed = pm.blk_whole + BITMAP_BYTES(pm.nr_blocks) / 8;
+	pm.meta_bytes = meta_bytes;
 	memset(pm.owner, PMEM_OWNER_NOT_RAM, pm.nr_frames);
 	memset(pm.blk_free, 0, pm.nr_blocks * sizeof(u16));
 	memset(pm.blk_part, 0, 2 * BITMAP_BYTES(pm.nr_blocks) + BITMAP_BYTES(pm.nr_frames));
@@ -473,4 +475,32 @@ void pmem_report(void)
 	for (unsigned i = 0; i < pm.nr_owners; i++)
 		pr_info("  %-24s %10llu %10llu\n", pm.owner_name[i],
 			(unsigned long long)pm.owner_pages[i], (unsigned long long)pm.owner_pages[i] * 4);
+}
+
+/* ---- state save / restore (test harnesses, pmem.h) ---- */
+
+/* The buffer: the bookkeeping struct, then the metadata bytes it points to. */
+u64 pmem_state_size(void) { return pm.ready ? sizeof(pm) + pm.meta_bytes : 0; }
+
+void pmem_state_save(void *buf)
+{
+	if (!pm.ready)
+		return;
+	memcpy(buf, &pm, sizeof(pm));
+	memcpy((u8 *)buf + sizeof(pm), pm.owner, pm.meta_bytes);
+}
+
+int pmem_state_restore(const void *buf)
+{
+	__typeof__(pm) s;
+
+	memcpy(&s, buf, sizeof(s));
+	/* The metadata pointers are into the span: only the same span may take
+	 * the saved bytes back (after a pmem_init over other memory: refused). */
+	if (!s.ready || !pm.ready || s.owner != pm.owner || s.base_pfn != pm.base_pfn ||
+	    s.nr_frames != pm.nr_frames || s.meta_bytes != pm.meta_bytes)
+		return -EINVAL;
+	memcpy(&pm, &s, sizeof(pm));
+	memcpy(pm.owner, (const u8 *)buf + sizeof(pm), pm.meta_bytes);
+	return 0;
 }

@@ -72,4 +72,19 @@ spa_t pmem_span_end(void);
 /* Prints the accounting table (owner, pages, MiB). */
 void pmem_report(void);
 
+/* For test harnesses only (fuzzers that run many inputs from one state):
+ * a copy of pmem's whole state (its private bookkeeping and the metadata
+ * frames it points to) and putting it back. pmem_state_size() is the buffer
+ * size pmem_state_save() needs (0 before pmem_init). pmem_state_restore()
+ * returns pmem to exactly the saved state, as if every call since the save
+ * had not happened; it does not touch any frame's contents other than the
+ * metadata's, so the caller must put back the frames it cares about (a
+ * frame free and known zero in the saved state must hold zeroes again: it is
+ * handed out without being zeroed). -EINVAL if the buffer was saved from
+ * another span (a pmem_init over other memory since). The hypervisor never
+ * calls these. */
+u64 pmem_state_size(void);
+void pmem_state_save(void *buf);
+int pmem_state_restore(const void *buf);
+
 #endif

@@ -7,19 +7,17 @@
  * hv/vm/guest_gmem.c rebuilt over the fuzzer's gmem: page-state changes are
  * gmem_convert_batch, splits gmem_split, "shared" is the ledger's word.
  *
- * After setup (the same state for every input): the full checker (I1-I7),
- * on the first input. After every exit: the incremental checker over what
- * the exit could have touched in gmem (the ranges the hypervisor passed to
- * the backend's page-state change and split, the GPA of an #NPF or a
- * PVALIDATE, each widened to whole 2M records, plus the spans gmem reports;
- * the full checker when gmem reports none; none when the exit reached
- * neither gmem nor the RMP), pmem's accounting matches gmem's ledger,
- * snp_guest.c's own checks (a refused page-state change left the ledger's
- * fingerprint unchanged) counted no failure, and a page the hypervisor wrote
- * is shared. At the end of the input the full checker again (the backend's
- * check when the guest ends), then the guest is torn down and every frame is
- * back in pmem (docs/fuzzing.md). Any error answer to the guest is fine; a
- * crash, a sanitizer report or one of these checks failing is a bug. */
+ * After setup (the same state for every input: built once, then put back
+ * from a snapshot, see below): the full checker (I1-I7), on the first input. After every exit: the
+ * incremental checker over what the exit could have touched in gmem (the ranges the hypervisor
+ * passed to the backend's page-state change and split, the GPA of an #NPF or a PVALIDATE, each
+ * widened to whole 2M records, plus the spans gmem reports; the full checker when gmem reports
+ * none; none when the exit reached neither gmem nor the RMP), pmem's accounting matches gmem's
+ * ledger, snp_guest.c's own checks (a refused page-state change left the ledger's fingerprint
+ * unchanged) counted no failure, and a page the hypervisor wrote is shared. At the end of the input
+ * the full checker again (the backend's check when the guest ends), then the guest is torn down and
+ * every frame is back in pmem (docs/fuzzing.md), before the snapshot is put back. Any error answer
+ * to the guest is fine; a crash, a sanitizer report or one of these checks failing is a bug. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,9 +64,18 @@ static void die(const char *what)
 
 /* ---- the backend of hv/vm/guest_gmem.c, over this gmem ---- */
 
-static int f_inv(void *c, u16 id, u64 iova, u64 size) { return 0; }
-static int f_sync(void *c) { return 0; }
-static int f_flush(void *c, u32 asid) { return 0; }
+static int f_inv(void *c, u16 id, u64 iova, u64 size)
+{
+	return 0;
+}
+static int f_sync(void *c)
+{
+	return 0;
+}
+static int f_flush(void *c, u32 asid)
+{
+	return 0;
+}
 static const struct gmem_iommu_ops iops = {f_inv, f_sync};
 
 /* What the current exit touched in gmem (GPA spans, whole 2M records) and
@@ -99,7 +106,10 @@ static int rec_touched(void *ctx, struct gmem *g, const struct gmem_touched *t)
 	return 0;
 }
 
-static struct rmp *be_rmp(struct guest *g) { return &rmp; }
+static struct rmp *be_rmp(struct guest *g)
+{
+	return &rmp;
+}
 
 static int be_psc(struct guest *g, const struct gmem_range *r, unsigned n)
 {
@@ -200,7 +210,6 @@ static void fake_host(u32 leaf, u32 sub, struct cpuid_res *r)
 
 /* ---- the input ---- */
 
-
 /* The guest's own view of a page (it may write any of its memory). */
 static u8 *guest_page(u64 ga)
 {
@@ -220,10 +229,18 @@ static u64 cur_ghcb(void)
 }
 
 static const u64 nae_codes[] = {
-    SVM_EXIT_CPUID,	       SVM_EXIT_MSR,		 SVM_EXIT_IOIO,
-    SVM_EXIT_VMMCALL,	       SVM_VMGEXIT_PSC,		 SVM_VMGEXIT_GUEST_REQUEST,
-    SVM_VMGEXIT_HV_FEATURES,   SVM_VMGEXIT_TERM_REQUEST, SVM_VMGEXIT_MMIO_READ,
-    SVM_VMGEXIT_AP_CREATION,   SVM_VMGEXIT_EXT_GUEST_REQUEST, SVM_VMGEXIT_UNSUPPORTED_EVENT,
+    SVM_EXIT_CPUID,
+    SVM_EXIT_MSR,
+    SVM_EXIT_IOIO,
+    SVM_EXIT_VMMCALL,
+    SVM_VMGEXIT_PSC,
+    SVM_VMGEXIT_GUEST_REQUEST,
+    SVM_VMGEXIT_HV_FEATURES,
+    SVM_VMGEXIT_TERM_REQUEST,
+    SVM_VMGEXIT_MMIO_READ,
+    SVM_VMGEXIT_AP_CREATION,
+    SVM_VMGEXIT_EXT_GUEST_REQUEST,
+    SVM_VMGEXIT_UNSUPPORTED_EVENT,
 };
 
 #define VB(gh, f) ghcb_set_field_valid((gh), GHCB_FIELD_BIT(f))
@@ -250,8 +267,9 @@ static void op_nae(struct fuzz_in *in)
 	if (!gh)
 		return;
 	memset(&gh->save, 0, sizeof(gh->save));
-	gh->save.sw_exit_code =
-	    sel & 0x80 ? fuzz_take(in, 8) : nae_codes[sel % (sizeof(nae_codes) / sizeof(nae_codes[0]))];
+	gh->save.sw_exit_code = sel & 0x80
+				    ? fuzz_take(in, 8)
+				    : nae_codes[sel % (sizeof(nae_codes) / sizeof(nae_codes[0]))];
 	gh->save.sw_exit_info_1 = fuzz_take(in, sel & 0x40 ? 8 : 1);
 	gh->save.sw_exit_info_2 = fuzz_take(in, sel & 0x20 ? 8 : 1);
 	gh->save.sw_scratch = ga + GHCB_SHARED_BUF_OFFSET + (s8)fuzz_take(in, 1) * 8;
@@ -362,7 +380,8 @@ static void op_poke(struct fuzz_in *in)
 {
 	u8 sel = (u8)fuzz_take(in, 1);
 	u64 ga = sel & 1 ? (fuzz_take(in, 2) << PAGE_SHIFT) % MEM_SIZE : cur_ghcb();
-	unsigned off = (unsigned)fuzz_take(in, 2) & (PAGE_SIZE - 1), len = (unsigned)fuzz_take(in, 1) % 64;
+	unsigned off = (unsigned)fuzz_take(in, 2) & (PAGE_SIZE - 1),
+		 len = (unsigned)fuzz_take(in, 1) % 64;
 	u8 *p = guest_page(ga);
 
 	if (!p)
@@ -428,7 +447,8 @@ static void check(bool full)
 		rep.total = 0; /* the exit reached neither gmem nor the RMP */
 	if (rc || rep.total) {
 		fuzz_print_violations(&rep);
-		die(full ? "xcheck violation (full check)" : "xcheck violation (incremental check)");
+		die(full ? "xcheck violation (full check)"
+			 : "xcheck violation (incremental check)");
 	}
 	if (pmem_owner_pages(gm.own_mem) !=
 	    gm.st.private_pages + gm.st.shared_pages + gmem_pending_pages(&gm, gm.own_mem))
@@ -442,18 +462,19 @@ static void check(bool full)
 		die("the GHCB is not shared after a NAE event the hypervisor answered in it");
 }
 
-static void setup(void)
+/* The guest's memory and tables from nothing: pmem, the RMP model and gmem
+ * initialized over the window (what every input starts from). */
+static void build(void)
 {
 	struct pmem_region r = {{WIN_BASE + RMP_AREA}, WIN_SIZE - RMP_AREA};
-	struct gmem_params p = {.name = "fz", .asid = ASID, .mem_size = MEM_SIZE,
-				.max_page = HUGE_SIZE, .rmp = &rmp, .check = rec_touched,
+	struct gmem_params p = {.name = "fz",
+				.asid = ASID,
+				.mem_size = MEM_SIZE,
+				.max_page = HUGE_SIZE,
+				.rmp = &rmp,
+				.check = rec_touched,
 				.flush_asid = f_flush};
 
-	if (!win) {
-		win = aligned_alloc(HUGE_SIZE, WIN_SIZE);
-		fuzz_quiet();
-	}
-	host_phys_window(win, spa(WIN_BASE), WIN_SIZE);
 	if (pmem_init(&r, 1) || rmp_init_model(&rmp, spa(WIN_BASE), RMP_AREA, WIN_BASE + WIN_SIZE))
 		die("env");
 	if (gmem_init(&gm, &p) || gmem_attach_domain(&gm, 1, 3, true, &iops, NULL) ||
@@ -462,6 +483,187 @@ static void setup(void)
 	    gmem_populate(&gm, gpa(HUGE_SIZE), MEM_SIZE - HUGE_SIZE, GMEM_SHARED) ||
 	    gmem_convert(&gm, gpa(GHCB_GPA), PAGE_SIZE, GMEM_SHARED))
 		die("gmem");
+}
+
+/* ---- the snapshot of what build() makes ----
+ *
+ * Building the 4 MiB guest and tearing it down was most of an input's time
+ * (docs/fuzzing.md, Throughput). build() runs once; its state is saved here
+ * and put back before every other input, after that input's predecessor was
+ * torn down and checked for leaks as before. What build() determines: pmem's
+ * bookkeeping and metadata frames (pmem_state_save), the RMP model (struct
+ * and table), the gmem struct with its heap ledger and pending list, and the
+ * contents of the window's frames. Frames are put back as follows:
+ * - a frame that held anything but zeroes after build() (table pages, pmem
+ *   metadata, the RMP table): copied back;
+ * - a frame that held zeroes (guest memory, free frames): a frame pmem counts
+ *   free after the teardown is zero, since pmem_free scrubs a frame before it
+ *   marks it free and nothing writes free frames (I7; a frame never taken
+ *   since build() still holds its zeroes); a frame still owned (leaked on
+ *   purpose, under "gfz-leaked") is zeroed.
+ * FUZZ_GHCB_VERIFY=1 compares, for every input, the state put back with one
+ * build() makes afresh over the same window (verify_restore). */
+#define NFRAMES (WIN_SIZE / PAGE_SIZE)
+_Static_assert(WIN_BASE % HUGE_SIZE == 0 && WIN_SIZE % HUGE_SIZE == 0 && RMP_AREA % PAGE_SIZE == 0,
+	       "the window is whole 2M blocks, the RMP table whole frames");
+
+static struct {
+	bool taken;
+	u8 *pmem;
+	struct rmp rmp;
+	struct gmem gm;
+	u64 *ledger;
+	struct gmem_pending *pend;
+	u32 nsaved;		/* frames with contents, in saved_idx order */
+	u32 saved_idx[NFRAMES]; /* window frame index of each */
+	u8 *saved;		/* nsaved frames */
+	u8 *win_copy;		/* the whole window (FUZZ_GHCB_VERIFY) */
+} snap;
+
+static bool frame_zero(const u8 *p)
+{
+	static const u8 zero[PAGE_SIZE];
+
+	return !memcmp(p, zero, PAGE_SIZE);
+}
+
+static void *dup_mem(const void *p, size_t n)
+{
+	void *q = malloc(n ? n : 1);
+
+	if (!q)
+		die("out of memory");
+	memcpy(q, p, n);
+	return q;
+}
+
+static void snapshot_take(void)
+{
+	snap.pmem = malloc(pmem_state_size());
+	snap.saved = malloc(WIN_SIZE);
+	if (!snap.pmem || !snap.saved)
+		die("out of memory");
+	pmem_state_save(snap.pmem);
+	snap.rmp = rmp;
+	snap.gm = gm;
+	snap.ledger = dup_mem(gm.ledger, gm.nr_slots * sizeof(*gm.ledger));
+	snap.pend = dup_mem(gm.pend, gm.cap_pend * sizeof(*gm.pend));
+	snap.nsaved = 0;
+	for (u32 i = 0; i < NFRAMES; i++) {
+		const u8 *f = win + (u64)i * PAGE_SIZE;
+
+		if (frame_zero(f))
+			continue;
+		snap.saved_idx[snap.nsaved] = i;
+		memcpy(snap.saved + (u64)snap.nsaved++ * PAGE_SIZE, f, PAGE_SIZE);
+	}
+	if (getenv("FUZZ_GHCB_VERIFY"))
+		snap.win_copy = dup_mem(win, WIN_SIZE);
+	snap.taken = true;
+}
+
+static void snapshot_restore(void)
+{
+	u32 k = 0;
+
+	/* Zeroes first, while pmem (its metadata is one of the saved frames)
+	 * still tells what the teardown left; then the saved contents. */
+	for (u32 i = 0; i < NFRAMES; i++) {
+		if (k < snap.nsaved && snap.saved_idx[k] == i) {
+			k++;
+			continue;
+		}
+		if (pmem_owner_of(spa(WIN_BASE + (u64)i * PAGE_SIZE)) != PMEM_OWNER_FREE)
+			memset(win + (u64)i * PAGE_SIZE, 0, PAGE_SIZE); /* RMP table, leaked */
+	}
+	for (k = 0; k < snap.nsaved; k++)
+		memcpy(win + (u64)snap.saved_idx[k] * PAGE_SIZE, snap.saved + (u64)k * PAGE_SIZE,
+		       PAGE_SIZE);
+	if (pmem_state_restore(snap.pmem))
+		die("pmem_state_restore");
+	rmp = snap.rmp;
+	gm = snap.gm;
+	gm.ledger = dup_mem(snap.ledger, snap.gm.nr_slots * sizeof(*gm.ledger));
+	gm.pend = dup_mem(snap.pend, snap.gm.cap_pend * sizeof(*gm.pend));
+}
+
+static void canon_mmctx(struct gmem_mmctx *m)
+{
+	struct gmem_mmctx c;
+
+	memset(&c, 0, sizeof(c));
+	c.g = m->g;
+	c.owner = m->owner;
+	c.pool = m->pool;
+	memcpy(m, &c, sizeof(c));
+}
+
+/* FUZZ_GHCB_VERIFY: the state snapshot_restore() put back against the one
+ * build() makes from nothing over the same window (the window was written
+ * by the previous input and its teardown). Continues from the fresh state. */
+static void verify_restore(void)
+{
+	u64 psize = pmem_state_size();
+	u8 *p_rest = malloc(psize), *p_fresh = malloc(psize);
+	u8 *w_rest = dup_mem(win, WIN_SIZE);
+	struct rmp r_rest = rmp;
+	struct gmem g_rest = gm;
+
+	if (!p_rest || !p_fresh)
+		die("out of memory");
+	if (memcmp(win, snap.win_copy, WIN_SIZE))
+		die("verify: the window put back differs from the one build() left");
+	pmem_state_save(p_rest);
+	build(); /* gmem_init clears gm: the restored ledger and pending list are in g_rest */
+	pmem_state_save(p_fresh);
+	if (memcmp(p_rest, p_fresh, psize))
+		die("verify: pmem state put back differs from a fresh build");
+	if (memcmp(&r_rest, &rmp, sizeof(rmp)))
+		die("verify: RMP model put back differs from a fresh build");
+	if (memcmp(w_rest, win, WIN_SIZE))
+		die("verify: window (RMP table, tables, guest memory, free frames) put back "
+		    "differs "
+		    "from a fresh build");
+	if (g_rest.nr_slots != gm.nr_slots || g_rest.cap_pend != gm.cap_pend ||
+	    g_rest.nr_pend != gm.nr_pend ||
+	    memcmp(g_rest.ledger, gm.ledger, gm.nr_slots * sizeof(*gm.ledger)) ||
+	    memcmp(g_rest.pend, gm.pend, gm.nr_pend * sizeof(*gm.pend)))
+		die("verify: gmem ledger or pending list put back differs from a fresh build");
+	free(g_rest.ledger);
+	free(g_rest.pend);
+	g_rest.ledger = gm.ledger;
+	g_rest.pend = gm.pend;
+	/* gmem_init assigns these from compound literals: their padding bytes
+	 * are whatever the stack held, not state */
+	canon_mmctx(&g_rest.mm_npt);
+	canon_mmctx(&g_rest.mm_iommu);
+	canon_mmctx(&gm.mm_npt);
+	canon_mmctx(&gm.mm_iommu);
+	if (memcmp(&g_rest, &gm, sizeof(gm)))
+		die("verify: gmem struct put back differs from a fresh build");
+	free(p_rest);
+	free(p_fresh);
+	free(w_rest);
+}
+
+static void setup(void)
+{
+	if (!win) {
+		win = aligned_alloc(HUGE_SIZE, WIN_SIZE);
+		if (!win)
+			die("out of memory");
+		memset(win, 0, WIN_SIZE);
+		fuzz_quiet();
+	}
+	host_phys_window(win, spa(WIN_BASE), WIN_SIZE);
+	if (snap.taken) {
+		snapshot_restore();
+		if (snap.win_copy)
+			verify_restore();
+	} else {
+		build();
+		snapshot_take();
+	}
 	memset(&vmcb, 0, sizeof(vmcb));
 	memset(&vcpu, 0, sizeof(vcpu));
 	memset(&guest, 0, sizeof(guest));
@@ -494,8 +696,8 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	u8 mem_owner, npt_owner, io_owner;
 
 	setup();
-	/* setup builds the same state from nothing for every input (pmem, the
-	 * RMP and gmem initialized again): checked in full once */
+	/* every input starts from the state build() made for the first one
+	 * (the snapshot put back): checked in full once */
 	if (!setup_checked)
 		check(true);
 	setup_checked = true;

@@ -184,8 +184,8 @@ static void test_scrub_on_free(void **state)
 static void test_holes_and_reserve(void **state)
 {
 	struct pmem_region r[2] = {
-		{spa(WIN_BASE + (1 << 20)), 3 << 20},           /* 1M..4M */
-		{spa(WIN_BASE + (10 << 20) + 123), (6 << 20)},  /* unaligned: 10M+4K..16M */
+	    {spa(WIN_BASE + (1 << 20)), 3 << 20},	   /* 1M..4M */
+	    {spa(WIN_BASE + (10 << 20) + 123), (6 << 20)}, /* unaligned: 10M+4K..16M */
 	};
 	int o;
 	spa_t a;
@@ -244,7 +244,8 @@ static void test_random_alloc_free(void **state)
 				assert_true(IS_ALIGNED(spa_val(held[n]), PAGE_SIZE << ord));
 				/* no overlap with anything held */
 				for (unsigned i = 0; i < n; i++) {
-					u64 a0 = spa_val(held[i]), a1 = a0 + (PAGE_SIZE << order[i]);
+					u64 a0 = spa_val(held[i]),
+					    a1 = a0 + (PAGE_SIZE << order[i]);
 					u64 b0 = spa_val(held[n]), b1 = b0 + (PAGE_SIZE << ord);
 					assert_true(b1 <= a0 || a1 <= b0);
 				}
@@ -312,19 +313,69 @@ static void test_known_zero_frames(void **state)
 	assert_true(!all_zero(spa_add(c, 2 * PAGE_SIZE), 16)); /* still the owner's data */
 }
 
+/* pmem_state_save/restore (for test harnesses): every call after the save
+ * is undone, owners and accounting included; another span is refused. */
+static void test_state_save_restore(void **state)
+{
+	spa_t a, b, c, d;
+	u8 *buf;
+	int o, o2;
+	u64 free0, owned0, blocks0;
+
+	(void)state;
+	init_one(0, 8 << 20);
+	o = pmem_owner_register("snap");
+	assert_int_equal(pmem_alloc(PMEM_ORDER_4K, (u8)o, &a), 0);
+	assert_int_equal(pmem_alloc(PMEM_ORDER_2M, (u8)o, &b), 0);
+	free0 = pmem_free_pages();
+	owned0 = pmem_owner_pages((u8)o);
+	blocks0 = pmem_free_2m_blocks();
+	buf = malloc(pmem_state_size());
+	assert_non_null(buf);
+	pmem_state_save(buf);
+	/* changes of every kind after the save */
+	o2 = pmem_owner_register("later");
+	assert_true(o2 > o);
+	assert_int_equal(pmem_free(a, PMEM_ORDER_4K, (u8)o), 0);
+	assert_int_equal(pmem_alloc(PMEM_ORDER_2M, (u8)o2, &c), 0);
+	assert_int_equal(pmem_alloc(PMEM_ORDER_4K, (u8)o2, &d), 0);
+	assert_int_equal(pmem_transfer(b, PMEM_ORDER_2M, (u8)o, (u8)o2), 0);
+	assert_int_equal(pmem_state_restore(buf), 0);
+	assert_int_equal(pmem_free_pages(), free0);
+	assert_int_equal(pmem_owner_pages((u8)o), owned0);
+	assert_int_equal(pmem_owner_pages((u8)o2), 0);
+	assert_int_equal(pmem_free_2m_blocks(), blocks0);
+	assert_int_equal(pmem_owner_of(a), o);
+	assert_int_equal(pmem_owner_of(b), o);
+	assert_int_equal(pmem_owner_of(c), PMEM_OWNER_FREE);
+	assert_string_equal(pmem_owner_name((u8)o2), "?"); /* registered after the save */
+	/* the same allocations again, in the same places */
+	assert_int_equal(pmem_owner_register("later"), o2);
+	assert_int_equal(pmem_alloc(PMEM_ORDER_2M, (u8)o2, &a), 0);
+	assert_int_equal(spa_val(a), spa_val(c));
+	assert_int_equal(pmem_free(b, PMEM_ORDER_2M, (u8)o), 0);
+	/* another span: refused, nothing changed */
+	init_one(2 << 20, 8 << 20);
+	free0 = pmem_free_pages();
+	assert_int_equal(pmem_state_restore(buf), -EINVAL);
+	assert_int_equal(pmem_free_pages(), free0);
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_init_accounting, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_alloc_scrubbed_and_aligned, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_exhaustion, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_2m_needs_whole_block, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_double_free_and_wrong_owner, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_scrub_on_free, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_holes_and_reserve, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_no_memory, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_random_alloc_free, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_known_zero_frames, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_init_accounting, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_alloc_scrubbed_and_aligned, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_exhaustion, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_2m_needs_whole_block, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_double_free_and_wrong_owner, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_scrub_on_free, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_holes_and_reserve, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_no_memory, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_random_alloc_free, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_known_zero_frames, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_state_save_restore, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
