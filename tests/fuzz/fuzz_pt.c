@@ -9,7 +9,21 @@
  * test_pt_env.h's one word per 4K page: it says the same thing about every
  * page (output address, protection, mapped or not) and every page is still
  * compared, but a 1G op or a 1G leaf costs a few extents instead of 262,144
- * words (docs/fuzzing.md, throughput). */
+ * words (docs/fuzzing.md, throughput).
+ *
+ * Input: one byte picks the format and level count (cfgs[]), then 8 bytes
+ * per op (decode_op), at most 64 ops. An op is 1 to 64 4K pages, 1 to 4 2M
+ * units or one 1G unit in a 2 GiB window, aligned to its unit. A 1G map asks
+ * for 2M or 1G leaves only and its output address is a multiple of 2M (or of
+ * 1G): it writes at most 512 leaves, where an output 4K aligned or a 4K-only
+ * size mask made it write 262,144 4K leaves that the check around it, the
+ * whole-table check and the final merge then walked again (one such op in
+ * about 32 took almost all of the time). Every path of the engine stays
+ * reachable: 4K leaves come from 4K and 2M ops (up to 2,048 per op, across
+ * table boundaries), 2M and 1G leaves, the split of a 1G leaf down to 4K, the
+ * merge of 4K leaves into 2M and of 2M leaves into 1G, a 1G entry split into
+ * a table of 2M leaves by a 1G map, no-replace, allocation failures, and
+ * every op kind on every format. */
 #include <stddef.h>
 #include <stdint.h>
 
@@ -55,6 +69,7 @@ static bool decode_op(struct in *in, const struct pt *pt, struct pt_op *op, int 
 {
 	u64 w, align, units;
 	unsigned cls;
+	bool big;
 
 	if (in->n == 0)
 		return false;
@@ -73,15 +88,21 @@ static bool decode_op(struct in *in, const struct pt *pt, struct pt_op *op, int 
 	if (!(op->prot & pt->fmt->prot_need))
 		op->prot |= pt->fmt->prot_need & PT_R ? PT_R : PT_W;
 	op->sizes = (u32)((w >> 36) & 7) & pt->fmt->leaf_sizes;
+	/* A 1G-granular map never asks for 4K leaves and its output is 2M
+	 * aligned: it writes at most 512 leaves (see the top of the file). */
+	big = cls == 3 && op->type == PT_OP_MAP;
+	if (big)
+		op->sizes &= ~PT_SZ_4K;
 	if (!op->sizes)
-		op->sizes = PT_SZ_ALL;
+		op->sizes = big ? PT_SZ_2M | PT_SZ_1G : PT_SZ_ALL;
 	op->pa =
-	    spa(op->va + ((w >> 39) & 1 ? GiB((w >> 40) & 15) : ((w >> 40) & 0xFFFF) * PAGE_SIZE));
+	    spa(op->va + ((w >> 39) & 1 ? GiB((w >> 40) & 15)
+					: ((w >> 40) & 0xFFFF) * (big ? HUGE_SIZE : PAGE_SIZE)));
 	/* the smallest allowed size decides the alignment a map needs */
 	if (op->type == PT_OP_MAP &&
 	    !IS_ALIGNED(op->va | op->size | spa_val(op->pa),
 			pt_level_size((unsigned)__builtin_ctz(op->sizes) + 1)))
-		op->sizes |= PT_SZ_4K;
+		op->sizes |= big ? PT_SZ_2M : PT_SZ_4K;
 	if (op->type == PT_OP_MAP && (w >> 56) & 1)
 		op->flags = PT_OPF_NO_REPLACE;
 	*fail_at = (w >> 57) & 1 ? (int)((w >> 58) & 31) : -1;
