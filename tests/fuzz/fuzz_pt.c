@@ -119,6 +119,11 @@ static void die_if(bool bad, const char *what, const struct pt_op *op, const cha
 
 /* ---- the reference model: extents ---- */
 
+/* The oracle is built without coverage callbacks (pt-oracle-nocov.txt names
+ * its functions), which holds only for code that is not inlined into an
+ * instrumented caller: sanitizer coverage runs after inlining. */
+#define ORACLE __attribute__((noinline))
+
 /* [va, end) maps to pa + (x - va) with prot; sorted by va, disjoint, never
  * empty. An op adds at most 3 extents, so 64 ops stay below MAX_EXT. */
 #define MAX_EXT 256
@@ -182,7 +187,7 @@ static u64 ext_word(u64 v)
  * the first and last VA of pages that were mapped and changed (hi < lo if
  * none). A page changes when its output address or its protection does, which
  * is constant over an extent. */
-static void model_apply(const struct pt_op *op, u64 *lo, u64 *hi)
+ORACLE static void model_apply(const struct pt_op *op, u64 *lo, u64 *hi)
 {
 	u64 end = op->va + op->size, l = ~0ULL, h = 0;
 	unsigned i0, i1;
@@ -224,7 +229,7 @@ static void model_apply(const struct pt_op *op, u64 *lo, u64 *hi)
 }
 
 /* Mapped pages of the model in [va, va + size). */
-static u64 model_count(u64 va, u64 size)
+ORACLE static u64 model_count(u64 va, u64 size)
 {
 	u64 n = 0;
 
@@ -284,7 +289,7 @@ static int leaf_vs_model(void *vctx, const struct pt_leaf *l)
 static const struct pt_walk_ops model_ops = {leaf_vs_model, chk_table};
 
 /* check_range of test_pt_env.h: [va, va + size) of the table against the model. */
-static int model_check_range(const struct pt *pt, u64 va, u64 size, struct chk *c)
+ORACLE static int model_check_range(const struct pt *pt, u64 va, u64 size, struct chk *c)
 {
 	u64 model;
 	int rc;
@@ -312,7 +317,7 @@ static int model_check_range(const struct pt *pt, u64 va, u64 size, struct chk *
 /* check_all of test_pt_env.h: the whole table against the model (nothing
  * mapped outside the window), no empty table, counter = tables found = pages
  * in use. */
-static int model_check_all(const struct pt *pt, struct chk *c)
+ORACLE static int model_check_all(const struct pt *pt, struct chk *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->pt = pt;
@@ -356,7 +361,7 @@ static u8 snap_used[WIN_PAGES];
 static u64 snap_in_use, snap_tables;
 static spa_t snap_root;
 
-static void tables_save(const struct pt *pt)
+ORACLE static void tables_save(const struct pt *pt)
 {
 	if (!snap && !(snap = malloc(WIN_PAGES * PAGE_SIZE)))
 		ENV_DIE("out of host memory");
@@ -369,7 +374,7 @@ static void tables_save(const struct pt *pt)
 	snap_root = pt->root;
 }
 
-static bool tables_same(const struct pt *pt)
+ORACLE static bool tables_same(const struct pt *pt)
 {
 	if (ta.in_use != snap_in_use || pt_table_pages(pt) != snap_tables ||
 	    spa_val(pt->root) != spa_val(snap_root) || memcmp(snap_used, ta.used, WIN_PAGES))
