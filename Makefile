@@ -107,7 +107,9 @@ $(BUILD)/bench-host: $(BENCH_OBJS)
 
 # ---- fuzz targets (clang + libFuzzer) ---------------------------------------
 FUZZ_CC ?= clang
-FUZZ_CFLAGS := $(COMMON_CFLAGS) -O1 -DSNPV_HOST=1 -DSNPV_FUZZ=1 -fsanitize=fuzzer,address,undefined
+# -O1 unless a target sets its own below (fuzz_gmem, fuzz_guest_req: -O2)
+FUZZ_OPT := -O1
+FUZZ_CFLAGS := $(COMMON_CFLAGS) -DSNPV_HOST=1 -DSNPV_FUZZ=1 -fsanitize=fuzzer,address,undefined
 # Targets of the fuzz campaign that live here rather than in a module fragment:
 # the whole GHCB NAE dispatcher and the guest-request path (docs/fuzzing.md).
 FUZZ_TARGETS += ghcb guest_req
@@ -117,6 +119,12 @@ FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 FUZZ_NOCOV := tests/fuzz/oracle-nocov.txt
 $(BUILD)/fuzz/fuzz_gmem $(BUILD)/fuzz/fuzz_ghcb: FUZZ_EXTRA := -fsanitize-coverage-ignorelist=$(FUZZ_NOCOV)
 $(BUILD)/fuzz/fuzz_gmem $(BUILD)/fuzz/fuzz_ghcb: $(FUZZ_NOCOV)
+# fuzz_gmem also: -O2, and no ASan in the oracle only the harness calls
+# (xcheck, the engine's walk and lookup; tests/fuzz/oracle-noasan.txt).
+FUZZ_NOASAN := tests/fuzz/oracle-noasan.txt
+$(BUILD)/fuzz/fuzz_gmem: FUZZ_EXTRA += -fsanitize-ignorelist=$(FUZZ_NOASAN)
+$(BUILD)/fuzz/fuzz_gmem: FUZZ_OPT := -O2
+$(BUILD)/fuzz/fuzz_gmem: $(FUZZ_NOASAN)
 # fuzz_pt: the same for its own oracle and the table reader only it calls.
 FUZZ_NOCOV_PT := tests/fuzz/pt-oracle-nocov.txt
 $(BUILD)/fuzz/fuzz_pt: FUZZ_EXTRA := -fsanitize-coverage-ignorelist=$(FUZZ_NOCOV_PT)
@@ -129,7 +137,7 @@ FUZZ_PT_ENGINE_OBJS := $(patsubst %.c,$(BUILD)/fuzz/pt-engine/%.o,$(FUZZ_PT_ENGI
 $(FUZZ_PT_ENGINE_OBJS): $(BUILD)/fuzz/pt-engine/%.o: %.c $(FUZZ_NOCOV_PT)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZCC  $@"
-	$(Q)$(FUZZ_CC) $(COMMON_CFLAGS) -O1 -DSNPV_HOST=1 -DSNPV_FUZZ=1 \
+	$(Q)$(FUZZ_CC) $(COMMON_CFLAGS) $(FUZZ_OPT) -DSNPV_HOST=1 -DSNPV_FUZZ=1 \
 		-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-coverage=trace-cmp \
 		-fsanitize-coverage-ignorelist=$(FUZZ_NOCOV_PT) \
 		-MMD -MP -c $< -o $@
@@ -138,16 +146,21 @@ $(BUILD)/fuzz/fuzz_pt: tests/fuzz/fuzz_pt.c $(HOST_ENV_SRCS) $(PURE_SRCS) $(HW_O
 		$(FUZZ_PT_ENGINE_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZCC  $@"
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_EXTRA) \
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_OPT) $(FUZZ_EXTRA) \
 		$(filter-out $(FUZZ_PT_ENGINE),$(filter %.c,$^)) $(FUZZ_PT_ENGINE_OBJS) -o $@
 # fuzz_guest_req: none in the crypto primitives (data-independent control flow).
 FUZZ_NOCOV_CRYPTO := tests/fuzz/crypto-nocov.txt
-$(BUILD)/fuzz/fuzz_guest_req: FUZZ_EXTRA := -fsanitize-coverage-ignorelist=$(FUZZ_NOCOV_CRYPTO)
-$(BUILD)/fuzz/fuzz_guest_req: $(FUZZ_NOCOV_CRYPTO)
+# and no ASan/UBSan in the block function and GF(2^128) multiply (fixed
+# 16-byte blocks of aes_gcm.c's own, tests/fuzz/crypto-noasan.txt)
+FUZZ_NOASAN_CRYPTO := tests/fuzz/crypto-noasan.txt
+$(BUILD)/fuzz/fuzz_guest_req: FUZZ_EXTRA := -fsanitize-coverage-ignorelist=$(FUZZ_NOCOV_CRYPTO) \
+	-fsanitize-ignorelist=$(FUZZ_NOASAN_CRYPTO)
+$(BUILD)/fuzz/fuzz_guest_req: $(FUZZ_NOCOV_CRYPTO) $(FUZZ_NOASAN_CRYPTO)
+$(BUILD)/fuzz/fuzz_guest_req: FUZZ_OPT := -O2
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(HOST_ENV_SRCS) $(PURE_SRCS) $(HW_ONLY_PURE_SRCS)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZCC  $@"
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_EXTRA) $(filter %.c,$^) -o $@
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_OPT) $(FUZZ_EXTRA) $(filter %.c,$^) -o $@
 
 
 # ---- hypervisor image (UEFI application, newlib C library) -------------------

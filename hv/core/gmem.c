@@ -560,8 +560,10 @@ int gmem_attach_domain(struct gmem *g, u16 domain_id, unsigned levels, bool trus
 	d->trusted = trusted;
 	d->ops = ops;
 	d->ctx = ctx;
-	/* Map what the guest already has (new translations: nothing to flush). */
-	for (a = 0; a < g->mem_size; a += r.size) {
+	/* Map what the guest already has (new translations: nothing to flush);
+	 * domains are usually attached before the first populate: no record,
+	 * nothing to look up page by page. */
+	for (a = 0; g->nr_records && a < g->mem_size; a += r.size) {
 		if (gmem_lookup(g, gpa(a), &r)) {
 			r.size = PAGE_SIZE;
 			continue;
@@ -884,7 +886,8 @@ static int tx_reserve(struct tx *t)
 		u64 a = t->p[i].gpa, b, splits = t->p[i].split;
 		bool fresh = t->p[i].old == ST_GONE;
 
-		for (j = i + 1; j < t->n && t->p[j].gpa == t->p[j - 1].gpa + t->p[j - 1].size; j++) {
+		for (j = i + 1; j < t->n && t->p[j].gpa == t->p[j - 1].gpa + t->p[j - 1].size;
+		     j++) {
 			splits += t->p[j].split;
 			fresh |= t->p[j].old == ST_GONE;
 		}
@@ -1490,7 +1493,8 @@ static int release_range(struct gmem *g, u64 a, u64 b, bool force)
 	if (!force) {
 		/* the range, and whole the 2M records it cut at either end */
 		struct gmem_span sp = {ALIGN_DOWN(a, HUGE_SIZE),
-				       MIN(ALIGN_UP(b, HUGE_SIZE), g->mem_size) - ALIGN_DOWN(a, HUGE_SIZE)};
+				       MIN(ALIGN_UP(b, HUGE_SIZE), g->mem_size) -
+					   ALIGN_DOWN(a, HUGE_SIZE)};
 
 		rc = run_check_span(g, &sp, 1);
 	} else {
@@ -1601,8 +1605,8 @@ int gmem_populate_fill(struct gmem *g, gpa_t gpa_, u64 size, enum gmem_state st,
 		 * 2M boundary where a 2M record may follow */
 		{
 			u64 stop = !fill && g->max_page == HUGE_SIZE
-					   ? MIN(b, ALIGN_DOWN(x, HUGE_SIZE) + HUGE_SIZE)
-					   : b;
+				       ? MIN(b, ALIGN_DOWN(x, HUGE_SIZE) + HUGE_SIZE)
+				       : b;
 			u64 got = 0;
 
 			rc = gmem_alloc_run(g, (stop - x) >> PAGE_SHIFT, &pa, &got);

@@ -36,6 +36,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,82 @@
 #include "hv/mm/pt.h"
 #include "snp/rmp.h"
 
+/* ---- scratch memory ----------------------------------------------------------- */
+
+/* A check allocates its sets and bitmaps anew every run; run after every
+ * operation (config xcheck = always, the fuzzers) that was a calloc per set
+ * and bitmap per run, fresh pages each time under a sanitizer's quarantine.
+ * One run at a time borrows this buffer instead and takes its zeroed
+ * allocations from it in order; what does not fit comes from calloc as
+ * before (and a calloc failing is -ENOMEM as before). After the run the
+ * buffer grows to what the run asked for, up to XCHECK_SCRATCH_KEEP (the
+ * hypervisor keeps no more than this between runs). A run that finds the
+ * buffer in use (another CPU checking) callocs everything. */
+#define XCHECK_SCRATCH_KEEP (1u << 20)
+
+struct scratch {
+	u8 *buf;
+	size_t size, used, demand;
+};
+
+static struct scratch scratch;
+static int scratch_busy;
+static size_t scratch_keep = XCHECK_SCRATCH_KEEP;
+
+void xcheck_scratch_limit(size_t bytes)
+{
+	scratch_keep = bytes;
+}
+
+static struct scratch *scratch_get(void)
+{
+	if (__atomic_exchange_n(&scratch_busy, 1, __ATOMIC_ACQUIRE))
+		return NULL;
+	scratch.used = scratch.demand = 0;
+	return &scratch;
+}
+
+static void scratch_put(struct scratch *sc)
+{
+	if (!sc)
+		return;
+	if (sc->size > scratch_keep || (sc->demand > sc->size && sc->demand <= scratch_keep)) {
+		free(sc->buf);
+		sc->size = sc->demand <= scratch_keep ? ALIGN_UP(sc->demand, 65536) : 0;
+		sc->buf = sc->size ? malloc(sc->size) : NULL;
+		if (!sc->buf)
+			sc->size = 0; /* callocs next time */
+	}
+	__atomic_store_n(&scratch_busy, 0, __ATOMIC_RELEASE);
+}
+
+/* n zeroed elements of sz bytes from sc (NULL: calloc), NULL if no memory. */
+static void *sc_zalloc(struct scratch *sc, u64 n, size_t sz)
+{
+	size_t bytes;
+	void *p;
+
+	if (n > (SIZE_MAX - 15) / sz) /* n * sz, rounded up to 16, must fit */
+		return NULL;
+	bytes = ALIGN_UP(n * sz, 16);
+	if (!sc)
+		return calloc(n, sz);
+	sc->demand += bytes;
+	if (bytes > sc->size - sc->used)
+		return calloc(n, sz);
+	p = sc->buf + sc->used;
+	sc->used += bytes;
+	memset(p, 0, n * sz);
+	return p;
+}
+
+static void sc_free(struct scratch *sc, void *p)
+{
+	if (sc && (u8 *)p >= sc->buf && (u8 *)p < sc->buf + sc->size)
+		return; /* the buffer's: given back as a whole by scratch_put */
+	free(p);
+}
+
 /* ---- a small open-addressing hash: key (nonzero) -> value ------------------ */
 
 struct hset {
@@ -53,21 +130,23 @@ struct hset {
 	u64 *val;
 	u64 cap; /* power of two */
 	u64 n;
+	struct scratch *sc;
 };
 
-static int hset_init(struct hset *h, u64 expect)
+static int hset_init(struct hset *h, u64 expect, struct scratch *sc)
 {
 	u64 cap = 64;
 
 	while (cap < 2 * expect + 16)
 		cap <<= 1;
-	h->key = calloc(cap, sizeof(u64));
-	h->val = calloc(cap, sizeof(u64));
+	h->sc = sc;
+	h->key = sc_zalloc(sc, cap, sizeof(u64));
+	h->val = h->key ? sc_zalloc(sc, cap, sizeof(u64)) : NULL;
 	h->cap = cap;
 	h->n = 0;
 	if (!h->key || !h->val) {
-		free(h->key);
-		free(h->val);
+		sc_free(sc, h->key);
+		h->key = NULL;
 		return -ENOMEM;
 	}
 	return 0;
@@ -75,8 +154,8 @@ static int hset_init(struct hset *h, u64 expect)
 
 static void hset_free(struct hset *h)
 {
-	free(h->key);
-	free(h->val);
+	sc_free(h->sc, h->key);
+	sc_free(h->sc, h->val);
 }
 
 static inline u64 hmix(u64 k)
@@ -125,7 +204,7 @@ static int hset_grow(struct hset *h)
 {
 	struct hset n;
 
-	if (hset_init(&n, h->cap))
+	if (hset_init(&n, h->cap, h->sc))
 		return -ENOMEM;
 	for (u64 i = 0; i < h->cap; i++)
 		if (h->key[i])
@@ -151,7 +230,8 @@ struct fmap {
 
 #define FMAP_SET BIT(63)
 
-static int fmap_init(struct fmap *m, const struct gmem *const *gs, unsigned ng, u64 expect)
+static int fmap_init(struct fmap *m, const struct gmem *const *gs, unsigned ng, u64 expect,
+		     struct scratch *sc)
 {
 	u64 lo = ~0ULL, hi = 0;
 
@@ -168,20 +248,21 @@ static int fmap_init(struct fmap *m, const struct gmem *const *gs, unsigned ng, 
 			hi = MAX(hi, ((s & GMEM_L_SPA) >> PAGE_SHIFT) + HUGE_SIZE / PAGE_SIZE);
 		}
 	if (hi > lo && hi - lo <= 4 * expect + HUGE_SIZE / PAGE_SIZE) {
-		m->v = calloc(hi - lo, sizeof(u64));
+		m->v = sc_zalloc(sc, hi - lo, sizeof(u64));
+		m->h.sc = sc;
 		if (m->v) {
 			m->lo = lo;
 			m->n = hi - lo;
 			return 0;
 		}
 	}
-	return hset_init(&m->h, expect);
+	return hset_init(&m->h, expect, sc);
 }
 
 static void fmap_free(struct fmap *m)
 {
 	if (m->v)
-		free(m->v);
+		sc_free(m->h.sc, m->v);
 	else
 		hset_free(&m->h);
 }
@@ -205,6 +286,7 @@ static int fmap_put(struct fmap *m, u64 pfn, u64 val, u64 *old)
 /* ---- context ---------------------------------------------------------------- */
 
 struct xc {
+	struct scratch *sc; /* NULL: calloc and free */
 	struct xcheck_report *rep;
 	const struct xcheck_opts *o;
 	const struct gmem *const *gs;
@@ -216,9 +298,15 @@ struct xc {
 	const struct gmem_domain *d;
 	struct hset tables; /* table pages of every structure */
 	struct fmap frames; /* frame pfn -> (guest << 48 | gpa >> 12) from every ledger */
-	/* full pass: per structure of the current guest (0 NPT, 1 + domain), a bit
-	 * per guest 4K that a leaf of the checking walk covers (NULL: pt_lookup) */
+	/* per structure of the current guest (0 NPT, 1 + domain), a bit per 4K
+	 * that a leaf of the checking walk covers (NULL: pt_lookup): the full
+	 * pass, a bit per guest 4K; the incremental one, a bit per 4K of the
+	 * spans it walks (msp[k]'s first 4K is bit soff[k]), so that pass 3
+	 * asks "is this record mapped?" with a bit test, not a table walk */
 	u64 *mapbits[1 + GMEM_MAX_DOMAINS];
+	const struct gmem_span *msp; /* incremental: the current guest's spans */
+	unsigned nmsp;
+	const u64 *soff;
 	/* full pass: the table set as a bitmap over [tlo, tlo + tn) (NULL: hash) */
 	u64 *tbits, tlo, tn;
 	int err;
@@ -254,7 +342,7 @@ static void tables_bitmap(struct xc *c, u64 expect)
 		}
 	if (hi <= lo || (hi - lo) / 8 > expect / 8 + 65536)
 		return;
-	c->tbits = calloc((hi - lo + 63) / 64, sizeof(u64));
+	c->tbits = sc_zalloc(c->sc, (hi - lo + 63) / 64, sizeof(u64));
 	if (!c->tbits)
 		return; /* the hash answers */
 	c->tlo = lo;
@@ -536,6 +624,51 @@ static bool map_all(const u64 *bits, u64 a, u64 size)
 	return true;
 }
 
+/* The first of the incremental pass's spans that ends after x (nmsp: none). */
+static unsigned span_find(const struct xc *c, u64 x)
+{
+	unsigned lo = 0, hi = c->nmsp;
+
+	while (lo < hi) {
+		unsigned m = lo + (hi - lo) / 2;
+
+		if (c->msp[m].gpa + c->msp[m].size > x)
+			hi = m;
+		else
+			lo = m + 1;
+	}
+	return lo;
+}
+
+/* Incremental pass: marks what a leaf covers in every span it overlaps (it
+ * is judged, and so marked, once: when the walk of the first one meets it). */
+static void span_mark(const struct xc *c, u64 *bits, u64 va, u64 size)
+{
+	for (unsigned k = span_find(c, va); k < c->nmsp && c->msp[k].gpa < va + size; k++) {
+		u64 a = MAX(va, c->msp[k].gpa), b = MIN(va + size, c->msp[k].gpa + c->msp[k].size);
+
+		map_mark(bits, (c->soff[k] << PAGE_SHIFT) + (a - c->msp[k].gpa), b - a, ~0ULL);
+	}
+}
+
+/* Does the checking walk of structure sidx say [a, a + size) is mapped
+ * (1 / 0)? -1 when it cannot tell: no bitmap, or (incremental) the range is
+ * not inside one walked span. */
+static int walked_all(const struct xc *c, unsigned sidx, u64 a, u64 size)
+{
+	const u64 *bits = c->mapbits[sidx];
+	unsigned k;
+
+	if (!bits)
+		return -1;
+	if (!c->msp)
+		return map_all(bits, a, size);
+	k = span_find(c, a);
+	if (k == c->nmsp || a < c->msp[k].gpa || a + size > c->msp[k].gpa + c->msp[k].size)
+		return -1;
+	return map_all(bits, (c->soff[k] << PAGE_SHIFT) + (a - c->msp[k].gpa), size);
+}
+
 static int leaf_check(void *ctx, const struct pt_leaf *l)
 {
 	struct xc *c = ctx;
@@ -548,7 +681,9 @@ static int leaf_check(void *ctx, const struct pt_leaf *l)
 			return 0;
 		c->leaf_end = l->va + l->size;
 	}
-	if (c->mapbits[c->sidx])
+	if (c->mapbits[c->sidx] && c->msp)
+		span_mark(c, c->mapbits[c->sidx], l->va, l->size);
+	else if (c->mapbits[c->sidx])
 		map_mark(c->mapbits[c->sidx], l->va, l->size, g->mem_size);
 	if (mmio_leaf(c, l))
 		return 0;
@@ -649,11 +784,12 @@ static int walk(struct xc *c, const struct pt *pt, u8 st, const struct gmem_doma
 	if (!pt->table_pages)
 		return 0;
 	rc = ops->leaf ? pt_walk_all(pt, ops, c)
-		       : pt_walk_tables(pt, 0, pt->va_bits >= 64 ? 0 : 1ULL << pt->va_bits, ops->table, c);
+		       : pt_walk_tables(pt, 0, pt->va_bits >= 64 ? 0 : 1ULL << pt->va_bits,
+					ops->table, c);
 	if (rc == -EIO) {
 		vio(c, XC_I5, st, 0, spa_val(pt->root), "readable table", "corrupt entry");
 		/* the walk stopped: what it did not reach may still be mapped */
-		free(c->mapbits[sidx]);
+		sc_free(c->sc, c->mapbits[sidx]);
 		c->mapbits[sidx] = NULL;
 	}
 	return 0;
@@ -729,6 +865,7 @@ static void check_record(struct xc *c, u64 a, u64 s, u64 size)
 	u64 pa = s & GMEM_L_SPA, o, old;
 	bool priv = s & GMEM_L_PRIVATE;
 	bool bad = false;
+	int w;
 
 	c->rep->records++;
 	/* I5: the frame is the guest's, and in no other record of any guest. */
@@ -764,7 +901,8 @@ static void check_record(struct xc *c, u64 a, u64 s, u64 size)
 	/* Mapped where recorded. */
 	c->st = XC_NPT;
 	c->d = NULL;
-	if (!(c->mapbits[0] ? map_all(c->mapbits[0], a, size) : mapped(&g->npt, a, size)))
+	w = walked_all(c, 0, a, size);
+	if (!(w >= 0 ? w : mapped(&g->npt, a, size)))
 		vio(c, XC_I5, XC_NPT, a, pa, "mapped", "not mapped");
 	for (unsigned i = 0; i < g->nr_dom; i++) {
 		const struct gmem_domain *d = &g->dom[i];
@@ -773,8 +911,8 @@ static void check_record(struct xc *c, u64 a, u64 s, u64 size)
 			continue;
 		c->st = XC_IOMMU;
 		c->d = d;
-		if (!(c->mapbits[1 + i] ? map_all(c->mapbits[1 + i], a, size)
-					: dom_mapped(g, d, a, size)))
+		w = walked_all(c, 1 + i, a, size);
+		if (!(w >= 0 ? w : dom_mapped(g, d, a, size)))
 			vio(c, priv ? XC_I6 : XC_I5, XC_IOMMU, a, pa, "mapped", "not mapped");
 	}
 }
@@ -1008,10 +1146,14 @@ int xcheck_run_opts(const struct gmem *const *gs, unsigned n, const struct xchec
 	memset(rep, 0, sizeof(*rep));
 	for (i = 0; i < n; i++)
 		expect += gs[i]->st.private_pages + gs[i]->st.shared_pages;
-	if (hset_init(&c.tables, 256))
+	c.sc = scratch_get();
+	if (hset_init(&c.tables, 256, c.sc)) {
+		scratch_put(c.sc);
 		return -ENOMEM;
-	if (fmap_init(&c.frames, gs, n, expect)) {
+	}
+	if (fmap_init(&c.frames, gs, n, expect, c.sc)) {
 		hset_free(&c.tables);
+		scratch_put(c.sc);
 		return -ENOMEM;
 	}
 	/* pass 1: every table page of every guest */
@@ -1037,7 +1179,7 @@ int xcheck_run_opts(const struct gmem *const *gs, unsigned n, const struct xchec
 				    g->asid, j);
 		/* no bitmap (no memory for it): pass 3 walks the tables per record */
 		for (j = 0; j <= g->nr_dom; j++)
-			c.mapbits[j] = calloc((g->nr_slots + 63) / 64 + 1, sizeof(u64));
+			c.mapbits[j] = sc_zalloc(c.sc, (g->nr_slots + 63) / 64 + 1, sizeof(u64));
 		walk(&c, &g->npt, XC_NPT, NULL, 0, &check);
 		for (j = 0; j < g->nr_dom; j++) {
 			gmem_domain_view(g, &g->dom[j], &view);
@@ -1045,7 +1187,7 @@ int xcheck_run_opts(const struct gmem *const *gs, unsigned n, const struct xchec
 		}
 		ledger_pass(&c, &np, &ns);
 		for (j = 0; j <= g->nr_dom; j++) {
-			free(c.mapbits[j]);
+			sc_free(c.sc, c.mapbits[j]);
 			c.mapbits[j] = NULL;
 		}
 		mmio_pass(&c);
@@ -1056,9 +1198,10 @@ int xcheck_run_opts(const struct gmem *const *gs, unsigned n, const struct xchec
 	}
 	if (c.o->full_rmp && !c.o->no_pmem)
 		full_rmp_scan(&c);
-	free(c.tbits);
+	sc_free(c.sc, c.tbits);
 	hset_free(&c.tables);
 	fmap_free(&c.frames);
+	scratch_put(c.sc);
 	return c.err;
 }
 
@@ -1070,10 +1213,10 @@ static int cmp_span(const void *x, const void *y)
 }
 
 /* The spans sorted, merged, clipped to the guest: a new array (free it) or NULL. */
-static struct gmem_span *spans_norm(const struct gmem *g, const struct gmem_touched *t,
-				    unsigned *n)
+static struct gmem_span *spans_norm(struct scratch *sc, const struct gmem *g,
+				    const struct gmem_touched *t, unsigned *n)
 {
-	struct gmem_span *sp = malloc((t->n ? t->n : 1) * sizeof(*sp));
+	struct gmem_span *sp = sc_zalloc(sc, t->n ? t->n : 1, sizeof(*sp));
 	unsigned k = 0;
 
 	if (!sp)
@@ -1113,6 +1256,11 @@ static void walk_spans(struct xc *c, const struct pt *pt, u8 st, const struct gm
 		int rc = ops->leaf ? pt_walk(pt, sp[i].gpa, sp[i].size, ops, c)
 				   : pt_walk_tables(pt, sp[i].gpa, sp[i].size, ops->table, c);
 
+		if (rc && ops->leaf) {
+			/* the walk stopped: what it did not reach may still be mapped */
+			sc_free(c->sc, c->mapbits[sidx]);
+			c->mapbits[sidx] = NULL;
+		}
 		if (rc == -EIO) {
 			/* as the full walk: once per structure, at its root */
 			vio(c, XC_I5, st, 0, spa_val(pt->root), "readable table", "corrupt entry");
@@ -1132,28 +1280,32 @@ int xcheck_run_touched(const struct gmem *const *gs, unsigned n,
 	struct xc c = {.rep = rep, .o = &none, .gs = gs, .ng = n, .inc = true};
 	struct gmem_span *sp[XCHECK_MAX_TOUCHED] = {0};
 	unsigned nsp[XCHECK_MAX_TOUCHED] = {0}, i, j;
-	u64 expect = 0;
+	u64 expect = 0, pages[XCHECK_MAX_TOUCHED] = {0};
+	u64 *soff;
 	struct pt view;
 
 	if (!rep || (n && (!gs || !touched)) || n > XCHECK_MAX_TOUCHED)
 		return -EINVAL;
 	memset(rep, 0, sizeof(*rep));
+	c.sc = scratch_get();
 	for (i = 0; i < n; i++) {
 		if (!touched[i])
 			continue;
-		sp[i] = spans_norm(gs[i], touched[i], &nsp[i]);
+		sp[i] = spans_norm(c.sc, gs[i], touched[i], &nsp[i]);
 		if (!sp[i]) {
 			c.err = -ENOMEM;
 			goto out;
 		}
 		for (j = 0; j < nsp[i]; j++)
-			expect += sp[i][j].size >> PAGE_SHIFT;
+			pages[i] += sp[i][j].size >> PAGE_SHIFT;
+		expect += pages[i];
 	}
-	if (hset_init(&c.tables, 256)) {
+	/* few tables lie on the paths of an operation's spans: the sets grow */
+	if (hset_init(&c.tables, 64, c.sc)) {
 		c.err = -ENOMEM;
 		goto out;
 	}
-	if (hset_init(&c.frames.h, expect) || hset_init(&c.seen, 256)) {
+	if (hset_init(&c.frames.h, expect, c.sc) || hset_init(&c.seen, 64, c.sc)) {
 		hset_free(&c.tables);
 		hset_free(&c.frames.h);
 		c.err = -ENOMEM;
@@ -1185,6 +1337,15 @@ int xcheck_run_touched(const struct gmem *const *gs, unsigned n,
 			if (g->rmp && gs[j]->rmp == g->rmp && gs[j]->asid == g->asid)
 				vio(&c, XC_I4, XC_RMP, 0, 0, "unique ASID", "ASID %u also guest %u",
 				    g->asid, j);
+		/* no memory for the bitmaps: pass 3 walks the tables per record */
+		soff = sc_zalloc(c.sc, nsp[i] ? nsp[i] : 1, sizeof(u64));
+		for (j = 1; soff && j < nsp[i]; j++)
+			soff[j] = soff[j - 1] + (sp[i][j - 1].size >> PAGE_SHIFT);
+		for (j = 0; soff && j <= g->nr_dom; j++)
+			c.mapbits[j] = sc_zalloc(c.sc, pages[i] / 64 + 1, sizeof(u64));
+		c.msp = sp[i];
+		c.nmsp = nsp[i];
+		c.soff = soff;
 		walk_spans(&c, &g->npt, XC_NPT, NULL, 0, &check, sp[i], nsp[i]);
 		for (j = 0; j < g->nr_dom; j++) {
 			gmem_domain_view(g, &g->dom[j], &view);
@@ -1192,6 +1353,13 @@ int xcheck_run_touched(const struct gmem *const *gs, unsigned n,
 		}
 		for (j = 0; j < nsp[i]; j++)
 			ledger_span(&c, sp[i][j].gpa, sp[i][j].gpa + sp[i][j].size, &next);
+		for (j = 0; j <= g->nr_dom; j++) {
+			sc_free(c.sc, c.mapbits[j]);
+			c.mapbits[j] = NULL;
+		}
+		sc_free(c.sc, soff);
+		c.msp = NULL;
+		c.nmsp = 0;
 		mmio_pass(&c);
 		pending_pass(&c);
 		/* the counters stand for the ledger (only the full pass counts it) */
@@ -1202,7 +1370,8 @@ int xcheck_run_touched(const struct gmem *const *gs, unsigned n,
 	hset_free(&c.seen);
 out:
 	for (i = 0; i < n; i++)
-		free(sp[i]);
+		sc_free(c.sc, sp[i]);
+	scratch_put(c.sc);
 	return c.err;
 }
 

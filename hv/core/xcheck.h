@@ -42,16 +42,16 @@ struct xcheck_violation {
 #define XCHECK_MAX_REPORT 64
 
 struct xcheck_report {
-	u64 total;    /* violations found (the first XCHECK_MAX_REPORT are kept) */
-	unsigned n;   /* kept in v[] */
+	u64 total;  /* violations found (the first XCHECK_MAX_REPORT are kept) */
+	unsigned n; /* kept in v[] */
 	struct xcheck_violation v[XCHECK_MAX_REPORT];
 	/* what was looked at */
 	u64 leaves, tables, records, mapped_bytes, rmp_entries;
 };
 
 struct xcheck_opts {
-	bool no_pmem;  /* pmem state unknown (offline dump): skip owner and accounting checks */
-	bool full_rmp; /* also scan every RMP entry of the pmem span (cost: RAM size / 4K) */
+	bool no_pmem;	/* pmem state unknown (offline dump): skip owner and accounting checks */
+	bool full_rmp;	/* also scan every RMP entry of the pmem span (cost: RAM size / 4K) */
 	spa_t rmp_base; /* with no_pmem: the RMP table, to treat as hypervisor memory */
 	u64 rmp_size;
 	/* validated BARs unknown (offline dump): skip the BAR rule */
@@ -110,6 +110,12 @@ int xcheck_gmem_op_full(void *ctx, struct gmem *g, const struct gmem_touched *t)
 int xcheck_run_opts(const struct gmem *const *guests, unsigned n, const struct xcheck_opts *o,
 		    struct xcheck_report *rep);
 void xcheck_print(const struct xcheck_report *rep);
+/* A run borrows one buffer for its sets and bitmaps instead of a calloc per
+ * set (what does not fit is calloc'd; a run finding it in use, e.g. on
+ * another CPU, callocs everything) and the buffer is kept between runs up to
+ * this many bytes (default 1 MiB); 0: calloc and free every time, as the
+ * unit tests also run it. */
+void xcheck_scratch_limit(size_t bytes);
 const char *xcheck_rule_name(unsigned rule);
 const char *xcheck_struct_name(unsigned s);
 

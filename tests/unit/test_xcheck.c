@@ -19,7 +19,7 @@
 
 static struct gmem ga, gb;
 static struct gmem *gs[2] = {&ga, &gb};
-static struct xcheck_report rep, rep_inc;
+static struct xcheck_report rep, rep_inc, rep_nosc;
 
 /* The GPA spans an operation that made the corruption would have touched
  * (each test names them with TOUCH): every full run is repeated with the
@@ -99,10 +99,10 @@ static u64 *entry_of(const struct pt *pt, u64 a, unsigned level)
 static int vcmp(const void *x, const void *y)
 {
 	const struct xcheck_violation *a = x, *b = y;
-	u64 ka[] = {a->rule, a->structure, a->structure == XC_IOMMU ? a->domain : 0, a->guest,
-		    a->gpa, a->spa};
-	u64 kb[] = {b->rule, b->structure, b->structure == XC_IOMMU ? b->domain : 0, b->guest,
-		    b->gpa, b->spa};
+	u64 ka[] = {a->rule,  a->structure, a->structure == XC_IOMMU ? a->domain : 0,
+		    a->guest, a->gpa,	    a->spa};
+	u64 kb[] = {b->rule,  b->structure, b->structure == XC_IOMMU ? b->domain : 0,
+		    b->guest, b->gpa,	    b->spa};
 
 	for (unsigned i = 0; i < ARRAY_SIZE(ka); i++)
 		if (ka[i] != kb[i])
@@ -120,7 +120,18 @@ static int run_both(void)
 	int rc = xcheck_run((const struct gmem *const *)gs, 2, &rep);
 
 	assert_true(tn[0] + tn[1] > 0); /* every mutation test names its spans */
+	/* without the kept scratch buffer (every set and bitmap calloc'd): the
+	 * same reports, violation for violation */
+	xcheck_scratch_limit(0);
+	assert_int_equal(xcheck_run((const struct gmem *const *)gs, 2, &rep_inc), rc);
+	assert_int_equal(rep_inc.total, rep.total);
+	assert_memory_equal(rep_inc.v, rep.v, rep.n * sizeof(rep.v[0]));
 	assert_int_equal(xcheck_run_touched((const struct gmem *const *)gs, 2, tp, &rep_inc), 0);
+	memcpy(&rep_nosc, &rep_inc, sizeof(rep_inc));
+	xcheck_scratch_limit(1u << 20);
+	assert_int_equal(xcheck_run_touched((const struct gmem *const *)gs, 2, tp, &rep_inc), 0);
+	assert_int_equal(rep_inc.total, rep_nosc.total);
+	assert_memory_equal(rep_inc.v, rep_nosc.v, rep_nosc.n * sizeof(rep_nosc.v[0]));
 	if (rep_inc.total != rep.total) {
 		xcheck_print(&rep);
 		xcheck_print(&rep_inc);
@@ -133,12 +144,13 @@ static int run_both(void)
 	qsort(b, rep.n, sizeof(*b), vcmp);
 	for (unsigned i = 0; i < rep.n; i++)
 		if (vcmp(&a[i], &b[i]))
-			fail_msg("incremental differs: full %s %s gpa 0x%llx spa 0x%llx, incremental "
-				 "%s %s gpa 0x%llx spa 0x%llx",
-				 xcheck_rule_name(a[i].rule), xcheck_struct_name(a[i].structure),
-				 (unsigned long long)a[i].gpa, (unsigned long long)a[i].spa,
-				 xcheck_rule_name(b[i].rule), xcheck_struct_name(b[i].structure),
-				 (unsigned long long)b[i].gpa, (unsigned long long)b[i].spa);
+			fail_msg(
+			    "incremental differs: full %s %s gpa 0x%llx spa 0x%llx, incremental "
+			    "%s %s gpa 0x%llx spa 0x%llx",
+			    xcheck_rule_name(a[i].rule), xcheck_struct_name(a[i].structure),
+			    (unsigned long long)a[i].gpa, (unsigned long long)a[i].spa,
+			    xcheck_rule_name(b[i].rule), xcheck_struct_name(b[i].structure),
+			    (unsigned long long)b[i].gpa, (unsigned long long)b[i].spa);
 	return rc;
 }
 
@@ -172,10 +184,10 @@ static void expect(const struct exp *e, unsigned n)
 	}
 }
 
-#define EXPECT(...)                                                                \
-	do {                                                                       \
-		const struct exp e_[] = {__VA_ARGS__};                             \
-		expect(e_, ARRAY_SIZE(e_));                                        \
+#define EXPECT(...)                                                                                \
+	do {                                                                                       \
+		const struct exp e_[] = {__VA_ARGS__};                                             \
+		expect(e_, ARRAY_SIZE(e_));                                                        \
 	} while (0)
 
 static void set_addr(u64 *pte, spa_t pa)
@@ -198,7 +210,8 @@ static void test_npt_2m_over_4k_rmp(void **s)
 	(void)s;
 	TOUCH(0, A_P4K, PAGE_SIZE);
 	/* one 2M leaf over the 512 4K private records (contiguous frames: I1 holds) */
-	*entry_of(&ga.npt, A_P4K, 2) = pt_fmt_npt.leaf_entry(spa_of(&ga, A_P4K), 2, PT_R | PT_W | PT_X);
+	*entry_of(&ga.npt, A_P4K, 2) =
+	    pt_fmt_npt.leaf_entry(spa_of(&ga, A_P4K), 2, PT_R | PT_W | PT_X);
 	EXPECT({XC_I2, XC_NPT, 0, 0, A_P4K});
 }
 
@@ -214,9 +227,8 @@ static void test_npt_extra(void **s)
 {
 	(void)s;
 	TOUCH(0, MiB(12), PAGE_SIZE);
-	assert_int_equal(pt_map(&ga.npt, MiB(12), spa_of(&ga, A_S4K), PAGE_SIZE, PT_R, PT_SZ_4K,
-				NULL),
-			 0);
+	assert_int_equal(
+	    pt_map(&ga.npt, MiB(12), spa_of(&ga, A_S4K), PAGE_SIZE, PT_R, PT_SZ_4K, NULL), 0);
 	EXPECT({XC_I5, XC_NPT, 0, 0, MiB(12)});
 }
 
@@ -239,7 +251,7 @@ static void test_npt_corrupt_entry(void **s)
 {
 	(void)s;
 	TOUCH(0, A_S4K, PAGE_SIZE);
-	*entry_of(&ga.npt, A_S4K, 1) |= GENMASK(62, 52) & ~GENMASK(58, 52) ; /* reserved bits */
+	*entry_of(&ga.npt, A_S4K, 1) |= GENMASK(62, 52) & ~GENMASK(58, 52); /* reserved bits */
 	assert_int_equal(run_both(), 0);
 	assert_true(rep.total >= 1);
 	assert_int_equal(rep.v[0].structure, XC_NPT);
@@ -259,7 +271,8 @@ static void test_iommu_2m_over_4k_rmp(void **s)
 {
 	(void)s;
 	TOUCH(0, A_P4K, PAGE_SIZE);
-	*entry_of(&ga.dom[0].pt, A_P4K, 2) = pt_fmt_amdv1.leaf_entry(spa_of(&ga, A_P4K), 2, PT_R | PT_W);
+	*entry_of(&ga.dom[0].pt, A_P4K, 2) =
+	    pt_fmt_amdv1.leaf_entry(spa_of(&ga, A_P4K), 2, PT_R | PT_W);
 	EXPECT({XC_I2, XC_IOMMU, 1, 0, A_P4K});
 }
 
@@ -299,8 +312,8 @@ static void test_iommu_extra(void **s)
 				PAGE_SIZE, PT_R | PT_W, PT_SZ_4K, NULL),
 			 0);
 	/* trusted domain maps an unpopulated GPA */
-	assert_int_equal(pt_map(&ga.dom[0].pt, MiB(12), spa_of(&ga, A_S4K), PAGE_SIZE,
-				PT_R | PT_W, PT_SZ_4K, NULL),
+	assert_int_equal(pt_map(&ga.dom[0].pt, MiB(12), spa_of(&ga, A_S4K), PAGE_SIZE, PT_R | PT_W,
+				PT_SZ_4K, NULL),
 			 0);
 	EXPECT({XC_I6, XC_IOMMU, 2, 0, A_P4K + 0x9000}, {XC_I5, XC_IOMMU, 1, 0, MiB(12)});
 }
@@ -337,7 +350,7 @@ static void test_rmp_wrong_size(void **s)
 	(void)s;
 	TOUCH(0, 0x1000, PAGE_SIZE);
 	TOUCH(0, A_P4K + 0x2000, PAGE_SIZE);
-	raw_of(&ga, 0)->lo &= ~RMP_RAW_PAGESIZE;	      /* 2M record, 4K entry */
+	raw_of(&ga, 0)->lo &= ~RMP_RAW_PAGESIZE;	     /* 2M record, 4K entry */
 	raw_of(&ga, A_P4K + 0x2000)->lo |= RMP_RAW_PAGESIZE; /* 4K record, 2M entry */
 	EXPECT({XC_I2, XC_RMP, 0, 0, 0}, {XC_I2, XC_RMP, 0, 0, A_P4K + 0x2000});
 }
@@ -362,8 +375,7 @@ static void test_rmp_unknown_assigned_full_scan(void **s)
 	/* a free frame assigned to A's ASID behind gmem's back */
 	assert_int_equal(pmem_alloc(PMEM_ORDER_4K, PMEM_OWNER_META, &pa), 0);
 	assert_int_equal(pmem_free(pa, PMEM_ORDER_4K, PMEM_OWNER_META), 0);
-	assert_int_equal(rmp_make_private(&env_rmp, pa, 5, gpa(MiB(14)), RMP_PG_SIZE_4K, false),
-			 0);
+	assert_int_equal(rmp_make_private(&env_rmp, pa, 5, gpa(MiB(14)), RMP_PG_SIZE_4K, false), 0);
 	EXPECT(); /* not seen without the full scan (documented) */
 	assert_int_equal(xcheck_run_opts((const struct gmem *const *)gs, 2, &o, &rep), 0);
 	xcheck_print(&rep);
@@ -380,9 +392,8 @@ static void test_page_in_two_guests(void **s)
 	(void)s;
 	TOUCH(1, MiB(6), PAGE_SIZE);
 	/* B's NPT maps one of A's pages at an unpopulated GPA of B */
-	assert_int_equal(pt_map(&gb.npt, MiB(6), spa_of(&ga, A_S4K), PAGE_SIZE, PT_R, PT_SZ_4K,
-				NULL),
-			 0);
+	assert_int_equal(
+	    pt_map(&gb.npt, MiB(6), spa_of(&ga, A_S4K), PAGE_SIZE, PT_R, PT_SZ_4K, NULL), 0);
 	EXPECT({XC_I4, XC_NPT, 0, 1, MiB(6)});
 }
 
@@ -555,29 +566,29 @@ int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		T(test_npt_wrong_spa),
-		T(test_npt_2m_over_4k_rmp),
-		T(test_npt_missing),
-		T(test_npt_extra),
-		T(test_npt_maps_hypervisor_memory),
-		T(test_npt_corrupt_entry),
-		T(test_iommu_wrong_spa),
-		T(test_iommu_2m_over_4k_rmp),
-		T(test_iommu_4k_over_2m_rmp),
-		T(test_iommu_missing),
-		T(test_iommu_extra),
-		T(test_rmp_wrong_asid),
-		T(test_rmp_wrong_gpa),
-		T(test_rmp_wrong_size),
-		T(test_rmp_assigned_bit),
-		T(test_rmp_unknown_assigned_full_scan),
-		T(test_page_in_two_guests),
-		T(test_ledger_double_booking),
-		T(test_same_asid),
-		T(test_freed_page_still_mapped),
-		T(test_frame_reused_before_flush),
-		T(test_table_page_freed_while_linked),
-		T(test_dump_tool),
+	    T(test_npt_wrong_spa),
+	    T(test_npt_2m_over_4k_rmp),
+	    T(test_npt_missing),
+	    T(test_npt_extra),
+	    T(test_npt_maps_hypervisor_memory),
+	    T(test_npt_corrupt_entry),
+	    T(test_iommu_wrong_spa),
+	    T(test_iommu_2m_over_4k_rmp),
+	    T(test_iommu_4k_over_2m_rmp),
+	    T(test_iommu_missing),
+	    T(test_iommu_extra),
+	    T(test_rmp_wrong_asid),
+	    T(test_rmp_wrong_gpa),
+	    T(test_rmp_wrong_size),
+	    T(test_rmp_assigned_bit),
+	    T(test_rmp_unknown_assigned_full_scan),
+	    T(test_page_in_two_guests),
+	    T(test_ledger_double_booking),
+	    T(test_same_asid),
+	    T(test_freed_page_still_mapped),
+	    T(test_frame_reused_before_flush),
+	    T(test_table_page_freed_while_linked),
+	    T(test_dump_tool),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
