@@ -129,10 +129,29 @@ $(BUILD)/fuzz/fuzz_gmem: $(FUZZ_NOASAN)
 FUZZ_NOCOV_GHCB := tests/fuzz/ghcb-nocov.txt
 $(BUILD)/fuzz/fuzz_ghcb: FUZZ_EXTRA += -fsanitize-coverage-ignorelist=$(FUZZ_NOCOV_GHCB)
 $(BUILD)/fuzz/fuzz_ghcb: $(FUZZ_NOCOV_GHCB)
-# fuzz_pt: the same for its own oracle (the engine itself keeps its coverage).
+# fuzz_pt: the same for its own oracle and the table reader only it calls.
 FUZZ_NOCOV_PT := tests/fuzz/pt-oracle-nocov.txt
 $(BUILD)/fuzz/fuzz_pt: FUZZ_EXTRA := -fsanitize-coverage-ignorelist=$(FUZZ_NOCOV_PT)
 $(BUILD)/fuzz/fuzz_pt: $(FUZZ_NOCOV_PT)
+# The engine (hv/mm/pt*.c) in fuzz_pt: edge coverage without trace-cmp callbacks
+# (half of the target's time; without -use_value_profile they only feed
+# mutation hints), objects of their own since the flag is per compilation.
+FUZZ_PT_ENGINE := $(filter hv/mm/pt%.c,$(PURE_SRCS) $(HW_ONLY_PURE_SRCS))
+FUZZ_PT_ENGINE_OBJS := $(patsubst %.c,$(BUILD)/fuzz/pt-engine/%.o,$(FUZZ_PT_ENGINE))
+$(FUZZ_PT_ENGINE_OBJS): $(BUILD)/fuzz/pt-engine/%.o: %.c $(FUZZ_NOCOV_PT)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZCC  $@"
+	$(Q)$(FUZZ_CC) $(COMMON_CFLAGS) $(FUZZ_OPT) -DSNPV_HOST=1 -DSNPV_FUZZ=1 \
+		-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-coverage=trace-cmp \
+		-fsanitize-coverage-ignorelist=$(FUZZ_NOCOV_PT) \
+		-MMD -MP -c $< -o $@
+-include $(FUZZ_PT_ENGINE_OBJS:.o=.d)
+$(BUILD)/fuzz/fuzz_pt: tests/fuzz/fuzz_pt.c $(HOST_ENV_SRCS) $(PURE_SRCS) $(HW_ONLY_PURE_SRCS) \
+		$(FUZZ_PT_ENGINE_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZCC  $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_OPT) $(FUZZ_EXTRA) \
+		$(filter-out $(FUZZ_PT_ENGINE),$(filter %.c,$^)) $(FUZZ_PT_ENGINE_OBJS) -o $@
 # fuzz_guest_req: none in the crypto primitives (data-independent control flow).
 FUZZ_NOCOV_CRYPTO := tests/fuzz/crypto-nocov.txt
 # and no ASan/UBSan in the block function and GF(2^128) multiply (fixed

@@ -73,7 +73,8 @@ static struct pt_ent vt_get(const struct pt *pt, const struct vtab *vt, unsigned
 	switch (vt->kind) {
 	case VT_REAL:
 		*raw = tbl(vt->pa)[i];
-		return pt->fmt->decode(*raw, level);
+		/* decode(0) is PT_NONE in every format (hv/mm/pt.h) */
+		return *raw ? pt->fmt->decode(*raw, level) : (struct pt_ent){PT_NONE, {0}, 0};
 	case VT_SPLIT:
 		return (struct pt_ent){PT_LEAF, spa_add(vt->base, (u64)i * pt_level_size(level)),
 				       vt->prot};
@@ -348,7 +349,14 @@ static int do_range(struct ctx *c, const struct vtab *vt, unsigned level, u64 va
 		return 0;
 	for (;;) {
 		b = MIN(last, ALIGN_DOWN(a, esz) + (esz - 1));
-		rc = do_entry(c, vt, level, a, b);
+		/* An empty entry is left alone by every op but a map: unmap,
+		 * protect and merge of a large range (the whole window, say) skip
+		 * it here without a call, the common case in a sparse table. */
+		if (c->op->type != PT_OP_MAP && vt->kind == VT_REAL &&
+		    !tbl(vt->pa)[pt_index(a, level)])
+			rc = 0;
+		else
+			rc = do_entry(c, vt, level, a, b);
 		if (rc || b == last)
 			return rc;
 		a = b + 1;
