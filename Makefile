@@ -107,7 +107,7 @@ $(BUILD)/bench-host: $(BENCH_OBJS)
 
 # ---- fuzz targets (clang + libFuzzer) ---------------------------------------
 FUZZ_CC ?= clang
-# -O1 unless a target sets its own below (fuzz_gmem, fuzz_guest_req: -O2)
+# -O1 unless a target sets its own below (fuzz_gmem, fuzz_ghcb, fuzz_guest_req: -O2)
 FUZZ_OPT := -O1
 FUZZ_CFLAGS := $(COMMON_CFLAGS) -DSNPV_HOST=1 -DSNPV_FUZZ=1 -fsanitize=fuzzer,address,undefined
 # Targets of the fuzz campaign that live here rather than in a module fragment:
@@ -129,6 +129,11 @@ $(BUILD)/fuzz/fuzz_gmem: $(FUZZ_NOASAN)
 FUZZ_NOCOV_GHCB := tests/fuzz/ghcb-nocov.txt
 $(BUILD)/fuzz/fuzz_ghcb: FUZZ_EXTRA += -fsanitize-coverage-ignorelist=$(FUZZ_NOCOV_GHCB)
 $(BUILD)/fuzz/fuzz_ghcb: $(FUZZ_NOCOV_GHCB)
+# and -O2, no ASan in the checker only the harness calls (tests/fuzz/ghcb-noasan.txt)
+FUZZ_NOASAN_GHCB := tests/fuzz/ghcb-noasan.txt
+$(BUILD)/fuzz/fuzz_ghcb: FUZZ_EXTRA += -fsanitize-ignorelist=$(FUZZ_NOASAN_GHCB)
+$(BUILD)/fuzz/fuzz_ghcb: FUZZ_OPT := -O2
+$(BUILD)/fuzz/fuzz_ghcb: $(FUZZ_NOASAN_GHCB)
 # fuzz_pt: the same for its own oracle and the table reader only it calls.
 FUZZ_NOCOV_PT := tests/fuzz/pt-oracle-nocov.txt
 $(BUILD)/fuzz/fuzz_pt: FUZZ_EXTRA := -fsanitize-coverage-ignorelist=$(FUZZ_NOCOV_PT)
