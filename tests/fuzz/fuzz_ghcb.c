@@ -64,20 +64,6 @@ static void die(const char *what)
 
 /* ---- the backend of hv/vm/guest_gmem.c, over this gmem ---- */
 
-static int f_inv(void *c, u16 id, u64 iova, u64 size)
-{
-	return 0;
-}
-static int f_sync(void *c)
-{
-	return 0;
-}
-static int f_flush(void *c, u32 asid)
-{
-	return 0;
-}
-static const struct gmem_iommu_ops iops = {f_inv, f_sync};
-
 /* What the current exit touched in gmem (GPA spans, whole 2M records) and
  * `full` when gmem reported an operation without spans. */
 #define MAX_SPANS 64
@@ -473,12 +459,12 @@ static void build(void)
 				.max_page = HUGE_SIZE,
 				.rmp = &rmp,
 				.check = rec_touched,
-				.flush_asid = f_flush};
+				.flush_asid = fuzz_flush};
 
 	if (pmem_init(&r, 1) || rmp_init_model(&rmp, spa(WIN_BASE), RMP_AREA, WIN_BASE + WIN_SIZE))
 		die("env");
-	if (gmem_init(&gm, &p) || gmem_attach_domain(&gm, 1, 3, true, &iops, NULL) ||
-	    gmem_attach_domain(&gm, 2, 3, false, &iops, NULL) ||
+	if (gmem_init(&gm, &p) || gmem_attach_domain(&gm, 1, 3, true, &fuzz_iommu_ops, NULL) ||
+	    gmem_attach_domain(&gm, 2, 3, false, &fuzz_iommu_ops, NULL) ||
 	    gmem_populate(&gm, gpa(0), HUGE_SIZE, GMEM_PRIVATE) ||
 	    gmem_populate(&gm, gpa(HUGE_SIZE), MEM_SIZE - HUGE_SIZE, GMEM_SHARED) ||
 	    gmem_convert(&gm, gpa(GHCB_GPA), PAGE_SIZE, GMEM_SHARED))

@@ -40,19 +40,6 @@ static const u64 gmem_page[2] = {HUGE_SIZE, PAGE_SIZE}; /* max_page: the largest
 static u8 *win;
 static struct rmp rmp;
 
-static int f_inv(void *c, u16 id, u64 iova, u64 size)
-{
-	return 0;
-}
-static int f_sync(void *c)
-{
-	return 0;
-}
-static int f_flush(void *c, u32 asid)
-{
-	return 0;
-}
-static const struct gmem_iommu_ops ops = {f_inv, f_sync};
 
 static void die(const char *what)
 {
@@ -159,10 +146,10 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 					.rmp = &rmp,
 					.check = rec_touched,
 					.check_ctx = (void *)(uintptr_t)i,
-					.flush_asid = f_flush};
+					.flush_asid = fuzz_flush};
 
-		if (gmem_init(&g[i], &p) || gmem_attach_domain(&g[i], 1, 3, true, &ops, NULL) ||
-		    gmem_attach_domain(&g[i], 2, 3, false, &ops, NULL))
+		if (gmem_init(&g[i], &p) || gmem_attach_domain(&g[i], 1, 3, true, &fuzz_iommu_ops, NULL) ||
+		    gmem_attach_domain(&g[i], 2, 3, false, &fuzz_iommu_ops, NULL))
 			die("init");
 	}
 	memset(tch, 0, sizeof(tch));
