@@ -71,10 +71,12 @@ def main():
     ap.add_argument("--runs", type=int, default=10_000_000)
     ap.add_argument("--time", type=int, default=3600)
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--out", help="logs and summary (default BUILD/fuzz-campaign); give each "
+                    "campaign that runs at the same time its own")
     ap.add_argument("targets", nargs="+", help="names (gmem) or fuzz_gmem")
     a = ap.parse_args()
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    out = os.path.join(a.build, "fuzz-campaign")
+    out = a.out or os.path.join(a.build, "fuzz-campaign")
     os.makedirs(out, exist_ok=True)
     names = [t if t.startswith("fuzz_") else "fuzz_" + t for t in a.targets]
     pending, running, results = list(names), {}, {}
