@@ -11,7 +11,8 @@
  * compared, but a 1G op or a 1G leaf costs a few extents instead of 262,144
  * words (docs/fuzzing.md, throughput).
  *
- * Input: one byte picks the format and level count (cfgs[]), then 8 bytes
+ * Input: one byte picks the format and level count (cfgs[]: the three formats
+ * and the shared NPT/IOMMU one), then 8 bytes
  * per op (decode_op), at most 64 ops. An op is 1 to 64 4K pages, 1 to 4 2M
  * units or one 1G unit in a 2 GiB window, aligned to its unit. A 1G map asks
  * for 2M or 1G leaves only and its output address is a multiple of 2M (or of
@@ -62,6 +63,8 @@ static const struct {
 } cfgs[] = {
     {&pt_fmt_x86, 4},	{&pt_fmt_npt, 4},   {&pt_fmt_npt, 5},
     {&pt_fmt_amdv1, 3}, {&pt_fmt_amdv1, 4}, {&pt_fmt_amdv1, 6},
+    /* iommu_mode = shared: one table for the NPT and the IOMMU */
+    {&pt_fmt_npt_amdv1, 4}, {&pt_fmt_npt_amdv1, 5},
 };
 
 /* 8 bytes -> one op; returns false when the input is used up. */
@@ -84,7 +87,9 @@ static bool decode_op(struct in *in, const struct pt *pt, struct pt_op *op, int 
 	op->va = ALIGN_DOWN(op->va, align);
 	if (op->va + op->size > VA_WINDOW)
 		op->va = VA_WINDOW - op->size;
-	op->prot = (u32)((w >> 30) & 0x3F) & pt->fmt->prot_valid;
+	/* bit 63: a CPU-only leaf (PT_NO_DMA, the shared format's) */
+	op->prot = ((u32)((w >> 30) & 0x3F) | ((w >> 63) & 1 ? PT_NO_DMA : 0)) &
+		   pt->fmt->prot_valid;
 	if (!(op->prot & pt->fmt->prot_need))
 		op->prot |= pt->fmt->prot_need & PT_R ? PT_R : PT_W;
 	op->sizes = (u32)((w >> 36) & 7) & pt->fmt->leaf_sizes;

@@ -10,11 +10,12 @@ MAP, UNMAP, PROTECT, MERGE = range(4)
 C4K, C4KX, C2M, C1G = range(4)  # class: 4K (1-4), 4K (1-64), 2M (1-4), 1G
 R, W, X = 1, 2, 4
 SZ4K, SZ2M, SZ1G = 1, 2, 4
-CFG = {"x86_4": 0, "npt_4": 1, "npt_5": 2, "amdv1_3": 3, "amdv1_4": 4, "amdv1_6": 5}
+CFG = {"x86_4": 0, "npt_4": 1, "npt_5": 2, "amdv1_3": 3, "amdv1_4": 4, "amdv1_6": 5,
+       "shared_4": 6, "shared_5": 7}
 
 
 def op(kind, cls, va, units=1, prot=R | W, sizes=7, pa_units=0, pa_gib=None,
-       no_replace=False, fail_at=None):
+       no_replace=False, fail_at=None, no_dma=False):
     """va in bytes; the output is va + pa_gib GiB, or va + pa_units units
     (2M for a 1G map, 4K otherwise)."""
     n = units - 1
@@ -27,6 +28,8 @@ def op(kind, cls, va, units=1, prot=R | W, sizes=7, pa_units=0, pa_gib=None,
         w |= 1 << 56
     if fail_at is not None:
         w |= 1 << 57 | fail_at << 58
+    if no_dma:
+        w |= 1 << 63
     return struct.pack(">Q", w)
 
 
@@ -66,6 +69,18 @@ SEEDS = {
         op(MAP, C2M, G - M * 0, units=1, pa_gib=3),
         op(UNMAP, C1G, 0),
         op(PROTECT, C2M, G, units=2, prot=R)]),
+    # the shared NPT/IOMMU format: CPU-only 2M leaves (no DMA) split by a 4K
+    # protect that gives DMA back to one page, protected back and merged; a
+    # 1G map with 2M leaves in a 5-level table
+    "shared_no_dma": ("shared_4", [
+        op(MAP, C2M, 0, units=2, pa_units=512, no_dma=True),
+        op(PROTECT, C4K, 0x3000, prot=R | W),
+        op(PROTECT, C4K, 0x3000, prot=R | W, no_dma=True),
+        op(MERGE, C2M, 0, units=2)]),
+    "shared_1g": ("shared_5", [
+        op(MAP, C1G, 0, sizes=SZ2M | SZ1G, pa_gib=1, no_dma=True),
+        op(UNMAP, C2M, 4 * M),
+        op(MAP, C2M, 4 * M, pa_units=0)]),
 }
 
 
