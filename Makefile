@@ -145,22 +145,31 @@ $(BUILD)/fuzz/fuzz_pt: $(FUZZ_NOCOV_PT)
 # compilation: objects of each target's own, with that target's optimization
 # and ignorelists (ASan and UBSan unchanged). (fuzz_ghcb: measured no faster.)
 FUZZ_ENGINE := $(filter hv/mm/pt%.c,$(PURE_SRCS) $(HW_ONLY_PURE_SRCS))
-# $(1) target, $(2) its flags (-O, ignorelists), $(3) the files they name
-define fuzz_engine_objs
-FUZZ_ENGINE_OBJS_$(1) := $$(patsubst %.c,$$(BUILD)/fuzz/engine-$(1)/%.o,$$(FUZZ_ENGINE))
-$$(FUZZ_ENGINE_OBJS_$(1)): $$(BUILD)/fuzz/engine-$(1)/%.o: %.c $(3)
+# $(1) target, $(2) its flags (-O, ignorelists), $(3) the files they name,
+# $(4) the sources built without trace-cmp
+define fuzz_nocmp_objs
+FUZZ_NOCMP_OBJS_$(1) := $$(patsubst %.c,$$(BUILD)/fuzz/nocmp-$(1)/%.o,$(4))
+$$(FUZZ_NOCMP_OBJS_$(1)): $$(BUILD)/fuzz/nocmp-$(1)/%.o: %.c $(3)
 	@mkdir -p $$(dir $$@)
 	@echo "  FUZZCC  $$@"
 	$$(Q)$$(FUZZ_CC) $$(COMMON_CFLAGS) -DSNPV_HOST=1 -DSNPV_FUZZ=1 \
 		-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-coverage=trace-cmp \
 		$(2) -MMD -MP -c $$< -o $$@
--include $$(FUZZ_ENGINE_OBJS_$(1):.o=.d)
-$$(BUILD)/fuzz/fuzz_$(1): $$(FUZZ_ENGINE_OBJS_$(1))
-$$(BUILD)/fuzz/fuzz_$(1): FUZZ_ENGINE_SRCS := $$(FUZZ_ENGINE)
+-include $$(FUZZ_NOCMP_OBJS_$(1):.o=.d)
+$$(BUILD)/fuzz/fuzz_$(1): $$(FUZZ_NOCMP_OBJS_$(1))
+$$(BUILD)/fuzz/fuzz_$(1): FUZZ_NOCMP_SRCS := $(4)
 endef
-$(eval $(call fuzz_engine_objs,pt,-O1 -fsanitize-coverage-ignorelist=$(FUZZ_NOCOV_PT),$(FUZZ_NOCOV_PT)))
-$(eval $(call fuzz_engine_objs,gmem,-O2 -fsanitize-coverage-ignorelist=$(FUZZ_NOCOV) \
-	-fsanitize-ignorelist=$(FUZZ_NOASAN),$(FUZZ_NOCOV) $(FUZZ_NOASAN)))
+$(eval $(call fuzz_nocmp_objs,pt,-O1 -fsanitize-coverage-ignorelist=$(FUZZ_NOCOV_PT),\
+	$(FUZZ_NOCOV_PT),$(FUZZ_ENGINE)))
+$(eval $(call fuzz_nocmp_objs,gmem,-O2 -fsanitize-coverage-ignorelist=$(FUZZ_NOCOV) \
+	-fsanitize-ignorelist=$(FUZZ_NOASAN),$(FUZZ_NOCOV) $(FUZZ_NOASAN),$(FUZZ_ENGINE)))
+# fuzz_ghcb: the engine and the memory code under the GHCB dispatcher (gmem,
+# pmem, the RMP and its model), which the teardown ending every input runs;
+# the dispatcher and the checker keep their trace-cmp.
+FUZZ_GHCB_NOCMP := $(FUZZ_ENGINE) hv/core/gmem.c hv/mm/pmem.c snp/rmp.c snp/rmp_model.c
+$(eval $(call fuzz_nocmp_objs,ghcb,-O2 -fsanitize-coverage-ignorelist=$(FUZZ_NOCOV) \
+	-fsanitize-coverage-ignorelist=$(FUZZ_NOCOV_GHCB) -fsanitize-ignorelist=$(FUZZ_NOASAN_GHCB),\
+	$(FUZZ_NOCOV) $(FUZZ_NOCOV_GHCB) $(FUZZ_NOASAN_GHCB),$(FUZZ_GHCB_NOCMP)))
 # fuzz_guest_req: none in the crypto primitives (data-independent control flow).
 FUZZ_NOCOV_CRYPTO := tests/fuzz/crypto-nocov.txt
 # and no ASan/UBSan in the block function and GF(2^128) multiply (fixed
@@ -170,12 +179,12 @@ $(BUILD)/fuzz/fuzz_guest_req: FUZZ_EXTRA := -fsanitize-coverage-ignorelist=$(FUZ
 	-fsanitize-ignorelist=$(FUZZ_NOASAN_CRYPTO)
 $(BUILD)/fuzz/fuzz_guest_req: $(FUZZ_NOCOV_CRYPTO) $(FUZZ_NOASAN_CRYPTO)
 $(BUILD)/fuzz/fuzz_guest_req: FUZZ_OPT := -O2
-# FUZZ_ENGINE_SRCS: the sources a target links as objects of its own (above)
+# FUZZ_NOCMP_SRCS: the sources a target links as objects of its own (above)
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(HOST_ENV_SRCS) $(PURE_SRCS) $(HW_ONLY_PURE_SRCS)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZCC  $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_OPT) $(FUZZ_EXTRA) \
-		$(filter-out $(FUZZ_ENGINE_SRCS),$(filter %.c,$^)) $(filter %.o,$^) -o $@
+		$(filter-out $(FUZZ_NOCMP_SRCS),$(filter %.c,$^)) $(filter %.o,$^) -o $@
 
 
 # ---- hypervisor image (UEFI application, newlib C library) -------------------
