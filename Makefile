@@ -138,12 +138,13 @@ $(BUILD)/fuzz/fuzz_ghcb: $(FUZZ_NOASAN_GHCB)
 FUZZ_NOCOV_PT := tests/fuzz/pt-oracle-nocov.txt
 $(BUILD)/fuzz/fuzz_pt: FUZZ_EXTRA := -fsanitize-coverage-ignorelist=$(FUZZ_NOCOV_PT)
 $(BUILD)/fuzz/fuzz_pt: $(FUZZ_NOCOV_PT)
-# The engine (hv/mm/pt*.c) in fuzz_pt and fuzz_gmem: edge coverage without
-# trace-cmp callbacks (half of fuzz_pt's time; fuzz_gmem 11% faster; without
-# -use_value_profile they only feed mutation hints; fuzz_pt, the engine's own
-# target, still reaches every path, docs/fuzzing.md). The flag is per
-# compilation: objects of each target's own, with that target's optimization
-# and ignorelists (ASan and UBSan unchanged). (fuzz_ghcb: measured no faster.)
+# Code a target runs but does not aim at, built with edge coverage and without
+# trace-cmp callbacks (without -use_value_profile they only feed mutation
+# hints; ASan and UBSan unchanged; docs/fuzzing.md has the figures): the engine
+# (hv/mm/pt*.c) in fuzz_pt (half of its time; every path still reached) and
+# fuzz_gmem (+23%), and in fuzz_ghcb the memory code below (+33%). The flag is
+# per compilation: objects of each target's own, with that target's
+# optimization and ignorelists.
 FUZZ_ENGINE := $(filter hv/mm/pt%.c,$(PURE_SRCS) $(HW_ONLY_PURE_SRCS))
 # $(1) target, $(2) its flags (-O, ignorelists), $(3) the files they name,
 # $(4) the sources built without trace-cmp
