@@ -107,85 +107,81 @@ $(BUILD)/bench-host: $(BENCH_OBJS)
 
 # ---- fuzz targets (clang + libFuzzer) ---------------------------------------
 FUZZ_CC ?= clang
-# -O1 unless a target sets its own below (fuzz_gmem, fuzz_ghcb, fuzz_guest_req: -O2)
-FUZZ_OPT := -O1
 FUZZ_CFLAGS := $(COMMON_CFLAGS) -DSNPV_HOST=1 -DSNPV_FUZZ=1 -fsanitize=fuzzer,address,undefined
 # Targets of the fuzz campaign that live here rather than in a module fragment:
 # the whole GHCB NAE dispatcher and the guest-request path (docs/fuzzing.md).
 FUZZ_TARGETS += ghcb guest_req
 FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
+# What a target <t> may set (each optional), read by the binary's rule and by
+# its own objects alike, so that the two cannot drift apart:
+#   FUZZ_OPT_<t>    its optimization (-O1 when unset)
+#   FUZZ_EXTRA_<t>  further flags (the ignorelists)
+#   FUZZ_LISTS_<t>  the files those flags name (prerequisites)
+#   FUZZ_NOCMP_<t>  sources built as objects of its own without trace-cmp (below)
 # Targets that run xcheck after every operation: no coverage callbacks in the
 # oracle's hot paths (ASan/UBSan unchanged), see tests/fuzz/oracle-nocov.txt.
 FUZZ_NOCOV := tests/fuzz/oracle-nocov.txt
-$(BUILD)/fuzz/fuzz_gmem $(BUILD)/fuzz/fuzz_ghcb: FUZZ_EXTRA := -fsanitize-coverage-ignorelist=$(FUZZ_NOCOV)
-$(BUILD)/fuzz/fuzz_gmem $(BUILD)/fuzz/fuzz_ghcb: $(FUZZ_NOCOV)
 # fuzz_gmem also: -O2, and no ASan in the oracle only the harness calls
 # (xcheck, the engine's walk and lookup; tests/fuzz/oracle-noasan.txt).
 FUZZ_NOASAN := tests/fuzz/oracle-noasan.txt
-$(BUILD)/fuzz/fuzz_gmem: FUZZ_EXTRA += -fsanitize-ignorelist=$(FUZZ_NOASAN)
-$(BUILD)/fuzz/fuzz_gmem: FUZZ_OPT := -O2
-$(BUILD)/fuzz/fuzz_gmem: $(FUZZ_NOASAN)
-# fuzz_ghcb: also none in pmem's per-frame loops that every teardown runs.
+FUZZ_OPT_gmem := -O2
+FUZZ_EXTRA_gmem := -fsanitize-coverage-ignorelist=$(FUZZ_NOCOV) -fsanitize-ignorelist=$(FUZZ_NOASAN)
+FUZZ_LISTS_gmem := $(FUZZ_NOCOV) $(FUZZ_NOASAN)
+# fuzz_ghcb: the oracle's list, none in pmem's per-frame loops that every
+# teardown runs (tests/fuzz/ghcb-nocov.txt); -O2, no ASan in the checker only
+# the harness calls (tests/fuzz/ghcb-noasan.txt)
 FUZZ_NOCOV_GHCB := tests/fuzz/ghcb-nocov.txt
-$(BUILD)/fuzz/fuzz_ghcb: FUZZ_EXTRA += -fsanitize-coverage-ignorelist=$(FUZZ_NOCOV_GHCB)
-$(BUILD)/fuzz/fuzz_ghcb: $(FUZZ_NOCOV_GHCB)
-# and -O2, no ASan in the checker only the harness calls (tests/fuzz/ghcb-noasan.txt)
 FUZZ_NOASAN_GHCB := tests/fuzz/ghcb-noasan.txt
-$(BUILD)/fuzz/fuzz_ghcb: FUZZ_EXTRA += -fsanitize-ignorelist=$(FUZZ_NOASAN_GHCB)
-$(BUILD)/fuzz/fuzz_ghcb: FUZZ_OPT := -O2
-$(BUILD)/fuzz/fuzz_ghcb: $(FUZZ_NOASAN_GHCB)
+FUZZ_OPT_ghcb := -O2
+FUZZ_EXTRA_ghcb := -fsanitize-coverage-ignorelist=$(FUZZ_NOCOV) \
+	-fsanitize-coverage-ignorelist=$(FUZZ_NOCOV_GHCB) -fsanitize-ignorelist=$(FUZZ_NOASAN_GHCB)
+FUZZ_LISTS_ghcb := $(FUZZ_NOCOV) $(FUZZ_NOCOV_GHCB) $(FUZZ_NOASAN_GHCB)
 # fuzz_pt: the same for its own oracle and the table reader only it calls.
 FUZZ_NOCOV_PT := tests/fuzz/pt-oracle-nocov.txt
-$(BUILD)/fuzz/fuzz_pt: FUZZ_EXTRA := -fsanitize-coverage-ignorelist=$(FUZZ_NOCOV_PT)
-$(BUILD)/fuzz/fuzz_pt: $(FUZZ_NOCOV_PT)
+FUZZ_EXTRA_pt := -fsanitize-coverage-ignorelist=$(FUZZ_NOCOV_PT)
+FUZZ_LISTS_pt := $(FUZZ_NOCOV_PT)
+# fuzz_guest_req: none in the crypto primitives (data-independent control flow),
+# and no ASan/UBSan in the block function and GF(2^128) multiply (fixed
+# 16-byte blocks of aes_gcm.c's own, tests/fuzz/crypto-noasan.txt); -O2
+FUZZ_NOCOV_CRYPTO := tests/fuzz/crypto-nocov.txt
+FUZZ_NOASAN_CRYPTO := tests/fuzz/crypto-noasan.txt
+FUZZ_OPT_guest_req := -O2
+FUZZ_EXTRA_guest_req := -fsanitize-coverage-ignorelist=$(FUZZ_NOCOV_CRYPTO) \
+	-fsanitize-ignorelist=$(FUZZ_NOASAN_CRYPTO)
+FUZZ_LISTS_guest_req := $(FUZZ_NOCOV_CRYPTO) $(FUZZ_NOASAN_CRYPTO)
 # Code a target runs but does not aim at, built with edge coverage and without
 # trace-cmp callbacks (without -use_value_profile they only feed mutation
 # hints; ASan and UBSan unchanged; docs/fuzzing.md has the figures): the engine
 # (hv/mm/pt*.c) in fuzz_pt (half of its time; every path still reached) and
-# fuzz_gmem (+23%), and in fuzz_ghcb the memory code below (+33%). The flag is
-# per compilation: objects of each target's own, with that target's
-# optimization and ignorelists.
+# fuzz_gmem (+23%), and in fuzz_ghcb the memory code below the dispatcher
+# (gmem, pmem, the RMP and its model, which the teardown ending every input
+# runs; +33%; the dispatcher and the checker keep their trace-cmp). The flag
+# is per compilation, hence objects of each target's own.
 FUZZ_ENGINE := $(filter hv/mm/pt%.c,$(PURE_SRCS) $(HW_ONLY_PURE_SRCS))
-# $(1) target, $(2) its flags (-O, ignorelists), $(3) the files they name,
-# $(4) the sources built without trace-cmp
-define fuzz_nocmp_objs
-FUZZ_NOCMP_OBJS_$(1) := $$(patsubst %.c,$$(BUILD)/fuzz/nocmp-$(1)/%.o,$(4))
-$$(FUZZ_NOCMP_OBJS_$(1)): $$(BUILD)/fuzz/nocmp-$(1)/%.o: %.c $(3)
+FUZZ_NOCMP_pt := $(FUZZ_ENGINE)
+FUZZ_NOCMP_gmem := $(FUZZ_ENGINE)
+FUZZ_NOCMP_ghcb := $(FUZZ_ENGINE) hv/core/gmem.c hv/mm/pmem.c snp/rmp.c snp/rmp_model.c
+fuzz_opt = $(or $(FUZZ_OPT_$(1)),-O1)
+# $(1) target: its lists and its objects without trace-cmp
+define fuzz_target_rules
+$$(BUILD)/fuzz/fuzz_$(1): $$(FUZZ_LISTS_$(1))
+FUZZ_NOCMP_OBJS_$(1) := $$(patsubst %.c,$$(BUILD)/fuzz/nocmp-$(1)/%.o,$$(FUZZ_NOCMP_$(1)))
+$$(FUZZ_NOCMP_OBJS_$(1)): $$(BUILD)/fuzz/nocmp-$(1)/%.o: %.c $$(FUZZ_LISTS_$(1))
 	@mkdir -p $$(dir $$@)
 	@echo "  FUZZCC  $$@"
 	$$(Q)$$(FUZZ_CC) $$(COMMON_CFLAGS) -DSNPV_HOST=1 -DSNPV_FUZZ=1 \
 		-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-coverage=trace-cmp \
-		$(2) -MMD -MP -c $$< -o $$@
+		$$(call fuzz_opt,$(1)) $$(FUZZ_EXTRA_$(1)) -MMD -MP -c $$< -o $$@
 -include $$(FUZZ_NOCMP_OBJS_$(1):.o=.d)
 $$(BUILD)/fuzz/fuzz_$(1): $$(FUZZ_NOCMP_OBJS_$(1))
-$$(BUILD)/fuzz/fuzz_$(1): FUZZ_NOCMP_SRCS := $(4)
 endef
-$(eval $(call fuzz_nocmp_objs,pt,-O1 -fsanitize-coverage-ignorelist=$(FUZZ_NOCOV_PT),\
-	$(FUZZ_NOCOV_PT),$(FUZZ_ENGINE)))
-$(eval $(call fuzz_nocmp_objs,gmem,-O2 -fsanitize-coverage-ignorelist=$(FUZZ_NOCOV) \
-	-fsanitize-ignorelist=$(FUZZ_NOASAN),$(FUZZ_NOCOV) $(FUZZ_NOASAN),$(FUZZ_ENGINE)))
-# fuzz_ghcb: the engine and the memory code under the GHCB dispatcher (gmem,
-# pmem, the RMP and its model), which the teardown ending every input runs;
-# the dispatcher and the checker keep their trace-cmp.
-FUZZ_GHCB_NOCMP := $(FUZZ_ENGINE) hv/core/gmem.c hv/mm/pmem.c snp/rmp.c snp/rmp_model.c
-$(eval $(call fuzz_nocmp_objs,ghcb,-O2 -fsanitize-coverage-ignorelist=$(FUZZ_NOCOV) \
-	-fsanitize-coverage-ignorelist=$(FUZZ_NOCOV_GHCB) -fsanitize-ignorelist=$(FUZZ_NOASAN_GHCB),\
-	$(FUZZ_NOCOV) $(FUZZ_NOCOV_GHCB) $(FUZZ_NOASAN_GHCB),$(FUZZ_GHCB_NOCMP)))
-# fuzz_guest_req: none in the crypto primitives (data-independent control flow).
-FUZZ_NOCOV_CRYPTO := tests/fuzz/crypto-nocov.txt
-# and no ASan/UBSan in the block function and GF(2^128) multiply (fixed
-# 16-byte blocks of aes_gcm.c's own, tests/fuzz/crypto-noasan.txt)
-FUZZ_NOASAN_CRYPTO := tests/fuzz/crypto-noasan.txt
-$(BUILD)/fuzz/fuzz_guest_req: FUZZ_EXTRA := -fsanitize-coverage-ignorelist=$(FUZZ_NOCOV_CRYPTO) \
-	-fsanitize-ignorelist=$(FUZZ_NOASAN_CRYPTO)
-$(BUILD)/fuzz/fuzz_guest_req: $(FUZZ_NOCOV_CRYPTO) $(FUZZ_NOASAN_CRYPTO)
-$(BUILD)/fuzz/fuzz_guest_req: FUZZ_OPT := -O2
-# FUZZ_NOCMP_SRCS: the sources a target links as objects of its own (above)
+$(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_target_rules,$(t))))
+# The target's own objects replace their sources.
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(HOST_ENV_SRCS) $(PURE_SRCS) $(HW_ONLY_PURE_SRCS)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZCC  $@"
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_OPT) $(FUZZ_EXTRA) \
-		$(filter-out $(FUZZ_NOCMP_SRCS),$(filter %.c,$^)) $(filter %.o,$^) -o $@
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(call fuzz_opt,$*) $(FUZZ_EXTRA_$*) \
+		$(filter-out $(FUZZ_NOCMP_$*),$(filter %.c,$^)) $(filter %.o,$^) -o $@
 
 
 # ---- hypervisor image (UEFI application, newlib C library) -------------------
