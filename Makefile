@@ -260,7 +260,6 @@ all: $(BUILD)/hv.efi $(BUILD)/hv-test.efi host $(GUEST_IMAGES) $(BUILD)/bench-ho
 # ---- top-level targets -------------------------------------------------------
 .PHONY: all deps qemu11 host unit tools fuzz fuzz-long run test debug bench bench-host experiment experiments clean compdb format
 .DEFAULT_GOAL := all
-.SECONDARY:
 
 deps:
 	$(Q)sh tools/install-deps.sh
