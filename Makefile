@@ -280,21 +280,24 @@ fuzz: deps $(FUZZ_BINS)
 
 # make fuzz-long: the campaign (tools/fuzz-campaign.py, docs/fuzzing.md): every
 # target for FUZZ_RUNS executions or FUZZ_TIME seconds each (whichever comes
-# first), FUZZ_JOBS at a time, corpora kept in $(BUILD)/fuzz-corpus/<target>,
-# figures in $(BUILD)/fuzz-campaign/summary.{json,md}. FUZZ_LONG_TARGETS: a subset.
+# first), FUZZ_JOBS fuzzers at a time, FUZZ_PER_TARGET of them per target
+# sharing its corpus (kept in $(BUILD)/fuzz-corpus/<target>) and splitting its
+# executions, figures in $(BUILD)/fuzz-campaign/summary.{json,md}.
+# FUZZ_LONG_TARGETS: a subset.
 FUZZ_RUNS ?= 10000000
 FUZZ_TIME ?= 3600
 FUZZ_JOBS ?= 2
+FUZZ_PER_TARGET ?= 1
 FUZZ_LONG_TARGETS ?= $(FUZZ_TARGETS)
 fuzz-long: deps $(FUZZ_BINS)
 	$(Q)python3 tools/fuzz-campaign.py --build $(BUILD) --runs $(FUZZ_RUNS) --time $(FUZZ_TIME) \
-		--jobs $(FUZZ_JOBS) $(FUZZ_LONG_TARGETS)
+		--jobs $(FUZZ_JOBS) --fuzzers $(FUZZ_PER_TARGET) $(FUZZ_LONG_TARGETS)
 
 JOBS ?= $(shell nproc)
 
 test: deps
 	$(Q)sh tools/install-qemu11.sh $(BUILD)/qemu-11 || echo "make test: going on; the qemu11/ scenarios will be skipped"
-	$(Q)$(MAKE) --no-print-directory -j$(JOBS) all linux-assets
+	$(Q)$(MAKE) --no-print-directory -j$(JOBS) all linux-assets $(BUILD)/fuzz/fuzz_psc
 	$(Q)python3 tests/run_tests.py --build $(BUILD)
 
 # the demo (guest/demo.cfg) has an SNP Linux guest: the Debian kernel and the
