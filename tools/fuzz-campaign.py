@@ -96,6 +96,12 @@ def combine(parts):
     return r
 
 
+def report(who, r):
+    print(f"fuzz-long: {who}: {r['executions']} executions in {r['seconds']}s "
+          f"({r['exec_per_s']}/s), cov {r['cov']} ft {r['ft']}, corpus {r['corpus']}, "
+          f"crashes {r['crashes']}, violations {r['violations']}", flush=True)
+
+
 def row(name, r):
     return (f"| {name} | {r['executions']} | {r['seconds']} | {r['exec_per_s']} | {r['cov']} | "
             f"{r['ft']} | {r['corpus']} | {r['crashes']} | {r['violations']} |\n")
@@ -139,10 +145,10 @@ def main():
                 log = open(logname, "w")
                 p = subprocess.Popen(target_args(root, a.build, n, runs, a.time, art, a.libfuzzer_arg),
                                      stdout=log, stderr=subprocess.STDOUT)
-                running[(n, i)] = (p, log, logname, art, time.time())
                 who = f"{n} fuzzer {i + 1}/{k}" if k > 1 else n
+                running[(n, i)] = (p, log, logname, who, time.time())
                 print(f"fuzz-long: {who} started (runs {runs}, at most {a.time}s)", flush=True)
-        for (n, i), (p, log, logname, art, t0) in list(running.items()):
+        for (n, i), (p, log, logname, who, t0) in list(running.items()):
             if p.poll() is None:
                 continue
             log.close()
@@ -151,17 +157,11 @@ def main():
             r["exit"] = p.returncode
             parts[n][i] = r
             del running[(n, i)]
-            who = f"{n} fuzzer {i + 1}/{k}" if k > 1 else n
-            print(f"fuzz-long: {who}: {r['executions']} executions in {r['seconds']}s "
-                  f"({r['exec_per_s']}/s), cov {r['cov']} ft {r['ft']}, corpus {r['corpus']}, "
-                  f"crashes {r['crashes']}, violations {r['violations']}", flush=True)
+            report(who, r)
             if all(parts[n]):
                 results[n] = combine(parts[n])
                 if k > 1:
-                    t = results[n]
-                    print(f"fuzz-long: {n}: {t['executions']} executions by {k} fuzzers, "
-                          f"cov {t['cov']} ft {t['ft']}, corpus {t['corpus']}, crashes "
-                          f"{t['crashes']}, violations {t['violations']}", flush=True)
+                    report(f"{n}, its {k} fuzzers together", results[n])
         time.sleep(1)
     summary = {"runs_goal": a.runs, "time_limit_s": a.time, "jobs": a.jobs, "fuzzers": k,
                "wall_s": round(time.time() - start), "targets": results}
