@@ -160,8 +160,9 @@ FUZZ_LISTS_guest_req := $(FUZZ_NOCOV_CRYPTO) $(FUZZ_NOASAN_CRYPTO)
 # is per compilation, hence objects of each target's own.
 FUZZ_ENGINE := $(filter hv/mm/pt%.c,$(PURE_SRCS) $(HW_ONLY_PURE_SRCS))
 FUZZ_NOCMP_pt := $(FUZZ_ENGINE)
-FUZZ_NOCMP_gmem := $(FUZZ_ENGINE) hv/mm/pmem.c snp/rmp.c snp/rmp_model.c
-FUZZ_NOCMP_ghcb := $(FUZZ_ENGINE) hv/core/gmem.c hv/mm/pmem.c snp/rmp.c snp/rmp_model.c
+FUZZ_FRAMES := hv/mm/pmem.c snp/rmp.c snp/rmp_model.c
+FUZZ_NOCMP_gmem := $(FUZZ_ENGINE) $(FUZZ_FRAMES)
+FUZZ_NOCMP_ghcb := $(FUZZ_ENGINE) hv/core/gmem.c $(FUZZ_FRAMES)
 fuzz_opt = $(or $(FUZZ_OPT_$(1)),-O1)
 # $(1) target: its lists and its objects without trace-cmp
 define fuzz_target_rules
