@@ -1477,7 +1477,7 @@ static int release_range(struct gmem *g, u64 a, u64 b, bool force)
 		g->nr_records--;
 		if (ok) {
 			/* Scrub once hypervisor-owned (host writes to assigned pages fault). */
-			memset(phys_ptr(pa), 0, size);
+			phys_zero(pa, size); /* streaming for a 2M frame */
 			pend_add(g, pa, order, g->own_mem);
 		} else {
 			leak(g, pa, order, g->own_mem,
